@@ -1,0 +1,2 @@
+/** The Skylark broker. */
+package dev.skylark.broker;
