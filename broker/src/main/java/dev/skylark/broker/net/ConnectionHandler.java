@@ -1,0 +1,35 @@
+package dev.skylark.broker.net;
+
+import org.agrona.DirectBuffer;
+
+/**
+ * What the protocol layer does with one connection's input. Called only on the connection's I/O thread.
+ */
+public interface ConnectionHandler
+{
+    /**
+     * A whole MQTT packet, framed; the bytes are valid only during the call.
+     *
+     * @return false to pause: the packet is offered again later, and nothing more is read from the socket until
+     * {@link Connection#resumeReading()} (back pressure reaches TCP).
+     */
+    boolean onPacket(DirectBuffer buffer, int offset, int length, long nowNs);
+
+    /**
+     * The byte stream cannot be framed: the negative reason code from the framer (malformed remaining length,
+     * packet too large). The connection is closed after this call returns, once pending output is flushed.
+     */
+    void onFramingError(int reasonCode);
+
+    /**
+     * Called on every slow tick so the handler can enforce keep-alive and connect timeouts.
+     */
+    void onTick(long nowNs);
+
+    /**
+     * The connection is closed (by the peer, an I/O error, or locally). Called exactly once.
+     *
+     * @param cause why, for the log.
+     */
+    void onClosed(String cause);
+}

@@ -1,0 +1,387 @@
+package dev.skylark.broker.net;
+
+import org.agrona.BufferUtil;
+import org.agrona.CloseHelper;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A selector I/O thread's work: accept (agent 0 owns the listeners and deals connections out round robin), read and
+ * frame, run the {@link DutyCycleHook} (deliveries from the routing agent), and flush every connection written to in
+ * this cycle with one write each.
+ * <p>
+ * Owns its connections outright: nothing else touches them. Idle, it blocks in {@code select()} (see
+ * {@link SelectorIdleStrategy}); other threads that hand it work call {@link #wakeup()}.
+ */
+public final class IoAgent implements Agent
+{
+    private static final System.Logger LOG = System.getLogger(IoAgent.class.getName());
+    private static final int RECEIVE_BUFFER_SIZE = 64 * 1024;
+    private static final long TICK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** Bits of a connection id that name its agent. */
+    public static final int AGENT_INDEX_BITS = 8;
+
+    private final int index;
+    private final Selector selector;
+    private final NanoClock clock;
+    private final ConnectionHandlerFactory handlerFactory;
+    private final DutyCycleHook hook;
+    private final int maxPacketSize;
+    private final int outboundLimit;
+    private final ManyToOneConcurrentArrayQueue<SocketChannel> handedOver = new ManyToOneConcurrentArrayQueue<>(4096);
+    private final Long2ObjectHashMap<Connection> connections = new Long2ObjectHashMap<>();
+    private final ArrayList<Connection> flushQueue = new ArrayList<>();
+    private final ArrayList<Connection> resumeQueue = new ArrayList<>();
+    private final ArrayList<Connection> tickScratch = new ArrayList<>();
+    private final ByteBuffer receiveBuffer = BufferUtil.allocateDirectAligned(RECEIVE_BUFFER_SIZE, 64);
+    private final UnsafeBuffer receiveView = new UnsafeBuffer(receiveBuffer);
+    private final List<ServerSocketChannel> listeners = new ArrayList<>();
+    private IoAgent[] peers = { this };
+    private int nextPeer;
+    private long nextConnectionSequence = 1;
+    private long nextTickNs;
+    private volatile boolean sleeping;
+
+    public IoAgent(
+        final int index,
+        final NanoClock clock,
+        final ConnectionHandlerFactory handlerFactory,
+        final DutyCycleHook hook,
+        final int maxPacketSize,
+        final int outboundLimit)
+    {
+        this.index = index;
+        this.clock = clock;
+        this.handlerFactory = handlerFactory;
+        this.hook = hook;
+        this.maxPacketSize = maxPacketSize;
+        this.outboundLimit = outboundLimit;
+        try
+        {
+            this.selector = Selector.open();
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    /** The agent index encoded in a connection id. */
+    public static int agentIndexOf(final long connectionId)
+    {
+        return (int)(connectionId & ((1 << AGENT_INDEX_BITS) - 1));
+    }
+
+    public int index()
+    {
+        return index;
+    }
+
+    /** All agents, so that agent 0 can deal accepted connections to the others. */
+    public void peers(final IoAgent[] peers)
+    {
+        this.peers = peers.clone();
+    }
+
+    /** Registers a bound listener with this agent (call before the agent thread starts). */
+    public void addListener(final ServerSocketChannel listener) throws IOException
+    {
+        listener.configureBlocking(false);
+        listener.register(selector, SelectionKey.OP_ACCEPT);
+        listeners.add(listener);
+    }
+
+    /** Wakes the agent if it is blocked in select(); cheap when it is not. */
+    public void wakeup()
+    {
+        if (sleeping)
+        {
+            selector.wakeup();
+        }
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "skylark-io-" + index;
+    }
+
+    @Override
+    public int doWork()
+    {
+        final long nowNs = clock.nanoTime();
+        int work = registerHandedOver(nowNs);
+        work += poll(nowNs, 0);
+        work += hook.doWork(nowNs);
+        work += resumePaused(nowNs);
+        work += flushAll();
+        if (nowNs - nextTickNs >= 0)
+        {
+            nextTickNs = nowNs + TICK_INTERVAL_NS;
+            tick(nowNs);
+        }
+        return work;
+    }
+
+    /**
+     * Blocks in select() until I/O is ready, {@link #wakeup()} is called or the next tick is due; used by
+     * {@link SelectorIdleStrategy} instead of parking.
+     */
+    void idleInSelect()
+    {
+        sleeping = true;
+        try
+        {
+            if (hook.hasWork() || !handedOver.isEmpty())
+            {
+                return;
+            }
+            final long waitMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextTickNs - clock.nanoTime()));
+            selector.select(waitMs);
+        }
+        catch (final IOException ex)
+        {
+            LOG.log(Level.WARNING, "select failed", ex);
+        }
+        finally
+        {
+            sleeping = false;
+        }
+    }
+
+    private int poll(final long nowNs, final long timeoutMs)
+    {
+        final int ready;
+        try
+        {
+            ready = timeoutMs > 0 ? selector.select(timeoutMs) : selector.selectNow();
+        }
+        catch (final IOException ex)
+        {
+            LOG.log(Level.WARNING, "select failed", ex);
+            return 0;
+        }
+        if (ready == 0)
+        {
+            return 0;
+        }
+        final Iterator<SelectionKey> it = selector.selectedKeys().iterator();
+        while (it.hasNext())
+        {
+            final SelectionKey key = it.next();
+            it.remove();
+            if (!key.isValid())
+            {
+                continue;
+            }
+            final Object attachment = key.attachment();
+            if (attachment == null)
+            {
+                accept((ServerSocketChannel)key.channel(), nowNs);
+                continue;
+            }
+            final Connection connection = (Connection)attachment;
+            if (key.isWritable())
+            {
+                connection.flush();
+            }
+            if (key.isValid() && key.isReadable() && !connection.isReadingPaused())
+            {
+                connection.read(receiveBuffer, receiveView, nowNs);
+            }
+        }
+        return ready;
+    }
+
+    private void accept(final ServerSocketChannel listener, final long nowNs)
+    {
+        for (int i = 0; i < 64; i++)
+        {
+            final SocketChannel channel;
+            try
+            {
+                channel = listener.accept();
+            }
+            catch (final IOException ex)
+            {
+                LOG.log(Level.WARNING, "accept failed: " + ex.getMessage());
+                return;
+            }
+            if (channel == null)
+            {
+                return;
+            }
+            final IoAgent target = peers[nextPeer];
+            nextPeer = (nextPeer + 1) % peers.length;
+            if (target == this)
+            {
+                register(channel, nowNs);
+            }
+            else if (target.handedOver.offer(channel))
+            {
+                target.wakeupAlways();
+            }
+            else
+            {
+                LOG.log(Level.WARNING, "I/O agent " + target.index + " is not taking connections; closing one");
+                CloseHelper.quietClose(channel);
+            }
+        }
+    }
+
+    private void wakeupAlways()
+    {
+        selector.wakeup();
+    }
+
+    private int registerHandedOver(final long nowNs)
+    {
+        int count = 0;
+        SocketChannel channel;
+        while ((channel = handedOver.poll()) != null)
+        {
+            register(channel, nowNs);
+            count++;
+        }
+        return count;
+    }
+
+    private void register(final SocketChannel channel, final long nowNs)
+    {
+        try
+        {
+            channel.configureBlocking(false);
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            final long id = (nextConnectionSequence++ << AGENT_INDEX_BITS) | index;
+            final Connection connection = new Connection(id, channel, this, maxPacketSize, outboundLimit);
+            final SelectionKey key = channel.register(selector, SelectionKey.OP_READ, connection);
+            connection.init(key, handlerFactory.newHandler(connection));
+            connections.put(id, connection);
+        }
+        catch (final IOException ex)
+        {
+            LOG.log(Level.DEBUG, "could not register a connection: " + ex.getMessage());
+            CloseHelper.quietClose(channel);
+        }
+    }
+
+    /** The open connection with this id, or null (it may have closed since the id was handed out). */
+    public Connection connection(final long connectionId)
+    {
+        return connections.get(connectionId);
+    }
+
+    void queueFlush(final Connection connection)
+    {
+        flushQueue.add(connection);
+    }
+
+    void queueResume(final Connection connection)
+    {
+        resumeQueue.add(connection);
+    }
+
+    void onConnectionClosed(final Connection connection)
+    {
+        connections.remove(connection.id());
+    }
+
+    private int resumePaused(final long nowNs)
+    {
+        final int size = resumeQueue.size();
+        if (size == 0)
+        {
+            return 0;
+        }
+        for (int i = 0; i < size; i++)
+        {
+            resumeQueue.get(i).drainPending(nowNs);
+        }
+        resumeQueue.subList(0, size).clear();
+        return size;
+    }
+
+    private int flushAll()
+    {
+        final int size = flushQueue.size();
+        if (size == 0)
+        {
+            return 0;
+        }
+        for (int i = 0; i < flushQueue.size(); i++)
+        {
+            flushQueue.get(i).flush();
+        }
+        flushQueue.clear();
+        return size;
+    }
+
+    private void tick(final long nowNs)
+    {
+        tickScratch.clear();
+        tickScratch.addAll(connections.values());
+        for (int i = 0; i < tickScratch.size(); i++)
+        {
+            tickScratch.get(i).tick(nowNs);
+        }
+        tickScratch.clear();
+    }
+
+    /** Number of open connections (approximate when read from another thread). */
+    public int connectionCount()
+    {
+        return connections.size();
+    }
+
+    @Override
+    public void onClose()
+    {
+        for (final ServerSocketChannel listener : listeners)
+        {
+            CloseHelper.quietClose(listener);
+        }
+        tickScratch.clear();
+        tickScratch.addAll(connections.values());
+        for (final Connection connection : tickScratch)
+        {
+            connection.flush();
+            connection.close("broker shutting down");
+        }
+        SocketChannel channel;
+        while ((channel = handedOver.poll()) != null)
+        {
+            CloseHelper.quietClose(channel);
+        }
+        CloseHelper.quietClose(selector);
+    }
+
+    /** Runs a task for every open connection (on this agent's thread), e.g. to say goodbye at shutdown. */
+    public void forEachConnection(final java.util.function.Consumer<Connection> action)
+    {
+        tickScratch.clear();
+        tickScratch.addAll(connections.values());
+        for (final Connection connection : tickScratch)
+        {
+            action.accept(connection);
+        }
+        tickScratch.clear();
+    }
+
+}

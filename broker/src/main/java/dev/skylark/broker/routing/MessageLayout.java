@@ -1,0 +1,91 @@
+package dev.skylark.broker.routing;
+
+import org.agrona.DirectBuffer;
+
+import static org.agrona.BitUtil.SIZE_OF_INT;
+
+/**
+ * The layout of one application message as it travels between threads and sits in the {@link MessageStore}:
+ * the tail of the inbound PUBLISH command, copied unchanged into deliveries, queues and the retained index.
+ *
+ * <pre>
+ * qos:1 flags:1 packetId:2 topicLength:2 topic:n propertiesLength:4 properties:n payloadLength:4 payload:n
+ * </pre>
+ * {@code flags} bit 0 is RETAIN as published. {@code properties} is a v5 property block (without its length
+ * varint) forwarded to subscribers unchanged; the packet id is the publisher's and means nothing downstream.
+ */
+public final class MessageLayout
+{
+    public static final int QOS_OFFSET = 0;
+    public static final int FLAGS_OFFSET = 1;
+    public static final int TOPIC_LENGTH_OFFSET = 4;
+    public static final int TOPIC_OFFSET = 6;
+    public static final int FLAG_RETAIN = 1;
+
+    private MessageLayout()
+    {
+    }
+
+    public static int qos(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getByte(offset + QOS_OFFSET);
+    }
+
+    public static boolean retain(final DirectBuffer buffer, final int offset)
+    {
+        return (buffer.getByte(offset + FLAGS_OFFSET) & FLAG_RETAIN) != 0;
+    }
+
+    public static int topicLength(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getShort(offset + TOPIC_LENGTH_OFFSET) & 0xFFFF;
+    }
+
+    public static int topicOffset(final int offset)
+    {
+        return offset + TOPIC_OFFSET;
+    }
+
+    public static int propertiesLengthOffset(final DirectBuffer buffer, final int offset)
+    {
+        return offset + TOPIC_OFFSET + topicLength(buffer, offset);
+    }
+
+    public static int propertiesLength(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getInt(propertiesLengthOffset(buffer, offset));
+    }
+
+    public static int propertiesOffset(final DirectBuffer buffer, final int offset)
+    {
+        return propertiesLengthOffset(buffer, offset) + SIZE_OF_INT;
+    }
+
+    public static int payloadLengthOffset(final DirectBuffer buffer, final int offset)
+    {
+        return propertiesOffset(buffer, offset) + propertiesLength(buffer, offset);
+    }
+
+    public static int payloadLength(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getInt(payloadLengthOffset(buffer, offset));
+    }
+
+    public static int payloadOffset(final DirectBuffer buffer, final int offset)
+    {
+        return payloadLengthOffset(buffer, offset) + SIZE_OF_INT;
+    }
+
+    /** Total bytes of the message starting at {@code offset}. */
+    public static int length(final DirectBuffer buffer, final int offset)
+    {
+        return payloadOffset(buffer, offset) + payloadLength(buffer, offset) - offset;
+    }
+
+    /** Bytes a message of these parts takes. */
+    public static int length(final int topicLength, final int propertiesLength, final int payloadLength)
+    {
+        return TOPIC_OFFSET + topicLength + SIZE_OF_INT + propertiesLength + SIZE_OF_INT + payloadLength;
+    }
+
+}

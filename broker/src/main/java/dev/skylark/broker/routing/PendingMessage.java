@@ -1,0 +1,33 @@
+package dev.skylark.broker.routing;
+
+/**
+ * A QoS 1/2 message owed to one session: queued, or in flight under a packet id. Pooled by the routing agent so
+ * steady-state QoS 1 traffic allocates nothing.
+ */
+final class PendingMessage
+{
+    static final int QUEUED = 0;
+    static final int AWAIT_PUBACK = 1;
+    static final int AWAIT_PUBREC = 2;
+    static final int AWAIT_PUBCOMP = 3;
+    static final int[] NO_SUBSCRIPTION_IDS = new int[0];
+
+    /** {@link MessageStore} handle; released once no longer needed (PUBACK, PUBREC). */
+    long handle;
+    int qos;
+    boolean retain;
+    int packetId;
+    int state;
+    int[] subscriptionIds = NO_SUBSCRIPTION_IDS;
+    int subscriptionIdCount;
+
+    void reset()
+    {
+        handle = 0;
+        qos = 0;
+        retain = false;
+        packetId = 0;
+        state = QUEUED;
+        subscriptionIdCount = 0;
+    }
+}

@@ -1,0 +1,185 @@
+package dev.skylark.broker.routing;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+
+import static dev.skylark.broker.routing.RouterCommand.*;
+import static org.agrona.BitUtil.SIZE_OF_INT;
+import static org.agrona.BitUtil.SIZE_OF_SHORT;
+
+/**
+ * Encodes commands for the routing agent straight into the inbound ring ({@code tryClaim}, write, {@code commit}),
+ * one instance per I/O agent. Every method returns false when the ring is full: the caller stops reading that
+ * connection and offers the packet again later, so back pressure reaches the socket.
+ */
+public final class RouterProxy
+{
+    private final RingBuffer ring;
+    private final SignalledIdleStrategy routerIdle;
+
+    public RouterProxy(final RingBuffer ring, final SignalledIdleStrategy routerIdle)
+    {
+        this.ring = ring;
+        this.routerIdle = routerIdle;
+    }
+
+    /** The connection's session state as the routing agent needs it; see {@link RouterCommand} CONNECT. */
+    public boolean connect(final long connectionId, final ConnectRequest request)
+    {
+        final int length = CONNECT_CLIENT_ID_OFFSET +
+            SIZE_OF_SHORT + request.clientId.length +
+            SIZE_OF_SHORT + request.willTopic.length +
+            SIZE_OF_INT + request.willProperties.length +
+            SIZE_OF_INT + request.willPayload.length;
+        final int index = ring.tryClaim(CONNECT, length);
+        if (index <= 0)
+        {
+            return false;
+        }
+        final MutableDirectBuffer buffer = ring.buffer();
+        buffer.putLong(index + CONNECTION_ID_OFFSET, connectionId);
+        buffer.putByte(index + CONNECT_VERSION_OFFSET, (byte)request.version);
+        int flags = request.cleanStart ? CONNECT_FLAG_CLEAN_START : 0;
+        flags |= request.hasWill ? CONNECT_FLAG_WILL : 0;
+        flags |= request.willRetain ? CONNECT_FLAG_WILL_RETAIN : 0;
+        buffer.putByte(index + CONNECT_FLAGS_OFFSET, (byte)flags);
+        buffer.putByte(index + CONNECT_WILL_QOS_OFFSET, (byte)request.willQos);
+        buffer.putInt(index + CONNECT_RECEIVE_MAXIMUM_OFFSET, request.receiveMaximum);
+        buffer.putInt(index + CONNECT_SESSION_EXPIRY_OFFSET, (int)request.sessionExpiry);
+        buffer.putInt(index + CONNECT_MAX_PACKET_SIZE_OFFSET, request.maxPacketSize);
+        buffer.putInt(index + CONNECT_WILL_DELAY_OFFSET, (int)request.willDelay);
+        int position = index + CONNECT_CLIENT_ID_OFFSET;
+        position = putShortPrefixed(buffer, position, request.clientId);
+        position = putShortPrefixed(buffer, position, request.willTopic);
+        buffer.putInt(position, request.willProperties.length);
+        buffer.putBytes(position + SIZE_OF_INT, request.willProperties);
+        position += SIZE_OF_INT + request.willProperties.length;
+        buffer.putInt(position, request.willPayload.length);
+        buffer.putBytes(position + SIZE_OF_INT, request.willPayload);
+        commit(index);
+        return true;
+    }
+
+    /**
+     * A PUBLISH from a client, with the properties that are forwarded to subscribers (topic alias already
+     * resolved and removed).
+     */
+    public boolean publish(
+        final long connectionId,
+        final int qos,
+        final boolean retain,
+        final int packetId,
+        final DirectBuffer topic,
+        final int topicOffset,
+        final int topicLength,
+        final DirectBuffer properties,
+        final int propertiesOffset,
+        final int propertiesLength,
+        final DirectBuffer payload,
+        final int payloadOffset,
+        final int payloadLength)
+    {
+        final int length = PUBLISH_TOPIC_OFFSET + SIZE_OF_SHORT + topicLength + SIZE_OF_INT + propertiesLength +
+            SIZE_OF_INT + payloadLength;
+        final int index = ring.tryClaim(PUBLISH, length);
+        if (index <= 0)
+        {
+            return false;
+        }
+        final MutableDirectBuffer buffer = ring.buffer();
+        buffer.putLong(index + CONNECTION_ID_OFFSET, connectionId);
+        buffer.putByte(index + PUBLISH_QOS_OFFSET, (byte)qos);
+        buffer.putByte(index + PUBLISH_FLAGS_OFFSET, (byte)(retain ? PUBLISH_FLAG_RETAIN : 0));
+        buffer.putShort(index + PUBLISH_PACKET_ID_OFFSET, (short)packetId);
+        int position = index + PUBLISH_TOPIC_OFFSET;
+        buffer.putShort(position, (short)topicLength);
+        buffer.putBytes(position + SIZE_OF_SHORT, topic, topicOffset, topicLength);
+        position += SIZE_OF_SHORT + topicLength;
+        buffer.putInt(position, propertiesLength);
+        if (propertiesLength > 0)
+        {
+            buffer.putBytes(position + SIZE_OF_INT, properties, propertiesOffset, propertiesLength);
+        }
+        position += SIZE_OF_INT + propertiesLength;
+        buffer.putInt(position, payloadLength);
+        buffer.putBytes(position + SIZE_OF_INT, payload, payloadOffset, payloadLength);
+        commit(index);
+        return true;
+    }
+
+    /** PUBREL from a publisher: the routing agent forgets the QoS 2 packet id and answers PUBCOMP. */
+    public boolean pubrel(final long connectionId, final int packetId)
+    {
+        final int index = ring.tryClaim(PUBREL, PACKET_ID_OFFSET + SIZE_OF_SHORT);
+        if (index <= 0)
+        {
+            return false;
+        }
+        ring.buffer().putLong(index + CONNECTION_ID_OFFSET, connectionId);
+        ring.buffer().putShort(index + PACKET_ID_OFFSET, (short)packetId);
+        commit(index);
+        return true;
+    }
+
+    /** PUBACK, PUBREC or PUBCOMP from a subscriber for a message the broker sent. */
+    public boolean ack(final long connectionId, final int packetType, final int reasonCode, final int packetId)
+    {
+        final int index = ring.tryClaim(ACK, ACK_LENGTH);
+        if (index <= 0)
+        {
+            return false;
+        }
+        final MutableDirectBuffer buffer = ring.buffer();
+        buffer.putLong(index + CONNECTION_ID_OFFSET, connectionId);
+        buffer.putByte(index + ACK_PACKET_TYPE_OFFSET, (byte)packetType);
+        buffer.putByte(index + ACK_REASON_OFFSET, (byte)reasonCode);
+        buffer.putShort(index + ACK_PACKET_ID_OFFSET, (short)packetId);
+        commit(index);
+        return true;
+    }
+
+    /**
+     * Claims space for a SUBSCRIBE or UNSUBSCRIBE whose entries the caller writes itself.
+     *
+     * @return the index to write at, or a value ≤ 0 when the ring is full.
+     */
+    public int claim(final int msgTypeId, final int length)
+    {
+        return ring.tryClaim(msgTypeId, length);
+    }
+
+    public MutableDirectBuffer buffer()
+    {
+        return ring.buffer();
+    }
+
+    public void commit(final int index)
+    {
+        ring.commit(index);
+        routerIdle.signal();
+    }
+
+    /** The connection ended; {@code kind} says whether the will is published. */
+    public boolean disconnect(final long connectionId, final int kind, final long sessionExpiry)
+    {
+        final int index = ring.tryClaim(DISCONNECT, DISCONNECT_LENGTH);
+        if (index <= 0)
+        {
+            return false;
+        }
+        final MutableDirectBuffer buffer = ring.buffer();
+        buffer.putLong(index + CONNECTION_ID_OFFSET, connectionId);
+        buffer.putByte(index + DISCONNECT_KIND_OFFSET, (byte)kind);
+        buffer.putInt(index + DISCONNECT_SESSION_EXPIRY_OFFSET, (int)sessionExpiry);
+        commit(index);
+        return true;
+    }
+
+    private static int putShortPrefixed(final MutableDirectBuffer buffer, final int position, final byte[] bytes)
+    {
+        buffer.putShort(position, (short)bytes.length);
+        buffer.putBytes(position + SIZE_OF_SHORT, bytes);
+        return position + SIZE_OF_SHORT + bytes.length;
+    }
+}
