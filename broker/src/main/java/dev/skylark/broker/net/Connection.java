@@ -79,6 +79,12 @@ public final class Connection
         this.handler = handler;
     }
 
+    /** The protocol handler of this connection. */
+    public ConnectionHandler handler()
+    {
+        return handler;
+    }
+
     /** Unique within the broker's lifetime; the low bits name the owning I/O agent. */
     public long id()
     {

@@ -27,6 +27,11 @@ public interface ConnectionHandler
     void onTick(long nowNs);
 
     /**
+     * The broker is stopping: a last chance to write a goodbye (v5 DISCONNECT 0x8B) before the flush and close.
+     */
+    void onShutdown();
+
+    /**
      * The connection is closed (by the peer, an I/O error, or locally). Called exactly once.
      *
      * @param cause why, for the log.

@@ -128,7 +128,7 @@ public final class IoAgent implements Agent
     {
         final long nowNs = clock.nanoTime();
         int work = registerHandedOver(nowNs);
-        work += poll(nowNs, 0);
+        work += poll(nowNs);
         work += hook.doWork(nowNs);
         work += resumePaused(nowNs);
         work += flushAll();
@@ -166,12 +166,12 @@ public final class IoAgent implements Agent
         }
     }
 
-    private int poll(final long nowNs, final long timeoutMs)
+    private int poll(final long nowNs)
     {
         final int ready;
         try
         {
-            ready = timeoutMs > 0 ? selector.select(timeoutMs) : selector.selectNow();
+            ready = selector.selectNow();
         }
         catch (final IOException ex)
         {
@@ -361,6 +361,7 @@ public final class IoAgent implements Agent
         tickScratch.addAll(connections.values());
         for (final Connection connection : tickScratch)
         {
+            connection.handler().onShutdown();
             connection.flush();
             connection.close("broker shutting down");
         }
@@ -372,16 +373,5 @@ public final class IoAgent implements Agent
         CloseHelper.quietClose(selector);
     }
 
-    /** Runs a task for every open connection (on this agent's thread), e.g. to say goodbye at shutdown. */
-    public void forEachConnection(final java.util.function.Consumer<Connection> action)
-    {
-        tickScratch.clear();
-        tickScratch.addAll(connections.values());
-        for (final Connection connection : tickScratch)
-        {
-            action.accept(connection);
-        }
-        tickScratch.clear();
-    }
 
 }

@@ -1,0 +1,144 @@
+package dev.skylark.broker.cli;
+
+import dev.skylark.broker.Broker;
+import dev.skylark.broker.Configuration;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+
+/**
+ * The {@code skylark} command. {@code skylark [run] [--config FILE] [--NAME VALUE | --NAME=VALUE]...} runs the
+ * broker; NAME is any setting with or without its {@code skylark.} prefix ({@code --mqtt.port 1884}). Settings
+ * come from the file, then JVM flags ({@code -Dskylark.*}), then command-line flags, each overriding the last.
+ */
+public final class SkylarkMain
+{
+    private SkylarkMain()
+    {
+    }
+
+    public static void main(final String[] args)
+    {
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null)
+        {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s - %5$s%6$s%n");
+        }
+        try
+        {
+            System.exit(run(args, System.out));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("skylark: " + ex.getMessage());
+            System.exit(2);
+        }
+    }
+
+    static int run(final String[] args, final PrintStream out)
+    {
+        int i = 0;
+        if (args.length > 0 && !args[0].startsWith("-"))
+        {
+            if (!"run".equals(args[0]))
+            {
+                throw new IllegalArgumentException("unknown command '" + args[0] + "' (try --help)");
+            }
+            i = 1;
+        }
+        final Properties fromFile = new Properties();
+        final Properties fromFlags = new Properties();
+        for (; i < args.length; i++)
+        {
+            final String arg = args[i];
+            if ("--help".equals(arg) || "-h".equals(arg))
+            {
+                usage(out);
+                return 0;
+            }
+            if (!arg.startsWith("--"))
+            {
+                throw new IllegalArgumentException("unexpected argument '" + arg + "' (try --help)");
+            }
+            String name = arg.substring(2);
+            String value;
+            final int equals = name.indexOf('=');
+            if (equals >= 0)
+            {
+                value = name.substring(equals + 1);
+                name = name.substring(0, equals);
+            }
+            else if (i + 1 < args.length)
+            {
+                value = args[++i];
+            }
+            else
+            {
+                throw new IllegalArgumentException("--" + name + " needs a value");
+            }
+            if ("config".equals(name))
+            {
+                load(Path.of(value), fromFile);
+                continue;
+            }
+            fromFlags.setProperty(name.startsWith(Configuration.PREFIX) ? name : Configuration.PREFIX + name, value);
+        }
+
+        final Properties merged = new Properties();
+        merged.putAll(fromFile);
+        for (final String name : System.getProperties().stringPropertyNames())
+        {
+            if (name.startsWith(Configuration.PREFIX))
+            {
+                merged.setProperty(name, System.getProperty(name));
+            }
+        }
+        merged.putAll(fromFlags);
+
+        final Broker broker = Broker.launch(new Broker.Context(merged));
+        final CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        {
+            broker.close();
+            stopped.countDown();
+        }, "skylark-shutdown"));
+        try
+        {
+            stopped.await();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    private static void load(final Path file, final Properties into)
+    {
+        try (InputStream in = Files.newInputStream(file))
+        {
+            into.load(in);
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalArgumentException("cannot read config file " + file + ": " + ex.getMessage());
+        }
+    }
+
+    private static void usage(final PrintStream out)
+    {
+        out.println("usage: skylark [run] [--config FILE] [--NAME VALUE]...");
+        out.println();
+        out.println("Settings (also -Dskylark.NAME=VALUE JVM flags, or NAME=VALUE lines in the config file):");
+        for (final Map.Entry<String, Configuration.Setting> entry : Configuration.settings().entrySet())
+        {
+            final Configuration.Setting setting = entry.getValue();
+            out.printf("  %-32s %-10s %s%n", setting.name(), setting.defaultValue(), setting.description());
+        }
+    }
+}

@@ -1,0 +1,798 @@
+package dev.skylark.broker.routing;
+
+import dev.skylark.codec.mqtt.MqttVersion;
+import dev.skylark.codec.mqtt.PacketType;
+import dev.skylark.codec.mqtt.ReasonCode;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static dev.skylark.broker.routing.RouterCommand.*;
+import static org.agrona.BitUtil.SIZE_OF_INT;
+import static org.agrona.BitUtil.SIZE_OF_SHORT;
+
+/**
+ * The routing agent: the single writer of the subscription tree, the session registry, the retained index and
+ * every session's queues. It reads commands from the I/O agents' shared ring, routes each PUBLISH once, and
+ * writes deliveries to the I/O agents that own the subscribers' connections.
+ */
+public final class RoutingAgent implements Agent, MessageHandler
+{
+    private static final System.Logger LOG = System.getLogger(RoutingAgent.class.getName());
+    private static final int COMMAND_LIMIT = 256;
+    private static final long TICK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
+
+    private final RingBuffer inbound;
+    private final DeliveryPublisher out;
+    private final NanoClock clock;
+    private final RoutingCounters counters;
+    private final int inflightMax;
+    private final int queueMaxMessages;
+    private final int receiveMaximum;
+    private final long sessionExpiryMax;
+
+    private final TopicTree tree = new TopicTree();
+    private final MatchResult match = new MatchResult();
+    private final RetainedIndex<Long> retained = new RetainedIndex<>();
+    private final MessageStore store = new MessageStore();
+    private final UnsafeBuffer storedView = new UnsafeBuffer(0, 0);
+    private final Map<String, Session> sessionsByClientId = new HashMap<>();
+    private final Int2ObjectHashMap<Session> sessionsById = new Int2ObjectHashMap<>();
+    private final Long2ObjectHashMap<Session> sessionsByConnection = new Long2ObjectHashMap<>();
+    private final ArrayList<Session> offlineScratch = new ArrayList<>();
+    private final ArrayDeque<PendingMessage> pendingPool = new ArrayDeque<>();
+    private final ArrayDeque<Integer> freeSessionIds = new ArrayDeque<>();
+    private final SessionAvailability availability = this::isAvailable;
+    private byte[] reasonScratch = new byte[64];
+    private int nextSessionId = 1;
+    private long nowNs;
+    private long nextTickNs;
+
+    public RoutingAgent(
+        final RingBuffer inbound,
+        final DeliveryPublisher out,
+        final NanoClock clock,
+        final RoutingCounters counters,
+        final int inflightMax,
+        final int queueMaxMessages,
+        final int receiveMaximum,
+        final long sessionExpiryMax)
+    {
+        this.inbound = inbound;
+        this.out = out;
+        this.clock = clock;
+        this.counters = counters;
+        this.inflightMax = inflightMax;
+        this.queueMaxMessages = queueMaxMessages;
+        this.receiveMaximum = receiveMaximum;
+        this.sessionExpiryMax = sessionExpiryMax;
+    }
+
+    @Override
+    public String roleName()
+    {
+        return "skylark-router";
+    }
+
+    @Override
+    public int doWork()
+    {
+        nowNs = clock.nanoTime();
+        final int work = inbound.read(this, COMMAND_LIMIT);
+        if (nowNs - nextTickNs >= 0)
+        {
+            nextTickNs = nowNs + TICK_INTERVAL_NS;
+            onTick();
+        }
+        return work;
+    }
+
+    /** True when the inbound ring holds commands; used by the idle strategy before parking. */
+    public boolean hasWork()
+    {
+        return inbound.size() > 0;
+    }
+
+    @Override
+    public void onMessage(final int msgTypeId, final org.agrona.MutableDirectBuffer buffer, final int index, final int length)
+    {
+        final long connectionId = buffer.getLong(index + CONNECTION_ID_OFFSET);
+        switch (msgTypeId)
+        {
+            case CONNECT -> onConnect(connectionId, buffer, index);
+            case PUBLISH -> onPublish(connectionId, buffer, index, length);
+            case PUBREL -> onPubrel(connectionId, buffer.getShort(index + PACKET_ID_OFFSET) & 0xFFFF);
+            case ACK -> onAck(
+                connectionId,
+                buffer.getByte(index + ACK_PACKET_TYPE_OFFSET),
+                buffer.getByte(index + ACK_REASON_OFFSET) & 0xFF,
+                buffer.getShort(index + ACK_PACKET_ID_OFFSET) & 0xFFFF);
+            case SUBSCRIBE -> onSubscribe(connectionId, buffer, index);
+            case UNSUBSCRIBE -> onUnsubscribe(connectionId, buffer, index);
+            case DISCONNECT -> onDisconnect(
+                connectionId,
+                buffer.getByte(index + DISCONNECT_KIND_OFFSET),
+                buffer.getInt(index + DISCONNECT_SESSION_EXPIRY_OFFSET));
+            default -> LOG.log(Level.WARNING, "unknown router command " + msgTypeId);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ sessions
+
+    private void onConnect(final long connectionId, final DirectBuffer buffer, final int index)
+    {
+        final int version = buffer.getByte(index + CONNECT_VERSION_OFFSET);
+        final int flags = buffer.getByte(index + CONNECT_FLAGS_OFFSET);
+        final boolean cleanStart = (flags & CONNECT_FLAG_CLEAN_START) != 0;
+        final int clientReceiveMaximum = buffer.getInt(index + CONNECT_RECEIVE_MAXIMUM_OFFSET);
+        final long requestedExpiry = buffer.getInt(index + CONNECT_SESSION_EXPIRY_OFFSET) & 0xFFFF_FFFFL;
+        final int clientMaxPacketSize = buffer.getInt(index + CONNECT_MAX_PACKET_SIZE_OFFSET);
+        final long willDelay = buffer.getInt(index + CONNECT_WILL_DELAY_OFFSET) & 0xFFFF_FFFFL;
+        int position = index + CONNECT_CLIENT_ID_OFFSET;
+        final int clientIdLength = buffer.getShort(position) & 0xFFFF;
+        final String clientId = buffer.getStringWithoutLengthUtf8(position + SIZE_OF_SHORT, clientIdLength);
+        position += SIZE_OF_SHORT + clientIdLength;
+
+        Session session = sessionsByClientId.get(clientId);
+        boolean sessionPresent = false;
+        if (session != null)
+        {
+            if (session.isOnline())
+            {
+                // Session takeover: the old connection goes, with DISCONNECT 0x8E where v5 allows it.
+                sessionsByConnection.remove(session.connectionId);
+                out.disconnect(session.connectionId, ReasonCode.SESSION_TAKEN_OVER);
+                counters.takeovers.incrementAndGet();
+                if (session.willHandle != MessageStore.NULL_HANDLE && (cleanStart || session.willDelay == 0))
+                {
+                    publishWill(session);
+                }
+            }
+            if (cleanStart)
+            {
+                endSession(session);
+                session = null;
+            }
+            else
+            {
+                sessionPresent = true;
+                clearWill(session);
+            }
+        }
+        if (session == null)
+        {
+            session = new Session(allocateSessionId(), clientId);
+            sessionsByClientId.put(clientId, session);
+            sessionsById.put(session.sessionId, session);
+            counters.sessions.set(sessionsById.size());
+        }
+
+        final long grantedExpiry = Math.min(requestedExpiry, sessionExpiryMax);
+        session.connectionId = connectionId;
+        session.offline = false;
+        session.version = version;
+        session.expiryInterval = grantedExpiry;
+        session.sendWindow = Math.max(1, Math.min(inflightMax, clientReceiveMaximum));
+        session.maxPacketSize = clientMaxPacketSize > 0 ? clientMaxPacketSize : Integer.MAX_VALUE;
+        sessionsByConnection.put(connectionId, session);
+
+        if ((flags & CONNECT_FLAG_WILL) != 0)
+        {
+            session.willHandle = storeWill(buffer, position, buffer.getByte(index + CONNECT_WILL_QOS_OFFSET),
+                (flags & CONNECT_FLAG_WILL_RETAIN) != 0);
+            session.willDelay = willDelay;
+        }
+
+        out.connack(connectionId, sessionPresent, ReasonCode.SUCCESS, grantedExpiry, receiveMaximum);
+        if (sessionPresent)
+        {
+            resendInFlight(session);
+            drainQueue(session);
+        }
+    }
+
+    private void onDisconnect(final long connectionId, final int kind, final int sessionExpiry)
+    {
+        final Session session = sessionsByConnection.remove(connectionId);
+        if (session == null)
+        {
+            return;
+        }
+        session.connectionId = Session.NO_CONNECTION;
+        if (sessionExpiry != SESSION_EXPIRY_UNCHANGED)
+        {
+            session.expiryInterval = Math.min(sessionExpiry & 0xFFFF_FFFFL, sessionExpiryMax);
+        }
+        if (kind == DISCONNECT_WITH_WILL && session.willHandle != MessageStore.NULL_HANDLE)
+        {
+            if (session.willDelay == 0 || session.expiryInterval == 0)
+            {
+                publishWill(session);
+            }
+            else
+            {
+                session.willPending = true;
+                session.willDeadlineNs = nowNs + TimeUnit.SECONDS.toNanos(Math.min(session.willDelay, session.expiryInterval));
+            }
+        }
+        else
+        {
+            clearWill(session);
+        }
+
+        if (session.expiryInterval == 0)
+        {
+            endSession(session);
+        }
+        else
+        {
+            session.offline = true;
+            session.expiryDeadlineNs = session.expiryInterval == Session.NEVER ?
+                Long.MAX_VALUE : nowNs + TimeUnit.SECONDS.toNanos(session.expiryInterval);
+            // In-flight messages are redelivered on reconnect; until then they count against the window.
+        }
+    }
+
+    private void endSession(final Session session)
+    {
+        if (session.willPending)
+        {
+            publishWill(session);
+        }
+        clearWill(session);
+        tree.removeSession(session.sessionId);
+        for (final PendingMessage pending : session.inFlightOrder)
+        {
+            releasePending(pending);
+        }
+        for (final PendingMessage pending : session.queue)
+        {
+            releasePending(pending);
+        }
+        session.inFlight.clear();
+        session.inFlightOrder.clear();
+        session.queue.clear();
+        sessionsByClientId.remove(session.clientId);
+        sessionsById.remove(session.sessionId);
+        freeSessionIds.addLast(session.sessionId);
+        counters.sessions.set(sessionsById.size());
+    }
+
+    private int allocateSessionId()
+    {
+        final Integer reused = freeSessionIds.pollFirst();
+        return reused != null ? reused : nextSessionId++;
+    }
+
+    private void onTick()
+    {
+        offlineScratch.clear();
+        for (final Session session : sessionsById.values())
+        {
+            if (session.offline)
+            {
+                offlineScratch.add(session);
+            }
+        }
+        for (final Session session : offlineScratch)
+        {
+            if (session.willPending && nowNs - session.willDeadlineNs >= 0)
+            {
+                publishWill(session);
+            }
+            if (nowNs - session.expiryDeadlineNs >= 0)
+            {
+                LOG.log(Level.DEBUG, "session expired: " + session.clientId);
+                endSession(session);
+            }
+        }
+        offlineScratch.clear();
+    }
+
+    // ------------------------------------------------------------------------------------------------ wills
+
+    private long storeWill(final DirectBuffer buffer, final int position, final int qos, final boolean retain)
+    {
+        final int topicLength = buffer.getShort(position) & 0xFFFF;
+        final int topicOffset = position + SIZE_OF_SHORT;
+        final int propertiesLength = buffer.getInt(topicOffset + topicLength);
+        final int propertiesOffset = topicOffset + topicLength + SIZE_OF_INT;
+        final int payloadLength = buffer.getInt(propertiesOffset + propertiesLength);
+        final int payloadOffset = propertiesOffset + propertiesLength + SIZE_OF_INT;
+
+        final int length = MessageLayout.length(topicLength, propertiesLength, payloadLength);
+        final long handle = store.allocate(length);
+        final org.agrona.MutableDirectBuffer target = store.buffer(handle);
+        final int offset = store.offset(handle);
+        target.putByte(offset + MessageLayout.QOS_OFFSET, (byte)qos);
+        target.putByte(offset + MessageLayout.FLAGS_OFFSET, (byte)(retain ? MessageLayout.FLAG_RETAIN : 0));
+        target.putShort(offset + 2, (short)0);
+        target.putShort(offset + MessageLayout.TOPIC_LENGTH_OFFSET, (short)topicLength);
+        int p = offset + MessageLayout.TOPIC_OFFSET;
+        target.putBytes(p, buffer, topicOffset, topicLength);
+        p += topicLength;
+        target.putInt(p, propertiesLength);
+        target.putBytes(p + SIZE_OF_INT, buffer, propertiesOffset, propertiesLength);
+        p += SIZE_OF_INT + propertiesLength;
+        target.putInt(p, payloadLength);
+        target.putBytes(p + SIZE_OF_INT, buffer, payloadOffset, payloadLength);
+        return handle;
+    }
+
+    private void publishWill(final Session session)
+    {
+        final long handle = session.willHandle;
+        session.willHandle = MessageStore.NULL_HANDLE;
+        session.willPending = false;
+        if (handle == MessageStore.NULL_HANDLE)
+        {
+            return;
+        }
+        counters.willsPublished.incrementAndGet();
+        final DirectBuffer buffer = store.buffer(handle);
+        final int offset = store.offset(handle);
+        route(buffer, offset, store.length(handle), -1, handle);
+        store.release(handle);
+    }
+
+    private void clearWill(final Session session)
+    {
+        if (session.willHandle != MessageStore.NULL_HANDLE)
+        {
+            store.release(session.willHandle);
+            session.willHandle = MessageStore.NULL_HANDLE;
+        }
+        session.willPending = false;
+    }
+
+    // ------------------------------------------------------------------------------------------------ publish
+
+    private void onPublish(final long connectionId, final DirectBuffer buffer, final int index, final int length)
+    {
+        final Session session = sessionsByConnection.get(connectionId);
+        if (session == null)
+        {
+            return; // the connection was taken over or closed after it sent this
+        }
+        final int messageOffset = index + PUBLISH_MESSAGE_OFFSET;
+        final int messageLength = length - PUBLISH_MESSAGE_OFFSET;
+        final int qos = MessageLayout.qos(buffer, messageOffset);
+        final int packetId = buffer.getShort(index + PUBLISH_PACKET_ID_OFFSET) & 0xFFFF;
+        counters.publishesIn.incrementAndGet();
+
+        if (qos == 2 && !session.awaitingPubrel.add(packetId))
+        {
+            // A resent QoS 2 PUBLISH whose PUBREL has not come yet: already routed once.
+            out.ack(connectionId, PacketType.PUBREC, packetId, ReasonCode.SUCCESS);
+            return;
+        }
+
+        final int matched = route(buffer, messageOffset, messageLength, session.sessionId, MessageStore.NULL_HANDLE);
+        if (qos > 0)
+        {
+            final int reason = matched == 0 && session.version == MqttVersion.V5 ?
+                ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS;
+            out.ack(connectionId, qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, packetId, reason);
+        }
+    }
+
+    private void onPubrel(final long connectionId, final int packetId)
+    {
+        final Session session = sessionsByConnection.get(connectionId);
+        if (session == null)
+        {
+            return;
+        }
+        final int reason = session.awaitingPubrel.remove(packetId) ?
+            ReasonCode.SUCCESS : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND;
+        out.ack(connectionId, PacketType.PUBCOMP, packetId, reason);
+    }
+
+    /**
+     * Routes one message to every matching subscription and stores it as retained if flagged.
+     *
+     * @param storedHandle the message's handle if it already lives in the store, else NULL_HANDLE.
+     * @return the number of subscriptions it matched.
+     */
+    private int route(
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final int publisherSessionId,
+        final long storedHandle)
+    {
+        final int qos = MessageLayout.qos(buffer, offset);
+        final boolean retain = MessageLayout.retain(buffer, offset);
+        final int topicOffset = MessageLayout.topicOffset(offset);
+        final int topicLength = MessageLayout.topicLength(buffer, offset);
+
+        long handle = storedHandle;
+        if (retain)
+        {
+            handle = updateRetained(buffer, offset, length, topicOffset, topicLength, handle);
+        }
+
+        tree.match(buffer, topicOffset, topicLength, publisherSessionId, match, availability);
+        final int count = match.size();
+        if (count == 0)
+        {
+            return 0;
+        }
+
+        out.beginBatch(buffer, offset, length);
+        final int[] subscriptionIds = match.subscriptionIds();
+        for (int i = 0; i < count; i++)
+        {
+            final Session session = sessionsById.get(match.sessionId(i));
+            if (session == null)
+            {
+                continue;
+            }
+            final int deliveredQos = Math.min(qos, match.maxQos(i));
+            final int flags = retain && match.retainAsPublished(i) ? Delivery.ENTRY_FLAG_RETAIN : 0;
+            final int subscriptionIdCount = session.version == MqttVersion.V5 ? match.subscriptionIdCount(i) : 0;
+            final int subscriptionIdOffset = match.subscriptionIdOffset(i);
+            if (deliveredQos == 0)
+            {
+                if (session.isOnline())
+                {
+                    out.addEntry(session.connectionId, 0, 0, flags, subscriptionIds, subscriptionIdOffset,
+                        subscriptionIdCount);
+                }
+                continue;
+            }
+            if (handle == MessageStore.NULL_HANDLE)
+            {
+                handle = store.store(buffer, offset, length);
+            }
+            else
+            {
+                store.retain(handle);
+            }
+            final PendingMessage pending = newPending(handle, deliveredQos, flags != 0,
+                subscriptionIds, subscriptionIdOffset, subscriptionIdCount);
+            if (session.isOnline() && session.canSend() && session.queue.isEmpty())
+            {
+                startInFlight(session, pending);
+                out.addEntry(session.connectionId, pending.packetId, deliveredQos, flags, subscriptionIds,
+                    subscriptionIdOffset, subscriptionIdCount);
+            }
+            else
+            {
+                enqueue(session, pending);
+            }
+        }
+        out.endBatch();
+        if (handle != MessageStore.NULL_HANDLE && handle != storedHandle)
+        {
+            store.release(handle); // the routing's own reference; queues and windows hold theirs
+        }
+        return count;
+    }
+
+    private long updateRetained(
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final int topicOffset,
+        final int topicLength,
+        final long storedHandle)
+    {
+        final Long previous;
+        long handle = storedHandle;
+        if (MessageLayout.payloadLength(buffer, offset) == 0)
+        {
+            previous = retained.remove(buffer, topicOffset, topicLength);
+        }
+        else
+        {
+            if (handle == MessageStore.NULL_HANDLE)
+            {
+                handle = store.store(buffer, offset, length); // reference owned by the routing, released after
+            }
+            store.retain(handle); // reference owned by the retained index
+            previous = retained.put(buffer, topicOffset, topicLength, handle);
+        }
+        if (previous != null)
+        {
+            store.release(previous);
+        }
+        counters.retained.set(retained.size());
+        return handle;
+    }
+
+    private boolean isAvailable(final int sessionId)
+    {
+        final Session session = sessionsById.get(sessionId);
+        return session != null && session.isOnline() && session.canSend();
+    }
+
+    // ------------------------------------------------------------------------------------------------ QoS 1/2 out
+
+    private PendingMessage newPending(
+        final long handle,
+        final int qos,
+        final boolean retain,
+        final int[] subscriptionIds,
+        final int subscriptionIdOffset,
+        final int subscriptionIdCount)
+    {
+        PendingMessage pending = pendingPool.pollFirst();
+        if (pending == null)
+        {
+            pending = new PendingMessage();
+        }
+        pending.handle = handle;
+        pending.qos = qos;
+        pending.retain = retain;
+        pending.state = PendingMessage.QUEUED;
+        if (pending.subscriptionIds.length < subscriptionIdCount)
+        {
+            pending.subscriptionIds = new int[subscriptionIdCount];
+        }
+        System.arraycopy(subscriptionIds, subscriptionIdOffset, pending.subscriptionIds, 0, subscriptionIdCount);
+        pending.subscriptionIdCount = subscriptionIdCount;
+        return pending;
+    }
+
+    private void releasePending(final PendingMessage pending)
+    {
+        if (pending.handle != MessageStore.NULL_HANDLE)
+        {
+            store.release(pending.handle);
+        }
+        pending.reset();
+        pendingPool.addLast(pending);
+    }
+
+    private void startInFlight(final Session session, final PendingMessage pending)
+    {
+        pending.packetId = session.nextPacketId();
+        pending.state = pending.qos == 1 ? PendingMessage.AWAIT_PUBACK : PendingMessage.AWAIT_PUBREC;
+        session.inFlight.put(pending.packetId, pending);
+        session.inFlightOrder.addLast(pending);
+    }
+
+    private void enqueue(final Session session, final PendingMessage pending)
+    {
+        if (session.queue.size() >= queueMaxMessages)
+        {
+            counters.queueDropped.incrementAndGet();
+            releasePending(pending);
+            return;
+        }
+        session.queue.addLast(pending);
+    }
+
+    /** Sends queued messages while the session's window has room. */
+    private void drainQueue(final Session session)
+    {
+        while (session.isOnline() && session.canSend() && !session.queue.isEmpty())
+        {
+            final PendingMessage pending = session.queue.pollFirst();
+            startInFlight(session, pending);
+            sendStored(session, pending, false);
+        }
+    }
+
+    /** On reconnect: every unacknowledged message again, in order, with DUP; PUBREL for those past PUBREC. */
+    private void resendInFlight(final Session session)
+    {
+        for (final PendingMessage pending : session.inFlightOrder)
+        {
+            if (pending.state == PendingMessage.AWAIT_PUBCOMP)
+            {
+                out.ack(session.connectionId, PacketType.PUBREL, pending.packetId, ReasonCode.SUCCESS);
+            }
+            else
+            {
+                sendStored(session, pending, true);
+            }
+        }
+    }
+
+    private void sendStored(final Session session, final PendingMessage pending, final boolean dup)
+    {
+        store.wrap(pending.handle, storedView);
+        out.beginBatch(storedView, 0, storedView.capacity());
+        int flags = pending.retain ? Delivery.ENTRY_FLAG_RETAIN : 0;
+        flags |= dup ? Delivery.ENTRY_FLAG_DUP : 0;
+        out.addEntry(session.connectionId, pending.packetId, pending.qos, flags, pending.subscriptionIds, 0,
+            pending.subscriptionIdCount);
+        out.endBatch();
+    }
+
+    private void onAck(final long connectionId, final int packetType, final int reasonCode, final int packetId)
+    {
+        final Session session = sessionsByConnection.get(connectionId);
+        if (session == null)
+        {
+            return;
+        }
+        final PendingMessage pending = session.inFlight.get(packetId);
+        if (pending == null)
+        {
+            if (packetType == PacketType.PUBREC)
+            {
+                out.ack(connectionId, PacketType.PUBREL, packetId, ReasonCode.PACKET_IDENTIFIER_NOT_FOUND);
+            }
+            return;
+        }
+        if (packetType == PacketType.PUBREC && pending.state == PendingMessage.AWAIT_PUBREC &&
+            reasonCode < ReasonCode.UNSPECIFIED_ERROR)
+        {
+            pending.state = PendingMessage.AWAIT_PUBCOMP;
+            store.release(pending.handle);
+            pending.handle = MessageStore.NULL_HANDLE;
+            out.ack(connectionId, PacketType.PUBREL, packetId, ReasonCode.SUCCESS);
+            return;
+        }
+        final boolean completes =
+            (packetType == PacketType.PUBACK && pending.state == PendingMessage.AWAIT_PUBACK) ||
+            (packetType == PacketType.PUBCOMP && pending.state == PendingMessage.AWAIT_PUBCOMP) ||
+            (packetType == PacketType.PUBREC && pending.state == PendingMessage.AWAIT_PUBREC);
+        if (!completes)
+        {
+            return;
+        }
+        session.inFlight.remove(packetId);
+        if (session.inFlightOrder.peekFirst() == pending)
+        {
+            session.inFlightOrder.pollFirst();
+        }
+        else
+        {
+            session.inFlightOrder.remove(pending);
+        }
+        releasePending(pending);
+        drainQueue(session);
+    }
+
+    // ------------------------------------------------------------------------------------------------ subscribe
+
+    private void onSubscribe(final long connectionId, final DirectBuffer buffer, final int index)
+    {
+        final Session session = sessionsByConnection.get(connectionId);
+        if (session == null)
+        {
+            return;
+        }
+        final int packetId = buffer.getShort(index + PACKET_ID_OFFSET) & 0xFFFF;
+        final int count = buffer.getShort(index + SUBSCRIBE_COUNT_OFFSET) & 0xFFFF;
+        final int subscriptionId = buffer.getInt(index + SUBSCRIBE_SUBSCRIPTION_ID_OFFSET);
+        final byte[] reasons = reasons(count);
+        int position = index + SUBSCRIBE_ENTRIES_OFFSET;
+        for (int i = 0; i < count; i++)
+        {
+            final int options = buffer.getByte(position) & 0xFF;
+            final int result = buffer.getByte(position + 1) & 0xFF;
+            final int filterLength = buffer.getShort(position + 2) & 0xFFFF;
+            final String filter = buffer.getStringWithoutLengthUtf8(position + 4, filterLength);
+            position += 4 + filterLength;
+            if (result != ReasonCode.SUCCESS)
+            {
+                reasons[i] = (byte)result;
+                continue;
+            }
+            final boolean existed = tree.subscribe(filter, session.sessionId, options, subscriptionId);
+            final int grantedQos = SubscriptionOptions.maxQos(options);
+            reasons[i] = (byte)grantedQos;
+            final int retainHandling = SubscriptionOptions.retainHandling(options);
+            if (!TopicFilter.isShared(filter) &&
+                (retainHandling == SubscriptionOptions.RETAIN_HANDLING_SEND ||
+                (retainHandling == SubscriptionOptions.RETAIN_HANDLING_SEND_IF_NEW && !existed)))
+            {
+                pendingRetained.add(filter);
+                pendingRetainedQos.add(grantedQos);
+            }
+        }
+        counters.subscriptions.set(tree.subscriptionCount());
+        out.ackList(connectionId, PacketType.SUBACK, packetId, reasons, count);
+        // Retained messages go after the SUBACK, as clients expect.
+        for (int i = 0; i < pendingRetained.size(); i++)
+        {
+            sendRetained(session, pendingRetained.get(i), pendingRetainedQos.get(i), subscriptionId);
+        }
+        pendingRetained.clear();
+        pendingRetainedQos.clear();
+    }
+
+    private final ArrayList<String> pendingRetained = new ArrayList<>();
+    private final org.agrona.collections.IntArrayList pendingRetainedQos = new org.agrona.collections.IntArrayList();
+    private final int[] oneSubscriptionId = new int[1];
+
+    private void sendRetained(final Session session, final String filter, final int grantedQos, final int subscriptionId)
+    {
+        oneSubscriptionId[0] = subscriptionId;
+        final int subscriptionIdCount = subscriptionId != 0 && session.version == MqttVersion.V5 ? 1 : 0;
+        retained.forEachMatch(filter, (topic, topicOffset, topicLength, handle) ->
+        {
+            store.wrap(handle, storedView);
+            final int qos = Math.min(MessageLayout.qos(storedView, 0), grantedQos);
+            if (qos == 0)
+            {
+                out.beginBatch(storedView, 0, storedView.capacity());
+                out.addEntry(session.connectionId, 0, 0, Delivery.ENTRY_FLAG_RETAIN, oneSubscriptionId, 0,
+                    subscriptionIdCount);
+                out.endBatch();
+                return;
+            }
+            store.retain(handle);
+            final PendingMessage pending = newPending(handle, qos, true, oneSubscriptionId, 0, subscriptionIdCount);
+            if (session.canSend() && session.queue.isEmpty())
+            {
+                startInFlight(session, pending);
+                sendStored(session, pending, false);
+            }
+            else
+            {
+                enqueue(session, pending);
+            }
+        });
+    }
+
+    private void onUnsubscribe(final long connectionId, final DirectBuffer buffer, final int index)
+    {
+        final Session session = sessionsByConnection.get(connectionId);
+        if (session == null)
+        {
+            return;
+        }
+        final int packetId = buffer.getShort(index + PACKET_ID_OFFSET) & 0xFFFF;
+        final int count = buffer.getShort(index + UNSUBSCRIBE_COUNT_OFFSET) & 0xFFFF;
+        final byte[] reasons = reasons(count);
+        int position = index + UNSUBSCRIBE_ENTRIES_OFFSET;
+        for (int i = 0; i < count; i++)
+        {
+            final int filterLength = buffer.getShort(position) & 0xFFFF;
+            final String filter = buffer.getStringWithoutLengthUtf8(position + SIZE_OF_SHORT, filterLength);
+            position += SIZE_OF_SHORT + filterLength;
+            reasons[i] = (byte)(tree.unsubscribe(filter, session.sessionId) ?
+                ReasonCode.SUCCESS : ReasonCode.NO_SUBSCRIPTION_EXISTED);
+        }
+        counters.subscriptions.set(tree.subscriptionCount());
+        out.ackList(connectionId, PacketType.UNSUBACK, packetId, reasons, count);
+    }
+
+    private byte[] reasons(final int count)
+    {
+        if (reasonScratch.length < count)
+        {
+            reasonScratch = new byte[count];
+        }
+        return reasonScratch;
+    }
+
+    @Override
+    public void onClose()
+    {
+        for (final Session session : sessionsById.values())
+        {
+            if (session.willHandle != MessageStore.NULL_HANDLE)
+            {
+                store.release(session.willHandle);
+                session.willHandle = MessageStore.NULL_HANDLE;
+            }
+        }
+    }
+
+    /** For tests and status: number of sessions, online or not. */
+    public int sessionCount()
+    {
+        return sessionsById.size();
+    }
+
+
+}

@@ -1,0 +1,767 @@
+package dev.skylark.broker.session;
+
+import dev.skylark.broker.net.Connection;
+import dev.skylark.broker.net.ConnectionHandler;
+import dev.skylark.broker.routing.ConnectRequest;
+import dev.skylark.broker.routing.MessageLayout;
+import dev.skylark.broker.routing.RouterCommand;
+import dev.skylark.broker.routing.SubscriptionOptions;
+import dev.skylark.codec.mqtt.ConnAckEncoder;
+import dev.skylark.codec.mqtt.ConnectDecoder;
+import dev.skylark.codec.mqtt.DisconnectDecoder;
+import dev.skylark.codec.mqtt.DisconnectEncoder;
+import dev.skylark.codec.mqtt.MqttPrimitives;
+import dev.skylark.codec.mqtt.MqttVersion;
+import dev.skylark.codec.mqtt.PacketType;
+import dev.skylark.codec.mqtt.PingEncoder;
+import dev.skylark.codec.mqtt.Property;
+import dev.skylark.codec.mqtt.PropertiesEncoder;
+import dev.skylark.codec.mqtt.PropertyFilter;
+import dev.skylark.codec.mqtt.PubAckDecoder;
+import dev.skylark.codec.mqtt.PubAckEncoder;
+import dev.skylark.codec.mqtt.PublishDecoder;
+import dev.skylark.codec.mqtt.PublishEncoder;
+import dev.skylark.codec.mqtt.ReasonCode;
+import dev.skylark.codec.mqtt.SubAckEncoder;
+import dev.skylark.codec.mqtt.SubscribeDecoder;
+import dev.skylark.codec.mqtt.Topics;
+import dev.skylark.codec.mqtt.UnsubAckEncoder;
+import dev.skylark.codec.mqtt.UnsubscribeDecoder;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+import static dev.skylark.broker.routing.RouterCommand.*;
+
+/**
+ * One connection's MQTT state machine on its I/O thread: CONNECT handshake, keep-alive, inbound flow control and
+ * topic aliases; everything session-wide (subscriptions, queues, packet ids of deliveries) lives in the routing
+ * agent, which this talks to through {@link dev.skylark.broker.routing.RouterProxy}.
+ */
+final class MqttConnectionHandler implements ConnectionHandler
+{
+    private static final System.Logger LOG = System.getLogger(MqttConnectionHandler.class.getName());
+    private static final int CONTROL_PACKET_MAX = 512;
+
+    private enum State
+    {
+        AWAIT_CONNECT, CONNECTING, CONNECTED, CLOSED
+    }
+
+    private final MqttProtocol protocol;
+    private final Connection connection;
+    private final long acceptedNs;
+    private State state = State.AWAIT_CONNECT;
+    private int version = MqttVersion.V3_1_1;
+    private String clientId;
+    private String assignedClientId;
+    private long keepAliveTimeoutNs;
+    private long lastPacketNs;
+    private long requestedSessionExpiry;
+    private int clientMaxPacketSize = Integer.MAX_VALUE;
+    private int inboundInFlight;
+    private UnsafeBuffer[] topicAliases;
+    private boolean routerKnows;
+    private boolean disconnectSent;
+    private boolean requestProblemInformation = true;
+
+    MqttConnectionHandler(final MqttProtocol protocol, final Connection connection)
+    {
+        this.protocol = protocol;
+        this.connection = connection;
+        this.acceptedNs = System.nanoTime();
+        this.lastPacketNs = acceptedNs;
+    }
+
+    @Override
+    public boolean onPacket(final DirectBuffer buffer, final int offset, final int length, final long nowNs)
+    {
+        lastPacketNs = nowNs;
+        final int type = PacketType.of(buffer.getByte(offset));
+        if (state == State.AWAIT_CONNECT)
+        {
+            if (type != PacketType.CONNECT)
+            {
+                refuse("first packet was " + PacketType.name(type) + ", not CONNECT");
+                return true;
+            }
+            return onConnect(buffer, offset, length);
+        }
+        if (state != State.CONNECTED)
+        {
+            return true; // closing: ignore the rest
+        }
+        switch (type)
+        {
+            case PacketType.PUBLISH:
+                return onPublish(buffer, offset, length);
+            case PacketType.PUBACK:
+            case PacketType.PUBREC:
+            case PacketType.PUBREL:
+            case PacketType.PUBCOMP:
+                return onAck(buffer, offset, length);
+            case PacketType.SUBSCRIBE:
+                return onSubscribe(buffer, offset, length);
+            case PacketType.UNSUBSCRIBE:
+                return onUnsubscribe(buffer, offset, length);
+            case PacketType.PINGREQ:
+                if (check(protocol.pingDecoder.wrap(buffer, offset, length, version), "PINGREQ"))
+                {
+                    connection.ensureOutbound(2);
+                    connection.commit(PingEncoder.encodePingResp(connection.outboundBuffer(), connection.outboundPosition()));
+                }
+                return true;
+            case PacketType.DISCONNECT:
+                onDisconnect(buffer, offset, length);
+                return true;
+            case PacketType.CONNECT:
+                protocolError(ReasonCode.PROTOCOL_ERROR, "second CONNECT");
+                return true;
+            case PacketType.AUTH:
+                protocolError(ReasonCode.PROTOCOL_ERROR, "AUTH without an authentication method");
+                return true;
+            default:
+                protocolError(ReasonCode.PROTOCOL_ERROR, "unexpected " + PacketType.name(type));
+                return true;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ CONNECT
+
+    private boolean onConnect(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final ConnectDecoder connect = protocol.connectDecoder;
+        final int result = connect.wrap(buffer, offset, length);
+        version = connect.protocolVersion() == MqttVersion.V5 ? MqttVersion.V5 : MqttVersion.V3_1_1;
+        if (result < 0)
+        {
+            final int reason = -result;
+            if (reason == ReasonCode.UNSUPPORTED_PROTOCOL_VERSION)
+            {
+                version = MqttVersion.V3_1_1; // a level we do not speak gets the 3.1.1 answer [MQTT-3.1.2-2]
+            }
+            refuseConnect(reason, "invalid CONNECT: " + ReasonCode.describe(reason));
+            return true;
+        }
+
+        clientId = connect.clientId();
+        final boolean v5 = version == MqttVersion.V5;
+        if (clientId.isEmpty())
+        {
+            if (!v5 && !connect.cleanStart())
+            {
+                refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "empty client id needs clean session");
+                return true;
+            }
+            clientId = protocol.assignClientId();
+            assignedClientId = v5 ? clientId : null;
+        }
+        if (v5 && connect.authenticationMethodLength() > 0)
+        {
+            refuseConnect(ReasonCode.BAD_AUTHENTICATION_METHOD, "enhanced authentication is not supported");
+            return true;
+        }
+
+        final ConnectRequest request = new ConnectRequest();
+        request.version = version;
+        request.cleanStart = connect.cleanStart();
+        request.clientId = clientId.getBytes(StandardCharsets.UTF_8);
+        if (v5)
+        {
+            final long expiry = connect.sessionExpiryInterval();
+            request.sessionExpiry = expiry < 0 ? 0 : expiry;
+            final int receiveMaximum = connect.receiveMaximum();
+            request.receiveMaximum = receiveMaximum > 0 ? receiveMaximum : 65_535;
+            final long maxPacketSize = connect.maximumPacketSize();
+            clientMaxPacketSize = maxPacketSize > 0 && maxPacketSize < Integer.MAX_VALUE ? (int)maxPacketSize : Integer.MAX_VALUE;
+            request.maxPacketSize = clientMaxPacketSize == Integer.MAX_VALUE ? 0 : clientMaxPacketSize;
+            requestProblemInformation = connect.requestProblemInformation() != 0;
+        }
+        else
+        {
+            request.sessionExpiry = connect.cleanStart() ? 0 : 0xFFFF_FFFFL;
+        }
+        requestedSessionExpiry = request.sessionExpiry;
+
+        if (connect.hasWill())
+        {
+            final int topicOffset = connect.willTopicOffset();
+            final int topicLength = connect.willTopicLength();
+            final int topicResult = Topics.validateTopicName(buffer, topicOffset, topicLength);
+            if (topicResult < 0)
+            {
+                refuseConnect(ReasonCode.TOPIC_NAME_INVALID, "invalid will topic");
+                return true;
+            }
+            if (topicLength > 0 && buffer.getByte(topicOffset) == '$')
+            {
+                refuseConnect(ReasonCode.NOT_AUTHORIZED, "will topic in the reserved '$' space");
+                return true;
+            }
+            request.hasWill = true;
+            request.willQos = connect.willQos();
+            request.willRetain = connect.willRetain();
+            request.willTopic = MqttPrimitives.bytes(buffer, topicOffset, topicLength);
+            request.willPayload = MqttPrimitives.bytes(buffer, connect.willPayloadOffset(), connect.willPayloadLength());
+            if (v5)
+            {
+                final long delay = connect.willDelayInterval();
+                request.willDelay = delay < 0 ? 0 : delay;
+                final int written = PropertyFilter.copyWithout(buffer, connect.willPropertiesOffset(),
+                    connect.willPropertiesLength(), Property.WILL_DELAY_INTERVAL, protocol.scratch, 0);
+                request.willProperties = MqttPrimitives.bytes(protocol.scratch, 0, written);
+            }
+        }
+
+        final int keepAlive = connect.keepAlive();
+        keepAliveTimeoutNs = keepAlive == 0 ? 0 : TimeUnit.MILLISECONDS.toNanos(keepAlive * 1500L);
+        if (!protocol.router.connect(connection.id(), request))
+        {
+            protocol.blocked(connection);
+            return false;
+        }
+        routerKnows = true;
+        state = State.CONNECTING;
+        connection.pauseReading(); // until the routing agent answers: packets after CONNECT wait in the socket
+        return true;
+    }
+
+    void onConnack(final boolean sessionPresent, final int reasonCode, final long grantedExpiry, final int receiveMaximum)
+    {
+        if (state != State.CONNECTING)
+        {
+            return;
+        }
+        final MutableDirectBuffer out = connection.outboundBuffer();
+        int propertiesLength = 0;
+        if (version == MqttVersion.V5)
+        {
+            final PropertiesEncoder properties = new PropertiesEncoder().wrap(protocol.propertyScratch, 0);
+            if (grantedExpiry != requestedSessionExpiry)
+            {
+                properties.putFourByteInteger(Property.SESSION_EXPIRY_INTERVAL, grantedExpiry);
+            }
+            properties.putTwoByteInteger(Property.RECEIVE_MAXIMUM, protocol.limits.receiveMaximum());
+            properties.putFourByteInteger(Property.MAXIMUM_PACKET_SIZE, protocol.limits.maxPacketSize());
+            properties.putTwoByteInteger(Property.TOPIC_ALIAS_MAXIMUM, protocol.limits.topicAliasMaximum());
+            if (assignedClientId != null)
+            {
+                properties.putString(Property.ASSIGNED_CLIENT_IDENTIFIER, assignedClientId);
+            }
+            propertiesLength = properties.length();
+        }
+        connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength);
+        final int written = ConnAckEncoder.encode(out, connection.outboundPosition(), version, sessionPresent,
+            version == MqttVersion.V5 ? reasonCode : ReasonCode.toV3ConnackReturnCode(reasonCode),
+            protocol.propertyScratch, 0, propertiesLength);
+        connection.commit(written);
+        if (reasonCode != ReasonCode.SUCCESS)
+        {
+            state = State.CLOSED;
+            connection.closeAfterFlush("CONNECT refused by the router: " + ReasonCode.describe(reasonCode));
+            return;
+        }
+        state = State.CONNECTED;
+        LOG.log(Level.DEBUG, () -> "connected " + clientId + " from " + connection.remoteAddress() + " (MQTT " +
+            (version == MqttVersion.V5 ? "5.0" : "3.1.1") + ", session present " + sessionPresent + ")");
+        connection.resumeReading();
+    }
+
+    // ------------------------------------------------------------------------------------------------ PUBLISH in
+
+    private boolean onPublish(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final PublishDecoder publish = protocol.publishDecoder;
+        final int result = publish.wrap(buffer, offset, length, version);
+        if (result < 0)
+        {
+            protocolError(-result, "invalid PUBLISH");
+            return true;
+        }
+        final int qos = publish.qos();
+        if (publish.hasSubscriptionIdentifier())
+        {
+            protocolError(ReasonCode.PROTOCOL_ERROR, "PUBLISH from a client carries a Subscription Identifier");
+            return true;
+        }
+
+        DirectBuffer topicBuffer = buffer;
+        int topicOffset = publish.topicOffset();
+        int topicLength = publish.topicLength();
+        DirectBuffer propertiesBuffer = buffer;
+        int propertiesOffset = publish.propertiesOffset();
+        int propertiesLength = publish.propertiesLength();
+        final int alias = publish.topicAlias();
+        if (alias > 0)
+        {
+            if (alias > protocol.limits.topicAliasMaximum())
+            {
+                protocolError(ReasonCode.TOPIC_ALIAS_INVALID, "topic alias " + alias + " above the maximum");
+                return true;
+            }
+            if (topicAliases == null)
+            {
+                topicAliases = new UnsafeBuffer[protocol.limits.topicAliasMaximum() + 1];
+            }
+            if (topicLength > 0)
+            {
+                topicAliases[alias] = new UnsafeBuffer(MqttPrimitives.bytes(buffer, topicOffset, topicLength));
+            }
+            else
+            {
+                final UnsafeBuffer known = topicAliases[alias];
+                if (known == null)
+                {
+                    protocolError(ReasonCode.PROTOCOL_ERROR, "unknown topic alias " + alias);
+                    return true;
+                }
+                topicBuffer = known;
+                topicOffset = 0;
+                topicLength = known.capacity();
+            }
+            propertiesLength = PropertyFilter.copyWithout(
+                buffer, propertiesOffset, propertiesLength, Property.TOPIC_ALIAS, protocol.scratch, 0);
+            propertiesBuffer = protocol.scratch;
+            propertiesOffset = 0;
+        }
+
+        if (qos > 0 && !publish.dup() && inboundInFlight >= protocol.limits.receiveMaximum() &&
+            version == MqttVersion.V5)
+        {
+            protocolError(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "more than Receive Maximum unacknowledged publishes");
+            return true;
+        }
+
+        if (topicLength > 0 && topicBuffer.getByte(topicOffset) == '$')
+        {
+            // '$' topics ($SYS/...) belong to the broker: refused, and the publisher told where it can be.
+            protocol.counters.reservedTopicPublishes.incrementAndGet();
+            if (qos > 0)
+            {
+                final int reason = version == MqttVersion.V5 ? ReasonCode.NOT_AUTHORIZED : ReasonCode.SUCCESS;
+                writeAck(qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, publish.packetId(), reason);
+            }
+            return true;
+        }
+
+        if (!protocol.router.publish(connection.id(), qos, publish.retain(), publish.packetId(),
+            topicBuffer, topicOffset, topicLength,
+            propertiesBuffer, propertiesOffset, version == MqttVersion.V5 ? propertiesLength : 0,
+            buffer, publish.payloadOffset(), publish.payloadLength()))
+        {
+            protocol.blocked(connection);
+            return false;
+        }
+        if (qos > 0)
+        {
+            inboundInFlight++;
+        }
+        return true;
+    }
+
+    private boolean onAck(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final PubAckDecoder ack = protocol.ackDecoder;
+        final int result = ack.wrap(buffer, offset, length, version);
+        if (result < 0)
+        {
+            protocolError(-result, "invalid " + PacketType.name(PacketType.of(buffer.getByte(offset))));
+            return true;
+        }
+        final boolean sent = ack.packetType() == PacketType.PUBREL ?
+            protocol.router.pubrel(connection.id(), ack.packetId()) :
+            protocol.router.ack(connection.id(), ack.packetType(), ack.reasonCode(), ack.packetId());
+        if (!sent)
+        {
+            protocol.blocked(connection);
+            return false;
+        }
+        return true;
+    }
+
+    // ------------------------------------------------------------------------------------------------ SUBSCRIBE
+
+    private boolean onSubscribe(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final SubscribeDecoder subscribe = protocol.subscribeDecoder;
+        final int result = subscribe.wrap(buffer, offset, length, version);
+        if (result < 0)
+        {
+            protocolError(-result, "invalid SUBSCRIBE");
+            return true;
+        }
+        int count = 0;
+        int recordLength = SUBSCRIBE_ENTRIES_OFFSET;
+        while (subscribe.nextEntry())
+        {
+            count++;
+            recordLength += 4 + subscribe.filterLength();
+        }
+        final int index = protocol.router.claim(RouterCommand.SUBSCRIBE, recordLength);
+        if (index <= 0)
+        {
+            protocol.blocked(connection);
+            return false;
+        }
+        final MutableDirectBuffer ring = protocol.router.buffer();
+        ring.putLong(index + CONNECTION_ID_OFFSET, connection.id());
+        ring.putShort(index + PACKET_ID_OFFSET, (short)subscribe.packetId());
+        ring.putShort(index + SUBSCRIBE_COUNT_OFFSET, (short)count);
+        ring.putInt(index + SUBSCRIBE_SUBSCRIPTION_ID_OFFSET, Math.max(0, subscribe.subscriptionIdentifier()));
+        int position = index + SUBSCRIBE_ENTRIES_OFFSET;
+        subscribe.rewind();
+        while (subscribe.nextEntry())
+        {
+            final int filterOffset = subscribe.filterOffset();
+            final int filterLength = subscribe.filterLength();
+            final boolean shared = Topics.isShared(buffer, filterOffset, filterLength);
+            int reason = Topics.validateTopicFilter(buffer, filterOffset, filterLength) < 0 ?
+                ReasonCode.TOPIC_FILTER_INVALID : ReasonCode.SUCCESS;
+            if (reason == ReasonCode.SUCCESS && shared && subscribe.noLocal())
+            {
+                reason = ReasonCode.PROTOCOL_ERROR; // [MQTT-3.8.3-4]
+            }
+            if (version != MqttVersion.V5 && reason != ReasonCode.SUCCESS)
+            {
+                reason = ReasonCode.V3_SUBACK_FAILURE;
+            }
+            final int options = version == MqttVersion.V5 ?
+                SubscriptionOptions.pack(subscribe.qos(), subscribe.noLocal(), subscribe.retainAsPublished(),
+                    subscribe.retainHandling()) :
+                SubscriptionOptions.ofQos(subscribe.qos());
+            ring.putByte(position, (byte)options);
+            ring.putByte(position + 1, (byte)reason);
+            ring.putShort(position + 2, (short)filterLength);
+            ring.putBytes(position + 4, buffer, filterOffset, filterLength);
+            position += 4 + filterLength;
+        }
+        protocol.router.commit(index);
+        return true;
+    }
+
+    private boolean onUnsubscribe(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final UnsubscribeDecoder unsubscribe = protocol.unsubscribeDecoder;
+        final int result = unsubscribe.wrap(buffer, offset, length, version);
+        if (result < 0)
+        {
+            protocolError(-result, "invalid UNSUBSCRIBE");
+            return true;
+        }
+        int count = 0;
+        int recordLength = UNSUBSCRIBE_ENTRIES_OFFSET;
+        while (unsubscribe.nextEntry())
+        {
+            count++;
+            recordLength += 2 + unsubscribe.filterLength();
+        }
+        final int index = protocol.router.claim(RouterCommand.UNSUBSCRIBE, recordLength);
+        if (index <= 0)
+        {
+            protocol.blocked(connection);
+            return false;
+        }
+        final MutableDirectBuffer ring = protocol.router.buffer();
+        ring.putLong(index + CONNECTION_ID_OFFSET, connection.id());
+        ring.putShort(index + PACKET_ID_OFFSET, (short)unsubscribe.packetId());
+        ring.putShort(index + UNSUBSCRIBE_COUNT_OFFSET, (short)count);
+        int position = index + UNSUBSCRIBE_ENTRIES_OFFSET;
+        unsubscribe.rewind();
+        while (unsubscribe.nextEntry())
+        {
+            ring.putShort(position, (short)unsubscribe.filterLength());
+            ring.putBytes(position + 2, buffer, unsubscribe.filterOffset(), unsubscribe.filterLength());
+            position += 2 + unsubscribe.filterLength();
+        }
+        protocol.router.commit(index);
+        return true;
+    }
+
+    // ------------------------------------------------------------------------------------------------ DISCONNECT
+
+    private void onDisconnect(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final DisconnectDecoder disconnect = protocol.disconnectDecoder;
+        final int result = disconnect.wrap(buffer, offset, length, version);
+        if (result < 0)
+        {
+            protocolError(-result, "invalid DISCONNECT");
+            return;
+        }
+        long sessionExpiry = SESSION_EXPIRY_UNCHANGED;
+        if (version == MqttVersion.V5)
+        {
+            final long requested = disconnect.sessionExpiryInterval();
+            if (requested >= 0)
+            {
+                if (requestedSessionExpiry == 0 && requested != 0)
+                {
+                    protocolError(ReasonCode.PROTOCOL_ERROR, "DISCONNECT sets session expiry after CONNECT said 0");
+                    return;
+                }
+                sessionExpiry = requested;
+            }
+        }
+        final int kind = disconnect.reasonCode() == ReasonCode.DISCONNECT_WITH_WILL_MESSAGE ?
+            DISCONNECT_WITH_WILL : DISCONNECT_NORMAL;
+        endWithRouter(kind, sessionExpiry);
+        state = State.CLOSED;
+        connection.closeAfterFlush("client sent DISCONNECT");
+    }
+
+    /** The routing agent asks this connection to go (e.g. 0x8E Session taken over). */
+    void onServerDisconnect(final int reasonCode)
+    {
+        routerKnows = false; // the routing agent has already detached this connection
+        sendDisconnect(reasonCode);
+        state = State.CLOSED;
+        connection.closeAfterFlush("disconnected by the broker: " + ReasonCode.describe(reasonCode));
+    }
+
+    @Override
+    public void onFramingError(final int reasonCode)
+    {
+        protocolError(reasonCode, "cannot frame the byte stream");
+    }
+
+    @Override
+    public void onTick(final long nowNs)
+    {
+        if (state == State.AWAIT_CONNECT && nowNs - acceptedNs > protocol.limits.connectTimeoutNs())
+        {
+            state = State.CLOSED;
+            connection.close("no CONNECT within the connect timeout");
+        }
+        else if (state == State.CONNECTED && keepAliveTimeoutNs > 0 && nowNs - lastPacketNs > keepAliveTimeoutNs)
+        {
+            protocolError(ReasonCode.KEEP_ALIVE_TIMEOUT, "keep-alive timeout");
+        }
+    }
+
+    @Override
+    public void onClosed(final String cause)
+    {
+        state = State.CLOSED;
+        if (routerKnows)
+        {
+            endWithRouter(DISCONNECT_WITH_WILL, SESSION_EXPIRY_UNCHANGED);
+        }
+        LOG.log(Level.DEBUG, () -> "closed " + (clientId != null ? clientId : "") + " " + connection.remoteAddress() +
+            ": " + cause);
+    }
+
+    /** The broker is stopping: v5 clients are told 0x8B Server shutting down. */
+    @Override
+    public void onShutdown()
+    {
+        if (state == State.CONNECTED)
+        {
+            sendDisconnect(ReasonCode.SERVER_SHUTTING_DOWN);
+        }
+    }
+
+    private void endWithRouter(final int kind, final long sessionExpiry)
+    {
+        if (routerKnows)
+        {
+            routerKnows = false;
+            protocol.disconnect(connection.id(), kind, sessionExpiry);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ output
+
+    /**
+     * Encodes one PUBLISH for this subscriber around the shared message bytes: its own packet id, QoS, DUP,
+     * RETAIN and subscription identifiers.
+     */
+    void deliver(
+        final DirectBuffer buffer,
+        final int messageOffset,
+        final int packetId,
+        final int qos,
+        final int flags,
+        final int subscriptionIdsOffset,
+        final int subscriptionIdCount)
+    {
+        if (state != State.CONNECTED && state != State.CONNECTING)
+        {
+            return; // QoS 1/2 stay in flight with the routing agent and go again on reconnect
+        }
+        if (qos == 0 && connection.outboundBacklog() > protocol.limits.outboundBufferMax())
+        {
+            protocol.counters.qos0Dropped.incrementAndGet();
+            return;
+        }
+        final boolean v5 = version == MqttVersion.V5;
+        final int topicOffset = MessageLayout.topicOffset(messageOffset);
+        final int topicLength = MessageLayout.topicLength(buffer, messageOffset);
+        final int payloadOffset = MessageLayout.payloadOffset(buffer, messageOffset);
+        final int payloadLength = MessageLayout.payloadLength(buffer, messageOffset);
+        DirectBuffer properties = buffer;
+        int propertiesOffset = MessageLayout.propertiesOffset(buffer, messageOffset);
+        int propertiesLength = v5 ? MessageLayout.propertiesLength(buffer, messageOffset) : 0;
+        if (v5 && subscriptionIdCount > 0)
+        {
+            final MutableDirectBuffer scratch = protocol.scratch;
+            int position = 0;
+            for (int i = 0; i < subscriptionIdCount; i++)
+            {
+                scratch.putByte(position++, (byte)Property.SUBSCRIPTION_IDENTIFIER);
+                position += MqttPrimitives.putVarInt(scratch, position, buffer.getInt(subscriptionIdsOffset + i * 4));
+            }
+            scratch.putBytes(position, buffer, propertiesOffset, propertiesLength);
+            properties = scratch;
+            propertiesOffset = 0;
+            propertiesLength += position;
+        }
+
+        final int length = PublishEncoder.encodedLength(version, qos, topicLength, propertiesLength, payloadLength);
+        if (length > clientMaxPacketSize)
+        {
+            // [MQTT-3.1.2-25]: not sent, and treated as if it had been delivered.
+            protocol.counters.tooLargeForClient.incrementAndGet();
+            if (qos > 0)
+            {
+                protocol.router.ack(connection.id(), qos == 1 ? PacketType.PUBACK : PacketType.PUBREC,
+                    ReasonCode.PACKET_TOO_LARGE, packetId);
+            }
+            return;
+        }
+        connection.ensureOutbound(length);
+        final int written = PublishEncoder.encode(
+            connection.outboundBuffer(),
+            connection.outboundPosition(),
+            version,
+            PublishEncoder.flags(qos, (flags & dev.skylark.broker.routing.Delivery.ENTRY_FLAG_DUP) != 0,
+                (flags & dev.skylark.broker.routing.Delivery.ENTRY_FLAG_RETAIN) != 0),
+            packetId,
+            buffer, topicOffset, topicLength,
+            properties, propertiesOffset, propertiesLength,
+            buffer, payloadOffset, payloadLength);
+        connection.commit(written);
+        protocol.counters.messagesOut.incrementAndGet();
+    }
+
+    /** An acknowledgement from the routing agent: PUBACK/PUBREC/PUBREL/PUBCOMP, or SUBACK/UNSUBACK with a list. */
+    void sendAck(
+        final int packetType,
+        final int packetId,
+        final DirectBuffer reasons,
+        final int reasonsOffset,
+        final int count)
+    {
+        if (state != State.CONNECTED)
+        {
+            return;
+        }
+        final MutableDirectBuffer out = connection.outboundBuffer();
+        if (packetType == PacketType.SUBACK || packetType == PacketType.UNSUBACK)
+        {
+            connection.ensureOutbound(CONTROL_PACKET_MAX + count);
+            final int written = packetType == PacketType.SUBACK ?
+                SubAckEncoder.encode(out, connection.outboundPosition(), version, packetId, reasons, reasonsOffset, count) :
+                UnsubAckEncoder.encode(out, connection.outboundPosition(), version, packetId, reasons, reasonsOffset, count);
+            connection.commit(written);
+            if (packetType == PacketType.SUBACK)
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    if ((reasons.getByte(reasonsOffset + i) & 0xFF) == ReasonCode.PROTOCOL_ERROR)
+                    {
+                        protocolError(ReasonCode.PROTOCOL_ERROR, "No Local on a shared subscription");
+                        break;
+                    }
+                }
+            }
+            return;
+        }
+        final int reason = reasons.getByte(reasonsOffset) & 0xFF;
+        if (packetType == PacketType.PUBACK || packetType == PacketType.PUBCOMP ||
+            (packetType == PacketType.PUBREC && reason >= ReasonCode.UNSPECIFIED_ERROR))
+        {
+            inboundInFlight = Math.max(0, inboundInFlight - 1);
+        }
+        writeAck(packetType, packetId, reason);
+    }
+
+    private void writeAck(final int packetType, final int packetId, final int reasonCode)
+    {
+        connection.ensureOutbound(CONTROL_PACKET_MAX);
+        connection.commit(PubAckEncoder.encode(
+            connection.outboundBuffer(), connection.outboundPosition(), version, packetType, packetId, reasonCode));
+    }
+
+    private void sendDisconnect(final int reasonCode)
+    {
+        if (version == MqttVersion.V5 && !disconnectSent)
+        {
+            disconnectSent = true;
+            connection.ensureOutbound(CONTROL_PACKET_MAX);
+            connection.commit(DisconnectEncoder.encode(
+                connection.outboundBuffer(), connection.outboundPosition(), version, reasonCode));
+        }
+    }
+
+    private boolean check(final int result, final String what)
+    {
+        if (result < 0)
+        {
+            protocolError(-result, "invalid " + what);
+            return false;
+        }
+        return true;
+    }
+
+    /** A violation after CONNECT: v5 gets DISCONNECT with the reason code; the will is published. */
+    private void protocolError(final int reasonCode, final String why)
+    {
+        if (state == State.CLOSED)
+        {
+            return;
+        }
+        protocol.counters.protocolErrors.incrementAndGet();
+        LOG.log(Level.INFO, () -> "closing " + describe() + ": " + why + " (" + ReasonCode.describe(reasonCode) + ")");
+        sendDisconnect(reasonCode);
+        endWithRouter(DISCONNECT_WITH_WILL, SESSION_EXPIRY_UNCHANGED);
+        state = State.CLOSED;
+        connection.closeAfterFlush(why);
+    }
+
+    /** A CONNECT that cannot be accepted: CONNACK with the reason (v5) or the nearest 3.1.1 return code. */
+    private void refuseConnect(final int reasonCode, final String why)
+    {
+        protocol.counters.connectsRefused.incrementAndGet();
+        LOG.log(Level.INFO, () -> "refusing CONNECT from " + connection.remoteAddress() + ": " + why);
+        final boolean v5 = version == MqttVersion.V5;
+        final boolean answer = v5 || reasonCode == ReasonCode.UNSUPPORTED_PROTOCOL_VERSION ||
+            reasonCode == ReasonCode.CLIENT_IDENTIFIER_NOT_VALID || reasonCode == ReasonCode.NOT_AUTHORIZED ||
+            reasonCode == ReasonCode.BAD_USER_NAME_OR_PASSWORD;
+        if (answer)
+        {
+            connection.ensureOutbound(CONTROL_PACKET_MAX);
+            connection.commit(ConnAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
+                false, v5 ? reasonCode : ReasonCode.toV3ConnackReturnCode(reasonCode)));
+        }
+        state = State.CLOSED;
+        connection.closeAfterFlush(why);
+    }
+
+    /** A first packet that is not CONNECT: closed without an answer [MQTT-3.1.0-1]. */
+    private void refuse(final String why)
+    {
+        protocol.counters.connectsRefused.incrementAndGet();
+        LOG.log(Level.INFO, () -> "closing " + connection.remoteAddress() + ": " + why);
+        state = State.CLOSED;
+        connection.close(why);
+    }
+
+    private String describe()
+    {
+        return (clientId != null ? "'" + clientId + "' " : "") + connection.remoteAddress();
+    }
+}

@@ -1,0 +1,225 @@
+package dev.skylark.broker.session;
+
+import dev.skylark.broker.net.Connection;
+import dev.skylark.broker.net.ConnectionHandler;
+import dev.skylark.broker.net.ConnectionHandlerFactory;
+import dev.skylark.broker.net.DutyCycleHook;
+import dev.skylark.broker.net.IoAgent;
+import dev.skylark.broker.routing.Delivery;
+import dev.skylark.broker.routing.MessageLayout;
+import dev.skylark.broker.routing.RouterProxy;
+import dev.skylark.codec.mqtt.ConnectDecoder;
+import dev.skylark.codec.mqtt.DisconnectDecoder;
+import dev.skylark.codec.mqtt.PingDecoder;
+import dev.skylark.codec.mqtt.PubAckDecoder;
+import dev.skylark.codec.mqtt.PublishDecoder;
+import dev.skylark.codec.mqtt.SubscribeDecoder;
+import dev.skylark.codec.mqtt.UnsubscribeDecoder;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.LongArrayList;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+
+import java.util.ArrayList;
+
+import static dev.skylark.broker.routing.Delivery.*;
+
+/**
+ * The MQTT protocol layer of one I/O agent: creates a {@link MqttConnectionHandler} per connection, and on every
+ * duty cycle drains the routing agent's deliveries into the connections' outbound buffers. Holds the flyweights
+ * and scratch buffers its connections share (one thread, so sharing is safe and allocation-free).
+ */
+public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHook, MessageHandler
+{
+    private static final int DELIVERY_LIMIT = 256;
+
+    final SessionLimits limits;
+    final RouterProxy router;
+    final ProtocolCounters counters;
+    final ConnectDecoder connectDecoder = new ConnectDecoder();
+    final PublishDecoder publishDecoder = new PublishDecoder();
+    final PubAckDecoder ackDecoder = new PubAckDecoder();
+    final SubscribeDecoder subscribeDecoder = new SubscribeDecoder();
+    final UnsubscribeDecoder unsubscribeDecoder = new UnsubscribeDecoder();
+    final DisconnectDecoder disconnectDecoder = new DisconnectDecoder();
+    final PingDecoder pingDecoder = new PingDecoder();
+    /** Scratch for property blocks built per packet (forwarded properties, CONNACK properties). */
+    final ExpandableArrayBuffer scratch = new ExpandableArrayBuffer(1024);
+    final ExpandableArrayBuffer propertyScratch = new ExpandableArrayBuffer(1024);
+
+    private final RingBuffer deliveries;
+    private IoAgent agent;
+    private final ArrayList<Connection> blocked = new ArrayList<>();
+    private final ArrayList<Connection> blockedScratch = new ArrayList<>();
+    private final LongArrayList deferredDisconnects = new LongArrayList();
+    private long clientIdSequence;
+    private final long clientIdPrefix = System.nanoTime();
+
+    public MqttProtocol(
+        final SessionLimits limits,
+        final RouterProxy router,
+        final RingBuffer deliveries,
+        final ProtocolCounters counters)
+    {
+        this.limits = limits;
+        this.router = router;
+        this.deliveries = deliveries;
+        this.counters = counters;
+    }
+
+    /** The agent this protocol runs on (set once, before it starts). */
+    public void agent(final IoAgent agent)
+    {
+        this.agent = agent;
+    }
+
+    @Override
+    public ConnectionHandler newHandler(final Connection connection)
+    {
+        counters.connections.incrementAndGet();
+        return new MqttConnectionHandler(this, connection);
+    }
+
+    @Override
+    public int doWork(final long nowNs)
+    {
+        int work = deliveries.read(this, DELIVERY_LIMIT);
+        work += retryBlocked();
+        return work;
+    }
+
+    @Override
+    public boolean hasWork()
+    {
+        return deliveries.size() > 0 || !blocked.isEmpty() || !deferredDisconnects.isEmpty();
+    }
+
+    /** A connection whose packet found the routing ring full: offered again next cycle. */
+    void blocked(final Connection connection)
+    {
+        counters.inboundBackPressure.incrementAndGet();
+        blocked.add(connection);
+    }
+
+    /** Tells the router a connection ended; kept and retried if its ring is full, never lost. */
+    void disconnect(final long connectionId, final int kind, final long sessionExpiry)
+    {
+        if (!deferredDisconnects.isEmpty() || !router.disconnect(connectionId, kind, sessionExpiry))
+        {
+            deferredDisconnects.addLong(connectionId);
+            deferredDisconnects.addLong(((long)kind << 32) | (sessionExpiry & 0xFFFF_FFFFL));
+        }
+    }
+
+    private int retryBlocked()
+    {
+        int work = 0;
+        while (!deferredDisconnects.isEmpty())
+        {
+            final long connectionId = deferredDisconnects.getLong(0);
+            final long packed = deferredDisconnects.getLong(1);
+            if (!router.disconnect(connectionId, (int)(packed >>> 32), (int)packed))
+            {
+                return work;
+            }
+            deferredDisconnects.removeAt(1);
+            deferredDisconnects.removeAt(0);
+            work++;
+        }
+        if (blocked.isEmpty())
+        {
+            return work;
+        }
+        blockedScratch.addAll(blocked);
+        blocked.clear();
+        for (int i = 0; i < blockedScratch.size(); i++)
+        {
+            blockedScratch.get(i).resumeReading();
+        }
+        work += blockedScratch.size();
+        blockedScratch.clear();
+        return work;
+    }
+
+    String assignClientId()
+    {
+        return "skylark-" + Long.toHexString(clientIdPrefix) + "-" + (++clientIdSequence) + "-" + agent.index();
+    }
+
+    @Override
+    public void onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
+    {
+        switch (msgTypeId)
+        {
+            case Delivery.PUBLISH -> onPublish(buffer, index, length);
+            case Delivery.ACK ->
+            {
+                final MqttConnectionHandler handler = handler(buffer.getLong(index));
+                if (handler != null)
+                {
+                    handler.sendAck(
+                        buffer.getByte(index + ACK_PACKET_TYPE_OFFSET),
+                        buffer.getShort(index + ACK_PACKET_ID_OFFSET) & 0xFFFF,
+                        buffer,
+                        index + ACK_REASONS_OFFSET,
+                        buffer.getInt(index + ACK_COUNT_OFFSET));
+                }
+            }
+            case Delivery.CONNACK ->
+            {
+                final MqttConnectionHandler handler = handler(buffer.getLong(index));
+                if (handler != null)
+                {
+                    handler.onConnack(
+                        buffer.getByte(index + CONNACK_SESSION_PRESENT_OFFSET) != 0,
+                        buffer.getByte(index + CONNACK_REASON_OFFSET) & 0xFF,
+                        buffer.getInt(index + CONNACK_SESSION_EXPIRY_OFFSET) & 0xFFFF_FFFFL,
+                        buffer.getInt(index + CONNACK_RECEIVE_MAXIMUM_OFFSET));
+                }
+            }
+            case Delivery.DISCONNECT ->
+            {
+                final MqttConnectionHandler handler = handler(buffer.getLong(index));
+                if (handler != null)
+                {
+                    handler.onServerDisconnect(buffer.getByte(index + DISCONNECT_REASON_OFFSET) & 0xFF);
+                }
+            }
+            default ->
+            {
+            }
+        }
+    }
+
+    private void onPublish(final MutableDirectBuffer buffer, final int index, final int length)
+    {
+        final int count = buffer.getInt(index + PUBLISH_COUNT_OFFSET);
+        final int messageOffset = index + PUBLISH_MESSAGE_OFFSET;
+        int entry = messageOffset + MessageLayout.length(buffer, messageOffset);
+        for (int i = 0; i < count; i++)
+        {
+            final long connectionId = buffer.getLong(entry + ENTRY_CONNECTION_ID_OFFSET);
+            final int subscriptionIdCount = buffer.getInt(entry + ENTRY_SUBSCRIPTION_ID_COUNT_OFFSET);
+            final MqttConnectionHandler handler = handler(connectionId);
+            if (handler != null)
+            {
+                handler.deliver(
+                    buffer,
+                    messageOffset,
+                    buffer.getShort(entry + ENTRY_PACKET_ID_OFFSET) & 0xFFFF,
+                    buffer.getByte(entry + ENTRY_QOS_OFFSET),
+                    buffer.getByte(entry + ENTRY_FLAGS_OFFSET),
+                    entry + ENTRY_SUBSCRIPTION_IDS_OFFSET,
+                    subscriptionIdCount);
+            }
+            entry += ENTRY_SUBSCRIPTION_IDS_OFFSET + subscriptionIdCount * 4;
+        }
+    }
+
+    private MqttConnectionHandler handler(final long connectionId)
+    {
+        final Connection connection = agent.connection(connectionId);
+        return connection != null ? (MqttConnectionHandler)connection.handler() : null;
+    }
+}
