@@ -65,6 +65,52 @@ public final class ReasonCode
     /** MQTT 3.1.1 SUBACK failure return code. */
     public static final int V3_SUBACK_FAILURE = 0x80;
 
+    private static final int[][] VALID_CODES =
+    {
+        {},                                                         // RESERVED
+        {},                                                         // CONNECT
+        {0x00, 0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8A, 0x8C, 0x90, 0x95, 0x97, 0x99, 0x9A,
+            0x9B, 0x9C, 0x9D, 0x9F},                                // CONNACK
+        {},                                                         // PUBLISH
+        {0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99},     // PUBACK
+        {0x00, 0x10, 0x80, 0x83, 0x87, 0x90, 0x91, 0x97, 0x99},     // PUBREC
+        {0x00, 0x92},                                               // PUBREL
+        {0x00, 0x92},                                               // PUBCOMP
+        {},                                                         // SUBSCRIBE
+        {0x00, 0x01, 0x02, 0x80, 0x83, 0x87, 0x8F, 0x91, 0x97, 0x9E, 0xA1, 0xA2}, // SUBACK
+        {},                                                         // UNSUBSCRIBE
+        {0x00, 0x11, 0x80, 0x83, 0x87, 0x8F, 0x91},                 // UNSUBACK
+        {},                                                         // PINGREQ
+        {},                                                         // PINGRESP
+        {0x00, 0x04, 0x80, 0x81, 0x82, 0x83, 0x87, 0x89, 0x8B, 0x8D, 0x8E, 0x8F, 0x90, 0x93, 0x94, 0x95, 0x96, 0x97,
+            0x98, 0x99, 0x9A, 0x9B, 0x9C, 0x9D, 0x9E, 0x9F, 0xA0, 0xA1, 0xA2}, // DISCONNECT
+        {0x00, 0x18, 0x19},                                         // AUTH
+    };
+
+    /** Bit i of VALID[type][i / 64] set when reason code i may appear in a v5 packet of that type. */
+    private static final long[][] VALID = new long[16][4];
+
+    static
+    {
+        for (int type = 0; type < VALID_CODES.length; type++)
+        {
+            for (final int code : VALID_CODES[type])
+            {
+                VALID[type][code >> 6] |= 1L << (code & 63);
+            }
+        }
+    }
+
+    /**
+     * True if {@code reasonCode} is one the MQTT 5.0 specification lists for packets of {@code packetType}
+     * (CONNACK, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBACK, UNSUBACK, DISCONNECT, AUTH).
+     */
+    public static boolean isValidFor(final int packetType, final int reasonCode)
+    {
+        return packetType >= 0 && packetType < 16 && reasonCode >= 0 && reasonCode < 256 &&
+            (VALID[packetType][reasonCode >> 6] & (1L << (reasonCode & 63))) != 0;
+    }
+
     private ReasonCode()
     {
     }
