@@ -80,11 +80,11 @@ public final class Configuration
 
     /** Capacity in bytes of the ring from the I/O threads to the routing agent (a power of two). */
     public static final String INBOUND_RING_CAPACITY_PROP_NAME = "skylark.inbound.ring.capacity";
-    public static final int INBOUND_RING_CAPACITY_DEFAULT = 8 * 1024 * 1024;
+    public static final int INBOUND_RING_CAPACITY_DEFAULT = 16 * 1024 * 1024;
 
     /** Capacity in bytes of each ring from the routing agent to one I/O thread (a power of two). */
     public static final String OUTBOUND_RING_CAPACITY_PROP_NAME = "skylark.outbound.ring.capacity";
-    public static final int OUTBOUND_RING_CAPACITY_DEFAULT = 8 * 1024 * 1024;
+    public static final int OUTBOUND_RING_CAPACITY_DEFAULT = 16 * 1024 * 1024;
 
     private static final Map<String, Setting> SETTINGS = new LinkedHashMap<>();
 

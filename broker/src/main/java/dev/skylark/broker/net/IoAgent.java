@@ -168,21 +168,23 @@ public final class IoAgent implements Agent
 
     private int poll(final long nowNs)
     {
-        final int ready;
         try
         {
-            ready = selector.selectNow();
+            selector.selectNow();
         }
         catch (final IOException ex)
         {
             LOG.log(Level.WARNING, "select failed", ex);
             return 0;
         }
-        if (ready == 0)
+        // Keys may have been selected by the blocking select() in idleInSelect(): always drain the set.
+        final java.util.Set<SelectionKey> selected = selector.selectedKeys();
+        if (selected.isEmpty())
         {
             return 0;
         }
-        final Iterator<SelectionKey> it = selector.selectedKeys().iterator();
+        final int ready = selected.size();
+        final Iterator<SelectionKey> it = selected.iterator();
         while (it.hasNext())
         {
             final SelectionKey key = it.next();

@@ -25,7 +25,6 @@ import dev.skylark.codec.mqtt.ReasonCode;
 import dev.skylark.codec.mqtt.SubAckEncoder;
 import dev.skylark.codec.mqtt.SubscribeDecoder;
 import dev.skylark.codec.mqtt.Topics;
-import dev.skylark.codec.mqtt.UnsubAckEncoder;
 import dev.skylark.codec.mqtt.UnsubscribeDecoder;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -663,9 +662,8 @@ final class MqttConnectionHandler implements ConnectionHandler
         if (packetType == PacketType.SUBACK || packetType == PacketType.UNSUBACK)
         {
             connection.ensureOutbound(CONTROL_PACKET_MAX + count);
-            final int written = packetType == PacketType.SUBACK ?
-                SubAckEncoder.encode(out, connection.outboundPosition(), version, packetId, reasons, reasonsOffset, count) :
-                UnsubAckEncoder.encode(out, connection.outboundPosition(), version, packetId, reasons, reasonsOffset, count);
+            final int written = SubAckEncoder.encode(out, connection.outboundPosition(), version, packetType, packetId,
+                null, 0, 0, reasons, reasonsOffset, count);
             connection.commit(written);
             if (packetType == PacketType.SUBACK)
             {
