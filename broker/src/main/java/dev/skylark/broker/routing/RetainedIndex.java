@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
  * <p>
  * The value is the caller's opaque message handle; {@link #put} and {@link #remove} return the value they displace
  * so the caller can release it. An empty retained payload clears the topic: the caller calls {@link #remove}.
+ * Walks recurse once per topic level, so the caller bounds topic depth (the broker's topic depth limit).
  * Owned by one thread; not thread safe.
  *
  * @param <T> the caller's message handle type.

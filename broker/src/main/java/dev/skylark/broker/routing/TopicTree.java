@@ -22,6 +22,10 @@ import java.util.function.Consumer;
  * hashes and compares the level bytes straight from the publish buffer, wildcard children sit in fields of their
  * own, and results go to a reused {@link MatchResult}. {@link #subscribe} and {@link #unsubscribe} take
  * {@link String} filters and may allocate. Owned by one thread; nothing here is synchronised.
+ * <p>
+ * Matching recurses once per level of the deepest matching filter path, so the caller must bound filter depth
+ * (the broker's topic depth limit) before subscribing. No-local on a shared subscription is a protocol error
+ * (MQTT v5 3.8.3.1) the caller rejects; the tree ignores the flag for shared members.
  */
 public final class TopicTree
 {
