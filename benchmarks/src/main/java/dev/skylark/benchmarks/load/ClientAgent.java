@@ -328,7 +328,10 @@ final class ClientAgent implements Agent
                     break;
                 }
                 c.nextIntendedNs = stampNs + intervalNs;
-                maxSendLagNs = Math.max(maxSendLagNs, nowNs - stampNs);
+                if (stampNs - measureStartNs >= 0)
+                {
+                    maxSendLagNs = Math.max(maxSendLagNs, nowNs - stampNs);
+                }
             }
             else
             {

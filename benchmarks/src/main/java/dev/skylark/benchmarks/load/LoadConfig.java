@@ -31,7 +31,7 @@ public final class LoadConfig
         "  --threads 2              1 = one selector thread for all, 2 = subscribers and publishers apart",
         "  --hlog path              write the latency histogram log (HdrHistogram .hlog)",
         "  --connect-timeout 5s     deadline for CONNACK/SUBACK of every connection",
-        "  --drain-timeout 5s       after the run, wait at most this long for in-flight messages",
+        "  --drain-timeout 5s       after the run, give up when no delivery arrived for this long (QoS>0)",
         "  --quiet                  no per-second progress lines");
 
     public String scenario = "fan-in";

@@ -34,6 +34,7 @@ public final class LoadGenerator
     private static final long POLL_NS = TimeUnit.MILLISECONDS.toNanos(1);
     private static final long REPORT_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
     private static final long QOS0_DRAIN_QUIET_NS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final long MAX_DRAIN_NS = TimeUnit.SECONDS.toNanos(30);
 
     private final LoadConfig config;
     private final PrintStream out;
@@ -274,7 +275,9 @@ public final class LoadGenerator
                 if (!config.quiet)
                 {
                     out.printf(Locale.ROOT, "[%5.1fs] %-8s sent %,10.0f/s  received %,10.0f/s  in-flight %,6d  p99 %,10.1f us%n",
-                        (nowNs - startNs) / 1e9, nowNs - control.measureStartNs() < 0 ? "warm-up" : "measure",
+                        (nowNs - startNs) / 1e9,
+                        nextReportNs - REPORT_INTERVAL_NS - control.measureStartNs() < 0 ? "warm-up" :
+                        nowNs - endNs > 0 ? "drain" : "measure",
                         (sent - lastSent) * 1e9 / REPORT_INTERVAL_NS, (received - lastReceived) * 1e9 / REPORT_INTERVAL_NS,
                         AgentCounters.sum(counters, AgentCounters.INFLIGHT),
                         h.getTotalCount() == 0 ? 0.0 : h.getValueAtPercentile(99) / 1000.0);
@@ -289,7 +292,9 @@ public final class LoadGenerator
 
     private void drain(final AgentCounters[] counters)
     {
-        final long deadlineNs = System.nanoTime() + config.drainTimeoutNs;
+        // Brokers may queue a backlog for slow subscribers (QoS 1 too: PUBACK does not wait for delivery), so wait
+        // as long as deliveries progress, up to a hard cap; stop after drainTimeoutNs without progress.
+        final long deadlineNs = System.nanoTime() + Math.max(MAX_DRAIN_NS, 2 * config.durationNs);
         final int copies = config.copiesPerMessage();
         long lastReceived = -1;
         long lastProgressNs = System.nanoTime();
@@ -308,14 +313,14 @@ public final class LoadGenerator
                 lastReceived = received;
                 lastProgressNs = nowNs;
             }
-            else if (0 == config.qos && nowNs - lastProgressNs > QOS0_DRAIN_QUIET_NS)
+            else if (nowNs - lastProgressNs > (0 == config.qos ? QOS0_DRAIN_QUIET_NS : config.drainTimeoutNs) ||
+                nowNs - deadlineNs > 0)
             {
-                return;
-            }
-            if (nowNs - deadlineNs > 0)
-            {
-                out.printf(Locale.ROOT, "drain timed out after %.1f s: %d of %d received, %d in flight%n",
-                    config.drainTimeoutNs / 1e9, received, expected, inflight);
+                if (config.qos > 0)
+                {
+                    out.printf(Locale.ROOT, "drain stopped: %d of %d received, %d in flight%n",
+                        received, expected, inflight);
+                }
                 return;
             }
             LockSupport.parkNanos(POLL_NS);
