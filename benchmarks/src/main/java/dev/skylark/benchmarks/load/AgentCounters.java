@@ -35,7 +35,10 @@ public final class AgentCounters
     /** Times a connection stopped reading because its send buffer was full. */
     public static final int READ_BACK_PRESSURE = 11;
 
-    private static final int COUNT = 12;
+    /** Publishes received that were sent before this run started, e.g. left in the broker by an earlier run. */
+    public static final int STALE = 12;
+
+    private static final int COUNT = 13;
 
     private final AtomicLongArray values = new AtomicLongArray(COUNT);
 

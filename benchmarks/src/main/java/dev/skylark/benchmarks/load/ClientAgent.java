@@ -88,6 +88,7 @@ final class ClientAgent implements Agent
     private long badAcks;
     private long maxSendLagNs;
     private long readBackPressure;
+    private long staleMessages;
 
     ClientAgent(
         final String name,
@@ -559,8 +560,14 @@ final class ClientAgent implements Agent
             arrivedInWindow++;
         }
 
+        if (stampNs - startNs < 0)
+        {
+            // Sent before this run started (same monotonic clock): a backlog an earlier run left in the broker.
+            staleMessages++;
+        }
         final int[] expectedSequence = c.expectedSequence;
-        if (null != expectedSequence && publisher >= 0 && publisher < expectedSequence.length)
+        if (null != expectedSequence && publisher >= 0 && publisher < expectedSequence.length &&
+            stampNs - startNs >= 0)
         {
             final int expected = expectedSequence[publisher];
             if (sequence - expected >= 0)
@@ -824,6 +831,7 @@ final class ClientAgent implements Agent
         counters.set(AgentCounters.BAD_ACKS, badAcks);
         counters.set(AgentCounters.MAX_SEND_LAG_NS, maxSendLagNs);
         counters.set(AgentCounters.READ_BACK_PRESSURE, readBackPressure);
+        counters.set(AgentCounters.STALE, staleMessages);
     }
 
     /**

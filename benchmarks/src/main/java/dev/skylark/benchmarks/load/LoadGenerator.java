@@ -303,14 +303,15 @@ public final class LoadGenerator
             final long nowNs = System.nanoTime();
             final long expected = AgentCounters.sum(counters, AgentCounters.SENT_IN_WINDOW) * copies;
             final long received = AgentCounters.sum(counters, AgentCounters.RECEIVED_IN_WINDOW);
+            final long receivedTotal = AgentCounters.sum(counters, AgentCounters.RECEIVED_TOTAL);
             final long inflight = AgentCounters.sum(counters, AgentCounters.INFLIGHT);
             if (received >= expected && 0 == inflight)
             {
                 return;
             }
-            if (received != lastReceived)
+            if (receivedTotal != lastReceived)
             {
-                lastReceived = received;
+                lastReceived = receivedTotal;
                 lastProgressNs = nowNs;
             }
             else if (nowNs - lastProgressNs > (0 == config.qos ? QOS0_DRAIN_QUIET_NS : config.drainTimeoutNs) ||
@@ -359,7 +360,8 @@ public final class LoadGenerator
         final LoadResult result = result(counters);
 
         return new LoadResult(config, result.sent(), result.expected(), result.received(), result.arrived(),
-            result.gaps(), result.outOfOrder(), result.badAcks(), result.maxSendLagNs(), total, control.failure());
+            result.gaps(), result.outOfOrder(), result.badAcks(), result.stale(), result.maxSendLagNs(), total,
+            control.failure());
     }
 
     private LoadResult result(final AgentCounters[] counters)
@@ -380,6 +382,7 @@ public final class LoadGenerator
             AgentCounters.sum(counters, AgentCounters.GAPS),
             AgentCounters.sum(counters, AgentCounters.OUT_OF_ORDER),
             AgentCounters.sum(counters, AgentCounters.BAD_ACKS),
+            AgentCounters.sum(counters, AgentCounters.STALE),
             maxLag,
             total,
             null);

@@ -19,6 +19,7 @@ import org.HdrHistogram.Histogram;
  * @param gaps      missing sequence numbers (non-shared subscriptions only).
  * @param outOfOrder sequence numbers seen late or twice.
  * @param badAcks   failed or unexpected acks.
+ * @param stale     deliveries sent before this run started (an earlier run's backlog in the broker).
  * @param maxSendLagNs largest lag behind the schedule when paced.
  * @param latency   end-to-end latency histogram in ns.
  * @param failure   first failure or null.
@@ -32,6 +33,7 @@ public record LoadResult(
     long gaps,
     long outOfOrder,
     long badAcks,
+    long stale,
     long maxSendLagNs,
     Histogram latency,
     LoadControl.Failure failure)
@@ -111,6 +113,12 @@ public record LoadResult(
             received, receiveRate()));
         sb.append(String.format(Locale.ROOT, "  lost      %,12d of %,d expected (%.3f%%)  gaps=%d out-of-order=%d bad-acks=%d%n",
             lost(), expected, expected == 0 ? 0.0 : 100.0 * lost() / expected, gaps, outOfOrder, badAcks));
+        if (stale > 0)
+        {
+            sb.append(String.format(Locale.ROOT,
+                "  warning: %,d deliveries were sent before this run (an earlier run's backlog in the broker)%n",
+                stale));
+        }
         sb.append(String.format(Locale.ROOT,
             "  latency   p50=%.1f  p90=%.1f  p99=%.1f  p99.9=%.1f  max=%.1f us  (%d samples%s)",
             latencyUs(50), latencyUs(90), latencyUs(99), latencyUs(99.9), maxLatencyUs(), latency.getTotalCount(),
