@@ -1,0 +1,866 @@
+/*
+ * Copyright 2025 Skylark contributors
+ */
+package dev.skylark.benchmarks.load;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+import org.HdrHistogram.Recorder;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.IdleStrategy;
+
+import static dev.skylark.benchmarks.load.ClientPacketEncoder.CONNACK;
+import static dev.skylark.benchmarks.load.ClientPacketEncoder.DISCONNECT;
+import static dev.skylark.benchmarks.load.ClientPacketEncoder.INSUFFICIENT_CAPACITY;
+import static dev.skylark.benchmarks.load.ClientPacketEncoder.MQTT_5;
+import static dev.skylark.benchmarks.load.ClientPacketEncoder.PINGREQ;
+import static dev.skylark.benchmarks.load.ClientPacketEncoder.PINGRESP;
+import static dev.skylark.benchmarks.load.ClientPacketEncoder.PUBACK;
+import static dev.skylark.benchmarks.load.ClientPacketEncoder.PUBCOMP;
+import static dev.skylark.benchmarks.load.ClientPacketEncoder.PUBLISH;
+import static dev.skylark.benchmarks.load.ClientPacketEncoder.PUBREC;
+import static dev.skylark.benchmarks.load.ClientPacketEncoder.PUBREL;
+import static dev.skylark.benchmarks.load.ClientPacketEncoder.SUBACK;
+
+/**
+ * One selector thread's work: drives any mix of publisher and subscriber {@link ClientConnection}s over
+ * non-blocking sockets.
+ * <p>
+ * Duty cycle: one clock read, {@code selectNow} dispatching reads/writes/connects, then each ready publisher (round
+ * robin) appends up to {@link #PUBLISH_BATCH} pre-encoded PUBLISH packets to its send buffer and flushes once.
+ * Back pressure: a publisher writes only while its send buffer has room and, for QoS &gt; 0, while its in-flight
+ * window is open; a full send buffer waits for {@code OP_WRITE}. Subscribers always read; they only stop when their
+ * send buffer (acks) is full, and resume on {@code OP_WRITE}. Nothing allocates per message.
+ * <p>
+ * {@link #doWork()} never blocks; {@link SelectorIdleStrategy} blocks in {@code select} (or parks until the next
+ * scheduled send when paced) so idle agents leave the cores to the broker.
+ */
+final class ClientAgent implements Agent
+{
+    static final int PUBLISH_BATCH = 64;
+    private static final int MIN_TX_SPACE_FOR_READ = 64;
+    private static final long TICK_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long IDLE_SELECT_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long CLOSE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(1);
+    static final long HIGHEST_TRACKABLE_NS = TimeUnit.SECONDS.toNanos(60);
+
+    private final String name;
+    private final LoadConfig config;
+    private final LoadControl control;
+    private final Recorder recorder;
+    private final AgentCounters counters = new AgentCounters();
+    private final ClientConnection[] connections;
+    private final ClientConnection[] publishers;
+    private final ClientPacketDecoder decoder;
+    private final Consumer<SelectionKey> selectHandler = this::onSelected;
+    private final InetSocketAddress address;
+    private final Selector selector;
+    private final long intervalNs;
+    private final boolean paced;
+
+    private long nowNs;
+    private long startNs = Long.MAX_VALUE;
+    private long measureStartNs = Long.MAX_VALUE;
+    private long measureEndNs = Long.MAX_VALUE;
+    private long nextTickNs;
+    private long nextDueNs = Long.MAX_VALUE;
+    private int roundRobin;
+    private boolean closing;
+
+    private long ready;
+    private long sentTotal;
+    private long sentInWindow;
+    private long inflight;
+    private long receivedTotal;
+    private long receivedInWindow;
+    private long arrivedInWindow;
+    private long gaps;
+    private long outOfOrder;
+    private long badAcks;
+    private long maxSendLagNs;
+    private long readBackPressure;
+    private long staleMessages;
+
+    ClientAgent(
+        final String name,
+        final LoadConfig config,
+        final LoadControl control,
+        final Recorder recorder,
+        final ClientConnection[] connections) throws IOException
+    {
+        this.name = name;
+        this.config = config;
+        this.control = control;
+        this.recorder = recorder;
+        this.connections = connections;
+        int publisherCount = 0;
+        int maxRx = 0;
+        for (final ClientConnection c : connections)
+        {
+            publisherCount += c.role == ClientConnection.Role.PUBLISHER ? 1 : 0;
+            maxRx = Math.max(maxRx, c.rx.capacity());
+        }
+        this.publishers = new ClientConnection[publisherCount];
+        int p = 0;
+        for (final ClientConnection c : connections)
+        {
+            if (c.role == ClientConnection.Role.PUBLISHER)
+            {
+                publishers[p++] = c;
+            }
+        }
+        this.decoder = new ClientPacketDecoder(maxRx);
+        this.address = new InetSocketAddress(config.host, config.port);
+        this.intervalNs = config.publisherIntervalNs();
+        this.paced = intervalNs > 0;
+        this.selector = Selector.open();
+    }
+
+    public String roleName()
+    {
+        return "skylark-load-" + name;
+    }
+
+    AgentCounters counters()
+    {
+        return counters;
+    }
+
+    /**
+     * Wake the selector from another thread, e.g. after the schedule was published.
+     */
+    void wakeup()
+    {
+        selector.wakeup();
+    }
+
+    public void onStart()
+    {
+        for (final ClientConnection c : connections)
+        {
+            try
+            {
+                c.channel = SocketChannel.open();
+                c.channel.configureBlocking(false);
+                c.channel.setOption(StandardSocketOptions.TCP_NODELAY, Boolean.TRUE);
+                final boolean connected = c.channel.connect(address);
+                c.interestOps = connected ? 0 : SelectionKey.OP_CONNECT;
+                c.key = c.channel.register(selector, c.interestOps, c);
+                if (connected)
+                {
+                    onConnected(c);
+                }
+            }
+            catch (final IOException ex)
+            {
+                unreachable(ex);
+                return;
+            }
+        }
+    }
+
+    public int doWork()
+    {
+        final long nowNs = System.nanoTime();
+        this.nowNs = nowNs;
+        startNs = control.startNs();
+        measureStartNs = control.measureStartNs();
+        measureEndNs = control.measureEndNs();
+
+        int workCount = 0;
+        try
+        {
+            workCount += selector.selectNow(selectHandler);
+        }
+        catch (final IOException ex)
+        {
+            control.fail(LoadControl.EXIT_PROTOCOL, "selector failed: " + ex);
+        }
+
+        if (publishers.length > 0)
+        {
+            workCount += publish(nowNs);
+        }
+
+        if (nowNs - nextTickNs >= 0)
+        {
+            nextTickNs = nowNs + TICK_NS;
+            keepAlive(nowNs);
+        }
+
+        publishCounters();
+
+        return workCount;
+    }
+
+    public void onClose()
+    {
+        closing = true;
+        for (final ClientConnection c : connections)
+        {
+            if (c.role == ClientConnection.Role.PUBLISHER)
+            {
+                disconnect(c);
+            }
+        }
+        for (final ClientConnection c : connections)
+        {
+            if (c.role == ClientConnection.Role.SUBSCRIBER)
+            {
+                disconnect(c);
+            }
+        }
+        try
+        {
+            selector.close();
+        }
+        catch (final IOException ignore)
+        {
+        }
+        publishCounters();
+    }
+
+    /**
+     * Block until there may be work: in {@code select} for I/O, bounded by the next scheduled send when paced.
+     */
+    void idle()
+    {
+        long timeoutNs = IDLE_SELECT_NS;
+        final long now = System.nanoTime();
+        if (startNs != Long.MAX_VALUE && startNs - now > 0)
+        {
+            timeoutNs = Math.min(timeoutNs, startNs - now);
+        }
+        if (nextDueNs != Long.MAX_VALUE)
+        {
+            timeoutNs = Math.min(timeoutNs, nextDueNs - now);
+        }
+        if (timeoutNs <= 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (timeoutNs >= 1_000_000)
+            {
+                selector.select(selectHandler, timeoutNs / 1_000_000);
+            }
+            else if (0 == selector.selectNow(selectHandler))
+            {
+                LockSupport.parkNanos(timeoutNs);
+            }
+        }
+        catch (final IOException ex)
+        {
+            control.fail(LoadControl.EXIT_PROTOCOL, "selector failed: " + ex);
+        }
+    }
+
+    private int publish(final long nowNs)
+    {
+        final ClientConnection[] publishers = this.publishers;
+        final int count = publishers.length;
+        final boolean started = nowNs - startNs >= 0 && startNs != Long.MAX_VALUE;
+        final boolean flatOutActive = started && !paced && nowNs - measureEndNs < 0;
+        long nextDueNs = Long.MAX_VALUE;
+        long inflight = 0;
+        int workCount = 0;
+
+        int i = roundRobin;
+        for (int n = 0; n < count; n++)
+        {
+            final ClientConnection c = publishers[i];
+            if (++i == count)
+            {
+                i = 0;
+            }
+
+            if (c.state == ClientConnection.State.READY && (flatOutActive || (paced && started)))
+            {
+                workCount += publishBatch(c, nowNs);
+                if (paced && c.nextIntendedNs - measureEndNs < 0 && (0 == config.qos || c.inflight < c.window) &&
+                    c.tx.remaining() >= c.template.length())
+                {
+                    nextDueNs = Math.min(nextDueNs, c.nextIntendedNs);
+                }
+            }
+            inflight += c.inflight;
+        }
+
+        if (++roundRobin >= count)
+        {
+            roundRobin = 0;
+        }
+        this.nextDueNs = nextDueNs;
+        this.inflight = inflight;
+
+        return workCount;
+    }
+
+    private int publishBatch(final ClientConnection c, final long nowNs)
+    {
+        final PublishTemplate template = c.template;
+        final ByteBuffer tx = c.tx;
+        final int qos = config.qos;
+        if (paced && 0 == c.nextIntendedNs)
+        {
+            c.nextIntendedNs = startNs + (c.index * intervalNs) / config.publishers;
+        }
+
+        int sent = 0;
+        while (sent < PUBLISH_BATCH && tx.remaining() >= template.length() && (0 == qos || c.inflight < c.window))
+        {
+            final long stampNs;
+            if (paced)
+            {
+                stampNs = c.nextIntendedNs;
+                if (stampNs - nowNs > 0 || stampNs - measureEndNs >= 0)
+                {
+                    break;
+                }
+                c.nextIntendedNs = stampNs + intervalNs;
+                if (stampNs - measureStartNs >= 0)
+                {
+                    maxSendLagNs = Math.max(maxSendLagNs, nowNs - stampNs);
+                }
+            }
+            else
+            {
+                stampNs = nowNs;
+            }
+
+            final int packetId = 0 == qos ? 0 : c.acquirePacketId();
+            template.writeTo(tx, packetId, stampNs, c.index, c.sequence++);
+            sentTotal++;
+            if (stampNs - measureStartNs >= 0 && stampNs - measureEndNs < 0)
+            {
+                sentInWindow++;
+            }
+            sent++;
+        }
+
+        if (sent > 0)
+        {
+            flush(c);
+        }
+
+        return sent;
+    }
+
+    private void keepAlive(final long nowNs)
+    {
+        for (final ClientConnection c : connections)
+        {
+            if (c.state == ClientConnection.State.READY && nowNs - c.lastSendNs > c.keepAliveNs / 2)
+            {
+                if (ClientPacketEncoder.encodeEmpty(c.tx, PINGREQ) != INSUFFICIENT_CAPACITY)
+                {
+                    flush(c);
+                }
+            }
+        }
+    }
+
+    private void onSelected(final SelectionKey key)
+    {
+        final ClientConnection c = (ClientConnection)key.attachment();
+        try
+        {
+            final int readyOps = key.readyOps();
+            if ((readyOps & SelectionKey.OP_CONNECT) != 0)
+            {
+                if (c.channel.finishConnect())
+                {
+                    onConnected(c);
+                }
+                return;
+            }
+            if ((readyOps & SelectionKey.OP_WRITE) != 0)
+            {
+                flush(c);
+                if (c.readBlocked && c.state != ClientConnection.State.CLOSED)
+                {
+                    processInput(c);
+                }
+            }
+            if ((readyOps & SelectionKey.OP_READ) != 0 && c.state != ClientConnection.State.CLOSED)
+            {
+                final int bytes = c.channel.read(c.rx);
+                if (bytes < 0)
+                {
+                    connectionLost(c, "broker closed the connection");
+                }
+                else if (bytes > 0)
+                {
+                    processInput(c);
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            if (c.state == ClientConnection.State.CONNECTING)
+            {
+                unreachable(ex);
+            }
+            else
+            {
+                connectionLost(c, ex.toString());
+            }
+        }
+    }
+
+    private void onConnected(final ClientConnection c) throws IOException
+    {
+        if (ClientPacketEncoder.encodeConnect(
+            c.tx, config.protocolVersion, c.clientId, config.keepAliveS, config.username, config.password) < 0)
+        {
+            throw new IllegalStateException("CONNECT does not fit the send buffer");
+        }
+        c.keepAliveNs = TimeUnit.SECONDS.toNanos(config.keepAliveS);
+        c.state = ClientConnection.State.AWAIT_CONNACK;
+        flush(c);
+        updateInterest(c);
+    }
+
+    private void processInput(final ClientConnection c) throws IOException
+    {
+        final ByteBuffer rx = c.rx;
+        final int limit = rx.position();
+        final long receivedNs = System.nanoTime();
+        int offset = 0;
+        c.readBlocked = false;
+
+        while (offset < limit)
+        {
+            if (c.tx.remaining() < MIN_TX_SPACE_FOR_READ)
+            {
+                c.readBlocked = true;
+                readBackPressure++;
+                break;
+            }
+
+            final int length = decoder.wrap(rx, offset, limit);
+            if (ClientPacketDecoder.INCOMPLETE == length)
+            {
+                break;
+            }
+            if (length < 0)
+            {
+                protocolError(c, "malformed or oversized packet from broker");
+                return;
+            }
+            if (!onPacket(c, receivedNs))
+            {
+                return;
+            }
+            offset += length;
+        }
+
+        if (offset > 0)
+        {
+            rx.limit(limit).position(offset);
+            rx.compact();
+        }
+
+        flush(c);
+        updateInterest(c);
+    }
+
+    private boolean onPacket(final ClientConnection c, final long receivedNs)
+    {
+        final ClientPacketDecoder decoder = this.decoder;
+        switch (decoder.type())
+        {
+            case PUBLISH:
+                return onPublish(c, receivedNs);
+
+            case PUBACK:
+            case PUBCOMP:
+                if (decoder.ackReasonCode() >= 0x80 | !c.releasePacketId(decoder.packetId()))
+                {
+                    badAcks++;
+                }
+                return true;
+
+            case PUBREC:
+                if (decoder.ackReasonCode() >= 0x80)
+                {
+                    c.releasePacketId(decoder.packetId());
+                    badAcks++;
+                }
+                else if (c.isInFlight(decoder.packetId()))
+                {
+                    ClientPacketEncoder.encodeAck(c.tx, PUBREL, decoder.packetId());
+                }
+                else
+                {
+                    badAcks++;
+                }
+                return true;
+
+            case PUBREL & 0xF0:
+                ClientPacketEncoder.encodeAck(c.tx, PUBCOMP, decoder.packetId());
+                return true;
+
+            case PINGRESP:
+                return true;
+
+            case CONNACK:
+                return onConnack(c);
+
+            case SUBACK:
+                return onSuback(c);
+
+            case DISCONNECT:
+                control.fail(LoadControl.EXIT_PROTOCOL, "broker sent DISCONNECT to " + c.clientId +
+                    " with reason code 0x" + Integer.toHexString(decoder.ackReasonCode()));
+                close(c);
+                return false;
+
+            default:
+                protocolError(c, "unexpected packet type 0x" + Integer.toHexString(decoder.type()));
+                return false;
+        }
+    }
+
+    private boolean onPublish(final ClientConnection c, final long receivedNs)
+    {
+        final ClientPacketDecoder decoder = this.decoder;
+        final int payload = decoder.publishPayloadOffset(config.protocolVersion);
+        if (payload < 0 || decoder.endOffset() - payload < PayloadDescriptor.HEADER_LENGTH)
+        {
+            protocolError(c, "PUBLISH without a load-generator payload header");
+            return false;
+        }
+
+        final ByteBuffer rx = c.rx;
+        final long stampNs = rx.getLong(payload + PayloadDescriptor.TIMESTAMP_OFFSET);
+        final int publisher = rx.getInt(payload + PayloadDescriptor.PUBLISHER_OFFSET);
+        final int sequence = rx.getInt(payload + PayloadDescriptor.SEQUENCE_OFFSET);
+
+        receivedTotal++;
+        if (stampNs - measureStartNs >= 0 && stampNs - measureEndNs < 0)
+        {
+            receivedInWindow++;
+            final long latencyNs = receivedNs - stampNs;
+            recorder.recordValue(latencyNs < 1 ? 1 : Math.min(latencyNs, HIGHEST_TRACKABLE_NS));
+        }
+        if (receivedNs - measureStartNs >= 0 && receivedNs - measureEndNs < 0)
+        {
+            arrivedInWindow++;
+        }
+
+        if (stampNs - startNs < 0)
+        {
+            // Sent before this run started (same monotonic clock): a backlog an earlier run left in the broker.
+            staleMessages++;
+        }
+        final int[] expectedSequence = c.expectedSequence;
+        if (null != expectedSequence && publisher >= 0 && publisher < expectedSequence.length &&
+            stampNs - startNs >= 0)
+        {
+            final int expected = expectedSequence[publisher];
+            if (sequence - expected >= 0)
+            {
+                gaps += sequence - expected;
+                expectedSequence[publisher] = sequence + 1;
+            }
+            else
+            {
+                outOfOrder++;
+            }
+        }
+
+        final int qos = decoder.publishQos();
+        if (qos > 0)
+        {
+            ClientPacketEncoder.encodeAck(c.tx, 1 == qos ? PUBACK : PUBREC, decoder.publishPacketId());
+        }
+
+        return true;
+    }
+
+    private boolean onConnack(final ClientConnection c)
+    {
+        final ClientPacketDecoder decoder = this.decoder;
+        if (c.state != ClientConnection.State.AWAIT_CONNACK)
+        {
+            protocolError(c, "unexpected CONNACK");
+            return false;
+        }
+
+        final int code = decoder.connackReasonCode();
+        if (0 != code)
+        {
+            control.fail(LoadControl.EXIT_REFUSED, "broker at " + config.host + ":" + config.port +
+                " refused CONNECT of " + c.clientId + ": " + connackReason(code));
+            close(c);
+            return false;
+        }
+
+        if (MQTT_5 == config.protocolVersion)
+        {
+            final int receiveMaximum = decoder.connackReceiveMaximum(65535);
+            final int keepAliveS = decoder.connackServerKeepAlive(config.keepAliveS);
+            if (receiveMaximum <= 0 || keepAliveS < 0)
+            {
+                protocolError(c, "malformed CONNACK properties");
+                return false;
+            }
+            c.window = Math.min(c.window, receiveMaximum);
+            c.keepAliveNs = TimeUnit.SECONDS.toNanos(0 == keepAliveS ? 3600 : keepAliveS);
+        }
+
+        if (c.role == ClientConnection.Role.SUBSCRIBER)
+        {
+            ClientPacketEncoder.encodeSubscribe(
+                c.tx, config.protocolVersion, ClientConnection.SUBSCRIBE_PACKET_ID, config.subscriptionFilter(),
+                config.qos);
+            c.state = ClientConnection.State.AWAIT_SUBACK;
+        }
+        else
+        {
+            c.state = ClientConnection.State.READY;
+            ready++;
+        }
+
+        return true;
+    }
+
+    private boolean onSuback(final ClientConnection c)
+    {
+        if (c.state != ClientConnection.State.AWAIT_SUBACK ||
+            decoder.packetId() != ClientConnection.SUBSCRIBE_PACKET_ID)
+        {
+            protocolError(c, "unexpected SUBACK");
+            return false;
+        }
+
+        final int code = decoder.subackReasonCode(config.protocolVersion);
+        if (code < 0 || code >= 0x80 || code < config.qos)
+        {
+            control.fail(LoadControl.EXIT_REFUSED, "broker refused SUBSCRIBE of " + c.clientId + " to " +
+                config.subscriptionFilter() + " at QoS " + config.qos + ": SUBACK code 0x" + Integer.toHexString(code));
+            close(c);
+            return false;
+        }
+
+        c.state = ClientConnection.State.READY;
+        ready++;
+
+        return true;
+    }
+
+    private void flush(final ClientConnection c)
+    {
+        final ByteBuffer tx = c.tx;
+        if (0 == tx.position() || c.state == ClientConnection.State.CLOSED)
+        {
+            return;
+        }
+
+        tx.flip();
+        try
+        {
+            final int bytes = c.channel.write(tx);
+            if (bytes > 0)
+            {
+                c.lastSendNs = nowNs;
+            }
+        }
+        catch (final IOException ex)
+        {
+            tx.clear();
+            connectionLost(c, ex.toString());
+            return;
+        }
+        tx.compact();
+        updateInterest(c);
+    }
+
+    private void updateInterest(final ClientConnection c)
+    {
+        if (c.state == ClientConnection.State.CLOSED || c.state == ClientConnection.State.CONNECTING)
+        {
+            return;
+        }
+
+        final int ops = (c.readBlocked ? 0 : SelectionKey.OP_READ) | (c.hasPendingOutput() ? SelectionKey.OP_WRITE : 0);
+        if (ops != c.interestOps)
+        {
+            c.key.interestOps(ops);
+            c.interestOps = ops;
+        }
+    }
+
+    private void disconnect(final ClientConnection c)
+    {
+        if (c.state == ClientConnection.State.CLOSED || null == c.channel)
+        {
+            return;
+        }
+
+        if (c.state != ClientConnection.State.CONNECTING && c.channel.isConnected())
+        {
+            c.readBlocked = false;
+            if (ClientPacketEncoder.encodeEmpty(c.tx, DISCONNECT) == INSUFFICIENT_CAPACITY)
+            {
+                final long deadlineNs = System.nanoTime() + CLOSE_TIMEOUT_NS;
+                while (c.tx.remaining() < 2 && System.nanoTime() - deadlineNs < 0 && c.state != ClientConnection.State.CLOSED)
+                {
+                    flush(c);
+                    LockSupport.parkNanos(100_000);
+                }
+                ClientPacketEncoder.encodeEmpty(c.tx, DISCONNECT);
+            }
+
+            final long deadlineNs = System.nanoTime() + CLOSE_TIMEOUT_NS;
+            while (c.hasPendingOutput() && System.nanoTime() - deadlineNs < 0 && c.state != ClientConnection.State.CLOSED)
+            {
+                flush(c);
+                if (c.hasPendingOutput())
+                {
+                    LockSupport.parkNanos(100_000);
+                }
+            }
+        }
+
+        close(c);
+    }
+
+    private void close(final ClientConnection c)
+    {
+        if (c.state == ClientConnection.State.READY)
+        {
+            ready--;
+        }
+        c.state = ClientConnection.State.CLOSED;
+        if (null != c.key)
+        {
+            c.key.cancel();
+        }
+        try
+        {
+            c.channel.close();
+        }
+        catch (final IOException ignore)
+        {
+        }
+    }
+
+    private void unreachable(final IOException ex)
+    {
+        control.fail(LoadControl.EXIT_UNREACHABLE,
+            "cannot connect to broker at " + config.host + ":" + config.port + ": " + ex.getMessage());
+    }
+
+    private void connectionLost(final ClientConnection c, final String reason)
+    {
+        if (!closing)
+        {
+            control.fail(c.state == ClientConnection.State.AWAIT_CONNACK ?
+                LoadControl.EXIT_REFUSED : LoadControl.EXIT_PROTOCOL,
+                "connection " + c.clientId + " lost (" + c.state + "): " + reason);
+        }
+        close(c);
+    }
+
+    private void protocolError(final ClientConnection c, final String message)
+    {
+        control.fail(LoadControl.EXIT_PROTOCOL, "protocol error on " + c.clientId + ": " + message);
+        close(c);
+    }
+
+    private String connackReason(final int code)
+    {
+        final String text;
+        if (MQTT_5 == config.protocolVersion)
+        {
+            switch (code)
+            {
+                case 0x80: text = "unspecified error"; break;
+                case 0x84: text = "unsupported protocol version"; break;
+                case 0x85: text = "client identifier not valid"; break;
+                case 0x86: text = "bad user name or password"; break;
+                case 0x87: text = "not authorized"; break;
+                case 0x88: text = "server unavailable"; break;
+                case 0x89: text = "server busy"; break;
+                case 0x8A: text = "banned"; break;
+                case 0x8C: text = "bad authentication method"; break;
+                default: text = "reason code"; break;
+            }
+        }
+        else
+        {
+            switch (code)
+            {
+                case 1: text = "unacceptable protocol version"; break;
+                case 2: text = "identifier rejected"; break;
+                case 3: text = "server unavailable"; break;
+                case 4: text = "bad user name or password"; break;
+                case 5: text = "not authorized"; break;
+                default: text = "return code"; break;
+            }
+        }
+
+        return text + " (0x" + Integer.toHexString(code) + ")";
+    }
+
+    private void publishCounters()
+    {
+        final AgentCounters counters = this.counters;
+        counters.set(AgentCounters.READY, ready);
+        counters.set(AgentCounters.SENT_TOTAL, sentTotal);
+        counters.set(AgentCounters.SENT_IN_WINDOW, sentInWindow);
+        counters.set(AgentCounters.INFLIGHT, inflight);
+        counters.set(AgentCounters.RECEIVED_TOTAL, receivedTotal);
+        counters.set(AgentCounters.RECEIVED_IN_WINDOW, receivedInWindow);
+        counters.set(AgentCounters.ARRIVED_IN_WINDOW, arrivedInWindow);
+        counters.set(AgentCounters.GAPS, gaps);
+        counters.set(AgentCounters.OUT_OF_ORDER, outOfOrder);
+        counters.set(AgentCounters.BAD_ACKS, badAcks);
+        counters.set(AgentCounters.MAX_SEND_LAG_NS, maxSendLagNs);
+        counters.set(AgentCounters.READ_BACK_PRESSURE, readBackPressure);
+        counters.set(AgentCounters.STALE, staleMessages);
+    }
+
+    /**
+     * Idle strategy that hands idle time back to its agent's selector.
+     */
+    static final class SelectorIdleStrategy implements IdleStrategy
+    {
+        private final ClientAgent agent;
+
+        SelectorIdleStrategy(final ClientAgent agent)
+        {
+            this.agent = agent;
+        }
+
+        public void idle(final int workCount)
+        {
+            if (workCount <= 0)
+            {
+                agent.idle();
+            }
+        }
+
+        public void idle()
+        {
+            agent.idle();
+        }
+
+        public void reset()
+        {
+        }
+    }
+}

@@ -1,0 +1,117 @@
+/*
+ * Copyright 2025 Skylark contributors
+ */
+package dev.skylark.benchmarks.load;
+
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
+
+/**
+ * State of one load-generator MQTT connection, owned by exactly one {@link ClientAgent}: socket, receive and send
+ * buffers, handshake state, and for publishers the schedule and the QoS &gt; 0 in-flight window.
+ */
+final class ClientConnection
+{
+    enum Role
+    {
+        PUBLISHER, SUBSCRIBER
+    }
+
+    enum State
+    {
+        CONNECTING, AWAIT_CONNACK, AWAIT_SUBACK, READY, CLOSED
+    }
+
+    static final int SUBSCRIBE_PACKET_ID = 1;
+
+    final Role role;
+    final int index;
+    final String clientId;
+    final ByteBuffer rx;
+    final ByteBuffer tx;
+    final PublishTemplate template;
+    final int[] expectedSequence;
+    State state = State.CONNECTING;
+    SocketChannel channel;
+    SelectionKey key;
+    int interestOps;
+    boolean readBlocked;
+    long lastSendNs;
+    long keepAliveNs;
+
+    int window;
+    int inflight;
+    long nextIntendedNs;
+    int sequence;
+    private int nextPacketId = 1;
+    private final long[] inflightIds;
+
+    ClientConnection(
+        final Role role,
+        final int index,
+        final String clientId,
+        final int rxCapacity,
+        final int txCapacity,
+        final PublishTemplate template,
+        final int window,
+        final int sequenceTrackedPublishers)
+    {
+        this.role = role;
+        this.index = index;
+        this.clientId = clientId;
+        this.rx = ByteBuffer.allocateDirect(rxCapacity);
+        this.tx = ByteBuffer.allocateDirect(txCapacity);
+        this.template = template;
+        this.window = window;
+        this.inflightIds = null != template && window > 0 ? new long[65536 / 64] : null;
+        this.expectedSequence = sequenceTrackedPublishers > 0 ? new int[sequenceTrackedPublishers] : null;
+    }
+
+    /**
+     * Take the next free packet id and count it in flight. Call only when {@code inflight < window}.
+     *
+     * @return packet id 1..65535.
+     */
+    int acquirePacketId()
+    {
+        int id = nextPacketId;
+        while (isInFlight(id))
+        {
+            id = id == 65535 ? 1 : id + 1;
+        }
+        inflightIds[id >>> 6] |= 1L << (id & 63);
+        nextPacketId = id == 65535 ? 1 : id + 1;
+        inflight++;
+
+        return id;
+    }
+
+    /**
+     * Release a packet id on PUBACK/PUBCOMP (or a failed PUBREC).
+     *
+     * @param packetId acknowledged.
+     * @return false when the id was not in flight.
+     */
+    boolean releasePacketId(final int packetId)
+    {
+        if (packetId <= 0 || !isInFlight(packetId))
+        {
+            return false;
+        }
+        inflightIds[packetId >>> 6] &= ~(1L << (packetId & 63));
+        inflight--;
+
+        return true;
+    }
+
+    boolean isInFlight(final int packetId)
+    {
+        return null != inflightIds && (inflightIds[packetId >>> 6] & (1L << (packetId & 63))) != 0;
+    }
+
+    boolean hasPendingOutput()
+    {
+        return tx.position() > 0;
+    }
+}

@@ -1,0 +1,261 @@
+/*
+ * Copyright 2025 Skylark contributors
+ */
+package dev.skylark.benchmarks.load;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Options of a load-generator run, hand-parsed from {@code --key value} arguments, validated once by
+ * {@link #conclude()} before any connection is opened.
+ */
+public final class LoadConfig
+{
+    public static final String USAGE = String.join(System.lineSeparator(),
+        "usage: java -cp benchmarks.jar dev.skylark.benchmarks.load.LoadGenerator [--key value]...",
+        "  --scenario fan-in        P publishers on devices/<i>/telemetry -> subscriber(s) on devices/+/telemetry",
+        "  --host 127.0.0.1         broker host",
+        "  --port 1883              broker MQTT port",
+        "  --broker name            label for the RESULT line (default: broker)",
+        "  --publishers 4           publisher connections",
+        "  --subscribers 1          subscriber connections (with --shared-group they share the stream)",
+        "  --shared-group name      subscribe on $share/<name>/devices/+/telemetry",
+        "  --qos 0|1|2              QoS of publishes and subscriptions (default 0)",
+        "  --payload 64             payload bytes (>= 16: send time, publisher id, sequence)",
+        "  --duration 10s           measured time (ns|us|ms|s|m suffix, default s)",
+        "  --warmup 2s              time before measuring",
+        "  --rate 0                 total msgs/s across publishers; 0 = flat out",
+        "  --inflight 16            per-publisher QoS>0 window (capped by the broker's Receive Maximum)",
+        "  --mqtt-version 3|5       3 = MQTT 3.1.1, 5 = MQTT 5.0",
+        "  --username u --password p",
+        "  --threads 2              1 = one selector thread for all, 2 = subscribers and publishers apart",
+        "  --hlog path              write the latency histogram log (HdrHistogram .hlog)",
+        "  --connect-timeout 5s     deadline for CONNACK/SUBACK of every connection",
+        "  --drain-timeout 5s       after the run, give up when no delivery arrived for this long (QoS>0)",
+        "  --quiet                  no per-second progress lines");
+
+    public String scenario = "fan-in";
+    public String host = "127.0.0.1";
+    public int port = 1883;
+    public String brokerName = "broker";
+    public int publishers = 4;
+    public int subscribers = 1;
+    public String sharedGroup;
+    public int qos = 0;
+    public int payloadLength = 64;
+    public long durationNs = TimeUnit.SECONDS.toNanos(10);
+    public long warmupNs = TimeUnit.SECONDS.toNanos(2);
+    public long rate = 0;
+    public int inflight = 16;
+    public int protocolVersion = ClientPacketEncoder.MQTT_3_1_1;
+    public String username;
+    public String password;
+    public int threads = 2;
+    public String hlogPath;
+    public long connectTimeoutNs = TimeUnit.SECONDS.toNanos(5);
+    public long drainTimeoutNs = TimeUnit.SECONDS.toNanos(5);
+    public int keepAliveS = 60;
+    public boolean quiet;
+
+    /**
+     * Parse {@code --key value} arguments.
+     *
+     * @param args from the command line.
+     * @return the parsed, concluded configuration.
+     * @throws IllegalArgumentException with a message fit for the user.
+     */
+    public static LoadConfig parse(final String[] args)
+    {
+        final LoadConfig config = new LoadConfig();
+        for (int i = 0; i < args.length; i++)
+        {
+            final String key = args[i];
+            if ("--quiet".equals(key))
+            {
+                config.quiet = true;
+                continue;
+            }
+            if (!key.startsWith("--") || i + 1 >= args.length)
+            {
+                throw new IllegalArgumentException("expected --key value, got: " + key);
+            }
+
+            final String value = args[++i];
+            switch (key)
+            {
+                case "--scenario": config.scenario = value; break;
+                case "--host": config.host = value; break;
+                case "--port": config.port = parseInt(key, value); break;
+                case "--broker": config.brokerName = value; break;
+                case "--publishers": config.publishers = parseInt(key, value); break;
+                case "--subscribers": config.subscribers = parseInt(key, value); break;
+                case "--shared-group": config.sharedGroup = value; break;
+                case "--qos": config.qos = parseInt(key, value); break;
+                case "--payload": config.payloadLength = parseInt(key, value); break;
+                case "--duration": config.durationNs = parseDurationNs(key, value); break;
+                case "--warmup": config.warmupNs = parseDurationNs(key, value); break;
+                case "--rate": config.rate = parseLong(key, value); break;
+                case "--inflight": config.inflight = parseInt(key, value); break;
+                case "--mqtt-version": config.protocolVersion = parseVersion(value); break;
+                case "--username": config.username = value; break;
+                case "--password": config.password = value; break;
+                case "--threads": config.threads = parseInt(key, value); break;
+                case "--hlog": config.hlogPath = value; break;
+                case "--connect-timeout": config.connectTimeoutNs = parseDurationNs(key, value); break;
+                case "--drain-timeout": config.drainTimeoutNs = parseDurationNs(key, value); break;
+                default: throw new IllegalArgumentException("unknown option: " + key);
+            }
+        }
+
+        return config.conclude();
+    }
+
+    /**
+     * Validate every value and cross-limit.
+     *
+     * @return this.
+     */
+    public LoadConfig conclude()
+    {
+        require("fan-in".equals(scenario), "unknown --scenario (supported: fan-in): " + scenario);
+        require(port > 0 && port < 65536, "--port out of range: " + port);
+        require(publishers >= 1, "--publishers must be >= 1");
+        require(subscribers >= 1, "--subscribers must be >= 1");
+        require(qos >= 0 && qos <= 2, "--qos must be 0, 1 or 2");
+        require(payloadLength >= PayloadDescriptor.HEADER_LENGTH && payloadLength <= 1 << 20,
+            "--payload must be between " + PayloadDescriptor.HEADER_LENGTH + " and 1048576 bytes");
+        require(durationNs > 0, "--duration must be > 0");
+        require(warmupNs >= 0, "--warmup must be >= 0");
+        require(rate >= 0, "--rate must be >= 0");
+        require(rate == 0 || rate <= publishers * 1_000_000_000L, "--rate too high");
+        require(inflight >= 1 && inflight <= 65535, "--inflight must be between 1 and 65535");
+        require(threads == 1 || threads == 2, "--threads must be 1 or 2");
+        require(null == sharedGroup || (!sharedGroup.isEmpty() && sharedGroup.matches("[^/+#]+")),
+            "--shared-group must be a non-empty name without / + #");
+        require(null == password || null != username || ClientPacketEncoder.MQTT_5 == protocolVersion,
+            "--password without --username needs --mqtt-version 5");
+        require(connectTimeoutNs > 0 && drainTimeoutNs >= 0, "timeouts must be positive");
+
+        return this;
+    }
+
+    /**
+     * @return the filter subscribers subscribe to.
+     */
+    public String subscriptionFilter()
+    {
+        return null == sharedGroup ? "devices/+/telemetry" : "$share/" + sharedGroup + "/devices/+/telemetry";
+    }
+
+    /**
+     * @return how many copies of each publish the subscribers receive in total.
+     */
+    public int copiesPerMessage()
+    {
+        return null == sharedGroup ? subscribers : 1;
+    }
+
+    /**
+     * @return interval between two sends of one publisher when paced, 0 when flat out.
+     */
+    public long publisherIntervalNs()
+    {
+        return 0 == rate ? 0 : Math.max(1, Math.round(publishers * 1e9 / rate));
+    }
+
+    /**
+     * @return "3" or "5" as given on the command line.
+     */
+    public String versionLabel()
+    {
+        return ClientPacketEncoder.MQTT_5 == protocolVersion ? "5" : "3";
+    }
+
+    static long parseDurationNs(final String key, final String value)
+    {
+        final String v = value.trim().toLowerCase();
+        final long multiplier;
+        final String digits;
+        if (v.endsWith("ns"))
+        {
+            multiplier = 1;
+            digits = v.substring(0, v.length() - 2);
+        }
+        else if (v.endsWith("us"))
+        {
+            multiplier = 1_000;
+            digits = v.substring(0, v.length() - 2);
+        }
+        else if (v.endsWith("ms"))
+        {
+            multiplier = 1_000_000;
+            digits = v.substring(0, v.length() - 2);
+        }
+        else if (v.endsWith("s"))
+        {
+            multiplier = 1_000_000_000;
+            digits = v.substring(0, v.length() - 1);
+        }
+        else if (v.endsWith("m"))
+        {
+            multiplier = 60_000_000_000L;
+            digits = v.substring(0, v.length() - 1);
+        }
+        else
+        {
+            multiplier = 1_000_000_000;
+            digits = v;
+        }
+
+        try
+        {
+            return Math.round(Double.parseDouble(digits) * multiplier);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException(key + " is not a duration: " + value);
+        }
+    }
+
+    private static int parseVersion(final String value)
+    {
+        switch (value)
+        {
+            case "3": case "3.1.1": case "4": return ClientPacketEncoder.MQTT_3_1_1;
+            case "5": case "5.0": return ClientPacketEncoder.MQTT_5;
+            default: throw new IllegalArgumentException("--mqtt-version must be 3 or 5: " + value);
+        }
+    }
+
+    private static int parseInt(final String key, final String value)
+    {
+        try
+        {
+            return Integer.parseInt(value.trim());
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException(key + " is not an integer: " + value);
+        }
+    }
+
+    private static long parseLong(final String key, final String value)
+    {
+        try
+        {
+            return Long.parseLong(value.trim().replace("_", ""));
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException(key + " is not an integer: " + value);
+        }
+    }
+
+    private static void require(final boolean condition, final String message)
+    {
+        if (!condition)
+        {
+            throw new IllegalArgumentException(message);
+        }
+    }
+}

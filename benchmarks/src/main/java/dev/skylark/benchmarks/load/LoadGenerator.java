@@ -1,0 +1,390 @@
+/*
+ * Copyright 2025 Skylark contributors
+ */
+package dev.skylark.benchmarks.load;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.HistogramLogWriter;
+import org.HdrHistogram.Recorder;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.AgentRunner;
+
+/**
+ * End-to-end MQTT load generator.
+ * <p>
+ * Scenario {@code fan-in}: P publishers each publish on {@code devices/<i>/telemetry}; one subscriber (or K, or K in
+ * a shared group) subscribes to {@code devices/+/telemetry} first. Every payload carries its send time and a
+ * sequence number; subscribers record end-to-end latency into an HdrHistogram {@link Recorder}. Flat out
+ * ({@code --rate 0}) measures throughput with back pressure (socket writability, QoS &gt; 0 in-flight window);
+ * paced ({@code --rate N}) stamps the <em>intended</em> send time, so latency is coordinated-omission corrected.
+ * <p>
+ * Exit codes: 0 success, 1 usage, 2 broker unreachable, 3 CONNECT/SUBSCRIBE refused, 4 protocol error or connection
+ * lost, 5 QoS &gt; 0 messages lost.
+ */
+public final class LoadGenerator
+{
+    private static final long POLL_NS = TimeUnit.MILLISECONDS.toNanos(1);
+    private static final long REPORT_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
+    private static final long QOS0_DRAIN_QUIET_NS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final long MAX_DRAIN_NS = TimeUnit.SECONDS.toNanos(30);
+
+    private final LoadConfig config;
+    private final PrintStream out;
+    private final LoadControl control = new LoadControl();
+    private final Recorder recorder = new Recorder(1, ClientAgent.HIGHEST_TRACKABLE_NS, 3);
+    private final Histogram total = new Histogram(1, ClientAgent.HIGHEST_TRACKABLE_NS, 3);
+    private Histogram interval;
+    private HistogramLogWriter logWriter;
+
+    /**
+     * @param config concluded configuration.
+     * @param out    where progress and the report go.
+     */
+    public LoadGenerator(final LoadConfig config, final PrintStream out)
+    {
+        this.config = config;
+        this.out = out;
+    }
+
+    public static void main(final String[] args)
+    {
+        System.exit(run(args, System.out, System.err));
+    }
+
+    /**
+     * Parse, run, report.
+     *
+     * @param args command line.
+     * @param out  report stream.
+     * @param err  error stream.
+     * @return process exit code.
+     */
+    public static int run(final String[] args, final PrintStream out, final PrintStream err)
+    {
+        for (final String arg : args)
+        {
+            if ("--help".equals(arg) || "-h".equals(arg))
+            {
+                out.println(LoadConfig.USAGE);
+                return 0;
+            }
+        }
+
+        final LoadConfig config;
+        try
+        {
+            config = LoadConfig.parse(args);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            err.println("error: " + ex.getMessage());
+            err.println(LoadConfig.USAGE);
+            return 1;
+        }
+
+        final LoadResult result;
+        try
+        {
+            result = new LoadGenerator(config, out).execute();
+        }
+        catch (final IOException ex)
+        {
+            err.println("error: " + ex);
+            return LoadControl.EXIT_PROTOCOL;
+        }
+
+        if (null != result.failure())
+        {
+            err.println("error: " + result.failure().message());
+            return result.failure().exitCode();
+        }
+
+        out.println(result.report());
+        out.println(result.resultLine());
+        if (config.qos > 0 && result.lost() != 0)
+        {
+            err.println("error: " + result.lost() + " QoS " + config.qos + " message(s) lost");
+            return LoadControl.EXIT_LOSS;
+        }
+
+        return 0;
+    }
+
+    /**
+     * Connect, subscribe, publish for warm-up plus duration, drain, disconnect.
+     *
+     * @return the result; {@link LoadResult#failure()} is set when the run failed.
+     * @throws IOException if a selector cannot be opened or the histogram log cannot be created.
+     */
+    public LoadResult execute() throws IOException
+    {
+        final String runId = Long.toString(ProcessHandle.current().pid(), 36) + "-" +
+            Integer.toString(ThreadLocalRandom.current().nextInt(1 << 20), 36);
+        final ClientConnection[] subscribers = new ClientConnection[config.subscribers];
+        final ClientConnection[] publishers = new ClientConnection[config.publishers];
+        final int trackedPublishers = null == config.sharedGroup ? config.publishers : 0;
+        final int subscriberRx = Math.max(256 * 1024, 4 * (config.payloadLength + 512));
+        final int publisherTx = Math.max(64 * 1024, 4 * (config.payloadLength + 512));
+        for (int i = 0; i < subscribers.length; i++)
+        {
+            subscribers[i] = new ClientConnection(ClientConnection.Role.SUBSCRIBER, i,
+                "skylark-sub-" + runId + "-" + i, subscriberRx, 64 * 1024, null, 0, trackedPublishers);
+        }
+        for (int i = 0; i < publishers.length; i++)
+        {
+            final PublishTemplate template = ClientPacketEncoder.publishTemplate(
+                config.protocolVersion, "devices/" + i + "/telemetry", config.qos, config.payloadLength);
+            publishers[i] = new ClientConnection(ClientConnection.Role.PUBLISHER, i,
+                "skylark-pub-" + runId + "-" + i, 16 * 1024, publisherTx, template,
+                config.qos > 0 ? config.inflight : 0, 0);
+        }
+
+        final ClientAgent[] agents;
+        if (1 == config.threads)
+        {
+            final ClientConnection[] all = new ClientConnection[subscribers.length + publishers.length];
+            System.arraycopy(subscribers, 0, all, 0, subscribers.length);
+            System.arraycopy(publishers, 0, all, subscribers.length, publishers.length);
+            agents = new ClientAgent[]{ new ClientAgent("clients", config, control, recorder, all) };
+        }
+        else
+        {
+            agents = new ClientAgent[]{
+                new ClientAgent("subscribers", config, control, recorder, subscribers),
+                new ClientAgent("publishers", config, control, recorder, publishers) };
+        }
+
+        final AgentCounters[] counters = new AgentCounters[agents.length];
+        final AgentRunner[] runners = new AgentRunner[agents.length];
+        for (int i = 0; i < agents.length; i++)
+        {
+            counters[i] = agents[i].counters();
+            runners[i] = new AgentRunner(new ClientAgent.SelectorIdleStrategy(agents[i]),
+                (throwable) -> control.fail(LoadControl.EXIT_PROTOCOL, "load agent error: " + throwable),
+                null, agents[i]);
+        }
+
+        try
+        {
+            // Subscribers connect and subscribe before any publisher connects.
+            final long connectDeadlineNs = System.nanoTime() + config.connectTimeoutNs;
+            AgentRunner.startOnThread(runners[0]);
+            if (!awaitReady(counters, 1 == agents.length ? subscribers.length + publishers.length :
+                subscribers.length, connectDeadlineNs))
+            {
+                return failed(counters);
+            }
+            if (agents.length > 1)
+            {
+                AgentRunner.startOnThread(runners[1]);
+                if (!awaitReady(counters, subscribers.length + publishers.length,
+                    System.nanoTime() + config.connectTimeoutNs))
+                {
+                    return failed(counters);
+                }
+            }
+
+            openLog();
+            final long startNs = System.nanoTime();
+            control.schedule(startNs, config.warmupNs, config.durationNs);
+            for (final ClientAgent agent : agents)
+            {
+                agent.wakeup();
+            }
+
+            if (!runAndReport(counters, startNs))
+            {
+                return failed(counters);
+            }
+
+            drain(counters);
+        }
+        finally
+        {
+            for (int i = runners.length - 1; i >= 0; i--)
+            {
+                CloseHelper.quietClose(runners[i]); // publishers first, then subscribers
+            }
+            collectInterval();
+            if (null != logWriter)
+            {
+                logWriter.close();
+            }
+        }
+
+        if (null != control.failure())
+        {
+            return failed(counters);
+        }
+
+        return result(counters);
+    }
+
+    private boolean awaitReady(final AgentCounters[] counters, final long expected, final long deadlineNs)
+    {
+        while (AgentCounters.sum(counters, AgentCounters.READY) < expected)
+        {
+            if (null != control.failure())
+            {
+                return false;
+            }
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                control.fail(LoadControl.EXIT_UNREACHABLE, String.format(Locale.ROOT,
+                    "timed out after %.1f s waiting for CONNACK/SUBACK from %s:%d (%d of %d connections ready)",
+                    config.connectTimeoutNs / 1e9, config.host, config.port,
+                    AgentCounters.sum(counters, AgentCounters.READY), expected));
+                return false;
+            }
+            LockSupport.parkNanos(POLL_NS);
+        }
+
+        return true;
+    }
+
+    private boolean runAndReport(final AgentCounters[] counters, final long startNs)
+    {
+        final long endNs = control.measureEndNs();
+        long nextReportNs = startNs + REPORT_INTERVAL_NS;
+        long lastSent = 0;
+        long lastReceived = 0;
+        while (true)
+        {
+            final long nowNs = System.nanoTime();
+            if (null != control.failure())
+            {
+                return false;
+            }
+            if (nowNs - endNs >= 0)
+            {
+                return true;
+            }
+            if (nowNs - nextReportNs >= 0)
+            {
+                final long sent = AgentCounters.sum(counters, AgentCounters.SENT_TOTAL);
+                final long received = AgentCounters.sum(counters, AgentCounters.RECEIVED_TOTAL);
+                final Histogram h = collectInterval();
+                if (!config.quiet)
+                {
+                    out.printf(Locale.ROOT, "[%5.1fs] %-8s sent %,10.0f/s  received %,10.0f/s  in-flight %,6d  p99 %,10.1f us%n",
+                        (nowNs - startNs) / 1e9,
+                        nextReportNs - REPORT_INTERVAL_NS - control.measureStartNs() < 0 ? "warm-up" :
+                        nowNs - endNs > 0 ? "drain" : "measure",
+                        (sent - lastSent) * 1e9 / REPORT_INTERVAL_NS, (received - lastReceived) * 1e9 / REPORT_INTERVAL_NS,
+                        AgentCounters.sum(counters, AgentCounters.INFLIGHT),
+                        h.getTotalCount() == 0 ? 0.0 : h.getValueAtPercentile(99) / 1000.0);
+                }
+                lastSent = sent;
+                lastReceived = received;
+                nextReportNs += REPORT_INTERVAL_NS;
+            }
+            LockSupport.parkNanos(Math.max(POLL_NS, Math.min(nextReportNs, endNs) - nowNs));
+        }
+    }
+
+    private void drain(final AgentCounters[] counters)
+    {
+        // Brokers may queue a backlog for slow subscribers (QoS 1 too: PUBACK does not wait for delivery), so wait
+        // as long as deliveries progress, up to a hard cap; stop after drainTimeoutNs without progress.
+        final long deadlineNs = System.nanoTime() + Math.max(MAX_DRAIN_NS, 2 * config.durationNs);
+        final int copies = config.copiesPerMessage();
+        long lastReceived = -1;
+        long lastProgressNs = System.nanoTime();
+        while (null == control.failure())
+        {
+            final long nowNs = System.nanoTime();
+            final long expected = AgentCounters.sum(counters, AgentCounters.SENT_IN_WINDOW) * copies;
+            final long received = AgentCounters.sum(counters, AgentCounters.RECEIVED_IN_WINDOW);
+            final long receivedTotal = AgentCounters.sum(counters, AgentCounters.RECEIVED_TOTAL);
+            final long inflight = AgentCounters.sum(counters, AgentCounters.INFLIGHT);
+            if (received >= expected && 0 == inflight)
+            {
+                return;
+            }
+            if (receivedTotal != lastReceived)
+            {
+                lastReceived = receivedTotal;
+                lastProgressNs = nowNs;
+            }
+            else if (nowNs - lastProgressNs > (0 == config.qos ? QOS0_DRAIN_QUIET_NS : config.drainTimeoutNs) ||
+                nowNs - deadlineNs > 0)
+            {
+                if (config.qos > 0)
+                {
+                    out.printf(Locale.ROOT, "drain stopped: %d of %d received, %d in flight%n",
+                        received, expected, inflight);
+                }
+                return;
+            }
+            LockSupport.parkNanos(POLL_NS);
+        }
+    }
+
+    private void openLog() throws FileNotFoundException
+    {
+        if (null != config.hlogPath)
+        {
+            logWriter = new HistogramLogWriter(config.hlogPath);
+            logWriter.outputComment("skylark load generator: " + config.scenario + " qos=" + config.qos +
+                " publishers=" + config.publishers + " rate=" + config.rate + "; values in ns");
+            logWriter.outputLogFormatVersion();
+            final long nowMs = System.currentTimeMillis();
+            logWriter.setBaseTime(nowMs);
+            logWriter.outputStartTime(nowMs);
+            logWriter.outputLegend();
+        }
+    }
+
+    private Histogram collectInterval()
+    {
+        interval = recorder.getIntervalHistogram(interval);
+        total.add(interval);
+        if (null != logWriter && interval.getTotalCount() > 0)
+        {
+            logWriter.outputIntervalHistogram(interval);
+        }
+
+        return interval;
+    }
+
+    private LoadResult failed(final AgentCounters[] counters)
+    {
+        final LoadResult result = result(counters);
+
+        return new LoadResult(config, result.sent(), result.expected(), result.received(), result.arrived(),
+            result.gaps(), result.outOfOrder(), result.badAcks(), result.stale(), result.maxSendLagNs(), total,
+            control.failure());
+    }
+
+    private LoadResult result(final AgentCounters[] counters)
+    {
+        final long sent = AgentCounters.sum(counters, AgentCounters.SENT_IN_WINDOW);
+        long maxLag = 0;
+        for (final AgentCounters c : counters)
+        {
+            maxLag = Math.max(maxLag, c.get(AgentCounters.MAX_SEND_LAG_NS));
+        }
+
+        return new LoadResult(
+            config,
+            sent,
+            sent * config.copiesPerMessage(),
+            AgentCounters.sum(counters, AgentCounters.RECEIVED_IN_WINDOW),
+            AgentCounters.sum(counters, AgentCounters.ARRIVED_IN_WINDOW),
+            AgentCounters.sum(counters, AgentCounters.GAPS),
+            AgentCounters.sum(counters, AgentCounters.OUT_OF_ORDER),
+            AgentCounters.sum(counters, AgentCounters.BAD_ACKS),
+            AgentCounters.sum(counters, AgentCounters.STALE),
+            maxLag,
+            total,
+            null);
+    }
+}

@@ -1,0 +1,133 @@
+/*
+ * Copyright 2025 Skylark contributors
+ */
+package dev.skylark.benchmarks.load;
+
+import java.util.Locale;
+
+import org.HdrHistogram.Histogram;
+
+/**
+ * Outcome of one run. Counts cover messages whose stamped send time falls in the measured window; {@code arrived}
+ * counts deliveries that arrived during the window and gives the receive rate.
+ *
+ * @param config    of the run.
+ * @param sent      publishes sent in the window.
+ * @param expected  deliveries expected: sent times copies per message.
+ * @param received  deliveries of messages sent in the window, however late.
+ * @param arrived   deliveries that arrived during the window.
+ * @param gaps      missing sequence numbers (non-shared subscriptions only).
+ * @param outOfOrder sequence numbers seen late or twice.
+ * @param badAcks   failed or unexpected acks.
+ * @param stale     deliveries sent before this run started (an earlier run's backlog in the broker).
+ * @param maxSendLagNs largest lag behind the schedule when paced.
+ * @param latency   end-to-end latency histogram in ns.
+ * @param failure   first failure or null.
+ */
+public record LoadResult(
+    LoadConfig config,
+    long sent,
+    long expected,
+    long received,
+    long arrived,
+    long gaps,
+    long outOfOrder,
+    long badAcks,
+    long stale,
+    long maxSendLagNs,
+    Histogram latency,
+    LoadControl.Failure failure)
+{
+    /**
+     * @return expected minus received deliveries.
+     */
+    public long lost()
+    {
+        return expected - received;
+    }
+
+    public double durationS()
+    {
+        return config.durationNs / 1e9;
+    }
+
+    public double sentRate()
+    {
+        return sent / durationS();
+    }
+
+    public double receiveRate()
+    {
+        return arrived / durationS();
+    }
+
+    /**
+     * @param percentile 0 to 100.
+     * @return latency in microseconds.
+     */
+    public double latencyUs(final double percentile)
+    {
+        return latency.getTotalCount() == 0 ? 0 : latency.getValueAtPercentile(percentile) / 1000.0;
+    }
+
+    public double maxLatencyUs()
+    {
+        return latency.getTotalCount() == 0 ? 0 : latency.getMaxValue() / 1000.0;
+    }
+
+    /**
+     * @return the single machine-readable summary line.
+     */
+    public String resultLine()
+    {
+        return String.format(Locale.ROOT,
+            "RESULT scenario=%s broker=%s mqtt=%s qos=%d publishers=%d subscribers=%d shared=%s payload=%d " +
+            "mode=%s target_rate=%d duration_s=%.1f sent=%d expected=%d received=%d lost=%d gaps=%d " +
+            "sent_msgs_s=%.0f rate_msgs_s=%.0f p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f",
+            config.scenario, config.brokerName, config.versionLabel(), config.qos, config.publishers,
+            config.subscribers, null == config.sharedGroup ? "-" : config.sharedGroup, config.payloadLength,
+            0 == config.rate ? "flat-out" : "paced", config.rate, durationS(), sent, expected, received, lost(),
+            gaps, sentRate(), receiveRate(), latencyUs(50), latencyUs(90), latencyUs(99), latencyUs(99.9),
+            maxLatencyUs());
+    }
+
+    /**
+     * @return a human-readable report, several lines.
+     */
+    public String report()
+    {
+        final StringBuilder sb = new StringBuilder(512);
+        final String nl = System.lineSeparator();
+        sb.append(String.format(Locale.ROOT,
+            "%s against %s at %s:%d  MQTT %s  QoS %d  %d publisher(s) -> %d subscriber(s)%s  payload %d B  %s%n",
+            config.scenario, config.brokerName, config.host, config.port,
+            ClientPacketEncoder.MQTT_5 == config.protocolVersion ? "5.0" : "3.1.1", config.qos, config.publishers,
+            config.subscribers, null == config.sharedGroup ? "" : " (shared group " + config.sharedGroup + ")",
+            config.payloadLength,
+            0 == config.rate ? "flat out" + (config.qos > 0 ? ", in-flight window " + config.inflight : "") :
+            "paced at " + config.rate + " msgs/s"));
+        sb.append(String.format(Locale.ROOT, "  measured %.1f s after %.1f s warm-up%n", durationS(),
+            config.warmupNs / 1e9));
+        sb.append(String.format(Locale.ROOT, "  sent      %,12d msgs  %,12.0f msgs/s%n", sent, sentRate()));
+        sb.append(String.format(Locale.ROOT, "  received  %,12d msgs  %,12.0f msgs/s (arrivals in window)%n",
+            received, receiveRate()));
+        sb.append(String.format(Locale.ROOT, "  lost      %,12d of %,d expected (%.3f%%)  gaps=%d out-of-order=%d bad-acks=%d%n",
+            lost(), expected, expected == 0 ? 0.0 : 100.0 * lost() / expected, gaps, outOfOrder, badAcks));
+        if (stale > 0)
+        {
+            sb.append(String.format(Locale.ROOT,
+                "  warning: %,d deliveries were sent before this run (an earlier run's backlog in the broker)%n",
+                stale));
+        }
+        sb.append(String.format(Locale.ROOT,
+            "  latency   p50=%.1f  p90=%.1f  p99=%.1f  p99.9=%.1f  max=%.1f us  (%d samples%s)",
+            latencyUs(50), latencyUs(90), latencyUs(99), latencyUs(99.9), maxLatencyUs(), latency.getTotalCount(),
+            0 == config.rate ? ", from actual send time" : ", from intended send time: CO-corrected"));
+        if (0 != config.rate)
+        {
+            sb.append(nl).append(String.format(Locale.ROOT, "  max lag behind schedule %.1f us", maxSendLagNs / 1000.0));
+        }
+
+        return sb.toString();
+    }
+}

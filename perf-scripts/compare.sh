@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# Runs the same fan-in scenarios against Mosquitto and Skylark, one broker after the other, and prints a table of
+# every figure for both plus the Skylark/Mosquitto ratio; also writes it to perf-scripts/results/<date>-<host>.md.
+#
+# Environment (short defaults; see perf-scripts/README.md):
+#   DURATION=5s WARMUP=1s PUBLISHERS=4 RATE=20000 PAYLOAD=64 INFLIGHT=16 MQTT_VERSION=3 THREADS=2
+#   BROKERS="mosquitto skylark"  SKIP_BUILD=0  MOSQUITTO=<path>  SKYLARK_JAR=broker/target/skylark.jar
+#   SKYLARK_ARGS=""  (extra arguments after -jar, e.g. a sub-command)  JAVA_OPTS=""  (load generator JVM)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DURATION="${DURATION:-5s}"
+WARMUP="${WARMUP:-1s}"
+PUBLISHERS="${PUBLISHERS:-4}"
+RATE="${RATE:-20000}"
+PAYLOAD="${PAYLOAD:-64}"
+INFLIGHT="${INFLIGHT:-16}"
+MQTT_VERSION="${MQTT_VERSION:-3}"
+THREADS="${THREADS:-2}"
+BROKERS="${BROKERS:-mosquitto skylark}"
+SKIP_BUILD="${SKIP_BUILD:-0}"
+MOSQUITTO="${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}"
+SKYLARK_JAR="${SKYLARK_JAR:-$ROOT/broker/target/skylark.jar}"
+SKYLARK_ARGS="${SKYLARK_ARGS:-}"
+JAVA_OPTS="${JAVA_OPTS:-}"
+LOADGEN_JAR="$ROOT/benchmarks/target/benchmarks.jar"
+PORT_TIMEOUT_S=20
+
+# scenario name -> load generator arguments
+SCENARIOS=(qos0-flat qos1-flat qos0-paced qos1-paced)
+declare -A SCENARIO_ARGS=(
+    [qos0-flat]="--qos 0"
+    [qos1-flat]="--qos 1"
+    [qos0-paced]="--qos 0 --rate $RATE"
+    [qos1-paced]="--qos 1 --rate $RATE"
+)
+METRICS=(rate_msgs_s sent_msgs_s lost p50_us p99_us p999_us max_us)
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/skylark-compare.XXXXXX")"
+chmod 755 "$WORK"   # mosquitto drops privileges when started as root
+BROKER_PID=""
+declare -A RESULT=()
+HOST="$(hostname -s 2>/dev/null || hostname)"
+DATE="$(date +%Y-%m-%d)"
+# raw output and .hlog histogram logs of each run (not committed, see .gitignore)
+RESULTS_DIR="$ROOT/perf-scripts/results/raw/$DATE-$HOST"
+
+log() { printf '[compare] %s\n' "$*" >&2; }
+
+stop_broker() {
+    if [[ -n "$BROKER_PID" ]] && kill -0 "$BROKER_PID" 2>/dev/null; then
+        kill -TERM "$BROKER_PID" 2>/dev/null || true
+        local deadline=$((SECONDS + 10))
+        while kill -0 "$BROKER_PID" 2>/dev/null && ((SECONDS < deadline)); do
+            sleep 0.1
+        done
+        kill -KILL "$BROKER_PID" 2>/dev/null || true
+        wait "$BROKER_PID" 2>/dev/null || true
+    fi
+    BROKER_PID=""
+}
+
+cleanup() {
+    stop_broker
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+free_port() {
+    local port tries
+    for tries in $(seq 1 100); do
+        port=$((20000 + RANDOM % 40000))
+        if ! port_open "$port"; then
+            echo "$port"
+            return 0
+        fi
+    done
+    log "no free port found"
+    return 1
+}
+
+# wait_port <port> <pid> <name>: poll until the port accepts connections, the process dies, or the deadline passes.
+wait_port() {
+    local port="$1" pid="$2" name="$3"
+    local deadline=$((SECONDS + PORT_TIMEOUT_S))
+    until port_open "$port"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            log "$name exited before listening on port $port; its log:"
+            cat "$WORK/$name.log" >&2 || true
+            return 1
+        fi
+        if ((SECONDS >= deadline)); then
+            log "$name did not listen on port $port within ${PORT_TIMEOUT_S}s"
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+start_mosquitto() {
+    local port="$1"
+    cat > "$WORK/mosquitto.conf" <<CONF
+listener $port 127.0.0.1
+allow_anonymous true
+persistence false
+# deep queues so flat-out runs measure throughput, not drops; the in-flight window as usual
+max_queued_messages 1000000
+max_queued_bytes 0
+max_inflight_messages 100
+# Nagle off, as a latency-minded broker would run
+set_tcp_nodelay true
+log_dest stdout
+log_type error
+log_type warning
+CONF
+    "$MOSQUITTO" -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.log" 2>&1 &
+    BROKER_PID=$!
+    wait_port "$port" "$BROKER_PID" mosquitto
+}
+
+start_skylark() {
+    local port="$1"
+    mkdir -p "$WORK/skylark-data"
+    # shellcheck disable=SC2086
+    java -Dskylark.mqtt.port="$port" -Dskylark.http.port=0 -Dskylark.auth.mode=none \
+        -Dskylark.data.dir="$WORK/skylark-data" -jar "$SKYLARK_JAR" $SKYLARK_ARGS > "$WORK/skylark.log" 2>&1 &
+    BROKER_PID=$!
+    wait_port "$port" "$BROKER_PID" skylark
+}
+
+field() { # field <RESULT line> <key>
+    sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<< " $1"
+}
+
+# run_scenario <broker> <port> <scenario>
+run_scenario() {
+    local broker="$1" port="$2" scenario="$3" out rc=0 line
+    # shellcheck disable=SC2086
+    out="$(java $JAVA_OPTS -cp "$LOADGEN_JAR" dev.skylark.benchmarks.load.LoadGenerator \
+        --broker "$broker" --host 127.0.0.1 --port "$port" --publishers "$PUBLISHERS" --payload "$PAYLOAD" \
+        --duration "$DURATION" --warmup "$WARMUP" --inflight "$INFLIGHT" --mqtt-version "$MQTT_VERSION" \
+        --threads "$THREADS" --quiet --hlog "$RESULTS_DIR/$broker-$scenario.hlog" \
+        ${SCENARIO_ARGS[$scenario]} 2>&1)" || rc=$?
+    printf '%s\n' "$out" > "$RESULTS_DIR/$broker-$scenario.out"
+    line="$(grep '^RESULT ' <<< "$out" || true)"
+    if [[ -z "$line" ]]; then
+        log "$broker $scenario failed (exit $rc):"
+        printf '%s\n' "$out" >&2
+        RESULT[$broker,$scenario]="FAILED"
+        return 0
+    fi
+    ((rc == 0)) || log "$broker $scenario exited $rc (figures kept): $(grep '^error' <<< "$out" || true)"
+    RESULT[$broker,$scenario]="$line"
+    printf '%s\n' "$line" >&2
+}
+
+ratio() { # ratio <skylark> <mosquitto>
+    awk -v s="$1" -v m="$2" 'BEGIN {
+        if (s ~ /^-?[0-9.]+$/ && m ~ /^-?[0-9.]+$/ && m + 0 != 0) printf "%.2f", s / m; else print "-" }'
+}
+
+main() {
+    [[ -x "$MOSQUITTO" ]] || { log "mosquitto not found (set MOSQUITTO=/path/to/mosquitto)"; exit 1; }
+    if [[ "$SKIP_BUILD" != 1 ]]; then
+        log "building (mvn -B -q -DskipTests package)"
+        (cd "$ROOT" && mvn -B -q -DskipTests package)
+    fi
+    [[ -f "$LOADGEN_JAR" ]] || { log "missing $LOADGEN_JAR"; exit 1; }
+    mkdir -p "$RESULTS_DIR"
+    LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+    local ran=() broker port scenario
+    for broker in $BROKERS; do
+        case "$broker" in
+            mosquitto) ;;
+            skylark)
+                if [[ ! -f "$SKYLARK_JAR" ]]; then
+                    log "skipping Skylark: $SKYLARK_JAR not found (build the broker module first)"
+                    continue
+                fi
+                ;;
+            *) log "unknown broker: $broker"; exit 1 ;;
+        esac
+        # A fresh broker per scenario: a flat-out run leaves a backlog that would leak into the next one.
+        for scenario in "${SCENARIOS[@]}"; do
+            port="$(free_port)"
+            log "$broker on 127.0.0.1:$port: $scenario"
+            "start_$broker" "$port"
+            run_scenario "$broker" "$port" "$scenario"
+            stop_broker
+        done
+        ran+=("$broker")
+    done
+
+    local file="$ROOT/perf-scripts/results/$DATE-$HOST.md"
+
+    {
+        echo "# Skylark vs Mosquitto — fan-in, $DATE on $HOST"
+        echo
+        echo "- cpu: $(nproc) x $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
+        echo "- java: $(java -version 2>&1 | head -1); mosquitto: $("$MOSQUITTO" -h 2>&1 | sed -n 's/^mosquitto version //p' | head -1)"
+        echo "- load average before the run: $LOAD_BEFORE (other work on the machine skews figures)"
+        echo "- commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+        echo "- load: $PUBLISHERS publishers -> 1 subscriber on devices/+/telemetry, payload $PAYLOAD B, MQTT $MQTT_VERSION," \
+            "warm-up $WARMUP, measured $DURATION, flat-out in-flight window $INFLIGHT, paced at $RATE msgs/s"
+        echo "- rate_msgs_s = deliveries arriving during the measured window; latency in us (paced: from intended send time," \
+            "coordinated-omission corrected; flat-out: queueing included); ratio = skylark / mosquitto" \
+            "(higher is better for rates, lower for latency and loss)"
+        echo
+        echo "| scenario | metric | mosquitto | skylark | ratio |"
+        echo "|---|---|---:|---:|---:|"
+        local scenario metric m s
+        for scenario in "${SCENARIOS[@]}"; do
+            for metric in "${METRICS[@]}"; do
+                m="-"; s="-"
+                [[ "${RESULT[mosquitto,$scenario]:-FAILED}" != FAILED ]] && m="$(field "${RESULT[mosquitto,$scenario]}" "$metric")"
+                [[ "${RESULT[skylark,$scenario]:-FAILED}" != FAILED ]] && s="$(field "${RESULT[skylark,$scenario]}" "$metric")"
+                [[ -n "${RESULT[mosquitto,$scenario]:-}" ]] || m="n/a"
+                [[ -n "${RESULT[skylark,$scenario]:-}" ]] || s="n/a"
+                echo "| $scenario | $metric | $m | $s | $(ratio "$s" "$m") |"
+            done
+        done
+        echo
+        echo '```'
+        for broker in "${ran[@]}"; do
+            for scenario in "${SCENARIOS[@]}"; do
+                echo "${RESULT[$broker,$scenario]:-}"
+            done
+        done
+        echo '```'
+    } > "$file"
+
+    cat "$file"
+    log "written to $file (raw output and .hlog files in $RESULTS_DIR)"
+}
+
+main "$@"
