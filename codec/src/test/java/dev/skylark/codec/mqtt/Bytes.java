@@ -13,17 +13,10 @@ final class Bytes
     }
 
     /** Parses hex bytes separated by spaces; "'abc'" inserts ASCII characters; '#' starts a comment to end of line. */
-    static UnsafeBuffer hex(final String text)
+    static UnsafeBuffer hex(final String s)
     {
-        final StringBuilder sb = new StringBuilder();
-        for (final String line : text.split("\n"))
-        {
-            final int hash = line.indexOf('#');
-            sb.append(hash >= 0 ? line.substring(0, hash) : line).append(' ');
-        }
-        final byte[] out = new byte[sb.length()];
+        final byte[] out = new byte[s.length()];
         int n = 0;
-        final String s = sb.toString();
         int i = 0;
         while (i < s.length())
         {
@@ -31,6 +24,11 @@ final class Bytes
             if (Character.isWhitespace(c))
             {
                 i++;
+            }
+            else if (c == '#')
+            {
+                final int eol = s.indexOf('\n', i);
+                i = eol < 0 ? s.length() : eol + 1;
             }
             else if (c == '\'')
             {
