@@ -123,13 +123,12 @@ public final class MqttFramer
                     return total;
                 }
 
-                if (pos >= end)
-                {
-                    return pos - offset;
-                }
-
                 if (total == 0)
                 {
+                    if (pos >= end)
+                    {
+                        return pos - offset;
+                    }
                     accumulator.putByte(accumulated++, src.getByte(pos++));
                     continue;
                 }
