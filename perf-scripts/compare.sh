@@ -127,7 +127,9 @@ start_skylark() {
     local port="$1"
     mkdir -p "$WORK/skylark-data"
     # shellcheck disable=SC2086
+    # the same queue depth and in-flight window as the Mosquitto config above
     java -Dskylark.mqtt.port="$port" -Dskylark.http.port=0 -Dskylark.auth.mode=none \
+        -Dskylark.queue.max.messages=1000000 -Dskylark.inflight.max=100 \
         -Dskylark.data.dir="$WORK/skylark-data" -jar "$SKYLARK_JAR" $SKYLARK_ARGS > "$WORK/skylark.log" 2>&1 &
     BROKER_PID=$!
     wait_port "$port" "$BROKER_PID" skylark

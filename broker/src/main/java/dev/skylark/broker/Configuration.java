@@ -64,7 +64,7 @@ public final class Configuration
 
     /** QoS 1/2 messages kept for one session that is offline or whose in-flight window is full. */
     public static final String QUEUE_MAX_MESSAGES_PROP_NAME = "skylark.queue.max.messages";
-    public static final int QUEUE_MAX_MESSAGES_DEFAULT = 10_000;
+    public static final int QUEUE_MAX_MESSAGES_DEFAULT = 100_000;
 
     /** Topic aliases a v5 client may use towards the broker (announced in CONNACK). */
     public static final String TOPIC_ALIAS_MAXIMUM_PROP_NAME = "skylark.topic.alias.maximum";
