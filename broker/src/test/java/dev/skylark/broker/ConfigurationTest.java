@@ -1,0 +1,71 @@
+package dev.skylark.broker;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Properties;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class ConfigurationTest
+{
+    @Test
+    void defaultsAreValid()
+    {
+        assertTrue(Configuration.validate(new Properties()).isEmpty());
+        final Broker.Context context = new Broker.Context(new Properties()).conclude();
+        assertEquals(Configuration.MQTT_PORT_DEFAULT, context.mqttPort());
+        assertEquals(Configuration.HTTP_PORT_DEFAULT, context.httpPort());
+    }
+
+    @Test
+    void unknownNamesAndBadValuesAreNamed()
+    {
+        final Properties properties = new Properties();
+        properties.setProperty("skylark.mqtt.prot", "1884");
+        properties.setProperty("skylark.io.threads", "zero");
+        properties.setProperty("skylark.mqtt.port", "70000");
+        properties.setProperty("skylark.idle.strategy", "sleepy");
+        properties.setProperty("skylark.inbound.ring.capacity", "3000000");
+        properties.setProperty("unrelated.name", "ignored");
+        final List<String> problems = Configuration.validate(properties);
+        assertEquals(5, problems.size(), problems.toString());
+        final String all = String.join("\n", problems);
+        assertTrue(all.contains("unknown setting 'skylark.mqtt.prot'"), all);
+        assertTrue(all.contains("skylark.io.threads='zero': not a whole number"), all);
+        assertTrue(all.contains("skylark.mqtt.port='70000': must be between -1 and 65535"), all);
+        assertTrue(all.contains("skylark.idle.strategy='sleepy': must be one of [park, spin]"), all);
+        assertTrue(all.contains("must be a power of two"), all);
+
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> new Broker.Context(properties));
+        assertTrue(ex.getMessage().contains("skylark.mqtt.prot"), ex.getMessage());
+    }
+
+    @Test
+    void boundariesOfARange()
+    {
+        final Properties properties = new Properties();
+        properties.setProperty("skylark.io.threads", "0");
+        assertEquals(1, Configuration.validate(properties).size());
+        properties.setProperty("skylark.io.threads", "1");
+        assertTrue(Configuration.validate(properties).isEmpty());
+        properties.setProperty("skylark.io.threads", "256");
+        assertTrue(Configuration.validate(properties).isEmpty());
+        properties.setProperty("skylark.io.threads", "257");
+        assertEquals(1, Configuration.validate(properties).size());
+    }
+
+    @Test
+    void concludeChecksThePacketSizeAgainstTheRings()
+    {
+        final Properties properties = new Properties();
+        properties.setProperty("skylark.max.packet.size", String.valueOf(4 * 1024 * 1024));
+        properties.setProperty("skylark.inbound.ring.capacity", String.valueOf(16 * 1024 * 1024));
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+            () -> new Broker.Context(properties).conclude());
+        assertTrue(ex.getMessage().contains("skylark.max.packet.size"), ex.getMessage());
+    }
+}

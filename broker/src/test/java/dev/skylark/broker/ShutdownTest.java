@@ -1,0 +1,47 @@
+package dev.skylark.broker;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.InputStream;
+import java.net.Socket;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Closing the broker (what SIGTERM does through the shutdown hook) says goodbye to MQTT 5 clients.
+ */
+class ShutdownTest
+{
+    @Test
+    void v5ClientsGetServerShuttingDown() throws Exception
+    {
+        final Broker broker = Broker.launch(new Broker.Context().mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
+        try (Socket socket = new Socket("127.0.0.1", broker.mqttPort()))
+        {
+            socket.setSoTimeout(5000);
+            socket.getOutputStream().write(new byte[]{
+                0x10, 14,                         // CONNECT, remaining length 14
+                0, 4, 'M', 'Q', 'T', 'T', 5,      // protocol name, level 5
+                0x02, 0, 60,                      // clean start, keep alive 60
+                0,                                // no properties
+                0, 1, 'z'                         // client id "z"
+            });
+            final InputStream in = socket.getInputStream();
+            final byte[] header = in.readNBytes(2);
+            assertEquals(0x20, header[0] & 0xFF, "CONNACK");
+            final byte[] connack = in.readNBytes(header[1]);
+            assertEquals(0, connack[1], "reason code Success");
+
+            broker.close();
+
+            assertArrayEquals(new byte[]{(byte)0xE0, 1, (byte)0x8B}, in.readNBytes(3),
+                "DISCONNECT 0x8B Server shutting down");
+            assertEquals(-1, in.read(), "then the socket is closed");
+        }
+        finally
+        {
+            broker.close();
+        }
+    }
+}
