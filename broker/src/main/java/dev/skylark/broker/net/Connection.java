@@ -18,12 +18,11 @@ import java.nio.channels.SocketChannel;
  * <p>
  * Input is read into the agent's shared receive buffer and framed in place; only the tail of a packet split across
  * reads (or packets held back by back pressure) is carried over in a per-connection buffer, which grows only to the
- * size of the packet being assembled.
+ * size of the packet being assembled. An idle connection holds no buffer at all: small pending and outbound buffers
+ * go back to the agent's {@link BufferPool} as soon as they are empty, so memory per idle connection stays small.
  */
 public final class Connection
 {
-    private static final int INITIAL_PENDING_CAPACITY = 4096;
-    private static final int INITIAL_OUTBOUND_CAPACITY = 4096;
 
     private final long id;
     private final SocketChannel channel;
@@ -124,18 +123,8 @@ public final class Connection
         final int required = outboundLength + length;
         if (outboundByteBuffer == null || required > outbound.capacity())
         {
-            int capacity = outboundByteBuffer == null ? INITIAL_OUTBOUND_CAPACITY : outbound.capacity();
-            while (capacity < required)
-            {
-                capacity <<= 1;
-            }
-            final ByteBuffer grown = BufferUtil.allocateDirectAligned(capacity, 64);
-            if (outboundLength > 0)
-            {
-                grown.put(0, outboundByteBuffer, 0, outboundLength);
-            }
-            outboundByteBuffer = grown;
-            outbound.wrap(grown);
+            outboundByteBuffer = grow(outboundByteBuffer, outboundLength, required);
+            outbound.wrap(outboundByteBuffer);
         }
     }
 
@@ -199,6 +188,10 @@ public final class Connection
             }
             outboundLength = remaining;
             bb.clear();
+            if (remaining == 0)
+            {
+                outboundByteBuffer = agent.bufferPool().release(outboundByteBuffer);
+            }
             if (remaining > 0)
             {
                 key.interestOps(key.interestOps() | SelectionKey.OP_WRITE);
@@ -266,7 +259,7 @@ public final class Connection
                 if (read > 0)
                 {
                     final int consumed = dispatch(sharedView, 0, read, nowNs);
-                    if (consumed >= 0 && consumed < read)
+                    if (consumed >= 0 && consumed < read && !closed)
                     {
                         appendPending(sharedView, consumed, read - consumed);
                     }
@@ -274,7 +267,8 @@ public final class Connection
                 return read;
             }
 
-            ensurePendingCapacity(pendingLength + Math.min(shared.capacity(), maxPacketSize));
+            // Room for at least 1 KiB more: a packet larger than the buffer makes it double, a few times at most.
+            ensurePendingCapacity(pendingLength + 1024);
             pendingByteBuffer.limit(pendingByteBuffer.capacity()).position(pendingLength);
             final int read = channel.read(pendingByteBuffer);
             if (read < 0)
@@ -301,7 +295,7 @@ public final class Connection
             return;
         }
         final int consumed = dispatch(pending, 0, pendingLength, nowNs);
-        if (consumed > 0)
+        if (consumed > 0 && !closed)
         {
             final int remaining = pendingLength - consumed;
             if (remaining > 0)
@@ -309,6 +303,7 @@ public final class Connection
                 pending.putBytes(0, pending, consumed, remaining);
             }
             pendingLength = remaining;
+            releasePendingIfEmpty();
         }
     }
 
@@ -354,18 +349,41 @@ public final class Connection
     {
         if (pendingByteBuffer == null || pendingByteBuffer.capacity() < required)
         {
-            int capacity = pendingByteBuffer == null ? INITIAL_PENDING_CAPACITY : pendingByteBuffer.capacity();
-            while (capacity < required)
-            {
-                capacity <<= 1;
-            }
-            final ByteBuffer grown = ByteBuffer.allocateDirect(capacity);
-            if (pendingLength > 0)
-            {
-                grown.put(0, pendingByteBuffer, 0, pendingLength);
-            }
-            pendingByteBuffer = grown;
-            pending.wrap(grown);
+            pendingByteBuffer = grow(pendingByteBuffer, pendingLength, required);
+            pending.wrap(pendingByteBuffer);
+        }
+    }
+
+    /** A buffer of at least {@code required} bytes holding the first {@code used} bytes of {@code old}. */
+    private ByteBuffer grow(final ByteBuffer old, final int used, final int required)
+    {
+        final BufferPool pool = agent.bufferPool();
+        if (old == null && required <= BufferPool.BUFFER_SIZE)
+        {
+            return pool.acquire();
+        }
+        int capacity = old == null ? BufferPool.BUFFER_SIZE : old.capacity();
+        while (capacity < required)
+        {
+            capacity <<= 1;
+        }
+        final ByteBuffer grown = BufferUtil.allocateDirectAligned(capacity, 64);
+        if (used > 0)
+        {
+            grown.put(0, old, 0, used);
+        }
+        if (old != null)
+        {
+            pool.release(old);
+        }
+        return grown;
+    }
+
+    private void releasePendingIfEmpty()
+    {
+        if (pendingLength == 0 && pendingByteBuffer != null)
+        {
+            pendingByteBuffer = agent.bufferPool().release(pendingByteBuffer);
         }
     }
 
@@ -404,6 +422,16 @@ public final class Connection
             return;
         }
         closed = true;
+        pendingLength = 0;
+        outboundLength = 0;
+        if (pendingByteBuffer != null)
+        {
+            pendingByteBuffer = agent.bufferPool().release(pendingByteBuffer);
+        }
+        if (outboundByteBuffer != null)
+        {
+            outboundByteBuffer = agent.bufferPool().release(outboundByteBuffer);
+        }
         if (key != null)
         {
             key.cancel();

@@ -53,6 +53,7 @@ public final class IoAgent implements Agent
     private final ByteBuffer receiveBuffer = BufferUtil.allocateDirectAligned(RECEIVE_BUFFER_SIZE, 64);
     private final UnsafeBuffer receiveView = new UnsafeBuffer(receiveBuffer);
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
+    private final BufferPool bufferPool = new BufferPool();
     private IoAgent[] peers = { this };
     private int nextPeer;
     private long nextConnectionSequence = 1;
@@ -282,6 +283,11 @@ public final class IoAgent implements Agent
             LOG.log(Level.DEBUG, "could not register a connection: " + ex.getMessage());
             CloseHelper.quietClose(channel);
         }
+    }
+
+    BufferPool bufferPool()
+    {
+        return bufferPool;
     }
 
     /** The open connection with this id, or null (it may have closed since the id was handed out). */
