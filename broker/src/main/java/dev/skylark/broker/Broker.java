@@ -3,6 +3,7 @@ package dev.skylark.broker;
 import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.net.SelectorIdleStrategy;
 import dev.skylark.broker.routing.DeliveryPublisher;
+import dev.skylark.broker.routing.PublishGate;
 import dev.skylark.broker.routing.RouterProxy;
 import dev.skylark.broker.routing.RoutingAgent;
 import dev.skylark.broker.routing.RoutingCounters;
@@ -74,8 +75,9 @@ public final class Broker implements AutoCloseable
         }
         final DeliveryPublisher publisher = new DeliveryPublisher(outbound, wakers,
             new BackoffIdleStrategy(), routingCounters.outboundRingFull);
+        final PublishGate gate = new PublishGate();
         router = new RoutingAgent(inbound, publisher, clock, routingCounters, context.inflightMax,
-            context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax);
+            context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax, gate, context.storeHighWater);
         final IdleStrategy routerIdle;
         final SignalledIdleStrategy signalled = new SignalledIdleStrategy(router::hasWork);
         routerIdle = context.spin ? new BusySpinIdleStrategy() : signalled;
@@ -86,7 +88,7 @@ public final class Broker implements AutoCloseable
         ioRunners = new AgentRunner[ioThreads];
         for (int i = 0; i < ioThreads; i++)
         {
-            final MqttProtocol protocol = new MqttProtocol(limits, new RouterProxy(inbound, signalled),
+            final MqttProtocol protocol = new MqttProtocol(limits, new RouterProxy(inbound, signalled, gate),
                 outbound[i], protocolCounters);
             ioAgents[i] = new IoAgent(i, clock, protocol, protocol, context.maxPacketSize, context.outboundBufferMax);
             protocol.agent(ioAgents[i]);
@@ -209,6 +211,7 @@ public final class Broker implements AutoCloseable
         private int topicAliasMaximum;
         private long sessionExpiryMax;
         private int outboundBufferMax;
+        private long storeHighWater;
         private int inboundRingCapacity;
         private int outboundRingCapacity;
         private boolean concluded;
@@ -246,6 +249,7 @@ public final class Broker implements AutoCloseable
             topicAliasMaximum = Configuration.getInt(properties, Configuration.TOPIC_ALIAS_MAXIMUM_PROP_NAME);
             sessionExpiryMax = Configuration.getLong(properties, Configuration.SESSION_EXPIRY_MAX_PROP_NAME);
             outboundBufferMax = Configuration.getInt(properties, Configuration.OUTBOUND_BUFFER_MAX_PROP_NAME);
+            storeHighWater = Configuration.getLong(properties, Configuration.STORE_HIGH_WATER_PROP_NAME);
             inboundRingCapacity = Configuration.getInt(properties, Configuration.INBOUND_RING_CAPACITY_PROP_NAME);
             outboundRingCapacity = Configuration.getInt(properties, Configuration.OUTBOUND_RING_CAPACITY_PROP_NAME);
         }
@@ -356,6 +360,12 @@ public final class Broker implements AutoCloseable
         public Context topicAliasMaximum(final int aliases)
         {
             this.topicAliasMaximum = aliases;
+            return this;
+        }
+
+        public Context storeHighWater(final long bytes)
+        {
+            this.storeHighWater = bytes;
             return this;
         }
 

@@ -78,6 +78,13 @@ public final class Configuration
     public static final String OUTBOUND_BUFFER_MAX_PROP_NAME = "skylark.outbound.buffer.max";
     public static final int OUTBOUND_BUFFER_MAX_DEFAULT = 4 * 1024 * 1024;
 
+    /**
+     * Bytes of QoS 1/2 and retained messages the broker stores before it holds publishers back (and lets them go
+     * again below half of it).
+     */
+    public static final String STORE_HIGH_WATER_PROP_NAME = "skylark.store.high.water";
+    public static final long STORE_HIGH_WATER_DEFAULT = 256L * 1024 * 1024;
+
     /** Capacity in bytes of the ring from the I/O threads to the routing agent (a power of two). */
     public static final String INBOUND_RING_CAPACITY_PROP_NAME = "skylark.inbound.ring.capacity";
     public static final int INBOUND_RING_CAPACITY_DEFAULT = 16 * 1024 * 1024;
@@ -105,6 +112,7 @@ public final class Configuration
         integer(TOPIC_ALIAS_MAXIMUM_PROP_NAME, TOPIC_ALIAS_MAXIMUM_DEFAULT, 0, 65_535, "topic aliases a v5 client may use");
         longInteger(SESSION_EXPIRY_MAX_PROP_NAME, SESSION_EXPIRY_MAX_DEFAULT, 0, 0xFFFF_FFFFL, "largest session expiry granted, seconds");
         integer(OUTBOUND_BUFFER_MAX_PROP_NAME, OUTBOUND_BUFFER_MAX_DEFAULT, 4096, Integer.MAX_VALUE, "bytes buffered per slow subscriber");
+        longInteger(STORE_HIGH_WATER_PROP_NAME, STORE_HIGH_WATER_DEFAULT, 1024 * 1024, Long.MAX_VALUE, "stored message bytes before publishers are held back");
         powerOfTwo(INBOUND_RING_CAPACITY_PROP_NAME, INBOUND_RING_CAPACITY_DEFAULT, "I/O -> routing ring, bytes");
         powerOfTwo(OUTBOUND_RING_CAPACITY_PROP_NAME, OUTBOUND_RING_CAPACITY_DEFAULT, "routing -> I/O ring, bytes (each)");
     }

@@ -15,4 +15,10 @@ public interface DutyCycleHook
      * @return true when work is waiting, checked just before the agent blocks in select().
      */
     boolean hasWork();
+
+    /**
+     * @return true when something refused by back pressure waits to be retried: the agent then idles in short
+     * selects (1 ms) instead of waiting for the next tick, without spinning a core while the pressure lasts.
+     */
+    boolean hasRetries();
 }

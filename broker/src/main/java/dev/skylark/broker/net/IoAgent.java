@@ -154,7 +154,8 @@ public final class IoAgent implements Agent
             {
                 return;
             }
-            final long waitMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextTickNs - clock.nanoTime()));
+            final long waitMs = hook.hasRetries() ?
+                1 : Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextTickNs - clock.nanoTime()));
             selector.select(waitMs);
         }
         catch (final IOException ex)

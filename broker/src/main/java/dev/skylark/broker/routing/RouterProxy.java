@@ -17,11 +17,13 @@ public final class RouterProxy
 {
     private final RingBuffer ring;
     private final SignalledIdleStrategy routerIdle;
+    private final PublishGate gate;
 
-    public RouterProxy(final RingBuffer ring, final SignalledIdleStrategy routerIdle)
+    public RouterProxy(final RingBuffer ring, final SignalledIdleStrategy routerIdle, final PublishGate gate)
     {
         this.ring = ring;
         this.routerIdle = routerIdle;
+        this.gate = gate;
     }
 
     /** The connection's session state as the routing agent needs it; see {@link RouterCommand} CONNECT. */
@@ -63,7 +65,7 @@ public final class RouterProxy
 
     /**
      * A PUBLISH from a client, with the properties that are forwarded to subscribers (topic alias already
-     * resolved and removed).
+     * resolved and removed). Refused while the {@link PublishGate} is closed.
      */
     public boolean publish(
         final long connectionId,
@@ -80,6 +82,10 @@ public final class RouterProxy
         final int payloadOffset,
         final int payloadLength)
     {
+        if (gate.isClosed())
+        {
+            return false;
+        }
         final int length = PUBLISH_TOPIC_OFFSET + SIZE_OF_SHORT + topicLength + SIZE_OF_INT + propertiesLength +
             SIZE_OF_INT + payloadLength;
         final int index = ring.tryClaim(PUBLISH, length);

@@ -42,6 +42,8 @@ public final class RoutingAgent implements Agent, MessageHandler
     private final int queueMaxMessages;
     private final int receiveMaximum;
     private final long sessionExpiryMax;
+    private final PublishGate gate;
+    private final long storeHighWater;
 
     private final TopicTree tree = new TopicTree();
     private final MatchResult match = new MatchResult();
@@ -68,8 +70,12 @@ public final class RoutingAgent implements Agent, MessageHandler
         final int inflightMax,
         final int queueMaxMessages,
         final int receiveMaximum,
-        final long sessionExpiryMax)
+        final long sessionExpiryMax,
+        final PublishGate gate,
+        final long storeHighWater)
     {
+        this.gate = gate;
+        this.storeHighWater = storeHighWater;
         this.inbound = inbound;
         this.out = out;
         this.clock = clock;
@@ -91,12 +97,37 @@ public final class RoutingAgent implements Agent, MessageHandler
     {
         nowNs = clock.nanoTime();
         final int work = inbound.read(this, COMMAND_LIMIT);
+        updateGate();
         if (nowNs - nextTickNs >= 0)
         {
             nextTickNs = nowNs + TICK_INTERVAL_NS;
             onTick();
         }
         return work;
+    }
+
+    /**
+     * Closes the gate to new publishes while stored QoS 1/2 messages exceed the high-water mark, and opens it again
+     * below half of it: publishers wait (TCP pushes back) instead of acknowledged messages being dropped.
+     */
+    private void updateGate()
+    {
+        final long inUse = store.bytesInUse();
+        if (!gate.isClosed())
+        {
+            if (inUse > storeHighWater)
+            {
+                gate.close();
+                counters.publishGateClosed.incrementAndGet();
+                LOG.log(Level.WARNING, "stored messages reached " + inUse + " bytes: holding publishers back until " +
+                    "subscribers catch up (skylark.store.high.water)");
+            }
+        }
+        else if (inUse < storeHighWater / 2)
+        {
+            gate.open();
+            LOG.log(Level.INFO, "stored messages down to " + inUse + " bytes: publishers resume");
+        }
     }
 
     /** True when the inbound ring holds commands; used by the idle strategy before parking. */
@@ -562,9 +593,14 @@ public final class RoutingAgent implements Agent, MessageHandler
         session.inFlightOrder.addLast(pending);
     }
 
+    /**
+     * Queues behind a full window. The per-session limit applies to offline sessions (dropped and counted past it);
+     * a connected subscriber's backlog is bounded instead by the {@link PublishGate}, which holds publishers back,
+     * so nothing acknowledged is dropped because a live subscriber is slower than its publishers.
+     */
     private void enqueue(final Session session, final PendingMessage pending)
     {
-        if (session.queue.size() >= queueMaxMessages)
+        if (!session.isOnline() && session.queue.size() >= queueMaxMessages)
         {
             counters.queueDropped.incrementAndGet();
             releasePending(pending);

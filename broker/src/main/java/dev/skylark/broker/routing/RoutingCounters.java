@@ -16,6 +16,8 @@ public final class RoutingCounters
     public final AtomicLong willsPublished = new AtomicLong();
     /** QoS 1/2 messages dropped because a session's queue was full. */
     public final AtomicLong queueDropped = new AtomicLong();
+    /** Times stored messages reached the high-water mark and publishers were held back. */
+    public final AtomicLong publishGateClosed = new AtomicLong();
     /** Times the routing agent waited for room in an I/O agent's ring. */
     public final AtomicLong outboundRingFull = new AtomicLong();
 }

@@ -92,7 +92,13 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     @Override
     public boolean hasWork()
     {
-        return deliveries.size() > 0 || !blocked.isEmpty() || !deferredDisconnects.isEmpty();
+        return deliveries.size() > 0;
+    }
+
+    @Override
+    public boolean hasRetries()
+    {
+        return !blocked.isEmpty() || !deferredDisconnects.isEmpty();
     }
 
     /** A connection whose packet found the routing ring full: offered again next cycle. */
@@ -137,8 +143,8 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
         {
             blockedScratch.get(i).resumeReading();
         }
-        work += blockedScratch.size();
         blockedScratch.clear();
+        // Progress is counted by the packets that went through, not by the attempt: a refused retry is idle time.
         return work;
     }
 
