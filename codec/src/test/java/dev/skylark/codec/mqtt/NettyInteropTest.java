@@ -197,7 +197,7 @@ class NettyInteropTest
         final MqttSubscribeMessage subscribe = (MqttSubscribeMessage)feed(channel, n);
         final List<MqttTopicSubscription> subs = subscribe.payload().topicSubscriptions();
         assertEquals(2, subs.size());
-        assertEquals("x/+", subs.get(0).topicName());
+        assertEquals("x/+", subs.get(0).topicFilter());
         assertEquals(MqttQoS.EXACTLY_ONCE, subs.get(0).option().qos());
         assertTrue(subs.get(0).option().isNoLocal());
         assertTrue(subs.get(0).option().isRetainAsPublished());
