@@ -288,6 +288,23 @@ public final class MqttPrimitives
      */
     public static int validateUtf8(final DirectBuffer buffer, final int offset, final int length)
     {
+        return utf8(buffer, offset, length, true);
+    }
+
+    /**
+     * Validates UTF-8 Encoded Character Data such as a PUBLISH payload with Payload Format Indicator 1: only
+     * well-formedness (no overlong forms, no surrogates, nothing beyond U+10FFFF, no truncated sequence); control
+     * characters, U+0000 and non-characters are allowed since the string rules do not apply to payloads.
+     *
+     * @return 0 when valid, else {@code -PAYLOAD_FORMAT_INVALID}.
+     */
+    public static int validateUtf8Data(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return utf8(buffer, offset, length, false) == 0 ? 0 : -ReasonCode.PAYLOAD_FORMAT_INVALID;
+    }
+
+    private static int utf8(final DirectBuffer buffer, final int offset, final int length, final boolean mqttString)
+    {
         final int end = offset + length;
         int i = offset;
         while (i < end)
@@ -295,7 +312,7 @@ public final class MqttPrimitives
             final int c = buffer.getByte(i) & 0xFF;
             if (c < 0x80)
             {
-                if (c < 0x20 || c == 0x7F)
+                if (mqttString && (c < 0x20 || c == 0x7F))
                 {
                     return -ReasonCode.MALFORMED_PACKET;
                 }
@@ -343,9 +360,7 @@ public final class MqttPrimitives
             if ((extra == 2 && cp < 0x800) ||
                 (extra == 3 && (cp < 0x10000 || cp > 0x10FFFF)) ||
                 (cp >= 0xD800 && cp <= 0xDFFF) ||
-                (cp <= 0x9F) ||
-                (cp >= 0xFDD0 && cp <= 0xFDEF) ||
-                (cp & 0xFFFE) == 0xFFFE)
+                (mqttString && (cp <= 0x9F || (cp >= 0xFDD0 && cp <= 0xFDEF) || (cp & 0xFFFE) == 0xFFFE)))
             {
                 return -ReasonCode.MALFORMED_PACKET;
             }

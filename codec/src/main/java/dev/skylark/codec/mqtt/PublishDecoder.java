@@ -292,6 +292,18 @@ public final class PublishDecoder
         return payloadLength;
     }
 
+    /**
+     * For Payload Format Indicator 1: checks the payload is well-formed UTF-8 (an optional check the specification
+     * allows; it costs a pass over the payload).
+     *
+     * @return 0 if the indicator is absent or 0, or the payload is valid; else {@code -PAYLOAD_FORMAT_INVALID}.
+     */
+    public int validatePayloadFormat()
+    {
+        return payloadFormatIndicator() == 1 ?
+            MqttPrimitives.validateUtf8Data(buffer, payloadOffset, payloadLength) : 0;
+    }
+
     /** Allocating convenience, off the hot path. */
     public byte[] payload()
     {

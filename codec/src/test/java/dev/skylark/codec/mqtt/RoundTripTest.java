@@ -385,6 +385,43 @@ class RoundTripTest
 
     @ParameterizedTest
     @ValueSource(ints = {MqttVersion.V3_1_1, MqttVersion.V5})
+    void typedUnsubscribeAndUnsubackFronts(final int version)
+    {
+        final int n = new UnsubscribeEncoder().start(version, 4).filter("a/#").filter("b").encode(out, 0);
+        final UnsubscribeDecoder d = new UnsubscribeDecoder();
+        assertEquals(0, d.wrap(exact(n), 0, n, version));
+        assertEquals(2, d.entryCount());
+        final UnsafeBuffer codes = Bytes.hex("00 11");
+        final int m = UnsubAckEncoder.encode(out, 0, version, 4, null, 0, 0, codes, 0, 2);
+        assertEquals(UnsubAckEncoder.encodedLength(version, 0, 2), m);
+        final UnsubAckDecoder a = new UnsubAckDecoder();
+        assertEquals(0, a.wrap(exact(m), 0, m, version));
+        assertEquals(4, a.packetId());
+        assertEquals(MqttVersion.isV5(version) ? 2 : 0, a.reasonCodeCount());
+        final UnsafeBuffer suback = Bytes.hex("90 03 00 04 00");
+        assertEquals(-ReasonCode.MALFORMED_PACKET, a.wrap(suback, 0, 5, version));
+    }
+
+    @Test
+    void payloadFormatValidation()
+    {
+        props.wrap(propsBuffer, 0).payloadFormatIndicator(1);
+        final UnsafeBuffer topic = Bytes.utf8("t");
+        final PublishDecoder d = new PublishDecoder();
+        final UnsafeBuffer good = Bytes.hex("'line 1' 0a 00 'ü'");     // controls and U+0000 are fine in data
+        int n = PublishEncoder.encode(out, 0, MqttVersion.V5, 0, 0, topic, 0, 1, propsBuffer, 0, props.length(),
+            good, 0, good.capacity());
+        assertEquals(0, d.wrap(exact(n), 0, n, MqttVersion.V5));
+        assertEquals(0, d.validatePayloadFormat());
+        final UnsafeBuffer bad = Bytes.hex("'x' ed a0 80");             // surrogate
+        n = PublishEncoder.encode(out, 0, MqttVersion.V5, 0, 0, topic, 0, 1, propsBuffer, 0, props.length(),
+            bad, 0, bad.capacity());
+        assertEquals(0, d.wrap(exact(n), 0, n, MqttVersion.V5));
+        assertEquals(-ReasonCode.PAYLOAD_FORMAT_INVALID, d.validatePayloadFormat());
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {MqttVersion.V3_1_1, MqttVersion.V5})
     void disconnectAndPing(final int version)
     {
         final boolean v5 = MqttVersion.isV5(version);
