@@ -1,122 +1,144 @@
 package dev.skylark.codec.ws;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.From;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.constraints.Size;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
 
 import java.io.ByteArrayOutputStream;
-import java.util.List;
+import java.util.Random;
 import java.util.Set;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+/**
+ * Property-style tests driven by a seeded random generator: deterministic, and the seed is in every message so a
+ * failure can be replayed. (Plain JUnit rather than jqwik, whose engine asks AI agents not to use it.)
+ */
 class WebSocketFramePropertiesTest
 {
+    private static final long SEED = 0x5EED_CAFEL;
     private static final Set<Integer> ERROR_CODES = Set.of(-1002, -1003, -1007, -1009);
 
-    @Provide
-    Arbitrary<byte[]> payloads()
+    private static byte[] bytes(final Random random, final int maxSize)
     {
-        return Arbitraries.bytes().array(byte[].class).ofMaxSize(3000);
+        final byte[] bytes = new byte[random.nextInt(maxSize + 1)];
+        random.nextBytes(bytes);
+        return bytes;
     }
 
-    @Provide
-    Arbitrary<int[]> chunkings()
+    private static int[] chunkings(final Random random)
     {
-        return Arbitraries.integers().between(1, 700).array(int[].class).ofMinSize(1).ofMaxSize(20);
-    }
-
-    @Property(tries = 300)
-    void randomFramesMasksAndChunkingsGiveTheSameStream(
-        @ForAll @Size(min = 1, max = 8) final List<@From("payloads") byte[]> payloads,
-        @ForAll @Size(min = 8, max = 8) final List<Integer> masks,
-        @ForAll("chunkings") final int[] chunks,
-        @ForAll @IntRange(min = 0, max = 9) final int baseOffset,
-        @ForAll @IntRange(min = 0, max = 3) final int pauseEvery)
-    {
-        final Wire wire = new Wire();
-        final ByteArrayOutputStream expected = new ByteArrayOutputStream();
-        for (int i = 0; i < payloads.size(); i++)
+        final int[] chunks = new int[1 + random.nextInt(20)];
+        for (int i = 0; i < chunks.length; i++)
         {
-            final byte[] payload = payloads.get(i);
-            final boolean last = i == payloads.size() - 1;
-            // Alternate whole messages and a fragmented tail, with a ping in between.
-            final int opcode = i == 0 || (i % 3 == 0) ? WebSocketOpcode.BINARY : WebSocketOpcode.CONTINUATION;
-            final boolean fin = last || ((i + 1) % 3 == 0);
-            wire.masked(opcode, fin, masks.get(i), payload);
-            if (i % 2 == 1)
-            {
-                wire.masked(WebSocketOpcode.PING, true, masks.get(i) ^ 0x5A5A5A5A, new byte[i * 7]);
-            }
-            expected.writeBytes(payload);
+            chunks[i] = 1 + random.nextInt(700);
         }
-
-        final RecordingHandler handler = new RecordingHandler();
-        handler.pauseEvery = pauseEvery;
-        final WebSocketFrameDecoder decoder = new WebSocketFrameDecoder(1 << 16);
-        assertEquals(Feeder.OK, Feeder.feed(decoder, wire.bytes(), chunks, baseOffset, handler));
-        assertArrayEquals(expected.toByteArray(), handler.bytes());
-        assertTrue(decoder.isAtFrameBoundary());
+        return chunks;
     }
 
-    @Property(tries = 1000)
-    void garbageNeverThrows(
-        @ForAll @Size(max = 400) final byte[] garbage,
-        @ForAll("chunkings") final int[] chunks,
-        @ForAll final WebSocketFrameDecoder.Role role)
+    @Test
+    void randomFramesMasksAndChunkingsGiveTheSameStream()
     {
-        final WebSocketFrameDecoder decoder =
-            new WebSocketFrameDecoder(role, 200, WebSocketFrameDecoder.TextFramePolicy.DELIVER);
-        final int result = Feeder.feed(decoder, garbage, chunks, 3, new RecordingHandler());
-        assertTrue(result == Feeder.OK || ERROR_CODES.contains(result), "result " + result);
+        final Random random = new Random(SEED);
+        for (int trial = 0; trial < 300; trial++)
+        {
+            final int count = 1 + random.nextInt(8);
+            final Wire wire = new Wire();
+            final ByteArrayOutputStream expected = new ByteArrayOutputStream();
+            for (int i = 0; i < count; i++)
+            {
+                final byte[] payload = bytes(random, 3000);
+                final int mask = random.nextInt();
+                final boolean last = i == count - 1;
+                // Alternate whole messages and a fragmented tail, with a ping in between.
+                final int opcode = i == 0 || (i % 3 == 0) ? WebSocketOpcode.BINARY : WebSocketOpcode.CONTINUATION;
+                final boolean fin = last || ((i + 1) % 3 == 0);
+                wire.masked(opcode, fin, mask, payload);
+                if (i % 2 == 1)
+                {
+                    wire.masked(WebSocketOpcode.PING, true, mask ^ 0x5A5A5A5A, new byte[i * 7]);
+                }
+                expected.writeBytes(payload);
+            }
+
+            final RecordingHandler handler = new RecordingHandler();
+            handler.pauseEvery = random.nextInt(4);
+            final WebSocketFrameDecoder decoder = new WebSocketFrameDecoder(1 << 16);
+            final String where = "seed " + SEED + " trial " + trial;
+            assertEquals(Feeder.OK, Feeder.feed(decoder, wire.bytes(), chunkings(random), random.nextInt(10), handler),
+                where);
+            assertArrayEquals(expected.toByteArray(), handler.bytes(), where);
+            assertTrue(decoder.isAtFrameBoundary(), where);
+        }
     }
 
-    @Property(tries = 1000)
-    void garbageHandshakeNeverThrows(@ForAll @Size(max = 600) final byte[] garbage, @ForAll final boolean prefixed)
+    @Test
+    void garbageNeverThrows()
     {
+        final Random random = new Random(SEED + 1);
+        for (int trial = 0; trial < 1000; trial++)
+        {
+            final WebSocketFrameDecoder.Role role = random.nextBoolean() ?
+                WebSocketFrameDecoder.Role.SERVER : WebSocketFrameDecoder.Role.CLIENT;
+            final WebSocketFrameDecoder decoder =
+                new WebSocketFrameDecoder(role, 200, WebSocketFrameDecoder.TextFramePolicy.DELIVER);
+            final int result = Feeder.feed(decoder, bytes(random, 400), chunkings(random), 3, new RecordingHandler());
+            assertTrue(result == Feeder.OK || ERROR_CODES.contains(result), "trial " + trial + " result " + result);
+        }
+    }
+
+    @Test
+    void garbageHandshakeNeverThrows()
+    {
+        final Random random = new Random(SEED + 2);
         final byte[] prefix = "GET /mqtt HTTP/1.1\r\nHost: h\r\n".getBytes();
-        final byte[] input = prefixed ? new Wire().raw(prefix).raw(garbage).raw("\r\n\r\n".getBytes()).bytes() : garbage;
-        final int result = new HttpUpgradeRequestDecoder(512).decode(new UnsafeBuffer(input), 0, input.length);
-        assertTrue(result >= -9 && result <= input.length, "result " + result);
+        for (int trial = 0; trial < 1000; trial++)
+        {
+            final byte[] garbage = bytes(random, 600);
+            final byte[] input = random.nextBoolean() ?
+                new Wire().raw(prefix).raw(garbage).raw("\r\n\r\n".getBytes()).bytes() : garbage;
+            final int result = new HttpUpgradeRequestDecoder(512).decode(new UnsafeBuffer(input), 0, input.length);
+            assertTrue(result >= -9 && result <= input.length, "trial " + trial + " result " + result);
+        }
     }
 
-    @Property(tries = 500)
-    void maskingMatchesByteAtATimeReference(
-        @ForAll @Size(max = 100) final byte[] data,
-        @ForAll final int maskKey,
-        @ForAll @IntRange(min = 0, max = 3) final int phase,
-        @ForAll @IntRange(min = 0, max = 7) final int offset)
+    @Test
+    void maskingMatchesByteAtATimeReference()
     {
-        final UnsafeBuffer fast = new UnsafeBuffer(new byte[data.length + 8]);
-        final UnsafeBuffer slow = new UnsafeBuffer(new byte[data.length + 8]);
-        fast.putBytes(offset, data);
-        slow.putBytes(offset, data);
-        assertEquals(
-            WebSocketMasking.maskSimple(slow, offset, data.length, maskKey, phase),
-            WebSocketMasking.mask(fast, offset, data.length, maskKey, phase));
-        assertArrayEquals(slow.byteArray(), fast.byteArray());
+        final Random random = new Random(SEED + 3);
+        for (int trial = 0; trial < 500; trial++)
+        {
+            final byte[] data = bytes(random, 100);
+            final int maskKey = random.nextInt();
+            final int phase = random.nextInt(4);
+            final int offset = random.nextInt(8);
+            final UnsafeBuffer fast = new UnsafeBuffer(new byte[data.length + 8]);
+            final UnsafeBuffer slow = new UnsafeBuffer(new byte[data.length + 8]);
+            fast.putBytes(offset, data);
+            slow.putBytes(offset, data);
+            assertEquals(
+                WebSocketMasking.maskSimple(slow, offset, data.length, maskKey, phase),
+                WebSocketMasking.mask(fast, offset, data.length, maskKey, phase), "trial " + trial);
+            assertArrayEquals(slow.byteArray(), fast.byteArray(), "trial " + trial);
+        }
     }
 
-    @Property(tries = 300)
-    void maskingSplitAnywhereEqualsMaskingWhole(
-        @ForAll @Size(max = 64) final byte[] data,
-        @ForAll final int maskKey,
-        @ForAll @IntRange(min = 0, max = 64) final int splitAt)
+    @Test
+    void maskingSplitAnywhereEqualsMaskingWhole()
     {
-        final int split = Math.min(splitAt, data.length);
-        final UnsafeBuffer whole = new UnsafeBuffer(data.clone());
-        final UnsafeBuffer parts = new UnsafeBuffer(data.clone());
-        WebSocketMasking.mask(whole, 0, data.length, maskKey, 0);
-        final int phase = WebSocketMasking.mask(parts, 0, split, maskKey, 0);
-        WebSocketMasking.mask(parts, split, data.length - split, maskKey, phase);
-        assertArrayEquals(whole.byteArray(), parts.byteArray());
+        final Random random = new Random(SEED + 4);
+        for (int trial = 0; trial < 300; trial++)
+        {
+            final byte[] data = bytes(random, 64);
+            final int maskKey = random.nextInt();
+            final int split = Math.min(random.nextInt(65), data.length);
+            final UnsafeBuffer whole = new UnsafeBuffer(data.clone());
+            final UnsafeBuffer parts = new UnsafeBuffer(data.clone());
+            WebSocketMasking.mask(whole, 0, data.length, maskKey, 0);
+            final int phase = WebSocketMasking.mask(parts, 0, split, maskKey, 0);
+            WebSocketMasking.mask(parts, split, data.length - split, maskKey, phase);
+            assertArrayEquals(whole.byteArray(), parts.byteArray(), "trial " + trial);
+        }
     }
 }
