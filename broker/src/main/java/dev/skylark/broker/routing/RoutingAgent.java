@@ -455,12 +455,9 @@ public final class RoutingAgent implements Agent, MessageHandler
             }
             if (handle == MessageStore.NULL_HANDLE)
             {
-                handle = store.store(buffer, offset, length);
+                handle = store.store(buffer, offset, length); // the routing's own reference, released below
             }
-            else
-            {
-                store.retain(handle);
-            }
+            store.retain(handle); // the pending message's reference
             final PendingMessage pending = newPending(handle, deliveredQos, flags != 0,
                 subscriptionIds, subscriptionIdOffset, subscriptionIdCount);
             if (session.isOnline() && session.canSend() && session.queue.isEmpty())
