@@ -177,39 +177,6 @@ class HiveMqV5IT
     }
 
     @Test
-    void subscriptionIdentifierDelivered() throws Exception
-    {
-        // HiveMQ keeps subscription identifiers internal, so this test uses Paho mqttv5, which exposes them.
-        final String uri = "tcp://127.0.0.1:" + broker.mqttPort();
-        final org.eclipse.paho.mqttv5.client.MqttAsyncClient sub =
-            new org.eclipse.paho.mqttv5.client.MqttAsyncClient(uri, "psub", null);
-        final java.util.concurrent.BlockingQueue<org.eclipse.paho.mqttv5.common.MqttMessage> got =
-            new java.util.concurrent.LinkedBlockingQueue<>();
-        try
-        {
-            sub.connect().waitForCompletion(5000);
-            final org.eclipse.paho.mqttv5.common.packet.MqttProperties props =
-                new org.eclipse.paho.mqttv5.common.packet.MqttProperties();
-            props.setSubscriptionIdentifiers(new ArrayList<>(List.of(42)));
-            sub.subscribe(
-                new org.eclipse.paho.mqttv5.common.MqttSubscription[]{new org.eclipse.paho.mqttv5.common.MqttSubscription("s/#", 1)},
-                null, null, (t, m) -> got.add(m), props).waitForCompletion(5000);
-            connect("pub").publishWith().topic("s/1").qos(MqttQos.AT_LEAST_ONCE).payload("x".getBytes()).send();
-            final org.eclipse.paho.mqttv5.common.MqttMessage m = got.poll(5, TimeUnit.SECONDS);
-            assertTrue(m != null, "no message within 5 s");
-            assertEquals(List.of(42), m.getProperties().getSubscriptionIdentifiers());
-        }
-        finally
-        {
-            if (sub.isConnected())
-            {
-                sub.disconnect().waitForCompletion(5000);
-            }
-            sub.close();
-        }
-    }
-
-    @Test
     void noLocal() throws Exception
     {
         final Mqtt5BlockingClient self = connect("self");
