@@ -1,0 +1,276 @@
+package dev.skylark.broker.it;
+
+import dev.skylark.broker.Broker;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.Socket;
+import java.net.SocketException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Byte-literal conversations with the broker; every socket is a separate, independent client. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class RawSocketIT
+{
+    private static Broker broker;
+
+    @BeforeAll
+    static void start()
+    {
+        broker = Broker.launch(new Broker.Context().mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
+    }
+
+    @AfterAll
+    static void stop()
+    {
+        broker.close();
+    }
+
+    private static Socket open() throws IOException
+    {
+        final Socket s = new Socket("127.0.0.1", broker.mqttPort());
+        s.setSoTimeout(5000);
+        return s;
+    }
+
+    /** Reads one whole MQTT packet (remaining length < 128 in these tests). */
+    private static byte[] readPacket(final InputStream in) throws IOException
+    {
+        final int type = in.read();
+        if (type < 0)
+        {
+            return null;
+        }
+        final int length = in.read();
+        final byte[] rest = in.readNBytes(length);
+        final byte[] packet = new byte[2 + length];
+        packet[0] = (byte)type;
+        packet[1] = (byte)length;
+        System.arraycopy(rest, 0, packet, 2, length);
+        return packet;
+    }
+
+    /** True if the broker closed the connection (EOF or reset) before the deadline. */
+    private static void assertClosed(final Socket s) throws IOException
+    {
+        try
+        {
+            assertEquals(-1, s.getInputStream().read(), "connection should be closed");
+        }
+        catch (final SocketException reset)
+        {
+            // closed with RST: also closed
+        }
+    }
+
+    private static byte[] packet(final int header, final byte[]... parts)
+    {
+        final ByteArrayOutputStream body = new ByteArrayOutputStream();
+        for (final byte[] p : parts)
+        {
+            body.writeBytes(p);
+        }
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        out.write(header);
+        out.write(body.size()); // remaining length, < 128 here
+        out.writeBytes(body.toByteArray());
+        return out.toByteArray();
+    }
+
+    private static byte[] b(final int... v)
+    {
+        final byte[] r = new byte[v.length];
+        for (int i = 0; i < v.length; i++)
+        {
+            r[i] = (byte)v[i];
+        }
+        return r;
+    }
+
+    private static Socket connect(final String clientId, final int level) throws IOException
+    {
+        final Socket s = open();
+        final byte[] id = clientId.getBytes();
+        s.getOutputStream().write(packet(0x10,              // CONNECT
+            b(0, 4, 'M', 'Q', 'T', 'T', level),            // protocol name, level
+            b(0x02, 0, 60),                                // clean start, keep alive 60
+            level == 5 ? b(0) : b(),                       // v5: properties length 0
+            b(0, id.length), id));                         // client id
+        final byte[] connack = readPacket(s.getInputStream());
+        assertEquals(0x20, connack[0] & 0xFF, "CONNACK");
+        assertEquals(0, connack[3], "CONNACK reason/return code success");
+        return s;
+    }
+
+    private static void subscribe(final Socket s, final String filter, final int level, final byte[] props)
+        throws IOException
+    {
+        final byte[] f = filter.getBytes();
+        s.getOutputStream().write(packet(0x82,               // SUBSCRIBE, flags 0010
+            b(0, 1),                                        // packet id 1
+            level == 5 ? props : b(),                       // v5: properties
+            b(0, f.length), f,                              // filter
+            b(1)));                                         // options: max QoS 1
+        final byte[] suback = readPacket(s.getInputStream());
+        assertEquals(0x90, suback[0] & 0xFF, "SUBACK");
+        assertEquals(1, suback[suback.length - 1], "granted QoS 1");
+    }
+
+    @Test
+    void publishBeforeConnectClosesSocket() throws Exception
+    {
+        try (Socket s = open())
+        {
+            s.getOutputStream().write(b(
+                0x30, 5,                                    // PUBLISH QoS 0, remaining length 5
+                0, 1, 'a',                                  // topic "a"
+                'h', 'i'));                                 // payload
+            assertClosed(s);
+        }
+    }
+
+    @Test
+    void v5ConnectWithReservedFlagGetsConnack0x81() throws Exception
+    {
+        try (Socket s = open())
+        {
+            s.getOutputStream().write(b(
+                0x10, 14,                                   // CONNECT, remaining length 14
+                0, 4, 'M', 'Q', 'T', 'T', 5,                // protocol name, level 5
+                0x03,                                       // flags: clean start + RESERVED bit 0
+                0, 60,                                      // keep alive
+                0,                                          // properties length 0
+                0, 1, 'r'));                                // client id "r"
+            assertArrayEquals(b(
+                0x20, 3,                                    // CONNACK, remaining length 3
+                0,                                          // session present 0
+                0x81,                                       // reason: malformed packet
+                0),                                         // properties length 0
+                readPacket(s.getInputStream()));
+            assertClosed(s);
+        }
+    }
+
+    @Test
+    void topicAliasAboveMaximumGetsDisconnect0x94() throws Exception
+    {
+        try (Socket s = open())
+        {
+            s.getOutputStream().write(b(
+                0x10, 13,                                   // CONNECT, remaining length 13
+                0, 4, 'M', 'Q', 'T', 'T', 5,                // protocol name, level 5
+                0x02, 0, 60,                                // clean start, keep alive 60
+                0,                                          // properties length 0
+                0, 0));                                     // empty client id (assigned)
+            final byte[] connack = readPacket(s.getInputStream());
+            assertEquals(0x20, connack[0] & 0xFF);
+            assertEquals(0, connack[3]);
+            final int max = topicAliasMaximum(connack);
+            s.getOutputStream().write(b(
+                0x30, 8,                                    // PUBLISH QoS 0, remaining length 8
+                0, 1, 'a',                                  // topic "a"
+                3, 0x23, (max + 1) >> 8, (max + 1) & 0xFF,  // properties: topic alias = maximum + 1
+                'x'));                                      // payload
+            assertArrayEquals(b(
+                0xE0, 1,                                    // DISCONNECT, remaining length 1
+                0x94),                                      // reason: topic alias invalid
+                readPacket(s.getInputStream()));
+            assertClosed(s);
+        }
+    }
+
+    /** Finds property 0x22 (Topic Alias Maximum) in a v5 CONNACK; 0 if absent. */
+    private static int topicAliasMaximum(final byte[] connack)
+    {
+        final int propertiesEnd = 5 + connack[4];
+        int i = 5;
+        while (i < propertiesEnd)
+        {
+            final int id = connack[i] & 0xFF;
+            if (id == 0x22)
+            {
+                return ((connack[i + 1] & 0xFF) << 8) | (connack[i + 2] & 0xFF);
+            }
+            // the other properties a CONNACK here may carry: 1-byte, 2-byte, 4-byte integers, strings
+            switch (id)
+            {
+                case 0x24, 0x25, 0x28, 0x29, 0x2A -> i += 2;
+                case 0x21, 0x13 -> i += 3;
+                case 0x11, 0x27 -> i += 5;
+                default -> i += 3 + (((connack[i + 1] & 0xFF) << 8) | (connack[i + 2] & 0xFF));
+            }
+        }
+        throw new AssertionError("CONNACK carries no Topic Alias Maximum");
+    }
+
+    @Test
+    void malformedPacketClosesOnlyThatConnection() throws Exception
+    {
+        try (Socket good = connect("good", 4); Socket bad = connect("bad", 4); Socket pub = connect("pub", 4))
+        {
+            subscribe(good, "m/t", 4, b());
+            bad.getOutputStream().write(b(
+                0x80, 6,                                    // SUBSCRIBE with flags 0000 (must be 0010)
+                0, 1,                                       // packet id
+                0, 1, 'a',                                  // filter "a"
+                0));                                        // options
+            assertClosed(bad);
+            pub.getOutputStream().write(b(
+                0x30, 7,                                    // PUBLISH QoS 0, remaining length 7
+                0, 3, 'm', '/', 't',                        // topic "m/t"
+                'o', 'k'));                                 // payload
+            assertArrayEquals(b(0x30, 7, 0, 3, 'm', '/', 't', 'o', 'k'), readPacket(good.getInputStream()));
+        }
+    }
+
+    @Test
+    void sysTopicPublishNotDeliveredToHashSubscriber() throws Exception
+    {
+        try (Socket sub = connect("hash", 4); Socket pub = connect("sys-pub", 4))
+        {
+            subscribe(sub, "#", 4, b());
+            pub.getOutputStream().write(b(
+                0x30, 9,                                    // PUBLISH QoS 0, remaining length 9
+                0, 6, '$', 'S', 'Y', 'S', '/', 'x',         // topic "$SYS/x"
+                'y'));                                      // payload "y"
+            pub.getOutputStream().write(b(
+                0x30, 6,                                    // PUBLISH QoS 0, remaining length 6
+                0, 3, 'n', '/', 'x',                        // topic "n/x"
+                'z'));                                      // payload "z"
+            assertArrayEquals(b(0x30, 6, 0, 3, 'n', '/', 'x', 'z'), readPacket(sub.getInputStream()),
+                "the first delivery is the ordinary topic, not $SYS/x");
+        }
+    }
+
+    @Test
+    void subscriptionIdentifierDelivered() throws Exception
+    {
+        try (Socket sub = connect("sid", 5); Socket pub = connect("sid-pub", 5))
+        {
+            subscribe(sub, "s/#", 5, b(
+                2,                                          // properties length 2
+                0x0B, 42));                                 // subscription identifier 42
+            pub.getOutputStream().write(b(
+                0x30, 7,                                    // PUBLISH QoS 0, remaining length 7
+                0, 3, 's', '/', '1',                        // topic "s/1"
+                0,                                          // properties length 0
+                'h'));                                      // payload
+            assertArrayEquals(b(
+                0x30, 9,                                    // PUBLISH QoS 0, remaining length 9
+                0, 3, 's', '/', '1',                        // topic
+                2, 0x0B, 42,                                // properties: subscription identifier 42
+                'h'),                                       // payload
+                readPacket(sub.getInputStream()));
+        }
+    }
+}
