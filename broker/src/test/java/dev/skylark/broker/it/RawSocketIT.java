@@ -1,8 +1,8 @@
 package dev.skylark.broker.it;
 
 import dev.skylark.broker.Broker;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -22,16 +22,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class RawSocketIT
 {
-    private static Broker broker;
+    private static Broker broker; // a fresh broker per test: retained messages and sessions never leak across
 
-    @BeforeAll
-    static void start()
+    @BeforeEach
+    void start()
     {
         broker = Broker.launch(new Broker.Context().mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
     }
 
-    @AfterAll
-    static void stop()
+    @AfterEach
+    void stop()
     {
         broker.close();
     }
@@ -483,6 +483,103 @@ class RawSocketIT
                 0, 4, 'm', 'e', 'x', 'p'));                 // client id "mexp"
             assertEquals(1, readPacket(sub.getInputStream())[2], "session present");
             assertSilent(sub, 500);
+        }
+    }
+
+    @Test
+    void disconnectWithWillPublishesRetainedWillWithProperties() throws Exception
+    {
+        try (Socket watcher = connect("w-watch", 4))
+        {
+            subscribe(watcher, "w8/#", 4, b());
+            try (Socket owner = open())
+            {
+                owner.getOutputStream().write(b(
+                    0x10, 30,                               // CONNECT, remaining length 30
+                    0, 4, 'M', 'Q', 'T', 'T', 5,            // protocol name, level 5
+                    0x26, 0, 60,                            // flags: will retain, will flag, clean start
+                    0,                                      // properties length 0
+                    0, 2, 'd', 'w',                         // client id "dw"
+                    4, 0x03, 0, 1, 'a',                     // will properties: content type "a"
+                    0, 4, 'w', '8', '/', 'r',               // will topic "w8/r"
+                    0, 2, 'w', 'l'));                       // will payload "wl"
+                assertEquals(0, readPacket(owner.getInputStream())[3], "CONNACK success");
+                owner.getOutputStream().write(b(
+                    0xE0, 1,                                // DISCONNECT, remaining length 1
+                    0x04));                                 // reason: disconnect with will message
+                assertClosed(owner);
+            }
+            assertArrayEquals(b(0x30, 8, 0, 4, 'w', '8', '/', 'r', 'w', 'l'), readPacket(watcher.getInputStream()));
+        }
+        try (Socket late = connect("w-late", 5))
+        {
+            subscribe(late, "w8/r", 5, b(0));
+            assertArrayEquals(b(
+                0x31, 13,                                   // PUBLISH QoS 0 RETAIN, remaining length 13
+                0, 4, 'w', '8', '/', 'r',                   // topic "w8/r"
+                4, 0x03, 0, 1, 'a',                         // properties: content type "a"
+                'w', 'l'),                                  // payload
+                readPacket(late.getInputStream()));
+        }
+    }
+
+    @Test
+    void takeoverResendsUnackedQos1ToNewConnection() throws Exception
+    {
+        final byte[] persistentConnect = b(
+            0x10, 15,                                       // CONNECT, remaining length 15
+            0, 4, 'M', 'Q', 'T', 'T', 4,                    // protocol name, level 4
+            0x00, 0, 60,                                    // clean session 0, keep alive 60
+            0, 3, 't', 'k', '2');                           // client id "tk2"
+        try (Socket pub = connect("tk-pub", 4); Socket first = open(); Socket second = open())
+        {
+            first.getOutputStream().write(persistentConnect);
+            assertArrayEquals(b(0x20, 2, 0, 0), readPacket(first.getInputStream()));
+            subscribe(first, "k/t", 4, b());
+            pub.getOutputStream().write(b(
+                0x32, 8,                                    // PUBLISH QoS 1, remaining length 8
+                0, 3, 'k', '/', 't',                        // topic "k/t"
+                0, 1,                                       // packet id 1
+                '1'));                                      // payload
+            assertArrayEquals(b(0x32, 8, 0, 3, 'k', '/', 't', 0, 1, '1'), readPacket(first.getInputStream()));
+            second.getOutputStream().write(persistentConnect);
+            assertArrayEquals(b(0x20, 2, 1, 0), readPacket(second.getInputStream()), "session present");
+            assertArrayEquals(b(0x3A, 8, 0, 3, 'k', '/', 't', 0, 1, '1'), readPacket(second.getInputStream()),
+                "unacknowledged message resent with DUP");
+            assertClosed(first);
+        }
+    }
+
+    @Test
+    void unsubscribeUnknownFilterGetsNoSubscriptionExisted() throws Exception
+    {
+        try (Socket s = connect("un", 5))
+        {
+            s.getOutputStream().write(b(
+                0xA2, 8,                                    // UNSUBSCRIBE, flags 0010, remaining length 8
+                0, 5,                                       // packet id 5
+                0,                                          // properties length 0
+                0, 3, 'z', 'z', 'z'));                      // filter "zzz"
+            assertArrayEquals(b(
+                0xB0, 4,                                    // UNSUBACK, remaining length 4
+                0, 5,                                       // packet id 5
+                0,                                          // properties length 0
+                0x11),                                      // reason: no subscription existed
+                readPacket(s.getInputStream()));
+        }
+    }
+
+    @Test
+    void secondConnectClosesConnection() throws Exception
+    {
+        try (Socket s = connect("twice", 4))
+        {
+            s.getOutputStream().write(b(
+                0x10, 13,                                   // CONNECT again, remaining length 13
+                0, 4, 'M', 'Q', 'T', 'T', 4,                // protocol name, level 4
+                0x02, 0, 60,                                // clean session, keep alive 60
+                0, 1, 'q'));                                // client id "q"
+            assertClosed(s);
         }
     }
 }
