@@ -27,7 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 /** Persistent sessions, wills and takeover with independent clients over real sockets. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class SessionIT
+class SessionTest
 {
     private Broker broker;
     private String uri;

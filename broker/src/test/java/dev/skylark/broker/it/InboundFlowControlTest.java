@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /** The broker's own Receive Maximum (2 here) against a v5 publisher, in byte literals. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class InboundFlowControlIT
+class InboundFlowControlTest
 {
     private Broker broker;
 

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** mosquitto_pub → Skylark → mosquitto_sub, when the mosquitto clients are installed. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class MosquittoInteropIT
+class MosquittoInteropTest
 {
     private static Broker broker;
 

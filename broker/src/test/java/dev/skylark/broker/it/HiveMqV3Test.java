@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class HiveMqV3IT
+class HiveMqV3Test
 {
     private Broker broker;
     private final List<Mqtt3BlockingClient> clients = new ArrayList<>();

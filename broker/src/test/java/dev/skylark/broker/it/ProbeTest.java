@@ -25,7 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Session expiry, ordering under load, large payloads, overlapping subscriptions (HiveMQ v5). */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class ProbeIT
+class ProbeTest
 {
     private Broker broker;
     private final List<Mqtt5BlockingClient> clients = new ArrayList<>();

@@ -20,7 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /** Byte-literal conversations with the broker; every socket is a separate, independent client. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class RawSocketIT
+class RawSocketTest
 {
     private static Broker broker; // a fresh broker per test: retained messages and sessions never leak across
 

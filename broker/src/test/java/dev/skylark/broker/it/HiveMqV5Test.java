@@ -24,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class HiveMqV5IT
+class HiveMqV5Test
 {
     private Broker broker;
     private final List<Mqtt5BlockingClient> clients = new ArrayList<>();

@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** One publisher, many subscribers spread over the I/O agents: each gets every message, in order per topic. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class FanOutIT
+class FanOutTest
 {
     private static final int SUBSCRIBERS = 20;
     private static final int MESSAGES = 200;

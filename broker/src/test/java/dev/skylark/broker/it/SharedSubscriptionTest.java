@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
-class SharedSubscriptionIT
+class SharedSubscriptionTest
 {
     private static final int MESSAGES = 40;
     private Broker broker;
