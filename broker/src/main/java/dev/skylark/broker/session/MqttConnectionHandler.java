@@ -355,8 +355,9 @@ final class MqttConnectionHandler implements ConnectionHandler
             protocol.blocked(connection);
             return false;
         }
-        if (qos > 0)
+        if (qos == 1 || (qos == 2 && !publish.dup()))
         {
+            // A resent QoS 2 PUBLISH (DUP) shares the exchange, and the single PUBCOMP, of the first one.
             inboundInFlight++;
         }
         return true;
