@@ -84,7 +84,9 @@ public final class Broker implements AutoCloseable
 
         final SessionLimits limits = new SessionLimits(context.maxPacketSize, context.receiveMaximum,
             context.topicAliasMaximum, TimeUnit.MILLISECONDS.toNanos(context.connectTimeoutMs),
-            context.outboundBufferMax);
+            context.outboundBufferMax, context.keepAliveMax, context.responseInformationPrefix, context.maximumQos,
+            context.retainAvailable, context.wildcardSubscriptionsAvailable, context.sharedSubscriptionsAvailable,
+            context.subscriptionIdentifiersAvailable, context.payloadFormatCheck);
         ioRunners = new AgentRunner[ioThreads];
         for (int i = 0; i < ioThreads; i++)
         {
@@ -212,6 +214,14 @@ public final class Broker implements AutoCloseable
         private long sessionExpiryMax;
         private int outboundBufferMax;
         private long storeHighWater;
+        private int keepAliveMax;
+        private String responseInformationPrefix;
+        private int maximumQos;
+        private boolean retainAvailable;
+        private boolean wildcardSubscriptionsAvailable;
+        private boolean sharedSubscriptionsAvailable;
+        private boolean subscriptionIdentifiersAvailable;
+        private boolean payloadFormatCheck;
         private int inboundRingCapacity;
         private int outboundRingCapacity;
         private boolean concluded;
@@ -250,6 +260,18 @@ public final class Broker implements AutoCloseable
             sessionExpiryMax = Configuration.getLong(properties, Configuration.SESSION_EXPIRY_MAX_PROP_NAME);
             outboundBufferMax = Configuration.getInt(properties, Configuration.OUTBOUND_BUFFER_MAX_PROP_NAME);
             storeHighWater = Configuration.getLong(properties, Configuration.STORE_HIGH_WATER_PROP_NAME);
+            keepAliveMax = Configuration.getInt(properties, Configuration.KEEP_ALIVE_MAX_PROP_NAME);
+            responseInformationPrefix =
+                Configuration.getRaw(properties, Configuration.RESPONSE_INFORMATION_PREFIX_PROP_NAME);
+            maximumQos = Configuration.getInt(properties, Configuration.MAXIMUM_QOS_PROP_NAME);
+            retainAvailable = Configuration.getBoolean(properties, Configuration.RETAIN_AVAILABLE_PROP_NAME);
+            wildcardSubscriptionsAvailable =
+                Configuration.getBoolean(properties, Configuration.WILDCARD_SUBSCRIPTIONS_PROP_NAME);
+            sharedSubscriptionsAvailable =
+                Configuration.getBoolean(properties, Configuration.SHARED_SUBSCRIPTIONS_PROP_NAME);
+            subscriptionIdentifiersAvailable =
+                Configuration.getBoolean(properties, Configuration.SUBSCRIPTION_IDENTIFIERS_PROP_NAME);
+            payloadFormatCheck = Configuration.getBoolean(properties, Configuration.PAYLOAD_FORMAT_CHECK_PROP_NAME);
             inboundRingCapacity = Configuration.getInt(properties, Configuration.INBOUND_RING_CAPACITY_PROP_NAME);
             outboundRingCapacity = Configuration.getInt(properties, Configuration.OUTBOUND_RING_CAPACITY_PROP_NAME);
         }
@@ -360,6 +382,54 @@ public final class Broker implements AutoCloseable
         public Context topicAliasMaximum(final int aliases)
         {
             this.topicAliasMaximum = aliases;
+            return this;
+        }
+
+        public Context keepAliveMax(final int seconds)
+        {
+            this.keepAliveMax = seconds;
+            return this;
+        }
+
+        public Context responseInformationPrefix(final String prefix)
+        {
+            this.responseInformationPrefix = prefix;
+            return this;
+        }
+
+        public Context maximumQos(final int qos)
+        {
+            this.maximumQos = qos;
+            return this;
+        }
+
+        public Context retainAvailable(final boolean available)
+        {
+            this.retainAvailable = available;
+            return this;
+        }
+
+        public Context wildcardSubscriptionsAvailable(final boolean available)
+        {
+            this.wildcardSubscriptionsAvailable = available;
+            return this;
+        }
+
+        public Context sharedSubscriptionsAvailable(final boolean available)
+        {
+            this.sharedSubscriptionsAvailable = available;
+            return this;
+        }
+
+        public Context subscriptionIdentifiersAvailable(final boolean available)
+        {
+            this.subscriptionIdentifiersAvailable = available;
+            return this;
+        }
+
+        public Context payloadFormatCheck(final boolean check)
+        {
+            this.payloadFormatCheck = check;
             return this;
         }
 

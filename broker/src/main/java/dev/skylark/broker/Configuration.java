@@ -85,6 +85,29 @@ public final class Configuration
     public static final String STORE_HIGH_WATER_PROP_NAME = "skylark.store.high.water";
     public static final long STORE_HIGH_WATER_DEFAULT = 256L * 1024 * 1024;
 
+    /** Longest keep-alive (seconds) a client may use; 0 lets clients choose. v5 clients asking for more or 0 are told. */
+    public static final String KEEP_ALIVE_MAX_PROP_NAME = "skylark.keep.alive.max";
+    public static final int KEEP_ALIVE_MAX_DEFAULT = 0;
+
+    /** Prefix of the Response Information a v5 client gets when it asks (the client id is appended); empty = none. */
+    public static final String RESPONSE_INFORMATION_PREFIX_PROP_NAME = "skylark.response.information.prefix";
+    public static final String RESPONSE_INFORMATION_PREFIX_DEFAULT = "responses/";
+
+    /** Highest QoS the broker accepts and grants (0, 1 or 2). */
+    public static final String MAXIMUM_QOS_PROP_NAME = "skylark.maximum.qos";
+    public static final int MAXIMUM_QOS_DEFAULT = 2;
+
+    /** Whether retained messages are supported. */
+    public static final String RETAIN_AVAILABLE_PROP_NAME = "skylark.retain.available";
+    /** Whether subscriptions may use + and #. */
+    public static final String WILDCARD_SUBSCRIPTIONS_PROP_NAME = "skylark.wildcard.subscriptions.available";
+    /** Whether $share/ subscriptions are supported. */
+    public static final String SHARED_SUBSCRIPTIONS_PROP_NAME = "skylark.shared.subscriptions.available";
+    /** Whether subscription identifiers are supported. */
+    public static final String SUBSCRIPTION_IDENTIFIERS_PROP_NAME = "skylark.subscription.identifiers.available";
+    /** Whether payloads marked as UTF-8 (payload format indicator 1) are checked and refused with 0x99 when not. */
+    public static final String PAYLOAD_FORMAT_CHECK_PROP_NAME = "skylark.payload.format.check";
+
     /** Capacity in bytes of the ring from the I/O threads to the routing agent (a power of two). */
     public static final String INBOUND_RING_CAPACITY_PROP_NAME = "skylark.inbound.ring.capacity";
     public static final int INBOUND_RING_CAPACITY_DEFAULT = 16 * 1024 * 1024;
@@ -113,6 +136,14 @@ public final class Configuration
         longInteger(SESSION_EXPIRY_MAX_PROP_NAME, SESSION_EXPIRY_MAX_DEFAULT, 0, 0xFFFF_FFFFL, "largest session expiry granted, seconds");
         integer(OUTBOUND_BUFFER_MAX_PROP_NAME, OUTBOUND_BUFFER_MAX_DEFAULT, 4096, Integer.MAX_VALUE, "bytes buffered per slow subscriber");
         longInteger(STORE_HIGH_WATER_PROP_NAME, STORE_HIGH_WATER_DEFAULT, 1024 * 1024, Long.MAX_VALUE, "stored message bytes before publishers are held back");
+        integer(KEEP_ALIVE_MAX_PROP_NAME, KEEP_ALIVE_MAX_DEFAULT, 0, 65_535, "longest keep-alive clients may use, seconds (0 = theirs)");
+        add(RESPONSE_INFORMATION_PREFIX_PROP_NAME, RESPONSE_INFORMATION_PREFIX_DEFAULT, "Response Information prefix for v5 clients that ask (empty = none)", (v) -> null);
+        integer(MAXIMUM_QOS_PROP_NAME, MAXIMUM_QOS_DEFAULT, 0, 2, "highest QoS accepted and granted");
+        bool(RETAIN_AVAILABLE_PROP_NAME, true, "retained messages supported");
+        bool(WILDCARD_SUBSCRIPTIONS_PROP_NAME, true, "wildcard subscriptions supported");
+        bool(SHARED_SUBSCRIPTIONS_PROP_NAME, true, "shared subscriptions supported");
+        bool(SUBSCRIPTION_IDENTIFIERS_PROP_NAME, true, "subscription identifiers supported");
+        bool(PAYLOAD_FORMAT_CHECK_PROP_NAME, false, "refuse payloads marked UTF-8 that are not (0x99)");
         powerOfTwo(INBOUND_RING_CAPACITY_PROP_NAME, INBOUND_RING_CAPACITY_DEFAULT, "I/O -> routing ring, bytes");
         powerOfTwo(OUTBOUND_RING_CAPACITY_PROP_NAME, OUTBOUND_RING_CAPACITY_DEFAULT, "routing -> I/O ring, bytes (each)");
     }
@@ -173,6 +204,13 @@ public final class Configuration
         return value != null ? value.trim() : SETTINGS.get(name).defaultValue();
     }
 
+    /** Like {@link #get} but keeps an empty value (for settings where empty means "off"). */
+    static String getRaw(final Properties properties, final String name)
+    {
+        final String value = properties.getProperty(name);
+        return value != null ? value : SETTINGS.get(name).defaultValue();
+    }
+
     static int getInt(final Properties properties, final String name)
     {
         return Integer.parseInt(get(properties, name));
@@ -196,6 +234,16 @@ public final class Configuration
     private static void choice(final String name, final String def, final String description, final String... allowed)
     {
         add(name, def, description, (v) -> List.of(allowed).contains(v) ? null : "must be one of " + List.of(allowed));
+    }
+
+    private static void bool(final String name, final boolean def, final String description)
+    {
+        add(name, def, description, (v) -> "true".equals(v) || "false".equals(v) ? null : "must be true or false");
+    }
+
+    static boolean getBoolean(final Properties properties, final String name)
+    {
+        return Boolean.parseBoolean(get(properties, name));
     }
 
     private static void port(final String name, final int def, final String description)

@@ -45,6 +45,8 @@ final class MqttConnectionHandler implements ConnectionHandler
 {
     private static final System.Logger LOG = System.getLogger(MqttConnectionHandler.class.getName());
     private static final int CONTROL_PACKET_MAX = 512;
+    /** Most aliases the broker uses towards one client, whatever the client allows. */
+    private static final int OUTBOUND_ALIASES_MAX = 256;
 
     private enum State
     {
@@ -67,6 +69,11 @@ final class MqttConnectionHandler implements ConnectionHandler
     private boolean routerKnows;
     private boolean disconnectSent;
     private boolean requestProblemInformation = true;
+    /** Server Keep Alive to announce (v5), or -1 when the client's own value stands. */
+    private int serverKeepAlive = -1;
+    private String responseInformation;
+    /** Aliases towards the client, when it accepts any (v5 Topic Alias Maximum > 0). */
+    private OutboundTopicAliases outboundAliases;
 
     MqttConnectionHandler(final MqttProtocol protocol, final Connection connection)
     {
@@ -179,6 +186,11 @@ final class MqttConnectionHandler implements ConnectionHandler
             clientMaxPacketSize = maxPacketSize > 0 && maxPacketSize < Integer.MAX_VALUE ? (int)maxPacketSize : Integer.MAX_VALUE;
             request.maxPacketSize = clientMaxPacketSize == Integer.MAX_VALUE ? 0 : clientMaxPacketSize;
             requestProblemInformation = connect.requestProblemInformation() != 0;
+            final int clientAliasMaximum = connect.topicAliasMaximum();
+            if (clientAliasMaximum > 0)
+            {
+                outboundAliases = new OutboundTopicAliases(Math.min(clientAliasMaximum, OUTBOUND_ALIASES_MAX));
+            }
         }
         else
         {
@@ -201,6 +213,16 @@ final class MqttConnectionHandler implements ConnectionHandler
                 refuseConnect(ReasonCode.NOT_AUTHORIZED, "will topic in the reserved '$' space");
                 return true;
             }
+            if (connect.willRetain() && !protocol.limits.retainAvailable())
+            {
+                refuseConnect(ReasonCode.RETAIN_NOT_SUPPORTED, "will retain requested but retain is not available");
+                return true;
+            }
+            if (connect.willQos() > protocol.limits.maximumQos())
+            {
+                refuseConnect(ReasonCode.QOS_NOT_SUPPORTED, "will QoS above the broker's maximum QoS");
+                return true;
+            }
             request.hasWill = true;
             request.willQos = connect.willQos();
             request.willRetain = connect.willRetain();
@@ -216,8 +238,18 @@ final class MqttConnectionHandler implements ConnectionHandler
             }
         }
 
-        final int keepAlive = connect.keepAlive();
+        int keepAlive = connect.keepAlive();
+        final int keepAliveMax = protocol.limits.keepAliveMax();
+        if (v5 && keepAliveMax > 0 && (keepAlive == 0 || keepAlive > keepAliveMax))
+        {
+            keepAlive = keepAliveMax; // announced as Server Keep Alive; the client must use it [MQTT-3.2.2-21]
+            serverKeepAlive = keepAliveMax;
+        }
         keepAliveTimeoutNs = keepAlive == 0 ? 0 : TimeUnit.MILLISECONDS.toNanos(keepAlive * 1500L);
+        if (v5 && connect.requestResponseInformation() == 1 && !protocol.limits.responseInformation().isEmpty())
+        {
+            responseInformation = protocol.limits.responseInformation() + clientId;
+        }
         if (!protocol.router.connect(connection.id(), request))
         {
             protocol.blocked(connection);
@@ -251,6 +283,35 @@ final class MqttConnectionHandler implements ConnectionHandler
             {
                 properties.putString(Property.ASSIGNED_CLIENT_IDENTIFIER, assignedClientId);
             }
+            if (serverKeepAlive >= 0)
+            {
+                properties.putTwoByteInteger(Property.SERVER_KEEP_ALIVE, serverKeepAlive);
+            }
+            if (responseInformation != null)
+            {
+                properties.putString(Property.RESPONSE_INFORMATION, responseInformation);
+            }
+            final SessionLimits limits = protocol.limits;
+            if (limits.maximumQos() < 2)
+            {
+                properties.putByte(Property.MAXIMUM_QOS, limits.maximumQos());
+            }
+            if (!limits.retainAvailable())
+            {
+                properties.putByte(Property.RETAIN_AVAILABLE, 0);
+            }
+            if (!limits.wildcardSubscriptionsAvailable())
+            {
+                properties.putByte(Property.WILDCARD_SUBSCRIPTION_AVAILABLE, 0);
+            }
+            if (!limits.subscriptionIdentifiersAvailable())
+            {
+                properties.putByte(Property.SUBSCRIPTION_IDENTIFIER_AVAILABLE, 0);
+            }
+            if (!limits.sharedSubscriptionsAvailable())
+            {
+                properties.putByte(Property.SHARED_SUBSCRIPTION_AVAILABLE, 0);
+            }
             propertiesLength = properties.length();
         }
         connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength);
@@ -282,6 +343,16 @@ final class MqttConnectionHandler implements ConnectionHandler
             return true;
         }
         final int qos = publish.qos();
+        if (qos > protocol.limits.maximumQos())
+        {
+            protocolError(ReasonCode.QOS_NOT_SUPPORTED, "PUBLISH at QoS " + qos + " above the maximum QoS");
+            return true;
+        }
+        if (publish.retain() && !protocol.limits.retainAvailable())
+        {
+            protocolError(ReasonCode.RETAIN_NOT_SUPPORTED, "retained PUBLISH but retain is not available");
+            return true;
+        }
         if (publish.hasSubscriptionIdentifier())
         {
             protocolError(ReasonCode.PROTOCOL_ERROR, "PUBLISH from a client carries a Subscription Identifier");
@@ -332,6 +403,17 @@ final class MqttConnectionHandler implements ConnectionHandler
             version == MqttVersion.V5)
         {
             protocolError(ReasonCode.RECEIVE_MAXIMUM_EXCEEDED, "more than Receive Maximum unacknowledged publishes");
+            return true;
+        }
+
+        if (protocol.limits.payloadFormatCheck() && publish.validatePayloadFormat() < 0)
+        {
+            protocol.counters.payloadFormatInvalid.incrementAndGet();
+            if (qos > 0)
+            {
+                writeAck(qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, publish.packetId(),
+                    version == MqttVersion.V5 ? ReasonCode.PAYLOAD_FORMAT_INVALID : ReasonCode.SUCCESS);
+            }
             return true;
         }
 
@@ -394,6 +476,11 @@ final class MqttConnectionHandler implements ConnectionHandler
             protocolError(-result, "invalid SUBSCRIBE");
             return true;
         }
+        if (subscribe.subscriptionIdentifier() > 0 && !protocol.limits.subscriptionIdentifiersAvailable())
+        {
+            protocolError(ReasonCode.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED, "subscription identifiers are off");
+            return true;
+        }
         int count = 0;
         int recordLength = SUBSCRIBE_ENTRIES_OFFSET;
         while (subscribe.nextEntry())
@@ -425,14 +512,24 @@ final class MqttConnectionHandler implements ConnectionHandler
             {
                 reason = ReasonCode.PROTOCOL_ERROR; // [MQTT-3.8.3-4]
             }
+            if (reason == ReasonCode.SUCCESS && shared && !protocol.limits.sharedSubscriptionsAvailable())
+            {
+                reason = ReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED;
+            }
+            if (reason == ReasonCode.SUCCESS && !protocol.limits.wildcardSubscriptionsAvailable() &&
+                hasWildcard(buffer, filterOffset, filterLength))
+            {
+                reason = ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED;
+            }
             if (version != MqttVersion.V5 && reason != ReasonCode.SUCCESS)
             {
                 reason = ReasonCode.V3_SUBACK_FAILURE;
             }
+            final int grantedQos = Math.min(subscribe.qos(), protocol.limits.maximumQos());
             final int options = version == MqttVersion.V5 ?
-                SubscriptionOptions.pack(subscribe.qos(), subscribe.noLocal(), subscribe.retainAsPublished(),
+                SubscriptionOptions.pack(grantedQos, subscribe.noLocal(), subscribe.retainAsPublished(),
                     subscribe.retainHandling()) :
-                SubscriptionOptions.ofQos(subscribe.qos());
+                SubscriptionOptions.ofQos(grantedQos);
             ring.putByte(position, (byte)options);
             ring.putByte(position + 1, (byte)reason);
             ring.putShort(position + 2, (short)filterLength);
@@ -605,8 +702,25 @@ final class MqttConnectionHandler implements ConnectionHandler
         DirectBuffer properties = buffer;
         int propertiesOffset = MessageLayout.propertiesOffset(buffer, messageOffset);
         int propertiesLength = v5 ? MessageLayout.propertiesLength(buffer, messageOffset) : 0;
-        if (v5 && subscriptionIdCount > 0)
+        int sentTopicLength = topicLength;
+        int alias = 0;
+        boolean newAlias = false;
+        if (outboundAliases != null)
         {
+            alias = outboundAliases.lookup(buffer, topicOffset, topicLength);
+            if (alias != 0)
+            {
+                sentTopicLength = 0; // the client knows this alias: the topic is not repeated
+            }
+            else
+            {
+                alias = outboundAliases.nextFree(); // taken only once the packet is really sent
+                newAlias = alias != 0;
+            }
+        }
+        if (v5 && (subscriptionIdCount > 0 || alias != 0))
+        {
+            // Per-subscriber properties first (subscription identifiers, topic alias), then the forwarded ones.
             final MutableDirectBuffer scratch = protocol.scratch;
             int position = 0;
             for (int i = 0; i < subscriptionIdCount; i++)
@@ -614,13 +728,19 @@ final class MqttConnectionHandler implements ConnectionHandler
                 scratch.putByte(position++, (byte)Property.SUBSCRIPTION_IDENTIFIER);
                 position += MqttPrimitives.putVarInt(scratch, position, buffer.getInt(subscriptionIdsOffset + i * 4));
             }
+            if (alias != 0)
+            {
+                scratch.putByte(position++, (byte)Property.TOPIC_ALIAS);
+                MqttPrimitives.putUint16(scratch, position, alias);
+                position += 2;
+            }
             scratch.putBytes(position, buffer, propertiesOffset, propertiesLength);
             properties = scratch;
             propertiesOffset = 0;
             propertiesLength += position;
         }
 
-        final int length = PublishEncoder.encodedLength(version, qos, topicLength, propertiesLength, payloadLength);
+        final int length = PublishEncoder.encodedLength(version, qos, sentTopicLength, propertiesLength, payloadLength);
         if (length > clientMaxPacketSize)
         {
             // [MQTT-3.1.2-25]: not sent, and treated as if it had been delivered.
@@ -632,6 +752,10 @@ final class MqttConnectionHandler implements ConnectionHandler
             }
             return;
         }
+        if (newAlias)
+        {
+            outboundAliases.assign(buffer, topicOffset, topicLength);
+        }
         connection.ensureOutbound(length);
         final int written = PublishEncoder.encode(
             connection.outboundBuffer(),
@@ -640,7 +764,7 @@ final class MqttConnectionHandler implements ConnectionHandler
             PublishEncoder.flags(qos, (flags & dev.skylark.broker.routing.Delivery.ENTRY_FLAG_DUP) != 0,
                 (flags & dev.skylark.broker.routing.Delivery.ENTRY_FLAG_RETAIN) != 0),
             packetId,
-            buffer, topicOffset, topicLength,
+            buffer, topicOffset, sentTopicLength,
             properties, propertiesOffset, propertiesLength,
             buffer, payloadOffset, payloadLength);
         connection.commit(written);
@@ -757,6 +881,19 @@ final class MqttConnectionHandler implements ConnectionHandler
         LOG.log(Level.INFO, () -> "closing " + connection.remoteAddress() + ": " + why);
         state = State.CLOSED;
         connection.close(why);
+    }
+
+    private static boolean hasWildcard(final DirectBuffer buffer, final int offset, final int length)
+    {
+        for (int i = offset, end = offset + length; i < end; i++)
+        {
+            final byte b = buffer.getByte(i);
+            if (b == '+' || b == '#')
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private String describe()

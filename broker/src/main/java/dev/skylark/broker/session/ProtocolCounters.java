@@ -15,6 +15,8 @@ public final class ProtocolCounters
     public final AtomicLong qos0Dropped = new AtomicLong();
     /** Messages not sent because they exceed the client's Maximum Packet Size. */
     public final AtomicLong tooLargeForClient = new AtomicLong();
+    /** Publishes marked as UTF-8 whose payload is not (only with skylark.payload.format.check). */
+    public final AtomicLong payloadFormatInvalid = new AtomicLong();
     /** Publishes to '$' topics refused. */
     public final AtomicLong reservedTopicPublishes = new AtomicLong();
     /** Times a connection stopped being read because the routing ring was full. */

@@ -1,13 +1,26 @@
 package dev.skylark.broker.session;
 
 /**
- * The protocol limits one I/O agent enforces and announces, taken from the broker's configuration.
+ * The protocol limits and capabilities one I/O agent enforces and announces, taken from the broker's configuration.
+ *
+ * @param keepAliveMax         seconds; 0 = clients choose. Above it (or 0) a v5 client is told Server Keep Alive.
+ * @param responseInformation  prefix of the Response Information sent to v5 clients that request it; empty = none.
+ * @param maximumQos           highest QoS accepted and granted (announced when below 2).
+ * @param payloadFormatCheck   whether payloads flagged as UTF-8 (payload format indicator 1) are checked (0x99).
  */
 public record SessionLimits(
     int maxPacketSize,
     int receiveMaximum,
     int topicAliasMaximum,
     long connectTimeoutNs,
-    int outboundBufferMax)
+    int outboundBufferMax,
+    int keepAliveMax,
+    String responseInformation,
+    int maximumQos,
+    boolean retainAvailable,
+    boolean wildcardSubscriptionsAvailable,
+    boolean sharedSubscriptionsAvailable,
+    boolean subscriptionIdentifiersAvailable,
+    boolean payloadFormatCheck)
 {
 }

@@ -468,9 +468,15 @@ public final class PropertiesDecoder
                 }
                 break;
 
+            case Property.TOPIC_ALIAS:
+                if (value == 0)
+                {
+                    return -ReasonCode.TOPIC_ALIAS_INVALID; // 0 is never a valid alias [MQTT-3.3.2-8]
+                }
+                break;
+
             case Property.RECEIVE_MAXIMUM:
             case Property.MAXIMUM_PACKET_SIZE:
-            case Property.TOPIC_ALIAS:
             case Property.SUBSCRIPTION_IDENTIFIER:
                 if (value == 0)
                 {

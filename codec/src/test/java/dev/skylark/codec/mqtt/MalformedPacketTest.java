@@ -200,7 +200,7 @@ class MalformedPacketTest
                 30 03 00 00  # topic ''
                 00           # properties: none
                 """),
-            arguments("publish v5 topic alias 0", V5, PROTOCOL, """
+            arguments("publish v5 topic alias 0", V5, ReasonCode.TOPIC_ALIAS_INVALID, """
                 30 07 00 01 't'
                 03 23 00 00  # Topic Alias 0
                 """),

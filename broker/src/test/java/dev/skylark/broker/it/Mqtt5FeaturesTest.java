@@ -1,0 +1,202 @@
+package dev.skylark.broker.it;
+
+import dev.skylark.broker.Broker;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.concurrent.TimeUnit;
+
+import static dev.skylark.broker.it.RawClient.bytes;
+import static dev.skylark.broker.it.RawClient.str;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** MQTT 5 capabilities, limits and per-connection features, as byte literals. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class Mqtt5FeaturesTest
+{
+    private Broker broker;
+
+    @AfterEach
+    void stop()
+    {
+        if (broker != null)
+        {
+            broker.close();
+        }
+    }
+
+    private Broker start(final Broker.Context context)
+    {
+        broker = Broker.launch(context.mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
+        return broker;
+    }
+
+    /** CONNECT v5, clean start, keep alive 60, with the given properties, then CONNACK; returns the CONNACK. */
+    private static byte[] connectV5(final RawClient client, final String clientId, final byte[] properties)
+        throws Exception
+    {
+        client.send(0x10,
+            str("MQTT"), bytes(5),                    // protocol name, level 5
+            bytes(0x02, 0, 60),                       // clean start, keep alive 60
+            bytes(properties.length), properties,     // properties
+            str(clientId));                           // client id
+        return client.expect(2);
+    }
+
+    private static boolean contains(final byte[] haystack, final byte[] needle)
+    {
+        outer:
+        for (int i = 0; i <= haystack.length - needle.length; i++)
+        {
+            for (int j = 0; j < needle.length; j++)
+            {
+                if (haystack[i + j] != needle[j])
+                {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    @Test
+    void brokerUsesTopicAliasesTowardsTheClient() throws Exception
+    {
+        start(new Broker.Context());
+        try (RawClient subscriber = new RawClient(broker.mqttPort());
+            RawClient publisher = new RawClient(broker.mqttPort()))
+        {
+            connectV5(subscriber, "sub", bytes(0x22, 0, 5));        // Topic Alias Maximum 5
+            subscriber.send(0x82, bytes(0, 1), bytes(0), str("t/#"), bytes(0));  // SUBSCRIBE id 1, no props, QoS 0
+            subscriber.expect(9);
+            connectV5(publisher, "pub", bytes());
+            for (int i = 0; i < 2; i++)
+            {
+                publisher.send(0x30, str("t/a"), bytes(0), bytes('x'));  // PUBLISH QoS 0, no props, payload "x"
+            }
+
+            assertArrayEquals(bytes(0x30, 10, 0, 3, 't', '/', 'a', 3, 0x23, 0, 1, 'x'), subscriber.read(),
+                "first: topic and Topic Alias 1");
+            assertArrayEquals(bytes(0x30, 7, 0, 0, 3, 0x23, 0, 1, 'x'), subscriber.read(),
+                "second: empty topic, Topic Alias 1");
+        }
+    }
+
+    @Test
+    void noAliasesForAClientThatAllowsNone() throws Exception
+    {
+        start(new Broker.Context());
+        try (RawClient subscriber = new RawClient(broker.mqttPort());
+            RawClient publisher = new RawClient(broker.mqttPort()))
+        {
+            connectV5(subscriber, "sub", bytes());
+            subscriber.send(0x82, bytes(0, 1), bytes(0), str("t/#"), bytes(0));
+            subscriber.expect(9);
+            connectV5(publisher, "pub", bytes());
+            publisher.send(0x30, str("t/a"), bytes(0), bytes('x'));
+            assertArrayEquals(bytes(0x30, 7, 0, 3, 't', '/', 'a', 0, 'x'), subscriber.read());
+        }
+    }
+
+    @Test
+    void serverKeepAliveAndResponseInformation() throws Exception
+    {
+        start(new Broker.Context().keepAliveMax(30).responseInformationPrefix("replies/"));
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            final byte[] connack = connectV5(client, "c1", bytes(0x19, 1)); // Request Response Information 1
+            assertTrue(contains(connack, bytes(0x13, 0, 30)), "Server Keep Alive 30");
+            assertTrue(contains(connack, bytes(0x1A, 0, 10, 'r', 'e', 'p', 'l', 'i', 'e', 's', '/', 'c', '1')),
+                "Response Information replies/c1");
+        }
+    }
+
+    @Test
+    void capabilitiesTurnedOffAreAnnouncedAndEnforced() throws Exception
+    {
+        start(new Broker.Context().retainAvailable(false).maximumQos(1).wildcardSubscriptionsAvailable(false)
+            .sharedSubscriptionsAvailable(false).subscriptionIdentifiersAvailable(false));
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            final byte[] connack = connectV5(client, "c", bytes());
+            assertTrue(contains(connack, bytes(0x24, 1)), "Maximum QoS 1");
+            assertTrue(contains(connack, bytes(0x25, 0)), "Retain Available 0");
+            assertTrue(contains(connack, bytes(0x28, 0)), "Wildcard Subscription Available 0");
+            assertTrue(contains(connack, bytes(0x29, 0)), "Subscription Identifier Available 0");
+            assertTrue(contains(connack, bytes(0x2A, 0)), "Shared Subscription Available 0");
+
+            client.send(0x82, bytes(0, 7), bytes(0),                      // SUBSCRIBE id 7, no properties
+                str("a/+"), bytes(1),                                     // wildcard → 0xA2
+                str("$share/g/a"), bytes(1),                              // shared → 0x9E
+                str("a/b"), bytes(2));                                    // QoS 2 → granted 1
+            assertArrayEquals(bytes(0x90, 6, 0, 7, 0, 0xA2, 0x9E, 0x01), client.expect(9));
+
+            client.send(0x31, str("a/b"), bytes(0), bytes('r'));         // PUBLISH QoS 0 RETAIN → 0x9A
+            assertArrayEquals(bytes(0xE0, 1, 0x9A), client.read(), "DISCONNECT Retain not supported");
+            client.assertClosed();
+        }
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            connectV5(client, "c2", bytes());
+            client.send(0x34, str("a/b"), bytes(0, 1), bytes(0), bytes('q')); // PUBLISH QoS 2 → 0x9B
+            assertArrayEquals(bytes(0xE0, 1, 0x9B), client.read(), "DISCONNECT QoS not supported");
+            client.assertClosed();
+        }
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            connectV5(client, "c3", bytes());
+            client.send(0x82, bytes(0, 8), bytes(2, 0x0B, 5), str("a/b"), bytes(0)); // Subscription Identifier 5
+            assertArrayEquals(bytes(0xE0, 1, 0xA1), client.read(), "DISCONNECT Subscription Identifiers not supported");
+            client.assertClosed();
+        }
+    }
+
+    @Test
+    void payloadFormatIsCheckedWhenConfigured() throws Exception
+    {
+        start(new Broker.Context().payloadFormatCheck(true));
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            connectV5(client, "c", bytes());
+            client.send(0x32, str("a/b"), bytes(0, 9), bytes(2, 0x01, 1), bytes(0xFF, 0xFE)); // QoS 1, UTF-8 flag
+            assertArrayEquals(bytes(0x40, 3, 0, 9, 0x99), client.expect(4), "PUBACK Payload format invalid");
+            client.send(0x32, str("a/b"), bytes(0, 10), bytes(2, 0x01, 1), bytes('o', 'k'));
+            assertArrayEquals(bytes(0x40, 3, 0, 10, 0x10), client.expect(4), "PUBACK No matching subscribers");
+        }
+    }
+
+    @Test
+    void topicAliasZeroIsInvalid() throws Exception
+    {
+        start(new Broker.Context());
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            connectV5(client, "c", bytes());
+            client.send(0x30, str("a"), bytes(3, 0x23, 0, 0), bytes('x'));   // Topic Alias 0
+            assertArrayEquals(bytes(0xE0, 1, 0x94), client.read(), "DISCONNECT Topic Alias invalid");
+            client.assertClosed();
+        }
+    }
+
+    @Test
+    void willRetainRefusedWhenRetainIsOff() throws Exception
+    {
+        start(new Broker.Context().retainAvailable(false));
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            client.send(0x10,
+                str("MQTT"), bytes(5),
+                bytes(0x02 | 0x04 | 0x20, 0, 60),        // clean start, will, will retain
+                bytes(0),                                // no properties
+                str("c"),                                // client id
+                bytes(0),                                // will properties: none
+                str("w"), str("bye"));                   // will topic, will payload
+            assertEquals(0x9A, client.expect(2)[3] & 0xFF, "CONNACK Retain not supported");
+            client.assertClosed();
+        }
+    }
+}
