@@ -1,18 +1,42 @@
 #!/usr/bin/env bash
-# Runs the same fan-in scenarios against Mosquitto and Skylark, one broker after the other, and prints a table of
-# every figure for both plus the Skylark/Mosquitto ratio; also writes it to perf-scripts/results/<date>-<host>.md.
+# Runs the same scenarios (fan-in, fan-out, p2p, idle connections) against Mosquitto and Skylark, one broker after
+# the other, and prints a table of every figure for both plus the Skylark/Mosquitto ratio; also writes it to
+# perf-scripts/results/<date>-<host>.md, with a latency-percentile plot of the paced runs when gnuplot is installed.
 #
 # Environment (short defaults; see perf-scripts/README.md):
 #   DURATION=5s WARMUP=1s PUBLISHERS=4 RATE=20000 PAYLOAD=64 INFLIGHT=16 MQTT_VERSION=3 THREADS=2
+#   FANOUT_SUBSCRIBERS=100 FANOUT_RATE=1000 P2P_PAIRS=4 CONNECTIONS=5000 CONNECTIONS_HOLD=3s SOURCE_ADDRESSES=4
+#   MAX_OUTSTANDING=10000 SCENARIOS="..." REPORT=<file> SMOKE=0
 #   BROKERS="mosquitto skylark"  SKIP_BUILD=0  MOSQUITTO=<path>  SKYLARK_JAR=broker/target/skylark.jar
 #   SKYLARK_ARGS=""  (extra arguments after -jar, e.g. a sub-command)  JAVA_OPTS=""  (load generator JVM)
+#   LOADGEN_CP=benchmarks/target/benchmarks.jar  (class path of the load generator)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SMOKE="${SMOKE:-0}"
+if [[ "$SMOKE" == 1 ]]; then
+    # CI mode: tiny durations and few connections, no build, a report outside results/; well under a minute.
+    DURATION="${DURATION:-1s}"
+    WARMUP="${WARMUP:-0.3s}"
+    RATE="${RATE:-2000}"
+    FANOUT_SUBSCRIBERS="${FANOUT_SUBSCRIBERS:-10}"
+    FANOUT_RATE="${FANOUT_RATE:-200}"
+    CONNECTIONS="${CONNECTIONS:-200}"
+    CONNECTIONS_HOLD="${CONNECTIONS_HOLD:-0.5s}"
+    SKIP_BUILD="${SKIP_BUILD:-1}"
+    SCENARIOS="${SCENARIOS:-qos0-flat qos1-paced fanout-flat connections}"
+fi
 DURATION="${DURATION:-5s}"
 WARMUP="${WARMUP:-1s}"
 PUBLISHERS="${PUBLISHERS:-4}"
 RATE="${RATE:-20000}"
+FANOUT_SUBSCRIBERS="${FANOUT_SUBSCRIBERS:-100}"
+FANOUT_RATE="${FANOUT_RATE:-1000}"
+P2P_PAIRS="${P2P_PAIRS:-4}"
+CONNECTIONS="${CONNECTIONS:-5000}"
+CONNECTIONS_HOLD="${CONNECTIONS_HOLD:-3s}"
+SOURCE_ADDRESSES="${SOURCE_ADDRESSES:-4}"
+MAX_OUTSTANDING="${MAX_OUTSTANDING:-10000}"
 PAYLOAD="${PAYLOAD:-64}"
 INFLIGHT="${INFLIGHT:-16}"
 MQTT_VERSION="${MQTT_VERSION:-3}"
@@ -23,18 +47,26 @@ MOSQUITTO="${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}"
 SKYLARK_JAR="${SKYLARK_JAR:-$ROOT/broker/target/skylark.jar}"
 SKYLARK_ARGS="${SKYLARK_ARGS:-}"
 JAVA_OPTS="${JAVA_OPTS:-}"
-LOADGEN_JAR="$ROOT/benchmarks/target/benchmarks.jar"
+LOADGEN_CP="${LOADGEN_CP:-$ROOT/benchmarks/target/benchmarks.jar}"
 PORT_TIMEOUT_S=20
+# Every process here may hold at most 20,000 open files; the load generator raises no limit, so it needs its
+# connections plus ~100 descriptors of its own (JVM, jars, selector) below the soft limit.
+FD_LIMIT="$(ulimit -Sn)"
 
-# scenario name -> load generator arguments
-SCENARIOS=(qos0-flat qos1-flat qos0-paced qos1-paced)
+# scenario name -> load generator arguments (given after the common ones, so they override them)
+read -r -a SCENARIOS <<< "${SCENARIOS:-qos0-flat qos1-flat qos0-paced qos1-paced fanout-flat fanout-paced p2p-qos1-flat connections}"
 declare -A SCENARIO_ARGS=(
     [qos0-flat]="--qos 0"
     [qos1-flat]="--qos 1"
     [qos0-paced]="--qos 0 --rate $RATE"
     [qos1-paced]="--qos 1 --rate $RATE"
+    [fanout-flat]="--scenario fan-out --publishers 1 --subscribers $FANOUT_SUBSCRIBERS --qos 0"
+    [fanout-paced]="--scenario fan-out --publishers 1 --subscribers $FANOUT_SUBSCRIBERS --qos 0 --rate $FANOUT_RATE"
+    [p2p-qos1-flat]="--scenario p2p --publishers $P2P_PAIRS --qos 1"
+    [connections]="--scenario connections --connections $CONNECTIONS --source-addresses $SOURCE_ADDRESSES --duration $CONNECTIONS_HOLD --warmup 1s"
 )
 METRICS=(rate_msgs_s sent_msgs_s lost p50_us p99_us p999_us max_us)
+CONNECTION_METRICS=(ready rate_conn_s rss_before_kb rss_held_kb bytes_per_conn)
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/skylark-compare.XXXXXX")"
 chmod 755 "$WORK"   # mosquitto drops privileges when started as root
@@ -44,6 +76,12 @@ HOST="$(hostname -s 2>/dev/null || hostname)"
 DATE="$(date +%Y-%m-%d)"
 # raw output and .hlog histogram logs of each run (not committed, see .gitignore)
 RESULTS_DIR="$ROOT/perf-scripts/results/raw/$DATE-$HOST"
+if [[ "$SMOKE" == 1 ]]; then
+    RESULTS_DIR="$WORK/raw"
+    REPORT="${REPORT:-${TMPDIR:-/tmp}/skylark-compare-smoke-$DATE.md}"
+fi
+REPORT="${REPORT:-$ROOT/perf-scripts/results/$DATE-$HOST.md}"
+PLOT="${REPORT%.md}-latency.png"
 
 log() { printf '[compare] %s\n' "$*" >&2; }
 
@@ -143,12 +181,14 @@ field() { # field <RESULT line> <key>
 run_scenario() {
     local broker="$1" port="$2" scenario="$3" out rc=0 line
     # shellcheck disable=SC2086
-    out="$(java $JAVA_OPTS -cp "$LOADGEN_JAR" dev.skylark.benchmarks.load.LoadGenerator \
+    out="$(java $JAVA_OPTS -cp "$LOADGEN_CP" dev.skylark.benchmarks.load.LoadGenerator \
         --broker "$broker" --host 127.0.0.1 --port "$port" --publishers "$PUBLISHERS" --payload "$PAYLOAD" \
         --duration "$DURATION" --warmup "$WARMUP" --inflight "$INFLIGHT" --mqtt-version "$MQTT_VERSION" \
         --threads "$THREADS" --quiet --hlog "$RESULTS_DIR/$broker-$scenario.hlog" \
+        --max-outstanding "$MAX_OUTSTANDING" --broker-pid "$BROKER_PID" \
         ${SCENARIO_ARGS[$scenario]} 2>&1)" || rc=$?
     printf '%s\n' "$out" > "$RESULTS_DIR/$broker-$scenario.out"
+    [[ -s "$RESULTS_DIR/$broker-$scenario.hlog" ]] || rm -f "$RESULTS_DIR/$broker-$scenario.hlog"
     line="$(grep '^RESULT ' <<< "$out" || true)"
     if [[ -z "$line" ]]; then
         log "$broker $scenario failed (exit $rc):"
@@ -172,8 +212,12 @@ main() {
         log "building (mvn -B -q -DskipTests package)"
         (cd "$ROOT" && mvn -B -q -DskipTests package)
     fi
-    [[ -f "$LOADGEN_JAR" ]] || { log "missing $LOADGEN_JAR"; exit 1; }
-    mkdir -p "$RESULTS_DIR"
+    [[ -n "$LOADGEN_CP" && ( "$LOADGEN_CP" == *:* || -e "$LOADGEN_CP" ) ]] || { log "missing $LOADGEN_CP"; exit 1; }
+    if [[ " ${SCENARIOS[*]} " == *" connections "* ]] && ((CONNECTIONS + 100 > FD_LIMIT)); then
+        log "CONNECTIONS=$CONNECTIONS does not fit the open-files limit $FD_LIMIT (connections + 100 must); lower it"
+        exit 1
+    fi
+    mkdir -p "$RESULTS_DIR" "$(dirname "$REPORT")"
     LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 
     local ran=() broker port scenario
@@ -199,26 +243,37 @@ main() {
         ran+=("$broker")
     done
 
-    local file="$ROOT/perf-scripts/results/$DATE-$HOST.md"
+    local file="$REPORT"
+    plot_latency
 
     {
-        echo "# Skylark vs Mosquitto — fan-in, $DATE on $HOST"
+        local title="# Skylark vs Mosquitto, $DATE on $HOST"
+        [[ "$SMOKE" == 1 ]] && title+=" (SMOKE run: tiny durations, figures meaningless)"
+        echo "$title"
         echo
         echo "- cpu: $(nproc) x $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
         echo "- java: $(java -version 2>&1 | head -1); mosquitto: $("$MOSQUITTO" -h 2>&1 | sed -n 's/^mosquitto version //p' | head -1)"
         echo "- load average before the run: $LOAD_BEFORE (other work on the machine skews figures)"
         echo "- commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-        echo "- load: $PUBLISHERS publishers -> 1 subscriber on devices/+/telemetry, payload $PAYLOAD B, MQTT $MQTT_VERSION," \
-            "warm-up $WARMUP, measured $DURATION, flat-out in-flight window $INFLIGHT, paced at $RATE msgs/s"
-        echo "- rate_msgs_s = deliveries arriving during the measured window; latency in us (paced: from intended send time," \
-            "coordinated-omission corrected; flat-out: queueing included); ratio = skylark / mosquitto" \
-            "(higher is better for rates, lower for latency and loss)"
+        echo "- fan-in (qos*): $PUBLISHERS publishers -> 1 subscriber on devices/+/telemetry; fan-out: 1 publisher ->" \
+            "$FANOUT_SUBSCRIBERS subscribers on one topic (paced at $FANOUT_RATE msgs/s = $((FANOUT_RATE * FANOUT_SUBSCRIBERS))" \
+            "deliveries/s); p2p: $P2P_PAIRS publisher->subscriber pairs, QoS 1; payload $PAYLOAD B, MQTT $MQTT_VERSION," \
+            "warm-up $WARMUP, measured $DURATION, flat-out in-flight window $INFLIGHT and at most $MAX_OUTSTANDING" \
+            "deliveries outstanding, fan-in paced at $RATE msgs/s"
+        echo "- connections: $CONNECTIONS idle connections (CONNECT + SUBSCRIBE idle/<i>) from $SOURCE_ADDRESSES loopback" \
+            "source addresses, held $CONNECTIONS_HOLD; bytes_per_conn = (broker VmRSS after the hold - before connecting) / ready"
+        echo "- rate_msgs_s = deliveries arriving during the measured window (fan-out: all subscribers together);" \
+            "latency in us (paced: from intended send time, coordinated-omission corrected; flat-out: queueing included);" \
+            "ratio = skylark / mosquitto (higher is better for rates, lower for latency, loss and memory)"
+        [[ -f "$PLOT" ]] && echo "- latency percentiles of the paced runs: $(basename "$PLOT")"
         echo
         echo "| scenario | metric | mosquitto | skylark | ratio |"
         echo "|---|---|---:|---:|---:|"
         local scenario metric m s
         for scenario in "${SCENARIOS[@]}"; do
-            for metric in "${METRICS[@]}"; do
+            local metrics=("${METRICS[@]}")
+            [[ "$scenario" == connections ]] && metrics=("${CONNECTION_METRICS[@]}")
+            for metric in "${metrics[@]}"; do
                 m="-"; s="-"
                 [[ "${RESULT[mosquitto,$scenario]:-FAILED}" != FAILED ]] && m="$(field "${RESULT[mosquitto,$scenario]}" "$metric")"
                 [[ "${RESULT[skylark,$scenario]:-FAILED}" != FAILED ]] && s="$(field "${RESULT[skylark,$scenario]}" "$metric")"
@@ -239,6 +294,44 @@ main() {
 
     cat "$file"
     log "written to $file (raw output and .hlog files in $RESULTS_DIR)"
+}
+
+# Latency percentile plot (HdrHistogram style, x = 1/(1-percentile)) of every paced run's histogram log.
+plot_latency() {
+    local hlogs=() f name series=()
+    for f in "$RESULTS_DIR"/*-paced.hlog; do
+        [[ -s "$f" ]] && hlogs+=("$f")
+    done
+    ((${#hlogs[@]} > 0)) || return 0
+    if ! command -v gnuplot > /dev/null; then
+        log "gnuplot not found: no latency plot (apt-get install gnuplot-nox to get one)"
+        return 0
+    fi
+    for f in "${hlogs[@]}"; do
+        name="$(basename "$f" .hlog)"
+        # whole-run percentile distribution, values converted from ns to us
+        java -cp "$LOADGEN_CP" org.HdrHistogram.HistogramLogProcessor -i "$f" -o "$RESULTS_DIR/$name" \
+            -outputValueUnitRatio 1000 > /dev/null 2>&1 || { log "HistogramLogProcessor failed on $f"; continue; }
+        # keep the data rows: value percentile count 1/(1-percentile)
+        awk '$1 ~ /^[0-9.]+$/ && NF == 4 && $2 < 1 { print $1, $4 }' "$RESULTS_DIR/$name.hgrm" > "$RESULTS_DIR/$name.dat"
+        [[ -s "$RESULTS_DIR/$name.dat" ]] && series+=("'$RESULTS_DIR/$name.dat' using 2:1 with lines lw 2 title '$name'")
+    done
+    ((${#series[@]} > 0)) || return 0
+    local IFS=,
+    gnuplot <<GP || log "gnuplot failed; no plot"
+set terminal pngcairo size 1200,700 noenhanced
+set output '$PLOT'
+set title 'End-to-end latency by percentile (paced, coordinated-omission corrected), $DATE $HOST'
+set logscale x
+set logscale y
+set xlabel 'percentile'
+set ylabel 'latency (us)'
+set xtics ('0%' 1, '90%' 10, '99%' 100, '99.9%' 1000, '99.99%' 10000, '99.999%' 100000)
+set grid
+set key top left
+plot ${series[*]}
+GP
+    [[ -f "$PLOT" ]] && log "latency plot: $PLOT"
 }
 
 main "$@"

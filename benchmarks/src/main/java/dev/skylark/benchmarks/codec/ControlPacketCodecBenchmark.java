@@ -6,6 +6,7 @@ import dev.skylark.codec.mqtt.MqttVersion;
 import dev.skylark.codec.mqtt.PropertiesEncoder;
 import dev.skylark.codec.mqtt.SubscribeDecoder;
 import dev.skylark.codec.mqtt.SubscribeEncoder;
+import dev.skylark.benchmarks.BenchmarkJvm;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -28,7 +29,7 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED")
+@Fork(value = 1, jvmArgsAppend = { BenchmarkJvm.ADD_EXPORTS_MISC, BenchmarkJvm.ADD_EXPORTS_NIO })
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 public class ControlPacketCodecBenchmark

@@ -4,6 +4,7 @@ import dev.skylark.codec.mqtt.MqttVersion;
 import dev.skylark.codec.mqtt.PropertiesEncoder;
 import dev.skylark.codec.mqtt.PublishDecoder;
 import dev.skylark.codec.mqtt.PublishEncoder;
+import dev.skylark.benchmarks.BenchmarkJvm;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -26,7 +27,7 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
-@Fork(value = 1, jvmArgsAppend = "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED")
+@Fork(value = 1, jvmArgsAppend = { BenchmarkJvm.ADD_EXPORTS_MISC, BenchmarkJvm.ADD_EXPORTS_NIO })
 @Warmup(iterations = 2, time = 1)
 @Measurement(iterations = 3, time = 1)
 public class PublishCodecBenchmark

@@ -38,7 +38,10 @@ public final class AgentCounters
     /** Publishes received that were sent before this run started, e.g. left in the broker by an earlier run. */
     public static final int STALE = 12;
 
-    private static final int COUNT = 13;
+    /** Duty cycles in which flat-out publishers paused because --max-outstanding was reached. */
+    public static final int OUTSTANDING_PAUSES = 13;
+
+    private static final int COUNT = 14;
 
     private final AtomicLongArray values = new AtomicLongArray(COUNT);
 

@@ -52,6 +52,9 @@ final class ClientAgent implements Agent
     private static final long IDLE_SELECT_NS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final long CLOSE_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(1);
     static final long HIGHEST_TRACKABLE_NS = TimeUnit.SECONDS.toNanos(60);
+    /** Connections between connect() and READY at a time, so a large ramp does not overflow the accept backlog. */
+    static final int MAX_HANDSHAKES = 256;
+    private static final long OUTSTANDING_RECHECK_NS = TimeUnit.MICROSECONDS.toNanos(50);
 
     private final String name;
     private final LoadConfig config;
@@ -75,6 +78,11 @@ final class ClientAgent implements Agent
     private long nextDueNs = Long.MAX_VALUE;
     private int roundRobin;
     private boolean closing;
+    private int connectIndex;
+    private int handshakes;
+    private AgentCounters[] allCounters;
+    private final long maxOutstanding;
+    private final int copies;
 
     private long ready;
     private long sentTotal;
@@ -89,6 +97,7 @@ final class ClientAgent implements Agent
     private long maxSendLagNs;
     private long readBackPressure;
     private long staleMessages;
+    private long outstandingPauses;
 
     ClientAgent(
         final String name,
@@ -123,6 +132,18 @@ final class ClientAgent implements Agent
         this.intervalNs = config.publisherIntervalNs();
         this.paced = intervalNs > 0;
         this.selector = Selector.open();
+        this.maxOutstanding = config.maxOutstanding;
+        this.copies = Math.max(1, config.copiesPerMessage());
+    }
+
+    /**
+     * The counters of every agent of the run, read to bound flat-out publishing by {@code --max-outstanding}.
+     *
+     * @param allCounters of all agents, this one included.
+     */
+    void allCounters(final AgentCounters[] allCounters)
+    {
+        this.allCounters = allCounters;
     }
 
     public String roleName()
@@ -145,13 +166,31 @@ final class ClientAgent implements Agent
 
     public void onStart()
     {
-        for (final ClientConnection c : connections)
+        connectMore();
+    }
+
+    /**
+     * Open connections while fewer than {@link #MAX_HANDSHAKES} wait for CONNACK/SUBACK.
+     *
+     * @return connections opened.
+     */
+    private int connectMore()
+    {
+        int opened = 0;
+        while (connectIndex < connections.length && handshakes < MAX_HANDSHAKES && null == control.failure())
         {
+            final ClientConnection c = connections[connectIndex++];
+            handshakes++;
+            opened++;
             try
             {
                 c.channel = SocketChannel.open();
                 c.channel.configureBlocking(false);
                 c.channel.setOption(StandardSocketOptions.TCP_NODELAY, Boolean.TRUE);
+                if (null != c.localAddress)
+                {
+                    c.channel.bind(c.localAddress);
+                }
                 final boolean connected = c.channel.connect(address);
                 c.interestOps = connected ? 0 : SelectionKey.OP_CONNECT;
                 c.key = c.channel.register(selector, c.interestOps, c);
@@ -162,10 +201,12 @@ final class ClientAgent implements Agent
             }
             catch (final IOException ex)
             {
-                unreachable(ex);
-                return;
+                unreachable(c, ex);
+                return opened;
             }
         }
+
+        return opened;
     }
 
     public int doWork()
@@ -177,6 +218,10 @@ final class ClientAgent implements Agent
         measureEndNs = control.measureEndNs();
 
         int workCount = 0;
+        if (connectIndex < connections.length)
+        {
+            workCount += connectMore();
+        }
         try
         {
             workCount += selector.selectNow(selectHandler);
@@ -275,6 +320,23 @@ final class ClientAgent implements Agent
         long nextDueNs = Long.MAX_VALUE;
         long inflight = 0;
         int workCount = 0;
+        long allowed = Long.MAX_VALUE;
+        if (flatOutActive && maxOutstanding > 0 && null != allCounters)
+        {
+            final long received = AgentCounters.sum(allCounters, AgentCounters.RECEIVED_TOTAL);
+            allowed = (maxOutstanding - (sentTotal * copies - received)) / copies;
+            if (allowed <= 0)
+            {
+                outstandingPauses++;
+                this.nextDueNs = nowNs + OUTSTANDING_RECHECK_NS;
+                for (final ClientConnection c : publishers)
+                {
+                    inflight += c.inflight;
+                }
+                this.inflight = inflight;
+                return 0;
+            }
+        }
 
         int i = roundRobin;
         for (int n = 0; n < count; n++)
@@ -287,7 +349,9 @@ final class ClientAgent implements Agent
 
             if (c.state == ClientConnection.State.READY && (flatOutActive || (paced && started)))
             {
-                workCount += publishBatch(c, nowNs);
+                final int sent = publishBatch(c, nowNs, allowed);
+                allowed -= sent;
+                workCount += sent;
                 if (paced && c.nextIntendedNs - measureEndNs < 0 && (0 == config.qos || c.inflight < c.window) &&
                     c.tx.remaining() >= c.template.length())
                 {
@@ -307,7 +371,7 @@ final class ClientAgent implements Agent
         return workCount;
     }
 
-    private int publishBatch(final ClientConnection c, final long nowNs)
+    private int publishBatch(final ClientConnection c, final long nowNs, final long allowed)
     {
         final PublishTemplate template = c.template;
         final ByteBuffer tx = c.tx;
@@ -318,7 +382,8 @@ final class ClientAgent implements Agent
         }
 
         int sent = 0;
-        while (sent < PUBLISH_BATCH && tx.remaining() >= template.length() && (0 == qos || c.inflight < c.window))
+        final long limit = Math.min(PUBLISH_BATCH, allowed);
+        while (sent < limit && tx.remaining() >= template.length() && (0 == qos || c.inflight < c.window))
         {
             final long stampNs;
             if (paced)
@@ -410,7 +475,7 @@ final class ClientAgent implements Agent
         {
             if (c.state == ClientConnection.State.CONNECTING)
             {
-                unreachable(ex);
+                unreachable(c, ex);
             }
             else
             {
@@ -624,7 +689,7 @@ final class ClientAgent implements Agent
         if (c.role == ClientConnection.Role.SUBSCRIBER)
         {
             ClientPacketEncoder.encodeSubscribe(
-                c.tx, config.protocolVersion, ClientConnection.SUBSCRIBE_PACKET_ID, config.subscriptionFilter(),
+                c.tx, config.protocolVersion, ClientConnection.SUBSCRIBE_PACKET_ID, c.filter,
                 config.qos);
             c.state = ClientConnection.State.AWAIT_SUBACK;
         }
@@ -632,6 +697,7 @@ final class ClientAgent implements Agent
         {
             c.state = ClientConnection.State.READY;
             ready++;
+            handshakes--;
         }
 
         return true;
@@ -650,13 +716,14 @@ final class ClientAgent implements Agent
         if (code < 0 || code >= 0x80 || code < config.qos)
         {
             control.fail(LoadControl.EXIT_REFUSED, "broker refused SUBSCRIBE of " + c.clientId + " to " +
-                config.subscriptionFilter() + " at QoS " + config.qos + ": SUBACK code 0x" + Integer.toHexString(code));
+                c.filter + " at QoS " + config.qos + ": SUBACK code 0x" + Integer.toHexString(code));
             close(c);
             return false;
         }
 
         c.state = ClientConnection.State.READY;
         ready++;
+        handshakes--;
 
         return true;
     }
@@ -758,10 +825,12 @@ final class ClientAgent implements Agent
         }
     }
 
-    private void unreachable(final IOException ex)
+    private void unreachable(final ClientConnection c, final IOException ex)
     {
         control.fail(LoadControl.EXIT_UNREACHABLE,
-            "cannot connect to broker at " + config.host + ":" + config.port + ": " + ex.getMessage());
+            "cannot connect to broker at " + config.host + ":" + config.port +
+            (null == c.localAddress ? "" : " from " + c.localAddress.getAddress().getHostAddress()) +
+            " (connection " + (c.index + 1) + "): " + ex);
     }
 
     private void connectionLost(final ClientConnection c, final String reason)
@@ -832,6 +901,7 @@ final class ClientAgent implements Agent
         counters.set(AgentCounters.MAX_SEND_LAG_NS, maxSendLagNs);
         counters.set(AgentCounters.READ_BACK_PRESSURE, readBackPressure);
         counters.set(AgentCounters.STALE, staleMessages);
+        counters.set(AgentCounters.OUTSTANDING_PAUSES, outstandingPauses);
     }
 
     /**

@@ -32,6 +32,10 @@ final class ClientConnection
     final ByteBuffer tx;
     final PublishTemplate template;
     final int[] expectedSequence;
+    /** Subscribers: the filter to subscribe to. */
+    String filter;
+    /** Where to bind before connecting (a loopback source address), or null. */
+    java.net.InetSocketAddress localAddress;
     State state = State.CONNECTING;
     SocketChannel channel;
     SelectionKey key;

@@ -14,11 +14,22 @@ public final class LoadConfig
     public static final String USAGE = String.join(System.lineSeparator(),
         "usage: java -cp benchmarks.jar dev.skylark.benchmarks.load.LoadGenerator [--key value]...",
         "  --scenario fan-in        P publishers on devices/<i>/telemetry -> subscriber(s) on devices/+/telemetry",
+        "             fan-out       P publishers (default 1) on fanout/telemetry -> S subscribers (default 100) on it",
+        "             p2p           P pairs (default 4): publisher i on p2p/<i> -> its own subscriber on p2p/<i>",
+        "             connections   open --connections idle connections (CONNECT + SUBSCRIBE idle/<i>), hold them",
+        "                           for --duration, report the broker's RSS per connection (needs --broker-pid)",
         "  --host 127.0.0.1         broker host",
         "  --port 1883              broker MQTT port",
         "  --broker name            label for the RESULT line (default: broker)",
-        "  --publishers 4           publisher connections",
-        "  --subscribers 1          subscriber connections (with --shared-group they share the stream)",
+        "  --publishers 4           publisher connections (fan-in 4, fan-out 1, p2p 4 = pairs)",
+        "  --subscribers 1          subscriber connections (fan-in 1, fan-out 100, p2p = publishers;",
+        "                           with --shared-group they share the stream)",
+        "  --connections 1000       connections scenario: idle connections to open",
+        "  --source-addresses 4     connections scenario: spread connections over 127.0.0.1..127.0.0.N (loopback",
+        "                           only) so one address's ephemeral ports do not limit them; 1 = no bind",
+        "  --broker-pid pid         read the broker's VmRSS from /proc/<pid>/status before and after connecting",
+        "  --max-outstanding 100000 flat out: publishers pause while deliveries outstanding (sent x copies -",
+        "                           received, whole run) reach this, so the broker's queues stay bounded; 0 = off",
         "  --shared-group name      subscribe on $share/<name>/devices/+/telemetry",
         "  --qos 0|1|2              QoS of publishes and subscriptions (default 0)",
         "  --payload 64             payload bytes (>= 16: send time, publisher id, sequence)",
@@ -30,7 +41,7 @@ public final class LoadConfig
         "  --username u --password p",
         "  --threads 2              1 = one selector thread for all, 2 = subscribers and publishers apart",
         "  --hlog path              write the latency histogram log (HdrHistogram .hlog)",
-        "  --connect-timeout 5s     deadline for CONNACK/SUBACK of every connection",
+        "  --connect-timeout 5s     deadline for CONNACK/SUBACK of every connection (connections: 120s)",
         "  --drain-timeout 5s       after the run, give up when no delivery arrived for this long (QoS>0)",
         "  --quiet                  no per-second progress lines");
 
@@ -38,8 +49,17 @@ public final class LoadConfig
     public String host = "127.0.0.1";
     public int port = 1883;
     public String brokerName = "broker";
-    public int publishers = 4;
-    public int subscribers = 1;
+    public static final String FAN_IN = "fan-in";
+    public static final String FAN_OUT = "fan-out";
+    public static final String P2P = "p2p";
+    public static final String CONNECTIONS = "connections";
+
+    public int publishers = -1;
+    public int subscribers = -1;
+    public int connections = 1000;
+    public int sourceAddresses = 4;
+    public long brokerPid = -1;
+    public long maxOutstanding = 100_000;
     public String sharedGroup;
     public int qos = 0;
     public int payloadLength = 64;
@@ -52,7 +72,7 @@ public final class LoadConfig
     public String password;
     public int threads = 2;
     public String hlogPath;
-    public long connectTimeoutNs = TimeUnit.SECONDS.toNanos(5);
+    public long connectTimeoutNs = -1;
     public long drainTimeoutNs = TimeUnit.SECONDS.toNanos(5);
     public int keepAliveS = 60;
     public boolean quiet;
@@ -89,6 +109,10 @@ public final class LoadConfig
                 case "--broker": config.brokerName = value; break;
                 case "--publishers": config.publishers = parseInt(key, value); break;
                 case "--subscribers": config.subscribers = parseInt(key, value); break;
+                case "--connections": config.connections = parseInt(key, value); break;
+                case "--source-addresses": config.sourceAddresses = parseInt(key, value); break;
+                case "--broker-pid": config.brokerPid = parseLong(key, value); break;
+                case "--max-outstanding": config.maxOutstanding = parseLong(key, value); break;
                 case "--shared-group": config.sharedGroup = value; break;
                 case "--qos": config.qos = parseInt(key, value); break;
                 case "--payload": config.payloadLength = parseInt(key, value); break;
@@ -117,9 +141,40 @@ public final class LoadConfig
      */
     public LoadConfig conclude()
     {
-        require("fan-in".equals(scenario), "unknown --scenario (supported: fan-in): " + scenario);
+        switch (scenario)
+        {
+            case FAN_IN:
+                publishers = publishers < 0 ? 4 : publishers;
+                subscribers = subscribers < 0 ? 1 : subscribers;
+                break;
+            case FAN_OUT:
+                publishers = publishers < 0 ? 1 : publishers;
+                subscribers = subscribers < 0 ? 100 : subscribers;
+                break;
+            case P2P:
+                publishers = publishers < 0 ? 4 : publishers;
+                require(subscribers < 0 || subscribers == publishers, "p2p: --subscribers must equal --publishers");
+                require(null == sharedGroup, "p2p: no --shared-group");
+                subscribers = publishers;
+                break;
+            case CONNECTIONS:
+                publishers = 0;
+                subscribers = connections;
+                require(connections >= 1, "--connections must be >= 1");
+                require(null == sharedGroup, "connections: no --shared-group");
+                break;
+            default:
+                throw new IllegalArgumentException(
+                    "unknown --scenario (supported: fan-in, fan-out, p2p, connections): " + scenario);
+        }
+        if (connectTimeoutNs < 0)
+        {
+            connectTimeoutNs = TimeUnit.SECONDS.toNanos(CONNECTIONS.equals(scenario) ? 120 : 5);
+        }
+        require(sourceAddresses >= 1 && sourceAddresses <= 254, "--source-addresses must be between 1 and 254");
+        require(maxOutstanding >= 0, "--max-outstanding must be >= 0");
         require(port > 0 && port < 65536, "--port out of range: " + port);
-        require(publishers >= 1, "--publishers must be >= 1");
+        require(publishers >= 1 || CONNECTIONS.equals(scenario), "--publishers must be >= 1");
         require(subscribers >= 1, "--subscribers must be >= 1");
         require(qos >= 0 && qos <= 2, "--qos must be 0, 1 or 2");
         require(payloadLength >= PayloadDescriptor.HEADER_LENGTH && payloadLength <= 1 << 20,
@@ -144,7 +199,39 @@ public final class LoadConfig
      */
     public String subscriptionFilter()
     {
-        return null == sharedGroup ? "devices/+/telemetry" : "$share/" + sharedGroup + "/devices/+/telemetry";
+        return subscriptionFilter(0);
+    }
+
+    /**
+     * @param subscriber index of the subscriber.
+     * @return the filter that subscriber subscribes to.
+     */
+    public String subscriptionFilter(final int subscriber)
+    {
+        final String filter;
+        switch (scenario)
+        {
+            case FAN_OUT: filter = "fanout/telemetry"; break;
+            case P2P: filter = "p2p/" + subscriber; break;
+            case CONNECTIONS: filter = "idle/" + subscriber; break;
+            default: filter = "devices/+/telemetry"; break;
+        }
+
+        return null == sharedGroup ? filter : "$share/" + sharedGroup + "/" + filter;
+    }
+
+    /**
+     * @param publisher index of the publisher.
+     * @return the topic it publishes on.
+     */
+    public String publishTopic(final int publisher)
+    {
+        switch (scenario)
+        {
+            case FAN_OUT: return "fanout/telemetry";
+            case P2P: return "p2p/" + publisher;
+            default: return "devices/" + publisher + "/telemetry";
+        }
     }
 
     /**
@@ -152,6 +239,11 @@ public final class LoadConfig
      */
     public int copiesPerMessage()
     {
+        if (P2P.equals(scenario))
+        {
+            return 1;
+        }
+
         return null == sharedGroup ? subscribers : 1;
     }
 

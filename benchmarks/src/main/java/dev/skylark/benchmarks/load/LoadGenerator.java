@@ -103,6 +103,11 @@ public final class LoadGenerator
 
         if (null != result.failure())
         {
+            if (null != result.connections())
+            {
+                out.println(result.report());
+                out.println(result.resultLine());
+            }
             err.println("error: " + result.failure().message());
             return result.failure().exitCode();
         }
@@ -128,20 +133,29 @@ public final class LoadGenerator
     {
         final String runId = Long.toString(ProcessHandle.current().pid(), 36) + "-" +
             Integer.toString(ThreadLocalRandom.current().nextInt(1 << 20), 36);
+        if (LoadConfig.CONNECTIONS.equals(config.scenario))
+        {
+            return executeConnections(runId);
+        }
+
         final ClientConnection[] subscribers = new ClientConnection[config.subscribers];
         final ClientConnection[] publishers = new ClientConnection[config.publishers];
         final int trackedPublishers = null == config.sharedGroup ? config.publishers : 0;
-        final int subscriberRx = Math.max(256 * 1024, 4 * (config.payloadLength + 512));
+        // Many subscribers (fan-out) each get a smaller receive buffer; still room for several packets.
+        final int subscriberRx = Math.max(config.subscribers > 16 ? 32 * 1024 : 256 * 1024,
+            4 * (config.payloadLength + 512));
         final int publisherTx = Math.max(64 * 1024, 4 * (config.payloadLength + 512));
         for (int i = 0; i < subscribers.length; i++)
         {
             subscribers[i] = new ClientConnection(ClientConnection.Role.SUBSCRIBER, i,
-                "skylark-sub-" + runId + "-" + i, subscriberRx, 64 * 1024, null, 0, trackedPublishers);
+                "skylark-sub-" + runId + "-" + i, subscriberRx, config.subscribers > 16 ? 8 * 1024 : 64 * 1024,
+                null, 0, trackedPublishers);
+            subscribers[i].filter = config.subscriptionFilter(i);
         }
         for (int i = 0; i < publishers.length; i++)
         {
             final PublishTemplate template = ClientPacketEncoder.publishTemplate(
-                config.protocolVersion, "devices/" + i + "/telemetry", config.qos, config.payloadLength);
+                config.protocolVersion, config.publishTopic(i), config.qos, config.payloadLength);
             publishers[i] = new ClientConnection(ClientConnection.Role.PUBLISHER, i,
                 "skylark-pub-" + runId + "-" + i, 16 * 1024, publisherTx, template,
                 config.qos > 0 ? config.inflight : 0, 0);
@@ -167,6 +181,10 @@ public final class LoadGenerator
         for (int i = 0; i < agents.length; i++)
         {
             counters[i] = agents[i].counters();
+        }
+        for (int i = 0; i < agents.length; i++)
+        {
+            agents[i].allCounters(counters);
             runners[i] = new AgentRunner(new ClientAgent.SelectorIdleStrategy(agents[i]),
                 (throwable) -> control.fail(LoadControl.EXIT_PROTOCOL, "load agent error: " + throwable),
                 null, agents[i]);
@@ -226,6 +244,100 @@ public final class LoadGenerator
         }
 
         return result(counters);
+    }
+
+    /**
+     * Scenario {@code connections}: open idle connections (CONNECT, SUBSCRIBE {@code idle/<i>}) from several
+     * loopback source addresses, hold them for the duration, and read the broker's resident set size before and
+     * after.
+     */
+    private LoadResult executeConnections(final String runId) throws IOException
+    {
+        final ClientConnection[] connections = new ClientConnection[config.connections];
+        final boolean loopback = java.net.InetAddress.getByName(config.host).isLoopbackAddress();
+        final int addresses = loopback ? config.sourceAddresses : 1;
+        for (int i = 0; i < connections.length; i++)
+        {
+            // Small buffers: CONNECT, SUBSCRIBE and their acks are all these connections carry.
+            final ClientConnection c = new ClientConnection(ClientConnection.Role.SUBSCRIBER, i,
+                "skylark-idle-" + runId + "-" + i, 2048, 1024, null, 0, 0);
+            c.filter = config.subscriptionFilter(i);
+            if (addresses > 1)
+            {
+                c.localAddress = new java.net.InetSocketAddress("127.0.0." + (1 + i % addresses), 0);
+            }
+            connections[i] = c;
+        }
+
+        final ClientAgent agent = new ClientAgent("connections", config, control, recorder, connections);
+        final AgentCounters[] counters = { agent.counters() };
+        agent.allCounters(counters);
+        final AgentRunner runner = new AgentRunner(new ClientAgent.SelectorIdleStrategy(agent),
+            (throwable) -> control.fail(LoadControl.EXIT_PROTOCOL, "load agent error: " + throwable), null, agent);
+
+        final long rssBeforeKb = rssKb();
+        long rssAfterKb = -1;
+        long rssHeldKb = -1;
+        long connectNs = 0;
+        long ready = 0;
+        try
+        {
+            final long startNs = System.nanoTime();
+            AgentRunner.startOnThread(runner);
+            final boolean allReady = awaitReady(counters, connections.length, startNs + config.connectTimeoutNs);
+            connectNs = System.nanoTime() - startNs;
+            if (allReady)
+            {
+                if (!config.quiet)
+                {
+                    out.printf(Locale.ROOT, "%,d connections ready in %.1f s%n", connections.length, connectNs / 1e9);
+                }
+                LockSupport.parkNanos(Math.min(config.warmupNs, config.durationNs)); // let the broker settle
+                rssAfterKb = rssKb();
+                final long holdEndNs = System.nanoTime() + config.durationNs;
+                while (null == control.failure() && System.nanoTime() - holdEndNs < 0)
+                {
+                    LockSupport.parkNanos(POLL_NS * 10);
+                }
+                rssHeldKb = rssKb();
+            }
+        }
+        finally
+        {
+            ready = AgentCounters.sum(counters, AgentCounters.READY); // before closing, which counts them down
+            CloseHelper.quietClose(runner);
+        }
+
+        return new LoadResult(config, 0, 0, 0, 0, 0, 0, 0, 0, 0, total, control.failure(),
+            new LoadResult.Connections(connections.length, ready, addresses, connectNs, rssBeforeKb, rssAfterKb, rssHeldKb));
+    }
+
+    /**
+     * @return VmRSS of {@code --broker-pid} in kB, or -1 when not given or not readable.
+     */
+    private long rssKb()
+    {
+        if (config.brokerPid <= 0)
+        {
+            return -1;
+        }
+        try
+        {
+            for (final String line : java.nio.file.Files.readAllLines(
+                java.nio.file.Path.of("/proc", Long.toString(config.brokerPid), "status")))
+            {
+                if (line.startsWith("VmRSS:"))
+                {
+                    return Long.parseLong(line.substring(6).trim().split("\\s+")[0]);
+                }
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            out.println("warning: cannot read VmRSS of pid " + config.brokerPid + ": " + ex);
+        }
+
+        return -1;
     }
 
     private boolean awaitReady(final AgentCounters[] counters, final long expected, final long deadlineNs)
@@ -361,7 +473,7 @@ public final class LoadGenerator
 
         return new LoadResult(config, result.sent(), result.expected(), result.received(), result.arrived(),
             result.gaps(), result.outOfOrder(), result.badAcks(), result.stale(), result.maxSendLagNs(), total,
-            control.failure());
+            control.failure(), null);
     }
 
     private LoadResult result(final AgentCounters[] counters)
@@ -385,6 +497,7 @@ public final class LoadGenerator
             AgentCounters.sum(counters, AgentCounters.STALE),
             maxLag,
             total,
+            null,
             null);
     }
 }

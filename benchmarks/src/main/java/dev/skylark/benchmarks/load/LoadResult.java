@@ -23,6 +23,7 @@ import org.HdrHistogram.Histogram;
  * @param maxSendLagNs largest lag behind the schedule when paced.
  * @param latency   end-to-end latency histogram in ns.
  * @param failure   first failure or null.
+ * @param connections figures of the {@code connections} scenario, else null.
  */
 public record LoadResult(
     LoadConfig config,
@@ -36,8 +37,38 @@ public record LoadResult(
     long stale,
     long maxSendLagNs,
     Histogram latency,
-    LoadControl.Failure failure)
+    LoadControl.Failure failure,
+    LoadResult.Connections connections)
 {
+    /**
+     * Figures of the {@code connections} scenario.
+     *
+     * @param requested   connections asked for.
+     * @param ready       connections that completed CONNECT and SUBSCRIBE.
+     * @param addresses   loopback source addresses used.
+     * @param connectNs   time to open all of them.
+     * @param rssBeforeKb broker VmRSS before connecting, -1 when unknown.
+     * @param rssAfterKb  broker VmRSS once all were ready (after a settle pause), -1 when unknown.
+     * @param rssHeldKb   broker VmRSS at the end of the hold, -1 when unknown.
+     */
+    public record Connections(
+        int requested, long ready, int addresses, long connectNs, long rssBeforeKb, long rssAfterKb, long rssHeldKb)
+    {
+        /**
+         * @return (RSS at the end of the hold - RSS before) / connections, in bytes; -1 when unknown.
+         */
+        public long bytesPerConnection()
+        {
+            final long after = rssHeldKb >= 0 ? rssHeldKb : rssAfterKb;
+            return rssBeforeKb < 0 || after < 0 || ready <= 0 ? -1 : (after - rssBeforeKb) * 1024 / ready;
+        }
+
+        public double connectRate()
+        {
+            return connectNs <= 0 ? 0 : ready * 1e9 / connectNs;
+        }
+    }
+
     /**
      * @return expected minus received deliveries.
      */
@@ -80,6 +111,17 @@ public record LoadResult(
      */
     public String resultLine()
     {
+        if (null != connections)
+        {
+            return String.format(Locale.ROOT,
+                "RESULT scenario=%s broker=%s mqtt=%s qos=%d connections=%d ready=%d source_addresses=%d " +
+                "connect_s=%.2f rate_conn_s=%.0f rss_before_kb=%d rss_after_kb=%d rss_held_kb=%d bytes_per_conn=%d",
+                config.scenario, config.brokerName, config.versionLabel(), config.qos, connections.requested(),
+                connections.ready(), connections.addresses(), connections.connectNs() / 1e9,
+                connections.connectRate(), connections.rssBeforeKb(), connections.rssAfterKb(),
+                connections.rssHeldKb(), connections.bytesPerConnection());
+        }
+
         return String.format(Locale.ROOT,
             "RESULT scenario=%s broker=%s mqtt=%s qos=%d publishers=%d subscribers=%d shared=%s payload=%d " +
             "mode=%s target_rate=%d duration_s=%.1f sent=%d expected=%d received=%d lost=%d gaps=%d " +
@@ -96,6 +138,18 @@ public record LoadResult(
      */
     public String report()
     {
+        if (null != connections)
+        {
+            return String.format(Locale.ROOT,
+                "connections against %s at %s:%d  MQTT %s  %,d of %,d idle connections ready (CONNECT + SUBSCRIBE) " +
+                "from %d source address(es) in %.1f s (%,.0f/s)%n  broker RSS before %,d kB, all ready %,d kB, " +
+                "after %.1f s hold %,d kB: %,d bytes per connection",
+                config.brokerName, config.host, config.port, config.versionLabel(), connections.ready(),
+                connections.requested(), connections.addresses(), connections.connectNs() / 1e9,
+                connections.connectRate(), connections.rssBeforeKb(), connections.rssAfterKb(), durationS(),
+                connections.rssHeldKb(), connections.bytesPerConnection());
+        }
+
         final StringBuilder sb = new StringBuilder(512);
         final String nl = System.lineSeparator();
         sb.append(String.format(Locale.ROOT,

@@ -3,15 +3,19 @@ package dev.skylark.benchmarks.routing;
 import dev.skylark.broker.routing.MatchResult;
 import dev.skylark.broker.routing.SubscriptionOptions;
 import dev.skylark.broker.routing.TopicTree;
+import dev.skylark.benchmarks.BenchmarkJvm;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.Warmup;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Random;
@@ -30,6 +34,9 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 1, jvmArgsAppend = { BenchmarkJvm.ADD_EXPORTS_MISC, BenchmarkJvm.ADD_EXPORTS_NIO })
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
 public class TopicTreeBenchmark
 {
     private static final int TOPIC_COUNT = 1024;

@@ -5,6 +5,7 @@ import dev.skylark.codec.ws.WebSocketFrameEncoder;
 import dev.skylark.codec.ws.WebSocketFrameHandler;
 import dev.skylark.codec.ws.WebSocketMasking;
 import dev.skylark.codec.ws.WebSocketOpcode;
+import dev.skylark.benchmarks.BenchmarkJvm;
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -35,8 +36,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
-// The forked JVM is started with -cp, so the jar manifest's Add-Exports does not reach it; Agrona 2.x needs this.
-@Fork(value = 1, jvmArgsAppend = "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED")
+@Fork(value = 1, jvmArgsAppend = { BenchmarkJvm.ADD_EXPORTS_MISC, BenchmarkJvm.ADD_EXPORTS_NIO })
 public class WebSocketUnmaskBenchmark
 {
     private static final int MASK_KEY = 0x37FA213D;
