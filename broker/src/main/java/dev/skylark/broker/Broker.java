@@ -7,6 +7,7 @@ import dev.skylark.broker.routing.PublishGate;
 import dev.skylark.broker.routing.RouterProxy;
 import dev.skylark.broker.routing.RoutingAgent;
 import dev.skylark.broker.routing.RoutingCounters;
+import dev.skylark.broker.routing.SharedSubscriptionPolicy;
 import dev.skylark.broker.routing.SignalledIdleStrategy;
 import dev.skylark.broker.session.MqttProtocol;
 import dev.skylark.broker.session.ProtocolCounters;
@@ -77,7 +78,8 @@ public final class Broker implements AutoCloseable
             new BackoffIdleStrategy(), routingCounters.outboundRingFull);
         final PublishGate gate = new PublishGate();
         router = new RoutingAgent(inbound, publisher, clock, routingCounters, context.inflightMax,
-            context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax, gate, context.storeHighWater);
+            context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax, gate, context.storeHighWater,
+            SharedSubscriptionPolicy.named(context.sharedSubscriptionPolicy));
         final IdleStrategy routerIdle;
         final SignalledIdleStrategy signalled = new SignalledIdleStrategy(router::hasWork);
         routerIdle = context.spin ? new BusySpinIdleStrategy() : signalled;
@@ -215,6 +217,7 @@ public final class Broker implements AutoCloseable
         private int outboundBufferMax;
         private long storeHighWater;
         private int keepAliveMax;
+        private String sharedSubscriptionPolicy;
         private String responseInformationPrefix;
         private int maximumQos;
         private boolean retainAvailable;
@@ -261,6 +264,7 @@ public final class Broker implements AutoCloseable
             outboundBufferMax = Configuration.getInt(properties, Configuration.OUTBOUND_BUFFER_MAX_PROP_NAME);
             storeHighWater = Configuration.getLong(properties, Configuration.STORE_HIGH_WATER_PROP_NAME);
             keepAliveMax = Configuration.getInt(properties, Configuration.KEEP_ALIVE_MAX_PROP_NAME);
+            sharedSubscriptionPolicy = Configuration.get(properties, Configuration.SHARED_SUBSCRIPTION_POLICY_PROP_NAME);
             responseInformationPrefix =
                 Configuration.getRaw(properties, Configuration.RESPONSE_INFORMATION_PREFIX_PROP_NAME);
             maximumQos = Configuration.getInt(properties, Configuration.MAXIMUM_QOS_PROP_NAME);
@@ -382,6 +386,13 @@ public final class Broker implements AutoCloseable
         public Context topicAliasMaximum(final int aliases)
         {
             this.topicAliasMaximum = aliases;
+            return this;
+        }
+
+        /** {@code round-robin}, {@code sticky} (by publisher) or {@code least-in-flight}. */
+        public Context sharedSubscriptionPolicy(final String policy)
+        {
+            this.sharedSubscriptionPolicy = policy;
             return this;
         }
 

@@ -97,6 +97,10 @@ public final class Configuration
     public static final String MAXIMUM_QOS_PROP_NAME = "skylark.maximum.qos";
     public static final int MAXIMUM_QOS_DEFAULT = 2;
 
+    /** How a shared subscription group picks the member for a message: round-robin, sticky, least-in-flight. */
+    public static final String SHARED_SUBSCRIPTION_POLICY_PROP_NAME = "skylark.shared.subscription.policy";
+    public static final String SHARED_SUBSCRIPTION_POLICY_DEFAULT = "round-robin";
+
     /** Whether retained messages are supported. */
     public static final String RETAIN_AVAILABLE_PROP_NAME = "skylark.retain.available";
     /** Whether subscriptions may use + and #. */
@@ -138,6 +142,7 @@ public final class Configuration
         longInteger(STORE_HIGH_WATER_PROP_NAME, STORE_HIGH_WATER_DEFAULT, 1024 * 1024, Long.MAX_VALUE, "stored message bytes before publishers are held back");
         integer(KEEP_ALIVE_MAX_PROP_NAME, KEEP_ALIVE_MAX_DEFAULT, 0, 65_535, "longest keep-alive clients may use, seconds (0 = theirs)");
         add(RESPONSE_INFORMATION_PREFIX_PROP_NAME, RESPONSE_INFORMATION_PREFIX_DEFAULT, "Response Information prefix for v5 clients that ask (empty = none)", (v) -> null);
+        choice(SHARED_SUBSCRIPTION_POLICY_PROP_NAME, SHARED_SUBSCRIPTION_POLICY_DEFAULT, "member choice in a $share group", "round-robin", "sticky", "least-in-flight");
         integer(MAXIMUM_QOS_PROP_NAME, MAXIMUM_QOS_DEFAULT, 0, 2, "highest QoS accepted and granted");
         bool(RETAIN_AVAILABLE_PROP_NAME, true, "retained messages supported");
         bool(WILDCARD_SUBSCRIPTIONS_PROP_NAME, true, "wildcard subscriptions supported");

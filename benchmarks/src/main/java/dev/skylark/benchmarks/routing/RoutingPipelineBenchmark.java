@@ -12,6 +12,7 @@ import dev.skylark.broker.routing.MessageLayout;
 import dev.skylark.broker.routing.RouterCommand;
 import dev.skylark.broker.routing.PublishGate;
 import dev.skylark.broker.routing.RouterProxy;
+import dev.skylark.broker.routing.SharedSubscriptionPolicy;
 import dev.skylark.broker.routing.RoutingAgent;
 import dev.skylark.broker.routing.RoutingCounters;
 import dev.skylark.broker.routing.SignalledIdleStrategy;
@@ -94,7 +95,7 @@ public class RoutingPipelineBenchmark
         final DeliveryPublisher publisher = new DeliveryPublisher(new RingBuffer[]{ outbound },
             new Runnable[]{ () -> { } }, new BusySpinIdleStrategy(), new AtomicLong());
         router = new RoutingAgent(inbound, publisher, SystemNanoClock.INSTANCE, new RoutingCounters(),
-            100, 1000, 65535, 0, gate, Long.MAX_VALUE);
+            100, 1000, 65535, 0, gate, Long.MAX_VALUE, SharedSubscriptionPolicy.ROUND_ROBIN);
 
         for (int i = 0; i <= subscribers; i++)
         {

@@ -45,7 +45,7 @@ public final class RoutingAgent implements Agent, MessageHandler
     private final PublishGate gate;
     private final long storeHighWater;
 
-    private final TopicTree tree = new TopicTree();
+    private final TopicTree tree;
     private final MatchResult match = new MatchResult();
     private final RetainedIndex<Long> retained = new RetainedIndex<>();
     private final MessageStore store = new MessageStore();
@@ -56,7 +56,19 @@ public final class RoutingAgent implements Agent, MessageHandler
     private final ArrayList<Session> offlineScratch = new ArrayList<>();
     private final ArrayDeque<PendingMessage> pendingPool = new ArrayDeque<>();
     private final ArrayDeque<Integer> freeSessionIds = new ArrayDeque<>();
-    private final SessionAvailability availability = this::isAvailable;
+    private final SessionAvailability availability = new SessionAvailability()
+    {
+        public boolean isAvailable(final int sessionId)
+        {
+            return RoutingAgent.this.isAvailable(sessionId);
+        }
+
+        public int backlog(final int sessionId)
+        {
+            final Session session = sessionsById.get(sessionId);
+            return session == null ? Integer.MAX_VALUE : session.inFlight.size() + session.queue.size();
+        }
+    };
     private byte[] reasonScratch = new byte[64];
     private int nextSessionId = 1;
     private long nowNs;
@@ -72,8 +84,10 @@ public final class RoutingAgent implements Agent, MessageHandler
         final int receiveMaximum,
         final long sessionExpiryMax,
         final PublishGate gate,
-        final long storeHighWater)
+        final long storeHighWater,
+        final SharedSubscriptionPolicy sharedPolicy)
     {
+        this.tree = new TopicTree(sharedPolicy);
         this.gate = gate;
         this.storeHighWater = storeHighWater;
         this.inbound = inbound;

@@ -16,4 +16,13 @@ public interface SessionAvailability
      * @return true if the session can be given a message now.
      */
     boolean isAvailable(int sessionId);
+
+    /**
+     * @param sessionId of a shared group member.
+     * @return how many messages the session has in flight or queued (for the least-in-flight policy).
+     */
+    default int backlog(final int sessionId)
+    {
+        return 0;
+    }
 }

@@ -555,7 +555,7 @@ public final class TopicTree
             for (int g = 0; g < groupCount; g++)
             {
                 final SharedGroup group = groups[g];
-                final int member = sharedPolicy.select(group, matchAvailability);
+                final int member = sharedPolicy.select(group, matchAvailability, matchPublisherSessionId);
                 if (member >= 0)
                 {
                     result.addShared(
