@@ -51,6 +51,7 @@ public final class Broker implements AutoCloseable
     private final RoutingAgent router;
     private final RoutingCounters routingCounters = new RoutingCounters();
     private final ProtocolCounters protocolCounters = new ProtocolCounters();
+    private final java.util.concurrent.atomic.AtomicLong agentErrors = new java.util.concurrent.atomic.AtomicLong();
     private final int mqttPort;
     private volatile boolean closed;
 
@@ -173,7 +174,25 @@ public final class Broker implements AutoCloseable
 
     private void onError(final Throwable error)
     {
+        agentErrors.incrementAndGet();
         LOG.log(Level.ERROR, "agent error", error);
+    }
+
+    /** Unexpected exceptions caught in an agent's duty cycle: each one is a bug, logged with its stack trace. */
+    public long agentErrors()
+    {
+        return agentErrors.get();
+    }
+
+    /** Open client connections over all I/O agents (approximate while they change). */
+    public int connectionCount()
+    {
+        int count = 0;
+        for (final IoAgent agent : ioAgents)
+        {
+            count += agent.connectionCount();
+        }
+        return count;
     }
 
     @Override
