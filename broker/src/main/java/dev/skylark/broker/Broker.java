@@ -11,6 +11,11 @@ import dev.skylark.broker.routing.SharedSubscriptionPolicy;
 import dev.skylark.broker.routing.SignalledIdleStrategy;
 import dev.skylark.broker.session.MqttProtocol;
 import dev.skylark.broker.session.ProtocolCounters;
+import dev.skylark.broker.status.Counters;
+import dev.skylark.broker.status.CountersFile;
+import dev.skylark.broker.status.HeartbeatAgent;
+import org.agrona.concurrent.CompositeAgent;
+import org.agrona.concurrent.SystemEpochClock;
 import dev.skylark.broker.session.SessionLimits;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.AgentRunner;
@@ -31,6 +36,7 @@ import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -49,8 +55,8 @@ public final class Broker implements AutoCloseable
     private final AgentRunner[] ioRunners;
     private final IoAgent[] ioAgents;
     private final RoutingAgent router;
-    private final RoutingCounters routingCounters = new RoutingCounters();
-    private final ProtocolCounters protocolCounters = new ProtocolCounters();
+    private final CountersFile countersFile;
+    private final RoutingCounters routingCounters;
     private final java.util.concurrent.atomic.AtomicLong agentErrors = new java.util.concurrent.atomic.AtomicLong();
     private final int mqttPort;
     private volatile boolean closed;
@@ -60,6 +66,9 @@ public final class Broker implements AutoCloseable
         this.context = context;
         final NanoClock clock = SystemNanoClock.INSTANCE;
         final int ioThreads = context.ioThreads;
+        countersFile = CountersFile.create(Path.of(context.dataDir), 64 + 16 * ioThreads);
+        final Counters counters = new Counters(countersFile.manager());
+        routingCounters = new RoutingCounters(counters);
 
         final RingBuffer inbound = new ManyToOneRingBuffer(ring(context.inboundRingCapacity));
         final RingBuffer[] outbound = new RingBuffer[ioThreads];
@@ -94,7 +103,7 @@ public final class Broker implements AutoCloseable
         for (int i = 0; i < ioThreads; i++)
         {
             final MqttProtocol protocol = new MqttProtocol(limits, new RouterProxy(inbound, signalled, gate),
-                outbound[i], protocolCounters);
+                outbound[i], new ProtocolCounters(counters, String.valueOf(i)));
             ioAgents[i] = new IoAgent(i, clock, protocol, protocol, context.maxPacketSize, context.outboundBufferMax);
             protocol.agent(ioAgents[i]);
         }
@@ -116,7 +125,8 @@ public final class Broker implements AutoCloseable
                 " (" + Configuration.MQTT_PORT_PROP_NAME + "): " + ex.getMessage(), ex);
         }
 
-        routerRunner = new AgentRunner(routerIdle, this::onError, null, router);
+        routerRunner = new AgentRunner(routerIdle, this::onError, null,
+            new CompositeAgent(router, new HeartbeatAgent(countersFile, SystemEpochClock.INSTANCE)));
         for (int i = 0; i < ioThreads; i++)
         {
             final IdleStrategy idle = context.spin ? new BusySpinIdleStrategy() : new SelectorIdleStrategy(ioAgents[i]);
@@ -167,9 +177,10 @@ public final class Broker implements AutoCloseable
         return routingCounters;
     }
 
-    public ProtocolCounters protocolCounters()
+    /** The counters file that {@code skylark stat} reads. */
+    public CountersFile countersFile()
     {
-        return protocolCounters;
+        return countersFile;
     }
 
     private void onError(final Throwable error)
@@ -209,6 +220,7 @@ public final class Broker implements AutoCloseable
             CloseHelper.quietClose(runner);
         }
         CloseHelper.quietClose(routerRunner);
+        CloseHelper.quietClose(countersFile);
         LOG.log(Level.INFO, "Skylark stopped");
     }
 

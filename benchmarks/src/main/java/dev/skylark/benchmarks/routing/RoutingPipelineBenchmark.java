@@ -11,6 +11,7 @@ import dev.skylark.broker.routing.DeliveryPublisher;
 import dev.skylark.broker.routing.MessageLayout;
 import dev.skylark.broker.routing.RouterCommand;
 import dev.skylark.broker.routing.PublishGate;
+import dev.skylark.broker.status.Counters;
 import dev.skylark.broker.routing.RouterProxy;
 import dev.skylark.broker.routing.SharedSubscriptionPolicy;
 import dev.skylark.broker.routing.RoutingAgent;
@@ -42,7 +43,6 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * In-process routing pipeline, one thread, no sockets: a decoded QoS 0 PUBLISH goes through
@@ -91,10 +91,11 @@ public class RoutingPipelineBenchmark
         outbound = new OneToOneRingBuffer(ring());
         final SignalledIdleStrategy routerIdle = new SignalledIdleStrategy(() -> inbound.size() > 0);
         final PublishGate gate = new PublishGate();
+        final RoutingCounters counters = new RoutingCounters(Counters.inMemory());
         proxy = new RouterProxy(inbound, routerIdle, gate);
         final DeliveryPublisher publisher = new DeliveryPublisher(new RingBuffer[]{ outbound },
-            new Runnable[]{ () -> { } }, new BusySpinIdleStrategy(), new AtomicLong());
-        router = new RoutingAgent(inbound, publisher, SystemNanoClock.INSTANCE, new RoutingCounters(),
+            new Runnable[]{ () -> { } }, new BusySpinIdleStrategy(), counters.outboundRingFull);
+        router = new RoutingAgent(inbound, publisher, SystemNanoClock.INSTANCE, counters,
             100, 1000, 65535, 0, gate, Long.MAX_VALUE, SharedSubscriptionPolicy.ROUND_ROBIN);
 
         for (int i = 0; i <= subscribers; i++)

@@ -43,6 +43,18 @@ public final class SkylarkMain
     static int run(final String[] args, final PrintStream out)
     {
         int i = 0;
+        if (args.length > 0 && "stat".equals(args[0]))
+        {
+            try
+            {
+                return StatCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length), out);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+                return 0;
+            }
+        }
         if (args.length > 0 && !args[0].startsWith("-"))
         {
             if (!"run".equals(args[0]))
@@ -133,6 +145,7 @@ public final class SkylarkMain
     private static void usage(final PrintStream out)
     {
         out.println("usage: skylark [run] [--config FILE] [--NAME VALUE]...");
+        out.println("       skylark stat [--data.dir DIR] [--once] [--interval-ms N]   live counters of a running broker");
         out.println();
         out.println("Settings (also -Dskylark.NAME=VALUE JVM flags, or NAME=VALUE lines in the config file):");
         for (final Map.Entry<String, Configuration.Setting> entry : Configuration.settings().entrySet())

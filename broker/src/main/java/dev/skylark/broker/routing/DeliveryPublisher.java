@@ -6,8 +6,8 @@ import org.agrona.ExpandableArrayBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
 
-import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.skylark.broker.routing.Delivery.*;
 import static org.agrona.BitUtil.SIZE_OF_INT;
@@ -27,7 +27,7 @@ public final class DeliveryPublisher
     private final RingBuffer[] rings;
     private final Runnable[] wakers;
     private final IdleStrategy backPressureIdle;
-    private final AtomicLong ringFullWaits;
+    private final AtomicCounter ringFullWaits;
     private final ExpandableArrayBuffer[] entries;
     private final int[] entryCounts;
     private final int[] entryLengths;
@@ -39,7 +39,7 @@ public final class DeliveryPublisher
         final RingBuffer[] rings,
         final Runnable[] wakers,
         final IdleStrategy backPressureIdle,
-        final AtomicLong ringFullWaits)
+        final AtomicCounter ringFullWaits)
     {
         this.rings = rings;
         this.wakers = wakers;
@@ -189,7 +189,7 @@ public final class DeliveryPublisher
         {
             return index;
         }
-        ringFullWaits.incrementAndGet();
+        ringFullWaits.incrementRelease();
         backPressureIdle.reset();
         while ((index = ring.tryClaim(msgTypeId, length)) <= 0)
         {

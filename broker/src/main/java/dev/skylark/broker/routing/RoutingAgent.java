@@ -112,6 +112,7 @@ public final class RoutingAgent implements Agent, MessageHandler
         nowNs = clock.nanoTime();
         final int work = inbound.read(this, COMMAND_LIMIT);
         updateGate();
+        counters.storedBytes.setRelease(store.bytesInUse());
         if (nowNs - nextTickNs >= 0)
         {
             nextTickNs = nowNs + TICK_INTERVAL_NS;
@@ -132,7 +133,7 @@ public final class RoutingAgent implements Agent, MessageHandler
             if (inUse > storeHighWater)
             {
                 gate.close();
-                counters.publishGateClosed.incrementAndGet();
+                counters.publishGateClosed.incrementRelease();
                 LOG.log(Level.WARNING, "stored messages reached " + inUse + " bytes: holding publishers back until " +
                     "subscribers catch up (skylark.store.high.water)");
             }
@@ -199,7 +200,7 @@ public final class RoutingAgent implements Agent, MessageHandler
                 // Session takeover: the old connection goes, with DISCONNECT 0x8E where v5 allows it.
                 sessionsByConnection.remove(session.connectionId);
                 out.disconnect(session.connectionId, ReasonCode.SESSION_TAKEN_OVER);
-                counters.takeovers.incrementAndGet();
+                counters.takeovers.incrementRelease();
                 if (session.willHandle != MessageStore.NULL_HANDLE && (cleanStart || session.willDelay == 0))
                 {
                     publishWill(session);
@@ -221,7 +222,7 @@ public final class RoutingAgent implements Agent, MessageHandler
             session = new Session(allocateSessionId(), clientId);
             sessionsByClientId.put(clientId, session);
             sessionsById.put(session.sessionId, session);
-            counters.sessions.set(sessionsById.size());
+            counters.sessions.setRelease(sessionsById.size());
         }
 
         final long grantedExpiry = Math.min(requestedExpiry, sessionExpiryMax);
@@ -312,7 +313,7 @@ public final class RoutingAgent implements Agent, MessageHandler
         sessionsByClientId.remove(session.clientId);
         sessionsById.remove(session.sessionId);
         freeSessionIds.addLast(session.sessionId);
-        counters.sessions.set(sessionsById.size());
+        counters.sessions.setRelease(sessionsById.size());
     }
 
     private int allocateSessionId()
@@ -385,7 +386,7 @@ public final class RoutingAgent implements Agent, MessageHandler
         {
             return;
         }
-        counters.willsPublished.incrementAndGet();
+        counters.willsPublished.incrementRelease();
         final DirectBuffer buffer = store.buffer(handle);
         final int offset = store.offset(handle);
         route(buffer, offset, store.length(handle), -1, handle);
@@ -415,7 +416,7 @@ public final class RoutingAgent implements Agent, MessageHandler
         final int messageLength = length - PUBLISH_MESSAGE_OFFSET;
         final int qos = MessageLayout.qos(buffer, messageOffset);
         final int packetId = buffer.getShort(index + PUBLISH_PACKET_ID_OFFSET) & 0xFFFF;
-        counters.publishesIn.incrementAndGet();
+        counters.publishesIn.incrementRelease();
 
         if (qos == 2 && !session.awaitingPubrel.add(packetId))
         {
@@ -551,7 +552,7 @@ public final class RoutingAgent implements Agent, MessageHandler
         {
             store.release(previous);
         }
-        counters.retained.set(retained.size());
+        counters.retained.setRelease(retained.size());
         return handle;
     }
 
@@ -616,7 +617,7 @@ public final class RoutingAgent implements Agent, MessageHandler
     {
         if (!session.isOnline() && session.queue.size() >= queueMaxMessages)
         {
-            counters.queueDropped.incrementAndGet();
+            counters.queueDropped.incrementRelease();
             releasePending(pending);
             return;
         }
@@ -745,7 +746,7 @@ public final class RoutingAgent implements Agent, MessageHandler
                 pendingRetainedQos.add(grantedQos);
             }
         }
-        counters.subscriptions.set(tree.subscriptionCount());
+        counters.subscriptions.setRelease(tree.subscriptionCount());
         out.ackList(connectionId, PacketType.SUBACK, packetId, reasons, count);
         // Retained messages go after the SUBACK, as clients expect.
         for (int i = 0; i < pendingRetained.size(); i++)
@@ -809,7 +810,7 @@ public final class RoutingAgent implements Agent, MessageHandler
             reasons[i] = (byte)(tree.unsubscribe(filter, session.sessionId) ?
                 ReasonCode.SUCCESS : ReasonCode.NO_SUBSCRIPTION_EXISTED);
         }
-        counters.subscriptions.set(tree.subscriptionCount());
+        counters.subscriptions.setRelease(tree.subscriptionCount());
         out.ackList(connectionId, PacketType.UNSUBACK, packetId, reasons, count);
     }
 

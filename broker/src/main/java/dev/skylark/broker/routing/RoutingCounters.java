@@ -1,23 +1,42 @@
 package dev.skylark.broker.routing;
 
-import java.util.concurrent.atomic.AtomicLong;
+import dev.skylark.broker.status.Counters;
+import org.agrona.concurrent.status.AtomicCounter;
 
 /**
- * What the routing agent counts, readable from any thread. (The status issue moves these into an Agrona
- * CountersManager so that `skylark stat` can read them from another process.)
+ * What the routing agent counts. Written by the routing agent's thread only; readable live from another process
+ * through the counters file ({@code skylark stat}) and rendered at {@code /metrics}.
  */
 public final class RoutingCounters
 {
-    public final AtomicLong publishesIn = new AtomicLong();
-    public final AtomicLong sessions = new AtomicLong();
-    public final AtomicLong subscriptions = new AtomicLong();
-    public final AtomicLong retained = new AtomicLong();
-    public final AtomicLong takeovers = new AtomicLong();
-    public final AtomicLong willsPublished = new AtomicLong();
-    /** QoS 1/2 messages dropped because a session's queue was full. */
-    public final AtomicLong queueDropped = new AtomicLong();
+    public final AtomicCounter publishesIn;
+    public final AtomicCounter sessions;
+    public final AtomicCounter subscriptions;
+    public final AtomicCounter retained;
+    public final AtomicCounter storedBytes;
+    public final AtomicCounter takeovers;
+    public final AtomicCounter willsPublished;
+    /** QoS 1/2 messages dropped because an offline session's queue was full. */
+    public final AtomicCounter queueDropped;
     /** Times stored messages reached the high-water mark and publishers were held back. */
-    public final AtomicLong publishGateClosed = new AtomicLong();
+    public final AtomicCounter publishGateClosed;
     /** Times the routing agent waited for room in an I/O agent's ring. */
-    public final AtomicLong outboundRingFull = new AtomicLong();
+    public final AtomicCounter outboundRingFull;
+
+    public RoutingCounters(final Counters counters)
+    {
+        publishesIn = counters.counter("skylark_publishes_routed_total", "publishes routed", null);
+        sessions = counters.gauge("skylark_sessions", "sessions (online and offline)", null);
+        subscriptions = counters.gauge("skylark_subscriptions", "subscriptions", null);
+        retained = counters.gauge("skylark_retained_messages", "retained messages", null);
+        storedBytes = counters.gauge("skylark_stored_message_bytes", "bytes of stored messages", null);
+        takeovers = counters.counter("skylark_session_takeovers_total", "session takeovers", null);
+        willsPublished = counters.counter("skylark_wills_published_total", "wills published", null);
+        queueDropped = counters.counter("skylark_queue_dropped_total",
+            "QoS 1/2 messages dropped: offline queue full", null);
+        publishGateClosed = counters.counter("skylark_publish_gate_closed_total",
+            "times publishers were held back (store high water)", null);
+        outboundRingFull = counters.counter("skylark_outbound_ring_full_total",
+            "waits for room in an I/O ring", null);
+    }
 }

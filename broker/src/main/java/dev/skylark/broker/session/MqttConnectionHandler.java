@@ -408,7 +408,7 @@ final class MqttConnectionHandler implements ConnectionHandler
 
         if (protocol.limits.payloadFormatCheck() && publish.validatePayloadFormat() < 0)
         {
-            protocol.counters.payloadFormatInvalid.incrementAndGet();
+            protocol.counters.payloadFormatInvalid.incrementRelease();
             if (qos > 0)
             {
                 writeAck(qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, publish.packetId(),
@@ -420,7 +420,7 @@ final class MqttConnectionHandler implements ConnectionHandler
         if (topicLength > 0 && topicBuffer.getByte(topicOffset) == '$')
         {
             // '$' topics ($SYS/...) belong to the broker: refused, and the publisher told where it can be.
-            protocol.counters.reservedTopicPublishes.incrementAndGet();
+            protocol.counters.reservedTopicPublishes.incrementRelease();
             if (qos > 0)
             {
                 final int reason = version == MqttVersion.V5 ? ReasonCode.NOT_AUTHORIZED : ReasonCode.SUCCESS;
@@ -691,7 +691,7 @@ final class MqttConnectionHandler implements ConnectionHandler
         }
         if (qos == 0 && connection.outboundBacklog() > protocol.limits.outboundBufferMax())
         {
-            protocol.counters.qos0Dropped.incrementAndGet();
+            protocol.counters.qos0Dropped.incrementRelease();
             return;
         }
         final boolean v5 = version == MqttVersion.V5;
@@ -744,7 +744,7 @@ final class MqttConnectionHandler implements ConnectionHandler
         if (length > clientMaxPacketSize)
         {
             // [MQTT-3.1.2-25]: not sent, and treated as if it had been delivered.
-            protocol.counters.tooLargeForClient.incrementAndGet();
+            protocol.counters.tooLargeForClient.incrementRelease();
             if (qos > 0)
             {
                 protocol.router.ack(connection.id(), qos == 1 ? PacketType.PUBACK : PacketType.PUBREC,
@@ -768,7 +768,7 @@ final class MqttConnectionHandler implements ConnectionHandler
             properties, propertiesOffset, propertiesLength,
             buffer, payloadOffset, payloadLength);
         connection.commit(written);
-        protocol.counters.messagesOut.incrementAndGet();
+        protocol.counters.messagesOut.incrementRelease();
     }
 
     /** An acknowledgement from the routing agent: PUBACK/PUBREC/PUBREL/PUBCOMP, or SUBACK/UNSUBACK with a list. */
@@ -847,7 +847,7 @@ final class MqttConnectionHandler implements ConnectionHandler
         {
             return;
         }
-        protocol.counters.protocolErrors.incrementAndGet();
+        protocol.counters.protocolErrors.incrementRelease();
         LOG.log(Level.INFO, () -> "closing " + describe() + ": " + why + " (" + ReasonCode.describe(reasonCode) + ")");
         sendDisconnect(reasonCode);
         endWithRouter(DISCONNECT_WITH_WILL, SESSION_EXPIRY_UNCHANGED);
@@ -858,7 +858,7 @@ final class MqttConnectionHandler implements ConnectionHandler
     /** A CONNECT that cannot be accepted: CONNACK with the reason (v5) or the nearest 3.1.1 return code. */
     private void refuseConnect(final int reasonCode, final String why)
     {
-        protocol.counters.connectsRefused.incrementAndGet();
+        protocol.counters.connectsRefused.incrementRelease();
         LOG.log(Level.INFO, () -> "refusing CONNECT from " + connection.remoteAddress() + ": " + why);
         final boolean v5 = version == MqttVersion.V5;
         final boolean answer = v5 || reasonCode == ReasonCode.UNSUPPORTED_PROTOCOL_VERSION ||
@@ -877,7 +877,7 @@ final class MqttConnectionHandler implements ConnectionHandler
     /** A first packet that is not CONNECT: closed without an answer [MQTT-3.1.0-1]. */
     private void refuse(final String why)
     {
-        protocol.counters.connectsRefused.incrementAndGet();
+        protocol.counters.connectsRefused.incrementRelease();
         LOG.log(Level.INFO, () -> "closing " + connection.remoteAddress() + ": " + why);
         state = State.CLOSED;
         connection.close(why);

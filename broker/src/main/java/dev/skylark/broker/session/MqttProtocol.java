@@ -77,7 +77,7 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     @Override
     public ConnectionHandler newHandler(final Connection connection)
     {
-        counters.connections.incrementAndGet();
+        counters.connections.incrementRelease();
         return new MqttConnectionHandler(this, connection);
     }
 
@@ -104,7 +104,7 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     /** A connection whose packet found the routing ring full: offered again next cycle. */
     void blocked(final Connection connection)
     {
-        counters.inboundBackPressure.incrementAndGet();
+        counters.inboundBackPressure.incrementRelease();
         blocked.add(connection);
     }
 

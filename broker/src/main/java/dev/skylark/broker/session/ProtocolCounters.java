@@ -1,24 +1,43 @@
 package dev.skylark.broker.session;
 
-import java.util.concurrent.atomic.AtomicLong;
+import dev.skylark.broker.status.Counters;
+import org.agrona.concurrent.status.AtomicCounter;
 
 /**
- * What the protocol layer counts, shared by all I/O agents (rarely written except the message counters).
+ * What one I/O agent's protocol layer counts. One instance per I/O agent, written only by its thread, so counting on
+ * the hot path is a plain ordered store, never a contended atomic.
  */
 public final class ProtocolCounters
 {
-    public final AtomicLong connections = new AtomicLong();
-    public final AtomicLong connectsRefused = new AtomicLong();
-    public final AtomicLong protocolErrors = new AtomicLong();
-    public final AtomicLong messagesOut = new AtomicLong();
+    public final AtomicCounter connections;
+    public final AtomicCounter connectsRefused;
+    public final AtomicCounter protocolErrors;
+    public final AtomicCounter messagesOut;
     /** QoS 0 messages not sent because the subscriber's outbound buffer was full. */
-    public final AtomicLong qos0Dropped = new AtomicLong();
+    public final AtomicCounter qos0Dropped;
     /** Messages not sent because they exceed the client's Maximum Packet Size. */
-    public final AtomicLong tooLargeForClient = new AtomicLong();
+    public final AtomicCounter tooLargeForClient;
     /** Publishes marked as UTF-8 whose payload is not (only with skylark.payload.format.check). */
-    public final AtomicLong payloadFormatInvalid = new AtomicLong();
+    public final AtomicCounter payloadFormatInvalid;
     /** Publishes to '$' topics refused. */
-    public final AtomicLong reservedTopicPublishes = new AtomicLong();
-    /** Times a connection stopped being read because the routing ring was full. */
-    public final AtomicLong inboundBackPressure = new AtomicLong();
+    public final AtomicCounter reservedTopicPublishes;
+    /** Times a connection stopped being read because the routing ring was full or publishers were held back. */
+    public final AtomicCounter inboundBackPressure;
+
+    public ProtocolCounters(final Counters counters, final String io)
+    {
+        connections = counters.counter("skylark_connections_accepted_total", "connections accepted", io);
+        connectsRefused = counters.counter("skylark_connects_refused_total", "CONNECTs refused", io);
+        protocolErrors = counters.counter("skylark_protocol_errors_total", "connections closed for errors", io);
+        messagesOut = counters.counter("skylark_messages_sent_total", "PUBLISH packets sent", io);
+        qos0Dropped = counters.counter("skylark_qos0_dropped_total", "QoS 0 dropped: slow subscriber", io);
+        tooLargeForClient = counters.counter("skylark_too_large_for_client_total",
+            "messages skipped: above the client's maximum packet size", io);
+        payloadFormatInvalid = counters.counter("skylark_payload_format_invalid_total",
+            "publishes refused: payload not UTF-8", io);
+        reservedTopicPublishes = counters.counter("skylark_reserved_topic_publishes_total",
+            "publishes to $ topics refused", io);
+        inboundBackPressure = counters.counter("skylark_inbound_back_pressure_total",
+            "reads paused by back pressure", io);
+    }
 }

@@ -1,0 +1,78 @@
+package dev.skylark.broker.status;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
+import org.agrona.concurrent.status.CountersReader;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Allocates the broker's counters. Each counter has a metric name (its key, e.g. {@code skylark_messages_sent_total}),
+ * an optional {@code io} label for per-I/O-thread counters (each has a single writer: no contention on the hot path),
+ * a kind (counter or gauge) as its type id, and a human label shown by {@code skylark stat}.
+ */
+public final class Counters
+{
+    /** Type id of monotonically increasing counters. */
+    public static final int COUNTER = 1;
+    /** Type id of values that go up and down. */
+    public static final int GAUGE = 2;
+
+    private final CountersManager manager;
+
+    public Counters(final CountersManager manager)
+    {
+        this.manager = manager;
+    }
+
+    /** Counters on the heap only, for tests and benchmarks. */
+    public static Counters inMemory()
+    {
+        final int counters = 256;
+        return new Counters(new CountersManager(
+            new UnsafeBuffer(ByteBuffer.allocateDirect(counters * CountersReader.METADATA_LENGTH)),
+            new UnsafeBuffer(ByteBuffer.allocateDirect(counters * CountersReader.COUNTER_LENGTH)),
+            StandardCharsets.UTF_8));
+    }
+
+    public AtomicCounter counter(final String name, final String label, final String io)
+    {
+        return allocate(COUNTER, name, label, io);
+    }
+
+    public AtomicCounter gauge(final String name, final String label, final String io)
+    {
+        return allocate(GAUGE, name, label, io);
+    }
+
+    private AtomicCounter allocate(final int typeId, final String name, final String label, final String io)
+    {
+        final String key = io == null ? name : name + "{io=\"" + io + "\"}";
+        final byte[] keyBytes = key.getBytes(StandardCharsets.US_ASCII);
+        final byte[] labelBytes = (io == null ? label : label + " (io-" + io + ")").getBytes(StandardCharsets.UTF_8);
+        return manager.newCounter(typeId,
+            new UnsafeBuffer(keyBytes), 0, keyBytes.length,
+            new UnsafeBuffer(labelBytes), 0, labelBytes.length);
+    }
+
+    /** The metric name and labels stored as a counter's key. */
+    public static String key(final org.agrona.DirectBuffer keyBuffer)
+    {
+        final int end = indexOfZero(keyBuffer);
+        return keyBuffer.getStringWithoutLengthAscii(0, end);
+    }
+
+    private static int indexOfZero(final org.agrona.DirectBuffer buffer)
+    {
+        for (int i = 0; i < CountersReader.MAX_KEY_LENGTH; i++)
+        {
+            if (buffer.getByte(i) == 0)
+            {
+                return i;
+            }
+        }
+        return CountersReader.MAX_KEY_LENGTH;
+    }
+}
