@@ -18,6 +18,7 @@ import org.agrona.concurrent.CompositeAgent;
 import org.agrona.concurrent.SystemEpochClock;
 import dev.skylark.broker.session.SessionLimits;
 import org.agrona.CloseHelper;
+import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
@@ -51,6 +52,7 @@ public final class Broker implements AutoCloseable
     private static final System.Logger LOG = System.getLogger(Broker.class.getName());
 
     private final Context context;
+    /** Null in shared threading, where the routing agent runs on I/O agent 0's thread. */
     private final AgentRunner routerRunner;
     private final AgentRunner[] ioRunners;
     private final IoAgent[] ioAgents;
@@ -84,15 +86,21 @@ public final class Broker implements AutoCloseable
             final int index = i;
             wakers[i] = () -> ioAgents[index].wakeup();
         }
-        final DeliveryPublisher publisher = new DeliveryPublisher(outbound, wakers,
-            new BackoffIdleStrategy(), routingCounters.outboundRingFull);
+        final MqttProtocol[] protocols = new MqttProtocol[ioThreads];
+        // Waiting for room in a full delivery ring: in shared threading the routing agent runs on I/O thread 0, so
+        // it drains that thread's ring itself while it waits (else it would wait for itself).
+        final IdleStrategy ringFullIdle = context.sharedThreading ?
+            new DrainWhileWaiting(() -> protocols[0].doWork(clock.nanoTime())) : new BackoffIdleStrategy();
+        final DeliveryPublisher publisher = new DeliveryPublisher(outbound, wakers, ringFullIdle,
+            routingCounters.outboundRingFull);
         final PublishGate gate = new PublishGate();
         router = new RoutingAgent(inbound, publisher, clock, routingCounters, context.inflightMax,
             context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax, gate, context.storeHighWater,
             SharedSubscriptionPolicy.named(context.sharedSubscriptionPolicy));
-        final IdleStrategy routerIdle;
         final SignalledIdleStrategy signalled = new SignalledIdleStrategy(router::hasWork);
-        routerIdle = context.spin ? new BusySpinIdleStrategy() : signalled;
+        final IdleStrategy routerIdle = context.spin ? new BusySpinIdleStrategy() : signalled;
+        // Shared threading: the routing agent runs on I/O agent 0's thread, so waking it means waking that selector.
+        final Runnable wakeRouter = context.sharedThreading ? () -> ioAgents[0].wakeup() : signalled::signal;
 
         final SessionLimits limits = new SessionLimits(context.maxPacketSize, context.receiveMaximum,
             context.topicAliasMaximum, TimeUnit.MILLISECONDS.toNanos(context.connectTimeoutMs),
@@ -102,7 +110,7 @@ public final class Broker implements AutoCloseable
         ioRunners = new AgentRunner[ioThreads];
         for (int i = 0; i < ioThreads; i++)
         {
-            final MqttProtocol protocol = new MqttProtocol(limits, new RouterProxy(inbound, signalled, gate),
+            final MqttProtocol protocol = protocols[i] = new MqttProtocol(limits, new RouterProxy(inbound, wakeRouter, gate),
                 outbound[i], new ProtocolCounters(counters, String.valueOf(i)));
             ioAgents[i] = new IoAgent(i, clock, protocol, protocol, context.maxPacketSize, context.outboundBufferMax);
             protocol.agent(ioAgents[i]);
@@ -125,12 +133,22 @@ public final class Broker implements AutoCloseable
                 " (" + Configuration.MQTT_PORT_PROP_NAME + "): " + ex.getMessage(), ex);
         }
 
-        routerRunner = new AgentRunner(routerIdle, this::onError, null,
-            new CompositeAgent(router, new HeartbeatAgent(countersFile, SystemEpochClock.INSTANCE)));
+        final HeartbeatAgent heartbeat = new HeartbeatAgent(countersFile, SystemEpochClock.INSTANCE);
         for (int i = 0; i < ioThreads; i++)
         {
             final IdleStrategy idle = context.spin ? new BusySpinIdleStrategy() : new SelectorIdleStrategy(ioAgents[i]);
-            ioRunners[i] = new AgentRunner(idle, this::onError, null, ioAgents[i]);
+            final Agent agent = context.sharedThreading && i == 0 ?
+                new CompositeAgent(ioAgents[0], router, heartbeat) : ioAgents[i];
+            ioRunners[i] = new AgentRunner(idle, this::onError, null, agent);
+        }
+        if (context.sharedThreading)
+        {
+            ioAgents[0].sharedWork(router::hasWork);
+            routerRunner = null;
+        }
+        else
+        {
+            routerRunner = new AgentRunner(routerIdle, this::onError, null, new CompositeAgent(router, heartbeat));
         }
     }
 
@@ -144,14 +162,18 @@ public final class Broker implements AutoCloseable
     {
         context.conclude();
         final Broker broker = new Broker(context);
-        AgentRunner.startOnThread(broker.routerRunner);
+        if (broker.routerRunner != null)
+        {
+            AgentRunner.startOnThread(broker.routerRunner);
+        }
         for (final AgentRunner runner : broker.ioRunners)
         {
             AgentRunner.startOnThread(runner);
         }
         LOG.log(Level.INFO, "MQTT listener on " + context.bindAddress + ":" + broker.mqttPort +
             (context.mqttPort == 0 ? " (free port chosen)" : ""));
-        LOG.log(Level.INFO, "Skylark started: " + context.ioThreads + " I/O thread(s), idle strategy " +
+        LOG.log(Level.INFO, "Skylark started: " + context.ioThreads + " I/O thread(s), routing agent " +
+            (context.sharedThreading ? "on I/O thread 0" : "on its own thread") + ", idle strategy " +
             (context.spin ? "spin" : "park") + ", auth mode " + context.authMode);
         if ("none".equals(context.authMode))
         {
@@ -219,9 +241,44 @@ public final class Broker implements AutoCloseable
         {
             CloseHelper.quietClose(runner);
         }
-        CloseHelper.quietClose(routerRunner);
+        if (routerRunner != null)
+        {
+            CloseHelper.quietClose(routerRunner);
+        }
         CloseHelper.quietClose(countersFile);
         LOG.log(Level.INFO, "Skylark stopped");
+    }
+
+    /** Idles by doing another agent's draining work, for a thread that waits on a queue it consumes itself. */
+    private static final class DrainWhileWaiting implements IdleStrategy
+    {
+        private final Runnable drain;
+
+        DrainWhileWaiting(final Runnable drain)
+        {
+            this.drain = drain;
+        }
+
+        @Override
+        public void idle(final int workCount)
+        {
+            if (workCount <= 0)
+            {
+                idle();
+            }
+        }
+
+        @Override
+        public void idle()
+        {
+            drain.run();
+            Thread.onSpinWait();
+        }
+
+        @Override
+        public void reset()
+        {
+        }
     }
 
     /**
@@ -238,6 +295,7 @@ public final class Broker implements AutoCloseable
         private int ioThreads;
         private String authMode;
         private boolean spin;
+        private boolean sharedThreading;
         private int maxPacketSize;
         private int connectTimeoutMs;
         private int inflightMax;
@@ -285,6 +343,7 @@ public final class Broker implements AutoCloseable
             ioThreads = Configuration.getInt(properties, Configuration.IO_THREADS_PROP_NAME);
             authMode = Configuration.get(properties, Configuration.AUTH_MODE_PROP_NAME);
             spin = "spin".equals(Configuration.get(properties, Configuration.IDLE_STRATEGY_PROP_NAME));
+            sharedThreading = "shared".equals(Configuration.get(properties, Configuration.THREADING_PROP_NAME));
             maxPacketSize = Configuration.getInt(properties, Configuration.MAX_PACKET_SIZE_PROP_NAME);
             connectTimeoutMs = Configuration.getInt(properties, Configuration.CONNECT_TIMEOUT_MS_PROP_NAME);
             inflightMax = Configuration.getInt(properties, Configuration.INFLIGHT_MAX_PROP_NAME);
@@ -336,6 +395,25 @@ public final class Broker implements AutoCloseable
                 throw new IllegalArgumentException("invalid configuration: " + String.join("; ", problems));
             }
             concluded = true;
+            return this;
+        }
+
+        /** True: the routing agent runs on I/O thread 0's thread (fewer hand-offs on small machines). */
+        public Context sharedThreading(final boolean shared)
+        {
+            this.sharedThreading = shared;
+            return this;
+        }
+
+        public Context inboundRingCapacity(final int bytes)
+        {
+            this.inboundRingCapacity = bytes;
+            return this;
+        }
+
+        public Context outboundRingCapacity(final int bytes)
+        {
+            this.outboundRingCapacity = bytes;
             return this;
         }
 

@@ -46,6 +46,13 @@ public final class Configuration
     public static final String IDLE_STRATEGY_PROP_NAME = "skylark.idle.strategy";
     public static final String IDLE_STRATEGY_DEFAULT = "park";
 
+    /**
+     * {@code dedicated}: the routing agent has its own thread; {@code shared}: it runs on I/O thread 0, saving a
+     * thread hand-off (and a wake-up) per message on machines with few cores.
+     */
+    public static final String THREADING_PROP_NAME = "skylark.threading";
+    public static final String THREADING_DEFAULT = "dedicated";
+
     /** Largest MQTT packet accepted (bytes, whole packet); announced to v5 clients as Maximum Packet Size. */
     public static final String MAX_PACKET_SIZE_PROP_NAME = "skylark.max.packet.size";
     public static final int MAX_PACKET_SIZE_DEFAULT = 1024 * 1024;
@@ -131,6 +138,7 @@ public final class Configuration
         integer(IO_THREADS_PROP_NAME, IO_THREADS_DEFAULT, 1, 256, "selector I/O threads (default: available processors)");
         choice(AUTH_MODE_PROP_NAME, AUTH_MODE_DEFAULT, "client authentication", "none");
         choice(IDLE_STRATEGY_PROP_NAME, IDLE_STRATEGY_DEFAULT, "what idle threads do", "park", "spin");
+        choice(THREADING_PROP_NAME, THREADING_DEFAULT, "routing agent on its own thread or on I/O thread 0", "dedicated", "shared");
         integer(MAX_PACKET_SIZE_PROP_NAME, MAX_PACKET_SIZE_DEFAULT, 64, 268_435_460, "largest MQTT packet accepted, bytes");
         integer(CONNECT_TIMEOUT_MS_PROP_NAME, CONNECT_TIMEOUT_MS_DEFAULT, 100, 3_600_000, "close sockets that send no CONNECT within this, ms");
         integer(INFLIGHT_MAX_PROP_NAME, INFLIGHT_MAX_DEFAULT, 1, 65_535, "unacknowledged QoS 1/2 messages sent to one client");

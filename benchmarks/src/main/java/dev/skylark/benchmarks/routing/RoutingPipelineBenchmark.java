@@ -92,7 +92,7 @@ public class RoutingPipelineBenchmark
         final SignalledIdleStrategy routerIdle = new SignalledIdleStrategy(() -> inbound.size() > 0);
         final PublishGate gate = new PublishGate();
         final RoutingCounters counters = new RoutingCounters(Counters.inMemory());
-        proxy = new RouterProxy(inbound, routerIdle, gate);
+        proxy = new RouterProxy(inbound, routerIdle::signal, gate);
         final DeliveryPublisher publisher = new DeliveryPublisher(new RingBuffer[]{ outbound },
             new Runnable[]{ () -> { } }, new BusySpinIdleStrategy(), counters.outboundRingFull);
         router = new RoutingAgent(inbound, publisher, SystemNanoClock.INSTANCE, counters,

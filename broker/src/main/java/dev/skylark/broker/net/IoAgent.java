@@ -59,6 +59,7 @@ public final class IoAgent implements Agent
     private long nextConnectionSequence = 1;
     private long nextTickNs;
     private volatile boolean sleeping;
+    private java.util.function.BooleanSupplier sharedWork = () -> false;
 
     public IoAgent(
         final int index,
@@ -99,6 +100,15 @@ public final class IoAgent implements Agent
     public void peers(final IoAgent[] peers)
     {
         this.peers = peers.clone();
+    }
+
+    /**
+     * Work of another agent composed on this agent's thread (the routing agent in shared threading), checked before
+     * blocking in select() so a command that just arrived is never slept on.
+     */
+    public void sharedWork(final java.util.function.BooleanSupplier sharedWork)
+    {
+        this.sharedWork = sharedWork;
     }
 
     /** Registers a bound listener with this agent (call before the agent thread starts). */
@@ -150,7 +160,7 @@ public final class IoAgent implements Agent
         sleeping = true;
         try
         {
-            if (hook.hasWork() || !handedOver.isEmpty())
+            if (hook.hasWork() || !handedOver.isEmpty() || sharedWork.getAsBoolean())
             {
                 return;
             }

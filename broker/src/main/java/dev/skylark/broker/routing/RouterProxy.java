@@ -16,13 +16,16 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
 public final class RouterProxy
 {
     private final RingBuffer ring;
-    private final SignalledIdleStrategy routerIdle;
+    private final Runnable wakeRouter;
     private final PublishGate gate;
 
-    public RouterProxy(final RingBuffer ring, final SignalledIdleStrategy routerIdle, final PublishGate gate)
+    /**
+     * @param wakeRouter called after each commit: wakes the routing agent's thread if it idles (cheap otherwise).
+     */
+    public RouterProxy(final RingBuffer ring, final Runnable wakeRouter, final PublishGate gate)
     {
         this.ring = ring;
-        this.routerIdle = routerIdle;
+        this.wakeRouter = wakeRouter;
         this.gate = gate;
     }
 
@@ -163,7 +166,7 @@ public final class RouterProxy
     public void commit(final int index)
     {
         ring.commit(index);
-        routerIdle.signal();
+        wakeRouter.run();
     }
 
     /** The connection ended; {@code kind} says whether the will is published. */

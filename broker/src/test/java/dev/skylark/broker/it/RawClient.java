@@ -35,6 +35,13 @@ final class RawClient implements Closeable
         return this;
     }
 
+    /** Writes bytes as they are (several packets at once, or deliberately broken ones). */
+    RawClient sendRaw(final byte[] bytes) throws IOException
+    {
+        socket.getOutputStream().write(bytes);
+        return this;
+    }
+
     static byte[] packet(final int header, final byte[]... parts)
     {
         final ByteArrayOutputStream body = new ByteArrayOutputStream();
