@@ -1,5 +1,6 @@
 package dev.skylark.broker.session;
 
+import dev.skylark.broker.auth.ClientGrant;
 import dev.skylark.broker.net.Connection;
 import dev.skylark.broker.net.ConnectionHandler;
 import dev.skylark.broker.routing.ConnectRequest;
@@ -67,6 +68,7 @@ final class MqttConnectionHandler implements ConnectionHandler
     private boolean routerKnows;
     private boolean disconnectSent;
     private boolean requestProblemInformation = true;
+    private ClientGrant grant = ClientGrant.UNRESTRICTED;
 
     MqttConnectionHandler(final MqttProtocol protocol, final Connection connection)
     {
@@ -149,6 +151,13 @@ final class MqttConnectionHandler implements ConnectionHandler
 
         clientId = connect.clientId();
         final boolean v5 = version == MqttVersion.V5;
+        grant = protocol.authenticator.authenticate(clientId, connect.hasUserName() ? connect.userName() : null,
+            connect.hasPassword() ? buffer : null, connect.passwordOffset(), connect.passwordLength());
+        if (grant.refused())
+        {
+            refuseConnect(grant.reasonCode(), grant.why());
+            return true;
+        }
         if (clientId.isEmpty())
         {
             if (!v5 && !connect.cleanStart())
@@ -156,7 +165,7 @@ final class MqttConnectionHandler implements ConnectionHandler
                 refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "empty client id needs clean session");
                 return true;
             }
-            clientId = protocol.assignClientId();
+            clientId = grant.clientId() != null ? grant.clientId() : protocol.assignClientId();
             assignedClientId = v5 ? clientId : null;
         }
         if (v5 && connect.authenticationMethodLength() > 0)
@@ -199,6 +208,11 @@ final class MqttConnectionHandler implements ConnectionHandler
             if (topicLength > 0 && buffer.getByte(topicOffset) == '$')
             {
                 refuseConnect(ReasonCode.NOT_AUTHORIZED, "will topic in the reserved '$' space");
+                return true;
+            }
+            if (!grant.mayPublish(buffer, topicOffset, topicLength))
+            {
+                refuseConnect(ReasonCode.NOT_AUTHORIZED, "will topic not allowed by the token");
                 return true;
             }
             request.hasWill = true;
@@ -347,6 +361,17 @@ final class MqttConnectionHandler implements ConnectionHandler
             return true;
         }
 
+        if (!grant.mayPublish(topicBuffer, topicOffset, topicLength))
+        {
+            protocol.counters.publishesDenied.incrementAndGet();
+            if (qos > 0)
+            {
+                final int reason = version == MqttVersion.V5 ? ReasonCode.NOT_AUTHORIZED : ReasonCode.SUCCESS;
+                writeAck(qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, publish.packetId(), reason);
+            }
+            return true;
+        }
+
         if (!protocol.router.publish(connection.id(), qos, publish.retain(), publish.packetId(),
             topicBuffer, topicOffset, topicLength,
             propertiesBuffer, propertiesOffset, version == MqttVersion.V5 ? propertiesLength : 0,
@@ -424,6 +449,10 @@ final class MqttConnectionHandler implements ConnectionHandler
             if (reason == ReasonCode.SUCCESS && shared && subscribe.noLocal())
             {
                 reason = ReasonCode.PROTOCOL_ERROR; // [MQTT-3.8.3-4]
+            }
+            if (reason == ReasonCode.SUCCESS && !grant.maySubscribe(buffer, filterOffset, filterLength))
+            {
+                reason = ReasonCode.NOT_AUTHORIZED;
             }
             if (version != MqttVersion.V5 && reason != ReasonCode.SUCCESS)
             {
@@ -539,6 +568,14 @@ final class MqttConnectionHandler implements ConnectionHandler
         else if (state == State.CONNECTED && keepAliveTimeoutNs > 0 && nowNs - lastPacketNs > keepAliveTimeoutNs)
         {
             protocolError(ReasonCode.KEEP_ALIVE_TIMEOUT, "keep-alive timeout");
+        }
+        else if (state == State.CONNECTED)
+        {
+            final int authReason = grant.liveCheck();
+            if (authReason != 0)
+            {
+                protocolError(authReason, authReason == ReasonCode.ADMINISTRATIVE_ACTION ? "token revoked" : "token expired");
+            }
         }
     }
 
