@@ -318,6 +318,25 @@ class TokenAuthBrokerTest
     }
 
     @Test
+    void firstStartPrintsTokensThatWork()
+    {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        FirstStart.printWelcome(broker.auth(), "0.0.0.0", broker.mqttPort(), new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        final String text = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(text.contains("mosquitto_sub -h 127.0.0.1 -p " + broker.mqttPort()), text);
+        assertTrue(text.contains("mosquitto_pub -h 127.0.0.1 -p " + broker.mqttPort()), text);
+        assertTrue(text.contains("mqtt.connect('mqtt://127.0.0.1:" + broker.mqttPort()), text);
+        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("client id (\\S+)  token (\\S+)").matcher(text);
+        int connected = 0;
+        while (m.find())
+        {
+            assertTrue(hive(m.group(1), m.group(2)).getState().isConnected());
+            connected++;
+        }
+        assertEquals(2, connected, text);
+    }
+
+    @Test
     void pahoV3AndV5() throws Exception
     {
         final String url = "tcp://127.0.0.1:" + broker.mqttPort();

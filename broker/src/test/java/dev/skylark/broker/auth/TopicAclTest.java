@@ -71,6 +71,32 @@ class TopicAclTest
     }
 
     @Test
+    void publishCheckAllocatesNothing()
+    {
+        final TopicAcl acl = TopicAcl.of(List.of("a/b", "sensors/+/temp", "devices/d1/#"));
+        final UnsafeBuffer allowed = new UnsafeBuffer("devices/d1/x/y".getBytes(StandardCharsets.UTF_8));
+        final UnsafeBuffer denied = new UnsafeBuffer("devices/d2/x/y".getBytes(StandardCharsets.UTF_8));
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+        int hits = 0;
+        for (int i = 0; i < 20_000; i++) // warm up (JIT)
+        {
+            hits += acl.allowsTopic(allowed, 0, allowed.capacity()) ? 1 : 0;
+            hits += acl.allowsTopic(denied, 0, denied.capacity()) ? 1 : 0;
+        }
+        final long id = Thread.currentThread().getId();
+        final long before = threads.getThreadAllocatedBytes(id);
+        for (int i = 0; i < 100_000; i++)
+        {
+            hits += acl.allowsTopic(allowed, 0, allowed.capacity()) ? 1 : 0;
+            hits += acl.allowsTopic(denied, 0, denied.capacity()) ? 1 : 0;
+        }
+        final long allocated = threads.getThreadAllocatedBytes(id) - before;
+        assertTrue(hits == 120_000, "every allowed topic matched once per round");
+        assertTrue(allocated < 1024, "200,000 checks allocated " + allocated + " bytes");
+    }
+
+    @Test
     void invalidFiltersInAClaimAreRefused()
     {
         assertThrows(IllegalArgumentException.class, () -> TopicAcl.of(List.of("a/#/b")));
