@@ -109,6 +109,11 @@ public final class AuthService implements AutoCloseable
         return authenticator;
     }
 
+    public AuthCounters counters()
+    {
+        return authenticator.counters();
+    }
+
     public KeyRing keyRing()
     {
         return keyRing;

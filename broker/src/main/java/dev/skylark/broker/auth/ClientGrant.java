@@ -12,7 +12,7 @@ public final class ClientGrant
 {
     /** Anyone, anything, forever ({@code skylark.auth.mode=none}). */
     public static final ClientGrant UNRESTRICTED = new ClientGrant(ReasonCode.SUCCESS, null, null, null, 0,
-        TopicAcl.ALL, TopicAcl.ALL, null, null);
+        TopicAcl.ALL, TopicAcl.ALL, null, null, new AuthCounters());
 
     private final int reasonCode;
     private final String why;
@@ -23,6 +23,7 @@ public final class ClientGrant
     private final TopicAcl subscribeAcl;
     private final RevocationList revocations;
     private final EpochClock clock;
+    private final AuthCounters counters;
     private long seenEpoch;
 
     ClientGrant(
@@ -34,7 +35,8 @@ public final class ClientGrant
         final TopicAcl publishAcl,
         final TopicAcl subscribeAcl,
         final RevocationList revocations,
-        final EpochClock clock)
+        final EpochClock clock,
+        final AuthCounters counters)
     {
         this.reasonCode = reasonCode;
         this.why = why;
@@ -45,12 +47,14 @@ public final class ClientGrant
         this.subscribeAcl = subscribeAcl;
         this.revocations = revocations;
         this.clock = clock;
+        this.counters = counters;
         this.seenEpoch = -1; // the first tick looks at the list whatever its epoch
     }
 
-    static ClientGrant refuse(final int reasonCode, final String why)
+    static ClientGrant refuse(final int reasonCode, final String why, final AuthCounters counters)
     {
-        return new ClientGrant(reasonCode, why, null, null, 0, TopicAcl.ALL, TopicAcl.ALL, null, null);
+        counters.connectsRefused.incrementAndGet();
+        return new ClientGrant(reasonCode, why, null, null, 0, TopicAcl.ALL, TopicAcl.ALL, null, null, counters);
     }
 
     public boolean refused()
@@ -97,16 +101,26 @@ public final class ClientGrant
         return subscribeAcl;
     }
 
-    /** Publish path, allocation-free: may this client publish to the topic? */
+    /** Publish path, allocation-free: may this client publish to the topic? A refusal is counted. */
     public boolean mayPublish(final DirectBuffer topic, final int offset, final int length)
     {
-        return publishAcl.allowsTopic(topic, offset, length);
+        if (publishAcl.allowsTopic(topic, offset, length))
+        {
+            return true;
+        }
+        counters.publishesDenied.incrementAndGet();
+        return false;
     }
 
-    /** May this client subscribe with this (valid) filter? */
+    /** May this client subscribe with this (valid) filter? A refusal is counted. */
     public boolean maySubscribe(final DirectBuffer filter, final int offset, final int length)
     {
-        return subscribeAcl.allowsFilter(filter, offset, length);
+        if (subscribeAcl.allowsFilter(filter, offset, length))
+        {
+            return true;
+        }
+        counters.subscriptionsDenied.incrementAndGet();
+        return false;
     }
 
     /**
@@ -124,12 +138,14 @@ public final class ClientGrant
                 seenEpoch = epoch;
                 if (revocations.contains(jti))
                 {
+                    counters.revokedDisconnects.incrementAndGet();
                     return ReasonCode.ADMINISTRATIVE_ACTION;
                 }
             }
         }
         if (expiresAtMs != 0 && clock != null && clock.time() >= expiresAtMs)
         {
+            counters.expiredDisconnects.incrementAndGet();
             return ReasonCode.MAXIMUM_CONNECT_TIME;
         }
         return 0;

@@ -53,6 +53,7 @@ public final class TokenAuthenticator implements Authenticator
     private final EpochClock clock;
     private final List<JsonWebKey> configuredKeys;
     private final byte[] hs256Secret;
+    private final AuthCounters counters = new AuthCounters();
 
     public TokenAuthenticator(
         final AuthSettings settings,
@@ -70,6 +71,12 @@ public final class TokenAuthenticator implements Authenticator
         this.hs256Secret = hs256Secret;
     }
 
+    /** What this authenticator and its grants counted. */
+    public AuthCounters counters()
+    {
+        return counters;
+    }
+
     @Override
     public ClientGrant authenticate(
         final String clientId,
@@ -80,12 +87,12 @@ public final class TokenAuthenticator implements Authenticator
     {
         if (password == null || passwordLength == 0)
         {
-            return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "no password: a signed token is required");
+            return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "no password: a signed token is required", counters);
         }
         if (passwordLength > settings.maxTokenBytes())
         {
             return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD,
-                "password of " + passwordLength + " bytes is longer than a token may be (" + settings.maxTokenBytes() + ")");
+                "password of " + passwordLength + " bytes is longer than a token may be (" + settings.maxTokenBytes() + ")", counters);
         }
         final String token = password.getStringWithoutLengthAscii(passwordOffset, passwordLength);
         return verify(token, clientId, userName);
@@ -101,7 +108,7 @@ public final class TokenAuthenticator implements Authenticator
         }
         catch (final Refusal refusal)
         {
-            return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, refusal.getMessage());
+            return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, refusal.getMessage(), counters);
         }
 
         try
@@ -111,18 +118,18 @@ public final class TokenAuthenticator implements Authenticator
             final String subject = claims.getSubject();
             if (subject == null || subject.isEmpty())
             {
-                return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "token has no 'sub'");
+                return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "token has no 'sub'", counters);
             }
             final NumericDate exp = claims.getExpirationTime();
             final NumericDate nbf = claims.getNotBefore();
             final NumericDate iat = claims.getIssuedAt();
             if (exp != null && nowMs >= exp.getValueInMillis() + skewMs)
             {
-                return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "token expired at " + exp);
+                return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "token expired at " + exp, counters);
             }
             if (nbf != null && nowMs + skewMs < nbf.getValueInMillis())
             {
-                return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "token not valid before " + nbf);
+                return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "token not valid before " + nbf, counters);
             }
             long expiresAtMs = exp != null ? exp.getValueInMillis() + skewMs : 0;
             if (settings.maxLifetimeS() > 0)
@@ -131,34 +138,34 @@ public final class TokenAuthenticator implements Authenticator
                 if (nowMs >= limitMs)
                 {
                     return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD,
-                        "token older than the maximum lifetime of " + settings.maxLifetimeS() + " s");
+                        "token older than the maximum lifetime of " + settings.maxLifetimeS() + " s", counters);
                 }
                 expiresAtMs = expiresAtMs == 0 ? limitMs : Math.min(expiresAtMs, limitMs);
             }
             if (!clientId.isEmpty() && !clientId.equals(subject))
             {
                 return ClientGrant.refuse(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID,
-                    "client id '" + clientId + "' is not the token's subject '" + subject + "'");
+                    "client id '" + clientId + "' is not the token's subject '" + subject + "'", counters);
             }
             if (userName != null && !userName.equals(subject))
             {
                 return ClientGrant.refuse(ReasonCode.NOT_AUTHORIZED,
-                    "user name '" + userName + "' is not the client id '" + subject + "'");
+                    "user name '" + userName + "' is not the client id '" + subject + "'", counters);
             }
             final String jti = claims.getJwtId();
             if (revocations.contains(jti))
             {
-                return ClientGrant.refuse(ReasonCode.NOT_AUTHORIZED, "token " + jti + " is revoked");
+                return ClientGrant.refuse(ReasonCode.NOT_AUTHORIZED, "token " + jti + " is revoked", counters);
             }
             final Map<?, ?> acl = aclClaim(claims);
             final TopicAcl publishAcl = TopicAcl.of(stringList(acl, PUBLISH_MEMBER));
             final TopicAcl subscribeAcl = TopicAcl.of(stringList(acl, SUBSCRIBE_MEMBER));
             return new ClientGrant(ReasonCode.SUCCESS, null, subject, jti,
-                settings.disconnectOnExpiry() ? expiresAtMs : 0, publishAcl, subscribeAcl, revocations, clock);
+                settings.disconnectOnExpiry() ? expiresAtMs : 0, publishAcl, subscribeAcl, revocations, clock, counters);
         }
         catch (final MalformedClaimException | IllegalArgumentException ex)
         {
-            return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "malformed claims: " + ex.getMessage());
+            return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "malformed claims: " + ex.getMessage(), counters);
         }
     }
 

@@ -363,7 +363,6 @@ final class MqttConnectionHandler implements ConnectionHandler
 
         if (!grant.mayPublish(topicBuffer, topicOffset, topicLength))
         {
-            protocol.counters.publishesDenied.incrementAndGet();
             if (qos > 0)
             {
                 final int reason = version == MqttVersion.V5 ? ReasonCode.NOT_AUTHORIZED : ReasonCode.SUCCESS;
@@ -574,7 +573,8 @@ final class MqttConnectionHandler implements ConnectionHandler
             final int authReason = grant.liveCheck();
             if (authReason != 0)
             {
-                protocolError(authReason, authReason == ReasonCode.ADMINISTRATIVE_ACTION ? "token revoked" : "token expired");
+                protocolError(authReason,
+                    authReason == ReasonCode.ADMINISTRATIVE_ACTION ? "token revoked" : "token expired");
             }
         }
     }

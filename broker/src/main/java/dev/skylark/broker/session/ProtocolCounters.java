@@ -17,8 +17,6 @@ public final class ProtocolCounters
     public final AtomicLong tooLargeForClient = new AtomicLong();
     /** Publishes to '$' topics refused. */
     public final AtomicLong reservedTopicPublishes = new AtomicLong();
-    /** Publishes refused by the token's topic ACL (QoS 0 dropped, QoS 1/2 answered 0x87 in v5). */
-    public final AtomicLong publishesDenied = new AtomicLong();
     /** Times a connection stopped being read because the routing ring was full. */
     public final AtomicLong inboundBackPressure = new AtomicLong();
 }

@@ -197,13 +197,13 @@ class TokenAuthBrokerTest
         final Mqtt5PubAckException denied = assertThrows(Mqtt5PubAckException.class, () -> dev.publishWith()
             .topic("up/other").qos(MqttQos.AT_LEAST_ONCE).payload(ascii("no")).send());
         assertEquals(ReasonCode.NOT_AUTHORIZED, denied.getMqttMessage().getReasonCode().getCode());
-        final long deniedBefore = broker.protocolCounters().publishesDenied.get();
+        final long deniedBefore = broker.auth().counters().publishesDenied.get();
         dev.publishWith().topic("up/other/qos0").qos(MqttQos.AT_MOST_ONCE).payload(ascii("no")).send();
         final Mqtt5PublishResult allowed = dev.publishWith().topic("up/dev/temp").qos(MqttQos.AT_LEAST_ONCE)
             .payload(ascii("yes")).send();
         assertEquals(0, ((Mqtt5PublishResult.Mqtt5Qos1Result)allowed).getPubAck().getReasonCode().getCode());
         // Packets of one connection are handled in order: the QoS 0 one was dropped before this PUBACK was sent.
-        assertEquals(deniedBefore + 1, broker.protocolCounters().publishesDenied.get(), "QoS 0 denial counted");
+        assertEquals(deniedBefore + 1, broker.auth().counters().publishesDenied.get(), "QoS 0 denial counted");
         final Optional<Mqtt5Publish> first = seen.receive(5, TimeUnit.SECONDS);
         assertTrue(first.isPresent());
         assertEquals("up/dev/temp", first.get().getTopic().toString(), "only the allowed publish got through");
@@ -214,6 +214,7 @@ class TokenAuthBrokerTest
             .build()));
         assertEquals(List.of(Mqtt5SubAckReasonCode.GRANTED_QOS_1, Mqtt5SubAckReasonCode.NOT_AUTHORIZED),
             ex.getMqttMessage().getReasonCodes());
+        assertEquals(1, broker.auth().counters().subscriptionsDenied.get());
     }
 
     @Test
@@ -268,6 +269,7 @@ class TokenAuthBrokerTest
             assertTrue(v3.closedByBroker(), "v3 connection closed on revocation");
         }
         assertTrue(other.getState().isConnected(), "other clients stay");
+        assertEquals(2, broker.auth().counters().revokedDisconnects.get());
         assertEquals(ReasonCode.NOT_AUTHORIZED, connackCode(5, "live5", null, ascii(token("live5", "jti-live5"))));
     }
 
@@ -299,6 +301,7 @@ class TokenAuthBrokerTest
         final Optional<Mqtt5Publish> will = wills.receive(10, TimeUnit.SECONDS);
         assertTrue(will.isPresent(), "will published");
         assertEquals("gone", new String(will.get().getPayloadAsBytes(), StandardCharsets.UTF_8));
+        assertEquals(1, broker.auth().counters().expiredDisconnects.get());
     }
 
     @Test
