@@ -1,5 +1,10 @@
 package dev.skylark.broker;
 
+import dev.skylark.broker.auth.AdminApi;
+import dev.skylark.broker.auth.AuthService;
+import dev.skylark.broker.auth.AuthSettings;
+import dev.skylark.broker.auth.Authenticator;
+import dev.skylark.broker.auth.FirstStart;
 import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.net.SelectorIdleStrategy;
 import dev.skylark.broker.routing.DeliveryPublisher;
@@ -22,6 +27,8 @@ import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemNanoClock;
@@ -61,6 +68,7 @@ public final class Broker implements AutoCloseable
     private final RoutingCounters routingCounters;
     private final java.util.concurrent.atomic.AtomicLong agentErrors = new java.util.concurrent.atomic.AtomicLong();
     private final int mqttPort;
+    private final AuthService auth;
     private volatile boolean closed;
 
     private Broker(final Context context)
@@ -102,6 +110,10 @@ public final class Broker implements AutoCloseable
         // Shared threading: the routing agent runs on I/O agent 0's thread, so waking it means waking that selector.
         final Runnable wakeRouter = context.sharedThreading ? () -> ioAgents[0].wakeup() : signalled::signal;
 
+        auth = context.tokenAuth() ? AuthService.open(context.authSettings(), context.authClock)
+            .watch(context.authWatchIntervalMs) : null;
+        final Authenticator authenticator = auth != null ? auth.authenticator() : Authenticator.NONE;
+
         final SessionLimits limits = new SessionLimits(context.maxPacketSize, context.receiveMaximum,
             context.topicAliasMaximum, TimeUnit.MILLISECONDS.toNanos(context.connectTimeoutMs),
             context.outboundBufferMax, context.keepAliveMax, context.responseInformationPrefix, context.maximumQos,
@@ -112,6 +124,7 @@ public final class Broker implements AutoCloseable
         {
             final MqttProtocol protocol = protocols[i] = new MqttProtocol(limits, new RouterProxy(inbound, wakeRouter, gate),
                 outbound[i], new ProtocolCounters(counters, String.valueOf(i)));
+            protocol.authenticator(authenticator);
             ioAgents[i] = new IoAgent(i, clock, protocol, protocol, context.maxPacketSize, context.outboundBufferMax);
             protocol.agent(ioAgents[i]);
         }
@@ -129,6 +142,7 @@ public final class Broker implements AutoCloseable
         }
         catch (final IOException ex)
         {
+            CloseHelper.quietClose(auth);
             throw new UncheckedIOException("cannot listen on " + context.bindAddress + ":" + context.mqttPort +
                 " (" + Configuration.MQTT_PORT_PROP_NAME + "): " + ex.getMessage(), ex);
         }
@@ -177,8 +191,12 @@ public final class Broker implements AutoCloseable
             (context.spin ? "spin" : "park") + ", auth mode " + context.authMode);
         if ("none".equals(context.authMode))
         {
-            LOG.log(Level.WARNING, "authentication is OFF (" + Configuration.AUTH_MODE_PROP_NAME +
-                "=none): any client may connect; use only for local development");
+            LOG.log(Level.WARNING, "*** authentication is OFF (" + Configuration.AUTH_MODE_PROP_NAME +
+                "=none): ANY client may connect, publish and subscribe; use only for local development ***");
+        }
+        else if (broker.auth.keyRing().created())
+        {
+            FirstStart.printWelcome(broker.auth, context.bindAddress, broker.mqttPort, System.out);
         }
         return broker;
     }
@@ -192,6 +210,18 @@ public final class Broker implements AutoCloseable
     public Context context()
     {
         return context;
+    }
+
+    /** Token authentication (keys, revocations, issuer), or null when {@code skylark.auth.mode=none}. */
+    public AuthService auth()
+    {
+        return auth;
+    }
+
+    /** The admin API to mount under {@code /admin/v1/} on the HTTP listener, or null when auth mode is none. */
+    public AdminApi adminApi()
+    {
+        return auth != null ? new AdminApi(auth) : null;
     }
 
     public RoutingCounters routingCounters()
@@ -246,6 +276,7 @@ public final class Broker implements AutoCloseable
             CloseHelper.quietClose(routerRunner);
         }
         CloseHelper.quietClose(countersFile);
+        CloseHelper.quietClose(auth);
         LOG.log(Level.INFO, "Skylark stopped");
     }
 
@@ -316,6 +347,14 @@ public final class Broker implements AutoCloseable
         private boolean payloadFormatCheck;
         private int inboundRingCapacity;
         private int outboundRingCapacity;
+        private long authClockSkewS;
+        private long authMaxLifetimeS;
+        private boolean authExpiryDisconnect;
+        private int authTokenMaxBytes;
+        private String authJwksFile;
+        private String authHs256SecretFile;
+        private int authWatchIntervalMs;
+        private EpochClock authClock = SystemEpochClock.INSTANCE;
         private boolean concluded;
 
         /** Defaults from the system properties. */
@@ -368,6 +407,13 @@ public final class Broker implements AutoCloseable
             payloadFormatCheck = Configuration.getBoolean(properties, Configuration.PAYLOAD_FORMAT_CHECK_PROP_NAME);
             inboundRingCapacity = Configuration.getInt(properties, Configuration.INBOUND_RING_CAPACITY_PROP_NAME);
             outboundRingCapacity = Configuration.getInt(properties, Configuration.OUTBOUND_RING_CAPACITY_PROP_NAME);
+            authClockSkewS = Configuration.getLong(properties, Configuration.AUTH_CLOCK_SKEW_S_PROP_NAME);
+            authMaxLifetimeS = Configuration.getLong(properties, Configuration.AUTH_TOKEN_MAX_LIFETIME_S_PROP_NAME);
+            authExpiryDisconnect = "true".equals(Configuration.get(properties, Configuration.AUTH_EXPIRY_DISCONNECT_PROP_NAME));
+            authTokenMaxBytes = Configuration.getInt(properties, Configuration.AUTH_TOKEN_MAX_BYTES_PROP_NAME);
+            authJwksFile = Configuration.get(properties, Configuration.AUTH_JWKS_FILE_PROP_NAME);
+            authHs256SecretFile = Configuration.get(properties, Configuration.AUTH_HS256_SECRET_FILE_PROP_NAME);
+            authWatchIntervalMs = Configuration.getInt(properties, Configuration.AUTH_WATCH_INTERVAL_MS_PROP_NAME);
         }
 
         /** Checks values and limits against each other; called by {@link Broker#launch(Context)}. */
@@ -389,6 +435,18 @@ public final class Broker implements AutoCloseable
             if (ioThreads > (1 << IoAgent.AGENT_INDEX_BITS))
             {
                 problems.add(Configuration.IO_THREADS_PROP_NAME + " is at most " + (1 << IoAgent.AGENT_INDEX_BITS));
+            }
+            if (!"token".equals(authMode) && !"none".equals(authMode))
+            {
+                problems.add(Configuration.AUTH_MODE_PROP_NAME + " must be token or none");
+            }
+            if (tokenAuth() && !authJwksFile.isEmpty() && !java.nio.file.Files.isReadable(Path.of(authJwksFile)))
+            {
+                problems.add(Configuration.AUTH_JWKS_FILE_PROP_NAME + "=" + authJwksFile + " is not a readable file");
+            }
+            if (tokenAuth() && !authHs256SecretFile.isEmpty() && !java.nio.file.Files.isReadable(Path.of(authHs256SecretFile)))
+            {
+                problems.add(Configuration.AUTH_HS256_SECRET_FILE_PROP_NAME + "=" + authHs256SecretFile + " is not a readable file");
             }
             if (!problems.isEmpty())
             {
@@ -454,6 +512,74 @@ public final class Broker implements AutoCloseable
         public String dataDir()
         {
             return dataDir;
+        }
+
+        /** {@code token} or {@code none} ({@link Configuration#AUTH_MODE_PROP_NAME}). */
+        public Context authMode(final String mode)
+        {
+            this.authMode = mode;
+            return this;
+        }
+
+        public String authMode()
+        {
+            return authMode;
+        }
+
+        boolean tokenAuth()
+        {
+            return "token".equals(authMode);
+        }
+
+        /** Wall clock for token {@code exp}/{@code nbf}/{@code iat} checks; tests pass a controllable one. */
+        public Context authClock(final EpochClock clock)
+        {
+            this.authClock = clock;
+            return this;
+        }
+
+        public Context authClockSkewS(final long seconds)
+        {
+            this.authClockSkewS = seconds;
+            return this;
+        }
+
+        public Context authMaxLifetimeS(final long seconds)
+        {
+            this.authMaxLifetimeS = seconds;
+            return this;
+        }
+
+        public Context authExpiryDisconnect(final boolean disconnect)
+        {
+            this.authExpiryDisconnect = disconnect;
+            return this;
+        }
+
+        public Context authJwksFile(final String file)
+        {
+            this.authJwksFile = file == null ? "" : file;
+            return this;
+        }
+
+        public Context authHs256SecretFile(final String file)
+        {
+            this.authHs256SecretFile = file == null ? "" : file;
+            return this;
+        }
+
+        public Context authWatchIntervalMs(final int ms)
+        {
+            this.authWatchIntervalMs = ms;
+            return this;
+        }
+
+        /** The token settings this context describes. */
+        public AuthSettings authSettings()
+        {
+            return new AuthSettings(Path.of(dataDir), authClockSkewS, authMaxLifetimeS, authExpiryDisconnect,
+                authTokenMaxBytes, authJwksFile.isEmpty() ? null : Path.of(authJwksFile),
+                authHs256SecretFile.isEmpty() ? null : Path.of(authHs256SecretFile));
         }
 
         public Context ioThreads(final int threads)

@@ -38,9 +38,43 @@ public final class Configuration
     public static final String IO_THREADS_PROP_NAME = "skylark.io.threads";
     public static final int IO_THREADS_DEFAULT = Runtime.getRuntime().availableProcessors();
 
-    /** {@code none} (no authentication, local development) or {@code token} (once token auth lands). */
+    /**
+     * {@code token} (default): the CONNECT password must be a signed JWT whose {@code sub} is the client id; or
+     * {@code none}: no authentication, for local development only (a warning is logged at start).
+     */
     public static final String AUTH_MODE_PROP_NAME = "skylark.auth.mode";
-    public static final String AUTH_MODE_DEFAULT = "none";
+    public static final String AUTH_MODE_DEFAULT = "token";
+
+    /** Seconds of leeway when checking a token's {@code exp} and {@code nbf} against the broker's clock. */
+    public static final String AUTH_CLOCK_SKEW_S_PROP_NAME = "skylark.auth.clock.skew.s";
+    public static final long AUTH_CLOCK_SKEW_S_DEFAULT = 30;
+
+    /**
+     * 0 (default), or the longest a token is honoured, in seconds from its {@code iat} (or from the CONNECT when it
+     * has none); it also bounds tokens without {@code exp}, which otherwise never expire.
+     */
+    public static final String AUTH_TOKEN_MAX_LIFETIME_S_PROP_NAME = "skylark.auth.token.max.lifetime.s";
+    public static final long AUTH_TOKEN_MAX_LIFETIME_S_DEFAULT = 0;
+
+    /** Disconnect a live connection when its token expires ({@code true}, default) or let it run on ({@code false}). */
+    public static final String AUTH_EXPIRY_DISCONNECT_PROP_NAME = "skylark.auth.expiry.disconnect";
+    public static final String AUTH_EXPIRY_DISCONNECT_DEFAULT = "true";
+
+    /** Longest CONNECT password taken for a token, bytes; longer ones are refused (0x86) before any parsing. */
+    public static final String AUTH_TOKEN_MAX_BYTES_PROP_NAME = "skylark.auth.token.max.bytes";
+    public static final int AUTH_TOKEN_MAX_BYTES_DEFAULT = 8192;
+
+    /** Optional JWK set file of further public keys (EdDSA, ES256, RS256; each with a {@code kid}) to accept. */
+    public static final String AUTH_JWKS_FILE_PROP_NAME = "skylark.auth.jwks.file";
+    public static final String AUTH_JWKS_FILE_DEFAULT = "";
+
+    /** Optional file holding an HS256 shared secret (at least 32 bytes) to accept HS256 tokens. */
+    public static final String AUTH_HS256_SECRET_FILE_PROP_NAME = "skylark.auth.hs256.secret.file";
+    public static final String AUTH_HS256_SECRET_FILE_DEFAULT = "";
+
+    /** How often the broker looks for revocations and key rotations made by the {@code skylark} command, ms. */
+    public static final String AUTH_WATCH_INTERVAL_MS_PROP_NAME = "skylark.auth.watch.interval.ms";
+    public static final int AUTH_WATCH_INTERVAL_MS_DEFAULT = 1000;
 
     /** Idle strategy of every agent: {@code park} (default, no core burnt) or {@code spin} (lowest latency, one core per thread). */
     public static final String IDLE_STRATEGY_PROP_NAME = "skylark.idle.strategy";
@@ -136,7 +170,17 @@ public final class Configuration
         text(BIND_ADDRESS_PROP_NAME, BIND_ADDRESS_DEFAULT, "address the listeners bind to");
         text(DATA_DIR_PROP_NAME, DATA_DIR_DEFAULT, "directory for journal, keys and state");
         integer(IO_THREADS_PROP_NAME, IO_THREADS_DEFAULT, 1, 256, "selector I/O threads (default: available processors)");
-        choice(AUTH_MODE_PROP_NAME, AUTH_MODE_DEFAULT, "client authentication", "none");
+        choice(AUTH_MODE_PROP_NAME, AUTH_MODE_DEFAULT, "client authentication: token (signed JWT) or none", "token", "none");
+        longInteger(AUTH_CLOCK_SKEW_S_PROP_NAME, AUTH_CLOCK_SKEW_S_DEFAULT, 0, 3600, "leeway on token exp/nbf, seconds");
+        longInteger(AUTH_TOKEN_MAX_LIFETIME_S_PROP_NAME, AUTH_TOKEN_MAX_LIFETIME_S_DEFAULT, 0, Long.MAX_VALUE / 1000,
+            "longest a token is honoured from its iat, seconds (0 = no limit)");
+        choice(AUTH_EXPIRY_DISCONNECT_PROP_NAME, AUTH_EXPIRY_DISCONNECT_DEFAULT, "disconnect clients when their token expires",
+            "true", "false");
+        integer(AUTH_TOKEN_MAX_BYTES_PROP_NAME, AUTH_TOKEN_MAX_BYTES_DEFAULT, 64, 65_535, "longest token accepted, bytes");
+        optionalText(AUTH_JWKS_FILE_PROP_NAME, AUTH_JWKS_FILE_DEFAULT, "JWK set file of extra public keys (EdDSA/ES256/RS256)");
+        optionalText(AUTH_HS256_SECRET_FILE_PROP_NAME, AUTH_HS256_SECRET_FILE_DEFAULT, "file holding an HS256 shared secret");
+        integer(AUTH_WATCH_INTERVAL_MS_PROP_NAME, AUTH_WATCH_INTERVAL_MS_DEFAULT, 10, 3_600_000,
+            "how often revocations/keys changed by the CLI are picked up, ms");
         choice(IDLE_STRATEGY_PROP_NAME, IDLE_STRATEGY_DEFAULT, "what idle threads do", "park", "spin");
         choice(THREADING_PROP_NAME, THREADING_DEFAULT, "routing agent on its own thread or on I/O thread 0", "dedicated", "shared");
         integer(MAX_PACKET_SIZE_PROP_NAME, MAX_PACKET_SIZE_DEFAULT, 64, 268_435_460, "largest MQTT packet accepted, bytes");
@@ -242,6 +286,11 @@ public final class Configuration
     private static void text(final String name, final String def, final String description)
     {
         add(name, def, description, (v) -> v.isEmpty() ? "must not be empty" : null);
+    }
+
+    private static void optionalText(final String name, final String def, final String description)
+    {
+        add(name, def, description, (v) -> null);
     }
 
     private static void choice(final String name, final String def, final String description, final String... allowed)

@@ -13,7 +13,7 @@ class RawSocketSmokeTest
     @Test
     void connectGetsConnack() throws Exception
     {
-        try (Broker broker = Broker.launch(new Broker.Context().mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
+        try (Broker broker = Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
             Socket socket = new Socket("127.0.0.1", broker.mqttPort()))
         {
             socket.setSoTimeout(3000);

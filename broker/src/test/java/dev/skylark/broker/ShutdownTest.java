@@ -16,7 +16,7 @@ class ShutdownTest
     @Test
     void v5ClientsGetServerShuttingDown() throws Exception
     {
-        final Broker broker = Broker.launch(new Broker.Context().mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
+        final Broker broker = Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
         try (Socket socket = new Socket("127.0.0.1", broker.mqttPort()))
         {
             socket.setSoTimeout(5000);

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -16,6 +17,8 @@ import java.util.concurrent.CountDownLatch;
  * The {@code skylark} command. {@code skylark [run] [--config FILE] [--NAME VALUE | --NAME=VALUE]...} runs the
  * broker; NAME is any setting with or without its {@code skylark.} prefix ({@code --mqtt.port 1884}). Settings
  * come from the file, then JVM flags ({@code -Dskylark.*}), then command-line flags, each overriding the last.
+ * {@code skylark token ...} and {@code skylark keys ...} manage tokens and signing keys in the data directory
+ * (see {@link AuthCommands}).
  */
 public final class SkylarkMain
 {
@@ -31,7 +34,7 @@ public final class SkylarkMain
         }
         try
         {
-            System.exit(run(args, System.out));
+            System.exit(execute(args, System.out));
         }
         catch (final IllegalArgumentException ex)
         {
@@ -40,38 +43,82 @@ public final class SkylarkMain
         }
     }
 
-    static int run(final String[] args, final PrintStream out)
+    /**
+     * Runs a command in-process and returns its exit status; {@code run} blocks until the JVM shuts down.
+     *
+     * @throws IllegalArgumentException on bad arguments (status 2 from {@link #main}).
+     */
+    public static int execute(final String[] args, final PrintStream out)
     {
-        int i = 0;
-        if (args.length > 0 && "stat".equals(args[0]))
-        {
-            try
-            {
-                return StatCommand.run(java.util.Arrays.copyOfRange(args, 1, args.length), out);
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-                return 0;
-            }
-        }
         if (args.length > 0 && !args[0].startsWith("-"))
         {
-            if (!"run".equals(args[0]))
+            switch (args[0])
             {
-                throw new IllegalArgumentException("unknown command '" + args[0] + "' (try --help)");
+                case "run":
+                    return run(Arrays.copyOfRange(args, 1, args.length), out);
+                case "token":
+                case "keys":
+                    return AuthCommands.execute(args, out);
+                case "stat":
+                    return StatCommand.run(Arrays.copyOfRange(args, 1, args.length), out);
+                default:
+                    throw new IllegalArgumentException("unknown command '" + args[0] + "' (try --help)");
             }
-            i = 1;
         }
+        return run(args, out);
+    }
+
+    static int run(final String[] args, final PrintStream out)
+    {
+        final Properties merged = new Properties();
+        if (!parseSettings(args, 0, merged, null, out))
+        {
+            return 0;
+        }
+        final Broker broker = Broker.launch(new Broker.Context(merged));
+        final CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        {
+            broker.close();
+            stopped.countDown();
+        }, "skylark-shutdown"));
+        try
+        {
+            stopped.await();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    /** Takes a command's own options ({@code --name value}); returns false when the option is not one of them. */
+    @FunctionalInterface
+    interface OptionSink
+    {
+        boolean accept(String name, String value);
+    }
+
+    /**
+     * Reads {@code --config FILE} and {@code --NAME VALUE | --NAME=VALUE} settings from {@code args[from..]} into
+     * {@code merged} (file, then {@code -Dskylark.*} JVM flags, then command-line flags); options the sink takes
+     * are not settings.
+     *
+     * @return false when help was asked for (and printed).
+     */
+    static boolean parseSettings(
+        final String[] args, final int from, final Properties merged, final OptionSink options, final PrintStream out)
+    {
         final Properties fromFile = new Properties();
         final Properties fromFlags = new Properties();
-        for (; i < args.length; i++)
+        for (int i = from; i < args.length; i++)
         {
             final String arg = args[i];
             if ("--help".equals(arg) || "-h".equals(arg))
             {
                 usage(out);
-                return 0;
+                return false;
             }
             if (!arg.startsWith("--"))
             {
@@ -98,10 +145,13 @@ public final class SkylarkMain
                 load(Path.of(value), fromFile);
                 continue;
             }
+            if (options != null && options.accept(name, value))
+            {
+                continue;
+            }
             fromFlags.setProperty(name.startsWith(Configuration.PREFIX) ? name : Configuration.PREFIX + name, value);
         }
 
-        final Properties merged = new Properties();
         merged.putAll(fromFile);
         for (final String name : System.getProperties().stringPropertyNames())
         {
@@ -111,23 +161,7 @@ public final class SkylarkMain
             }
         }
         merged.putAll(fromFlags);
-
-        final Broker broker = Broker.launch(new Broker.Context(merged));
-        final CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() ->
-        {
-            broker.close();
-            stopped.countDown();
-        }, "skylark-shutdown"));
-        try
-        {
-            stopped.await();
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
-        return 0;
+        return true;
     }
 
     private static void load(final Path file, final Properties into)
@@ -145,6 +179,10 @@ public final class SkylarkMain
     private static void usage(final PrintStream out)
     {
         out.println("usage: skylark [run] [--config FILE] [--NAME VALUE]...");
+        out.println("       skylark token issue [--count N] [--client-id ID]... [--ttl 48h] [--pub FILTER]... [--sub FILTER]...");
+        out.println("       skylark token revoke|unrevoke JTI...    skylark token revocations");
+        out.println("       skylark keys                           skylark keys rotate");
+        out.println("  (token and keys work on the data directory: --data.dir DIR, or --config FILE)");
         out.println("       skylark stat [--data.dir DIR] [--once] [--interval-ms N]   live counters of a running broker");
         out.println();
         out.println("Settings (also -Dskylark.NAME=VALUE JVM flags, or NAME=VALUE lines in the config file):");

@@ -20,7 +20,7 @@ final class StatCommand
     {
     }
 
-    static int run(final String[] args, final PrintStream out) throws InterruptedException
+    static int run(final String[] args, final PrintStream out)
     {
         String dataDir = System.getProperty(Configuration.DATA_DIR_PROP_NAME, Configuration.DATA_DIR_DEFAULT);
         boolean once = false;
@@ -47,7 +47,11 @@ final class StatCommand
                 out.flush();
                 if (!once)
                 {
-                    Thread.sleep(intervalMs);
+                    java.util.concurrent.locks.LockSupport.parkNanos(intervalMs * 1_000_000L);
+                    if (Thread.currentThread().isInterrupted())
+                    {
+                        return 0;
+                    }
                 }
             }
             while (!once);

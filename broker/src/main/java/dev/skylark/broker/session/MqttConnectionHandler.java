@@ -1,5 +1,6 @@
 package dev.skylark.broker.session;
 
+import dev.skylark.broker.auth.ClientGrant;
 import dev.skylark.broker.net.Connection;
 import dev.skylark.broker.net.ConnectionHandler;
 import dev.skylark.broker.routing.ConnectRequest;
@@ -74,6 +75,7 @@ final class MqttConnectionHandler implements ConnectionHandler
     private String responseInformation;
     /** Aliases towards the client, when it accepts any (v5 Topic Alias Maximum > 0). */
     private OutboundTopicAliases outboundAliases;
+    private ClientGrant grant = ClientGrant.UNRESTRICTED;
 
     MqttConnectionHandler(final MqttProtocol protocol, final Connection connection)
     {
@@ -156,6 +158,13 @@ final class MqttConnectionHandler implements ConnectionHandler
 
         clientId = connect.clientId();
         final boolean v5 = version == MqttVersion.V5;
+        grant = protocol.authenticator.authenticate(clientId, connect.hasUserName() ? connect.userName() : null,
+            connect.hasPassword() ? buffer : null, connect.passwordOffset(), connect.passwordLength());
+        if (grant.refused())
+        {
+            refuseConnect(grant.reasonCode(), grant.why());
+            return true;
+        }
         if (clientId.isEmpty())
         {
             if (!v5 && !connect.cleanStart())
@@ -163,7 +172,7 @@ final class MqttConnectionHandler implements ConnectionHandler
                 refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "empty client id needs clean session");
                 return true;
             }
-            clientId = protocol.assignClientId();
+            clientId = grant.clientId() != null ? grant.clientId() : protocol.assignClientId();
             assignedClientId = v5 ? clientId : null;
         }
         if (v5 && connect.authenticationMethodLength() > 0)
@@ -221,6 +230,11 @@ final class MqttConnectionHandler implements ConnectionHandler
             if (connect.willQos() > protocol.limits.maximumQos())
             {
                 refuseConnect(ReasonCode.QOS_NOT_SUPPORTED, "will QoS above the broker's maximum QoS");
+                return true;
+            }
+            if (!grant.mayPublish(buffer, topicOffset, topicLength))
+            {
+                refuseConnect(ReasonCode.NOT_AUTHORIZED, "will topic not allowed by the token");
                 return true;
             }
             request.hasWill = true;
@@ -429,6 +443,16 @@ final class MqttConnectionHandler implements ConnectionHandler
             return true;
         }
 
+        if (!grant.mayPublish(topicBuffer, topicOffset, topicLength))
+        {
+            if (qos > 0)
+            {
+                final int reason = version == MqttVersion.V5 ? ReasonCode.NOT_AUTHORIZED : ReasonCode.SUCCESS;
+                writeAck(qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, publish.packetId(), reason);
+            }
+            return true;
+        }
+
         if (!protocol.router.publish(connection.id(), qos, publish.retain(), publish.packetId(),
             topicBuffer, topicOffset, topicLength,
             propertiesBuffer, propertiesOffset, version == MqttVersion.V5 ? propertiesLength : 0,
@@ -520,6 +544,10 @@ final class MqttConnectionHandler implements ConnectionHandler
                 hasWildcard(buffer, filterOffset, filterLength))
             {
                 reason = ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED;
+            }
+            if (reason == ReasonCode.SUCCESS && !grant.maySubscribe(buffer, filterOffset, filterLength))
+            {
+                reason = ReasonCode.NOT_AUTHORIZED;
             }
             if (version != MqttVersion.V5 && reason != ReasonCode.SUCCESS)
             {
@@ -636,6 +664,15 @@ final class MqttConnectionHandler implements ConnectionHandler
         else if (state == State.CONNECTED && keepAliveTimeoutNs > 0 && nowNs - lastPacketNs > keepAliveTimeoutNs)
         {
             protocolError(ReasonCode.KEEP_ALIVE_TIMEOUT, "keep-alive timeout");
+        }
+        else if (state == State.CONNECTED)
+        {
+            final int authReason = grant.liveCheck();
+            if (authReason != 0)
+            {
+                protocolError(authReason,
+                    authReason == ReasonCode.ADMINISTRATIVE_ACTION ? "token revoked" : "token expired");
+            }
         }
     }
 

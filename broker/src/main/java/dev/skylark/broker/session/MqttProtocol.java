@@ -1,5 +1,6 @@
 package dev.skylark.broker.session;
 
+import dev.skylark.broker.auth.Authenticator;
 import dev.skylark.broker.net.Connection;
 import dev.skylark.broker.net.ConnectionHandler;
 import dev.skylark.broker.net.ConnectionHandlerFactory;
@@ -48,6 +49,9 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     final ExpandableArrayBuffer scratch = new ExpandableArrayBuffer(1024);
     final ExpandableArrayBuffer propertyScratch = new ExpandableArrayBuffer(1024);
 
+    /** Decides every CONNECT's token (shared by all agents, thread-safe); NONE unless the broker sets one. */
+    Authenticator authenticator = Authenticator.NONE;
+
     private final RingBuffer deliveries;
     private IoAgent agent;
     private final ArrayList<Connection> blocked = new ArrayList<>();
@@ -72,6 +76,12 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     public void agent(final IoAgent agent)
     {
         this.agent = agent;
+    }
+
+    /** How CONNECTs are authenticated (set once, before the agent starts). */
+    public void authenticator(final Authenticator authenticator)
+    {
+        this.authenticator = authenticator;
     }
 
     @Override

@@ -21,11 +21,11 @@ class StatCommandTest
     @Test
     void printsTheCountersOfARunningBroker() throws Exception
     {
-        try (Broker broker = Broker.launch(new Broker.Context().mqttPort(0).httpPort(-1).bindAddress("127.0.0.1")
+        try (Broker broker = Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(-1).bindAddress("127.0.0.1")
             .dataDir(dataDir.toString())))
         {
             final ByteArrayOutputStream out = new ByteArrayOutputStream();
-            final int exit = SkylarkMain.run(new String[]{"stat", "--once", "--data.dir", dataDir.toString()},
+            final int exit = SkylarkMain.execute(new String[]{"stat", "--once", "--data.dir", dataDir.toString()},
                 new PrintStream(out, true, StandardCharsets.UTF_8));
             final String text = out.toString(StandardCharsets.UTF_8);
             assertEquals(0, exit);
@@ -40,7 +40,7 @@ class StatCommandTest
     void saysWhenThereIsNoBroker()
     {
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
-            () -> SkylarkMain.run(new String[]{"stat", "--once", "--data.dir", dataDir.toString()},
+            () -> SkylarkMain.execute(new String[]{"stat", "--once", "--data.dir", dataDir.toString()},
                 new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)));
         assertTrue(ex.getMessage().contains("no counters file"), ex.getMessage());
     }

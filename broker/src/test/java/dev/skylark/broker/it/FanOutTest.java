@@ -31,7 +31,7 @@ class FanOutTest
     @BeforeEach
     void start()
     {
-        broker = Broker.launch(new Broker.Context().mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
+        broker = Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
     }
 
     @AfterEach

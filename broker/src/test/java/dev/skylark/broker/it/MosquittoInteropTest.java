@@ -28,7 +28,7 @@ class MosquittoInteropTest
     {
         assumeTrue(onPath("mosquitto_pub") && onPath("mosquitto_sub") && onPath("stdbuf"),
             "mosquitto clients (and stdbuf) not on PATH");
-        broker = Broker.launch(new Broker.Context().mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
+        broker = Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
     }
 
     @AfterAll

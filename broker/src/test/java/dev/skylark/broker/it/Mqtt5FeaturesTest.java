@@ -30,7 +30,7 @@ class Mqtt5FeaturesTest
 
     private Broker start(final Broker.Context context)
     {
-        broker = Broker.launch(context.mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
+        broker = Broker.launch(context.authMode("none").mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
         return broker;
     }
 

@@ -22,7 +22,7 @@ class SharedThreadingTest
     @Test
     void aBurstThroughSmallRingsArrivesWholeAndInOrder() throws Exception
     {
-        try (Broker broker = Broker.launch(new Broker.Context().mqttPort(0).httpPort(-1).bindAddress("127.0.0.1")
+        try (Broker broker = Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(-1).bindAddress("127.0.0.1")
             .sharedThreading(true).ioThreads(1).maxPacketSize(4096)
             .inboundRingCapacity(64 * 1024).outboundRingCapacity(64 * 1024));
             RawClient subscriber = new RawClient(broker.mqttPort());

@@ -1,0 +1,190 @@
+package dev.skylark.broker.auth;
+
+import org.jose4j.json.JsonUtil;
+import org.jose4j.lang.JoseException;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The token and key administration API, independent of any transport: the HTTP listener hands each request under
+ * {@code /admin/v1/} to {@link #handle} and writes back the {@link Response}.
+ * <p>
+ * Every request needs {@code Authorization: Bearer <admin token>} (the token is in {@code <data.dir>/auth/admin-token}).
+ * <pre>
+ * GET    /admin/v1/keys                 public JWK set
+ * POST   /admin/v1/keys/rotate          new signing key            -&gt; {"kid": "..."}
+ * POST   /admin/v1/tokens               {"count":N | "clientIds":[..], "ttl":"48h", "pub":[..], "sub":[..]}
+ *                                                                   -&gt; {"clientId": "token", ...}
+ * GET    /admin/v1/revocations                                     -&gt; {"revoked": [jti, ...]}
+ * POST   /admin/v1/revocations          {"jti": [..]}               -&gt; {"revoked": N}
+ * DELETE /admin/v1/revocations/{jti}                               -&gt; {"unrevoked": N}
+ * </pre>
+ */
+public final class AdminApi
+{
+    public static final String PREFIX = "/admin/v1/";
+    private static final String JSON = "application/json";
+
+    /** The answer to one request. */
+    public record Response(int status, String contentType, byte[] body)
+    {
+        public String bodyText()
+        {
+            return new String(body, StandardCharsets.UTF_8);
+        }
+    }
+
+    private final AuthService auth;
+
+    public AdminApi(final AuthService auth)
+    {
+        this.auth = auth;
+    }
+
+    /**
+     * @param method              HTTP method.
+     * @param path                the request path (a query string is ignored).
+     * @param authorizationHeader the Authorization header, or null.
+     * @param body                the request body, or null.
+     */
+    public Response handle(final String method, final String path, final String authorizationHeader, final byte[] body)
+    {
+        final String bearer = authorizationHeader != null && authorizationHeader.regionMatches(true, 0, "Bearer ", 0, 7) ?
+            authorizationHeader.substring(7).trim() : null;
+        if (!auth.isAdminToken(bearer))
+        {
+            return error(401, "missing or wrong admin bearer token");
+        }
+        final int query = path.indexOf('?');
+        final String route = query >= 0 ? path.substring(0, query) : path;
+        if (!route.startsWith(PREFIX))
+        {
+            return error(404, "not found");
+        }
+        final String rest = route.substring(PREFIX.length());
+        try
+        {
+            if (rest.equals("keys"))
+            {
+                return "GET".equals(method) ? new Response(200, JSON, utf8(auth.keyRing().publicJwks())) : notAllowed();
+            }
+            if (rest.equals("keys/rotate"))
+            {
+                return "POST".equals(method) ? json(200, Map.of("kid", auth.keyRing().rotate())) : notAllowed();
+            }
+            if (rest.equals("tokens"))
+            {
+                return "POST".equals(method) ? issue(parse(body)) : notAllowed();
+            }
+            if (rest.equals("revocations"))
+            {
+                if ("GET".equals(method))
+                {
+                    return json(200, Map.of("revoked", auth.revocations().list()));
+                }
+                if ("POST".equals(method))
+                {
+                    final List<String> jtis = strings(parse(body).get("jti"), "jti");
+                    if (jtis == null || jtis.isEmpty())
+                    {
+                        return error(400, "'jti' must be a non-empty array of token ids");
+                    }
+                    return json(200, Map.of("revoked", auth.revocations().revoke(jtis)));
+                }
+                return notAllowed();
+            }
+            if (rest.startsWith("revocations/") && rest.length() > "revocations/".length())
+            {
+                if (!"DELETE".equals(method))
+                {
+                    return notAllowed();
+                }
+                final String jti = URLDecoder.decode(rest.substring("revocations/".length()), StandardCharsets.UTF_8);
+                return json(200, Map.of("unrevoked", auth.revocations().unrevoke(List.of(jti))));
+            }
+            return error(404, "not found");
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return error(400, ex.getMessage());
+        }
+    }
+
+    private Response issue(final Map<String, Object> request)
+    {
+        final Object count = request.getOrDefault("count", 1L);
+        if (!(count instanceof Number number))
+        {
+            throw new IllegalArgumentException("'count' must be a number");
+        }
+        final Object ttl = request.getOrDefault("ttl", "24h");
+        final long ttlS = ttl instanceof Number n ? n.longValue() : TokenIssuer.parseTtlSeconds(String.valueOf(ttl));
+        final List<String> clientIds = strings(request.get("clientIds"), "clientIds");
+        final TokenIssuer.Request issue = new TokenIssuer.Request(number.intValue(), clientIds, ttlS,
+            strings(request.get("pub"), "pub"), strings(request.get("sub"), "sub"));
+        return json(200, new LinkedHashMap<>(auth.issuer().issue(issue)));
+    }
+
+    private static List<String> strings(final Object value, final String name)
+    {
+        if (value == null)
+        {
+            return null;
+        }
+        if (!(value instanceof List<?> list))
+        {
+            throw new IllegalArgumentException("'" + name + "' must be an array of strings");
+        }
+        final List<String> strings = new ArrayList<>();
+        for (final Object item : list)
+        {
+            if (!(item instanceof String s))
+            {
+                throw new IllegalArgumentException("'" + name + "' must be an array of strings");
+            }
+            strings.add(s);
+        }
+        return strings;
+    }
+
+    private static Map<String, Object> parse(final byte[] body)
+    {
+        if (body == null || body.length == 0)
+        {
+            return Map.of();
+        }
+        try
+        {
+            return JsonUtil.parseJson(new String(body, StandardCharsets.UTF_8));
+        }
+        catch (final JoseException | RuntimeException ex)
+        {
+            throw new IllegalArgumentException("body is not a JSON object");
+        }
+    }
+
+    private static Response json(final int status, final Map<String, ?> body)
+    {
+        return new Response(status, JSON, utf8(JsonUtil.toJson(body)));
+    }
+
+    private static Response notAllowed()
+    {
+        return error(405, "method not allowed");
+    }
+
+    private static Response error(final int status, final String message)
+    {
+        return json(status, Map.of("error", message));
+    }
+
+    private static byte[] utf8(final String text)
+    {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+}

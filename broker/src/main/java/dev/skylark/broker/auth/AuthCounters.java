@@ -1,0 +1,18 @@
+package dev.skylark.broker.auth;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/** What authentication counts, shared by all I/O agents (written only when something is refused). */
+public final class AuthCounters
+{
+    /** CONNECTs refused for their token (any reason). */
+    public final AtomicLong connectsRefused = new AtomicLong();
+    /** Publishes (and will topics) refused by a token's {@code acl.pub}: QoS 0 dropped, QoS 1/2 answered 0x87. */
+    public final AtomicLong publishesDenied = new AtomicLong();
+    /** Subscriptions refused by a token's {@code acl.sub} (SUBACK 0x87 / 0x80). */
+    public final AtomicLong subscriptionsDenied = new AtomicLong();
+    /** Live connections closed because their token was revoked. */
+    public final AtomicLong revokedDisconnects = new AtomicLong();
+    /** Live connections closed because their token expired. */
+    public final AtomicLong expiredDisconnects = new AtomicLong();
+}

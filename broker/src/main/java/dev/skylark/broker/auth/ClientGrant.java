@@ -1,0 +1,153 @@
+package dev.skylark.broker.auth;
+
+import dev.skylark.codec.mqtt.ReasonCode;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.EpochClock;
+
+/**
+ * What one connection was granted at CONNECT, or why it was refused. Owned by the connection's I/O thread after
+ * CONNECT: {@link #mayPublish}, {@link #maySubscribe} and {@link #liveCheck} are called from there only.
+ */
+public final class ClientGrant
+{
+    /** Anyone, anything, forever ({@code skylark.auth.mode=none}). */
+    public static final ClientGrant UNRESTRICTED = new ClientGrant(ReasonCode.SUCCESS, null, null, null, 0,
+        TopicAcl.ALL, TopicAcl.ALL, null, null, new AuthCounters());
+
+    private final int reasonCode;
+    private final String why;
+    private final String clientId;
+    private final String jti;
+    private final long expiresAtMs;
+    private final TopicAcl publishAcl;
+    private final TopicAcl subscribeAcl;
+    private final RevocationList revocations;
+    private final EpochClock clock;
+    private final AuthCounters counters;
+    private long seenEpoch;
+
+    ClientGrant(
+        final int reasonCode,
+        final String why,
+        final String clientId,
+        final String jti,
+        final long expiresAtMs,
+        final TopicAcl publishAcl,
+        final TopicAcl subscribeAcl,
+        final RevocationList revocations,
+        final EpochClock clock,
+        final AuthCounters counters)
+    {
+        this.reasonCode = reasonCode;
+        this.why = why;
+        this.clientId = clientId;
+        this.jti = jti;
+        this.expiresAtMs = expiresAtMs;
+        this.publishAcl = publishAcl;
+        this.subscribeAcl = subscribeAcl;
+        this.revocations = revocations;
+        this.clock = clock;
+        this.counters = counters;
+        this.seenEpoch = -1; // the first tick looks at the list whatever its epoch
+    }
+
+    static ClientGrant refuse(final int reasonCode, final String why, final AuthCounters counters)
+    {
+        counters.connectsRefused.incrementAndGet();
+        return new ClientGrant(reasonCode, why, null, null, 0, TopicAcl.ALL, TopicAcl.ALL, null, null, counters);
+    }
+
+    public boolean refused()
+    {
+        return reasonCode != ReasonCode.SUCCESS;
+    }
+
+    /** The v5 CONNACK reason code of a refusal (the caller maps it for 3.1.1). */
+    public int reasonCode()
+    {
+        return reasonCode;
+    }
+
+    /** Why it was refused, for the log (never contains the token). */
+    public String why()
+    {
+        return why;
+    }
+
+    /** The token's subject: the client identifier the connection must use (null when not token-bound). */
+    public String clientId()
+    {
+        return clientId;
+    }
+
+    public String jti()
+    {
+        return jti;
+    }
+
+    /** Epoch milliseconds at which the connection is disconnected, 0 for never. */
+    public long expiresAtMs()
+    {
+        return expiresAtMs;
+    }
+
+    public TopicAcl publishAcl()
+    {
+        return publishAcl;
+    }
+
+    public TopicAcl subscribeAcl()
+    {
+        return subscribeAcl;
+    }
+
+    /** Publish path, allocation-free: may this client publish to the topic? A refusal is counted. */
+    public boolean mayPublish(final DirectBuffer topic, final int offset, final int length)
+    {
+        if (publishAcl.allowsTopic(topic, offset, length))
+        {
+            return true;
+        }
+        counters.publishesDenied.incrementAndGet();
+        return false;
+    }
+
+    /** May this client subscribe with this (valid) filter? A refusal is counted. */
+    public boolean maySubscribe(final DirectBuffer filter, final int offset, final int length)
+    {
+        if (subscribeAcl.allowsFilter(filter, offset, length))
+        {
+            return true;
+        }
+        counters.subscriptionsDenied.incrementAndGet();
+        return false;
+    }
+
+    /**
+     * Slow tick: 0 while the grant holds, else the v5 DISCONNECT reason code to close with —
+     * {@link ReasonCode#ADMINISTRATIVE_ACTION} once the token is revoked, {@link ReasonCode#MAXIMUM_CONNECT_TIME}
+     * once it expired. Reads one volatile unless the revocation list changed.
+     */
+    public int liveCheck()
+    {
+        if (revocations != null)
+        {
+            final long epoch = revocations.epoch();
+            if (epoch != seenEpoch)
+            {
+                seenEpoch = epoch;
+                if (revocations.contains(jti))
+                {
+                    counters.revokedDisconnects.incrementAndGet();
+                    return ReasonCode.ADMINISTRATIVE_ACTION;
+                }
+            }
+        }
+        if (expiresAtMs != 0 && clock != null && clock.time() >= expiresAtMs)
+        {
+            counters.expiredDisconnects.incrementAndGet();
+            return ReasonCode.MAXIMUM_CONNECT_TIME;
+        }
+        return 0;
+    }
+}
