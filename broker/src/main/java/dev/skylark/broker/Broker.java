@@ -118,7 +118,9 @@ public final class Broker implements AutoCloseable
             context.topicAliasMaximum, TimeUnit.MILLISECONDS.toNanos(context.connectTimeoutMs),
             context.outboundBufferMax, context.keepAliveMax, context.responseInformationPrefix, context.maximumQos,
             context.retainAvailable, context.wildcardSubscriptionsAvailable, context.sharedSubscriptionsAvailable,
-            context.subscriptionIdentifiersAvailable, context.payloadFormatCheck);
+            context.subscriptionIdentifiersAvailable, context.payloadFormatCheck, context.topicMaxLength,
+            context.topicMaxDepth, context.clientIdMaxLength, context.ratePacketsPerSecond, context.rateBurst,
+            context.rateSlowsReader);
         ioRunners = new AgentRunner[ioThreads];
         for (int i = 0; i < ioThreads; i++)
         {
@@ -345,6 +347,12 @@ public final class Broker implements AutoCloseable
         private boolean sharedSubscriptionsAvailable;
         private boolean subscriptionIdentifiersAvailable;
         private boolean payloadFormatCheck;
+        private int topicMaxLength;
+        private int topicMaxDepth;
+        private int clientIdMaxLength;
+        private int ratePacketsPerSecond;
+        private int rateBurst;
+        private boolean rateSlowsReader;
         private int inboundRingCapacity;
         private int outboundRingCapacity;
         private long authClockSkewS;
@@ -405,6 +413,12 @@ public final class Broker implements AutoCloseable
             subscriptionIdentifiersAvailable =
                 Configuration.getBoolean(properties, Configuration.SUBSCRIPTION_IDENTIFIERS_PROP_NAME);
             payloadFormatCheck = Configuration.getBoolean(properties, Configuration.PAYLOAD_FORMAT_CHECK_PROP_NAME);
+            topicMaxLength = Configuration.getInt(properties, Configuration.TOPIC_MAX_LENGTH_PROP_NAME);
+            topicMaxDepth = Configuration.getInt(properties, Configuration.TOPIC_MAX_DEPTH_PROP_NAME);
+            clientIdMaxLength = Configuration.getInt(properties, Configuration.CLIENT_ID_MAX_LENGTH_PROP_NAME);
+            ratePacketsPerSecond = Configuration.getInt(properties, Configuration.RATE_LIMIT_PACKETS_PROP_NAME);
+            rateBurst = Configuration.getInt(properties, Configuration.RATE_LIMIT_BURST_PROP_NAME);
+            rateSlowsReader = "slow".equals(Configuration.get(properties, Configuration.RATE_LIMIT_MODE_PROP_NAME));
             inboundRingCapacity = Configuration.getInt(properties, Configuration.INBOUND_RING_CAPACITY_PROP_NAME);
             outboundRingCapacity = Configuration.getInt(properties, Configuration.OUTBOUND_RING_CAPACITY_PROP_NAME);
             authClockSkewS = Configuration.getLong(properties, Configuration.AUTH_CLOCK_SKEW_S_PROP_NAME);
@@ -670,6 +684,33 @@ public final class Broker implements AutoCloseable
         public Context subscriptionIdentifiersAvailable(final boolean available)
         {
             this.subscriptionIdentifiersAvailable = available;
+            return this;
+        }
+
+        public Context topicMaxLength(final int bytes)
+        {
+            this.topicMaxLength = bytes;
+            return this;
+        }
+
+        public Context topicMaxDepth(final int levels)
+        {
+            this.topicMaxDepth = levels;
+            return this;
+        }
+
+        public Context clientIdMaxLength(final int bytes)
+        {
+            this.clientIdMaxLength = bytes;
+            return this;
+        }
+
+        /** Packets per second per client (0 = unlimited), the burst allowed, and whether excess slows the reader. */
+        public Context rateLimit(final int packetsPerSecond, final int burst, final boolean slowReader)
+        {
+            this.ratePacketsPerSecond = packetsPerSecond;
+            this.rateBurst = burst;
+            this.rateSlowsReader = slowReader;
             return this;
         }
 

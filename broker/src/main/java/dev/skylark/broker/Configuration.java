@@ -87,6 +87,34 @@ public final class Configuration
     public static final String THREADING_PROP_NAME = "skylark.threading";
     public static final String THREADING_DEFAULT = "dedicated";
 
+    /** {@code default} (permissive limits) or {@code hosted} (a hosted service's published limits, see README). */
+    public static final String PRESET_PROP_NAME = "skylark.preset";
+    public static final String PRESET_DEFAULT = "default";
+
+    /** Longest topic name or filter accepted, bytes (longer: PUBACK/SUBACK 0x90/0x8F, v3.1.1 close / 0x80). */
+    public static final String TOPIC_MAX_LENGTH_PROP_NAME = "skylark.topic.max.length";
+    public static final int TOPIC_MAX_LENGTH_DEFAULT = 65_535;
+
+    /** Most levels in a topic name or filter. */
+    public static final String TOPIC_MAX_DEPTH_PROP_NAME = "skylark.topic.max.depth";
+    public static final int TOPIC_MAX_DEPTH_DEFAULT = 128;
+
+    /** Longest client ID accepted, bytes (longer: CONNACK 0x85 / 3.1.1 return code 2). */
+    public static final String CLIENT_ID_MAX_LENGTH_PROP_NAME = "skylark.client.id.max.length";
+    public static final int CLIENT_ID_MAX_LENGTH_DEFAULT = 256;
+
+    /** Packets per second one client may send (token bucket refill); 0 = unlimited. PINGREQ counts too. */
+    public static final String RATE_LIMIT_PACKETS_PROP_NAME = "skylark.rate.limit.packets";
+    public static final int RATE_LIMIT_PACKETS_DEFAULT = 0;
+
+    /** Packets a client may send at once before the rate applies (token bucket size). */
+    public static final String RATE_LIMIT_BURST_PROP_NAME = "skylark.rate.limit.burst";
+    public static final int RATE_LIMIT_BURST_DEFAULT = 100;
+
+    /** Over the rate: {@code disconnect} (v5 DISCONNECT 0x96, 3.1.1 close) or {@code slow} (stop reading the socket). */
+    public static final String RATE_LIMIT_MODE_PROP_NAME = "skylark.rate.limit.mode";
+    public static final String RATE_LIMIT_MODE_DEFAULT = "disconnect";
+
     /** Largest MQTT packet accepted (bytes, whole packet); announced to v5 clients as Maximum Packet Size. */
     public static final String MAX_PACKET_SIZE_PROP_NAME = "skylark.max.packet.size";
     public static final int MAX_PACKET_SIZE_DEFAULT = 1024 * 1024;
@@ -183,6 +211,13 @@ public final class Configuration
             "how often revocations/keys changed by the CLI are picked up, ms");
         choice(IDLE_STRATEGY_PROP_NAME, IDLE_STRATEGY_DEFAULT, "what idle threads do", "park", "spin");
         choice(THREADING_PROP_NAME, THREADING_DEFAULT, "routing agent on its own thread or on I/O thread 0", "dedicated", "shared");
+        choice(PRESET_PROP_NAME, PRESET_DEFAULT, "limits preset", "default", "hosted");
+        integer(TOPIC_MAX_LENGTH_PROP_NAME, TOPIC_MAX_LENGTH_DEFAULT, 1, 65_535, "longest topic name or filter, bytes");
+        integer(TOPIC_MAX_DEPTH_PROP_NAME, TOPIC_MAX_DEPTH_DEFAULT, 1, 65_535, "most levels in a topic or filter");
+        integer(CLIENT_ID_MAX_LENGTH_PROP_NAME, CLIENT_ID_MAX_LENGTH_DEFAULT, 1, 65_535, "longest client ID, bytes");
+        integer(RATE_LIMIT_PACKETS_PROP_NAME, RATE_LIMIT_PACKETS_DEFAULT, 0, Integer.MAX_VALUE, "packets per second per client (0 = unlimited)");
+        integer(RATE_LIMIT_BURST_PROP_NAME, RATE_LIMIT_BURST_DEFAULT, 1, Integer.MAX_VALUE, "packets a client may send at once");
+        choice(RATE_LIMIT_MODE_PROP_NAME, RATE_LIMIT_MODE_DEFAULT, "over the rate: disconnect (0x96) or slow the reader", "disconnect", "slow");
         integer(MAX_PACKET_SIZE_PROP_NAME, MAX_PACKET_SIZE_DEFAULT, 64, 268_435_460, "largest MQTT packet accepted, bytes");
         integer(CONNECT_TIMEOUT_MS_PROP_NAME, CONNECT_TIMEOUT_MS_DEFAULT, 100, 3_600_000, "close sockets that send no CONNECT within this, ms");
         integer(INFLIGHT_MAX_PROP_NAME, INFLIGHT_MAX_DEFAULT, 1, 65_535, "unacknowledged QoS 1/2 messages sent to one client");
@@ -258,14 +293,34 @@ public final class Configuration
     static String get(final Properties properties, final String name)
     {
         final String value = properties.getProperty(name);
-        return value != null ? value.trim() : SETTINGS.get(name).defaultValue();
+        return value != null ? value.trim() : defaultValue(properties, name);
     }
+
+    /** The preset's value for a setting the user did not give, else the setting's own default. */
+    private static String defaultValue(final Properties properties, final String name)
+    {
+        final String preset = properties.getProperty(PRESET_PROP_NAME, PRESET_DEFAULT).trim();
+        final String fromPreset = "hosted".equals(preset) ? HOSTED_PRESET.get(name) : null;
+        return fromPreset != null ? fromPreset : SETTINGS.get(name).defaultValue();
+    }
+
+    /**
+     * The {@code hosted} preset: the published limits of a hosted MQTT service — 64 KB messages, 10 packets per
+     * second per client, topic depth 8, 23-byte client IDs — instead of the permissive defaults.
+     */
+    public static final Map<String, String> HOSTED_PRESET = Map.of(
+        "skylark.max.packet.size", String.valueOf(64 * 1024 + 512),
+        "skylark.rate.limit.packets", "10",
+        "skylark.rate.limit.burst", "20",
+        "skylark.topic.max.depth", "8",
+        "skylark.topic.max.length", "256",
+        "skylark.client.id.max.length", "23");
 
     /** Like {@link #get} but keeps an empty value (for settings where empty means "off"). */
     static String getRaw(final Properties properties, final String name)
     {
         final String value = properties.getProperty(name);
-        return value != null ? value : SETTINGS.get(name).defaultValue();
+        return value != null ? value : defaultValue(properties, name);
     }
 
     static int getInt(final Properties properties, final String name)

@@ -45,6 +45,21 @@ class ConfigurationTest
     }
 
     @Test
+    void hostedPresetSetsDefaultsThatExplicitSettingsOverride()
+    {
+        final Properties properties = new Properties();
+        properties.setProperty("skylark.preset", "hosted");
+        assertEquals(String.valueOf(64 * 1024 + 512), Configuration.get(properties, "skylark.max.packet.size"));
+        assertEquals("23", Configuration.get(properties, "skylark.client.id.max.length"));
+        assertEquals("10", Configuration.get(properties, "skylark.rate.limit.packets"));
+        assertEquals("8", Configuration.get(properties, "skylark.topic.max.depth"));
+        properties.setProperty("skylark.topic.max.depth", "12");
+        assertEquals("12", Configuration.get(properties, "skylark.topic.max.depth"));
+        assertEquals("1883", Configuration.get(properties, "skylark.mqtt.port"), "untouched by the preset");
+        new Broker.Context(properties).conclude();
+    }
+
+    @Test
     void boundariesOfARange()
     {
         final Properties properties = new Properties();

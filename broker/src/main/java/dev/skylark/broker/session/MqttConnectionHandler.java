@@ -76,6 +76,8 @@ final class MqttConnectionHandler implements ConnectionHandler
     /** Aliases towards the client, when it accepts any (v5 Topic Alias Maximum > 0). */
     private OutboundTopicAliases outboundAliases;
     private ClientGrant grant = ClientGrant.UNRESTRICTED;
+    /** Rate limit (GCRA): the theoretical arrival time of the next packet. */
+    private long rateTatNs;
 
     MqttConnectionHandler(final MqttProtocol protocol, final Connection connection)
     {
@@ -88,6 +90,17 @@ final class MqttConnectionHandler implements ConnectionHandler
     @Override
     public boolean onPacket(final DirectBuffer buffer, final int offset, final int length, final long nowNs)
     {
+        if (protocol.limits.ratePacketsPerSecond() > 0 && !withinRate(nowNs))
+        {
+            if (protocol.limits.rateSlowsReader())
+            {
+                protocol.blocked(connection); // offered again once the rate allows it: TCP slows the client down
+                return false;
+            }
+            protocolError(ReasonCode.MESSAGE_RATE_TOO_HIGH,
+                "more than " + protocol.limits.ratePacketsPerSecond() + " packets per second");
+            return true;
+        }
         lastPacketNs = nowNs;
         final int type = PacketType.of(buffer.getByte(offset));
         if (state == State.AWAIT_CONNECT)
@@ -156,6 +169,12 @@ final class MqttConnectionHandler implements ConnectionHandler
             return true;
         }
 
+        if (connect.clientIdLength() > protocol.limits.clientIdMaxLength())
+        {
+            refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID,
+                "client ID longer than " + protocol.limits.clientIdMaxLength() + " bytes");
+            return true;
+        }
         clientId = connect.clientId();
         final boolean v5 = version == MqttVersion.V5;
         grant = protocol.authenticator.authenticate(clientId, connect.hasUserName() ? connect.userName() : null,
@@ -420,6 +439,20 @@ final class MqttConnectionHandler implements ConnectionHandler
             return true;
         }
 
+        if (!withinTopicLimits(topicBuffer, topicOffset, topicLength))
+        {
+            if (version != MqttVersion.V5)
+            {
+                protocolError(ReasonCode.TOPIC_NAME_INVALID, "topic beyond the length or depth limit");
+            }
+            else if (qos > 0)
+            {
+                writeAck(qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, publish.packetId(),
+                    ReasonCode.TOPIC_NAME_INVALID);
+            }
+            return true;
+        }
+
         if (protocol.limits.payloadFormatCheck() && publish.validatePayloadFormat() < 0)
         {
             protocol.counters.payloadFormatInvalid.incrementRelease();
@@ -530,7 +563,8 @@ final class MqttConnectionHandler implements ConnectionHandler
             final int filterOffset = subscribe.filterOffset();
             final int filterLength = subscribe.filterLength();
             final boolean shared = Topics.isShared(buffer, filterOffset, filterLength);
-            int reason = Topics.validateTopicFilter(buffer, filterOffset, filterLength) < 0 ?
+            int reason = Topics.validateTopicFilter(buffer, filterOffset, filterLength) < 0 ||
+                !withinTopicLimits(buffer, filterOffset, filterLength) ?
                 ReasonCode.TOPIC_FILTER_INVALID : ReasonCode.SUCCESS;
             if (reason == ReasonCode.SUCCESS && shared && subscribe.noLocal())
             {
@@ -918,6 +952,41 @@ final class MqttConnectionHandler implements ConnectionHandler
         LOG.log(Level.INFO, () -> "closing " + connection.remoteAddress() + ": " + why);
         state = State.CLOSED;
         connection.close(why);
+    }
+
+    /**
+     * Generic cell rate algorithm: one packet per {@code 1/rate} seconds on average, with up to {@code burst}
+     * packets at once. No floating point, no timer: just the theoretical arrival time of the next packet.
+     */
+    private boolean withinRate(final long nowNs)
+    {
+        final long intervalNs = 1_000_000_000L / protocol.limits.ratePacketsPerSecond();
+        final long toleranceNs = intervalNs * (protocol.limits.rateBurst() - 1);
+        final long tat = Math.max(rateTatNs, nowNs);
+        if (tat - nowNs > toleranceNs)
+        {
+            return false;
+        }
+        rateTatNs = tat + intervalNs;
+        return true;
+    }
+
+    /** Topic names and filters within the configured length and depth. */
+    private boolean withinTopicLimits(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length > protocol.limits.topicMaxLength())
+        {
+            return false;
+        }
+        int levels = 1;
+        for (int i = offset, end = offset + length; i < end; i++)
+        {
+            if (buffer.getByte(i) == '/')
+            {
+                levels++;
+            }
+        }
+        return levels <= protocol.limits.topicMaxDepth();
     }
 
     private static boolean hasWildcard(final DirectBuffer buffer, final int offset, final int length)

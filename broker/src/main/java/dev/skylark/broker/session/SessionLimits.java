@@ -7,6 +7,8 @@ package dev.skylark.broker.session;
  * @param responseInformation  prefix of the Response Information sent to v5 clients that request it; empty = none.
  * @param maximumQos           highest QoS accepted and granted (announced when below 2).
  * @param payloadFormatCheck   whether payloads flagged as UTF-8 (payload format indicator 1) are checked (0x99).
+ * @param ratePacketsPerSecond token bucket refill per client; 0 = unlimited.
+ * @param rateSlowsReader      over the rate: stop reading the socket (true) or disconnect with 0x96 (false).
  */
 public record SessionLimits(
     int maxPacketSize,
@@ -21,6 +23,12 @@ public record SessionLimits(
     boolean wildcardSubscriptionsAvailable,
     boolean sharedSubscriptionsAvailable,
     boolean subscriptionIdentifiersAvailable,
-    boolean payloadFormatCheck)
+    boolean payloadFormatCheck,
+    int topicMaxLength,
+    int topicMaxDepth,
+    int clientIdMaxLength,
+    int ratePacketsPerSecond,
+    int rateBurst,
+    boolean rateSlowsReader)
 {
 }

@@ -1,0 +1,127 @@
+package dev.skylark.broker.it;
+
+import dev.skylark.broker.Broker;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.concurrent.TimeUnit;
+
+import static dev.skylark.broker.it.RawClient.bytes;
+import static dev.skylark.broker.it.RawClient.packet;
+import static dev.skylark.broker.it.RawClient.str;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every limit at boundary − 1 / boundary + 1, with the reason code the client sees. */
+@Timeout(value = 30, unit = TimeUnit.SECONDS)
+class LimitsTest
+{
+    private Broker broker;
+
+    @AfterEach
+    void stop()
+    {
+        if (broker != null)
+        {
+            broker.close();
+        }
+    }
+
+    private void start(final Broker.Context context)
+    {
+        broker = Broker.launch(context.authMode("none").mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
+    }
+
+    private static byte[] connect(final int version, final String clientId)
+    {
+        return version == 5 ?
+            packet(0x10, str("MQTT"), bytes(5, 0x02, 0, 0), bytes(0), str(clientId)) :
+            packet(0x10, str("MQTT"), bytes(4, 0x02, 0, 0), str(clientId));
+    }
+
+    @Test
+    void clientIdLength() throws Exception
+    {
+        start(new Broker.Context().clientIdMaxLength(5));
+        try (RawClient atLimit = new RawClient(broker.mqttPort());
+            RawClient over5 = new RawClient(broker.mqttPort());
+            RawClient over3 = new RawClient(broker.mqttPort()))
+        {
+            atLimit.sendRaw(connect(5, "abcde"));
+            assertEquals(0, atLimit.expect(2)[3], "5 bytes: accepted");
+            over5.sendRaw(connect(5, "abcdef"));
+            assertArrayEquals(bytes(0x20, 3, 0, 0x85, 0), over5.expect(2), "6 bytes: 0x85");
+            over5.assertClosed();
+            over3.sendRaw(connect(4, "abcdef"));
+            assertArrayEquals(bytes(0x20, 2, 0, 2), over3.expect(2), "3.1.1: identifier rejected");
+        }
+    }
+
+    @Test
+    void topicLengthAndDepth() throws Exception
+    {
+        start(new Broker.Context().topicMaxLength(8).topicMaxDepth(3));
+        try (RawClient v5 = new RawClient(broker.mqttPort()); RawClient v3 = new RawClient(broker.mqttPort()))
+        {
+            v5.sendRaw(connect(5, "five")).expect(2);
+            v5.send(0x32, str("a/b/cdef"), bytes(0, 1), bytes(0), bytes('x'));      // 8 bytes, 3 levels
+            assertArrayEquals(bytes(0x40, 3, 0, 1, 0x10), v5.expect(4), "within limits: no subscribers");
+            v5.send(0x32, str("a/b/cdefg"), bytes(0, 2), bytes(0), bytes('x'));     // 9 bytes
+            assertArrayEquals(bytes(0x40, 3, 0, 2, 0x90), v5.expect(4), "too long: 0x90");
+            v5.send(0x32, str("a/b/c/d"), bytes(0, 3), bytes(0), bytes('x'));       // 4 levels
+            assertArrayEquals(bytes(0x40, 3, 0, 3, 0x90), v5.expect(4), "too deep: 0x90");
+            v5.send(0x82, bytes(0, 4), bytes(0), str("a/b/#"), bytes(0), str("a/b/c/#"), bytes(0));
+            assertArrayEquals(bytes(0x90, 5, 0, 4, 0, 0x00, 0x8F), v5.expect(9), "filter: 3 levels ok, 4 refused");
+
+            v3.sendRaw(connect(4, "three")).expect(2);
+            v3.send(0x30, str("a/b/cdefg"), bytes('x'));                            // too long, 3.1.1
+            v3.assertClosed();
+        }
+    }
+
+    @Test
+    void rateLimitDisconnectsWithMessageRateTooHigh() throws Exception
+    {
+        start(new Broker.Context().rateLimit(5, 3, false));
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            // All in one write, so all in one read at one instant: CONNECT and two PINGREQs fit the burst of 3.
+            client.sendRaw(concat(connect(5, "r"), packet(0xC0), packet(0xC0), packet(0xC0)));
+            client.expect(2);
+            client.expect(13);
+            client.expect(13);
+            assertArrayEquals(bytes(0xE0, 1, 0x96), client.read(), "DISCONNECT Message rate too high");
+            client.assertClosed();
+        }
+    }
+
+    @Test
+    void rateLimitCanSlowTheReaderInstead() throws Exception
+    {
+        start(new Broker.Context().rateLimit(20, 1, true));
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            final long start = System.nanoTime();
+            client.sendRaw(concat(connect(4, "slow"), packet(0xC0), packet(0xC0), packet(0xC0), packet(0xC0)));
+            client.expect(2);
+            for (int i = 0; i < 4; i++)
+            {
+                client.expect(13); // every PINGRESP comes: the client is slowed, not dropped
+            }
+            final long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(elapsedMs >= 150, "5 packets at 20/s with no burst take at least 200 ms, took " + elapsedMs);
+        }
+    }
+
+    private static byte[] concat(final byte[]... parts)
+    {
+        final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        for (final byte[] part : parts)
+        {
+            out.writeBytes(part);
+        }
+        return out.toByteArray();
+    }
+}
