@@ -120,7 +120,7 @@ public final class Broker implements AutoCloseable
             context.retainAvailable, context.wildcardSubscriptionsAvailable, context.sharedSubscriptionsAvailable,
             context.subscriptionIdentifiersAvailable, context.payloadFormatCheck, context.topicMaxLength,
             context.topicMaxDepth, context.clientIdMaxLength, context.ratePacketsPerSecond, context.rateBurst,
-            context.rateSlowsReader);
+            context.rateSlowsReader, TimeUnit.MILLISECONDS.toNanos(context.slowConsumerTimeoutMs));
         ioRunners = new AgentRunner[ioThreads];
         for (int i = 0; i < ioThreads; i++)
         {
@@ -353,6 +353,7 @@ public final class Broker implements AutoCloseable
         private int ratePacketsPerSecond;
         private int rateBurst;
         private boolean rateSlowsReader;
+        private long slowConsumerTimeoutMs;
         private int inboundRingCapacity;
         private int outboundRingCapacity;
         private long authClockSkewS;
@@ -418,6 +419,7 @@ public final class Broker implements AutoCloseable
             clientIdMaxLength = Configuration.getInt(properties, Configuration.CLIENT_ID_MAX_LENGTH_PROP_NAME);
             ratePacketsPerSecond = Configuration.getInt(properties, Configuration.RATE_LIMIT_PACKETS_PROP_NAME);
             rateBurst = Configuration.getInt(properties, Configuration.RATE_LIMIT_BURST_PROP_NAME);
+            slowConsumerTimeoutMs = Configuration.getLong(properties, Configuration.SLOW_CONSUMER_TIMEOUT_MS_PROP_NAME);
             rateSlowsReader = "slow".equals(Configuration.get(properties, Configuration.RATE_LIMIT_MODE_PROP_NAME));
             inboundRingCapacity = Configuration.getInt(properties, Configuration.INBOUND_RING_CAPACITY_PROP_NAME);
             outboundRingCapacity = Configuration.getInt(properties, Configuration.OUTBOUND_RING_CAPACITY_PROP_NAME);
@@ -684,6 +686,19 @@ public final class Broker implements AutoCloseable
         public Context subscriptionIdentifiersAvailable(final boolean available)
         {
             this.subscriptionIdentifiersAvailable = available;
+            return this;
+        }
+
+        public Context outboundBufferMax(final int bytes)
+        {
+            this.outboundBufferMax = bytes;
+            return this;
+        }
+
+        /** How long a subscriber may stay more than the outbound limit behind before it is disconnected (0x97). */
+        public Context slowConsumerTimeoutMs(final long ms)
+        {
+            this.slowConsumerTimeoutMs = ms;
             return this;
         }
 

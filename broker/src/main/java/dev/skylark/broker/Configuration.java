@@ -181,6 +181,13 @@ public final class Configuration
     /** Whether payloads marked as UTF-8 (payload format indicator 1) are checked and refused with 0x99 when not. */
     public static final String PAYLOAD_FORMAT_CHECK_PROP_NAME = "skylark.payload.format.check";
 
+    /**
+     * A subscriber more than {@code skylark.outbound.buffer.max} behind for this long is disconnected (v5 0x97
+     * Quota exceeded; its will is published); 0 = only drop its QoS 0 messages.
+     */
+    public static final String SLOW_CONSUMER_TIMEOUT_MS_PROP_NAME = "skylark.slow.consumer.timeout.ms";
+    public static final long SLOW_CONSUMER_TIMEOUT_MS_DEFAULT = 30_000;
+
     /** Capacity in bytes of the ring from the I/O threads to the routing agent (a power of two). */
     public static final String INBOUND_RING_CAPACITY_PROP_NAME = "skylark.inbound.ring.capacity";
     public static final int INBOUND_RING_CAPACITY_DEFAULT = 16 * 1024 * 1024;
@@ -236,6 +243,7 @@ public final class Configuration
         bool(SHARED_SUBSCRIPTIONS_PROP_NAME, true, "shared subscriptions supported");
         bool(SUBSCRIPTION_IDENTIFIERS_PROP_NAME, true, "subscription identifiers supported");
         bool(PAYLOAD_FORMAT_CHECK_PROP_NAME, false, "refuse payloads marked UTF-8 that are not (0x99)");
+        longInteger(SLOW_CONSUMER_TIMEOUT_MS_PROP_NAME, SLOW_CONSUMER_TIMEOUT_MS_DEFAULT, 0, Long.MAX_VALUE, "disconnect subscribers behind the outbound limit this long (0 = never)");
         powerOfTwo(INBOUND_RING_CAPACITY_PROP_NAME, INBOUND_RING_CAPACITY_DEFAULT, "I/O -> routing ring, bytes");
         powerOfTwo(OUTBOUND_RING_CAPACITY_PROP_NAME, OUTBOUND_RING_CAPACITY_DEFAULT, "routing -> I/O ring, bytes (each)");
     }

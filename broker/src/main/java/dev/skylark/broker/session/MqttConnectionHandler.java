@@ -76,6 +76,8 @@ final class MqttConnectionHandler implements ConnectionHandler
     /** Aliases towards the client, when it accepts any (v5 Topic Alias Maximum > 0). */
     private OutboundTopicAliases outboundAliases;
     private ClientGrant grant = ClientGrant.UNRESTRICTED;
+    /** When this subscriber's backlog first went past the outbound limit (0 while it keeps up). */
+    private long slowSinceNs;
     /** Rate limit (GCRA): the theoretical arrival time of the next packet. */
     private long rateTatNs;
 
@@ -699,6 +701,17 @@ final class MqttConnectionHandler implements ConnectionHandler
         {
             protocolError(ReasonCode.KEEP_ALIVE_TIMEOUT, "keep-alive timeout");
         }
+        else if (state == State.CONNECTED && slowSinceNs != 0 && isTooSlow(nowNs))
+        {
+            // It cannot read a DISCONNECT it is not reading: say it if the buffer takes it, then close at once.
+            protocol.counters.slowConsumersDisconnected.incrementRelease();
+            LOG.log(Level.INFO, () -> "disconnecting slow consumer " + describe() + ": " +
+                connection.outboundBacklog() + " bytes behind");
+            sendDisconnect(ReasonCode.QUOTA_EXCEEDED);
+            endWithRouter(DISCONNECT_WITH_WILL, SESSION_EXPIRY_UNCHANGED);
+            state = State.CLOSED;
+            connection.close("slow consumer");
+        }
         else if (state == State.CONNECTED)
         {
             final int authReason = grant.liveCheck();
@@ -763,6 +776,10 @@ final class MqttConnectionHandler implements ConnectionHandler
         if (qos == 0 && connection.outboundBacklog() > protocol.limits.outboundBufferMax())
         {
             protocol.counters.qos0Dropped.incrementRelease();
+            if (slowSinceNs == 0)
+            {
+                slowSinceNs = System.nanoTime(); // rare: only when a subscriber starts falling behind
+            }
             return;
         }
         final boolean v5 = version == MqttVersion.V5;
@@ -969,6 +986,18 @@ final class MqttConnectionHandler implements ConnectionHandler
         }
         rateTatNs = tat + intervalNs;
         return true;
+    }
+
+    /** Behind by more than the outbound limit for longer than the slow-consumer timeout (0 = never disconnect). */
+    private boolean isTooSlow(final long nowNs)
+    {
+        if (connection.outboundBacklog() <= protocol.limits.outboundBufferMax())
+        {
+            slowSinceNs = 0; // caught up
+            return false;
+        }
+        final long timeoutNs = protocol.limits.slowConsumerTimeoutNs();
+        return timeoutNs > 0 && nowNs - slowSinceNs > timeoutNs;
     }
 
     /** Topic names and filters within the configured length and depth. */

@@ -21,6 +21,8 @@ public final class ProtocolCounters
     public final AtomicCounter payloadFormatInvalid;
     /** Publishes to '$' topics refused. */
     public final AtomicCounter reservedTopicPublishes;
+    /** Subscribers disconnected for staying too far behind for too long. */
+    public final AtomicCounter slowConsumersDisconnected;
     /** Times a connection stopped being read because the routing ring was full or publishers were held back. */
     public final AtomicCounter inboundBackPressure;
 
@@ -37,6 +39,8 @@ public final class ProtocolCounters
             "publishes refused: payload not UTF-8", io);
         reservedTopicPublishes = counters.counter("skylark_reserved_topic_publishes_total",
             "publishes to $ topics refused", io);
+        slowConsumersDisconnected = counters.counter("skylark_slow_consumers_disconnected_total",
+            "slow consumers disconnected", io);
         inboundBackPressure = counters.counter("skylark_inbound_back_pressure_total",
             "reads paused by back pressure", io);
     }

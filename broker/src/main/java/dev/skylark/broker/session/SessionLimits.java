@@ -29,6 +29,7 @@ public record SessionLimits(
     int clientIdMaxLength,
     int ratePacketsPerSecond,
     int rateBurst,
-    boolean rateSlowsReader)
+    boolean rateSlowsReader,
+    long slowConsumerTimeoutNs)
 {
 }
