@@ -97,11 +97,19 @@ class WebSocketTest
         {
             out.write(maskBit | payload.length);
         }
-        else
+        else if (payload.length <= 0xFFFF)
         {
             out.write(maskBit | 126);
             out.write(payload.length >>> 8);
             out.write(payload.length & 0xFF);
+        }
+        else
+        {
+            out.write(maskBit | 127);
+            for (int shift = 56; shift >= 0; shift -= 8)
+            {
+                out.write((int)((long)payload.length >>> shift) & 0xFF);
+            }
         }
         final byte[] key = { 0x37, (byte)0xFA, 0x21, 0x3D };
         if (masked)
@@ -140,6 +148,12 @@ class WebSocketTest
         if (length == 126)
         {
             length = (in.read() << 8) | in.read();
+        }
+        else if (length == 127)
+        {
+            final long wide = new java.io.DataInputStream(in).readLong();
+            assertTrue(wide > 0xFFFF && wide < Integer.MAX_VALUE, "minimal 64-bit length");
+            length = (int)wide;
         }
         final byte[] payload = in.readNBytes(length);
         final byte[] result = new byte[1 + payload.length];
@@ -375,6 +389,34 @@ class WebSocketTest
             final InputStream in = socket.getInputStream();
             assertTrue(readHead(in).startsWith("HTTP/1.1 101 "));
             assertArrayEquals(CONNACK, readMqtt(in, 4));
+        }
+    }
+
+    @Test
+    void largeMessageRoundTripsThroughA64BitLengthFrame() throws IOException
+    {
+        try (Socket socket = handshake(""))
+        {
+            final OutputStream out = socket.getOutputStream();
+            final InputStream in = socket.getInputStream();
+            out.write(binary(CONNECT));
+            assertArrayEquals(CONNACK, readMqtt(in, 4));
+            out.write(binary(new byte[]{ (byte)0x82, 6, 0, 1, 0, 1, 'b', 0 })); // SUBSCRIBE id 1, "b", QoS 0
+            assertArrayEquals(new byte[]{ (byte)0x90, 3, 0, 1, 0 }, readMqtt(in, 5));
+            final int remaining = 3 + 100_000;
+            final byte[] publish = new byte[4 + remaining];
+            publish[0] = 0x30;
+            publish[1] = (byte)(0x80 | (remaining & 0x7F));
+            publish[2] = (byte)(0x80 | ((remaining >> 7) & 0x7F));
+            publish[3] = (byte)(remaining >> 14);
+            publish[5] = 1;
+            publish[6] = 'b';
+            for (int i = 7; i < publish.length; i++)
+            {
+                publish[i] = (byte)(i * 31);
+            }
+            out.write(binary(publish));
+            assertArrayEquals(publish, readMqtt(in, publish.length));
         }
     }
 
