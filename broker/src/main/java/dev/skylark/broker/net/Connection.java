@@ -95,7 +95,7 @@ public final class Connection
         {
             final SSLEngine engine = spec.tls().context().createSSLEngine();
             TlsContexts.configureServerEngine(engine, spec.tls().clientAuth());
-            this.tls = new TlsStage(engine);
+            this.tls = new TlsStage(engine, agent.tlsBufferPool(TlsStage.recordBufferSize(engine)));
         }
         else
         {

@@ -54,6 +54,7 @@ public final class IoAgent implements Agent
     private final UnsafeBuffer receiveView = new UnsafeBuffer(receiveBuffer);
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
     private final BufferPool bufferPool = new BufferPool();
+    private BufferPool tlsBufferPool;
     private IoAgent[] peers = { this };
     private int nextPeer;
     private long nextConnectionSequence = 1;
@@ -305,6 +306,16 @@ public final class IoAgent implements Agent
     BufferPool bufferPool()
     {
         return bufferPool;
+    }
+
+    /** The pool of TLS record buffers, made on first use; a larger record size replaces it. */
+    BufferPool tlsBufferPool(final int recordSize)
+    {
+        if (tlsBufferPool == null || tlsBufferPool.bufferSize() < recordSize)
+        {
+            tlsBufferPool = new BufferPool(recordSize);
+        }
+        return tlsBufferPool;
     }
 
     /** The open connection with this id, or null (it may have closed since the id was handed out). */

@@ -1,7 +1,5 @@
 package dev.skylark.broker.net;
 
-import org.agrona.BufferUtil;
-
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLEngineResult;
 import javax.net.ssl.SSLEngineResult.HandshakeStatus;
@@ -15,33 +13,52 @@ import java.nio.channels.SocketChannel;
  * is read into this stage's own buffer and unwrapped into the agent's shared receive buffer, from where the bytes
  * go on exactly as a plain read would; on flush the outbound plaintext is wrapped into this stage's send buffer and
  * written. Handshake messages are produced and consumed on the same path; delegated tasks (rare) run inline.
+ * <p>
+ * The two record buffers come from the agent's pool of record-sized buffers and go back as soon as they are empty,
+ * so an idle TLS connection holds none, like a plain one.
  */
 final class TlsStage
 {
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
 
     private final SSLEngine engine;
-    private final ByteBuffer netIn;
-    private final ByteBuffer netOut;
+    private final BufferPool pool;
+    private ByteBuffer netIn;
+    private ByteBuffer netOut;
     private boolean inboundClosed;
 
-    TlsStage(final SSLEngine engine)
+    /** @param pool buffers of at least the engine's packet buffer size ({@link #recordBufferSize()}). */
+    TlsStage(final SSLEngine engine, final BufferPool pool)
     {
         this.engine = engine;
-        final int packetSize = engine.getSession().getPacketBufferSize();
-        this.netIn = BufferUtil.allocateDirectAligned(align(packetSize), 64);
-        this.netOut = BufferUtil.allocateDirectAligned(align(2 * packetSize), 64);
+        this.pool = pool;
     }
 
-    private static int align(final int size)
+    /** The size of the record buffers every engine needs (a TLS record with its overhead). */
+    static int recordBufferSize(final SSLEngine engine)
     {
-        return (size + 63) & ~63;
+        return engine.getSession().getPacketBufferSize();
     }
 
-    /** Plaintext bytes one read can produce at most; the destination must have this much room. */
-    int maxPlaintextPerRead()
+    private ByteBuffer netOut()
     {
-        return engine.getSession().getApplicationBufferSize() + netIn.capacity();
+        if (netOut == null)
+        {
+            netOut = pool.acquire();
+        }
+        return netOut;
+    }
+
+    private void releaseIfEmpty()
+    {
+        if (netIn != null && netIn.position() == 0)
+        {
+            netIn = pool.release(netIn);
+        }
+        if (netOut != null && netOut.position() == 0)
+        {
+            netOut = pool.release(netOut);
+        }
     }
 
     /**
@@ -51,9 +68,20 @@ final class TlsStage
      */
     int read(final SocketChannel channel, final ByteBuffer plain) throws IOException
     {
+        if (netIn == null)
+        {
+            netIn = pool.acquire();
+        }
         final int read = channel.read(netIn);
         final int start = plain.position();
-        unwrapAvailable(channel, plain);
+        try
+        {
+            unwrapAvailable(channel, plain);
+        }
+        finally
+        {
+            releaseIfEmpty();
+        }
         if (read < 0 || inboundClosed)
         {
             return plain.position() > start ? plain.position() - start : -1;
@@ -112,10 +140,10 @@ final class TlsStage
     /** Produces handshake messages and writes them; false when the socket would not take them all yet. */
     private boolean wrapHandshake(final SocketChannel channel) throws IOException
     {
-        final SSLEngineResult result = engine.wrap(EMPTY, netOut);
+        final SSLEngineResult result = engine.wrap(EMPTY, netOut());
         if (result.getStatus() == SSLEngineResult.Status.BUFFER_OVERFLOW)
         {
-            return writeNet(channel) && netOut.position() == 0;
+            return writeNet(channel) && (netOut == null || netOut.position() == 0);
         }
         if (result.getStatus() == SSLEngineResult.Status.CLOSED)
         {
@@ -142,6 +170,18 @@ final class TlsStage
      */
     boolean write(final SocketChannel channel, final ByteBuffer plain) throws IOException
     {
+        try
+        {
+            return wrapAndWrite(channel, plain);
+        }
+        finally
+        {
+            releaseIfEmpty();
+        }
+    }
+
+    private boolean wrapAndWrite(final SocketChannel channel, final ByteBuffer plain) throws IOException
+    {
         if (!writeNet(channel))
         {
             return false;
@@ -167,7 +207,7 @@ final class TlsStage
                 // application data waits until the handshake is done (it never precedes it in practice)
                 return !plain.hasRemaining();
             }
-            final SSLEngineResult result = engine.wrap(plain, netOut);
+            final SSLEngineResult result = engine.wrap(plain, netOut());
             if (result.getStatus() == SSLEngineResult.Status.CLOSED)
             {
                 throw new SSLException("TLS engine closed");
@@ -187,7 +227,7 @@ final class TlsStage
     /** Writes buffered ciphertext; true when none is left. */
     private boolean writeNet(final SocketChannel channel) throws IOException
     {
-        if (netOut.position() == 0)
+        if (netOut == null || netOut.position() == 0)
         {
             return true;
         }
@@ -206,7 +246,7 @@ final class TlsStage
     /** True when ciphertext waits for the socket. */
     boolean hasPendingOutput()
     {
-        return netOut.position() > 0;
+        return netOut != null && netOut.position() > 0;
     }
 
     /** Best effort close_notify, without blocking. */
@@ -215,12 +255,20 @@ final class TlsStage
         try
         {
             engine.closeOutbound();
-            engine.wrap(EMPTY, netOut);
+            engine.wrap(EMPTY, netOut());
             writeNet(channel);
         }
         catch (final IOException | RuntimeException ignore)
         {
             // closing anyway
+        }
+        if (netIn != null)
+        {
+            netIn = pool.release(netIn.clear());
+        }
+        if (netOut != null)
+        {
+            netOut = pool.release(netOut.clear());
         }
     }
 }
