@@ -235,6 +235,30 @@ class TlsTest
     }
 
     @Test
+    void selfSignedFlagMakesACertificateOnFirstStart() throws Exception
+    {
+        final Path data = dir.resolve("data");
+        broker = Broker.launch(new Broker.Context().mqttPort(0).httpPort(-1).mqttsPort(0).httpsPort(-1)
+            .bindAddress("127.0.0.1").dataDir(data.toString()).tlsSelfSigned(true));
+        assertEquals(-1, broker.httpsPort());
+        final Path certificate = data.resolve("tls").resolve("cert.pem");
+        assertTrue(Files.exists(certificate));
+        try (SSLSocket socket = connect(clientContext(certificate, null), broker.mqttsPort()))
+        {
+            mqttConnect(socket);
+        }
+    }
+
+    @Test
+    void tlsListenersAreOffWithoutACertificate()
+    {
+        broker = Broker.launch(new Broker.Context().mqttPort(0).httpPort(-1).mqttsPort(0).httpsPort(0)
+            .bindAddress("127.0.0.1"));
+        assertEquals(-1, broker.mqttsPort());
+        assertEquals(-1, broker.httpsPort());
+    }
+
+    @Test
     void mosquittoSubWithCafile() throws Exception
     {
         Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/mosquitto_sub")), "mosquitto_sub not installed");
