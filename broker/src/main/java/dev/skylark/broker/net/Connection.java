@@ -622,6 +622,10 @@ public final class Connection
     /** The broker is stopping: the handler says goodbye, and a WebSocket gets close 1001 after it. */
     void onShutdown()
     {
+        if (webSocket != null)
+        {
+            webSocket.onShutdown();
+        }
         if (handler != null)
         {
             handler.onShutdown();
@@ -638,6 +642,10 @@ public final class Connection
         if (closed || closeAfterFlush)
         {
             return;
+        }
+        if (webSocket != null)
+        {
+            webSocket.onClosing(); // a WebSocket gets its close frame (1000) after the last MQTT bytes
         }
         closeAfterFlush = true;
         closeCause = cause;

@@ -45,6 +45,8 @@ final class WebSocketStage implements WebSocketFrameHandler
     private final UnsafeBuffer scratch = new UnsafeBuffer(new byte[WebSocketFrameDecoder.MAX_CONTROL_PAYLOAD_LENGTH + 4]);
     private int carryLength;
     private int state = STATE_HEAD;
+    private boolean closeSent;
+    private int closingCode = WebSocketCloseCode.NORMAL_CLOSURE;
 
     private HttpUpgradeRequestDecoder requestDecoder;
     private UnsafeBuffer head;
@@ -150,9 +152,29 @@ final class WebSocketStage implements WebSocketFrameHandler
         connection.closeAfterFlush("WebSocket closed by the client (" + code + ")");
     }
 
-    /** A close frame, e.g. when the broker shuts down (1001). */
+    /** The connection is about to close after a flush: an open WebSocket gets a normal close first. */
+    void onClosing()
+    {
+        if (state == STATE_FRAMES)
+        {
+            sendClose(closingCode);
+        }
+    }
+
+    /** The broker is stopping: the close frame that follows the goodbye says 1001 Going Away. */
+    void onShutdown()
+    {
+        closingCode = WebSocketCloseCode.GOING_AWAY;
+    }
+
+    /** A close frame, e.g. when the broker shuts down (1001); only the first is sent. */
     void sendClose(final int code)
     {
+        if (closeSent)
+        {
+            return;
+        }
+        closeSent = true;
         final int frameLength = WebSocketFrameEncoder.encodeClose(scratch, 0, code);
         connection.writeControl(scratch, 0, frameLength);
     }

@@ -440,6 +440,21 @@ class WebSocketTest
     }
 
     @Test
+    void mqttDisconnectEndsWithANormalCloseFrame() throws IOException
+    {
+        try (Socket socket = handshake(""))
+        {
+            final InputStream in = socket.getInputStream();
+            socket.getOutputStream().write(binary(concat(CONNECT, new byte[]{ (byte)0xE0, 0 }))); // CONNECT, DISCONNECT
+            assertArrayEquals(CONNACK, readMqtt(in, 4));
+            final byte[] close = readFrame(in);
+            assertEquals((byte)0x88, close[0]);
+            assertEquals(1000, ((close[1] & 0xFF) << 8) | (close[2] & 0xFF));
+            assertClosed(in);
+        }
+    }
+
+    @Test
     void abruptCloseLeavesTheBrokerServing() throws IOException
     {
         try (Socket socket = handshake(""))
