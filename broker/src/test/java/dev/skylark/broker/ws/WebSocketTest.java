@@ -455,6 +455,33 @@ class WebSocketTest
     }
 
     @Test
+    void shutdownSaysDisconnect0x8BThenClose1001() throws IOException
+    {
+        try (Socket socket = handshake(""))
+        {
+            final InputStream in = socket.getInputStream();
+            socket.getOutputStream().write(binary(new byte[]{
+                0x10, 14,                         // CONNECT, remaining length 14
+                0, 4, 'M', 'Q', 'T', 'T', 5,      // protocol name, level 5
+                0x02, 0, 60,                      // clean start, keep alive 60
+                0,                                // no properties
+                0, 1, 'v'                         // client id "v"
+            }));
+            final byte[] connack = readFrame(in);
+            assertEquals((byte)0x82, connack[0]);
+            assertEquals(0x20, connack[1]);
+            broker.close();
+            final byte[] disconnect = readFrame(in);
+            assertEquals((byte)0x82, disconnect[0]);
+            assertEquals((byte)0xE0, disconnect[1]);
+            assertEquals((byte)0x8B, disconnect[3]);
+            final byte[] close = readFrame(in);
+            assertEquals((byte)0x88, close[0]);
+            assertEquals(1001, ((close[1] & 0xFF) << 8) | (close[2] & 0xFF));
+        }
+    }
+
+    @Test
     void abruptCloseLeavesTheBrokerServing() throws IOException
     {
         try (Socket socket = handshake(""))
