@@ -32,6 +32,7 @@ import javax.net.ssl.SSLEngine;
  */
 public final class Connection
 {
+    private static final System.Logger LOG = System.getLogger(Connection.class.getName());
 
     private final long id;
     private final SocketChannel channel;
@@ -451,6 +452,13 @@ public final class Connection
         try
         {
             read = tls != null ? tls.read(channel, shared) : channel.read(shared);
+        }
+        catch (final javax.net.ssl.SSLException ex)
+        {
+            LOG.log(System.Logger.Level.INFO, "TLS failed on " + spec.name() + " from " + remoteAddress + ": " +
+                ex.getMessage());
+            close("TLS failed: " + ex.getMessage());
+            return -1;
         }
         catch (final IOException ex)
         {

@@ -27,6 +27,9 @@ import java.util.concurrent.TimeUnit;
  * frame, run the {@link DutyCycleHook} (deliveries from the routing agent), and flush every connection written to in
  * this cycle with one write each.
  * <p>
+ * Listeners come in kinds ({@link ListenerSpec}: raw MQTT, HTTP + WebSocket, each with or without TLS); agent 0
+ * owns them all and hands each accepted socket over with its kind, so every agent serves every kind.
+ * <p>
  * Owns its connections outright: nothing else touches them. Idle, it blocks in {@code select()} (see
  * {@link SelectorIdleStrategy}); other threads that hand it work call {@link #wakeup()}.
  */
