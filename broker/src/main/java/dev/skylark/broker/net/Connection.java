@@ -33,6 +33,8 @@ import javax.net.ssl.SSLEngine;
 public final class Connection
 {
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
+    /** Nothing to wrap: lets a TLS flush send records left over from the handshake. Never written to. */
+    private static final ByteBuffer NO_BYTES = ByteBuffer.allocateDirect(0);
 
     private final long id;
     private final SocketChannel channel;
@@ -308,7 +310,7 @@ public final class Connection
                 if (bb == null)
                 {
                     written = 0;
-                    complete = tls.write(channel, ByteBuffer.allocate(0));
+                    complete = tls.write(channel, NO_BYTES);
                 }
                 else
                 {
