@@ -13,6 +13,7 @@ const profile = mkdtempSync(join(tmpdir(), 'skylark-chromium-'));
 const browser = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   headless: true,
+  ignoreHTTPSErrors: true, // the https:// run uses a self-signed test certificate
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--no-first-run'],
 });
@@ -29,6 +30,9 @@ try {
   await page.click('#subscribe');
   await page.waitForSelector('body[data-subscribed]', { timeout: 10000 });
 
+  const url = await page.inputValue('#url');
+  const expected = pageUrl.startsWith('https:') ? 'wss://' : 'ws://';
+  if (!url.startsWith(expected)) throw new Error('the page chose ' + url);
   tcp = await mqtt.connectAsync(tcpUrl, { clientId: 'browser-peer', reconnectPeriod: 0 });
   await tcp.publishAsync('demo/browser/in', 'from-tcp', { qos: 1 });
   await page.waitForSelector('#messages li:has-text("from-tcp")', { timeout: 10000 });
@@ -43,7 +47,7 @@ try {
   const payload = await received;
   if (payload !== 'from-browser') throw new Error('TCP client got ' + payload);
   if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
-  console.log('ok browser <-> tcp');
+  console.log('ok browser over ' + url + ' <-> tcp');
 } finally {
   if (tcp) await tcp.endAsync();
   await browser.close();
