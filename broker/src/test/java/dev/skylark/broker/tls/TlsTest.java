@@ -165,6 +165,33 @@ class TlsTest
     }
 
     @Test
+    void plainMqttOnTheTlsPortIsDroppedAndTheListenerKeepsServing() throws Exception
+    {
+        launch(null);
+        try (Socket socket = new Socket("127.0.0.1", broker.mqttsPort()))
+        {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(CONNECT);
+            final InputStream in = socket.getInputStream();
+            try
+            {
+                while (in.read() >= 0)
+                {
+                    // at most a TLS alert, then the end of the stream
+                }
+            }
+            catch (final java.net.SocketException reset)
+            {
+                // closed with RST: closed too
+            }
+        }
+        try (SSLSocket socket = connect(clientContext(server.certificate(), null), broker.mqttsPort()))
+        {
+            mqttConnect(socket);
+        }
+    }
+
+    @Test
     void tls11IsRefused() throws Exception
     {
         launch(null);
