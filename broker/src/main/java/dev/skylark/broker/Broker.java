@@ -5,7 +5,12 @@ import dev.skylark.broker.auth.AuthService;
 import dev.skylark.broker.auth.AuthSettings;
 import dev.skylark.broker.auth.Authenticator;
 import dev.skylark.broker.auth.FirstStart;
+import dev.skylark.broker.http.HttpRouter;
 import dev.skylark.broker.net.IoAgent;
+import dev.skylark.broker.net.ListenerSpec;
+import dev.skylark.broker.net.SelfSignedCertificate;
+import dev.skylark.broker.net.TlsContexts;
+import dev.skylark.broker.net.WebSocketSettings;
 import dev.skylark.broker.net.SelectorIdleStrategy;
 import dev.skylark.broker.routing.DeliveryPublisher;
 import dev.skylark.broker.routing.PublishGate;
@@ -45,8 +50,13 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
+import javax.net.ssl.SSLContext;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
@@ -69,6 +79,10 @@ public final class Broker implements AutoCloseable
     private final java.util.concurrent.atomic.AtomicLong agentErrors = new java.util.concurrent.atomic.AtomicLong();
     private final int mqttPort;
     private final AuthService auth;
+    private final int httpPort;
+    private final int mqttsPort;
+    private final int httpsPort;
+    private final List<String> listenerLog = new ArrayList<>();
     private volatile boolean closed;
 
     private Broker(final Context context)
@@ -135,18 +149,27 @@ public final class Broker implements AutoCloseable
             agent.peers(ioAgents);
         }
 
+        final List<ServerSocketChannel> bound = new ArrayList<>();
         try
         {
-            final ServerSocketChannel listener = ServerSocketChannel.open();
-            listener.bind(new InetSocketAddress(context.bindAddress, context.mqttPort), 1024);
-            mqttPort = ((InetSocketAddress)listener.getLocalAddress()).getPort();
-            ioAgents[0].addListener(listener);
+            mqttPort = listen(bound, ListenerSpec.mqtt(), context.mqttPort, Configuration.MQTT_PORT_PROP_NAME);
+            final WebSocketSettings webSocket = new WebSocketSettings(context.wsPath, context.wsSubprotocolStrict,
+                context.wsAllowedOrigins, context.httpTrustedProxies, TimeUnit.MILLISECONDS.toNanos(context.connectTimeoutMs),
+                8192, context.httpRouter);
+            httpPort = context.httpPort < 0 ? -1 : listen(bound, new ListenerSpec("http", null, webSocket),
+                context.httpPort, Configuration.HTTP_PORT_PROP_NAME);
+            final ListenerSpec.TlsSettings tls = tlsSettings(context);
+            mqttsPort = tls == null || context.mqttsPort < 0 ? -1 : listen(bound, new ListenerSpec("mqtts", tls, null),
+                context.mqttsPort, Configuration.MQTTS_PORT_PROP_NAME);
+            httpsPort = tls == null || context.httpsPort < 0 ? -1 : listen(bound,
+                new ListenerSpec("https", tls, webSocket), context.httpsPort, Configuration.HTTPS_PORT_PROP_NAME);
         }
-        catch (final IOException ex)
+        catch (final RuntimeException ex)
         {
+            bound.forEach(CloseHelper::quietClose);
             CloseHelper.quietClose(auth);
-            throw new UncheckedIOException("cannot listen on " + context.bindAddress + ":" + context.mqttPort +
-                " (" + Configuration.MQTT_PORT_PROP_NAME + "): " + ex.getMessage(), ex);
+            CloseHelper.quietClose(countersFile);
+            throw ex;
         }
 
         final HeartbeatAgent heartbeat = new HeartbeatAgent(countersFile, SystemEpochClock.INSTANCE);
@@ -168,6 +191,57 @@ public final class Broker implements AutoCloseable
         }
     }
 
+    private int listen(
+        final List<ServerSocketChannel> bound, final ListenerSpec spec, final int port, final String propName)
+    {
+        try
+        {
+            final ServerSocketChannel listener = ServerSocketChannel.open();
+            bound.add(listener);
+            listener.bind(new InetSocketAddress(context.bindAddress, port), 1024);
+            final int boundPort = ((InetSocketAddress)listener.getLocalAddress()).getPort();
+            ioAgents[0].addListener(listener, spec);
+            listenerLog.add(spec.name() + " listener on " + context.bindAddress + ":" + boundPort +
+                (port == 0 ? " (free port chosen)" : ""));
+            return boundPort;
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException("cannot listen on " + context.bindAddress + ":" + port + " (" + propName +
+                "): " + ex.getMessage() + (port < 1024 && port > 0 ? " (ports below 1024 need privileges: see the " +
+                "README, 'WebSockets, TLS and the browser')" : ""), ex);
+        }
+    }
+
+    private static ListenerSpec.TlsSettings tlsSettings(final Context context)
+    {
+        Path cert = context.tlsCert == null ? null : Path.of(context.tlsCert);
+        Path key = context.tlsKey == null ? null : Path.of(context.tlsKey);
+        final Path keystore = context.tlsKeystore == null ? null : Path.of(context.tlsKeystore);
+        if (cert == null && keystore == null)
+        {
+            if (!context.tlsSelfSigned)
+            {
+                return null;
+            }
+            final SelfSignedCertificate.Files files = SelfSignedCertificate.ensure(
+                Path.of(context.dataDir).resolve("tls"), List.of("localhost", "127.0.0.1"));
+            cert = files.certificate();
+            key = files.privateKey();
+            LOG.log(Level.WARNING, "TLS uses a self-signed certificate (" + cert + "): for local use only");
+        }
+        try
+        {
+            final SSLContext ssl = TlsContexts.serverContext(cert, key, keystore,
+                context.tlsKeystorePassword.toCharArray(), context.tlsCa == null ? null : Path.of(context.tlsCa));
+            return new ListenerSpec.TlsSettings(ssl, ListenerSpec.ClientAuth.valueOf(context.tlsClientAuth.toUpperCase()));
+        }
+        catch (final IOException | GeneralSecurityException ex)
+        {
+            throw new IllegalArgumentException("cannot load the TLS certificate: " + ex.getMessage(), ex);
+        }
+    }
+
     private static UnsafeBuffer ring(final int capacity)
     {
         return new UnsafeBuffer(ByteBuffer.allocateDirect(capacity + RingBufferDescriptor.TRAILER_LENGTH));
@@ -186,8 +260,10 @@ public final class Broker implements AutoCloseable
         {
             AgentRunner.startOnThread(runner);
         }
-        LOG.log(Level.INFO, "MQTT listener on " + context.bindAddress + ":" + broker.mqttPort +
-            (context.mqttPort == 0 ? " (free port chosen)" : ""));
+        for (final String line : broker.listenerLog)
+        {
+            LOG.log(Level.INFO, line);
+        }
         LOG.log(Level.INFO, "Skylark started: " + context.ioThreads + " I/O thread(s), routing agent " +
             (context.sharedThreading ? "on I/O thread 0" : "on its own thread") + ", idle strategy " +
             (context.spin ? "spin" : "park") + ", auth mode " + context.authMode);
@@ -207,6 +283,24 @@ public final class Broker implements AutoCloseable
     public int mqttPort()
     {
         return mqttPort;
+    }
+
+    /** The bound HTTP + WebSocket port, or -1 when off. */
+    public int httpPort()
+    {
+        return httpPort;
+    }
+
+    /** The bound MQTT/TLS port, or -1 when off (no certificate configured). */
+    public int mqttsPort()
+    {
+        return mqttsPort;
+    }
+
+    /** The bound HTTPS + WSS port, or -1 when off (no certificate configured). */
+    public int httpsPort()
+    {
+        return httpsPort;
     }
 
     public Context context()
@@ -364,6 +458,20 @@ public final class Broker implements AutoCloseable
         private String authHs256SecretFile;
         private int authWatchIntervalMs;
         private EpochClock authClock = SystemEpochClock.INSTANCE;
+        private String wsPath;
+        private boolean wsSubprotocolStrict;
+        private Set<String> wsAllowedOrigins;
+        private Set<String> httpTrustedProxies;
+        private int mqttsPort;
+        private int httpsPort;
+        private String tlsCert;
+        private String tlsKey;
+        private String tlsKeystore;
+        private String tlsKeystorePassword;
+        private String tlsClientAuth;
+        private String tlsCa;
+        private boolean tlsSelfSigned;
+        private HttpRouter httpRouter = HttpRouter.withDefaults();
         private boolean concluded;
 
         /** Defaults from the system properties. */
@@ -430,6 +538,37 @@ public final class Broker implements AutoCloseable
             authJwksFile = Configuration.get(properties, Configuration.AUTH_JWKS_FILE_PROP_NAME);
             authHs256SecretFile = Configuration.get(properties, Configuration.AUTH_HS256_SECRET_FILE_PROP_NAME);
             authWatchIntervalMs = Configuration.getInt(properties, Configuration.AUTH_WATCH_INTERVAL_MS_PROP_NAME);
+            wsPath = Configuration.get(properties, Configuration.WS_PATH_PROP_NAME);
+            wsSubprotocolStrict = Configuration.getBoolean(properties, Configuration.WS_SUBPROTOCOL_STRICT_PROP_NAME);
+            wsAllowedOrigins = list(Configuration.get(properties, Configuration.WS_ALLOWED_ORIGINS_PROP_NAME));
+            httpTrustedProxies = list(Configuration.get(properties, Configuration.HTTP_TRUSTED_PROXIES_PROP_NAME));
+            mqttsPort = Configuration.getInt(properties, Configuration.MQTTS_PORT_PROP_NAME);
+            httpsPort = Configuration.getInt(properties, Configuration.HTTPS_PORT_PROP_NAME);
+            tlsCert = emptyToNull(Configuration.get(properties, Configuration.TLS_CERT_PROP_NAME));
+            tlsKey = emptyToNull(Configuration.get(properties, Configuration.TLS_KEY_PROP_NAME));
+            tlsKeystore = emptyToNull(Configuration.get(properties, Configuration.TLS_KEYSTORE_PROP_NAME));
+            tlsKeystorePassword = Configuration.get(properties, Configuration.TLS_KEYSTORE_PASSWORD_PROP_NAME);
+            tlsClientAuth = Configuration.get(properties, Configuration.TLS_CLIENT_AUTH_PROP_NAME);
+            tlsCa = emptyToNull(Configuration.get(properties, Configuration.TLS_CA_PROP_NAME));
+            tlsSelfSigned = Configuration.getBoolean(properties, Configuration.TLS_SELF_SIGNED_PROP_NAME);
+        }
+
+        private static Set<String> list(final String value)
+        {
+            final Set<String> items = new LinkedHashSet<>();
+            for (final String item : value.split(","))
+            {
+                if (!item.isBlank())
+                {
+                    items.add(item.trim());
+                }
+            }
+            return Set.copyOf(items);
+        }
+
+        private static String emptyToNull(final String value)
+        {
+            return value == null || value.isEmpty() ? null : value;
         }
 
         /** Checks values and limits against each other; called by {@link Broker#launch(Context)}. */
@@ -463,6 +602,21 @@ public final class Broker implements AutoCloseable
             if (tokenAuth() && !authHs256SecretFile.isEmpty() && !java.nio.file.Files.isReadable(Path.of(authHs256SecretFile)))
             {
                 problems.add(Configuration.AUTH_HS256_SECRET_FILE_PROP_NAME + "=" + authHs256SecretFile + " is not a readable file");
+            }
+            if ((tlsCert == null) != (tlsKey == null))
+            {
+                problems.add(Configuration.TLS_CERT_PROP_NAME + " and " + Configuration.TLS_KEY_PROP_NAME +
+                    " go together");
+            }
+            if (tlsCert != null && tlsKeystore != null)
+            {
+                problems.add("set either " + Configuration.TLS_CERT_PROP_NAME + " + " + Configuration.TLS_KEY_PROP_NAME +
+                    " or " + Configuration.TLS_KEYSTORE_PROP_NAME + ", not both");
+            }
+            if (!"none".equals(tlsClientAuth) && tlsCa == null)
+            {
+                problems.add(Configuration.TLS_CLIENT_AUTH_PROP_NAME + "=" + tlsClientAuth + " needs " +
+                    Configuration.TLS_CA_PROP_NAME);
             }
             if (!problems.isEmpty())
             {
@@ -511,6 +665,84 @@ public final class Broker implements AutoCloseable
         public int httpPort()
         {
             return httpPort;
+        }
+
+        public Context mqttsPort(final int port)
+        {
+            this.mqttsPort = port;
+            return this;
+        }
+
+        public Context httpsPort(final int port)
+        {
+            this.httpsPort = port;
+            return this;
+        }
+
+        public Context wsPath(final String path)
+        {
+            this.wsPath = path;
+            return this;
+        }
+
+        public Context wsSubprotocolStrict(final boolean strict)
+        {
+            this.wsSubprotocolStrict = strict;
+            return this;
+        }
+
+        public Context wsAllowedOrigins(final String... origins)
+        {
+            this.wsAllowedOrigins = Set.copyOf(Arrays.asList(origins));
+            return this;
+        }
+
+        public Context httpTrustedProxies(final String... addresses)
+        {
+            this.httpTrustedProxies = Set.copyOf(Arrays.asList(addresses));
+            return this;
+        }
+
+        /** PEM certificate chain and PKCS#8 key files of the TLS listeners. */
+        public Context tlsCertificate(final String certificatePem, final String privateKeyPem)
+        {
+            this.tlsCert = certificatePem;
+            this.tlsKey = privateKeyPem;
+            return this;
+        }
+
+        /** PKCS#12 keystore of the TLS listeners. */
+        public Context tlsKeystore(final String keystore, final String password)
+        {
+            this.tlsKeystore = keystore;
+            this.tlsKeystorePassword = password;
+            return this;
+        }
+
+        /** Client-certificate policy ("none", "optional", "required") and the CA bundle they must chain to. */
+        public Context tlsClientAuth(final String clientAuth, final String caBundlePem)
+        {
+            this.tlsClientAuth = clientAuth;
+            this.tlsCa = caBundlePem;
+            return this;
+        }
+
+        public Context tlsSelfSigned(final boolean selfSigned)
+        {
+            this.tlsSelfSigned = selfSigned;
+            return this;
+        }
+
+        /** The HTTP routes (healthz, demo page by default); plug more handlers in with {@link HttpRouter#route}. */
+        public HttpRouter httpRouter()
+        {
+            return httpRouter;
+        }
+
+        public Context httpRouter(final HttpRouter router)
+        {
+            this.httpRouter = router;
+            return this;
         }
 
         public Context bindAddress(final String address)

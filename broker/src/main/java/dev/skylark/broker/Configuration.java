@@ -196,6 +196,50 @@ public final class Configuration
     public static final String OUTBOUND_RING_CAPACITY_PROP_NAME = "skylark.outbound.ring.capacity";
     public static final int OUTBOUND_RING_CAPACITY_DEFAULT = 16 * 1024 * 1024;
 
+    /** Path of the MQTT-over-WebSocket endpoint on the HTTP and HTTPS listeners. */
+    public static final String WS_PATH_PROP_NAME = "skylark.ws.path";
+    public static final String WS_PATH_DEFAULT = "/mqtt";
+
+    /** When true, a WebSocket handshake without {@code Sec-WebSocket-Protocol} is refused (one naming only other subprotocols always is). */
+    public static final String WS_SUBPROTOCOL_STRICT_PROP_NAME = "skylark.ws.subprotocol.strict";
+    public static final boolean WS_SUBPROTOCOL_STRICT_DEFAULT = false;
+
+    /** Comma-separated {@code Origin} values allowed to open the WebSocket; empty allows any. */
+    public static final String WS_ALLOWED_ORIGINS_PROP_NAME = "skylark.ws.allowed.origins";
+    public static final String WS_ALLOWED_ORIGINS_DEFAULT = "";
+
+    /** Comma-separated proxy IP addresses whose {@code X-Forwarded-For} names the client in logs; empty trusts none. */
+    public static final String HTTP_TRUSTED_PROXIES_PROP_NAME = "skylark.http.trusted.proxies";
+    public static final String HTTP_TRUSTED_PROXIES_DEFAULT = "";
+
+    /** MQTT over TLS port; the listener starts when a certificate is configured (-1 = off, 0 = any free port). */
+    public static final String MQTTS_PORT_PROP_NAME = "skylark.mqtts.port";
+    public static final int MQTTS_PORT_DEFAULT = 8883;
+
+    /** HTTPS + MQTT over secure WebSocket port; starts when a certificate is configured (-1 = off, 0 = any free port). */
+    public static final String HTTPS_PORT_PROP_NAME = "skylark.https.port";
+    public static final int HTTPS_PORT_DEFAULT = 8884;
+
+    /** PEM certificate chain (leaf first) of the TLS listeners; with {@link #TLS_KEY_PROP_NAME}. */
+    public static final String TLS_CERT_PROP_NAME = "skylark.tls.cert";
+    /** PEM PKCS#8 private key of {@link #TLS_CERT_PROP_NAME}. */
+    public static final String TLS_KEY_PROP_NAME = "skylark.tls.key";
+    /** PKCS#12 keystore holding the key and chain (instead of cert + key). */
+    public static final String TLS_KEYSTORE_PROP_NAME = "skylark.tls.keystore";
+    /** Password of {@link #TLS_KEYSTORE_PROP_NAME}. */
+    public static final String TLS_KEYSTORE_PASSWORD_PROP_NAME = "skylark.tls.keystore.password";
+    /** Client certificates: {@code none}, {@code optional} or {@code required} (mutual TLS; needs {@link #TLS_CA_PROP_NAME}). */
+    public static final String TLS_CLIENT_AUTH_PROP_NAME = "skylark.tls.client.auth";
+    public static final String TLS_CLIENT_AUTH_DEFAULT = "none";
+    /** PEM CA bundle that client certificates must chain to. */
+    public static final String TLS_CA_PROP_NAME = "skylark.tls.ca";
+    /**
+     * When true and no certificate is configured, a self-signed certificate for localhost is made in the data
+     * directory on first start (local development only) and the TLS listeners use it.
+     */
+    public static final String TLS_SELF_SIGNED_PROP_NAME = "skylark.tls.self.signed";
+    public static final boolean TLS_SELF_SIGNED_DEFAULT = false;
+
     private static final Map<String, Setting> SETTINGS = new LinkedHashMap<>();
 
     static
@@ -246,6 +290,20 @@ public final class Configuration
         longInteger(SLOW_CONSUMER_TIMEOUT_MS_PROP_NAME, SLOW_CONSUMER_TIMEOUT_MS_DEFAULT, 0, Long.MAX_VALUE, "disconnect subscribers behind the outbound limit this long (0 = never)");
         powerOfTwo(INBOUND_RING_CAPACITY_PROP_NAME, INBOUND_RING_CAPACITY_DEFAULT, "I/O -> routing ring, bytes");
         powerOfTwo(OUTBOUND_RING_CAPACITY_PROP_NAME, OUTBOUND_RING_CAPACITY_DEFAULT, "routing -> I/O ring, bytes (each)");
+        add(WS_PATH_PROP_NAME, WS_PATH_DEFAULT, "MQTT-over-WebSocket path on the HTTP(S) listeners",
+            (v) -> v.startsWith("/") && !v.contains(" ") ? null : "must be a path starting with '/'");
+        bool(WS_SUBPROTOCOL_STRICT_PROP_NAME, WS_SUBPROTOCOL_STRICT_DEFAULT, "refuse WebSocket handshakes that name no subprotocol");
+        optionalText(WS_ALLOWED_ORIGINS_PROP_NAME, WS_ALLOWED_ORIGINS_DEFAULT, "Origin values allowed for WebSocket, comma-separated (empty = any)");
+        optionalText(HTTP_TRUSTED_PROXIES_PROP_NAME, HTTP_TRUSTED_PROXIES_DEFAULT, "proxy IPs whose X-Forwarded-For is logged as the client");
+        port(MQTTS_PORT_PROP_NAME, MQTTS_PORT_DEFAULT, "MQTT/TLS port, when a certificate is configured (-1 = off)");
+        port(HTTPS_PORT_PROP_NAME, HTTPS_PORT_DEFAULT, "HTTPS + WSS port, when a certificate is configured (-1 = off)");
+        optionalText(TLS_CERT_PROP_NAME, "", "PEM certificate chain for the TLS listeners");
+        optionalText(TLS_KEY_PROP_NAME, "", "PEM PKCS#8 private key of that certificate");
+        optionalText(TLS_KEYSTORE_PROP_NAME, "", "PKCS#12 keystore (instead of cert + key)");
+        optionalText(TLS_KEYSTORE_PASSWORD_PROP_NAME, "", "password of the PKCS#12 keystore");
+        choice(TLS_CLIENT_AUTH_PROP_NAME, TLS_CLIENT_AUTH_DEFAULT, "client certificates (mutual TLS)", "none", "optional", "required");
+        optionalText(TLS_CA_PROP_NAME, "", "PEM CA bundle for client certificates");
+        bool(TLS_SELF_SIGNED_PROP_NAME, TLS_SELF_SIGNED_DEFAULT, "make a self-signed localhost certificate in the data dir when none is set");
     }
 
     private Configuration()

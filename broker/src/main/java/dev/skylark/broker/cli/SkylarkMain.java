@@ -2,6 +2,7 @@ package dev.skylark.broker.cli;
 
 import dev.skylark.broker.Broker;
 import dev.skylark.broker.Configuration;
+import dev.skylark.broker.net.SelfSignedCertificate;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,6 +10,8 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
@@ -61,6 +64,8 @@ public final class SkylarkMain
                     return AuthCommands.execute(args, out);
                 case "stat":
                     return StatCommand.run(Arrays.copyOfRange(args, 1, args.length), out);
+                case "cert":
+                    return cert(args, out);
                 default:
                     throw new IllegalArgumentException("unknown command '" + args[0] + "' (try --help)");
             }
@@ -164,6 +169,49 @@ public final class SkylarkMain
         return true;
     }
 
+    /**
+     * {@code skylark cert self-signed [--host NAME]... [--out DIR] [--days N]}: a certificate for local use, and the
+     * settings that make the TLS listeners use it.
+     */
+    public static int cert(final String[] args, final PrintStream out)
+    {
+        if (args.length < 2 || !"self-signed".equals(args[1]))
+        {
+            throw new IllegalArgumentException("usage: skylark cert self-signed [--host NAME]... [--out DIR] [--days N]");
+        }
+        final List<String> hosts = new ArrayList<>();
+        Path dir = Path.of("tls");
+        int days = 825;
+        for (int i = 2; i < args.length; i++)
+        {
+            if (i + 1 >= args.length)
+            {
+                throw new IllegalArgumentException(args[i] + " needs a value");
+            }
+            switch (args[i])
+            {
+                case "--host" -> hosts.add(args[++i]);
+                case "--out" -> dir = Path.of(args[++i]);
+                case "--days" -> days = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown option '" + args[i] + "'");
+            }
+        }
+        if (hosts.isEmpty())
+        {
+            hosts.add("localhost");
+            hosts.add("127.0.0.1");
+        }
+        final SelfSignedCertificate.Files files = SelfSignedCertificate.create(dir, hosts, days);
+        out.println("made a self-signed certificate for " + String.join(", ", hosts) + " (valid " + days + " days):");
+        out.println("  " + files.certificate() + "   certificate (give it to clients: mosquitto_sub --cafile ...)");
+        out.println("  " + files.privateKey() + "    private key (PKCS#8, keep it secret)");
+        out.println("  " + files.keystore() + "  PKCS#12 with both (password " +
+            SelfSignedCertificate.KEYSTORE_PASSWORD + ")");
+        out.println("use it with:");
+        out.println("  java -jar skylark.jar --tls.cert " + files.certificate() + " --tls.key " + files.privateKey());
+        return 0;
+    }
+
     private static void load(final Path file, final Properties into)
     {
         try (InputStream in = Files.newInputStream(file))
@@ -184,6 +232,7 @@ public final class SkylarkMain
         out.println("       skylark keys                           skylark keys rotate");
         out.println("  (token and keys work on the data directory: --data.dir DIR, or --config FILE)");
         out.println("       skylark stat [--data.dir DIR] [--once] [--interval-ms N]   live counters of a running broker");
+        out.println("       skylark cert self-signed [--host NAME]... [--out DIR] [--days N]");
         out.println();
         out.println("Settings (also -Dskylark.NAME=VALUE JVM flags, or NAME=VALUE lines in the config file):");
         for (final Map.Entry<String, Configuration.Setting> entry : Configuration.settings().entrySet())

@@ -15,11 +15,28 @@ final class BufferPool
     private static final int MAX_POOLED = 4096;
 
     private final ArrayDeque<ByteBuffer> free = new ArrayDeque<>();
+    private final int bufferSize;
+
+    BufferPool()
+    {
+        this(BUFFER_SIZE);
+    }
+
+    /** A pool of buffers of another size (e.g. TLS record buffers). */
+    BufferPool(final int bufferSize)
+    {
+        this.bufferSize = (bufferSize + 63) & ~63;
+    }
+
+    int bufferSize()
+    {
+        return bufferSize;
+    }
 
     ByteBuffer acquire()
     {
         final ByteBuffer buffer = free.pollFirst();
-        return buffer != null ? buffer.clear() : BufferUtil.allocateDirectAligned(BUFFER_SIZE, 64);
+        return buffer != null ? buffer.clear() : BufferUtil.allocateDirectAligned(bufferSize, 64);
     }
 
     /**
@@ -29,7 +46,7 @@ final class BufferPool
      */
     ByteBuffer release(final ByteBuffer buffer)
     {
-        if (buffer.capacity() == BUFFER_SIZE && free.size() < MAX_POOLED)
+        if (buffer.capacity() == bufferSize && free.size() < MAX_POOLED)
         {
             free.addFirst(buffer);
         }

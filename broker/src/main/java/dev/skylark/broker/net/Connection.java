@@ -1,6 +1,8 @@
 package dev.skylark.broker.net;
 
 import dev.skylark.codec.mqtt.MqttFramer;
+import dev.skylark.codec.ws.WebSocketCloseCode;
+import dev.skylark.codec.ws.WebSocketFrameEncoder;
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -11,6 +13,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import javax.net.ssl.SSLEngine;
 
 /**
  * One client socket, owned by one {@link IoAgent}: framing of the input into MQTT packets, and the outbound buffer
@@ -20,15 +23,33 @@ import java.nio.channels.SocketChannel;
  * reads (or packets held back by back pressure) is carried over in a per-connection buffer, which grows only to the
  * size of the packet being assembled. An idle connection holds no buffer at all: small pending and outbound buffers
  * go back to the agent's {@link BufferPool} as soon as they are empty, so memory per idle connection stays small.
+ * <p>
+ * Transport stages sit between the socket and that MQTT framing, per connection: {@link TlsStage} (unwrap after the
+ * read, wrap at flush) and {@link WebSocketStage} (HTTP handshake, then in-place deframing before the framer; on the
+ * way out, a binary frame header is reserved in front of the MQTT bytes of each flush and filled in when the flush
+ * seals it, so one frame carries every packet of a duty cycle and the payload is never copied). A plain TCP
+ * connection has neither and reads straight into the framer as before.
  */
 public final class Connection
 {
+    private static final System.Logger LOG = System.getLogger(Connection.class.getName());
+    /** Nothing to wrap: lets a TLS flush send records left over from the handshake. Never written to. */
+    private static final ByteBuffer NO_BYTES = ByteBuffer.allocateDirect(0);
 
     private final long id;
     private final SocketChannel channel;
     private final IoAgent agent;
-    private final String remoteAddress;
+    private String remoteAddress;
     private final int maxPacketSize;
+    private final ListenerSpec spec;
+    private final TlsStage tls;
+    private final WebSocketStage webSocket;
+    /** Where the reserved 10-byte header of the open outbound WebSocket frame starts; -1 when none is open. */
+    private int frameStart = -1;
+    /** Outbound bytes before this are already sent (a sealed frame's header may start after 0). */
+    private int outboundStart;
+    private boolean webSocketFraming;
+    private long requestDeadlineNs;
     private final int outboundLimit;
     private SelectionKey key;
     private ConnectionHandler handler;
@@ -52,9 +73,12 @@ public final class Connection
         final SocketChannel channel,
         final IoAgent agent,
         final int maxPacketSize,
-        final int outboundLimit)
+        final int outboundLimit,
+        final ListenerSpec spec,
+        final long nowNs)
     {
         this.id = id;
+        this.spec = spec;
         this.channel = channel;
         this.agent = agent;
         this.maxPacketSize = maxPacketSize;
@@ -70,12 +94,59 @@ public final class Connection
             address = "unknown";
         }
         this.remoteAddress = address;
+        if (spec.tls() != null)
+        {
+            final SSLEngine engine = spec.tls().context().createSSLEngine();
+            TlsContexts.configureServerEngine(engine, spec.tls().clientAuth());
+            this.tls = new TlsStage(engine, agent.tlsBufferPool(TlsStage.recordBufferSize(engine)));
+        }
+        else
+        {
+            this.tls = null;
+        }
+        this.webSocket = spec.webSocket() != null ? new WebSocketStage(this, spec.webSocket(), tls != null) : null;
+        if (webSocket != null)
+        {
+            requestDeadlineNs = nowNs + spec.webSocket().requestTimeoutNs();
+        }
     }
 
+    /** @param handler the MQTT handler, or null for an HTTP connection (created on the WebSocket upgrade). */
     void init(final SelectionKey key, final ConnectionHandler handler)
     {
         this.key = key;
         this.handler = handler;
+    }
+
+    /** The listener this connection came through. */
+    public ListenerSpec listener()
+    {
+        return spec;
+    }
+
+    /** The peer's IP address (not the forwarded one). */
+    String peerHost()
+    {
+        try
+        {
+            return ((InetSocketAddress)channel.getRemoteAddress()).getAddress().getHostAddress();
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return "unknown";
+        }
+    }
+
+    void remoteAddress(final String address)
+    {
+        this.remoteAddress = address;
+    }
+
+    /** The WebSocket handshake succeeded: MQTT starts, and outbound bytes now go in binary frames. */
+    void onUpgraded()
+    {
+        webSocketFraming = true;
+        handler = agent.handlerFactory().newHandler(this);
     }
 
     /** The protocol handler of this connection. */
@@ -120,6 +191,18 @@ public final class Connection
      */
     public void ensureOutbound(final int length)
     {
+        if (webSocketFraming && frameStart < 0)
+        {
+            ensureRaw(length + WebSocketFrameEncoder.MAX_SERVER_HEADER_LENGTH);
+            frameStart = outboundLength;
+            outboundLength += WebSocketFrameEncoder.MAX_SERVER_HEADER_LENGTH;
+            return;
+        }
+        ensureRaw(length);
+    }
+
+    private void ensureRaw(final int length)
+    {
         final int required = outboundLength + length;
         if (outboundByteBuffer == null || required > outbound.capacity())
         {
@@ -157,6 +240,55 @@ public final class Connection
         commit(length);
     }
 
+    /** Bytes written as they are, outside any WebSocket frame (HTTP responses, control frames). */
+    void writeRaw(final DirectBuffer src, final int offset, final int length)
+    {
+        sealFrame();
+        ensureRaw(length);
+        outbound.putBytes(outboundLength, src, offset, length);
+        commit(length);
+    }
+
+    /** A WebSocket control frame, after the MQTT bytes encoded so far. */
+    void writeControl(final DirectBuffer src, final int offset, final int length)
+    {
+        if (!closed && !closeAfterFlush)
+        {
+            writeRaw(src, offset, length);
+        }
+    }
+
+    /** Fills in the header of the open outbound WebSocket frame, closing the gap left by a shorter header. */
+    private void sealFrame()
+    {
+        if (frameStart < 0)
+        {
+            return;
+        }
+        final int reserved = WebSocketFrameEncoder.MAX_SERVER_HEADER_LENGTH;
+        final int payloadLength = outboundLength - frameStart - reserved;
+        if (payloadLength == 0)
+        {
+            outboundLength = frameStart;
+        }
+        else
+        {
+            final int headerLength = WebSocketFrameEncoder.headerLength(payloadLength);
+            final int headerStart = frameStart + reserved - headerLength;
+            WebSocketFrameEncoder.encodeBinaryHeader(outbound, headerStart, payloadLength);
+            if (frameStart == outboundStart)
+            {
+                outboundStart = headerStart; // nothing before it: start the write at the header, no copy
+            }
+            else
+            {
+                outbound.putBytes(frameStart, outbound, headerStart, headerLength + payloadLength);
+                outboundLength -= reserved - headerLength;
+            }
+        }
+        frameStart = -1;
+    }
+
     /**
      * Writes what is buffered. Returns true when everything went; otherwise OP_WRITE is armed.
      */
@@ -167,32 +299,55 @@ public final class Connection
         {
             return true;
         }
-        if (outboundLength > 0)
+        sealFrame();
+        if (outboundLength > outboundStart || (tls != null && tls.hasPendingOutput()))
         {
             final ByteBuffer bb = outboundByteBuffer;
-            bb.limit(outboundLength).position(0);
+            final int written;
+            boolean complete;
             try
             {
-                channel.write(bb);
+                if (bb == null)
+                {
+                    written = 0;
+                    complete = tls.write(channel, NO_BYTES);
+                }
+                else
+                {
+                    bb.limit(outboundLength).position(outboundStart);
+                    if (tls != null)
+                    {
+                        complete = tls.write(channel, bb);
+                    }
+                    else
+                    {
+                        channel.write(bb);
+                        complete = !bb.hasRemaining();
+                    }
+                    written = bb.position();
+                }
             }
             catch (final IOException ex)
             {
                 close("write failed: " + ex.getMessage());
                 return true;
             }
-            final int written = bb.position();
             final int remaining = outboundLength - written;
             if (remaining > 0 && written > 0)
             {
                 outbound.putBytes(0, outbound, written, remaining);
             }
             outboundLength = remaining;
-            bb.clear();
-            if (remaining == 0)
+            outboundStart = 0;
+            if (bb != null)
             {
-                outboundByteBuffer = agent.bufferPool().release(outboundByteBuffer);
+                bb.clear();
+                if (remaining == 0)
+                {
+                    outboundByteBuffer = agent.bufferPool().release(outboundByteBuffer);
+                }
             }
-            if (remaining > 0)
+            if (!complete)
             {
                 key.interestOps(key.interestOps() | SelectionKey.OP_WRITE);
                 return false;
@@ -245,6 +400,10 @@ public final class Connection
      */
     int read(final ByteBuffer shared, final UnsafeBuffer sharedView, final long nowNs)
     {
+        if (tls != null || webSocket != null)
+        {
+            return readThroughStages(shared, sharedView, nowNs);
+        }
         try
         {
             if (pendingLength == 0)
@@ -284,6 +443,71 @@ public final class Connection
         {
             close("read failed: " + ex.getMessage());
             return -1;
+        }
+    }
+
+    private int readThroughStages(final ByteBuffer shared, final UnsafeBuffer sharedView, final long nowNs)
+    {
+        final int start = WebSocketStage.HEADROOM;
+        shared.clear().position(start);
+        final int read;
+        try
+        {
+            read = tls != null ? tls.read(channel, shared) : channel.read(shared);
+        }
+        catch (final javax.net.ssl.SSLException ex)
+        {
+            LOG.log(System.Logger.Level.INFO, "TLS failed on " + spec.name() + " from " + remoteAddress + ": " +
+                ex.getMessage());
+            close("TLS failed: " + ex.getMessage());
+            return -1;
+        }
+        catch (final IOException ex)
+        {
+            close("read failed: " + ex.getMessage());
+            return -1;
+        }
+        if (read < 0)
+        {
+            close("closed by peer");
+            return -1;
+        }
+        if (read > 0)
+        {
+            if (webSocket != null)
+            {
+                webSocket.onBytes(sharedView, start, read, nowNs);
+            }
+            else
+            {
+                onStreamBytes(sharedView, start, read, nowNs);
+            }
+        }
+        if (tls != null && tls.hasPendingOutput() && !flushQueued)
+        {
+            flushQueued = true;
+            agent.queueFlush(this);
+        }
+        return read;
+    }
+
+    /** MQTT stream bytes (after TLS and WebSocket): framed in place, any incomplete tail carried in pending. */
+    void onStreamBytes(final UnsafeBuffer buffer, final int offset, final int length, final long nowNs)
+    {
+        if (closed || handler == null)
+        {
+            return;
+        }
+        if (pendingLength > 0)
+        {
+            appendPending(buffer, offset, length);
+            drainPending(nowNs);
+            return;
+        }
+        final int consumed = dispatch(buffer, offset, length, nowNs);
+        if (consumed >= 0 && consumed < length && !closed)
+        {
+            appendPending(buffer, offset + consumed, length - consumed);
         }
     }
 
@@ -391,9 +615,34 @@ public final class Connection
 
     void tick(final long nowNs)
     {
-        if (!closed)
+        if (closed)
+        {
+            return;
+        }
+        if (handler != null)
         {
             handler.onTick(nowNs);
+        }
+        else if (!closeAfterFlush && nowNs - requestDeadlineNs > 0)
+        {
+            close("no complete HTTP request within the request timeout");
+        }
+    }
+
+    /** The broker is stopping: the handler says goodbye, and a WebSocket gets close 1001 after it. */
+    void onShutdown()
+    {
+        if (webSocket != null)
+        {
+            webSocket.onShutdown();
+        }
+        if (handler != null)
+        {
+            handler.onShutdown();
+        }
+        if (webSocket != null && webSocket.isUpgraded())
+        {
+            webSocket.sendClose(WebSocketCloseCode.GOING_AWAY);
         }
     }
 
@@ -403,6 +652,10 @@ public final class Connection
         if (closed || closeAfterFlush)
         {
             return;
+        }
+        if (webSocket != null)
+        {
+            webSocket.onClosing(); // a WebSocket gets its close frame (1000) after the last MQTT bytes
         }
         closeAfterFlush = true;
         closeCause = cause;
@@ -424,6 +677,8 @@ public final class Connection
         closed = true;
         pendingLength = 0;
         outboundLength = 0;
+        outboundStart = 0;
+        frameStart = -1;
         if (pendingByteBuffer != null)
         {
             pendingByteBuffer = agent.bufferPool().release(pendingByteBuffer);
@@ -435,6 +690,10 @@ public final class Connection
         if (key != null)
         {
             key.cancel();
+        }
+        if (tls != null)
+        {
+            tls.closeOutbound(channel);
         }
         try
         {

@@ -27,6 +27,9 @@ import java.util.concurrent.TimeUnit;
  * frame, run the {@link DutyCycleHook} (deliveries from the routing agent), and flush every connection written to in
  * this cycle with one write each.
  * <p>
+ * Listeners come in kinds ({@link ListenerSpec}: raw MQTT, HTTP + WebSocket, each with or without TLS); agent 0
+ * owns them all and hands each accepted socket over with its kind, so every agent serves every kind.
+ * <p>
  * Owns its connections outright: nothing else touches them. Idle, it blocks in {@code select()} (see
  * {@link SelectorIdleStrategy}); other threads that hand it work call {@link #wakeup()}.
  */
@@ -45,7 +48,7 @@ public final class IoAgent implements Agent
     private final DutyCycleHook hook;
     private final int maxPacketSize;
     private final int outboundLimit;
-    private final ManyToOneConcurrentArrayQueue<SocketChannel> handedOver = new ManyToOneConcurrentArrayQueue<>(4096);
+    private final ManyToOneConcurrentArrayQueue<Accepted> handedOver = new ManyToOneConcurrentArrayQueue<>(4096);
     private final Long2ObjectHashMap<Connection> connections = new Long2ObjectHashMap<>();
     private final ArrayList<Connection> flushQueue = new ArrayList<>();
     private final ArrayList<Connection> resumeQueue = new ArrayList<>();
@@ -54,6 +57,7 @@ public final class IoAgent implements Agent
     private final UnsafeBuffer receiveView = new UnsafeBuffer(receiveBuffer);
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
     private final BufferPool bufferPool = new BufferPool();
+    private BufferPool tlsBufferPool;
     private IoAgent[] peers = { this };
     private int nextPeer;
     private long nextConnectionSequence = 1;
@@ -111,12 +115,28 @@ public final class IoAgent implements Agent
         this.sharedWork = sharedWork;
     }
 
-    /** Registers a bound listener with this agent (call before the agent thread starts). */
+    /** Registers a bound raw MQTT/TCP listener with this agent (call before the agent thread starts). */
     public void addListener(final ServerSocketChannel listener) throws IOException
     {
+        addListener(listener, ListenerSpec.mqtt());
+    }
+
+    /** Registers a bound listener of any kind with this agent (call before the agent thread starts). */
+    public void addListener(final ServerSocketChannel listener, final ListenerSpec spec) throws IOException
+    {
         listener.configureBlocking(false);
-        listener.register(selector, SelectionKey.OP_ACCEPT);
+        listener.register(selector, SelectionKey.OP_ACCEPT, spec);
         listeners.add(listener);
+    }
+
+    /** A socket accepted by agent 0 for another agent, with the kind of listener it came through. */
+    private record Accepted(SocketChannel channel, ListenerSpec spec)
+    {
+    }
+
+    ConnectionHandlerFactory handlerFactory()
+    {
+        return handlerFactory;
     }
 
     /** Wakes the agent if it is blocked in select(); cheap when it is not. */
@@ -206,9 +226,9 @@ public final class IoAgent implements Agent
                 continue;
             }
             final Object attachment = key.attachment();
-            if (attachment == null)
+            if (attachment instanceof ListenerSpec)
             {
-                accept((ServerSocketChannel)key.channel(), nowNs);
+                accept((ServerSocketChannel)key.channel(), (ListenerSpec)attachment, nowNs);
                 continue;
             }
             final Connection connection = (Connection)attachment;
@@ -224,7 +244,7 @@ public final class IoAgent implements Agent
         return ready;
     }
 
-    private void accept(final ServerSocketChannel listener, final long nowNs)
+    private void accept(final ServerSocketChannel listener, final ListenerSpec spec, final long nowNs)
     {
         for (int i = 0; i < 64; i++)
         {
@@ -246,9 +266,9 @@ public final class IoAgent implements Agent
             nextPeer = (nextPeer + 1) % peers.length;
             if (target == this)
             {
-                register(channel, nowNs);
+                register(channel, spec, nowNs);
             }
-            else if (target.handedOver.offer(channel))
+            else if (target.handedOver.offer(new Accepted(channel, spec)))
             {
                 target.wakeupAlways();
             }
@@ -268,28 +288,28 @@ public final class IoAgent implements Agent
     private int registerHandedOver(final long nowNs)
     {
         int count = 0;
-        SocketChannel channel;
-        while ((channel = handedOver.poll()) != null)
+        Accepted accepted;
+        while ((accepted = handedOver.poll()) != null)
         {
-            register(channel, nowNs);
+            register(accepted.channel(), accepted.spec(), nowNs);
             count++;
         }
         return count;
     }
 
-    private void register(final SocketChannel channel, final long nowNs)
+    private void register(final SocketChannel channel, final ListenerSpec spec, final long nowNs)
     {
         try
         {
             channel.configureBlocking(false);
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             final long id = (nextConnectionSequence++ << AGENT_INDEX_BITS) | index;
-            final Connection connection = new Connection(id, channel, this, maxPacketSize, outboundLimit);
+            final Connection connection = new Connection(id, channel, this, maxPacketSize, outboundLimit, spec, nowNs);
             final SelectionKey key = channel.register(selector, SelectionKey.OP_READ, connection);
-            connection.init(key, handlerFactory.newHandler(connection));
+            connection.init(key, spec.webSocket() == null ? handlerFactory.newHandler(connection) : null);
             connections.put(id, connection);
         }
-        catch (final IOException ex)
+        catch (final IOException | RuntimeException ex)
         {
             LOG.log(Level.DEBUG, "could not register a connection: " + ex.getMessage());
             CloseHelper.quietClose(channel);
@@ -299,6 +319,16 @@ public final class IoAgent implements Agent
     BufferPool bufferPool()
     {
         return bufferPool;
+    }
+
+    /** The pool of TLS record buffers, made on first use; a larger record size replaces it. */
+    BufferPool tlsBufferPool(final int recordSize)
+    {
+        if (tlsBufferPool == null || tlsBufferPool.bufferSize() < recordSize)
+        {
+            tlsBufferPool = new BufferPool(recordSize);
+        }
+        return tlsBufferPool;
     }
 
     /** The open connection with this id, or null (it may have closed since the id was handed out). */
@@ -380,14 +410,14 @@ public final class IoAgent implements Agent
         tickScratch.addAll(connections.values());
         for (final Connection connection : tickScratch)
         {
-            connection.handler().onShutdown();
+            connection.onShutdown();
             connection.flush();
             connection.close("broker shutting down");
         }
-        SocketChannel channel;
-        while ((channel = handedOver.poll()) != null)
+        Accepted accepted;
+        while ((accepted = handedOver.poll()) != null)
         {
-            CloseHelper.quietClose(channel);
+            CloseHelper.quietClose(accepted.channel());
         }
         CloseHelper.quietClose(selector);
     }
