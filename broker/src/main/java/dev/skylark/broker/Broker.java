@@ -5,7 +5,10 @@ import dev.skylark.broker.auth.AuthService;
 import dev.skylark.broker.auth.AuthSettings;
 import dev.skylark.broker.auth.Authenticator;
 import dev.skylark.broker.auth.FirstStart;
+import dev.skylark.broker.http.HttpResponse;
 import dev.skylark.broker.http.HttpRouter;
+import dev.skylark.broker.status.CountersSnapshot;
+import dev.skylark.broker.status.PrometheusRenderer;
 import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.net.ListenerSpec;
 import dev.skylark.broker.net.SelfSignedCertificate;
@@ -79,6 +82,7 @@ public final class Broker implements AutoCloseable
     private final java.util.concurrent.atomic.AtomicLong agentErrors = new java.util.concurrent.atomic.AtomicLong();
     private final int mqttPort;
     private final AuthService auth;
+    private volatile boolean ready;
     private final int httpPort;
     private final int mqttsPort;
     private final int httpsPort;
@@ -148,6 +152,8 @@ public final class Broker implements AutoCloseable
         {
             agent.peers(ioAgents);
         }
+
+        mountHttpRoutes(context);
 
         final List<ServerSocketChannel> bound = new ArrayList<>();
         try
@@ -276,7 +282,38 @@ public final class Broker implements AutoCloseable
         {
             FirstStart.printWelcome(broker.auth, context.bindAddress, broker.mqttPort, System.out);
         }
+        broker.ready = true;
         return broker;
+    }
+
+    /**
+     * The operational paths of the HTTP listener: {@code /metrics} (Prometheus text, from the counters file),
+     * {@code /readyz} (listeners up), and the admin API under {@code /admin/v1/} (token mode only; loopback peers
+     * only unless {@code skylark.admin.remote} is set).
+     */
+    private void mountHttpRoutes(final Context context)
+    {
+        context.httpRouter()
+            .route("/metrics", (request) -> HttpResponse.ok(PrometheusRenderer.CONTENT_TYPE,
+                PrometheusRenderer.render(CountersSnapshot.of(countersFile.reader()))))
+            .route("/readyz", (request) -> ready ?
+                HttpResponse.text(200, "OK", "ready\n") : HttpResponse.text(503, "Service Unavailable", "starting\n"));
+        if (auth != null)
+        {
+            final AdminApi admin = new AdminApi(auth);
+            context.httpRouter().route("/admin/v1/", (request) ->
+            {
+                if (!request.loopback() && !context.adminRemote)
+                {
+                    return HttpResponse.text(403, "Forbidden", "the admin API answers on loopback only (" +
+                        Configuration.ADMIN_REMOTE_PROP_NAME + ")\n");
+                }
+                final AdminApi.Response response = admin.handle(request.method(), request.path() +
+                    (request.query() != null ? "?" + request.query() : ""), request.header("Authorization"),
+                    request.body());
+                return HttpResponse.of(response.status(), response.contentType(), response.body());
+            });
+        }
     }
 
     /** The bound MQTT/TCP port (useful when configured as 0). */
@@ -423,6 +460,7 @@ public final class Broker implements AutoCloseable
         private String authMode;
         private boolean spin;
         private boolean sharedThreading;
+        private boolean adminRemote;
         private int maxPacketSize;
         private int connectTimeoutMs;
         private int inflightMax;
@@ -500,6 +538,7 @@ public final class Broker implements AutoCloseable
             authMode = Configuration.get(properties, Configuration.AUTH_MODE_PROP_NAME);
             spin = "spin".equals(Configuration.get(properties, Configuration.IDLE_STRATEGY_PROP_NAME));
             sharedThreading = "shared".equals(Configuration.get(properties, Configuration.THREADING_PROP_NAME));
+            adminRemote = Configuration.getBoolean(properties, Configuration.ADMIN_REMOTE_PROP_NAME);
             maxPacketSize = Configuration.getInt(properties, Configuration.MAX_PACKET_SIZE_PROP_NAME);
             connectTimeoutMs = Configuration.getInt(properties, Configuration.CONNECT_TIMEOUT_MS_PROP_NAME);
             inflightMax = Configuration.getInt(properties, Configuration.INFLIGHT_MAX_PROP_NAME);
@@ -623,6 +662,13 @@ public final class Broker implements AutoCloseable
                 throw new IllegalArgumentException("invalid configuration: " + String.join("; ", problems));
             }
             concluded = true;
+            return this;
+        }
+
+        /** True: the admin API also answers peers that are not on this machine (its bearer token still applies). */
+        public Context adminRemote(final boolean remote)
+        {
+            this.adminRemote = remote;
             return this;
         }
 

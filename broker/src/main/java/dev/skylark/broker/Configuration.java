@@ -115,6 +115,9 @@ public final class Configuration
     public static final String RATE_LIMIT_MODE_PROP_NAME = "skylark.rate.limit.mode";
     public static final String RATE_LIMIT_MODE_DEFAULT = "disconnect";
 
+    /** Whether the admin API under /admin/v1/ answers peers other than loopback (the bearer token applies anyway). */
+    public static final String ADMIN_REMOTE_PROP_NAME = "skylark.admin.remote";
+
     /** Largest MQTT packet accepted (bytes, whole packet); announced to v5 clients as Maximum Packet Size. */
     public static final String MAX_PACKET_SIZE_PROP_NAME = "skylark.max.packet.size";
     public static final int MAX_PACKET_SIZE_DEFAULT = 1024 * 1024;
@@ -262,6 +265,7 @@ public final class Configuration
             "how often revocations/keys changed by the CLI are picked up, ms");
         choice(IDLE_STRATEGY_PROP_NAME, IDLE_STRATEGY_DEFAULT, "what idle threads do", "park", "spin");
         choice(THREADING_PROP_NAME, THREADING_DEFAULT, "routing agent on its own thread or on I/O thread 0", "dedicated", "shared");
+        bool(ADMIN_REMOTE_PROP_NAME, false, "admin API reachable from other machines");
         choice(PRESET_PROP_NAME, PRESET_DEFAULT, "limits preset", "default", "hosted");
         integer(TOPIC_MAX_LENGTH_PROP_NAME, TOPIC_MAX_LENGTH_DEFAULT, 1, 65_535, "longest topic name or filter, bytes");
         integer(TOPIC_MAX_DEPTH_PROP_NAME, TOPIC_MAX_DEPTH_DEFAULT, 1, 65_535, "most levels in a topic or filter");

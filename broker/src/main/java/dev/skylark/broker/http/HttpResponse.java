@@ -27,6 +27,27 @@ public record HttpResponse(int status, String reason, String contentType, byte[]
             Map.of());
     }
 
+    /** A response with the standard reason phrase for its status. */
+    public static HttpResponse of(final int status, final String contentType, final byte[] body)
+    {
+        final String reason = switch (status)
+        {
+            case 200 -> "OK";
+            case 201 -> "Created";
+            case 204 -> "No Content";
+            case 400 -> "Bad Request";
+            case 401 -> "Unauthorized";
+            case 403 -> "Forbidden";
+            case 404 -> "Not Found";
+            case 405 -> "Method Not Allowed";
+            case 409 -> "Conflict";
+            case 413 -> "Content Too Large";
+            case 503 -> "Service Unavailable";
+            default -> status >= 500 ? "Internal Server Error" : "Error";
+        };
+        return new HttpResponse(status, reason, contentType, body, Map.of());
+    }
+
     public static HttpResponse notFound(final String path)
     {
         return text(404, "Not Found", "nothing at " + path + "\n");

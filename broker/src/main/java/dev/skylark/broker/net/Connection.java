@@ -137,6 +137,19 @@ public final class Connection
         }
     }
 
+    /** True when the TCP peer is on this machine. */
+    boolean isLoopbackPeer()
+    {
+        try
+        {
+            return ((InetSocketAddress)channel.getRemoteAddress()).getAddress().isLoopbackAddress();
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return false;
+        }
+    }
+
     void remoteAddress(final String address)
     {
         this.remoteAddress = address;

@@ -200,7 +200,17 @@ final class WebSocketStage implements WebSocketFrameHandler
         }
         if (!requestDecoder.isWebSocketUpgrade())
         {
-            servePlain();
+            final long bodyLength = Math.max(0, requestDecoder.contentLength());
+            if (requestDecoder.headLength() + bodyLength > head.capacity())
+            {
+                respondError(413, "Content Too Large", "request larger than " + head.capacity() + " bytes\n");
+                return;
+            }
+            if (headLength < requestDecoder.headLength() + bodyLength)
+            {
+                return; // the rest of the body is still on its way
+            }
+            servePlain((int)bodyLength);
             return;
         }
         if (!requestDecoder.pathEquals(settings.path()))
@@ -271,14 +281,17 @@ final class WebSocketStage implements WebSocketFrameHandler
         }
     }
 
-    private void servePlain()
+    private void servePlain(final int bodyLength)
     {
         applyForwardedFor();
         final String headText = head.getStringWithoutLengthAscii(0, requestDecoder.headLength());
         final String query = requestDecoder.queryOffset() < 0 ? null :
             head.getStringWithoutLengthAscii(requestDecoder.queryOffset(), requestDecoder.queryLength());
-        final HttpRequestHead request = new HttpRequestHead("GET", requestDecoder.path(), query,
-            connection.remoteAddress(), secure, headText);
+        final String method = head.getStringWithoutLengthAscii(requestDecoder.methodOffset(), requestDecoder.methodLength());
+        final byte[] body = new byte[bodyLength];
+        head.getBytes(requestDecoder.headLength(), body);
+        final HttpRequestHead request = new HttpRequestHead(method, requestDecoder.path(), query,
+            connection.remoteAddress(), secure, headText, body, connection.isLoopbackPeer());
         byte[] response;
         try
         {

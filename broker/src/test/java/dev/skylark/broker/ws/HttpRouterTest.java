@@ -15,7 +15,7 @@ class HttpRouterTest
     private static HttpRequestHead get(final String path)
     {
         return new HttpRequestHead("GET", path, null, "127.0.0.1:1", false,
-            "GET " + path + " HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer abc\r\n\r\n");
+            "GET " + path + " HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer abc\r\n\r\n", new byte[0], true);
     }
 
     private static String serve(final HttpRouter router, final String path)

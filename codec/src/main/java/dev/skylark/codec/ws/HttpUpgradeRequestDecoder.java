@@ -45,7 +45,10 @@ public final class HttpUpgradeRequestDecoder
     public static final int TOO_LARGE = -1;
     /** Bad request line, header syntax, duplicate Host, or a non-HTTP first byte: 400. */
     public static final int MALFORMED = -2;
-    /** A method other than GET: 405 with {@code Allow: GET}. */
+    /**
+     * A method this listener does not serve (anything but GET, POST, PUT, DELETE), or a WebSocket upgrade by a method
+     * other than GET: 405 with {@code Allow: GET}.
+     */
     public static final int NOT_GET = -3;
     /** Not HTTP/1.1: 505. */
     public static final int BAD_HTTP_VERSION = -4;
@@ -63,6 +66,11 @@ public final class HttpUpgradeRequestDecoder
     private static final byte[] HTTP_1_1 = ascii("HTTP/1.1");
     private static final byte[] HTTP_SLASH = ascii("HTTP/");
     private static final byte[] GET = ascii("GET");
+    private static final byte[] POST = ascii("POST");
+    private static final byte[] PUT = ascii("PUT");
+    private static final byte[] DELETE = ascii("DELETE");
+    private static final byte[] CONTENT_LENGTH = ascii("content-length");
+    private static final byte[] TRANSFER_ENCODING = ascii("transfer-encoding");
     private static final byte[] HOST = ascii("host");
     private static final byte[] UPGRADE = ascii("upgrade");
     private static final byte[] CONNECTION = ascii("connection");
@@ -97,6 +105,7 @@ public final class HttpUpgradeRequestDecoder
     private int forwardedForLength;
     private int subprotocol;
     private boolean upgradeWebSocket;
+    private long contentLength = -1;
     private boolean connectionUpgrade;
     private boolean versionSeen;
     private boolean versionOk;
@@ -356,6 +365,7 @@ public final class HttpUpgradeRequestDecoder
         subprotocol = WebSocketSubprotocol.NOT_OFFERED;
         upgradeWebSocket = false;
         connectionUpgrade = false;
+        contentLength = -1;
         versionSeen = false;
         versionOk = true;
         keyRepeated = false;
@@ -423,7 +433,10 @@ public final class HttpUpgradeRequestDecoder
         {
             return isHttpVersion(buffer, versionStart, versionLength) ? BAD_HTTP_VERSION : MALFORMED;
         }
-        if (!equalsExact(buffer, methodOffset, methodLength, GET))
+        final boolean get = equalsExact(buffer, methodOffset, methodLength, GET);
+        if (!get && !equalsExact(buffer, methodOffset, methodLength, POST) &&
+            !equalsExact(buffer, methodOffset, methodLength, PUT) &&
+            !equalsExact(buffer, methodOffset, methodLength, DELETE))
         {
             return NOT_GET;
         }
@@ -525,6 +538,19 @@ public final class HttpUpgradeRequestDecoder
                     originLength = valueLength;
                 }
             }
+            else if (equalsIgnoreCase(buffer, nameStart, nameLength, CONTENT_LENGTH))
+            {
+                final long length = parseContentLength(buffer, valueStart, valueLength);
+                if (length < 0 || (contentLength >= 0 && contentLength != length))
+                {
+                    return MALFORMED;
+                }
+                contentLength = length;
+            }
+            else if (equalsIgnoreCase(buffer, nameStart, nameLength, TRANSFER_ENCODING))
+            {
+                return MALFORMED; // no chunked bodies: requests here are small and say their length
+            }
             else if (equalsIgnoreCase(buffer, nameStart, nameLength, X_FORWARDED_FOR))
             {
                 if (forwardedForOffset < 0)
@@ -543,7 +569,12 @@ public final class HttpUpgradeRequestDecoder
         final boolean wantsWebSocket = upgradeWebSocket || keyCount > 0 || versionSeen;
         if (!wantsWebSocket)
         {
-            return end - offset; // plain GET
+            return end - offset; // plain request: the caller reads contentLength() more bytes for its body
+        }
+        if (!get)
+        {
+            upgradeWebSocket = false;
+            return NOT_GET;
         }
         if (!upgradeWebSocket || !connectionUpgrade)
         {
@@ -567,6 +598,31 @@ public final class HttpUpgradeRequestDecoder
         }
 
         return end - offset;
+    }
+
+    /** Content-Length of a plain request, or -1 when it has none. */
+    public long contentLength()
+    {
+        return contentLength;
+    }
+
+    private static long parseContentLength(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length == 0 || length > 12)
+        {
+            return -1;
+        }
+        long value = 0;
+        for (int i = 0; i < length; i++)
+        {
+            final byte b = buffer.getByte(offset + i);
+            if (b < '0' || b > '9')
+            {
+                return -1;
+            }
+            value = value * 10 + (b - '0');
+        }
+        return value;
     }
 
     /** Base64 of 16 bytes: 21 base64 characters, one of "AQgw" (low 4 bits zero), then "==". */

@@ -237,8 +237,9 @@ class HttpUpgradeRequestDecoderTest
     @Test
     void requestLineErrors()
     {
-        assertEquals(NOT_GET, decode("POST /mqtt HTTP/1.1\r\nHost: h\r\n" + GOOD_HEADERS + "\r\n"));
+        assertEquals(NOT_GET, decode("POST /mqtt HTTP/1.1\r\nHost: h\r\n" + GOOD_HEADERS + "\r\n")); // upgrade
         assertEquals(NOT_GET, decode("get /mqtt HTTP/1.1\r\nHost: h\r\n\r\n")); // methods are case-sensitive
+        assertEquals(NOT_GET, decode("PATCH /x HTTP/1.1\r\nHost: h\r\n\r\n"));
         assertEquals(BAD_HTTP_VERSION, decode("GET /mqtt HTTP/1.0\r\nHost: h\r\n\r\n"));
         assertEquals(BAD_HTTP_VERSION, decode("GET /mqtt HTTP/2.0\r\nHost: h\r\n\r\n"));
         assertEquals(MALFORMED, decode("GET /mqtt FOO/1.1\r\nHost: h\r\n\r\n"));
@@ -332,5 +333,25 @@ class HttpUpgradeRequestDecoderTest
         assertEquals("foo", decoder.protocols());
         assertEquals("mqtt", WebSocketSubprotocol.name(decoder.subprotocol()));
         assertNull(WebSocketSubprotocol.name(WebSocketSubprotocol.OTHERS_ONLY));
+    }
+
+    @org.junit.jupiter.api.Test
+    void plainRequestsWithABodySayItsLength()
+    {
+        final String post = "POST /admin/v1/revocations HTTP/1.1\r\nHost: h\r\nContent-Length: 14\r\n\r\n";
+        final HttpUpgradeRequestDecoder decoder = new HttpUpgradeRequestDecoder();
+        final org.agrona.concurrent.UnsafeBuffer buffer = new org.agrona.concurrent.UnsafeBuffer(
+            (post + "{\"jti\":[\"a\"]}").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals(post.length(), decoder.decode(buffer, 0, buffer.capacity()));
+        assertEquals(14, decoder.contentLength());
+        assertEquals(false, decoder.isWebSocketUpgrade());
+
+        assertEquals(-1, new HttpUpgradeRequestDecoder().contentLength());
+        assertEquals(HttpUpgradeRequestDecoder.MALFORMED,
+            decode("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 1x\r\n\r\n"));
+        assertEquals(HttpUpgradeRequestDecoder.MALFORMED,
+            decode("POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"));
+        assertEquals(HttpUpgradeRequestDecoder.MALFORMED,
+            decode("POST /x HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"));
     }
 }
