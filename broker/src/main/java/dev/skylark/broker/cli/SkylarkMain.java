@@ -62,6 +62,8 @@ public final class SkylarkMain
                 case "token":
                 case "keys":
                     return AuthCommands.execute(args, out);
+                case "config":
+                    return ConfigCommand.run(Arrays.copyOfRange(args, 1, args.length), out);
                 case "stat":
                     return StatCommand.run(Arrays.copyOfRange(args, 1, args.length), out);
                 case "cert":
@@ -115,6 +117,18 @@ public final class SkylarkMain
     static boolean parseSettings(
         final String[] args, final int from, final Properties merged, final OptionSink options, final PrintStream out)
     {
+        return parseSettings(args, from, merged, options, out, new Properties());
+    }
+
+    /** As above, and records where each given setting came from ({@code file}, {@code jvm} or {@code flag}). */
+    static boolean parseSettings(
+        final String[] args,
+        final int from,
+        final Properties merged,
+        final OptionSink options,
+        final PrintStream out,
+        final Properties sources)
+    {
         final Properties fromFile = new Properties();
         final Properties fromFlags = new Properties();
         for (int i = from; i < args.length; i++)
@@ -158,14 +172,17 @@ public final class SkylarkMain
         }
 
         merged.putAll(fromFile);
+        fromFile.stringPropertyNames().forEach((name) -> sources.setProperty(name, "file"));
         for (final String name : System.getProperties().stringPropertyNames())
         {
             if (name.startsWith(Configuration.PREFIX))
             {
                 merged.setProperty(name, System.getProperty(name));
+                sources.setProperty(name, "jvm flag");
             }
         }
         merged.putAll(fromFlags);
+        fromFlags.stringPropertyNames().forEach((name) -> sources.setProperty(name, "command line"));
         return true;
     }
 
@@ -232,6 +249,7 @@ public final class SkylarkMain
         out.println("       skylark keys                           skylark keys rotate");
         out.println("  (token and keys work on the data directory: --data.dir DIR, or --config FILE)");
         out.println("       skylark stat [--data.dir DIR] [--once] [--interval-ms N]   live counters of a running broker");
+        out.println("       skylark config [same settings as run]   the effective configuration and where each value came from");
         out.println("       skylark cert self-signed [--host NAME]... [--out DIR] [--days N]");
         out.println();
         out.println("Settings (also -Dskylark.NAME=VALUE JVM flags, or NAME=VALUE lines in the config file):");

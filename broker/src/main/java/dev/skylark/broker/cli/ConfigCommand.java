@@ -1,0 +1,60 @@
+package dev.skylark.broker.cli;
+
+import dev.skylark.broker.Configuration;
+
+import java.io.PrintStream;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * {@code skylark config [--config FILE] [--NAME VALUE]...}: the configuration {@code run} would use with the same
+ * arguments, each value with where it came from (command line, JVM flag, file, preset or default), and any problem
+ * that would stop the broker.
+ */
+final class ConfigCommand
+{
+    private ConfigCommand()
+    {
+    }
+
+    static int run(final String[] args, final PrintStream out)
+    {
+        final Properties merged = new Properties();
+        final Properties sources = new Properties();
+        if (!SkylarkMain.parseSettings(args, 0, merged, null, out, sources))
+        {
+            return 0;
+        }
+        final String preset = merged.getProperty(Configuration.PRESET_PROP_NAME, Configuration.PRESET_DEFAULT).trim();
+        for (final Map.Entry<String, Configuration.Setting> entry : Configuration.settings().entrySet())
+        {
+            final String name = entry.getKey();
+            final String given = merged.getProperty(name);
+            final String value;
+            final String source;
+            if (given != null)
+            {
+                value = given;
+                source = sources.getProperty(name, "given");
+            }
+            else if ("hosted".equals(preset) && Configuration.HOSTED_PRESET.containsKey(name))
+            {
+                value = Configuration.HOSTED_PRESET.get(name);
+                source = "preset hosted";
+            }
+            else
+            {
+                value = entry.getValue().defaultValue();
+                source = "default";
+            }
+            out.printf("%-44s %-24s (%s)%n", name, value.isEmpty() ? "\"\"" : value, source);
+        }
+        final List<String> problems = Configuration.validate(merged);
+        for (final String problem : problems)
+        {
+            out.println("problem: " + problem);
+        }
+        return problems.isEmpty() ? 0 : 2;
+    }
+}
