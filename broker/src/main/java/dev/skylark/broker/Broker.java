@@ -9,6 +9,7 @@ import dev.skylark.broker.http.HttpResponse;
 import dev.skylark.broker.http.HttpRouter;
 import dev.skylark.broker.status.CountersSnapshot;
 import dev.skylark.broker.status.PrometheusRenderer;
+import dev.skylark.broker.net.ConnectionLimiter;
 import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.net.ListenerSpec;
 import dev.skylark.broker.net.SelfSignedCertificate;
@@ -148,9 +149,11 @@ public final class Broker implements AutoCloseable
             ioAgents[i] = new IoAgent(i, clock, protocol, protocol, context.maxPacketSize, context.outboundBufferMax);
             protocol.agent(ioAgents[i]);
         }
+        final ConnectionLimiter limiter = new ConnectionLimiter(context.maxConnections, context.maxConnectionsPerAddress);
         for (final IoAgent agent : ioAgents)
         {
             agent.peers(ioAgents);
+            agent.limiter(limiter);
         }
 
         mountHttpRoutes(context);
@@ -461,6 +464,8 @@ public final class Broker implements AutoCloseable
         private boolean spin;
         private boolean sharedThreading;
         private boolean adminRemote;
+        private int maxConnections;
+        private int maxConnectionsPerAddress;
         private int maxPacketSize;
         private int connectTimeoutMs;
         private int inflightMax;
@@ -539,6 +544,8 @@ public final class Broker implements AutoCloseable
             spin = "spin".equals(Configuration.get(properties, Configuration.IDLE_STRATEGY_PROP_NAME));
             sharedThreading = "shared".equals(Configuration.get(properties, Configuration.THREADING_PROP_NAME));
             adminRemote = Configuration.getBoolean(properties, Configuration.ADMIN_REMOTE_PROP_NAME);
+            maxConnections = Configuration.getInt(properties, Configuration.MAX_CONNECTIONS_PROP_NAME);
+            maxConnectionsPerAddress = Configuration.getInt(properties, Configuration.MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME);
             maxPacketSize = Configuration.getInt(properties, Configuration.MAX_PACKET_SIZE_PROP_NAME);
             connectTimeoutMs = Configuration.getInt(properties, Configuration.CONNECT_TIMEOUT_MS_PROP_NAME);
             inflightMax = Configuration.getInt(properties, Configuration.INFLIGHT_MAX_PROP_NAME);
@@ -662,6 +669,14 @@ public final class Broker implements AutoCloseable
                 throw new IllegalArgumentException("invalid configuration: " + String.join("; ", problems));
             }
             concluded = true;
+            return this;
+        }
+
+        /** Open connections allowed overall and from one source address (0 = unlimited). */
+        public Context maxConnections(final int overall, final int perAddress)
+        {
+            this.maxConnections = overall;
+            this.maxConnectionsPerAddress = perAddress;
             return this;
         }
 

@@ -115,6 +115,11 @@ public final class Configuration
     public static final String RATE_LIMIT_MODE_PROP_NAME = "skylark.rate.limit.mode";
     public static final String RATE_LIMIT_MODE_DEFAULT = "disconnect";
 
+    /** Open connections allowed (0 = unlimited; the process's open-file limit applies anyway). */
+    public static final String MAX_CONNECTIONS_PROP_NAME = "skylark.max.connections";
+    /** Open connections allowed from one source address (0 = unlimited). */
+    public static final String MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME = "skylark.max.connections.per.address";
+
     /** Whether the admin API under /admin/v1/ answers peers other than loopback (the bearer token applies anyway). */
     public static final String ADMIN_REMOTE_PROP_NAME = "skylark.admin.remote";
 
@@ -265,6 +270,8 @@ public final class Configuration
             "how often revocations/keys changed by the CLI are picked up, ms");
         choice(IDLE_STRATEGY_PROP_NAME, IDLE_STRATEGY_DEFAULT, "what idle threads do", "park", "spin");
         choice(THREADING_PROP_NAME, THREADING_DEFAULT, "routing agent on its own thread or on I/O thread 0", "dedicated", "shared");
+        integer(MAX_CONNECTIONS_PROP_NAME, 0, 0, Integer.MAX_VALUE, "open connections allowed (0 = unlimited)");
+        integer(MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME, 0, 0, Integer.MAX_VALUE, "open connections per source address (0 = unlimited)");
         bool(ADMIN_REMOTE_PROP_NAME, false, "admin API reachable from other machines");
         choice(PRESET_PROP_NAME, PRESET_DEFAULT, "limits preset", "default", "hosted");
         integer(TOPIC_MAX_LENGTH_PROP_NAME, TOPIC_MAX_LENGTH_DEFAULT, 1, 65_535, "longest topic name or filter, bytes");

@@ -63,6 +63,8 @@ public final class Connection
     private int outboundLength;
     private boolean flushQueued;
 
+    /** The peer's address, kept for the connection limits (the channel cannot tell it once closed). */
+    java.net.InetAddress peer;
     private boolean readingPaused;
     private boolean closeAfterFlush;
     private boolean closed;

@@ -11,6 +11,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
@@ -63,6 +65,7 @@ public final class IoAgent implements Agent
     private long nextConnectionSequence = 1;
     private long nextTickNs;
     private volatile boolean sleeping;
+    private ConnectionLimiter limiter = new ConnectionLimiter(0, 0);
     private java.util.function.BooleanSupplier sharedWork = () -> false;
 
     public IoAgent(
@@ -262,6 +265,13 @@ public final class IoAgent implements Agent
             {
                 return;
             }
+            final InetAddress peer = peerAddress(channel);
+            if (!limiter.tryAcquire(peer))
+            {
+                LOG.log(Level.DEBUG, () -> "connection limit reached: closing a connection from " + peer);
+                CloseHelper.quietClose(channel); // before any TLS or WebSocket work
+                continue;
+            }
             final IoAgent target = peers[nextPeer];
             nextPeer = (nextPeer + 1) % peers.length;
             if (target == this)
@@ -278,6 +288,29 @@ public final class IoAgent implements Agent
                 CloseHelper.quietClose(channel);
             }
         }
+    }
+
+    private static InetAddress peerAddress(final SocketChannel channel)
+    {
+        try
+        {
+            return ((InetSocketAddress)channel.getRemoteAddress()).getAddress();
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            return null;
+        }
+    }
+
+    /** Shares the broker's connection limits (set before the agents start). */
+    public void limiter(final ConnectionLimiter limiter)
+    {
+        this.limiter = limiter;
+    }
+
+    ConnectionLimiter limiter()
+    {
+        return limiter;
     }
 
     private void wakeupAlways()
@@ -305,6 +338,7 @@ public final class IoAgent implements Agent
             channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             final long id = (nextConnectionSequence++ << AGENT_INDEX_BITS) | index;
             final Connection connection = new Connection(id, channel, this, maxPacketSize, outboundLimit, spec, nowNs);
+            connection.peer = peerAddress(channel);
             final SelectionKey key = channel.register(selector, SelectionKey.OP_READ, connection);
             connection.init(key, spec.webSocket() == null ? handlerFactory.newHandler(connection) : null);
             connections.put(id, connection);
@@ -312,6 +346,7 @@ public final class IoAgent implements Agent
         catch (final IOException | RuntimeException ex)
         {
             LOG.log(Level.DEBUG, "could not register a connection: " + ex.getMessage());
+            limiter.release(peerAddress(channel));
             CloseHelper.quietClose(channel);
         }
     }
@@ -349,7 +384,10 @@ public final class IoAgent implements Agent
 
     void onConnectionClosed(final Connection connection)
     {
-        connections.remove(connection.id());
+        if (connections.remove(connection.id()) != null)
+        {
+            limiter.release(connection.peer);
+        }
     }
 
     private int resumePaused(final long nowNs)
