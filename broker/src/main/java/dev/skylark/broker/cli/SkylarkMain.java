@@ -31,10 +31,6 @@ public final class SkylarkMain
 
     public static void main(final String[] args)
     {
-        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null)
-        {
-            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT.%1$tL %4$s %3$s - %5$s%6$s%n");
-        }
         try
         {
             System.exit(execute(args, System.out));

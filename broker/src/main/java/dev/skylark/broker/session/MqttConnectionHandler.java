@@ -361,8 +361,8 @@ final class MqttConnectionHandler implements ConnectionHandler
             return;
         }
         state = State.CONNECTED;
-        LOG.log(Level.DEBUG, () -> "connected " + clientId + " from " + connection.remoteAddress() + " (MQTT " +
-            (version == MqttVersion.V5 ? "5.0" : "3.1.1") + ", session present " + sessionPresent + ")");
+        logConnection("connected " + clientId + " from " + connection.remoteAddress() + ", MQTT " +
+            (version == MqttVersion.V5 ? "5.0" : "3.1.1") + ", session present " + sessionPresent);
         connection.resumeReading();
     }
 
@@ -731,8 +731,10 @@ final class MqttConnectionHandler implements ConnectionHandler
         {
             endWithRouter(DISCONNECT_WITH_WILL, SESSION_EXPIRY_UNCHANGED);
         }
-        LOG.log(Level.DEBUG, () -> "closed " + (clientId != null ? clientId : "") + " " + connection.remoteAddress() +
-            ": " + cause);
+        if (clientId != null)
+        {
+            logConnection("disconnected " + clientId + " from " + connection.remoteAddress() + ": " + cause);
+        }
     }
 
     /** The broker is stopping: v5 clients are told 0x8B Server shutting down. */
@@ -936,7 +938,7 @@ final class MqttConnectionHandler implements ConnectionHandler
             return;
         }
         protocol.counters.protocolErrors.incrementRelease();
-        LOG.log(Level.INFO, () -> "closing " + describe() + ": " + why + " (" + ReasonCode.describe(reasonCode) + ")");
+        logError("closing " + describe() + ": " + why + " (" + ReasonCode.describe(reasonCode) + ")");
         sendDisconnect(reasonCode);
         endWithRouter(DISCONNECT_WITH_WILL, SESSION_EXPIRY_UNCHANGED);
         state = State.CLOSED;
@@ -947,7 +949,8 @@ final class MqttConnectionHandler implements ConnectionHandler
     private void refuseConnect(final int reasonCode, final String why)
     {
         protocol.counters.connectsRefused.incrementRelease();
-        LOG.log(Level.INFO, () -> "refusing CONNECT from " + connection.remoteAddress() + ": " + why);
+        logError("refusing CONNECT from " + connection.remoteAddress() + ": " + why + " (" +
+            ReasonCode.describe(reasonCode) + ")");
         final boolean v5 = version == MqttVersion.V5;
         final boolean answer = v5 || reasonCode == ReasonCode.UNSUPPORTED_PROTOCOL_VERSION ||
             reasonCode == ReasonCode.CLIENT_IDENTIFIER_NOT_VALID || reasonCode == ReasonCode.NOT_AUTHORIZED ||
@@ -966,7 +969,7 @@ final class MqttConnectionHandler implements ConnectionHandler
     private void refuse(final String why)
     {
         protocol.counters.connectsRefused.incrementRelease();
-        LOG.log(Level.INFO, () -> "closing " + connection.remoteAddress() + ": " + why);
+        logError("closing " + connection.remoteAddress() + ": " + why);
         state = State.CLOSED;
         connection.close(why);
     }
@@ -1029,6 +1032,32 @@ final class MqttConnectionHandler implements ConnectionHandler
             }
         }
         return false;
+    }
+
+    /** One INFO line per connect and disconnect, rate limited per I/O thread. */
+    private void logConnection(final String line)
+    {
+        if (LOG.isLoggable(Level.INFO))
+        {
+            final String prefix = protocol.connectionLog.admit(System.nanoTime());
+            if (prefix != null)
+            {
+                LOG.log(Level.INFO, prefix + line);
+            }
+        }
+    }
+
+    /** Why a client was refused or closed, rate limited per I/O thread so a flood of bad clients cannot flood the log. */
+    private void logError(final String line)
+    {
+        if (LOG.isLoggable(Level.INFO))
+        {
+            final String prefix = protocol.errorLog.admit(System.nanoTime());
+            if (prefix != null)
+            {
+                LOG.log(Level.INFO, prefix + line);
+            }
+        }
     }
 
     private String describe()

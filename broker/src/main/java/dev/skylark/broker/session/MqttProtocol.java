@@ -48,6 +48,9 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     /** Scratch for property blocks built per packet (forwarded properties, CONNACK properties). */
     final ExpandableArrayBuffer scratch = new ExpandableArrayBuffer(1024);
     final ExpandableArrayBuffer propertyScratch = new ExpandableArrayBuffer(1024);
+    /** Connect/disconnect lines and error lines are limited separately, so errors never hide the normal traffic. */
+    final LogLimiter connectionLog = new LogLimiter();
+    final LogLimiter errorLog = new LogLimiter();
 
     /** Decides every CONNECT's token (shared by all agents, thread-safe); NONE unless the broker sets one. */
     Authenticator authenticator = Authenticator.NONE;
