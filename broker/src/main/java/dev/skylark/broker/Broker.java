@@ -1,8 +1,10 @@
 package dev.skylark.broker;
 
+import dev.skylark.broker.ipc.IpcDurableLog;
 import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.net.SelectorIdleStrategy;
 import dev.skylark.broker.routing.DeliveryPublisher;
+import dev.skylark.broker.routing.DurableLog;
 import dev.skylark.broker.routing.PublishGate;
 import dev.skylark.broker.routing.RouterProxy;
 import dev.skylark.broker.routing.RoutingAgent;
@@ -30,6 +32,7 @@ import java.lang.System.Logger.Level;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
@@ -48,6 +51,7 @@ public final class Broker implements AutoCloseable
     private final AgentRunner[] ioRunners;
     private final IoAgent[] ioAgents;
     private final RoutingAgent router;
+    private final DurableLog durableLog;
     private final RoutingCounters routingCounters = new RoutingCounters();
     private final ProtocolCounters protocolCounters = new ProtocolCounters();
     private final int mqttPort;
@@ -76,10 +80,30 @@ public final class Broker implements AutoCloseable
         final DeliveryPublisher publisher = new DeliveryPublisher(outbound, wakers,
             new BackoffIdleStrategy(), routingCounters.outboundRingFull);
         final PublishGate gate = new PublishGate();
+        final RoutingAgent[] routerRef = new RoutingAgent[1];
+        final SignalledIdleStrategy signalled = new SignalledIdleStrategy(() -> routerRef[0].hasWork());
+        durableLog = "none".equals(context.durability) ? DurableLog.NONE :
+            new IpcDurableLog(Path.of(context.dataDir), "fsync".equals(context.durability),
+                context.maxPacketSize + 64 * 1024, signalled::signal);
         router = new RoutingAgent(inbound, publisher, clock, routingCounters, context.inflightMax,
-            context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax, gate, context.storeHighWater);
+            context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax, gate, context.storeHighWater,
+            durableLog, context.journalCheckpointBytes);
+        routerRef[0] = router;
+        // Start-up replay: sessions, subscriptions, owed messages and retained messages, before any listener opens.
+        try
+        {
+            router.replay();
+        }
+        catch (final RuntimeException ex)
+        {
+            durableLog.close();
+            throw ex;
+        }
+        if (durableLog instanceof IpcDurableLog ipc)
+        {
+            ipc.start();
+        }
         final IdleStrategy routerIdle;
-        final SignalledIdleStrategy signalled = new SignalledIdleStrategy(router::hasWork);
         routerIdle = context.spin ? new BusySpinIdleStrategy() : signalled;
 
         final SessionLimits limits = new SessionLimits(context.maxPacketSize, context.receiveMaximum,
@@ -107,6 +131,7 @@ public final class Broker implements AutoCloseable
         }
         catch (final IOException ex)
         {
+            durableLog.close();
             throw new UncheckedIOException("cannot listen on " + context.bindAddress + ":" + context.mqttPort +
                 " (" + Configuration.MQTT_PORT_PROP_NAME + "): " + ex.getMessage(), ex);
         }
@@ -137,7 +162,7 @@ public final class Broker implements AutoCloseable
         LOG.log(Level.INFO, "MQTT listener on " + context.bindAddress + ":" + broker.mqttPort +
             (context.mqttPort == 0 ? " (free port chosen)" : ""));
         LOG.log(Level.INFO, "Skylark started: " + context.ioThreads + " I/O thread(s), idle strategy " +
-            (context.spin ? "spin" : "park") + ", auth mode " + context.authMode);
+            (context.spin ? "spin" : "park") + ", auth mode " + context.authMode + ", durability " + context.durability);
         if ("none".equals(context.authMode))
         {
             LOG.log(Level.WARNING, "authentication is OFF (" + Configuration.AUTH_MODE_PROP_NAME +
@@ -186,6 +211,8 @@ public final class Broker implements AutoCloseable
             CloseHelper.quietClose(runner);
         }
         CloseHelper.quietClose(routerRunner);
+        // The journal last: its agent drains what the routing agent appended and syncs it.
+        CloseHelper.quietClose(durableLog);
         LOG.log(Level.INFO, "Skylark stopped");
     }
 
@@ -214,6 +241,8 @@ public final class Broker implements AutoCloseable
         private long storeHighWater;
         private int inboundRingCapacity;
         private int outboundRingCapacity;
+        private String durability;
+        private long journalCheckpointBytes;
         private boolean concluded;
 
         /** Defaults from the system properties. */
@@ -252,6 +281,8 @@ public final class Broker implements AutoCloseable
             storeHighWater = Configuration.getLong(properties, Configuration.STORE_HIGH_WATER_PROP_NAME);
             inboundRingCapacity = Configuration.getInt(properties, Configuration.INBOUND_RING_CAPACITY_PROP_NAME);
             outboundRingCapacity = Configuration.getInt(properties, Configuration.OUTBOUND_RING_CAPACITY_PROP_NAME);
+            durability = Configuration.get(properties, Configuration.DURABILITY_PROP_NAME);
+            journalCheckpointBytes = Configuration.getLong(properties, Configuration.JOURNAL_CHECKPOINT_BYTES_PROP_NAME);
         }
 
         /** Checks values and limits against each other; called by {@link Broker#launch(Context)}. */
@@ -269,6 +300,10 @@ public final class Broker implements AutoCloseable
                 problems.add(Configuration.MAX_PACKET_SIZE_PROP_NAME + "=" + maxPacketSize + " needs ring capacities of " +
                     "at least 8 x (max packet size + 256); raise " + Configuration.INBOUND_RING_CAPACITY_PROP_NAME +
                     " and " + Configuration.OUTBOUND_RING_CAPACITY_PROP_NAME);
+            }
+            if (!"os".equals(durability) && !"fsync".equals(durability) && !"none".equals(durability))
+            {
+                problems.add(Configuration.DURABILITY_PROP_NAME + " must be os, fsync or none");
             }
             if (ioThreads > (1 << IoAgent.AGENT_INDEX_BITS))
             {
@@ -366,6 +401,24 @@ public final class Broker implements AutoCloseable
         public Context storeHighWater(final long bytes)
         {
             this.storeHighWater = bytes;
+            return this;
+        }
+
+        /** {@code os}, {@code fsync} or {@code none}; see {@link Configuration#DURABILITY_PROP_NAME}. */
+        public Context durability(final String mode)
+        {
+            this.durability = mode;
+            return this;
+        }
+
+        public String durability()
+        {
+            return durability;
+        }
+
+        public Context journalCheckpointBytes(final long bytes)
+        {
+            this.journalCheckpointBytes = bytes;
             return this;
         }
 
