@@ -44,6 +44,8 @@ public final class IpcDurableLog implements DurableLog
     private final Publication publication;
     private final Subscription subscription;
     private final AtomicLong durableSequence = new AtomicLong();
+    /** The last sequence handed to the publication, for the journal agent's idle check. */
+    private final AtomicLong offeredSequence = new AtomicLong();
     private final JournalAgent agent;
     private final SignalledIdleStrategy agentIdle;
     private final AgentRunner agentRunner;
@@ -98,8 +100,7 @@ public final class IpcDurableLog implements DurableLog
         }
         driver = launched;
         aeron = client;
-        agent = new JournalAgent(subscription, journal, durableSequence, routerWaker);
-        agent.publicationPosition(publication::position);
+        agent = new JournalAgent(subscription, journal, durableSequence, offeredSequence, routerWaker);
         agentIdle = new SignalledIdleStrategy(agent::hasWork);
         agentRunner = new AgentRunner(agentIdle, this::onError, null, agent);
         LOG.log(Level.INFO, "journal: " + dataDir.resolve("journal") + " (" + (fsync ? "fsync" : "os") +
@@ -178,6 +179,7 @@ public final class IpcDurableLog implements DurableLog
             final long result = publication.offer(header, 0, JournalStream.HEADER_LENGTH, buffer, offset, length, null);
             if (result > 0)
             {
+                offeredSequence.setRelease(seq);
                 return seq;
             }
             if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED)
@@ -209,6 +211,7 @@ public final class IpcDurableLog implements DurableLog
             {
                 break;
             }
+            offeredSequence.setRelease(backlog.getLong(backlogHead + Integer.BYTES + JournalStream.SEQUENCE_OFFSET));
             backlogHead += Integer.BYTES + length;
             work++;
         }

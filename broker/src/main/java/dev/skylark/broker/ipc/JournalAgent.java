@@ -24,14 +24,17 @@ final class JournalAgent implements Agent, FragmentHandler
     private final ChronicleJournal journal;
     private final AtomicLong durableSequence;
     private final Runnable routerWaker;
+    private final AtomicLong offeredSequence;
     private long lastSequence;
 
     JournalAgent(
         final Subscription subscription,
         final ChronicleJournal journal,
         final AtomicLong durableSequence,
+        final AtomicLong offeredSequence,
         final Runnable routerWaker)
     {
+        this.offeredSequence = offeredSequence;
         this.subscription = subscription;
         this.journal = journal;
         this.durableSequence = durableSequence;
@@ -57,18 +60,10 @@ final class JournalAgent implements Agent, FragmentHandler
         return fragments;
     }
 
-    /** True when records wait on the stream (checked by the idle strategy before parking). */
+    /** True when records offered by the routing agent wait on the stream (checked before parking). */
     boolean hasWork()
     {
-        return subscription.imageCount() > 0 && subscription.imageAtIndex(0).position() <
-            publicationPosition.getAsLong();
-    }
-
-    private java.util.function.LongSupplier publicationPosition = () -> Long.MAX_VALUE;
-
-    void publicationPosition(final java.util.function.LongSupplier supplier)
-    {
-        this.publicationPosition = supplier;
+        return offeredSequence.getAcquire() > lastSequence;
     }
 
     @Override
