@@ -1,6 +1,7 @@
 package dev.skylark.broker.journal;
 
 import net.openhft.chronicle.bytes.Bytes;
+import net.openhft.chronicle.bytes.SyncMode;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycles;
@@ -341,6 +342,8 @@ public final class ChronicleJournal implements AutoCloseable
     {
         return SingleChronicleQueueBuilder.binary(generationDirectory(g))
             .rollCycle(RollCycles.FAST_DAILY)
+            // SYNC makes ExcerptAppender.sync() msync(MS_SYNC) the appended range; NONE leaves write-back to the OS.
+            .syncMode(fsync ? SyncMode.SYNC : SyncMode.NONE)
             .build();
     }
 
