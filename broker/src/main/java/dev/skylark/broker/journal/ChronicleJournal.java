@@ -304,6 +304,22 @@ public final class ChronicleJournal implements AutoCloseable
         return fsync;
     }
 
+    /** For tests: a record whose checksum does not match, as a torn write or bit rot would leave. */
+    void appendCorrupt(final DirectBuffer buffer, final int offset, final int length)
+    {
+        try (DocumentContext dc = appender.writingDocument())
+        {
+            final Bytes<?> bytes = dc.wire().bytes();
+            bytes.writeByte(RECORD);
+            bytes.writeInt(0xBAD);
+            bytes.writeInt(length);
+            for (int i = 0; i < length; i++)
+            {
+                bytes.writeByte(buffer.getByte(offset + i));
+            }
+        }
+    }
+
     private void write(final byte kind, final DirectBuffer buffer, final int offset, final int length)
     {
         if (appender == null)

@@ -22,6 +22,7 @@ import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -171,7 +172,7 @@ class JournalCrashTest
             final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (!received.keySet().containsAll(acknowledged) && System.nanoTime() < deadlineNs)
             {
-                Thread.onSpinWait();
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10)); // poll the condition, deadline above
             }
             sub.disconnect();
             sub.close();
@@ -257,7 +258,7 @@ class JournalCrashTest
         // Wait on the clock (the condition is time itself) until the session's expiry has passed.
         while (System.nanoTime() - disconnectedAtNs < TimeUnit.MILLISECONDS.toNanos(1500))
         {
-            Thread.onSpinWait();
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         }
         try (BrokerProcess broker = BrokerProcess.start(dir, "--durability", "os", "--session.expiry.max", "1"))
         {
