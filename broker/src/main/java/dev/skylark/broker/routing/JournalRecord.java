@@ -20,6 +20,8 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  *                  { durableId:8 qos:1 flags:1 subscriptionIdCount:2 subscriptionIds:4*n }*targetCount
  *                  message:{@link MessageLayout}
  * DELIVERED        type:1 state:1 packetId:2 pad:4 durableId:8 messageId:8       a subscriber's PUBREC / completion
+ * RECEIVED         type:1 state:1 packetId:2 pad:4 durableId:8                   inbound QoS 2: PUBREC owed (1)
+ *                                                                                 or PUBREL received (0)
  * </pre>
  * MESSAGE flag {@link #MESSAGE_FLAG_RETAINED} stores the message as the topic's retained message on replay; a
  * target's flag {@link Delivery#ENTRY_FLAG_RETAIN} is the retain flag it is delivered with.
@@ -33,6 +35,7 @@ final class JournalRecord
     static final int UNSUBSCRIBE = 5;
     static final int MESSAGE = 6;
     static final int DELIVERED = 7;
+    static final int RECEIVED = 8;
 
     static final int TYPE_OFFSET = 0;
     static final int DURABLE_ID_OFFSET = 8;
@@ -135,6 +138,15 @@ final class JournalRecord
         buffer.putLong(DURABLE_ID_OFFSET, durableId);
         buffer.putLong(DELIVERED_MESSAGE_ID_OFFSET, messageId);
         return log.append(buffer, 0, DELIVERED_LENGTH);
+    }
+
+    long received(final long durableId, final int packetId, final boolean awaitingPubrel)
+    {
+        buffer.putByte(TYPE_OFFSET, (byte)RECEIVED);
+        buffer.putByte(DELIVERED_STATE_OFFSET, (byte)(awaitingPubrel ? 1 : 0));
+        buffer.putShort(DELIVERED_PACKET_ID_OFFSET, (short)packetId);
+        buffer.putLong(DURABLE_ID_OFFSET, durableId);
+        return log.append(buffer, 0, END_LENGTH);
     }
 
     /** Starts a MESSAGE record; add targets, then {@link #endMessage}. */

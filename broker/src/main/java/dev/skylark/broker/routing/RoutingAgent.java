@@ -479,6 +479,10 @@ public final class RoutingAgent implements Agent, MessageHandler
         }
 
         final int matched = route(buffer, messageOffset, messageLength, session.sessionId, MessageStore.NULL_HANDLE);
+        if (qos == 2 && session.durableId != 0)
+        {
+            journal.received(session.durableId, packetId, true); // a resend after a restart is not routed again
+        }
         if (qos > 0)
         {
             final int reason = matched == 0 && session.version == MqttVersion.V5 ?
@@ -494,8 +498,12 @@ public final class RoutingAgent implements Agent, MessageHandler
         {
             return;
         }
-        final int reason = session.awaitingPubrel.remove(packetId) ?
-            ReasonCode.SUCCESS : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND;
+        final boolean known = session.awaitingPubrel.remove(packetId);
+        if (known && session.durableId != 0)
+        {
+            journal.received(session.durableId, packetId, false);
+        }
+        final int reason = known ? ReasonCode.SUCCESS : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND;
         ackWhenDurable(connectionId, PacketType.PUBCOMP, packetId, reason);
     }
 
@@ -969,6 +977,11 @@ public final class RoutingAgent implements Agent, MessageHandler
                 final long packed = entry.getValue();
                 journal.subscribe(session.durableId, entry.getKey(), (int)(packed & 0xFF), (int)(packed >>> 32));
             }
+            final org.agrona.collections.IntHashSet.IntIterator received = session.awaitingPubrel.iterator();
+            while (received.hasNext())
+            {
+                journal.received(session.durableId, received.nextValue(), true);
+            }
             for (final PendingMessage pending : session.inFlightOrder)
             {
                 messages += checkpointPending(session, pending);
@@ -1117,6 +1130,22 @@ public final class RoutingAgent implements Agent, MessageHandler
             }
             case JournalRecord.MESSAGE -> replayMessage(buffer, offset, length);
             case JournalRecord.DELIVERED -> replayDelivered(buffer, offset, durableId);
+            case JournalRecord.RECEIVED ->
+            {
+                final Session session = replaySessions.get(durableId);
+                if (session != null)
+                {
+                    final int packetId = buffer.getShort(offset + JournalRecord.DELIVERED_PACKET_ID_OFFSET) & 0xFFFF;
+                    if (buffer.getByte(offset + JournalRecord.DELIVERED_STATE_OFFSET) != 0)
+                    {
+                        session.awaitingPubrel.add(packetId);
+                    }
+                    else
+                    {
+                        session.awaitingPubrel.remove(packetId);
+                    }
+                }
+            }
             default -> LOG.log(Level.WARNING, "journal: unknown record type " + type + " skipped");
         }
     }

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,6 +22,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -187,6 +189,44 @@ class JournalRestartTest
         final String first = again.poll(3, TimeUnit.SECONDS);
         // Only the last one or two (acks possibly unread when the broker stopped) may come again; never the 20.
         assertTrue(first == null || first.startsWith("t/a:marker") || first.startsWith("t/a:owed"), first);
+    }
+
+    /** Inbound QoS 2 state is journaled: a PUBLISH resent after a restart is answered, not routed again. */
+    @Test
+    void qos2PublishResentAfterRestartIsNotRoutedTwice() throws Exception
+    {
+        start("os");
+        final MqttClient sub = client("q2sub", false, null);
+        sub.subscribe("q/#", 2);
+        sub.disconnect();
+        final byte[] connect = {0x10, 0x0E, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x00, 0x00, 0x3C, 0x00, 0x02, 'q', '2'};
+        final byte[] publish = {0x34, 0x08, 0x00, 0x03, 'q', '/', 'a', 0x00, 0x07, 'x'}; // QoS 2, packet id 7
+        try (Socket socket = new Socket("127.0.0.1", broker.mqttPort()))
+        {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(connect);
+            assertArrayEquals(new byte[]{0x20, 0x02, 0x00, 0x00}, socket.getInputStream().readNBytes(4));
+            socket.getOutputStream().write(publish);
+            assertArrayEquals(new byte[]{0x50, 0x02, 0x00, 0x07}, socket.getInputStream().readNBytes(4)); // PUBREC
+        }
+
+        restart("os");
+
+        try (Socket socket = new Socket("127.0.0.1", broker.mqttPort()))
+        {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(connect);
+            assertArrayEquals(new byte[]{0x20, 0x02, 0x01, 0x00}, socket.getInputStream().readNBytes(4)); // present
+            publish[0] = 0x3C; // DUP
+            socket.getOutputStream().write(publish);
+            assertArrayEquals(new byte[]{0x50, 0x02, 0x00, 0x07}, socket.getInputStream().readNBytes(4)); // PUBREC
+            socket.getOutputStream().write(new byte[]{0x62, 0x02, 0x00, 0x07}); // PUBREL
+            assertArrayEquals(new byte[]{0x70, 0x02, 0x00, 0x07}, socket.getInputStream().readNBytes(4)); // PUBCOMP
+        }
+        final BlockingQueue<String> received = new LinkedBlockingQueue<>();
+        client("q2sub", false, received);
+        assertEquals("q/a:x:dup", received.poll(10, TimeUnit.SECONDS));
+        assertNull(received.poll(500, TimeUnit.MILLISECONDS), "routed twice");
     }
 
     @Test
