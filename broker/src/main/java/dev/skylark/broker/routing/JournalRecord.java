@@ -70,6 +70,8 @@ final class JournalRecord
     static final int DELIVERED_RELEASED = 1;
     /** The subscriber completed (PUBACK/PUBCOMP), or the message was dropped by policy. */
     static final int DELIVERED_COMPLETE = 2;
+    /** A QoS 2 message went out under this packet id: after a restart it is resent under the same one. */
+    static final int DELIVERED_SENT = 3;
 
     private final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(4096);
     /** MESSAGE records are built across the routing of one message, during which other records may be written. */

@@ -687,6 +687,11 @@ public final class RoutingAgent implements Agent, MessageHandler
         pending.state = pending.qos == 1 ? PendingMessage.AWAIT_PUBACK : PendingMessage.AWAIT_PUBREC;
         session.inFlight.put(pending.packetId, pending);
         session.inFlightOrder.addLast(pending);
+        if (pending.qos == 2)
+        {
+            // The subscriber may keep this packet id: a resend after a restart must use it again (exactly once).
+            journalDelivered(session, pending, JournalRecord.DELIVERED_SENT);
+        }
     }
 
     /**
@@ -1020,6 +1025,10 @@ public final class RoutingAgent implements Agent, MessageHandler
         journal.addTarget(session.durableId, pending.qos, pending.retain ? Delivery.ENTRY_FLAG_RETAIN : 0,
             pending.subscriptionIds, 0, pending.subscriptionIdCount);
         journal.endMessage(storedView, 0, storedView.capacity());
+        if (pending.state == PendingMessage.AWAIT_PUBREC)
+        {
+            journal.delivered(session.durableId, pending.messageId, JournalRecord.DELIVERED_SENT, pending.packetId);
+        }
         return 1;
     }
 
@@ -1217,7 +1226,15 @@ public final class RoutingAgent implements Agent, MessageHandler
         final long messageId = buffer.getLong(offset + JournalRecord.DELIVERED_MESSAGE_ID_OFFSET);
         nextMessageId = Math.max(nextMessageId, messageId + 1);
         PendingMessage pending = session.replayIndex.get(messageId);
-        if (state == JournalRecord.DELIVERED_RELEASED)
+        if (state == JournalRecord.DELIVERED_SENT)
+        {
+            if (pending != null && pending.state == PendingMessage.QUEUED)
+            {
+                pending.state = PendingMessage.AWAIT_PUBREC;
+                pending.packetId = packetId;
+            }
+        }
+        else if (state == JournalRecord.DELIVERED_RELEASED)
         {
             if (pending == null)
             {
@@ -1251,17 +1268,9 @@ public final class RoutingAgent implements Agent, MessageHandler
         offlineScratch.clear();
         for (final Session session : sessionsById.values())
         {
-            // Released QoS 2 messages become in flight under their packet ids (PUBREL resent on reconnect); those
-            // acknowledged since they were journaled are dropped; the rest wait in order.
+            // QoS 2 messages sent or released become in flight again under their packet ids (resent with DUP, or
+            // PUBREL, on reconnect); those acknowledged since they were journaled are dropped; the rest wait in order.
             final int queued = session.queue.size();
-            for (final PendingMessage pending : session.replayIndex.values())
-            {
-                if (pending.state == PendingMessage.AWAIT_PUBCOMP && !session.inFlight.containsKey(pending.packetId))
-                {
-                    session.inFlight.put(pending.packetId, pending);
-                    session.inFlightOrder.addLast(pending);
-                }
-            }
             for (int i = 0; i < queued; i++)
             {
                 final PendingMessage pending = session.queue.pollFirst();
@@ -1272,6 +1281,17 @@ public final class RoutingAgent implements Agent, MessageHandler
                 else if (pending.state == PendingMessage.REPLAY_DONE)
                 {
                     releasePending(pending);
+                }
+                else
+                {
+                    restoreInFlight(session, pending);
+                }
+            }
+            for (final PendingMessage pending : session.replayIndex.values())
+            {
+                if (pending.state == PendingMessage.AWAIT_PUBCOMP && session.inFlight.get(pending.packetId) != pending)
+                {
+                    restoreInFlight(session, pending); // from a checkpoint: only the PUBREL is owed
                 }
             }
             session.replayIndex = null;
@@ -1298,6 +1318,26 @@ public final class RoutingAgent implements Agent, MessageHandler
         replaySessions.clear();
         counters.sessions.set(sessionsById.size());
         counters.subscriptions.set(tree.subscriptionCount());
+    }
+
+    private void restoreInFlight(final Session session, final PendingMessage pending)
+    {
+        if (session.inFlight.containsKey(pending.packetId))
+        {
+            // Two owed messages under one packet id cannot both be in flight: send this one again under a new id.
+            if (pending.handle != MessageStore.NULL_HANDLE)
+            {
+                pending.state = PendingMessage.QUEUED;
+                session.queue.addLast(pending);
+            }
+            else
+            {
+                releasePending(pending);
+            }
+            return;
+        }
+        session.inFlight.put(pending.packetId, pending);
+        session.inFlightOrder.addLast(pending);
     }
 
     /** For tests and status: publisher acknowledgements waiting for the journal. */

@@ -94,6 +94,7 @@ class JournalRestartTest
         o.setCleanSession(clean);
         o.setAutomaticReconnect(false);
         o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+        o.setMaxInflight(1000); // Paho frees a slot on its callback thread, after a blocking publish returns
         c.connect(o);
         return c;
     }
@@ -227,6 +228,40 @@ class JournalRestartTest
         client("q2sub", false, received);
         assertEquals("q/a:x:dup", received.poll(10, TimeUnit.SECONDS));
         assertNull(received.poll(500, TimeUnit.MILLISECONDS), "routed twice");
+    }
+
+    /** A QoS 2 message sent to a subscriber but not PUBREC'd is resent after a restart under the same packet id. */
+    @Test
+    void qos2DeliveryKeepsItsPacketIdAcrossRestart() throws Exception
+    {
+        start("os");
+        final byte[] connect = {0x10, 0x0F, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x00, 0x00, 0x3C, 0x00, 0x03, 'q', '2', 's'};
+        final byte[] subscribe = {(byte)0x82, 0x08, 0x00, 0x01, 0x00, 0x03, 'q', '/', '#', 0x02};
+        final int packetId;
+        try (Socket socket = new Socket("127.0.0.1", broker.mqttPort()))
+        {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(connect);
+            assertArrayEquals(new byte[]{0x20, 0x02, 0x00, 0x00}, socket.getInputStream().readNBytes(4));
+            socket.getOutputStream().write(subscribe);
+            assertArrayEquals(new byte[]{(byte)0x90, 0x03, 0x00, 0x01, 0x02}, socket.getInputStream().readNBytes(5));
+            final MqttClient pub = client("pub", true, null);
+            pub.publish("q/a", "x".getBytes(), 2, false);
+            final byte[] publish = socket.getInputStream().readNBytes(10);
+            assertEquals(0x34, publish[0]); // QoS 2, not DUP
+            packetId = ((publish[7] & 0xFF) << 8) | (publish[8] & 0xFF);
+            pub.disconnect();
+        }
+        restart("os");
+        try (Socket socket = new Socket("127.0.0.1", broker.mqttPort()))
+        {
+            socket.setSoTimeout(10_000);
+            socket.getOutputStream().write(connect);
+            assertArrayEquals(new byte[]{0x20, 0x02, 0x01, 0x00}, socket.getInputStream().readNBytes(4));
+            final byte[] publish = socket.getInputStream().readNBytes(10);
+            assertEquals(0x3C, publish[0]); // QoS 2 with DUP
+            assertEquals(packetId, ((publish[7] & 0xFF) << 8) | (publish[8] & 0xFF));
+        }
     }
 
     @Test
