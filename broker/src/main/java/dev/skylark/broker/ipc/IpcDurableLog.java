@@ -85,9 +85,7 @@ public final class IpcDurableLog implements DurableLog
         try
         {
             launched = MediaDriver.launchEmbedded(driverContext);
-            client = Aeron.connect(new Aeron.Context()
-                .aeronDirectoryName(launched.aeronDirectoryName())
-                .idleStrategy(new SleepingMillisIdleStrategy(1)));
+            client = Aeron.connect(new Aeron.Context().aeronDirectoryName(launched.aeronDirectoryName()));
             final String channel = "aeron:ipc?term-length=" + termLength;
             subscription = client.addSubscription(channel, JournalStream.STREAM_ID);
             publication = client.addExclusivePublication(channel, JournalStream.STREAM_ID);
@@ -220,7 +218,7 @@ public final class IpcDurableLog implements DurableLog
             backlogHead = 0;
             backlogTail = 0;
         }
-        if (appendedThisCycle)
+        if (appendedThisCycle || work > 0)
         {
             appendedThisCycle = false;
             agentIdle.signal();

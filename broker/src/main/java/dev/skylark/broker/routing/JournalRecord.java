@@ -77,16 +77,23 @@ final class JournalRecord
     /** MESSAGE records are built across the routing of one message, during which other records may be written. */
     private final ExpandableArrayBuffer messageBuffer = new ExpandableArrayBuffer(64 * 1024);
     private final DurableLog log;
+    /** False for {@link DurableLog#NONE}: nothing is encoded at all. */
+    private final boolean enabled;
     private int targetCount;
     private int position;
 
     JournalRecord(final DurableLog log)
     {
         this.log = log;
+        this.enabled = log != DurableLog.NONE;
     }
 
     long session(final Session session)
     {
+        if (!enabled)
+        {
+            return 0;
+        }
         buffer.putByte(TYPE_OFFSET, (byte)SESSION);
         buffer.putInt(SESSION_VERSION_OFFSET, session.version);
         buffer.putLong(DURABLE_ID_OFFSET, session.durableId);
@@ -98,6 +105,10 @@ final class JournalRecord
 
     long sessionOffline(final Session session)
     {
+        if (!enabled)
+        {
+            return 0;
+        }
         buffer.putByte(TYPE_OFFSET, (byte)SESSION_OFFLINE);
         buffer.putLong(DURABLE_ID_OFFSET, session.durableId);
         buffer.putLong(OFFLINE_EXPIRY_OFFSET, session.expiryInterval);
@@ -107,6 +118,10 @@ final class JournalRecord
 
     long sessionEnd(final long durableId)
     {
+        if (!enabled)
+        {
+            return 0;
+        }
         buffer.putByte(TYPE_OFFSET, (byte)SESSION_END);
         buffer.putLong(DURABLE_ID_OFFSET, durableId);
         return log.append(buffer, 0, END_LENGTH);
@@ -114,6 +129,10 @@ final class JournalRecord
 
     long subscribe(final long durableId, final String filter, final int options, final int subscriptionId)
     {
+        if (!enabled)
+        {
+            return 0;
+        }
         buffer.putByte(TYPE_OFFSET, (byte)SUBSCRIBE);
         buffer.putByte(SUBSCRIBE_OPTIONS_OFFSET, (byte)options);
         buffer.putInt(SUBSCRIBE_ID_OFFSET, subscriptionId);
@@ -125,6 +144,10 @@ final class JournalRecord
 
     long unsubscribe(final long durableId, final String filter)
     {
+        if (!enabled)
+        {
+            return 0;
+        }
         buffer.putByte(TYPE_OFFSET, (byte)UNSUBSCRIBE);
         buffer.putLong(DURABLE_ID_OFFSET, durableId);
         final int length = buffer.putStringWithoutLengthUtf8(UNSUBSCRIBE_FILTER_OFFSET + SIZE_OF_SHORT, filter);
@@ -134,6 +157,10 @@ final class JournalRecord
 
     long delivered(final long durableId, final long messageId, final int state, final int packetId)
     {
+        if (!enabled)
+        {
+            return 0;
+        }
         buffer.putByte(TYPE_OFFSET, (byte)DELIVERED);
         buffer.putByte(DELIVERED_STATE_OFFSET, (byte)state);
         buffer.putShort(DELIVERED_PACKET_ID_OFFSET, (short)packetId);
@@ -144,6 +171,10 @@ final class JournalRecord
 
     long received(final long durableId, final int packetId, final boolean awaitingPubrel)
     {
+        if (!enabled)
+        {
+            return 0;
+        }
         buffer.putByte(TYPE_OFFSET, (byte)RECEIVED);
         buffer.putByte(DELIVERED_STATE_OFFSET, (byte)(awaitingPubrel ? 1 : 0));
         buffer.putShort(DELIVERED_PACKET_ID_OFFSET, (short)packetId);
@@ -154,6 +185,10 @@ final class JournalRecord
     /** Starts a MESSAGE record; add targets, then {@link #endMessage}. */
     void beginMessage(final long messageId, final int flags)
     {
+        if (!enabled)
+        {
+            return;
+        }
         messageBuffer.putByte(TYPE_OFFSET, (byte)MESSAGE);
         messageBuffer.putByte(MESSAGE_FLAGS_OFFSET, (byte)flags);
         messageBuffer.putLong(MESSAGE_ID_OFFSET, messageId);
@@ -169,6 +204,10 @@ final class JournalRecord
         final int subscriptionIdOffset,
         final int subscriptionIdCount)
     {
+        if (!enabled)
+        {
+            return;
+        }
         messageBuffer.putLong(position, durableId);
         messageBuffer.putByte(position + TARGET_QOS_OFFSET, (byte)qos);
         messageBuffer.putByte(position + TARGET_FLAGS_OFFSET, (byte)flags);
@@ -184,6 +223,10 @@ final class JournalRecord
 
     long endMessage(final DirectBuffer message, final int offset, final int length)
     {
+        if (!enabled)
+        {
+            return 0;
+        }
         messageBuffer.putInt(MESSAGE_TARGET_COUNT_OFFSET, targetCount);
         messageBuffer.putBytes(position, message, offset, length);
         return log.append(messageBuffer, 0, position + length);
