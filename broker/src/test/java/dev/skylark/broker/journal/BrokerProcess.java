@@ -33,6 +33,26 @@ final class BrokerProcess implements AutoCloseable
         reader.start();
     }
 
+    /**
+     * Deletes the media driver directory a killed broker on this data directory left in /dev/shm (a restarted or
+     * cleanly stopped broker deletes it itself).
+     */
+    static void deleteAeronDirectory(final Path dataDir) throws IOException
+    {
+        final Path dir = Path.of("/dev/shm", "skylark-aeron-" +
+            Integer.toHexString(dataDir.toAbsolutePath().normalize().toString().hashCode()));
+        if (java.nio.file.Files.exists(dir))
+        {
+            try (java.util.stream.Stream<Path> walk = java.nio.file.Files.walk(dir))
+            {
+                for (final Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList())
+                {
+                    java.nio.file.Files.deleteIfExists(p);
+                }
+            }
+        }
+    }
+
     static BrokerProcess start(final Path dataDir, final String... flags) throws IOException
     {
         final List<String> command = new ArrayList<>();

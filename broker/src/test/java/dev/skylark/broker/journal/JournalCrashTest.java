@@ -42,6 +42,16 @@ class JournalCrashTest
 
     @TempDir
     Path dataDir;
+    private final java.util.List<Path> brokerDirs = new java.util.ArrayList<>();
+
+    @org.junit.jupiter.api.AfterEach
+    void deleteAeronDirectories() throws Exception
+    {
+        for (final Path dir : brokerDirs)
+        {
+            BrokerProcess.deleteAeronDirectory(dir);
+        }
+    }
 
     @Test
     void qos1AcknowledgedMessagesSurviveKill() throws Exception
@@ -73,6 +83,7 @@ class JournalCrashTest
     private void crashLoop(final int qos, final int iterations, final String durability) throws Exception
     {
         final Path dir = Files.createTempDirectory(dataDir, "q" + qos);
+        brokerDirs.add(dir);
         final Random random = new Random(SEED + qos * 31L + iterations);
         final Set<Long> acknowledged = ConcurrentHashMap.newKeySet();
         final AtomicLong nextId = new AtomicLong();
@@ -201,6 +212,7 @@ class JournalCrashTest
     void retainedLastAcknowledgedValueSurvivesKill() throws Exception
     {
         final Path dir = Files.createTempDirectory(dataDir, "retained");
+        brokerDirs.add(dir);
         final Random random = new Random(SEED);
         long lastAcknowledged;
         try (BrokerProcess broker = BrokerProcess.start(dir, "--durability", "os"))
@@ -250,6 +262,7 @@ class JournalCrashTest
     void expiredSessionIsNotResurrected() throws Exception
     {
         final Path dir = Files.createTempDirectory(dataDir, "expiry");
+        brokerDirs.add(dir);
         final long disconnectedAtNs;
         try (BrokerProcess broker = BrokerProcess.start(dir, "--durability", "os", "--session.expiry.max", "1"))
         {
