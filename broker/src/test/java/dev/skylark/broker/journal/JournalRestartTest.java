@@ -264,6 +264,40 @@ class JournalRestartTest
         }
     }
 
+    /** Unsubscribes and clean starts are journaled too: neither comes back after a restart. */
+    @Test
+    void unsubscribeAndCleanStartSurviveRestart() throws Exception
+    {
+        start("os");
+        final MqttClient u = client("u", false, null);
+        u.subscribe("a/#", 1);
+        u.subscribe("b/#", 1);
+        u.unsubscribe("b/#");
+        u.disconnect();
+        final MqttClient c = client("c", false, null);
+        c.subscribe("c/#", 1);
+        c.disconnect();
+        client("c", true, null).disconnect(); // clean session: the persistent one ends
+
+        restart("os");
+
+        final MqttClient pub = client("pub", true, null);
+        pub.publish("b/1", "b".getBytes(), 1, false);
+        pub.publish("c/1", "c".getBytes(), 1, false);
+        pub.publish("a/1", "a".getBytes(), 1, false);
+        final BlockingQueue<String> received = new LinkedBlockingQueue<>();
+        client("u", false, received);
+        assertEquals("a/1:a", received.poll(10, TimeUnit.SECONDS));
+        assertNull(received.poll(300, TimeUnit.MILLISECONDS), "unsubscribed filter came back");
+
+        final MqttClient c2 = new MqttClient("tcp://127.0.0.1:" + broker.mqttPort(), "c", new MemoryPersistence());
+        clients.add(c2);
+        final MqttConnectOptions o = new MqttConnectOptions();
+        o.setCleanSession(false);
+        o.setMqttVersion(MqttConnectOptions.MQTT_VERSION_3_1_1);
+        assertEquals(false, c2.connectWithResult(o).getSessionPresent(), "ended session came back");
+    }
+
     @Test
     void checkpointsKeepTheJournalBounded() throws Exception
     {
