@@ -10,6 +10,7 @@ import dev.skylark.broker.http.HttpRouter;
 import dev.skylark.broker.status.CountersSnapshot;
 import dev.skylark.broker.status.PrometheusRenderer;
 import dev.skylark.broker.net.ConnectionLimiter;
+import dev.skylark.broker.ipc.IpcDurableLog;
 import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.net.ListenerSpec;
 import dev.skylark.broker.net.SelfSignedCertificate;
@@ -17,6 +18,7 @@ import dev.skylark.broker.net.TlsContexts;
 import dev.skylark.broker.net.WebSocketSettings;
 import dev.skylark.broker.net.SelectorIdleStrategy;
 import dev.skylark.broker.routing.DeliveryPublisher;
+import dev.skylark.broker.routing.DurableLog;
 import dev.skylark.broker.routing.PublishGate;
 import dev.skylark.broker.routing.RouterProxy;
 import dev.skylark.broker.routing.RoutingAgent;
@@ -81,6 +83,7 @@ public final class Broker implements AutoCloseable
     private final CountersFile countersFile;
     private final RoutingCounters routingCounters;
     private final java.util.concurrent.atomic.AtomicLong agentErrors = new java.util.concurrent.atomic.AtomicLong();
+    private final DurableLog durableLog;
     private final int mqttPort;
     private final AuthService auth;
     private volatile boolean ready;
@@ -121,13 +124,33 @@ public final class Broker implements AutoCloseable
         final DeliveryPublisher publisher = new DeliveryPublisher(outbound, wakers, ringFullIdle,
             routingCounters.outboundRingFull);
         final PublishGate gate = new PublishGate();
-        router = new RoutingAgent(inbound, publisher, clock, routingCounters, context.inflightMax,
-            context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax, gate, context.storeHighWater,
-            SharedSubscriptionPolicy.named(context.sharedSubscriptionPolicy));
-        final SignalledIdleStrategy signalled = new SignalledIdleStrategy(router::hasWork);
-        final IdleStrategy routerIdle = context.spin ? new BusySpinIdleStrategy() : signalled;
+        final RoutingAgent[] routerRef = new RoutingAgent[1];
+        final SignalledIdleStrategy signalled = new SignalledIdleStrategy(() -> routerRef[0].hasWork());
         // Shared threading: the routing agent runs on I/O agent 0's thread, so waking it means waking that selector.
         final Runnable wakeRouter = context.sharedThreading ? () -> ioAgents[0].wakeup() : signalled::signal;
+        durableLog = "none".equals(context.durability) ? DurableLog.NONE :
+            new IpcDurableLog(Path.of(context.dataDir), "fsync".equals(context.durability),
+                context.maxPacketSize + 64 * 1024, wakeRouter);
+        router = new RoutingAgent(inbound, publisher, clock, routingCounters, context.inflightMax,
+            context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax, gate, context.storeHighWater,
+            SharedSubscriptionPolicy.named(context.sharedSubscriptionPolicy), durableLog, context.journalCheckpointBytes);
+        routerRef[0] = router;
+        // Start-up replay: sessions, subscriptions, owed messages and retained messages, before any listener opens.
+        try
+        {
+            router.replay();
+        }
+        catch (final RuntimeException ex)
+        {
+            durableLog.close();
+            CloseHelper.quietClose(countersFile);
+            throw ex;
+        }
+        if (durableLog instanceof IpcDurableLog ipc)
+        {
+            ipc.start();
+        }
+        final IdleStrategy routerIdle = context.spin ? new BusySpinIdleStrategy() : signalled;
 
         auth = context.tokenAuth() ? AuthService.open(context.authSettings(), context.authClock)
             .watch(context.authWatchIntervalMs) : null;
@@ -178,6 +201,7 @@ public final class Broker implements AutoCloseable
             bound.forEach(CloseHelper::quietClose);
             CloseHelper.quietClose(auth);
             CloseHelper.quietClose(countersFile);
+            durableLog.close();
             throw ex;
         }
 
@@ -275,7 +299,8 @@ public final class Broker implements AutoCloseable
         }
         LOG.log(Level.INFO, "Skylark started: " + context.ioThreads + " I/O thread(s), routing agent " +
             (context.sharedThreading ? "on I/O thread 0" : "on its own thread") + ", idle strategy " +
-            (context.spin ? "spin" : "park") + ", auth mode " + context.authMode);
+            (context.spin ? "spin" : "park") + ", auth mode " + context.authMode +
+            ", durability " + context.durability);
         if ("none".equals(context.authMode))
         {
             LOG.log(Level.WARNING, "*** authentication is OFF (" + Configuration.AUTH_MODE_PROP_NAME +
@@ -413,6 +438,8 @@ public final class Broker implements AutoCloseable
         }
         CloseHelper.quietClose(countersFile);
         CloseHelper.quietClose(auth);
+        // The journal last: its agent drains what the routing agent appended and syncs it.
+        CloseHelper.quietClose(durableLog);
         LOG.log(Level.INFO, "Skylark stopped");
     }
 
@@ -515,6 +542,8 @@ public final class Broker implements AutoCloseable
         private String tlsCa;
         private boolean tlsSelfSigned;
         private HttpRouter httpRouter = HttpRouter.withDefaults();
+        private String durability;
+        private long journalCheckpointBytes;
         private boolean concluded;
 
         /** Defaults from the system properties. */
@@ -597,6 +626,8 @@ public final class Broker implements AutoCloseable
             tlsClientAuth = Configuration.get(properties, Configuration.TLS_CLIENT_AUTH_PROP_NAME);
             tlsCa = emptyToNull(Configuration.get(properties, Configuration.TLS_CA_PROP_NAME));
             tlsSelfSigned = Configuration.getBoolean(properties, Configuration.TLS_SELF_SIGNED_PROP_NAME);
+            durability = Configuration.get(properties, Configuration.DURABILITY_PROP_NAME);
+            journalCheckpointBytes = Configuration.getLong(properties, Configuration.JOURNAL_CHECKPOINT_BYTES_PROP_NAME);
         }
 
         private static Set<String> list(final String value)
@@ -632,6 +663,10 @@ public final class Broker implements AutoCloseable
                 problems.add(Configuration.MAX_PACKET_SIZE_PROP_NAME + "=" + maxPacketSize + " needs ring capacities of " +
                     "at least 8 x (max packet size + 256); raise " + Configuration.INBOUND_RING_CAPACITY_PROP_NAME +
                     " and " + Configuration.OUTBOUND_RING_CAPACITY_PROP_NAME);
+            }
+            if (!"os".equals(durability) && !"fsync".equals(durability) && !"none".equals(durability))
+            {
+                problems.add(Configuration.DURABILITY_PROP_NAME + " must be os, fsync or none");
             }
             if (ioThreads > (1 << IoAgent.AGENT_INDEX_BITS))
             {
@@ -1031,6 +1066,24 @@ public final class Broker implements AutoCloseable
         public Context storeHighWater(final long bytes)
         {
             this.storeHighWater = bytes;
+            return this;
+        }
+
+        /** {@code os}, {@code fsync} or {@code none}; see {@link Configuration#DURABILITY_PROP_NAME}. */
+        public Context durability(final String mode)
+        {
+            this.durability = mode;
+            return this;
+        }
+
+        public String durability()
+        {
+            return durability;
+        }
+
+        public Context journalCheckpointBytes(final long bytes)
+        {
+            this.journalCheckpointBytes = bytes;
             return this;
         }
 

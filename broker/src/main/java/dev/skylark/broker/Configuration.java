@@ -34,6 +34,21 @@ public final class Configuration
     public static final String DATA_DIR_PROP_NAME = "skylark.data.dir";
     public static final String DATA_DIR_DEFAULT = "data";
 
+    /**
+     * What a PUBACK/PUBREC promises: {@code os} (default) — the message is in the journal's memory-mapped file and
+     * survives the broker process being killed; {@code fsync} — it is on disk (group commit) and survives power
+     * loss; {@code none} — nothing is journaled, state lives in memory only (tests, benchmarks).
+     */
+    public static final String DURABILITY_PROP_NAME = "skylark.durability";
+    public static final String DURABILITY_DEFAULT = "os";
+
+    /**
+     * Journal bytes appended before a checkpoint is written and the older journal deleted (at least twice the
+     * last checkpoint's size, so large states are not rewritten too often).
+     */
+    public static final String JOURNAL_CHECKPOINT_BYTES_PROP_NAME = "skylark.journal.checkpoint.bytes";
+    public static final long JOURNAL_CHECKPOINT_BYTES_DEFAULT = 64L * 1024 * 1024;
+
     /** Number of selector I/O threads; default: available processors. */
     public static final String IO_THREADS_PROP_NAME = "skylark.io.threads";
     public static final int IO_THREADS_DEFAULT = Runtime.getRuntime().availableProcessors();
@@ -256,6 +271,8 @@ public final class Configuration
         port(HTTP_PORT_PROP_NAME, HTTP_PORT_DEFAULT, "HTTP + MQTT-over-WebSocket port (0 = any free port, -1 = off)");
         text(BIND_ADDRESS_PROP_NAME, BIND_ADDRESS_DEFAULT, "address the listeners bind to");
         text(DATA_DIR_PROP_NAME, DATA_DIR_DEFAULT, "directory for journal, keys and state");
+        choice(DURABILITY_PROP_NAME, DURABILITY_DEFAULT, "what a PUBACK promises: os (survives kill -9), fsync (survives power loss), none (memory only)", "os", "fsync", "none");
+        longInteger(JOURNAL_CHECKPOINT_BYTES_PROP_NAME, JOURNAL_CHECKPOINT_BYTES_DEFAULT, 4096, Long.MAX_VALUE, "journal bytes between checkpoints (older journal deleted)");
         integer(IO_THREADS_PROP_NAME, IO_THREADS_DEFAULT, 1, 256, "selector I/O threads (default: available processors)");
         choice(AUTH_MODE_PROP_NAME, AUTH_MODE_DEFAULT, "client authentication: token (signed JWT) or none", "token", "none");
         longInteger(AUTH_CLOCK_SKEW_S_PROP_NAME, AUTH_CLOCK_SKEW_S_DEFAULT, 0, 3600, "leeway on token exp/nbf, seconds");

@@ -10,6 +10,7 @@ import dev.skylark.broker.routing.Delivery;
 import dev.skylark.broker.routing.DeliveryPublisher;
 import dev.skylark.broker.routing.MessageLayout;
 import dev.skylark.broker.routing.RouterCommand;
+import dev.skylark.broker.routing.DurableLog;
 import dev.skylark.broker.routing.PublishGate;
 import dev.skylark.broker.status.Counters;
 import dev.skylark.broker.routing.RouterProxy;
@@ -96,7 +97,8 @@ public class RoutingPipelineBenchmark
         final DeliveryPublisher publisher = new DeliveryPublisher(new RingBuffer[]{ outbound },
             new Runnable[]{ () -> { } }, new BusySpinIdleStrategy(), counters.outboundRingFull);
         router = new RoutingAgent(inbound, publisher, SystemNanoClock.INSTANCE, counters,
-            100, 1000, 65535, 0, gate, Long.MAX_VALUE, SharedSubscriptionPolicy.ROUND_ROBIN);
+            100, 1000, 65535, 0, gate, Long.MAX_VALUE, SharedSubscriptionPolicy.ROUND_ROBIN, DurableLog.NONE,
+            Long.MAX_VALUE);
 
         for (int i = 0; i <= subscribers; i++)
         {

@@ -10,6 +10,8 @@ final class PendingMessage
     static final int AWAIT_PUBACK = 1;
     static final int AWAIT_PUBREC = 2;
     static final int AWAIT_PUBCOMP = 3;
+    /** During replay: acknowledged since it was journaled; dropped when the replay ends. */
+    static final int REPLAY_DONE = -1;
     static final int[] NO_SUBSCRIPTION_IDS = new int[0];
 
     /** {@link MessageStore} handle; released once no longer needed (PUBACK, PUBREC). */
@@ -20,6 +22,10 @@ final class PendingMessage
     int state;
     int[] subscriptionIds = NO_SUBSCRIPTION_IDS;
     int subscriptionIdCount;
+    /** The journal's id of the message (0 when not journaled). */
+    long messageId;
+    /** Restored from the journal: it may have been sent before the restart, so it goes out with DUP. */
+    boolean redelivery;
 
     void reset()
     {
@@ -29,5 +35,7 @@ final class PendingMessage
         packetId = 0;
         state = QUEUED;
         subscriptionIdCount = 0;
+        messageId = 0;
+        redelivery = false;
     }
 }

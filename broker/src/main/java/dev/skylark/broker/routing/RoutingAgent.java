@@ -44,6 +44,17 @@ public final class RoutingAgent implements Agent, MessageHandler
     private final long sessionExpiryMax;
     private final PublishGate gate;
     private final long storeHighWater;
+    private final DurableLog log;
+    private final JournalRecord journal;
+    private final PendingAcks pendingAcks = new PendingAcks();
+    private final long checkpointBytes;
+    private long lastCheckpointBytes;
+    private long nextDurableId = 1;
+    private long nextMessageId = 1;
+    private boolean replaying;
+    private final org.agrona.collections.Long2ObjectHashMap<Session> replaySessions =
+        new org.agrona.collections.Long2ObjectHashMap<>();
+    private long replayRecords;
 
     private final TopicTree tree;
     private final MatchResult match = new MatchResult();
@@ -85,9 +96,14 @@ public final class RoutingAgent implements Agent, MessageHandler
         final long sessionExpiryMax,
         final PublishGate gate,
         final long storeHighWater,
-        final SharedSubscriptionPolicy sharedPolicy)
+        final SharedSubscriptionPolicy sharedPolicy,
+        final DurableLog log,
+        final long checkpointBytes)
     {
         this.tree = new TopicTree(sharedPolicy);
+        this.log = log;
+        this.journal = new JournalRecord(log);
+        this.checkpointBytes = checkpointBytes;
         this.gate = gate;
         this.storeHighWater = storeHighWater;
         this.inbound = inbound;
@@ -110,15 +126,38 @@ public final class RoutingAgent implements Agent, MessageHandler
     public int doWork()
     {
         nowNs = clock.nanoTime();
-        final int work = inbound.read(this, COMMAND_LIMIT);
+        int work = inbound.read(this, COMMAND_LIMIT);
+        work += pendingAcks.release(log.durableSequence(), out);
         updateGate();
         counters.storedBytes.setRelease(store.bytesInUse());
         if (nowNs - nextTickNs >= 0)
         {
             nextTickNs = nowNs + TICK_INTERVAL_NS;
             onTick();
+            if (log.bytesSinceCheckpoint() > Math.max(checkpointBytes, 2 * lastCheckpointBytes))
+            {
+                writeCheckpoint();
+            }
         }
+        work += log.doWork();
         return work;
+    }
+
+    /**
+     * Sends a publisher's acknowledgement once everything journaled so far is durable (at once when nothing is
+     * waiting and the log has caught up, e.g. durability {@code none}).
+     */
+    private void ackWhenDurable(final long connectionId, final int packetType, final int packetId, final int reason)
+    {
+        final long sequence = log.lastSequence();
+        if (pendingAcks.isEmpty() && sequence <= log.durableSequence())
+        {
+            out.ack(connectionId, packetType, packetId, reason);
+        }
+        else
+        {
+            pendingAcks.add(sequence, connectionId, packetType, packetId, reason);
+        }
     }
 
     /**
@@ -130,7 +169,7 @@ public final class RoutingAgent implements Agent, MessageHandler
         final long inUse = store.bytesInUse();
         if (!gate.isClosed())
         {
-            if (inUse > storeHighWater)
+            if (inUse > storeHighWater || log.isBackPressured())
             {
                 gate.close();
                 counters.publishGateClosed.incrementRelease();
@@ -138,7 +177,7 @@ public final class RoutingAgent implements Agent, MessageHandler
                     "subscribers catch up (skylark.store.high.water)");
             }
         }
-        else if (inUse < storeHighWater / 2)
+        else if (inUse < storeHighWater / 2 && !log.isBackPressured())
         {
             gate.open();
             LOG.log(Level.INFO, "stored messages down to " + inUse + " bytes: publishers resume");
@@ -148,7 +187,7 @@ public final class RoutingAgent implements Agent, MessageHandler
     /** True when the inbound ring holds commands; used by the idle strategy before parking. */
     public boolean hasWork()
     {
-        return inbound.size() > 0;
+        return inbound.size() > 0 || pendingAcks.hasReady(log.durableSequence());
     }
 
     @Override
@@ -233,6 +272,20 @@ public final class RoutingAgent implements Agent, MessageHandler
         session.sendWindow = Math.max(1, Math.min(inflightMax, clientReceiveMaximum));
         session.maxPacketSize = clientMaxPacketSize > 0 ? clientMaxPacketSize : Integer.MAX_VALUE;
         sessionsByConnection.put(connectionId, session);
+        if (grantedExpiry > 0)
+        {
+            if (session.durableId == 0)
+            {
+                session.durableId = nextDurableId++;
+            }
+            journal.session(session);
+        }
+        else if (session.durableId != 0)
+        {
+            journal.sessionEnd(session.durableId); // no longer persistent: it ends with this connection
+            session.durableId = 0;
+            session.durableSubscriptions.clear();
+        }
 
         if ((flags & CONNECT_FLAG_WILL) != 0)
         {
@@ -287,6 +340,11 @@ public final class RoutingAgent implements Agent, MessageHandler
             session.offline = true;
             session.expiryDeadlineNs = session.expiryInterval == Session.NEVER ?
                 Long.MAX_VALUE : nowNs + TimeUnit.SECONDS.toNanos(session.expiryInterval);
+            if (session.durableId != 0)
+            {
+                session.offlineSinceEpochMs = System.currentTimeMillis();
+                journal.sessionOffline(session);
+            }
             // In-flight messages are redelivered on reconnect; until then they count against the window.
         }
     }
@@ -310,6 +368,16 @@ public final class RoutingAgent implements Agent, MessageHandler
         session.inFlight.clear();
         session.inFlightOrder.clear();
         session.queue.clear();
+        if (session.durableId != 0)
+        {
+            if (!replaying)
+            {
+                journal.sessionEnd(session.durableId);
+            }
+            replaySessions.remove(session.durableId);
+            session.durableId = 0;
+            session.durableSubscriptions.clear();
+        }
         sessionsByClientId.remove(session.clientId);
         sessionsById.remove(session.sessionId);
         freeSessionIds.addLast(session.sessionId);
@@ -421,16 +489,20 @@ public final class RoutingAgent implements Agent, MessageHandler
         if (qos == 2 && !session.awaitingPubrel.add(packetId))
         {
             // A resent QoS 2 PUBLISH whose PUBREL has not come yet: already routed once.
-            out.ack(connectionId, PacketType.PUBREC, packetId, ReasonCode.SUCCESS);
+            ackWhenDurable(connectionId, PacketType.PUBREC, packetId, ReasonCode.SUCCESS);
             return;
         }
 
         final int matched = route(buffer, messageOffset, messageLength, session.sessionId, MessageStore.NULL_HANDLE);
+        if (qos == 2 && session.durableId != 0)
+        {
+            journal.received(session.durableId, packetId, true); // a resend after a restart is not routed again
+        }
         if (qos > 0)
         {
             final int reason = matched == 0 && session.version == MqttVersion.V5 ?
                 ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS;
-            out.ack(connectionId, qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, packetId, reason);
+            ackWhenDurable(connectionId, qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, packetId, reason);
         }
     }
 
@@ -441,9 +513,13 @@ public final class RoutingAgent implements Agent, MessageHandler
         {
             return;
         }
-        final int reason = session.awaitingPubrel.remove(packetId) ?
-            ReasonCode.SUCCESS : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND;
-        out.ack(connectionId, PacketType.PUBCOMP, packetId, reason);
+        final boolean known = session.awaitingPubrel.remove(packetId);
+        if (known && session.durableId != 0)
+        {
+            journal.received(session.durableId, packetId, false);
+        }
+        final int reason = known ? ReasonCode.SUCCESS : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND;
+        ackWhenDurable(connectionId, PacketType.PUBCOMP, packetId, reason);
     }
 
     /**
@@ -469,11 +545,21 @@ public final class RoutingAgent implements Agent, MessageHandler
         {
             handle = updateRetained(buffer, offset, length, topicOffset, topicLength, handle);
         }
+        final boolean journaled = qos > 0 || retain;
+        final long messageId = journaled ? nextMessageId++ : 0;
+        if (journaled)
+        {
+            journal.beginMessage(messageId, retain ? JournalRecord.MESSAGE_FLAG_RETAINED : 0);
+        }
 
         tree.match(buffer, topicOffset, topicLength, publisherSessionId, match, availability);
         final int count = match.size();
         if (count == 0)
         {
+            if (journaled)
+            {
+                journal.endMessage(buffer, offset, length);
+            }
             return 0;
         }
 
@@ -506,6 +592,12 @@ public final class RoutingAgent implements Agent, MessageHandler
             store.retain(handle); // the pending message's reference
             final PendingMessage pending = newPending(handle, deliveredQos, flags != 0,
                 subscriptionIds, subscriptionIdOffset, subscriptionIdCount);
+            pending.messageId = messageId;
+            if (session.durableId != 0)
+            {
+                journal.addTarget(session.durableId, deliveredQos, flags, subscriptionIds, subscriptionIdOffset,
+                    subscriptionIdCount);
+            }
             if (session.isOnline() && session.canSend() && session.queue.isEmpty())
             {
                 startInFlight(session, pending);
@@ -518,6 +610,10 @@ public final class RoutingAgent implements Agent, MessageHandler
             }
         }
         out.endBatch();
+        if (journaled)
+        {
+            journal.endMessage(buffer, offset, length);
+        }
         if (handle != MessageStore.NULL_HANDLE && handle != storedHandle)
         {
             store.release(handle); // the routing's own reference; queues and windows hold theirs
@@ -606,6 +702,11 @@ public final class RoutingAgent implements Agent, MessageHandler
         pending.state = pending.qos == 1 ? PendingMessage.AWAIT_PUBACK : PendingMessage.AWAIT_PUBREC;
         session.inFlight.put(pending.packetId, pending);
         session.inFlightOrder.addLast(pending);
+        if (pending.qos == 2)
+        {
+            // The subscriber may keep this packet id: a resend after a restart must use it again (exactly once).
+            journalDelivered(session, pending, JournalRecord.DELIVERED_SENT);
+        }
     }
 
     /**
@@ -618,6 +719,7 @@ public final class RoutingAgent implements Agent, MessageHandler
         if (!session.isOnline() && session.queue.size() >= queueMaxMessages)
         {
             counters.queueDropped.incrementRelease();
+            journalDelivered(session, pending, JournalRecord.DELIVERED_COMPLETE);
             releasePending(pending);
             return;
         }
@@ -656,7 +758,7 @@ public final class RoutingAgent implements Agent, MessageHandler
         store.wrap(pending.handle, storedView);
         out.beginBatch(storedView, 0, storedView.capacity());
         int flags = pending.retain ? Delivery.ENTRY_FLAG_RETAIN : 0;
-        flags |= dup ? Delivery.ENTRY_FLAG_DUP : 0;
+        flags |= dup || pending.redelivery ? Delivery.ENTRY_FLAG_DUP : 0;
         out.addEntry(session.connectionId, pending.packetId, pending.qos, flags, pending.subscriptionIds, 0,
             pending.subscriptionIdCount);
         out.endBatch();
@@ -682,6 +784,7 @@ public final class RoutingAgent implements Agent, MessageHandler
             reasonCode < ReasonCode.UNSPECIFIED_ERROR)
         {
             pending.state = PendingMessage.AWAIT_PUBCOMP;
+            journalDelivered(session, pending, JournalRecord.DELIVERED_RELEASED);
             store.release(pending.handle);
             pending.handle = MessageStore.NULL_HANDLE;
             out.ack(connectionId, PacketType.PUBREL, packetId, ReasonCode.SUCCESS);
@@ -696,6 +799,7 @@ public final class RoutingAgent implements Agent, MessageHandler
             return;
         }
         session.inFlight.remove(packetId);
+        journalDelivered(session, pending, JournalRecord.DELIVERED_COMPLETE);
         if (session.inFlightOrder.peekFirst() == pending)
         {
             session.inFlightOrder.pollFirst();
@@ -735,6 +839,11 @@ public final class RoutingAgent implements Agent, MessageHandler
                 continue;
             }
             final boolean existed = tree.subscribe(filter, session.sessionId, options, subscriptionId);
+            if (session.durableId != 0)
+            {
+                session.durableSubscriptions.put(filter, packSubscription(options, subscriptionId));
+                journal.subscribe(session.durableId, filter, options, subscriptionId);
+            }
             final int grantedQos = SubscriptionOptions.maxQos(options);
             reasons[i] = (byte)grantedQos;
             final int retainHandling = SubscriptionOptions.retainHandling(options);
@@ -779,6 +888,14 @@ public final class RoutingAgent implements Agent, MessageHandler
             }
             store.retain(handle);
             final PendingMessage pending = newPending(handle, qos, true, oneSubscriptionId, 0, subscriptionIdCount);
+            if (session.durableId != 0)
+            {
+                pending.messageId = nextMessageId++;
+                journal.beginMessage(pending.messageId, 0);
+                journal.addTarget(session.durableId, qos, Delivery.ENTRY_FLAG_RETAIN, oneSubscriptionId, 0,
+                    subscriptionIdCount);
+                journal.endMessage(storedView, 0, storedView.capacity());
+            }
             if (session.canSend() && session.queue.isEmpty())
             {
                 startInFlight(session, pending);
@@ -809,6 +926,10 @@ public final class RoutingAgent implements Agent, MessageHandler
             position += SIZE_OF_SHORT + filterLength;
             reasons[i] = (byte)(tree.unsubscribe(filter, session.sessionId) ?
                 ReasonCode.SUCCESS : ReasonCode.NO_SUBSCRIPTION_EXISTED);
+            if (session.durableId != 0 && session.durableSubscriptions.remove(filter) != null)
+            {
+                journal.unsubscribe(session.durableId, filter);
+            }
         }
         counters.subscriptions.setRelease(tree.subscriptionCount());
         out.ackList(connectionId, PacketType.UNSUBACK, packetId, reasons, count);
@@ -834,6 +955,410 @@ public final class RoutingAgent implements Agent, MessageHandler
                 session.willHandle = MessageStore.NULL_HANDLE;
             }
         }
+    }
+
+    // ------------------------------------------------------------------------------------------------ journal
+
+    private static long packSubscription(final int options, final int subscriptionId)
+    {
+        return ((long)subscriptionId << 32) | (options & 0xFF);
+    }
+
+    private void journalDelivered(final Session session, final PendingMessage pending, final int state)
+    {
+        if (session.durableId != 0 && pending.messageId != 0)
+        {
+            journal.delivered(session.durableId, pending.messageId, state, pending.packetId);
+        }
+    }
+
+    /**
+     * Writes the whole durable state (persistent sessions, their subscriptions and what they are owed, retained
+     * messages) as a checkpoint: once it is durable the journal drops everything before it.
+     */
+    public void writeCheckpoint()
+    {
+        final long startNs = System.nanoTime();
+        log.beginCheckpoint();
+        int messages = 0;
+        for (final Session session : sessionsById.values())
+        {
+            if (session.durableId == 0)
+            {
+                continue;
+            }
+            journal.session(session);
+            if (session.offline)
+            {
+                journal.sessionOffline(session);
+            }
+            for (final Map.Entry<String, Long> entry : session.durableSubscriptions.entrySet())
+            {
+                final long packed = entry.getValue();
+                journal.subscribe(session.durableId, entry.getKey(), (int)(packed & 0xFF), (int)(packed >>> 32));
+            }
+            final org.agrona.collections.IntHashSet.IntIterator received = session.awaitingPubrel.iterator();
+            while (received.hasNext())
+            {
+                journal.received(session.durableId, received.nextValue(), true);
+            }
+            for (final PendingMessage pending : session.inFlightOrder)
+            {
+                messages += checkpointPending(session, pending);
+            }
+            for (final PendingMessage pending : session.queue)
+            {
+                messages += checkpointPending(session, pending);
+            }
+        }
+        retained.forEachMatch("#", (topic, topicOffset, topicLength, handle) ->
+        {
+            store.wrap(handle, storedView);
+            journal.beginMessage(0, JournalRecord.MESSAGE_FLAG_RETAINED);
+            journal.endMessage(storedView, 0, storedView.capacity());
+        });
+        log.endCheckpoint();
+        lastCheckpointBytes = log.bytesSinceCheckpoint();
+        LOG.log(Level.DEBUG, "journal checkpoint: " + sessionsById.size() + " session(s), " + messages +
+            " owed message(s), " + retained.size() + " retained, " + lastCheckpointBytes + " bytes, " +
+            TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - startNs) + " us");
+    }
+
+    private int checkpointPending(final Session session, final PendingMessage pending)
+    {
+        if (pending.messageId == 0)
+        {
+            pending.messageId = nextMessageId++;
+        }
+        if (pending.state == PendingMessage.AWAIT_PUBCOMP)
+        {
+            journal.delivered(session.durableId, pending.messageId, JournalRecord.DELIVERED_RELEASED, pending.packetId);
+            return 1;
+        }
+        store.wrap(pending.handle, storedView);
+        journal.beginMessage(pending.messageId, 0);
+        journal.addTarget(session.durableId, pending.qos, pending.retain ? Delivery.ENTRY_FLAG_RETAIN : 0,
+            pending.subscriptionIds, 0, pending.subscriptionIdCount);
+        journal.endMessage(storedView, 0, storedView.capacity());
+        if (pending.state == PendingMessage.AWAIT_PUBREC)
+        {
+            journal.delivered(session.durableId, pending.messageId, JournalRecord.DELIVERED_SENT, pending.packetId);
+        }
+        return 1;
+    }
+
+    /** Replays the journal into this agent, before its thread starts; then writes a fresh checkpoint. */
+    public void replay()
+    {
+        final long startNs = System.nanoTime();
+        nowNs = clock.nanoTime();
+        replaying = true;
+        replayRecords = 0;
+        try
+        {
+            log.replay(this::onReplayRecord);
+            finishReplay();
+        }
+        finally
+        {
+            replaying = false;
+        }
+        int owed = 0;
+        for (final Session session : sessionsById.values())
+        {
+            owed += session.inFlight.size() + session.queue.size();
+        }
+        LOG.log(Level.INFO, "journal replayed in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs) +
+            " ms: " + replayRecords + " record(s); restored " + sessionsById.size() + " persistent session(s), " +
+            tree.subscriptionCount() + " subscription(s), " + owed + " owed message(s), " + retained.size() +
+            " retained message(s)");
+        writeCheckpoint();
+    }
+
+    private void onReplayRecord(final DirectBuffer buffer, final int offset, final int length)
+    {
+        replayRecords++;
+        final int type = buffer.getByte(offset + JournalRecord.TYPE_OFFSET);
+        final long durableId = buffer.getLong(offset + JournalRecord.DURABLE_ID_OFFSET);
+        switch (type)
+        {
+            case JournalRecord.SESSION ->
+            {
+                final int clientIdLength = buffer.getShort(offset + JournalRecord.SESSION_CLIENT_ID_OFFSET) & 0xFFFF;
+                final String clientId = buffer.getStringWithoutLengthUtf8(
+                    offset + JournalRecord.SESSION_CLIENT_ID_OFFSET + SIZE_OF_SHORT, clientIdLength);
+                Session session = replaySessions.get(durableId);
+                if (session == null)
+                {
+                    final Session previous = sessionsByClientId.get(clientId);
+                    if (previous != null)
+                    {
+                        endSession(previous);
+                    }
+                    session = new Session(allocateSessionId(), clientId);
+                    session.durableId = durableId;
+                    session.offline = true;
+                    session.offlineSinceEpochMs = System.currentTimeMillis();
+                    session.replayIndex = new Long2ObjectHashMap<>();
+                    sessionsByClientId.put(clientId, session);
+                    sessionsById.put(session.sessionId, session);
+                    replaySessions.put(durableId, session);
+                }
+                session.version = buffer.getInt(offset + JournalRecord.SESSION_VERSION_OFFSET);
+                session.expiryInterval = buffer.getLong(offset + JournalRecord.SESSION_EXPIRY_OFFSET);
+                session.sendWindow = inflightMax;
+                nextDurableId = Math.max(nextDurableId, durableId + 1);
+            }
+            case JournalRecord.SESSION_OFFLINE ->
+            {
+                final Session session = replaySessions.get(durableId);
+                if (session != null)
+                {
+                    session.expiryInterval = buffer.getLong(offset + JournalRecord.OFFLINE_EXPIRY_OFFSET);
+                    session.offlineSinceEpochMs = buffer.getLong(offset + JournalRecord.OFFLINE_SINCE_OFFSET);
+                }
+            }
+            case JournalRecord.SESSION_END ->
+            {
+                final Session session = replaySessions.get(durableId);
+                if (session != null)
+                {
+                    endSession(session);
+                }
+            }
+            case JournalRecord.SUBSCRIBE ->
+            {
+                final Session session = replaySessions.get(durableId);
+                if (session != null)
+                {
+                    final int options = buffer.getByte(offset + JournalRecord.SUBSCRIBE_OPTIONS_OFFSET) & 0xFF;
+                    final int subscriptionId = buffer.getInt(offset + JournalRecord.SUBSCRIBE_ID_OFFSET);
+                    final int filterLength = buffer.getShort(offset + JournalRecord.SUBSCRIBE_FILTER_OFFSET) & 0xFFFF;
+                    final String filter = buffer.getStringWithoutLengthUtf8(
+                        offset + JournalRecord.SUBSCRIBE_FILTER_OFFSET + SIZE_OF_SHORT, filterLength);
+                    tree.subscribe(filter, session.sessionId, options, subscriptionId);
+                    session.durableSubscriptions.put(filter, packSubscription(options, subscriptionId));
+                }
+            }
+            case JournalRecord.UNSUBSCRIBE ->
+            {
+                final Session session = replaySessions.get(durableId);
+                if (session != null)
+                {
+                    final int filterLength = buffer.getShort(offset + JournalRecord.UNSUBSCRIBE_FILTER_OFFSET) & 0xFFFF;
+                    final String filter = buffer.getStringWithoutLengthUtf8(
+                        offset + JournalRecord.UNSUBSCRIBE_FILTER_OFFSET + SIZE_OF_SHORT, filterLength);
+                    tree.unsubscribe(filter, session.sessionId);
+                    session.durableSubscriptions.remove(filter);
+                }
+            }
+            case JournalRecord.MESSAGE -> replayMessage(buffer, offset, length);
+            case JournalRecord.DELIVERED -> replayDelivered(buffer, offset, durableId);
+            case JournalRecord.RECEIVED ->
+            {
+                final Session session = replaySessions.get(durableId);
+                if (session != null)
+                {
+                    final int packetId = buffer.getShort(offset + JournalRecord.DELIVERED_PACKET_ID_OFFSET) & 0xFFFF;
+                    if (buffer.getByte(offset + JournalRecord.DELIVERED_STATE_OFFSET) != 0)
+                    {
+                        session.awaitingPubrel.add(packetId);
+                    }
+                    else
+                    {
+                        session.awaitingPubrel.remove(packetId);
+                    }
+                }
+            }
+            default -> LOG.log(Level.WARNING, "journal: unknown record type " + type + " skipped");
+        }
+    }
+
+    private void replayMessage(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final int flags = buffer.getByte(offset + JournalRecord.MESSAGE_FLAGS_OFFSET);
+        final int targetCount = buffer.getInt(offset + JournalRecord.MESSAGE_TARGET_COUNT_OFFSET);
+        final long messageId = buffer.getLong(offset + JournalRecord.MESSAGE_ID_OFFSET);
+        nextMessageId = Math.max(nextMessageId, messageId + 1);
+        int position = offset + JournalRecord.MESSAGE_TARGETS_OFFSET;
+        for (int i = 0; i < targetCount; i++)
+        {
+            final int count = buffer.getShort(position + JournalRecord.TARGET_SUBSCRIPTION_ID_COUNT_OFFSET) & 0xFFFF;
+            position += JournalRecord.TARGET_SUBSCRIPTION_IDS_OFFSET + count * SIZE_OF_INT;
+        }
+        final int messageOffset = position;
+        final int messageLength = offset + length - position;
+        final long handle = store.store(buffer, messageOffset, messageLength);
+        if ((flags & JournalRecord.MESSAGE_FLAG_RETAINED) != 0)
+        {
+            final int topicOffset = MessageLayout.topicOffset(messageOffset);
+            final int topicLength = MessageLayout.topicLength(buffer, messageOffset);
+            updateRetained(buffer, messageOffset, messageLength, topicOffset, topicLength, handle);
+        }
+        position = offset + JournalRecord.MESSAGE_TARGETS_OFFSET;
+        for (int i = 0; i < targetCount; i++)
+        {
+            final long durableId = buffer.getLong(position);
+            final int qos = buffer.getByte(position + JournalRecord.TARGET_QOS_OFFSET);
+            final int targetFlags = buffer.getByte(position + JournalRecord.TARGET_FLAGS_OFFSET);
+            final int count = buffer.getShort(position + JournalRecord.TARGET_SUBSCRIPTION_ID_COUNT_OFFSET) & 0xFFFF;
+            if (replayIds.length < count)
+            {
+                replayIds = new int[count];
+            }
+            for (int j = 0; j < count; j++)
+            {
+                replayIds[j] = buffer.getInt(position + JournalRecord.TARGET_SUBSCRIPTION_IDS_OFFSET + j * SIZE_OF_INT);
+            }
+            position += JournalRecord.TARGET_SUBSCRIPTION_IDS_OFFSET + count * SIZE_OF_INT;
+            final Session session = replaySessions.get(durableId);
+            if (session == null)
+            {
+                continue;
+            }
+            store.retain(handle);
+            final PendingMessage pending = newPending(handle, qos, (targetFlags & Delivery.ENTRY_FLAG_RETAIN) != 0,
+                replayIds, 0, count);
+            pending.messageId = messageId;
+            pending.redelivery = true;
+            session.queue.addLast(pending);
+            session.replayIndex.put(messageId, pending);
+        }
+        store.release(handle);
+    }
+
+    private int[] replayIds = new int[8];
+
+    private void replayDelivered(final DirectBuffer buffer, final int offset, final long durableId)
+    {
+        final Session session = replaySessions.get(durableId);
+        if (session == null)
+        {
+            return;
+        }
+        final int state = buffer.getByte(offset + JournalRecord.DELIVERED_STATE_OFFSET);
+        final int packetId = buffer.getShort(offset + JournalRecord.DELIVERED_PACKET_ID_OFFSET) & 0xFFFF;
+        final long messageId = buffer.getLong(offset + JournalRecord.DELIVERED_MESSAGE_ID_OFFSET);
+        nextMessageId = Math.max(nextMessageId, messageId + 1);
+        PendingMessage pending = session.replayIndex.get(messageId);
+        if (state == JournalRecord.DELIVERED_SENT)
+        {
+            if (pending != null && pending.state == PendingMessage.QUEUED)
+            {
+                pending.state = PendingMessage.AWAIT_PUBREC;
+                pending.packetId = packetId;
+            }
+        }
+        else if (state == JournalRecord.DELIVERED_RELEASED)
+        {
+            if (pending == null)
+            {
+                // From a checkpoint: only the PUBREL is owed.
+                pending = newPending(MessageStore.NULL_HANDLE, 2, false, oneSubscriptionId, 0, 0);
+                pending.messageId = messageId;
+                session.replayIndex.put(messageId, pending);
+            }
+            else if (pending.handle != MessageStore.NULL_HANDLE)
+            {
+                store.release(pending.handle);
+                pending.handle = MessageStore.NULL_HANDLE;
+            }
+            pending.state = PendingMessage.AWAIT_PUBCOMP;
+            pending.packetId = packetId;
+        }
+        else if (pending != null)
+        {
+            if (pending.state == PendingMessage.AWAIT_PUBCOMP)
+            {
+                pending.packetId = 0;
+            }
+            pending.state = PendingMessage.REPLAY_DONE;
+            session.replayIndex.remove(messageId);
+        }
+    }
+
+    private void finishReplay()
+    {
+        final long nowEpochMs = System.currentTimeMillis();
+        offlineScratch.clear();
+        for (final Session session : sessionsById.values())
+        {
+            // QoS 2 messages sent or released become in flight again under their packet ids (resent with DUP, or
+            // PUBREL, on reconnect); those acknowledged since they were journaled are dropped; the rest wait in order.
+            final int queued = session.queue.size();
+            for (int i = 0; i < queued; i++)
+            {
+                final PendingMessage pending = session.queue.pollFirst();
+                if (pending.state == PendingMessage.QUEUED)
+                {
+                    session.queue.addLast(pending);
+                }
+                else if (pending.state == PendingMessage.REPLAY_DONE)
+                {
+                    releasePending(pending);
+                }
+                else
+                {
+                    restoreInFlight(session, pending);
+                }
+            }
+            for (final PendingMessage pending : session.replayIndex.values())
+            {
+                if (pending.state == PendingMessage.AWAIT_PUBCOMP && session.inFlight.get(pending.packetId) != pending)
+                {
+                    restoreInFlight(session, pending); // from a checkpoint: only the PUBREL is owed
+                }
+            }
+            session.replayIndex = null;
+            final long offlineMs = Math.max(0, nowEpochMs - session.offlineSinceEpochMs);
+            if (session.expiryInterval == Session.NEVER)
+            {
+                session.expiryDeadlineNs = Long.MAX_VALUE;
+            }
+            else
+            {
+                final long remainingMs = TimeUnit.SECONDS.toMillis(session.expiryInterval) - offlineMs;
+                session.expiryDeadlineNs = nowNs + TimeUnit.MILLISECONDS.toNanos(remainingMs);
+                if (remainingMs <= 0)
+                {
+                    offlineScratch.add(session);
+                }
+            }
+        }
+        for (final Session session : offlineScratch)
+        {
+            endSession(session);
+        }
+        offlineScratch.clear();
+        replaySessions.clear();
+        counters.sessions.set(sessionsById.size());
+        counters.subscriptions.set(tree.subscriptionCount());
+    }
+
+    private void restoreInFlight(final Session session, final PendingMessage pending)
+    {
+        if (session.inFlight.containsKey(pending.packetId))
+        {
+            // Two owed messages under one packet id cannot both be in flight: send this one again under a new id.
+            if (pending.handle != MessageStore.NULL_HANDLE)
+            {
+                pending.state = PendingMessage.QUEUED;
+                session.queue.addLast(pending);
+            }
+            else
+            {
+                releasePending(pending);
+            }
+            return;
+        }
+        session.inFlight.put(pending.packetId, pending);
+        session.inFlightOrder.addLast(pending);
+    }
+
+    /** For tests and status: publisher acknowledgements waiting for the journal. */
+    public int pendingAckCount()
+    {
+        return pendingAcks.size();
     }
 
     /** For tests and status: number of sessions, online or not. */

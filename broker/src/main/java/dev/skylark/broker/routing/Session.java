@@ -44,6 +44,15 @@ final class Session
     long willDeadlineNs;
     boolean willPending;
 
+    /** Journal identity of a persistent session (expiry > 0); 0 when the session is not journaled. */
+    long durableId;
+    /** Wall-clock time the session went offline, for its expiry across a restart. */
+    long offlineSinceEpochMs;
+    /** A persistent session's subscriptions, filter to options (low 8 bits) and subscription id (high 32 bits). */
+    final java.util.HashMap<String, Long> durableSubscriptions = new java.util.HashMap<>();
+    /** During replay only: pending messages by message id. */
+    org.agrona.collections.Long2ObjectHashMap<PendingMessage> replayIndex;
+
     Session(final int sessionId, final String clientId)
     {
         this.sessionId = sessionId;

@@ -1,0 +1,284 @@
+package dev.skylark.broker.ipc;
+
+import dev.skylark.broker.journal.ChronicleJournal;
+import dev.skylark.broker.routing.DurableLog;
+import dev.skylark.broker.routing.SignalledIdleStrategy;
+import io.aeron.Aeron;
+import io.aeron.Publication;
+import io.aeron.Subscription;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import org.agrona.BitUtil;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.SleepingMillisIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.io.File;
+import java.lang.System.Logger.Level;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The routing agent's {@link DurableLog}: records go over an Aeron IPC publication (embedded media driver) to the
+ * {@link JournalAgent} on its own thread, which appends them to the {@link ChronicleJournal} and publishes the
+ * durable sequence back through an {@link AtomicLong}.
+ * <p>
+ * {@link #append} never blocks: when the publication is back pressured the record waits in a local backlog, which
+ * {@link #doWork()} hands on in order; while that backlog is above a limit {@link #isBackPressured()} says so and
+ * the routing agent holds publishers back.
+ * <p>
+ * The media driver's directory is {@code /dev/shm/skylark-aeron-<hash of the data directory>} where /dev/shm exists
+ * (else under the data directory); it is deleted on start and on close.
+ */
+public final class IpcDurableLog implements DurableLog
+{
+    private static final System.Logger LOG = System.getLogger(IpcDurableLog.class.getName());
+    private static final int BACKLOG_LIMIT = 64 * 1024 * 1024;
+
+    private final ChronicleJournal journal;
+    private final MediaDriver driver;
+    private final Aeron aeron;
+    private final Publication publication;
+    private final Subscription subscription;
+    private final AtomicLong durableSequence = new AtomicLong();
+    /** The last sequence handed to the publication, for the journal agent's idle check. */
+    private final AtomicLong offeredSequence = new AtomicLong();
+    private final JournalAgent agent;
+    private final SignalledIdleStrategy agentIdle;
+    private final AgentRunner agentRunner;
+    private final UnsafeBuffer header = new UnsafeBuffer(new byte[JournalStream.HEADER_LENGTH]);
+    private final UnsafeBuffer empty = new UnsafeBuffer(new byte[0]);
+    private final ExpandableArrayBuffer backlog = new ExpandableArrayBuffer(64 * 1024);
+    private int backlogHead;
+    private int backlogTail;
+    private long sequence;
+    private long bytesSinceCheckpoint;
+    private boolean appendedThisCycle;
+    private boolean started;
+
+    /**
+     * @param dataDir       the broker's data directory; the journal lives in {@code <dataDir>/journal}.
+     * @param fsync         force records to disk before they count as durable.
+     * @param maxRecordSize largest record to carry (sizes the IPC term).
+     * @param routerWaker   wakes the routing agent when the durable sequence advances.
+     */
+    public IpcDurableLog(final Path dataDir, final boolean fsync, final int maxRecordSize, final Runnable routerWaker)
+    {
+        journal = new ChronicleJournal(dataDir.resolve("journal"), fsync);
+        final int termLength = termLength(maxRecordSize);
+        final MediaDriver.Context driverContext = new MediaDriver.Context()
+            .aeronDirectoryName(aeronDirectory(dataDir))
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true)
+            .threadingMode(ThreadingMode.SHARED)
+            .sharedIdleStrategy(new SleepingMillisIdleStrategy(1))
+            .ipcTermBufferLength(termLength)
+            .ipcPublicationTermWindowLength(termLength / 2)
+            .spiesSimulateConnection(true)
+            .warnIfDirectoryExists(false)
+            .printConfigurationOnStart(false);
+        MediaDriver launched = null;
+        Aeron client = null;
+        try
+        {
+            launched = MediaDriver.launchEmbedded(driverContext);
+            client = Aeron.connect(new Aeron.Context().aeronDirectoryName(launched.aeronDirectoryName()));
+            final String channel = "aeron:ipc?term-length=" + termLength;
+            subscription = client.addSubscription(channel, JournalStream.STREAM_ID);
+            publication = client.addExclusivePublication(channel, JournalStream.STREAM_ID);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietCloseAll(client, launched);
+            journal.close();
+            throw ex;
+        }
+        driver = launched;
+        aeron = client;
+        agent = new JournalAgent(subscription, journal, durableSequence, offeredSequence, routerWaker);
+        agentIdle = new SignalledIdleStrategy(agent::hasWork);
+        agentRunner = new AgentRunner(agentIdle, this::onError, null, agent);
+        LOG.log(Level.INFO, "journal: " + dataDir.resolve("journal") + " (" + (fsync ? "fsync" : "os") +
+            "), Aeron IPC via " + driver.aeronDirectoryName());
+    }
+
+    private static int termLength(final int maxRecordSize)
+    {
+        // Aeron carries messages up to a term / 8.
+        final long needed = 8L * (maxRecordSize + 4096);
+        return (int)Math.min(1 << 30, Math.max(16 * 1024 * 1024, BitUtil.findNextPositivePowerOfTwo(needed)));
+    }
+
+    private static String aeronDirectory(final Path dataDir)
+    {
+        final String name = "skylark-aeron-" +
+            Integer.toHexString(dataDir.toAbsolutePath().normalize().toString().hashCode());
+        final File shm = new File("/dev/shm");
+        if (shm.isDirectory() && shm.canWrite())
+        {
+            return new File(shm, name).getAbsolutePath();
+        }
+        return dataDir.resolve(name).toAbsolutePath().toString();
+    }
+
+    private void onError(final Throwable error)
+    {
+        LOG.log(Level.ERROR, "journal agent error", error);
+    }
+
+    /** Starts the journal agent's thread (after the replay). */
+    public void start()
+    {
+        if (!started)
+        {
+            started = true;
+            AgentRunner.startOnThread(agentRunner);
+        }
+    }
+
+    @Override
+    public void replay(final Replayer replayer)
+    {
+        final long records = journal.replay(replayer::onRecord);
+        LOG.log(Level.DEBUG, "journal: " + records + " record(s) read");
+    }
+
+    @Override
+    public long append(final DirectBuffer buffer, final int offset, final int length)
+    {
+        bytesSinceCheckpoint += length;
+        return offer(JournalStream.RECORD, buffer, offset, length);
+    }
+
+    @Override
+    public void beginCheckpoint()
+    {
+        bytesSinceCheckpoint = 0;
+        offer(JournalStream.CHECKPOINT_BEGIN, empty, 0, 0);
+    }
+
+    @Override
+    public void endCheckpoint()
+    {
+        offer(JournalStream.CHECKPOINT_END, empty, 0, 0);
+    }
+
+    private long offer(final int kind, final DirectBuffer buffer, final int offset, final int length)
+    {
+        final long seq = ++sequence;
+        appendedThisCycle = true;
+        if (backlogTail == backlogHead)
+        {
+            header.putLong(JournalStream.SEQUENCE_OFFSET, seq);
+            header.putInt(JournalStream.KIND_OFFSET, kind);
+            final long result = publication.offer(header, 0, JournalStream.HEADER_LENGTH, buffer, offset, length, null);
+            if (result > 0)
+            {
+                offeredSequence.setRelease(seq);
+                return seq;
+            }
+            if (result == Publication.CLOSED || result == Publication.MAX_POSITION_EXCEEDED)
+            {
+                LOG.log(Level.ERROR, "journal: IPC publication unusable (" + result + "); record kept in memory");
+            }
+        }
+        // Back pressured (or others already waiting): keep it, in order, for doWork().
+        int position = backlogTail;
+        backlog.putInt(position, JournalStream.HEADER_LENGTH + length);
+        position += Integer.BYTES;
+        backlog.putLong(position + JournalStream.SEQUENCE_OFFSET, seq);
+        backlog.putInt(position + JournalStream.KIND_OFFSET, kind);
+        backlog.putInt(position + JournalStream.KIND_OFFSET + 4, 0);
+        backlog.putBytes(position + JournalStream.HEADER_LENGTH, buffer, offset, length);
+        backlogTail = position + JournalStream.HEADER_LENGTH + length;
+        return seq;
+    }
+
+    @Override
+    public int doWork()
+    {
+        int work = 0;
+        while (backlogHead < backlogTail)
+        {
+            final int length = backlog.getInt(backlogHead);
+            final long result = publication.offer(backlog, backlogHead + Integer.BYTES, length);
+            if (result < 0)
+            {
+                break;
+            }
+            offeredSequence.setRelease(backlog.getLong(backlogHead + Integer.BYTES + JournalStream.SEQUENCE_OFFSET));
+            backlogHead += Integer.BYTES + length;
+            work++;
+        }
+        if (backlogHead == backlogTail && backlogHead > 0)
+        {
+            backlogHead = 0;
+            backlogTail = 0;
+        }
+        if (appendedThisCycle || work > 0)
+        {
+            appendedThisCycle = false;
+            agentIdle.signal();
+        }
+        return work;
+    }
+
+    @Override
+    public long lastSequence()
+    {
+        return sequence;
+    }
+
+    @Override
+    public long durableSequence()
+    {
+        return durableSequence.getAcquire();
+    }
+
+    @Override
+    public long bytesSinceCheckpoint()
+    {
+        return bytesSinceCheckpoint;
+    }
+
+    @Override
+    public boolean isBackPressured()
+    {
+        return backlogTail - backlogHead > BACKLOG_LIMIT;
+    }
+
+    /** For tests: generation directories on disk. */
+    public int generationCount()
+    {
+        return journal.generationCount();
+    }
+
+    /**
+     * Hands on the backlog, stops the journal agent (which drains the stream and syncs), then closes Aeron and
+     * the journal. Called after the routing agent has stopped.
+     */
+    @Override
+    public void close()
+    {
+        final long deadlineNs = System.nanoTime() + 5_000_000_000L;
+        while (backlogHead < backlogTail && System.nanoTime() < deadlineNs && started)
+        {
+            doWork();
+            Thread.onSpinWait();
+        }
+        if (backlogHead < backlogTail)
+        {
+            LOG.log(Level.WARNING, "journal: " + (backlogTail - backlogHead) + " backlog bytes not written at close");
+        }
+        if (started)
+        {
+            CloseHelper.quietClose(agentRunner);
+        }
+        CloseHelper.quietCloseAll(publication, subscription, aeron, driver);
+        journal.close();
+        LOG.log(Level.INFO, "journal closed at sequence " + durableSequence.get());
+    }
+}

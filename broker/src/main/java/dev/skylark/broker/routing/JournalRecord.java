@@ -1,0 +1,234 @@
+package dev.skylark.broker.routing;
+
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
+
+import static org.agrona.BitUtil.SIZE_OF_SHORT;
+
+/**
+ * The records the routing agent writes to its {@link DurableLog}, and their encoder. Little endian, as Agrona
+ * writes; every record starts with its type byte. Sessions are named by a durable id that outlives the in-memory
+ * session id; messages by a message id.
+ *
+ * <pre>
+ * SESSION          type:1 pad:3 version:4 durableId:8 expiry:8 clientId:2+n      persistent session (re)connected
+ * SESSION_OFFLINE  type:1 pad:7 durableId:8 expiry:8 sinceEpochMs:8              it went offline at this time
+ * SESSION_END      type:1 pad:7 durableId:8                                      ended (clean start, expiry)
+ * SUBSCRIBE        type:1 options:1 pad:2 subscriptionId:4 durableId:8 filter:2+n
+ * UNSUBSCRIBE      type:1 pad:7 durableId:8 filter:2+n
+ * MESSAGE          type:1 flags:1 pad:2 targetCount:4 messageId:8
+ *                  { durableId:8 qos:1 flags:1 subscriptionIdCount:2 subscriptionIds:4*n }*targetCount
+ *                  message:{@link MessageLayout}
+ * DELIVERED        type:1 state:1 packetId:2 pad:4 durableId:8 messageId:8       a subscriber's PUBREC / completion
+ * RECEIVED         type:1 state:1 packetId:2 pad:4 durableId:8                   inbound QoS 2: PUBREC owed (1)
+ *                                                                                 or PUBREL received (0)
+ * </pre>
+ * MESSAGE flag {@link #MESSAGE_FLAG_RETAINED} stores the message as the topic's retained message on replay; a
+ * target's flag {@link Delivery#ENTRY_FLAG_RETAIN} is the retain flag it is delivered with.
+ */
+final class JournalRecord
+{
+    static final int SESSION = 1;
+    static final int SESSION_OFFLINE = 2;
+    static final int SESSION_END = 3;
+    static final int SUBSCRIBE = 4;
+    static final int UNSUBSCRIBE = 5;
+    static final int MESSAGE = 6;
+    static final int DELIVERED = 7;
+    static final int RECEIVED = 8;
+
+    static final int TYPE_OFFSET = 0;
+    static final int DURABLE_ID_OFFSET = 8;
+
+    static final int SESSION_VERSION_OFFSET = 4;
+    static final int SESSION_EXPIRY_OFFSET = 16;
+    static final int SESSION_CLIENT_ID_OFFSET = 24;
+    static final int OFFLINE_EXPIRY_OFFSET = 16;
+    static final int OFFLINE_SINCE_OFFSET = 24;
+    static final int OFFLINE_LENGTH = 32;
+    static final int END_LENGTH = 16;
+    static final int SUBSCRIBE_OPTIONS_OFFSET = 1;
+    static final int SUBSCRIBE_ID_OFFSET = 4;
+    static final int SUBSCRIBE_FILTER_OFFSET = 16;
+    static final int UNSUBSCRIBE_FILTER_OFFSET = 16;
+
+    static final int MESSAGE_FLAGS_OFFSET = 1;
+    static final int MESSAGE_TARGET_COUNT_OFFSET = 4;
+    static final int MESSAGE_ID_OFFSET = 8;
+    static final int MESSAGE_TARGETS_OFFSET = 16;
+    static final int MESSAGE_FLAG_RETAINED = 1;
+    static final int TARGET_QOS_OFFSET = 8;
+    static final int TARGET_FLAGS_OFFSET = 9;
+    static final int TARGET_SUBSCRIPTION_ID_COUNT_OFFSET = 10;
+    static final int TARGET_SUBSCRIPTION_IDS_OFFSET = 12;
+
+    static final int DELIVERED_STATE_OFFSET = 1;
+    static final int DELIVERED_PACKET_ID_OFFSET = 2;
+    static final int DELIVERED_MESSAGE_ID_OFFSET = 16;
+    static final int DELIVERED_LENGTH = 24;
+    /** The subscriber sent PUBREC: owed a PUBREL under the packet id, no longer the message. */
+    static final int DELIVERED_RELEASED = 1;
+    /** The subscriber completed (PUBACK/PUBCOMP), or the message was dropped by policy. */
+    static final int DELIVERED_COMPLETE = 2;
+    /** A QoS 2 message went out under this packet id: after a restart it is resent under the same one. */
+    static final int DELIVERED_SENT = 3;
+
+    private final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(4096);
+    /** MESSAGE records are built across the routing of one message, during which other records may be written. */
+    private final ExpandableArrayBuffer messageBuffer = new ExpandableArrayBuffer(64 * 1024);
+    private final DurableLog log;
+    /** False for {@link DurableLog#NONE}: nothing is encoded at all. */
+    private final boolean enabled;
+    private int targetCount;
+    private int position;
+
+    JournalRecord(final DurableLog log)
+    {
+        this.log = log;
+        this.enabled = log != DurableLog.NONE;
+    }
+
+    long session(final Session session)
+    {
+        if (!enabled)
+        {
+            return 0;
+        }
+        buffer.putByte(TYPE_OFFSET, (byte)SESSION);
+        buffer.putInt(SESSION_VERSION_OFFSET, session.version);
+        buffer.putLong(DURABLE_ID_OFFSET, session.durableId);
+        buffer.putLong(SESSION_EXPIRY_OFFSET, session.expiryInterval);
+        final int length = buffer.putStringWithoutLengthUtf8(SESSION_CLIENT_ID_OFFSET + SIZE_OF_SHORT, session.clientId);
+        buffer.putShort(SESSION_CLIENT_ID_OFFSET, (short)length);
+        return log.append(buffer, 0, SESSION_CLIENT_ID_OFFSET + SIZE_OF_SHORT + length);
+    }
+
+    long sessionOffline(final Session session)
+    {
+        if (!enabled)
+        {
+            return 0;
+        }
+        buffer.putByte(TYPE_OFFSET, (byte)SESSION_OFFLINE);
+        buffer.putLong(DURABLE_ID_OFFSET, session.durableId);
+        buffer.putLong(OFFLINE_EXPIRY_OFFSET, session.expiryInterval);
+        buffer.putLong(OFFLINE_SINCE_OFFSET, session.offlineSinceEpochMs);
+        return log.append(buffer, 0, OFFLINE_LENGTH);
+    }
+
+    long sessionEnd(final long durableId)
+    {
+        if (!enabled)
+        {
+            return 0;
+        }
+        buffer.putByte(TYPE_OFFSET, (byte)SESSION_END);
+        buffer.putLong(DURABLE_ID_OFFSET, durableId);
+        return log.append(buffer, 0, END_LENGTH);
+    }
+
+    long subscribe(final long durableId, final String filter, final int options, final int subscriptionId)
+    {
+        if (!enabled)
+        {
+            return 0;
+        }
+        buffer.putByte(TYPE_OFFSET, (byte)SUBSCRIBE);
+        buffer.putByte(SUBSCRIBE_OPTIONS_OFFSET, (byte)options);
+        buffer.putInt(SUBSCRIBE_ID_OFFSET, subscriptionId);
+        buffer.putLong(DURABLE_ID_OFFSET, durableId);
+        final int length = buffer.putStringWithoutLengthUtf8(SUBSCRIBE_FILTER_OFFSET + SIZE_OF_SHORT, filter);
+        buffer.putShort(SUBSCRIBE_FILTER_OFFSET, (short)length);
+        return log.append(buffer, 0, SUBSCRIBE_FILTER_OFFSET + SIZE_OF_SHORT + length);
+    }
+
+    long unsubscribe(final long durableId, final String filter)
+    {
+        if (!enabled)
+        {
+            return 0;
+        }
+        buffer.putByte(TYPE_OFFSET, (byte)UNSUBSCRIBE);
+        buffer.putLong(DURABLE_ID_OFFSET, durableId);
+        final int length = buffer.putStringWithoutLengthUtf8(UNSUBSCRIBE_FILTER_OFFSET + SIZE_OF_SHORT, filter);
+        buffer.putShort(UNSUBSCRIBE_FILTER_OFFSET, (short)length);
+        return log.append(buffer, 0, UNSUBSCRIBE_FILTER_OFFSET + SIZE_OF_SHORT + length);
+    }
+
+    long delivered(final long durableId, final long messageId, final int state, final int packetId)
+    {
+        if (!enabled)
+        {
+            return 0;
+        }
+        buffer.putByte(TYPE_OFFSET, (byte)DELIVERED);
+        buffer.putByte(DELIVERED_STATE_OFFSET, (byte)state);
+        buffer.putShort(DELIVERED_PACKET_ID_OFFSET, (short)packetId);
+        buffer.putLong(DURABLE_ID_OFFSET, durableId);
+        buffer.putLong(DELIVERED_MESSAGE_ID_OFFSET, messageId);
+        return log.append(buffer, 0, DELIVERED_LENGTH);
+    }
+
+    long received(final long durableId, final int packetId, final boolean awaitingPubrel)
+    {
+        if (!enabled)
+        {
+            return 0;
+        }
+        buffer.putByte(TYPE_OFFSET, (byte)RECEIVED);
+        buffer.putByte(DELIVERED_STATE_OFFSET, (byte)(awaitingPubrel ? 1 : 0));
+        buffer.putShort(DELIVERED_PACKET_ID_OFFSET, (short)packetId);
+        buffer.putLong(DURABLE_ID_OFFSET, durableId);
+        return log.append(buffer, 0, END_LENGTH);
+    }
+
+    /** Starts a MESSAGE record; add targets, then {@link #endMessage}. */
+    void beginMessage(final long messageId, final int flags)
+    {
+        if (!enabled)
+        {
+            return;
+        }
+        messageBuffer.putByte(TYPE_OFFSET, (byte)MESSAGE);
+        messageBuffer.putByte(MESSAGE_FLAGS_OFFSET, (byte)flags);
+        messageBuffer.putLong(MESSAGE_ID_OFFSET, messageId);
+        targetCount = 0;
+        position = MESSAGE_TARGETS_OFFSET;
+    }
+
+    void addTarget(
+        final long durableId,
+        final int qos,
+        final int flags,
+        final int[] subscriptionIds,
+        final int subscriptionIdOffset,
+        final int subscriptionIdCount)
+    {
+        if (!enabled)
+        {
+            return;
+        }
+        messageBuffer.putLong(position, durableId);
+        messageBuffer.putByte(position + TARGET_QOS_OFFSET, (byte)qos);
+        messageBuffer.putByte(position + TARGET_FLAGS_OFFSET, (byte)flags);
+        messageBuffer.putShort(position + TARGET_SUBSCRIPTION_ID_COUNT_OFFSET, (short)subscriptionIdCount);
+        position += TARGET_SUBSCRIPTION_IDS_OFFSET;
+        for (int i = 0; i < subscriptionIdCount; i++)
+        {
+            messageBuffer.putInt(position, subscriptionIds[subscriptionIdOffset + i]);
+            position += 4;
+        }
+        targetCount++;
+    }
+
+    long endMessage(final DirectBuffer message, final int offset, final int length)
+    {
+        if (!enabled)
+        {
+            return 0;
+        }
+        messageBuffer.putInt(MESSAGE_TARGET_COUNT_OFFSET, targetCount);
+        messageBuffer.putBytes(position, message, offset, length);
+        return log.append(messageBuffer, 0, position + length);
+    }
+}
