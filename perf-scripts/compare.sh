@@ -234,9 +234,20 @@ main() {
         esac
         # A fresh broker per scenario: a flat-out run leaves a backlog that would leak into the next one.
         for scenario in "${SCENARIOS[@]}"; do
-            port="$(free_port)"
-            log "$broker on 127.0.0.1:$port: $scenario"
-            "start_$broker" "$port"
+            # A port found free can be taken by another process before the broker binds it: try a few.
+            local attempt
+            for attempt in 1 2 3; do
+                port="$(free_port)"
+                log "$broker on 127.0.0.1:$port: $scenario"
+                if "start_$broker" "$port"; then
+                    break
+                fi
+                stop_broker
+                if ((attempt == 3)); then
+                    log "$broker did not start after $attempt attempts"
+                    exit 1
+                fi
+            done
             run_scenario "$broker" "$port" "$scenario"
             stop_broker
         done
