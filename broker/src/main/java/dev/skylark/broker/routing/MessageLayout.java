@@ -76,6 +76,16 @@ public final class MessageLayout
         return payloadLengthOffset(buffer, offset) + SIZE_OF_INT;
     }
 
+    /**
+     * Where the 4-byte (big-endian) Message Expiry Interval value of the message sits, or -1 when it has none.
+     */
+    public static int expiryValueOffset(final DirectBuffer buffer, final int offset)
+    {
+        final int length = propertiesLength(buffer, offset);
+        return length == 0 ? -1 : dev.skylark.codec.mqtt.PropertyFilter.valueOffset(
+            buffer, propertiesOffset(buffer, offset), length, dev.skylark.codec.mqtt.Property.MESSAGE_EXPIRY_INTERVAL);
+    }
+
     /** Total bytes of the message starting at {@code offset}. */
     public static int length(final DirectBuffer buffer, final int offset)
     {

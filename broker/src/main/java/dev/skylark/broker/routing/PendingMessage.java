@@ -26,9 +26,12 @@ final class PendingMessage
     long messageId;
     /** Restored from the journal: it may have been sent before the restart, so it goes out with DUP. */
     boolean redelivery;
+    /** When the message's Message Expiry Interval runs out (routing agent clock), or 0 for never. */
+    long expiryDeadlineNs;
 
     void reset()
     {
+        expiryDeadlineNs = 0;
         handle = 0;
         qos = 0;
         retain = false;

@@ -59,6 +59,8 @@ public final class RoutingAgent implements Agent, MessageHandler
     private final TopicTree tree;
     private final MatchResult match = new MatchResult();
     private final RetainedIndex<Long> retained = new RetainedIndex<>();
+    /** Expiry deadlines of retained messages that have a Message Expiry Interval, by store handle. */
+    private final org.agrona.collections.Long2LongHashMap retainedExpiry = new org.agrona.collections.Long2LongHashMap(0);
     private final MessageStore store = new MessageStore();
     private final UnsafeBuffer storedView = new UnsafeBuffer(0, 0);
     private final Map<String, Session> sessionsByClientId = new HashMap<>();
@@ -540,10 +542,15 @@ public final class RoutingAgent implements Agent, MessageHandler
         final int topicOffset = MessageLayout.topicOffset(offset);
         final int topicLength = MessageLayout.topicLength(buffer, offset);
 
+        final long expiryDeadlineNs = expiryDeadline(buffer, offset);
         long handle = storedHandle;
         if (retain)
         {
             handle = updateRetained(buffer, offset, length, topicOffset, topicLength, handle);
+            if (handle != MessageStore.NULL_HANDLE && expiryDeadlineNs != 0)
+            {
+                retainedExpiry.put(handle, expiryDeadlineNs);
+            }
         }
         final boolean journaled = qos > 0 || retain;
         final long messageId = journaled ? nextMessageId++ : 0;
@@ -590,7 +597,7 @@ public final class RoutingAgent implements Agent, MessageHandler
                 handle = store.store(buffer, offset, length); // the routing's own reference, released below
             }
             store.retain(handle); // the pending message's reference
-            final PendingMessage pending = newPending(handle, deliveredQos, flags != 0,
+            final PendingMessage pending = newPending(expiryDeadlineNs, handle, deliveredQos, flags != 0,
                 subscriptionIds, subscriptionIdOffset, subscriptionIdCount);
             pending.messageId = messageId;
             if (session.durableId != 0)
@@ -646,6 +653,7 @@ public final class RoutingAgent implements Agent, MessageHandler
         }
         if (previous != null)
         {
+            retainedExpiry.remove(previous);
             store.release(previous);
         }
         counters.retained.setRelease(retained.size());
@@ -660,7 +668,39 @@ public final class RoutingAgent implements Agent, MessageHandler
 
     // ------------------------------------------------------------------------------------------------ QoS 1/2 out
 
+    /** The routing-clock instant a message's Message Expiry Interval ends, or 0 when it has none. */
+    private long expiryDeadline(final DirectBuffer buffer, final int offset)
+    {
+        final int valueOffset = MessageLayout.expiryValueOffset(buffer, offset);
+        if (valueOffset < 0)
+        {
+            return 0;
+        }
+        final long seconds = buffer.getInt(valueOffset, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL;
+        return nowNs + TimeUnit.SECONDS.toNanos(seconds) | 1; // never 0, which means "no expiry"
+    }
+
+    private boolean isExpired(final long expiryDeadlineNs)
+    {
+        return expiryDeadlineNs != 0 && nowNs - expiryDeadlineNs >= 0;
+    }
+
+    /**
+     * Rewrites the stored message's Message Expiry Interval to the time it has left, as forwarded messages must carry
+     * [MQTT-3.3.2-6]; at least 1 s for a message whose delivery had already started before it expired.
+     */
+    private void patchRemainingExpiry(final org.agrona.MutableDirectBuffer buffer, final int offset, final long deadlineNs)
+    {
+        final int valueOffset = deadlineNs == 0 ? -1 : MessageLayout.expiryValueOffset(buffer, offset);
+        if (valueOffset >= 0)
+        {
+            final long remaining = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(deadlineNs - nowNs + 999_999_999L));
+            buffer.putInt(valueOffset, (int)remaining, java.nio.ByteOrder.BIG_ENDIAN);
+        }
+    }
+
     private PendingMessage newPending(
+        final long expiryDeadlineNs,
         final long handle,
         final int qos,
         final boolean retain,
@@ -673,6 +713,7 @@ public final class RoutingAgent implements Agent, MessageHandler
         {
             pending = new PendingMessage();
         }
+        pending.expiryDeadlineNs = expiryDeadlineNs;
         pending.handle = handle;
         pending.qos = qos;
         pending.retain = retain;
@@ -732,6 +773,14 @@ public final class RoutingAgent implements Agent, MessageHandler
         while (session.isOnline() && session.canSend() && !session.queue.isEmpty())
         {
             final PendingMessage pending = session.queue.pollFirst();
+            if (isExpired(pending.expiryDeadlineNs))
+            {
+                // Expired before its delivery started: this copy is deleted [MQTT-3.3.2-5].
+                counters.expired.incrementRelease();
+                journalDelivered(session, pending, JournalRecord.DELIVERED_COMPLETE);
+                releasePending(pending);
+                continue;
+            }
             startInFlight(session, pending);
             sendStored(session, pending, false);
         }
@@ -756,6 +805,7 @@ public final class RoutingAgent implements Agent, MessageHandler
     private void sendStored(final Session session, final PendingMessage pending, final boolean dup)
     {
         store.wrap(pending.handle, storedView);
+        patchRemainingExpiry(storedView, 0, pending.expiryDeadlineNs);
         out.beginBatch(storedView, 0, storedView.capacity());
         int flags = pending.retain ? Delivery.ENTRY_FLAG_RETAIN : 0;
         flags |= dup || pending.redelivery ? Delivery.ENTRY_FLAG_DUP : 0;
@@ -876,7 +926,13 @@ public final class RoutingAgent implements Agent, MessageHandler
         final int subscriptionIdCount = subscriptionId != 0 && session.version == MqttVersion.V5 ? 1 : 0;
         retained.forEachMatch(filter, (topic, topicOffset, topicLength, handle) ->
         {
+            final long expiryDeadlineNs = retainedExpiry.get(handle.longValue());
+            if (isExpired(expiryDeadlineNs))
+            {
+                return; // an expired retained message is not delivered (it goes when the topic is next set)
+            }
             store.wrap(handle, storedView);
+            patchRemainingExpiry(storedView, 0, expiryDeadlineNs);
             final int qos = Math.min(MessageLayout.qos(storedView, 0), grantedQos);
             if (qos == 0)
             {
@@ -887,7 +943,8 @@ public final class RoutingAgent implements Agent, MessageHandler
                 return;
             }
             store.retain(handle);
-            final PendingMessage pending = newPending(handle, qos, true, oneSubscriptionId, 0, subscriptionIdCount);
+            final PendingMessage pending =
+                newPending(expiryDeadlineNs, handle, qos, true, oneSubscriptionId, 0, subscriptionIdCount);
             if (session.durableId != 0)
             {
                 pending.messageId = nextMessageId++;
@@ -1217,7 +1274,7 @@ public final class RoutingAgent implements Agent, MessageHandler
                 continue;
             }
             store.retain(handle);
-            final PendingMessage pending = newPending(handle, qos, (targetFlags & Delivery.ENTRY_FLAG_RETAIN) != 0,
+            final PendingMessage pending = newPending(0, handle, qos, (targetFlags & Delivery.ENTRY_FLAG_RETAIN) != 0,
                 replayIds, 0, count);
             pending.messageId = messageId;
             pending.redelivery = true;
@@ -1254,7 +1311,7 @@ public final class RoutingAgent implements Agent, MessageHandler
             if (pending == null)
             {
                 // From a checkpoint: only the PUBREL is owed.
-                pending = newPending(MessageStore.NULL_HANDLE, 2, false, oneSubscriptionId, 0, 0);
+                pending = newPending(0, MessageStore.NULL_HANDLE, 2, false, oneSubscriptionId, 0, 0);
                 pending.messageId = messageId;
                 session.replayIndex.put(messageId, pending);
             }

@@ -170,6 +170,44 @@ class Mqtt5FeaturesTest
     }
 
     @Test
+    void queuedMessageCarriesTheExpiryTimeItHasLeft() throws Exception
+    {
+        start(new Broker.Context());
+        try (RawClient subscriber = new RawClient(broker.mqttPort()))
+        {
+            connectV5(subscriber, "late", bytes(0x11, 0, 0, 0, 60));                 // session expiry 60 s
+            subscriber.send(0x82, bytes(0, 1), bytes(0), str("exp/t"), bytes(1));  // QoS 1
+            subscriber.expect(9);
+            subscriber.send(0xE0, bytes(0));                                       // DISCONNECT
+            subscriber.assertClosed();
+        }
+        try (RawClient publisher = new RawClient(broker.mqttPort()))
+        {
+            connectV5(publisher, "pub", bytes());
+            publisher.send(0x32, str("exp/t"), bytes(0, 1), bytes(5, 0x02, 0, 0, 0, 30), bytes('x')); // expiry 30 s
+            publisher.expect(4);
+        }
+        final long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1100);
+        while (System.nanoTime() < until)
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(10_000_000); // let time pass on the broker's clock
+        }
+        try (RawClient subscriber = new RawClient(broker.mqttPort()))
+        {
+            subscriber.send(0x10, str("MQTT"), bytes(5, 0x00, 0, 60), bytes(5, 0x11, 0, 0, 0, 60), str("late"));
+            subscriber.expect(2);
+            final byte[] publish = subscriber.expect(3);
+            // 0x32 len, topic "exp/t" (7), packet id (2), properties length, then Message Expiry Interval
+            final int properties = 2 + 7 + 2;
+            assertEquals(5, publish[properties], "property block length");
+            assertEquals(0x02, publish[properties + 1], "Message Expiry Interval");
+            final int remaining = ((publish[properties + 2] & 0xFF) << 24) | ((publish[properties + 3] & 0xFF) << 16) |
+                ((publish[properties + 4] & 0xFF) << 8) | (publish[properties + 5] & 0xFF);
+            assertTrue(remaining >= 1 && remaining <= 29, "forwarded with the time it has left: " + remaining);
+        }
+    }
+
+    @Test
     void topicAliasZeroIsInvalid() throws Exception
     {
         start(new Broker.Context());

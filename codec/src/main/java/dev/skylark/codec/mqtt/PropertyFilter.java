@@ -44,6 +44,25 @@ public final class PropertyFilter
         return written;
     }
 
+    /**
+     * The offset of the value of the first occurrence of a property in a validated block, or -1 when absent.
+     */
+    public static int valueOffset(final DirectBuffer src, final int offset, final int length, final int id)
+    {
+        final int end = offset + length;
+        int position = offset;
+        while (position < end)
+        {
+            final int propertyId = src.getByte(position) & 0xFF;
+            if (propertyId == id)
+            {
+                return position + 1;
+            }
+            position += 1 + valueLength(src, position + 1, end, Property.type(propertyId));
+        }
+        return -1;
+    }
+
     /** True when the block holds the property at least once. */
     public static boolean contains(final DirectBuffer src, final int offset, final int length, final int id)
     {
