@@ -135,6 +135,8 @@ public final class Broker implements AutoCloseable
             context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax, gate, context.storeHighWater,
             SharedSubscriptionPolicy.named(context.sharedSubscriptionPolicy), durableLog, context.journalCheckpointBytes);
         routerRef[0] = router;
+        router.sysTopics(TimeUnit.SECONDS.toNanos(context.sysIntervalS),
+            () -> CountersSnapshot.of(countersFile.reader()).total("skylark_messages_sent_total"));
         // Start-up replay: sessions, subscriptions, owed messages and retained messages, before any listener opens.
         try
         {
@@ -491,6 +493,7 @@ public final class Broker implements AutoCloseable
         private boolean spin;
         private boolean sharedThreading;
         private boolean adminRemote;
+        private long sysIntervalS;
         private int maxConnections;
         private int maxConnectionsPerAddress;
         private int maxPacketSize;
@@ -573,6 +576,7 @@ public final class Broker implements AutoCloseable
             spin = "spin".equals(Configuration.get(properties, Configuration.IDLE_STRATEGY_PROP_NAME));
             sharedThreading = "shared".equals(Configuration.get(properties, Configuration.THREADING_PROP_NAME));
             adminRemote = Configuration.getBoolean(properties, Configuration.ADMIN_REMOTE_PROP_NAME);
+            sysIntervalS = Configuration.getLong(properties, Configuration.SYS_INTERVAL_S_PROP_NAME);
             maxConnections = Configuration.getInt(properties, Configuration.MAX_CONNECTIONS_PROP_NAME);
             maxConnectionsPerAddress = Configuration.getInt(properties, Configuration.MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME);
             maxPacketSize = Configuration.getInt(properties, Configuration.MAX_PACKET_SIZE_PROP_NAME);
@@ -712,6 +716,13 @@ public final class Broker implements AutoCloseable
         {
             this.maxConnections = overall;
             this.maxConnectionsPerAddress = perAddress;
+            return this;
+        }
+
+        /** Seconds between {@code $SYS/broker/...} updates (0 = off). */
+        public Context sysIntervalS(final long seconds)
+        {
+            this.sysIntervalS = seconds;
             return this;
         }
 

@@ -135,6 +135,9 @@ public final class Configuration
     /** Open connections allowed from one source address (0 = unlimited). */
     public static final String MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME = "skylark.max.connections.per.address";
 
+    /** Seconds between updates of the $SYS/broker/... topics (0 = off). */
+    public static final String SYS_INTERVAL_S_PROP_NAME = "skylark.sys.interval.s";
+
     /** Whether the admin API under /admin/v1/ answers peers other than loopback (the bearer token applies anyway). */
     public static final String ADMIN_REMOTE_PROP_NAME = "skylark.admin.remote";
 
@@ -289,6 +292,7 @@ public final class Configuration
         choice(THREADING_PROP_NAME, THREADING_DEFAULT, "routing agent on its own thread or on I/O thread 0", "dedicated", "shared");
         integer(MAX_CONNECTIONS_PROP_NAME, 0, 0, Integer.MAX_VALUE, "open connections allowed (0 = unlimited)");
         integer(MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME, 0, 0, Integer.MAX_VALUE, "open connections per source address (0 = unlimited)");
+        longInteger(SYS_INTERVAL_S_PROP_NAME, 10, 0, 86_400, "seconds between $SYS/broker/... updates (0 = off)");
         bool(ADMIN_REMOTE_PROP_NAME, false, "admin API reachable from other machines");
         choice(PRESET_PROP_NAME, PRESET_DEFAULT, "limits preset", "default", "hosted");
         integer(TOPIC_MAX_LENGTH_PROP_NAME, TOPIC_MAX_LENGTH_DEFAULT, 1, 65_535, "longest topic name or filter, bytes");

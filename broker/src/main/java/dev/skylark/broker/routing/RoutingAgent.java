@@ -57,6 +57,7 @@ public final class RoutingAgent implements Agent, MessageHandler
     private long replayRecords;
 
     private final TopicTree tree;
+    private SysTopics sysTopics;
     private final MatchResult match = new MatchResult();
     private final RetainedIndex<Long> retained = new RetainedIndex<>();
     /** Expiry deadlines of retained messages that have a Message Expiry Interval, by store handle. */
@@ -392,8 +393,23 @@ public final class RoutingAgent implements Agent, MessageHandler
         return reused != null ? reused : nextSessionId++;
     }
 
+    /**
+     * Publishes the broker's figures on {@code $SYS/broker/...} every {@code intervalNs} (0 = off); set before the
+     * agent starts.
+     */
+    public void sysTopics(final long intervalNs, final java.util.function.LongSupplier messagesSent)
+    {
+        sysTopics = new SysTopics(intervalNs, clock.nanoTime(), messagesSent);
+    }
+
     private void onTick()
     {
+        if (sysTopics != null && sysTopics.isDue(nowNs))
+        {
+            sysTopics.publish(nowNs, sessionsByConnection.size(), sessionsById.size(), tree.subscriptionCount(),
+                retained.size(), counters.publishesIn.get(),
+                (buffer, offset, length) -> route(buffer, offset, length, -1, MessageStore.NULL_HANDLE));
+        }
         offlineScratch.clear();
         for (final Session session : sessionsById.values())
         {
