@@ -574,7 +574,9 @@ public final class Broker implements AutoCloseable
             ioThreads = Configuration.getInt(properties, Configuration.IO_THREADS_PROP_NAME);
             authMode = Configuration.get(properties, Configuration.AUTH_MODE_PROP_NAME);
             spin = "spin".equals(Configuration.get(properties, Configuration.IDLE_STRATEGY_PROP_NAME));
-            sharedThreading = "shared".equals(Configuration.get(properties, Configuration.THREADING_PROP_NAME));
+            final String threading = Configuration.get(properties, Configuration.THREADING_PROP_NAME);
+            sharedThreading = "shared".equals(threading) ||
+                ("auto".equals(threading) && Runtime.getRuntime().availableProcessors() <= 2);
             adminRemote = Configuration.getBoolean(properties, Configuration.ADMIN_REMOTE_PROP_NAME);
             sysIntervalS = Configuration.getLong(properties, Configuration.SYS_INTERVAL_S_PROP_NAME);
             maxConnections = Configuration.getInt(properties, Configuration.MAX_CONNECTIONS_PROP_NAME);

@@ -97,10 +97,10 @@ public final class Configuration
 
     /**
      * {@code dedicated}: the routing agent has its own thread; {@code shared}: it runs on I/O thread 0, saving a
-     * thread hand-off (and a wake-up) per message on machines with few cores.
+     * thread hand-off (and a wake-up) per message; {@code auto}: shared on machines with 2 cores or fewer.
      */
     public static final String THREADING_PROP_NAME = "skylark.threading";
-    public static final String THREADING_DEFAULT = "dedicated";
+    public static final String THREADING_DEFAULT = "auto";
 
     /** {@code default} (permissive limits) or {@code hosted} (a hosted service's published limits, see README). */
     public static final String PRESET_PROP_NAME = "skylark.preset";
@@ -289,7 +289,7 @@ public final class Configuration
         integer(AUTH_WATCH_INTERVAL_MS_PROP_NAME, AUTH_WATCH_INTERVAL_MS_DEFAULT, 10, 3_600_000,
             "how often revocations/keys changed by the CLI are picked up, ms");
         choice(IDLE_STRATEGY_PROP_NAME, IDLE_STRATEGY_DEFAULT, "what idle threads do", "park", "spin");
-        choice(THREADING_PROP_NAME, THREADING_DEFAULT, "routing agent on its own thread or on I/O thread 0", "dedicated", "shared");
+        choice(THREADING_PROP_NAME, THREADING_DEFAULT, "routing agent on its own thread, on I/O thread 0, or auto (shared on <= 2 cores)", "auto", "dedicated", "shared");
         integer(MAX_CONNECTIONS_PROP_NAME, 0, 0, Integer.MAX_VALUE, "open connections allowed (0 = unlimited)");
         integer(MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME, 0, 0, Integer.MAX_VALUE, "open connections per source address (0 = unlimited)");
         longInteger(SYS_INTERVAL_S_PROP_NAME, 10, 0, 86_400, "seconds between $SYS/broker/... updates (0 = off)");
