@@ -20,7 +20,6 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -65,6 +64,8 @@ public final class IoAgent implements Agent
     private long nextConnectionSequence = 1;
     private long nextTickNs;
     private volatile boolean sleeping;
+    private final java.util.function.Consumer<SelectionKey> selectedKeyHandler = this::onSelectedKey;
+    private long selectNowNs;
     private ConnectionLimiter limiter = new ConnectionLimiter(0, 0);
     private java.util.function.BooleanSupplier sharedWork = () -> false;
 
@@ -189,7 +190,8 @@ public final class IoAgent implements Agent
             }
             final long waitMs = hook.hasRetries() ?
                 1 : Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextTickNs - clock.nanoTime()));
-            selector.select(waitMs);
+            selectNowNs = clock.nanoTime();
+            selector.select(selectedKeyHandler, waitMs); // ready keys are handled right here, as in poll()
         }
         catch (final IOException ex)
         {
@@ -201,50 +203,45 @@ public final class IoAgent implements Agent
         }
     }
 
+    /**
+     * Handles ready keys through {@link Selector#selectNow(java.util.function.Consumer)}: no selected-key set and no
+     * iterator, so polling allocates nothing.
+     */
     private int poll(final long nowNs)
     {
+        selectNowNs = nowNs;
         try
         {
-            selector.selectNow();
+            return selector.selectNow(selectedKeyHandler);
         }
         catch (final IOException ex)
         {
             LOG.log(Level.WARNING, "select failed", ex);
             return 0;
         }
-        // Keys may have been selected by the blocking select() in idleInSelect(): always drain the set.
-        final java.util.Set<SelectionKey> selected = selector.selectedKeys();
-        if (selected.isEmpty())
+    }
+
+    private void onSelectedKey(final SelectionKey key)
+    {
+        if (!key.isValid())
         {
-            return 0;
+            return;
         }
-        final int ready = selected.size();
-        final Iterator<SelectionKey> it = selected.iterator();
-        while (it.hasNext())
+        final Object attachment = key.attachment();
+        if (attachment instanceof ListenerSpec)
         {
-            final SelectionKey key = it.next();
-            it.remove();
-            if (!key.isValid())
-            {
-                continue;
-            }
-            final Object attachment = key.attachment();
-            if (attachment instanceof ListenerSpec)
-            {
-                accept((ServerSocketChannel)key.channel(), (ListenerSpec)attachment, nowNs);
-                continue;
-            }
-            final Connection connection = (Connection)attachment;
-            if (key.isWritable())
-            {
-                connection.flush();
-            }
-            if (key.isValid() && key.isReadable() && !connection.isReadingPaused())
-            {
-                connection.read(receiveBuffer, receiveView, nowNs);
-            }
+            accept((ServerSocketChannel)key.channel(), (ListenerSpec)attachment, selectNowNs);
+            return;
         }
-        return ready;
+        final Connection connection = (Connection)attachment;
+        if (key.isWritable())
+        {
+            connection.flush();
+        }
+        if (key.isValid() && key.isReadable() && !connection.isReadingPaused())
+        {
+            connection.read(receiveBuffer, receiveView, selectNowNs);
+        }
     }
 
     private void accept(final ServerSocketChannel listener, final ListenerSpec spec, final long nowNs)
