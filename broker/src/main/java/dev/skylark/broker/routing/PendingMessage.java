@@ -26,12 +26,15 @@ final class PendingMessage
     long messageId;
     /** Restored from the journal: it may have been sent before the restart, so it goes out with DUP. */
     boolean redelivery;
+    /** The shared subscription group it was sent through, or null: another member takes it if this one goes. */
+    SharedGroup sharedGroup;
     /** When the message's Message Expiry Interval runs out (routing agent clock), or 0 for never. */
     long expiryDeadlineNs;
 
     void reset()
     {
         expiryDeadlineNs = 0;
+        sharedGroup = null;
         handle = 0;
         qos = 0;
         retain = false;

@@ -334,6 +334,9 @@ public final class RoutingAgent implements Agent, MessageHandler
             clearWill(session);
         }
 
+        // Messages that came through a shared subscription go to another member of the group: those not sent yet,
+        // and, when the session ends here, those it never acknowledged (QoS 1 may then arrive twice, as allowed).
+        redistributeShared(session, session.expiryInterval == 0);
         if (session.expiryInterval == 0)
         {
             endSession(session);
@@ -350,6 +353,112 @@ public final class RoutingAgent implements Agent, MessageHandler
             }
             // In-flight messages are redelivered on reconnect; until then they count against the window.
         }
+    }
+
+    private final ArrayList<PendingMessage> movingScratch = new ArrayList<>();
+
+    /**
+     * Hands a departing member's shared-subscription messages to another member of the same group that is online.
+     * A message no other member can take stays where it is.
+     */
+    private void redistributeShared(final Session from, final boolean includeInFlight)
+    {
+        movingScratch.clear();
+        for (final PendingMessage pending : from.queue)
+        {
+            if (pending.sharedGroup != null && pending.handle != MessageStore.NULL_HANDLE)
+            {
+                movingScratch.add(pending);
+            }
+        }
+        if (includeInFlight)
+        {
+            for (final PendingMessage pending : from.inFlightOrder)
+            {
+                if (pending.sharedGroup != null && pending.handle != MessageStore.NULL_HANDLE &&
+                    pending.state != PendingMessage.AWAIT_PUBCOMP)
+                {
+                    movingScratch.add(pending);
+                }
+            }
+        }
+        for (int i = 0; i < movingScratch.size(); i++)
+        {
+            final PendingMessage pending = movingScratch.get(i);
+            final SharedGroup group = pending.sharedGroup;
+            final int member = otherOnlineMember(group, from);
+            if (member < 0)
+            {
+                continue;
+            }
+            final Session target = sessionsById.get(group.memberSessionId(member));
+            if (pending.state == PendingMessage.QUEUED)
+            {
+                from.queue.remove(pending);
+            }
+            else
+            {
+                from.inFlight.remove(pending.packetId);
+                from.inFlightOrder.remove(pending);
+            }
+            journalDelivered(from, pending, JournalRecord.DELIVERED_COMPLETE);
+
+            store.wrap(pending.handle, storedView);
+            pending.qos = Math.min(MessageLayout.qos(storedView, 0),
+                SubscriptionOptions.maxQos(group.memberOptions(member)));
+            pending.state = PendingMessage.QUEUED;
+            pending.packetId = 0;
+            pending.redelivery = false;
+            final int subscriptionId = group.memberSubscriptionId(member);
+            pending.subscriptionIdCount = 0;
+            if (subscriptionId != 0 && target.version == MqttVersion.V5)
+            {
+                if (pending.subscriptionIds.length < 1)
+                {
+                    pending.subscriptionIds = new int[1];
+                }
+                pending.subscriptionIds[0] = subscriptionId;
+                pending.subscriptionIdCount = 1;
+            }
+            pending.messageId = 0;
+            if (target.durableId != 0)
+            {
+                pending.messageId = nextMessageId++;
+                journal.beginMessage(pending.messageId, 0);
+                journal.addTarget(target.durableId, pending.qos, pending.retain ? Delivery.ENTRY_FLAG_RETAIN : 0,
+                    pending.subscriptionIds, 0, pending.subscriptionIdCount);
+                journal.endMessage(storedView, 0, storedView.capacity());
+            }
+            counters.sharedRedistributed.incrementRelease();
+            if (target.canSend() && target.queue.isEmpty())
+            {
+                startInFlight(target, pending);
+                sendStored(target, pending, false);
+            }
+            else
+            {
+                enqueue(target, pending);
+            }
+        }
+        movingScratch.clear();
+    }
+
+    /** A member of the group other than {@code from} that is online, in round-robin order; -1 when none. */
+    private int otherOnlineMember(final SharedGroup group, final Session from)
+    {
+        final int count = group.memberCount();
+        final int start = group.cursor() >= 0 && group.cursor() < count ? group.cursor() : 0;
+        for (int i = 0; i < count; i++)
+        {
+            final int index = (start + i) % count;
+            final Session candidate = sessionsById.get(group.memberSessionId(index));
+            if (candidate != null && candidate != from && candidate.isOnline())
+            {
+                group.cursor(index + 1);
+                return index;
+            }
+        }
+        return -1;
     }
 
     private void endSession(final Session session)
@@ -616,6 +725,7 @@ public final class RoutingAgent implements Agent, MessageHandler
             final PendingMessage pending = newPending(expiryDeadlineNs, handle, deliveredQos, flags != 0,
                 subscriptionIds, subscriptionIdOffset, subscriptionIdCount);
             pending.messageId = messageId;
+            pending.sharedGroup = match.isShared(i) ? match.sharedGroup(i) : null;
             if (session.durableId != 0)
             {
                 journal.addTarget(session.durableId, deliveredQos, flags, subscriptionIds, subscriptionIdOffset,

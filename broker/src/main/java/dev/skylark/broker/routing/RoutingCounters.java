@@ -18,6 +18,8 @@ public final class RoutingCounters
     public final AtomicCounter willsPublished;
     /** QoS 1/2 messages dropped because an offline session's queue was full. */
     public final AtomicCounter queueDropped;
+    /** Shared-subscription messages handed to another member because theirs went away. */
+    public final AtomicCounter sharedRedistributed;
     /** QoS 1/2 copies deleted because their Message Expiry Interval ran out before delivery started. */
     public final AtomicCounter expired;
     /** Times stored messages reached the high-water mark and publishers were held back. */
@@ -36,6 +38,8 @@ public final class RoutingCounters
         willsPublished = counters.counter("skylark_wills_published_total", "wills published", null);
         queueDropped = counters.counter("skylark_queue_dropped_total",
             "QoS 1/2 messages dropped: offline queue full", null);
+        sharedRedistributed = counters.counter("skylark_shared_redistributed_total",
+            "shared-subscription messages moved to another member", null);
         expired = counters.counter("skylark_messages_expired_total", "queued messages expired before delivery", null);
         publishGateClosed = counters.counter("skylark_publish_gate_closed_total",
             "times publishers were held back (store high water)", null);
