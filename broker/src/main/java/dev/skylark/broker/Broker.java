@@ -135,6 +135,7 @@ public final class Broker implements AutoCloseable
             context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax, gate, context.storeHighWater,
             SharedSubscriptionPolicy.named(context.sharedSubscriptionPolicy), durableLog, context.journalCheckpointBytes);
         routerRef[0] = router;
+        router.subscriptionsPerClientMax(context.subscriptionsPerClientMax);
         router.sysTopics(TimeUnit.SECONDS.toNanos(context.sysIntervalS),
             () -> CountersSnapshot.of(countersFile.reader()).total("skylark_messages_sent_total"));
         // Start-up replay: sessions, subscriptions, owed messages and retained messages, before any listener opens.
@@ -494,6 +495,7 @@ public final class Broker implements AutoCloseable
         private boolean sharedThreading;
         private boolean adminRemote;
         private long sysIntervalS;
+        private int subscriptionsPerClientMax;
         private int maxConnections;
         private int maxConnectionsPerAddress;
         private int maxPacketSize;
@@ -579,6 +581,7 @@ public final class Broker implements AutoCloseable
                 ("auto".equals(threading) && Runtime.getRuntime().availableProcessors() <= 2);
             adminRemote = Configuration.getBoolean(properties, Configuration.ADMIN_REMOTE_PROP_NAME);
             sysIntervalS = Configuration.getLong(properties, Configuration.SYS_INTERVAL_S_PROP_NAME);
+            subscriptionsPerClientMax = Configuration.getInt(properties, Configuration.SUBSCRIPTIONS_PER_CLIENT_MAX_PROP_NAME);
             maxConnections = Configuration.getInt(properties, Configuration.MAX_CONNECTIONS_PROP_NAME);
             maxConnectionsPerAddress = Configuration.getInt(properties, Configuration.MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME);
             maxPacketSize = Configuration.getInt(properties, Configuration.MAX_PACKET_SIZE_PROP_NAME);
@@ -718,6 +721,13 @@ public final class Broker implements AutoCloseable
         {
             this.maxConnections = overall;
             this.maxConnectionsPerAddress = perAddress;
+            return this;
+        }
+
+        /** Subscriptions one client may hold (0 = unlimited). */
+        public Context subscriptionsPerClientMax(final int max)
+        {
+            this.subscriptionsPerClientMax = max;
             return this;
         }
 

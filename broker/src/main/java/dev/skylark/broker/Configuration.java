@@ -135,6 +135,9 @@ public final class Configuration
     /** Open connections allowed from one source address (0 = unlimited). */
     public static final String MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME = "skylark.max.connections.per.address";
 
+    /** Subscriptions one client may hold (0 = unlimited); more get SUBACK 0x97 Quota exceeded (3.1.1: 0x80). */
+    public static final String SUBSCRIPTIONS_PER_CLIENT_MAX_PROP_NAME = "skylark.subscriptions.per.client.max";
+
     /** Seconds between updates of the $SYS/broker/... topics (0 = off). */
     public static final String SYS_INTERVAL_S_PROP_NAME = "skylark.sys.interval.s";
 
@@ -292,6 +295,7 @@ public final class Configuration
         choice(THREADING_PROP_NAME, THREADING_DEFAULT, "routing agent on its own thread, on I/O thread 0, or auto (shared on <= 2 cores)", "auto", "dedicated", "shared");
         integer(MAX_CONNECTIONS_PROP_NAME, 0, 0, Integer.MAX_VALUE, "open connections allowed (0 = unlimited)");
         integer(MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME, 0, 0, Integer.MAX_VALUE, "open connections per source address (0 = unlimited)");
+        integer(SUBSCRIPTIONS_PER_CLIENT_MAX_PROP_NAME, 0, 0, Integer.MAX_VALUE, "subscriptions per client (0 = unlimited)");
         longInteger(SYS_INTERVAL_S_PROP_NAME, 10, 0, 86_400, "seconds between $SYS/broker/... updates (0 = off)");
         bool(ADMIN_REMOTE_PROP_NAME, false, "admin API reachable from other machines");
         choice(PRESET_PROP_NAME, PRESET_DEFAULT, "limits preset", "default", "hosted");
@@ -412,7 +416,8 @@ public final class Configuration
         "skylark.rate.limit.burst", "20",
         "skylark.topic.max.depth", "8",
         "skylark.topic.max.length", "256",
-        "skylark.client.id.max.length", "23");
+        "skylark.client.id.max.length", "23",
+        "skylark.subscriptions.per.client.max", "50");
 
     /** Like {@link #get} but keeps an empty value (for settings where empty means "off"). */
     static String getRaw(final Properties properties, final String name)

@@ -58,6 +58,7 @@ public final class RoutingAgent implements Agent, MessageHandler
 
     private final TopicTree tree;
     private SysTopics sysTopics;
+    private int subscriptionsPerClientMax;
     private final MatchResult match = new MatchResult();
     private final RetainedIndex<Long> retained = new RetainedIndex<>();
     /** Expiry deadlines of retained messages that have a Message Expiry Interval, by store handle. */
@@ -500,6 +501,12 @@ public final class RoutingAgent implements Agent, MessageHandler
     {
         final Integer reused = freeSessionIds.pollFirst();
         return reused != null ? reused : nextSessionId++;
+    }
+
+    /** Subscriptions one session may hold (0 = unlimited); more get SUBACK 0x97 (3.1.1: 0x80). Set before start. */
+    public void subscriptionsPerClientMax(final int max)
+    {
+        subscriptionsPerClientMax = max;
     }
 
     /**
@@ -1012,6 +1019,13 @@ public final class RoutingAgent implements Agent, MessageHandler
             if (result != ReasonCode.SUCCESS)
             {
                 reasons[i] = (byte)result;
+                continue;
+            }
+            if (subscriptionsPerClientMax > 0 && tree.subscriptionCount(session.sessionId) >= subscriptionsPerClientMax &&
+                !tree.hasSubscription(filter, session.sessionId))
+            {
+                reasons[i] = (byte)(session.version == MqttVersion.V5 ?
+                    ReasonCode.QUOTA_EXCEEDED : ReasonCode.V3_SUBACK_FAILURE);
                 continue;
             }
             final boolean existed = tree.subscribe(filter, session.sessionId, options, subscriptionId);

@@ -382,6 +382,15 @@ public final class TopicTree
     }
 
     /**
+     * @return true when the session already has a subscription to exactly this filter (a SUBSCRIBE would replace it).
+     */
+    public boolean hasSubscription(final String filter, final int sessionId)
+    {
+        final ObjectHashSet<String> filters = filtersBySession.get(sessionId);
+        return null != filters && filters.contains(filter);
+    }
+
+    /**
      * List a session's filters (as subscribed, with any {@code $share/} prefix) for admin and debugging.
      *
      * @param sessionId of a subscriber.

@@ -115,6 +115,39 @@ class LimitsTest
         }
     }
 
+    @Test
+    void subscriptionsPerClient() throws Exception
+    {
+        start(new Broker.Context().subscriptionsPerClientMax(2));
+        try (RawClient v5 = new RawClient(broker.mqttPort()); RawClient v3 = new RawClient(broker.mqttPort()))
+        {
+            v5.sendRaw(connect(5, "subs5")).expect(2);
+            v5.send(0x82, bytes(0, 1), bytes(0), str("a"), bytes(0), str("b"), bytes(0), str("c"), bytes(0));
+            assertArrayEquals(bytes(0x90, 6, 0, 1, 0, 0, 0, 0x97), v5.expect(9), "third: 0x97 Quota exceeded");
+            v5.send(0x82, bytes(0, 2), bytes(0), str("a"), bytes(1));               // replacing is not adding
+            assertArrayEquals(bytes(0x90, 4, 0, 2, 0, 1), v5.expect(9));
+
+            v3.sendRaw(connect(4, "subs3")).expect(2);
+            v3.send(0x82, bytes(0, 1), str("a"), bytes(0), str("b"), bytes(0), str("c"), bytes(0));
+            assertArrayEquals(bytes(0x90, 5, 0, 1, 0, 0, 0x80), v3.expect(9), "3.1.1: 0x80");
+        }
+    }
+
+    @Test
+    void connectTimeoutClosesSocketsThatNeverFinishTheirConnect() throws Exception
+    {
+        start(new Broker.Context().connectTimeoutMs(300));
+        try (RawClient silent = new RawClient(broker.mqttPort()); RawClient slowloris = new RawClient(broker.mqttPort()))
+        {
+            final long start = System.nanoTime();
+            slowloris.sendRaw(new byte[]{0x10, 13, 0, 4, 'M'}); // a CONNECT that never completes
+            silent.assertClosed();
+            slowloris.assertClosed();
+            final long elapsedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+            assertTrue(elapsedMs >= 250, "closed by the timeout, not at once: " + elapsedMs + " ms");
+        }
+    }
+
     private static byte[] concat(final byte[]... parts)
     {
         final java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
