@@ -263,7 +263,7 @@ main() {
                     break
                 fi
                 stop_broker
-                if [[ -n "$ws_port" && "$broker" == mosquitto ]] && grep -qi websocket "$WORK/mosquitto.log"; then
+                if [[ -n "$ws_port" && "$broker" == mosquitto ]] && grep -qi "websockets support not available" "$WORK/mosquitto.log"; then
                     # tried once: a build without libwebsockets refuses "protocol websockets"
                     log "skipping mosquitto $scenario: this mosquitto has no WebSocket support"
                     mosquitto_ws=0
