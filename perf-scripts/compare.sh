@@ -6,7 +6,8 @@
 # Environment (short defaults; see perf-scripts/README.md):
 #   DURATION=5s WARMUP=1s PUBLISHERS=4 RATE=20000 PAYLOAD=64 INFLIGHT=16 MQTT_VERSION=3 THREADS=2
 #   FANOUT_SUBSCRIBERS=100 FANOUT_RATE=1000 P2P_PAIRS=4 CONNECTIONS=5000 CONNECTIONS_HOLD=3s SOURCE_ADDRESSES=4
-#   MAX_OUTSTANDING=10000 SCENARIOS="..." REPORT=<file> SMOKE=0
+#   MAX_OUTSTANDING=10000 SCENARIOS="..." REPORT=<file> SMOKE=0  WS_PATH=/mqtt
+#   (opt-in scenario qos0-flat-ws: fan-in QoS 0 flat out over WebSocket; Mosquitto gets a websockets listener)
 #   BROKERS="mosquitto skylark"  SKIP_BUILD=0  MOSQUITTO=<path>  SKYLARK_JAR=broker/target/skylark.jar
 #   SKYLARK_ARGS=""  (extra arguments after -jar, e.g. a sub-command)  JAVA_OPTS=""  (load generator JVM)
 #   LOADGEN_CP=benchmarks/target/benchmarks.jar  (class path of the load generator)
@@ -41,6 +42,7 @@ PAYLOAD="${PAYLOAD:-64}"
 INFLIGHT="${INFLIGHT:-16}"
 MQTT_VERSION="${MQTT_VERSION:-3}"
 THREADS="${THREADS:-2}"
+WS_PATH="${WS_PATH:-/mqtt}"
 BROKERS="${BROKERS:-mosquitto skylark}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
 MOSQUITTO="${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}"
@@ -57,6 +59,7 @@ FD_LIMIT="$(ulimit -Sn)"
 read -r -a SCENARIOS <<< "${SCENARIOS:-qos0-flat qos1-flat qos0-paced qos1-paced fanout-flat fanout-paced p2p-qos1-flat connections}"
 declare -A SCENARIO_ARGS=(
     [qos0-flat]="--qos 0"
+    [qos0-flat-ws]="--qos 0 --transport ws --ws-path $WS_PATH"
     [qos1-flat]="--qos 1"
     [qos0-paced]="--qos 0 --rate $RATE"
     [qos1-paced]="--qos 1 --rate $RATE"
@@ -140,8 +143,9 @@ wait_port() {
     done
 }
 
+# start_mosquitto <port> [<websocket port>]
 start_mosquitto() {
-    local port="$1"
+    local port="$1" ws_port="${2:-}"
     cat > "$WORK/mosquitto.conf" <<CONF
 listener $port 127.0.0.1
 allow_anonymous true
@@ -156,21 +160,28 @@ log_dest stdout
 log_type error
 log_type warning
 CONF
+    if [[ -n "$ws_port" ]]; then
+        # MQTT over WebSocket (needs a mosquitto built with libwebsockets; it ignores the request path)
+        printf 'listener %s 127.0.0.1\nprotocol websockets\n' "$ws_port" >> "$WORK/mosquitto.conf"
+    fi
     "$MOSQUITTO" -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.log" 2>&1 &
     BROKER_PID=$!
-    wait_port "$port" "$BROKER_PID" mosquitto
+    wait_port "$port" "$BROKER_PID" mosquitto || return 1
+    [[ -z "$ws_port" ]] || wait_port "$ws_port" "$BROKER_PID" mosquitto
 }
 
+# start_skylark <port> [<HTTP/WebSocket port>]
 start_skylark() {
-    local port="$1"
+    local port="$1" ws_port="${2:-}"
     mkdir -p "$WORK/skylark-data"
     # shellcheck disable=SC2086
     # the same queue depth and in-flight window as the Mosquitto config above
-    java -Dskylark.mqtt.port="$port" -Dskylark.http.port=0 -Dskylark.auth.mode=none \
-        -Dskylark.queue.max.messages=1000000 -Dskylark.inflight.max=100 \
+    java -Dskylark.mqtt.port="$port" -Dskylark.http.port="${ws_port:-0}" -Dskylark.auth.mode=none \
+        -Dskylark.ws.path="$WS_PATH" -Dskylark.queue.max.messages=1000000 -Dskylark.inflight.max=100 \
         -Dskylark.data.dir="$WORK/skylark-data" -jar "$SKYLARK_JAR" $SKYLARK_ARGS > "$WORK/skylark.log" 2>&1 &
     BROKER_PID=$!
-    wait_port "$port" "$BROKER_PID" skylark
+    wait_port "$port" "$BROKER_PID" skylark || return 1
+    [[ -z "$ws_port" ]] || wait_port "$ws_port" "$BROKER_PID" skylark
 }
 
 field() { # field <RESULT line> <key>
@@ -220,7 +231,7 @@ main() {
     mkdir -p "$RESULTS_DIR" "$(dirname "$REPORT")"
     LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-    local ran=() broker port scenario
+    local ran=() broker port scenario ws_port mosquitto_ws=1
     for broker in $BROKERS; do
         case "$broker" in
             mosquitto) ;;
@@ -234,21 +245,36 @@ main() {
         esac
         # A fresh broker per scenario: a flat-out run leaves a backlog that would leak into the next one.
         for scenario in "${SCENARIOS[@]}"; do
+            # *-ws scenarios: MQTT over WebSocket, to a second (HTTP/WebSocket) listener of the broker.
+            ws_port=""
+            if [[ "$scenario" == *-ws ]]; then
+                if [[ "$broker" == mosquitto && "$mosquitto_ws" == 0 ]]; then
+                    log "skipping mosquitto $scenario: this mosquitto has no WebSocket support"
+                    continue
+                fi
+            fi
             # A port found free can be taken by another process before the broker binds it: try a few.
             local attempt
             for attempt in 1 2 3; do
                 port="$(free_port)"
-                log "$broker on 127.0.0.1:$port: $scenario"
-                if "start_$broker" "$port"; then
+                [[ "$scenario" != *-ws ]] || ws_port="$(free_port)"
+                log "$broker on 127.0.0.1:$port${ws_port:+ (WebSocket $ws_port$WS_PATH)}: $scenario"
+                if "start_$broker" "$port" $ws_port; then
                     break
                 fi
                 stop_broker
+                if [[ -n "$ws_port" && "$broker" == mosquitto ]] && grep -qi "websockets support not available" "$WORK/mosquitto.log"; then
+                    # tried once: a build without libwebsockets refuses "protocol websockets"
+                    log "skipping mosquitto $scenario: this mosquitto has no WebSocket support"
+                    mosquitto_ws=0
+                    continue 2
+                fi
                 if ((attempt == 3)); then
                     log "$broker did not start after $attempt attempts"
                     exit 1
                 fi
             done
-            run_scenario "$broker" "$port" "$scenario"
+            run_scenario "$broker" "${ws_port:-$port}" "$scenario"
             stop_broker
         done
         ran+=("$broker")
@@ -271,6 +297,8 @@ main() {
             "deliveries/s); p2p: $P2P_PAIRS publisher->subscriber pairs, QoS 1; payload $PAYLOAD B, MQTT $MQTT_VERSION," \
             "warm-up $WARMUP, measured $DURATION, flat-out in-flight window $INFLIGHT and at most $MAX_OUTSTANDING" \
             "deliveries outstanding, fan-in paced at $RATE msgs/s"
+        [[ " ${SCENARIOS[*]} " == *"-ws "* ]] && echo "- *-ws scenarios: the same over MQTT over WebSocket" \
+            "(binary frames, subprotocol mqtt, path $WS_PATH; masked client frames) to the broker's WebSocket listener"
         echo "- connections: $CONNECTIONS idle connections (CONNECT + SUBSCRIBE idle/<i>) from $SOURCE_ADDRESSES loopback" \
             "source addresses, held $CONNECTIONS_HOLD; bytes_per_conn = (broker VmRSS after the hold - before connecting) / ready"
         echo "- rate_msgs_s = deliveries arriving during the measured window (fan-out: all subscribers together);" \

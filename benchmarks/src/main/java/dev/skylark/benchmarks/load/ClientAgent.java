@@ -55,6 +55,7 @@ final class ClientAgent implements Agent
     /** Connections between connect() and READY at a time, so a large ramp does not overflow the accept backlog. */
     static final int MAX_HANDSHAKES = 256;
     private static final long OUTSTANDING_RECHECK_NS = TimeUnit.MICROSECONDS.toNanos(50);
+    private static final byte[] NORMAL_CLOSURE = { 0x03, (byte)0xE8 };
 
     private final String name;
     private final LoadConfig config;
@@ -460,14 +461,21 @@ final class ClientAgent implements Agent
             }
             if ((readyOps & SelectionKey.OP_READ) != 0 && c.state != ClientConnection.State.CLOSED)
             {
-                final int bytes = c.channel.read(c.rx);
+                final int bytes = c.channel.read(null == c.wsIn ? c.rx : c.wsIn);
                 if (bytes < 0)
                 {
                     connectionLost(c, "broker closed the connection");
                 }
                 else if (bytes > 0)
                 {
-                    processInput(c);
+                    if (c.state == ClientConnection.State.WS_UPGRADE)
+                    {
+                        onUpgradeResponse(c);
+                    }
+                    else
+                    {
+                        processInput(c);
+                    }
                 }
             }
         }
@@ -486,6 +494,71 @@ final class ClientAgent implements Agent
 
     private void onConnected(final ClientConnection c) throws IOException
     {
+        if (c.webSocket())
+        {
+            c.wsKey = WebSocketFraming.randomKey();
+            final byte[] request = WebSocketFraming.upgradeRequest(
+                config.host + ":" + config.port, config.wsPath, c.wsKey);
+            if (request.length > c.tx.remaining())
+            {
+                throw new IllegalStateException("WebSocket upgrade request does not fit the send buffer");
+            }
+            c.tx.put(request);
+            c.state = ClientConnection.State.WS_UPGRADE;
+            flush(c);
+            updateInterest(c);
+            return;
+        }
+
+        sendConnect(c);
+    }
+
+    /**
+     * WebSocket: the broker's answer to the upgrade request is (partly) in {@code wsIn}; once its head is complete,
+     * check it is {@code 101 Switching Protocols} and start framing, then send CONNECT.
+     */
+    private void onUpgradeResponse(final ClientConnection c) throws IOException
+    {
+        final ByteBuffer in = c.wsIn;
+        final int end = WebSocketFraming.headEnd(in, in.position());
+        if (end < 0)
+        {
+            if (!in.hasRemaining())
+            {
+                control.fail(LoadControl.EXIT_REFUSED, "WebSocket upgrade response head from " + config.host + ":" +
+                    config.port + " is larger than " + in.capacity() + " bytes");
+                close(c);
+            }
+            return;
+        }
+
+        final byte[] head = new byte[end];
+        in.get(0, head);
+        final String problem = WebSocketFraming.checkUpgradeResponse(
+            new String(head, java.nio.charset.StandardCharsets.ISO_8859_1), c.wsKey);
+        if (null != problem)
+        {
+            control.fail(LoadControl.EXIT_REFUSED, "broker at " + config.host + ":" + config.port + config.wsPath +
+                ": " + problem);
+            close(c);
+            return;
+        }
+        in.limit(in.position()).position(end);
+        in.compact();
+
+        // From here on everything written goes out in masked binary frames.
+        c.state = ClientConnection.State.AWAIT_CONNACK;
+        c.wsFramed = c.tx.position();
+        reserveFrame(c);
+        sendConnect(c);
+        if (in.position() > 0)
+        {
+            processInput(c);
+        }
+    }
+
+    private void sendConnect(final ClientConnection c) throws IOException
+    {
         if (ClientPacketEncoder.encodeConnect(
             c.tx, config.protocolVersion, c.clientId, config.keepAliveS, config.username, config.password) < 0)
         {
@@ -499,11 +572,65 @@ final class ClientAgent implements Agent
 
     private void processInput(final ClientConnection c) throws IOException
     {
+        c.readBlocked = false;
+        if (null == c.wsIn)
+        {
+            if (!decodePackets(c))
+            {
+                return;
+            }
+        }
+        else
+        {
+            final WebSocketFraming.Deframer deframer = c.deframer;
+            while (true)
+            {
+                final int status = deframer.unwrap(c.wsIn, c.rx);
+                if (WebSocketFraming.Deframer.ERROR == status)
+                {
+                    protocolError(c, "WebSocket: " + deframer.error);
+                    return;
+                }
+                if (WebSocketFraming.Deframer.CLOSE == status)
+                {
+                    if (decodePackets(c) && !closing)
+                    {
+                        control.fail(LoadControl.EXIT_PROTOCOL, "broker closed the WebSocket of " + c.clientId +
+                            " (close code " + deframer.closeCode() + ")");
+                    }
+                    close(c);
+                    return;
+                }
+                if (WebSocketFraming.Deframer.PING == status)
+                {
+                    writeControlFrame(c, WebSocketFraming.OPCODE_PONG, deframer.control, deframer.controlLength);
+                }
+                if (!decodePackets(c))
+                {
+                    return;
+                }
+                if (c.readBlocked || (0 == deframer.consumed && WebSocketFraming.Deframer.DATA == status))
+                {
+                    break;
+                }
+            }
+        }
+
+        flush(c);
+        updateInterest(c);
+    }
+
+    /**
+     * Decode and handle the complete packets in {@code rx}, compacting it.
+     *
+     * @return false when the connection was closed.
+     */
+    private boolean decodePackets(final ClientConnection c)
+    {
         final ByteBuffer rx = c.rx;
         final int limit = rx.position();
         final long receivedNs = System.nanoTime();
         int offset = 0;
-        c.readBlocked = false;
 
         while (offset < limit)
         {
@@ -522,11 +649,11 @@ final class ClientAgent implements Agent
             if (length < 0)
             {
                 protocolError(c, "malformed or oversized packet from broker");
-                return;
+                return false;
             }
             if (!onPacket(c, receivedNs))
             {
-                return;
+                return false;
             }
             offset += length;
         }
@@ -537,8 +664,7 @@ final class ClientAgent implements Agent
             rx.compact();
         }
 
-        flush(c);
-        updateInterest(c);
+        return true;
     }
 
     private boolean onPacket(final ClientConnection c, final long receivedNs)
@@ -731,7 +857,21 @@ final class ClientAgent implements Agent
     private void flush(final ClientConnection c)
     {
         final ByteBuffer tx = c.tx;
-        if (0 == tx.position() || c.state == ClientConnection.State.CLOSED)
+        if (c.state == ClientConnection.State.CLOSED)
+        {
+            return;
+        }
+        final boolean framing = isFraming(c);
+        if (framing)
+        {
+            closeFrame(c);
+            if (0 == c.wsFramed)
+            {
+                reserveFrame(c);
+                return;
+            }
+        }
+        else if (0 == tx.position())
         {
             return;
         }
@@ -748,11 +888,85 @@ final class ClientAgent implements Agent
         catch (final IOException ex)
         {
             tx.clear();
+            c.wsFramed = 0;
+            c.wsPayloadStart = -1;
             connectionLost(c, ex.toString());
             return;
         }
         tx.compact();
+        if (framing)
+        {
+            c.wsFramed = tx.position();
+            reserveFrame(c);
+        }
         updateInterest(c);
+    }
+
+    /**
+     * @return true when what is written to this connection's {@code tx} must be framed (WebSocket, upgraded).
+     */
+    private static boolean isFraming(final ClientConnection c)
+    {
+        return null != c.wsIn && c.state != ClientConnection.State.CONNECTING &&
+            c.state != ClientConnection.State.WS_UPGRADE;
+    }
+
+    /**
+     * WebSocket: turn the bytes written since the open frame's header room into one masked binary frame; tx's
+     * position ends after the framed bytes and no frame is open.
+     */
+    private static void closeFrame(final ClientConnection c)
+    {
+        final ByteBuffer tx = c.tx;
+        final int payloadStart = c.wsPayloadStart;
+        if (payloadStart >= 0)
+        {
+            final int end = tx.position();
+            if (end > payloadStart)
+            {
+                c.wsFramed = WebSocketFraming.frameInPlace(
+                    tx, c.wsFramed, payloadStart, end, WebSocketFraming.OPCODE_BINARY, WebSocketFraming.randomMask());
+            }
+            c.wsPayloadStart = -1;
+        }
+        tx.limit(tx.capacity()).position(c.wsFramed);
+    }
+
+    /**
+     * WebSocket: open a frame after the framed bytes by reserving header room, so packets are encoded straight into
+     * its payload. Without room, leave no space at all (limit = position) until a write makes some.
+     */
+    private static void reserveFrame(final ClientConnection c)
+    {
+        final ByteBuffer tx = c.tx;
+        if (tx.capacity() - c.wsFramed > WebSocketFraming.MAX_CLIENT_HEADER)
+        {
+            c.wsPayloadStart = c.wsFramed + WebSocketFraming.MAX_CLIENT_HEADER;
+            tx.limit(tx.capacity()).position(c.wsPayloadStart);
+        }
+        else
+        {
+            c.wsPayloadStart = -1;
+            tx.position(c.wsFramed).limit(c.wsFramed);
+        }
+    }
+
+    /**
+     * WebSocket: queue a control frame (pong, close) after what is pending; dropped when the send buffer is full.
+     */
+    private static void writeControlFrame(final ClientConnection c, final int opcode, final byte[] payload, final int length)
+    {
+        final ByteBuffer tx = c.tx;
+        closeFrame(c);
+        final int start = c.wsFramed;
+        if (tx.capacity() - start >= WebSocketFraming.clientHeaderLength(length) + length)
+        {
+            final int payloadStart = start + WebSocketFraming.clientHeaderLength(length);
+            tx.put(payloadStart, payload, 0, length);
+            c.wsFramed = WebSocketFraming.frameInPlace(
+                tx, start, payloadStart, payloadStart + length, opcode, WebSocketFraming.randomMask());
+        }
+        reserveFrame(c);
     }
 
     private void updateInterest(final ClientConnection c)
@@ -777,7 +991,8 @@ final class ClientAgent implements Agent
             return;
         }
 
-        if (c.state != ClientConnection.State.CONNECTING && c.channel.isConnected())
+        if (c.state != ClientConnection.State.CONNECTING && c.state != ClientConnection.State.WS_UPGRADE &&
+            c.channel.isConnected())
         {
             c.readBlocked = false;
             if (ClientPacketEncoder.encodeEmpty(c.tx, DISCONNECT) == INSUFFICIENT_CAPACITY)
@@ -789,6 +1004,10 @@ final class ClientAgent implements Agent
                     LockSupport.parkNanos(100_000);
                 }
                 ClientPacketEncoder.encodeEmpty(c.tx, DISCONNECT);
+            }
+            if (isFraming(c))
+            {
+                writeControlFrame(c, WebSocketFraming.OPCODE_CLOSE, NORMAL_CLOSURE, NORMAL_CLOSURE.length);
             }
 
             final long deadlineNs = System.nanoTime() + CLOSE_TIMEOUT_NS;
@@ -837,7 +1056,8 @@ final class ClientAgent implements Agent
     {
         if (!closing)
         {
-            control.fail(c.state == ClientConnection.State.AWAIT_CONNACK ?
+            control.fail(c.state == ClientConnection.State.AWAIT_CONNACK ||
+                c.state == ClientConnection.State.WS_UPGRADE ?
                 LoadControl.EXIT_REFUSED : LoadControl.EXIT_PROTOCOL,
                 "connection " + c.clientId + " lost (" + c.state + "): " + reason);
         }

@@ -20,7 +20,7 @@ final class ClientConnection
 
     enum State
     {
-        CONNECTING, AWAIT_CONNACK, AWAIT_SUBACK, READY, CLOSED
+        CONNECTING, WS_UPGRADE, AWAIT_CONNACK, AWAIT_SUBACK, READY, CLOSED
     }
 
     static final int SUBSCRIBE_PACKET_ID = 1;
@@ -44,6 +44,16 @@ final class ClientConnection
     long lastSendNs;
     long keepAliveNs;
 
+    /** WebSocket transport: raw bytes read from the socket before deframing into {@link #rx}, else null. */
+    final ByteBuffer wsIn;
+    final WebSocketFraming.Deframer deframer;
+    /** WebSocket: the Sec-WebSocket-Key sent with the upgrade request. */
+    String wsKey;
+    /** WebSocket, after the upgrade: bytes at the start of {@link #tx} that are framed and ready to write. */
+    int wsFramed;
+    /** WebSocket, after the upgrade: where the open frame's payload starts in {@link #tx}, or -1 when none is open. */
+    int wsPayloadStart = -1;
+
     int window;
     int inflight;
     long nextIntendedNs;
@@ -61,6 +71,22 @@ final class ClientConnection
         final int window,
         final int sequenceTrackedPublishers)
     {
+        this(role, index, clientId, rxCapacity, txCapacity, template, window, sequenceTrackedPublishers, false);
+    }
+
+    ClientConnection(
+        final Role role,
+        final int index,
+        final String clientId,
+        final int rxCapacity,
+        final int txCapacity,
+        final PublishTemplate template,
+        final int window,
+        final int sequenceTrackedPublishers,
+        final boolean webSocket)
+    {
+        this.wsIn = webSocket ? ByteBuffer.allocateDirect(rxCapacity) : null;
+        this.deframer = webSocket ? new WebSocketFraming.Deframer() : null;
         this.role = role;
         this.index = index;
         this.clientId = clientId;
@@ -116,6 +142,15 @@ final class ClientConnection
 
     boolean hasPendingOutput()
     {
+        if (wsPayloadStart >= 0)
+        {
+            return wsFramed > 0 || tx.position() > wsPayloadStart;
+        }
         return tx.position() > 0;
+    }
+
+    boolean webSocket()
+    {
+        return null != wsIn;
     }
 }

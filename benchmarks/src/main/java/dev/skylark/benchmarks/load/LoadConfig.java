@@ -19,7 +19,9 @@ public final class LoadConfig
         "             connections   open --connections idle connections (CONNECT + SUBSCRIBE idle/<i>), hold them",
         "                           for --duration, report the broker's RSS per connection (needs --broker-pid)",
         "  --host 127.0.0.1         broker host",
-        "  --port 1883              broker MQTT port",
+        "  --port 1883              broker MQTT port (with --transport ws: the broker's HTTP/WebSocket port)",
+        "  --transport tcp|ws       MQTT over plain TCP (default) or over WebSocket (binary frames, subprotocol mqtt)",
+        "  --ws-path /mqtt          request path of the WebSocket upgrade",
         "  --broker name            label for the RESULT line (default: broker)",
         "  --publishers 4           publisher connections (fan-in 4, fan-out 1, p2p 4 = pairs)",
         "  --subscribers 1          subscriber connections (fan-in 1, fan-out 100, p2p = publishers;",
@@ -48,6 +50,10 @@ public final class LoadConfig
     public String scenario = "fan-in";
     public String host = "127.0.0.1";
     public int port = 1883;
+    public String transport = "tcp";
+    public String wsPath = "/mqtt";
+    public static final String TCP = "tcp";
+    public static final String WS = "ws";
     public String brokerName = "broker";
     public static final String FAN_IN = "fan-in";
     public static final String FAN_OUT = "fan-out";
@@ -106,6 +112,8 @@ public final class LoadConfig
                 case "--scenario": config.scenario = value; break;
                 case "--host": config.host = value; break;
                 case "--port": config.port = parseInt(key, value); break;
+                case "--transport": config.transport = value; break;
+                case "--ws-path": config.wsPath = value; break;
                 case "--broker": config.brokerName = value; break;
                 case "--publishers": config.publishers = parseInt(key, value); break;
                 case "--subscribers": config.subscribers = parseInt(key, value); break;
@@ -171,6 +179,9 @@ public final class LoadConfig
         {
             connectTimeoutNs = TimeUnit.SECONDS.toNanos(CONNECTIONS.equals(scenario) ? 120 : 5);
         }
+        require(TCP.equals(transport) || WS.equals(transport), "--transport must be tcp or ws: " + transport);
+        require(null != wsPath && wsPath.startsWith("/") && wsPath.chars().noneMatch((ch) -> ch <= ' ' || ch > '~'),
+            "--ws-path must start with / and hold no spaces: " + wsPath);
         require(sourceAddresses >= 1 && sourceAddresses <= 254, "--source-addresses must be between 1 and 254");
         require(maxOutstanding >= 0, "--max-outstanding must be >= 0");
         require(port > 0 && port < 65536, "--port out of range: " + port);
@@ -192,6 +203,14 @@ public final class LoadConfig
         require(connectTimeoutNs > 0 && drainTimeoutNs >= 0, "timeouts must be positive");
 
         return this;
+    }
+
+    /**
+     * @return true for MQTT over WebSocket.
+     */
+    public boolean webSocket()
+    {
+        return WS.equals(transport);
     }
 
     /**

@@ -149,7 +149,7 @@ public final class LoadGenerator
         {
             subscribers[i] = new ClientConnection(ClientConnection.Role.SUBSCRIBER, i,
                 "skylark-sub-" + runId + "-" + i, subscriberRx, config.subscribers > 16 ? 8 * 1024 : 64 * 1024,
-                null, 0, trackedPublishers);
+                null, 0, trackedPublishers, config.webSocket());
             subscribers[i].filter = config.subscriptionFilter(i);
         }
         for (int i = 0; i < publishers.length; i++)
@@ -158,7 +158,7 @@ public final class LoadGenerator
                 config.protocolVersion, config.publishTopic(i), config.qos, config.payloadLength);
             publishers[i] = new ClientConnection(ClientConnection.Role.PUBLISHER, i,
                 "skylark-pub-" + runId + "-" + i, 16 * 1024, publisherTx, template,
-                config.qos > 0 ? config.inflight : 0, 0);
+                config.qos > 0 ? config.inflight : 0, 0, config.webSocket());
         }
 
         final ClientAgent[] agents;
@@ -260,7 +260,7 @@ public final class LoadGenerator
         {
             // Small buffers: CONNECT, SUBSCRIBE and their acks are all these connections carry.
             final ClientConnection c = new ClientConnection(ClientConnection.Role.SUBSCRIBER, i,
-                "skylark-idle-" + runId + "-" + i, 2048, 1024, null, 0, 0);
+                "skylark-idle-" + runId + "-" + i, 2048, 1024, null, 0, 0, config.webSocket());
             c.filter = config.subscriptionFilter(i);
             if (addresses > 1)
             {

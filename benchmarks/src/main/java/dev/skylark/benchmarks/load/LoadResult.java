@@ -114,19 +114,21 @@ public record LoadResult(
         if (null != connections)
         {
             return String.format(Locale.ROOT,
-                "RESULT scenario=%s broker=%s mqtt=%s qos=%d connections=%d ready=%d source_addresses=%d " +
+                "RESULT scenario=%s broker=%s transport=%s mqtt=%s qos=%d connections=%d ready=%d source_addresses=%d " +
                 "connect_s=%.2f rate_conn_s=%.0f rss_before_kb=%d rss_after_kb=%d rss_held_kb=%d bytes_per_conn=%d",
-                config.scenario, config.brokerName, config.versionLabel(), config.qos, connections.requested(),
+                config.scenario, config.brokerName, config.transport, config.versionLabel(), config.qos,
+                connections.requested(),
                 connections.ready(), connections.addresses(), connections.connectNs() / 1e9,
                 connections.connectRate(), connections.rssBeforeKb(), connections.rssAfterKb(),
                 connections.rssHeldKb(), connections.bytesPerConnection());
         }
 
         return String.format(Locale.ROOT,
-            "RESULT scenario=%s broker=%s mqtt=%s qos=%d publishers=%d subscribers=%d shared=%s payload=%d " +
+            "RESULT scenario=%s broker=%s transport=%s mqtt=%s qos=%d publishers=%d subscribers=%d shared=%s payload=%d " +
             "mode=%s target_rate=%d duration_s=%.1f sent=%d expected=%d received=%d lost=%d gaps=%d " +
             "sent_msgs_s=%.0f rate_msgs_s=%.0f p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f",
-            config.scenario, config.brokerName, config.versionLabel(), config.qos, config.publishers,
+            config.scenario, config.brokerName, config.transport, config.versionLabel(), config.qos,
+            config.publishers,
             config.subscribers, null == config.sharedGroup ? "-" : config.sharedGroup, config.payloadLength,
             0 == config.rate ? "flat-out" : "paced", config.rate, durationS(), sent, expected, received, lost(),
             gaps, sentRate(), receiveRate(), latencyUs(50), latencyUs(90), latencyUs(99), latencyUs(99.9),
@@ -153,8 +155,9 @@ public record LoadResult(
         final StringBuilder sb = new StringBuilder(512);
         final String nl = System.lineSeparator();
         sb.append(String.format(Locale.ROOT,
-            "%s against %s at %s:%d  MQTT %s  QoS %d  %d publisher(s) -> %d subscriber(s)%s  payload %d B  %s%n",
+            "%s against %s at %s:%d%s  MQTT %s  QoS %d  %d publisher(s) -> %d subscriber(s)%s  payload %d B  %s%n",
             config.scenario, config.brokerName, config.host, config.port,
+            config.webSocket() ? " (WebSocket " + config.wsPath + ")" : "",
             ClientPacketEncoder.MQTT_5 == config.protocolVersion ? "5.0" : "3.1.1", config.qos, config.publishers,
             config.subscribers, null == config.sharedGroup ? "" : " (shared group " + config.sharedGroup + ")",
             config.payloadLength,
