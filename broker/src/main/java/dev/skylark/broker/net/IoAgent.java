@@ -420,12 +420,26 @@ public final class IoAgent implements Agent
     private void tick(final long nowNs)
     {
         tickScratch.clear();
-        tickScratch.addAll(connections.values());
+        snapshotConnections();
         for (int i = 0; i < tickScratch.size(); i++)
         {
             tickScratch.get(i).tick(nowNs);
         }
         tickScratch.clear();
+    }
+
+    /**
+     * Copies the open connections into the scratch list (ticking may close some, which changes the map). Iterating
+     * the map's cached iterator instead of {@code addAll} avoids a fresh array per tick, which at 100k connections
+     * was 800 KB of garbage ten times a second.
+     */
+    private void snapshotConnections()
+    {
+        tickScratch.clear();
+        for (final Connection connection : connections.values())
+        {
+            tickScratch.add(connection);
+        }
     }
 
     /** Number of open connections (approximate when read from another thread). */
@@ -442,7 +456,7 @@ public final class IoAgent implements Agent
             CloseHelper.quietClose(listener);
         }
         tickScratch.clear();
-        tickScratch.addAll(connections.values());
+        snapshotConnections();
         for (final Connection connection : tickScratch)
         {
             connection.onShutdown();
