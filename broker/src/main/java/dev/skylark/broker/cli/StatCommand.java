@@ -1,6 +1,7 @@
 package dev.skylark.broker.cli;
 
 import dev.skylark.broker.Configuration;
+import dev.skylark.broker.status.Counters;
 import dev.skylark.broker.status.CountersFile;
 import dev.skylark.broker.status.CountersSnapshot;
 
@@ -86,7 +87,7 @@ final class StatCommand
             }
             if (entries.size() > 1)
             {
-                out.printf("  %-62s %,15d%n", entries.get(0).label().replaceAll(" \\(io-\\d+\\)$", "") + " (all)",
+                out.printf("  %-62s %,15d%n", Counters.help(entries.get(0).label()) + " (all)",
                     snapshot.total(metric.getKey()));
             }
         }

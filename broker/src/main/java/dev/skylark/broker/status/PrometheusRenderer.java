@@ -31,7 +31,7 @@ public final class PrometheusRenderer
         for (final Map.Entry<String, List<CountersSnapshot.Entry>> metric : snapshot.byName().entrySet())
         {
             final List<CountersSnapshot.Entry> entries = metric.getValue();
-            final String help = entries.get(0).label().replaceAll(" \\(io-\\d+\\)$", "");
+            final String help = Counters.help(entries.get(0).label());
             if (entries.get(0).typeId() == Counters.COUNTER)
             {
                 final String name = metric.getKey().endsWith(TOTAL_SUFFIX) ?
