@@ -474,7 +474,10 @@ public final class RoutingAgent implements Agent, MessageHandler
             publishWill(session);
         }
         clearWill(session);
-        tree.removeSession(session.sessionId);
+        if (tree.removeSession(session.sessionId) > 0)
+        {
+            counters.subscriptions.setRelease(tree.subscriptionCount());
+        }
         for (final PendingMessage pending : session.inFlightOrder)
         {
             releasePending(pending);
