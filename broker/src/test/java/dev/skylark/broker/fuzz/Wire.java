@@ -101,6 +101,19 @@ abstract class Wire implements Closeable
         return true;
     }
 
+    /** Reads until the oracle has seen {@code packets} packets in all; false if the connection ended first. */
+    boolean awaitPackets(final long packets, final long deadlineNs) throws IOException
+    {
+        while (oracle.packets < packets)
+        {
+            if (!read(deadlineNs))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Reads until the broker closes the connection. */
     void awaitClose(final long deadlineNs) throws IOException
     {
