@@ -178,6 +178,50 @@ class Mqtt5FeaturesTest
     }
 
     @Test
+    void requestProblemInformationZeroKeepsReasonStringsOffAcknowledgements() throws Exception
+    {
+        start(new Broker.Context().payloadFormatCheck(true).wildcardSubscriptionsAvailable(false));
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            connectV5(client, "quiet", bytes(0x17, 0));                            // Request Problem Information 0
+            client.send(0x32, str("a/b"), bytes(0, 9), bytes(2, 0x01, 1), bytes(0xFF, 0xFE)); // QoS 1, bad UTF-8
+            assertArrayEquals(bytes(0x40, 3, 0, 9, 0x99), client.expect(4), "PUBACK without a Reason String");
+            client.send(0x82, bytes(0, 7), bytes(0), str("a/+"), bytes(1));       // wildcard → 0xA2
+            assertArrayEquals(bytes(0x90, 4, 0, 7, 0, 0xA2), client.expect(9), "SUBACK without a Reason String");
+            client.send(0x30, str("a"), bytes(3, 0x23, 0, 0), bytes('x'));       // Topic Alias 0
+            assertArrayEquals(packet(0xE0, bytes(0x94), reason("invalid PUBLISH")), client.read(),
+                "DISCONNECT may still say why [MQTT-3.1.2-29]");
+        }
+    }
+
+    @Test
+    void reasonStringsAreLeftOutWhenTheyWouldExceedTheClientsMaximumPacketSize() throws Exception
+    {
+        start(new Broker.Context().payloadFormatCheck(true).clientIdMaxLength(5));
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            connectV5(client, "small", bytes(0x27, 0, 0, 0, 20));                 // Maximum Packet Size 20
+            client.send(0x32, str("a/b"), bytes(0, 9), bytes(2, 0x01, 1), bytes(0xFF, 0xFE));
+            assertArrayEquals(bytes(0x40, 3, 0, 9, 0x99), client.expect(4), "PUBACK: the reason would not fit");
+            client.send(0x30, str("a"), bytes(3, 0x23, 0, 0), bytes('x'));
+            assertArrayEquals(bytes(0xE0, 1, 0x94), client.read(), "DISCONNECT: 15 bytes of reason would not fit");
+            client.assertClosed();
+        }
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            client.send(0x10, str("MQTT"), bytes(5, 0x02, 0, 60), bytes(5, 0x27, 0, 0, 0, 10), str("toolong"));
+            assertArrayEquals(bytes(0x20, 3, 0, 0x85, 0), client.expect(2), "CONNACK: 10 bytes at most");
+            client.assertClosed();
+        }
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            client.send(0x10, str("MQTT"), bytes(5, 0x02, 0, 60), bytes(5, 0x27, 0, 0, 0, 40), str("toolong"));
+            assertArrayEquals(packet(0x20, bytes(0, 0x85), reason("client ID longer than 5 bytes")), client.expect(2),
+                "CONNACK: 37 bytes fit in 40");
+        }
+    }
+
+    @Test
     void queuedMessageCarriesTheExpiryTimeItHasLeft() throws Exception
     {
         start(new Broker.Context());
