@@ -51,11 +51,27 @@ final class ReasonString
         return property.capacity();
     }
 
-    /** Appends a Reason String property with {@code text} cut to {@link #MAX_CHARS}; allocates (rare packets). */
+    /**
+     * Appends a Reason String property with {@code text} cut to {@link #MAX_CHARS} and control characters (which a
+     * text may carry from client input, and a UTF-8 string should not [MQTT-1.5.4-2]) shown as '?'; allocates
+     * (rare packets).
+     */
     static PropertiesEncoder put(final PropertiesEncoder properties, final String text)
     {
-        return properties.putString(Property.REASON_STRING, text.length() <= MAX_CHARS ? text :
-            text.substring(0, MAX_CHARS - 3) + "...");
+        final String cut = text.length() <= MAX_CHARS ? text : text.substring(0, MAX_CHARS - 3) + "...";
+        StringBuilder clean = null;
+        for (int i = 0; i < cut.length(); i++)
+        {
+            if (Character.isISOControl(cut.charAt(i)))
+            {
+                if (clean == null)
+                {
+                    clean = new StringBuilder(cut);
+                }
+                clean.setCharAt(i, '?');
+            }
+        }
+        return properties.putString(Property.REASON_STRING, clean == null ? cut : clean.toString());
     }
 
     /** The text for a refusal the routing agent decided on a PUBACK/PUBREC/PUBREL/PUBCOMP, or null. */
