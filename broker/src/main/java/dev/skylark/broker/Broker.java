@@ -3,8 +3,11 @@ package dev.skylark.broker;
 import dev.skylark.broker.auth.AdminApi;
 import dev.skylark.broker.auth.AuthService;
 import dev.skylark.broker.auth.AuthSettings;
+import dev.skylark.broker.auth.AuthMethod;
+import dev.skylark.broker.auth.AuthMethods;
 import dev.skylark.broker.auth.Authenticator;
 import dev.skylark.broker.auth.FirstStart;
+import dev.skylark.broker.auth.JwtAuthMethod;
 import dev.skylark.broker.http.HttpResponse;
 import dev.skylark.broker.http.HttpRouter;
 import dev.skylark.broker.status.CountersSnapshot;
@@ -160,6 +163,12 @@ public final class Broker implements AutoCloseable
         auth = context.tokenAuth() ? AuthService.open(context.authSettings(), context.authClock)
             .watch(context.authWatchIntervalMs) : null;
         final Authenticator authenticator = auth != null ? auth.authenticator() : Authenticator.NONE;
+        final AuthMethods authMethods = new AuthMethods();
+        if (auth != null)
+        {
+            authMethods.registerForPasswordConnections(new JwtAuthMethod(auth.tokenAuthenticator()));
+        }
+        context.authMethods.forEach(authMethods::register);
 
         final SessionLimits limits = new SessionLimits(context.maxPacketSize, context.receiveMaximum,
             context.topicAliasMaximum, TimeUnit.MILLISECONDS.toNanos(context.connectTimeoutMs),
@@ -174,6 +183,7 @@ public final class Broker implements AutoCloseable
             final MqttProtocol protocol = protocols[i] = new MqttProtocol(limits, new RouterProxy(inbound, wakeRouter, gate),
                 outbound[i], new ProtocolCounters(counters, String.valueOf(i)));
             protocol.authenticator(authenticator);
+            protocol.authMethods(authMethods);
             ioAgents[i] = new IoAgent(i, clock, protocol, protocol, context.maxPacketSize, context.outboundBufferMax);
             ioAgents[i].openConnectionsGauge(counters.gauge("skylark_connections",
                 "open connections (MQTT, WebSocket and HTTP)", String.valueOf(i)));
@@ -553,6 +563,7 @@ public final class Broker implements AutoCloseable
         private String tlsCa;
         private boolean tlsSelfSigned;
         private HttpRouter httpRouter = HttpRouter.withDefaults();
+        private final List<AuthMethod> authMethods = new ArrayList<>();
         private String durability;
         private long journalCheckpointBytes;
         private boolean concluded;
@@ -692,6 +703,18 @@ public final class Broker implements AutoCloseable
             if (!"token".equals(authMode) && !"none".equals(authMode))
             {
                 problems.add(Configuration.AUTH_MODE_PROP_NAME + " must be token or none");
+            }
+            final Set<String> methodNames = new LinkedHashSet<>();
+            if (tokenAuth())
+            {
+                methodNames.add(JwtAuthMethod.NAME);
+            }
+            for (final AuthMethod method : authMethods)
+            {
+                if (!methodNames.add(method.name()))
+                {
+                    problems.add("authentication method '" + method.name() + "' is registered twice");
+                }
             }
             if (tokenAuth() && !authJwksFile.isEmpty() && !java.nio.file.Files.isReadable(Path.of(authJwksFile)))
             {
@@ -918,6 +941,17 @@ public final class Broker implements AutoCloseable
         boolean tokenAuth()
         {
             return "token".equals(authMode);
+        }
+
+        /**
+         * Adds an MQTT 5 enhanced authentication method (CONNECT Authentication Method = its name). Token mode
+         * has {@code skylark-jwt} ({@link JwtAuthMethod}) already; a CONNECT naming a method not added gets
+         * CONNACK 0x8C.
+         */
+        public Context authMethod(final AuthMethod method)
+        {
+            this.authMethods.add(method);
+            return this;
         }
 
         /** Wall clock for token {@code exp}/{@code nbf}/{@code iat} checks; tests pass a controllable one. */

@@ -35,8 +35,16 @@ class ShutdownTest
 
             broker.close();
 
-            assertArrayEquals(new byte[]{(byte)0xE0, 1, (byte)0x8B}, in.readNBytes(3),
-                "DISCONNECT 0x8B Server shutting down");
+            final byte[] why = "the broker is shutting down".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            final byte[] expected = new byte[7 + why.length];
+            expected[0] = (byte)0xE0;                 // DISCONNECT
+            expected[1] = (byte)(5 + why.length);     // remaining length
+            expected[2] = (byte)0x8B;                 // Server shutting down
+            expected[3] = (byte)(3 + why.length);     // properties length
+            expected[4] = 0x1F;                       // Reason String
+            expected[6] = (byte)why.length;
+            System.arraycopy(why, 0, expected, 7, why.length);
+            assertArrayEquals(expected, in.readNBytes(expected.length), "DISCONNECT 0x8B Server shutting down");
             assertEquals(-1, in.read(), "then the socket is closed");
         }
         finally

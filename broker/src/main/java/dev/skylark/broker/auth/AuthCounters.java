@@ -13,6 +13,10 @@ public final class AuthCounters
     public final AtomicLong subscriptionsDenied = new AtomicLong();
     /** Live connections closed because their token was revoked. */
     public final AtomicLong revokedDisconnects = new AtomicLong();
+    /** Re-authentications (AUTH 0x19 with a {@code skylark-jwt} token) accepted: the new token now applies. */
+    public final AtomicLong reauthentications = new AtomicLong();
+    /** Re-authentications refused (the connection was closed with DISCONNECT 0x87). */
+    public final AtomicLong reauthenticationsRefused = new AtomicLong();
     /** Live connections closed because their token expired. */
     public final AtomicLong expiredDisconnects = new AtomicLong();
 }

@@ -51,9 +51,27 @@ public final class ClientGrant
         this.seenEpoch = -1; // the first tick looks at the list whatever its epoch
     }
 
+    /**
+     * A grant made by an {@link AuthMethod} of its own (no revocation list: the method decides who gets in).
+     *
+     * @param clientId    the client identifier it is for (an empty CONNECT client identifier takes it), or null.
+     * @param expiresAtMs epoch milliseconds at which the connection is closed (v5 DISCONNECT 0xA0), 0 for never.
+     * @param clock       the clock {@code expiresAtMs} is read against (null when it is 0).
+     */
+    public static ClientGrant of(
+        final String clientId,
+        final TopicAcl publishAcl,
+        final TopicAcl subscribeAcl,
+        final long expiresAtMs,
+        final EpochClock clock)
+    {
+        return new ClientGrant(ReasonCode.SUCCESS, null, clientId, null, expiresAtMs, publishAcl, subscribeAcl, null,
+            clock, new AuthCounters());
+    }
+
+    /** A refusal; the caller counts it (a refused CONNECT or a refused re-authentication). */
     static ClientGrant refuse(final int reasonCode, final String why, final AuthCounters counters)
     {
-        counters.connectsRefused.incrementAndGet();
         return new ClientGrant(reasonCode, why, null, null, 0, TopicAcl.ALL, TopicAcl.ALL, null, null, counters);
     }
 

@@ -87,19 +87,54 @@ public final class TokenAuthenticator implements Authenticator
     {
         if (password == null || passwordLength == 0)
         {
-            return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "no password: a signed token is required", counters);
+            return refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "no password: a signed token is required",
+                AuthRequest.Phase.CONNECT);
         }
         if (passwordLength > settings.maxTokenBytes())
         {
-            return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD,
-                "password of " + passwordLength + " bytes is longer than a token may be (" + settings.maxTokenBytes() + ")", counters);
+            return refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "password of " + passwordLength +
+                " bytes is longer than a token may be (" + settings.maxTokenBytes() + ")", AuthRequest.Phase.CONNECT);
         }
         final String token = password.getStringWithoutLengthAscii(passwordOffset, passwordLength);
         return verify(token, clientId, userName);
     }
 
+    /** Longest token accepted, bytes ({@code skylark.auth.token.max.bytes}). */
+    public int maxTokenBytes()
+    {
+        return settings.maxTokenBytes();
+    }
+
     /** Verifies a token for a client identifier ("" to take the subject) and user name (null when none). */
     public ClientGrant verify(final String token, final String clientId, final String userName)
+    {
+        final ClientGrant grant = check(token, clientId, userName);
+        if (grant.refused())
+        {
+            counters.connectsRefused.incrementAndGet();
+        }
+        return grant;
+    }
+
+    /**
+     * Verifies the new token of a live connection's re-authentication, by the same rules as at CONNECT; counted as
+     * a re-authentication, not as a CONNECT.
+     */
+    public ClientGrant reverify(final String token, final String clientId, final String userName)
+    {
+        final ClientGrant grant = check(token, clientId, userName);
+        (grant.refused() ? counters.reauthenticationsRefused : counters.reauthentications).incrementAndGet();
+        return grant;
+    }
+
+    /** A refusal decided before any token parsing, counted as a refused CONNECT or re-authentication. */
+    ClientGrant refuse(final int reasonCode, final String why, final AuthRequest.Phase phase)
+    {
+        (phase == AuthRequest.Phase.REAUTHENTICATE ? counters.reauthenticationsRefused : counters.connectsRefused).incrementAndGet();
+        return ClientGrant.refuse(reasonCode, why, counters);
+    }
+
+    private ClientGrant check(final String token, final String clientId, final String userName)
     {
         final JwtClaims claims;
         try

@@ -7,6 +7,12 @@
  * {@code maySubscribe} per SUBSCRIBE entry, {@code liveCheck} on the slow tick (revocation through a volatile epoch of
  * the {@link dev.skylark.broker.auth.RevocationList}, expiry against the wall clock).
  * <p>
+ * MQTT 5 enhanced authentication: {@link dev.skylark.broker.auth.AuthMethods} holds the
+ * {@link dev.skylark.broker.auth.AuthMethod}s by name; the session layer drives their exchanges (AUTH 0x18 steps at
+ * CONNECT, AUTH 0x19 re-authentication) and a method only judges data, answering an
+ * {@link dev.skylark.broker.auth.AuthStep}. {@link dev.skylark.broker.auth.JwtAuthMethod} ({@code skylark-jwt}) is
+ * the password-token check with the token in the Authentication Data.
+ * <p>
  * State lives in {@code <data.dir>/auth/}: {@code signing-keys.json} ({@link dev.skylark.broker.auth.KeyRing}, 0600),
  * {@code revoked-jti.txt} ({@link dev.skylark.broker.auth.RevocationList}) and {@code admin-token} (the bearer token of
  * the {@link dev.skylark.broker.auth.AdminApi}). {@link dev.skylark.broker.auth.AuthService} ties them together and

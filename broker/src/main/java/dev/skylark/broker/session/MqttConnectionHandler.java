@@ -1,5 +1,9 @@
 package dev.skylark.broker.session;
 
+import dev.skylark.broker.auth.AuthMethod;
+import dev.skylark.broker.auth.AuthMethods;
+import dev.skylark.broker.auth.AuthRequest;
+import dev.skylark.broker.auth.AuthStep;
 import dev.skylark.broker.auth.ClientGrant;
 import dev.skylark.broker.net.Connection;
 import dev.skylark.broker.net.ConnectionHandler;
@@ -7,6 +11,8 @@ import dev.skylark.broker.routing.ConnectRequest;
 import dev.skylark.broker.routing.MessageLayout;
 import dev.skylark.broker.routing.RouterCommand;
 import dev.skylark.broker.routing.SubscriptionOptions;
+import dev.skylark.codec.mqtt.AuthDecoder;
+import dev.skylark.codec.mqtt.AuthEncoder;
 import dev.skylark.codec.mqtt.ConnAckEncoder;
 import dev.skylark.codec.mqtt.ConnectDecoder;
 import dev.skylark.codec.mqtt.DisconnectDecoder;
@@ -51,7 +57,14 @@ final class MqttConnectionHandler implements ConnectionHandler
 
     private enum State
     {
-        AWAIT_CONNECT, CONNECTING, CONNECTED, CLOSED
+        /** Socket accepted, no CONNECT yet. */
+        AWAIT_CONNECT,
+        /** CONNECT received, an enhanced authentication exchange (AUTH 0x18) under way. */
+        AUTHENTICATING,
+        /** Authenticated, waiting for the routing agent's answer. */
+        CONNECTING,
+        CONNECTED,
+        CLOSED
     }
 
     private final MqttProtocol protocol;
@@ -76,6 +89,21 @@ final class MqttConnectionHandler implements ConnectionHandler
     /** Aliases towards the client, when it accepts any (v5 Topic Alias Maximum > 0). */
     private OutboundTopicAliases outboundAliases;
     private ClientGrant grant = ClientGrant.UNRESTRICTED;
+    private String userName;
+    /** The CONNECT decoded: its Maximum Packet Size and Request Problem Information are known. */
+    private boolean connectDecoded;
+    /** The CONNECT's enhanced authentication method; null when the client authenticated with its password. */
+    private AuthMethod authMethod;
+    /** Authentication Data the method's success returned, for the CONNACK. */
+    private byte[] authResponseData;
+    /** A CONNECT kept while its exchange continues (the receive buffer moves on), else null. */
+    private UnsafeBuffer pendingConnect;
+    /** The exchange succeeded but the routing ring was full: the CONNECT goes to the routing agent on the retry. */
+    private boolean admitPending;
+    /** What the method keeps between the steps of an exchange under way. */
+    private Object authState;
+    /** A re-authentication exchange (AUTH 0x19, then 0x18s) is under way; packets flow under the current grant. */
+    private boolean reauthenticating;
     /** When this subscriber's backlog first went past the outbound limit (0 while it keeps up). */
     private long slowSinceNs;
     /** Rate limit (GCRA): the theoretical arrival time of the next packet. */
@@ -114,6 +142,10 @@ final class MqttConnectionHandler implements ConnectionHandler
             }
             return onConnect(buffer, offset, length);
         }
+        if (state == State.AUTHENTICATING)
+        {
+            return onAuthenticating(type, buffer, offset, length);
+        }
         if (state != State.CONNECTED)
         {
             return true; // closing: ignore the rest
@@ -145,7 +177,7 @@ final class MqttConnectionHandler implements ConnectionHandler
                 protocolError(ReasonCode.PROTOCOL_ERROR, "second CONNECT");
                 return true;
             case PacketType.AUTH:
-                protocolError(ReasonCode.PROTOCOL_ERROR, "AUTH without an authentication method");
+                onAuth(buffer, offset, length);
                 return true;
             default:
                 protocolError(ReasonCode.PROTOCOL_ERROR, "unexpected " + PacketType.name(type));
@@ -170,6 +202,15 @@ final class MqttConnectionHandler implements ConnectionHandler
             refuseConnect(reason, "invalid CONNECT: " + ReasonCode.describe(reason));
             return true;
         }
+        final boolean v5 = version == MqttVersion.V5;
+        if (v5)
+        {
+            // Known before any answer: how large a packet the client takes, and whether it wants Reason Strings.
+            final long maxPacketSize = connect.maximumPacketSize();
+            clientMaxPacketSize = maxPacketSize > 0 && maxPacketSize < Integer.MAX_VALUE ? (int)maxPacketSize : Integer.MAX_VALUE;
+            requestProblemInformation = connect.requestProblemInformation() != 0;
+        }
+        connectDecoded = true;
 
         if (connect.clientIdLength() > protocol.limits.clientIdMaxLength())
         {
@@ -178,14 +219,162 @@ final class MqttConnectionHandler implements ConnectionHandler
             return true;
         }
         clientId = connect.clientId();
-        final boolean v5 = version == MqttVersion.V5;
-        grant = protocol.authenticator.authenticate(clientId, connect.hasUserName() ? connect.userName() : null,
+        userName = connect.hasUserName() ? connect.userName() : null;
+        if (v5 && connect.authenticationMethodLength() >= 0)
+        {
+            final String methodName = buffer.getStringWithoutLengthUtf8(
+                connect.authenticationMethodOffset(), connect.authenticationMethodLength());
+            authMethod = protocol.authMethods.find(methodName);
+            if (authMethod == null)
+            {
+                refuseConnect(ReasonCode.BAD_AUTHENTICATION_METHOD,
+                    "authentication method '" + methodName + "' is not supported");
+                return true;
+            }
+            final byte[] data = connect.authenticationDataLength() < 0 ? null :
+                MqttPrimitives.bytes(buffer, connect.authenticationDataOffset(), connect.authenticationDataLength());
+            return onConnectAuthStep(authMethod.start(authRequest(AuthRequest.Phase.CONNECT), data),
+                buffer, offset, length);
+        }
+        grant = protocol.authenticator.authenticate(clientId, userName,
             connect.hasPassword() ? buffer : null, connect.passwordOffset(), connect.passwordLength());
         if (grant.refused())
         {
             refuseConnect(grant.reasonCode(), grant.why());
             return true;
         }
+        return admit(buffer, offset, length);
+    }
+
+    private AuthRequest authRequest(final AuthRequest.Phase phase)
+    {
+        return new AuthRequest(clientId, userName, phase);
+    }
+
+    /**
+     * One step of the enhanced authentication of a CONNECT: admitted, refused, or continued with AUTH 0x18 — then
+     * the CONNECT is kept (copied: the receive buffer moves on) until the exchange ends.
+     */
+    private boolean onConnectAuthStep(
+        final AuthStep step, final DirectBuffer buffer, final int offset, final int length)
+    {
+        switch (step.kind())
+        {
+            case SUCCESS:
+                authState = null;
+                grant = step.grant();
+                authResponseData = step.data();
+                if (grant.clientId() != null && !clientId.isEmpty() && !clientId.equals(grant.clientId()))
+                {
+                    refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, "authentication method " +
+                        authMethod.name() + " granted client id '" + grant.clientId() + "', not '" + clientId + "'");
+                    return true;
+                }
+                if (pendingConnect != null)
+                {
+                    admitPending = true;
+                    return admitPendingConnect();
+                }
+                return admit(buffer, offset, length);
+            case CONTINUE:
+                if (pendingConnect == null)
+                {
+                    pendingConnect = new UnsafeBuffer(MqttPrimitives.bytes(buffer, offset, length));
+                }
+                authState = step.state();
+                state = State.AUTHENTICATING;
+                sendAuth(ReasonCode.CONTINUE_AUTHENTICATION, step.data());
+                return true;
+            default:
+                final int reason = ReasonCode.isValidFor(PacketType.CONNACK, step.reasonCode()) ?
+                    step.reasonCode() : ReasonCode.NOT_AUTHORIZED;
+                refuseConnect(reason, step.why());
+                return true;
+        }
+    }
+
+    /**
+     * Admits the CONNECT held during its exchange. When the routing ring is full the AUTH that ended the exchange is
+     * offered again, and comes back here rather than to the method.
+     */
+    private boolean admitPendingConnect()
+    {
+        final UnsafeBuffer held = pendingConnect;
+        protocol.connectDecoder.wrap(held, 0, held.capacity()); // valid: it was decoded before
+        if (!admit(held, 0, held.capacity()))
+        {
+            return false;
+        }
+        admitPending = false;
+        pendingConnect = null;
+        return true;
+    }
+
+    /** Between CONNECT and CONNACK of an exchange: only AUTH and DISCONNECT may come [MQTT-3.1.2-30]. */
+    private boolean onAuthenticating(final int type, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (admitPending)
+        {
+            return admitPendingConnect();
+        }
+        if (type == PacketType.DISCONNECT)
+        {
+            state = State.CLOSED;
+            connection.closeAfterFlush("client sent DISCONNECT during authentication");
+            return true;
+        }
+        if (type != PacketType.AUTH)
+        {
+            refuseConnect(ReasonCode.PROTOCOL_ERROR, PacketType.name(type) + " before CONNACK during authentication");
+            return true;
+        }
+        final AuthDecoder auth = protocol.authDecoder;
+        final int result = auth.wrap(buffer, offset, length, version);
+        if (result < 0)
+        {
+            refuseConnect(-result, "invalid AUTH");
+            return true;
+        }
+        final String why = authProblem(auth, authMethod);
+        if (why != null)
+        {
+            refuseConnect(ReasonCode.PROTOCOL_ERROR, why);
+            return true;
+        }
+        if (auth.reasonCode() != ReasonCode.CONTINUE_AUTHENTICATION)
+        {
+            refuseConnect(ReasonCode.PROTOCOL_ERROR, "AUTH " + ReasonCode.describe(auth.reasonCode()) +
+                " while authenticating a CONNECT (0x18 expected)");
+            return true;
+        }
+        return onConnectAuthStep(authMethod.next(authRequest(AuthRequest.Phase.CONNECT), authState, authData(auth)),
+            buffer, offset, length);
+    }
+
+    /** Null when the AUTH names the exchange's method, else why not [MQTT-4.12.0-5], [MQTT-4.12.1-1]. */
+    private static String authProblem(final AuthDecoder auth, final AuthMethod method)
+    {
+        if (auth.authenticationMethodLength() < 0)
+        {
+            return "AUTH without an Authentication Method";
+        }
+        final String name = auth.buffer().getStringWithoutLengthUtf8(
+            auth.authenticationMethodOffset(), auth.authenticationMethodLength());
+        return name.equals(method.name()) ? null :
+            "AUTH with method '" + name + "', but this connection authenticates with '" + method.name() + "'";
+    }
+
+    private static byte[] authData(final AuthDecoder auth)
+    {
+        return auth.authenticationDataLength() < 0 ? null :
+            MqttPrimitives.bytes(auth.buffer(), auth.authenticationDataOffset(), auth.authenticationDataLength());
+    }
+
+    /** The CONNECT is authenticated ({@link #grant} set): checks the rest and hands it to the routing agent. */
+    private boolean admit(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final ConnectDecoder connect = protocol.connectDecoder;
+        final boolean v5 = version == MqttVersion.V5;
         if (clientId.isEmpty())
         {
             if (!v5 && !connect.cleanStart())
@@ -195,11 +384,6 @@ final class MqttConnectionHandler implements ConnectionHandler
             }
             clientId = grant.clientId() != null ? grant.clientId() : protocol.assignClientId();
             assignedClientId = v5 ? clientId : null;
-        }
-        if (v5 && connect.authenticationMethodLength() > 0)
-        {
-            refuseConnect(ReasonCode.BAD_AUTHENTICATION_METHOD, "enhanced authentication is not supported");
-            return true;
         }
 
         final ConnectRequest request = new ConnectRequest();
@@ -212,10 +396,7 @@ final class MqttConnectionHandler implements ConnectionHandler
             request.sessionExpiry = expiry < 0 ? 0 : expiry;
             final int receiveMaximum = connect.receiveMaximum();
             request.receiveMaximum = receiveMaximum > 0 ? receiveMaximum : 65_535;
-            final long maxPacketSize = connect.maximumPacketSize();
-            clientMaxPacketSize = maxPacketSize > 0 && maxPacketSize < Integer.MAX_VALUE ? (int)maxPacketSize : Integer.MAX_VALUE;
             request.maxPacketSize = clientMaxPacketSize == Integer.MAX_VALUE ? 0 : clientMaxPacketSize;
-            requestProblemInformation = connect.requestProblemInformation() != 0;
             final int clientAliasMaximum = connect.topicAliasMaximum();
             if (clientAliasMaximum > 0)
             {
@@ -347,6 +528,14 @@ final class MqttConnectionHandler implements ConnectionHandler
             {
                 properties.putByte(Property.SHARED_SUBSCRIPTION_AVAILABLE, 0);
             }
+            if (authMethod != null)
+            {
+                properties.putString(Property.AUTHENTICATION_METHOD, authMethod.name()); // [MQTT-4.12.0-5]
+                if (authResponseData != null)
+                {
+                    properties.putBytes(Property.AUTHENTICATION_DATA, authResponseData);
+                }
+            }
             propertiesLength = properties.length();
         }
         connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength);
@@ -450,7 +639,7 @@ final class MqttConnectionHandler implements ConnectionHandler
             else if (qos > 0)
             {
                 writeAck(qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, publish.packetId(),
-                    ReasonCode.TOPIC_NAME_INVALID);
+                    ReasonCode.TOPIC_NAME_INVALID, ReasonString.TOPIC_BEYOND_LIMITS);
             }
             return true;
         }
@@ -461,7 +650,8 @@ final class MqttConnectionHandler implements ConnectionHandler
             if (qos > 0)
             {
                 writeAck(qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, publish.packetId(),
-                    version == MqttVersion.V5 ? ReasonCode.PAYLOAD_FORMAT_INVALID : ReasonCode.SUCCESS);
+                    version == MqttVersion.V5 ? ReasonCode.PAYLOAD_FORMAT_INVALID : ReasonCode.SUCCESS,
+                    ReasonString.PAYLOAD_NOT_UTF8);
             }
             return true;
         }
@@ -473,7 +663,8 @@ final class MqttConnectionHandler implements ConnectionHandler
             if (qos > 0)
             {
                 final int reason = version == MqttVersion.V5 ? ReasonCode.NOT_AUTHORIZED : ReasonCode.SUCCESS;
-                writeAck(qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, publish.packetId(), reason);
+                writeAck(qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, publish.packetId(), reason,
+                    ReasonString.RESERVED_TOPIC);
             }
             return true;
         }
@@ -483,7 +674,8 @@ final class MqttConnectionHandler implements ConnectionHandler
             if (qos > 0)
             {
                 final int reason = version == MqttVersion.V5 ? ReasonCode.NOT_AUTHORIZED : ReasonCode.SUCCESS;
-                writeAck(qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, publish.packetId(), reason);
+                writeAck(qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, publish.packetId(), reason,
+                    ReasonString.PUBLISH_NOT_ALLOWED);
             }
             return true;
         }
@@ -674,11 +866,105 @@ final class MqttConnectionHandler implements ConnectionHandler
         connection.closeAfterFlush("client sent DISCONNECT");
     }
 
+    // ------------------------------------------------------------------------------------------------ AUTH
+
+    /**
+     * AUTH on a live connection: re-authentication, AUTH 0x19 then 0x18 steps while the method asks for them, with
+     * the CONNECT's method [MQTT-4.12.1-1] — or, a deliberate extension of the specification, with
+     * {@link AuthMethods#passwordMethod()} ({@code skylark-jwt} in token mode) for a client that authenticated with
+     * its password. Packets keep flowing under the current grant meanwhile; on success AUTH 0x00 answers and the new
+     * grant (expiry, ACLs) applies from the next packet on; on failure DISCONNECT [MQTT-4.12.1-2].
+     */
+    private void onAuth(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final AuthDecoder auth = protocol.authDecoder;
+        final int result = auth.wrap(buffer, offset, length, version);
+        if (result < 0)
+        {
+            protocolError(-result, "invalid AUTH");
+            return;
+        }
+        if (authMethod == null)
+        {
+            final AuthMethod passwordMethod = protocol.authMethods.passwordMethod();
+            if (passwordMethod == null || authProblem(auth, passwordMethod) != null)
+            {
+                protocolError(ReasonCode.PROTOCOL_ERROR, "AUTH from a client that did not use enhanced " +
+                    "authentication" + (passwordMethod == null ? "" : " (or re-authentication with " +
+                    passwordMethod.name() + ")") + " [MQTT-4.12.0-7]");
+                return;
+            }
+            authMethod = passwordMethod; // from now on this connection authenticates with it
+        }
+        final String why = authProblem(auth, authMethod);
+        if (why != null)
+        {
+            protocolError(ReasonCode.PROTOCOL_ERROR, why);
+            return;
+        }
+        switch (auth.reasonCode())
+        {
+            case ReasonCode.RE_AUTHENTICATE:
+                if (reauthenticating)
+                {
+                    protocolError(ReasonCode.PROTOCOL_ERROR, "AUTH 0x19 while a re-authentication is under way");
+                    return;
+                }
+                reauthenticating = true;
+                onReauthenticationStep(authMethod.start(authRequest(AuthRequest.Phase.REAUTHENTICATE), authData(auth)));
+                return;
+            case ReasonCode.CONTINUE_AUTHENTICATION:
+                if (!reauthenticating)
+                {
+                    protocolError(ReasonCode.PROTOCOL_ERROR, "AUTH 0x18 without an authentication exchange under way");
+                    return;
+                }
+                onReauthenticationStep(
+                    authMethod.next(authRequest(AuthRequest.Phase.REAUTHENTICATE), authState, authData(auth)));
+                return;
+            default:
+                protocolError(ReasonCode.PROTOCOL_ERROR, "AUTH 0x00 (Success) is the server's to send");
+        }
+    }
+
+    private void onReauthenticationStep(final AuthStep step)
+    {
+        switch (step.kind())
+        {
+            case SUCCESS:
+                final ClientGrant renewed = step.grant();
+                if (renewed.clientId() != null && !renewed.clientId().equals(clientId))
+                {
+                    protocolError(ReasonCode.NOT_AUTHORIZED, "re-authentication refused: it grants client id '" +
+                        renewed.clientId() + "', not '" + clientId + "'");
+                    return;
+                }
+                reauthenticating = false;
+                authState = null;
+                grant = renewed;
+                sendAuth(ReasonCode.SUCCESS, step.data());
+                logConnection("re-authenticated " + clientId + " with " + authMethod.name() +
+                    (renewed.expiresAtMs() == 0 ? "" : ", now valid until " +
+                    java.time.Instant.ofEpochMilli(renewed.expiresAtMs())));
+                return;
+            case CONTINUE:
+                authState = step.state();
+                sendAuth(ReasonCode.CONTINUE_AUTHENTICATION, step.data());
+                return;
+            default:
+                // 0x86 and 0x85 are CONNACK-only codes: a DISCONNECT says 0x87 Not authorized, the text says why.
+                final int reason = ReasonCode.isValidFor(PacketType.DISCONNECT, step.reasonCode()) ?
+                    step.reasonCode() : ReasonCode.NOT_AUTHORIZED;
+                protocolError(reason, "re-authentication refused: " + step.why());
+        }
+    }
+
     /** The routing agent asks this connection to go (e.g. 0x8E Session taken over). */
     void onServerDisconnect(final int reasonCode)
     {
         routerKnows = false; // the routing agent has already detached this connection
-        sendDisconnect(reasonCode);
+        sendDisconnect(reasonCode, reasonCode == ReasonCode.SESSION_TAKEN_OVER ?
+            "another connection with this client id took the session over" : null);
         state = State.CLOSED;
         connection.closeAfterFlush("disconnected by the broker: " + ReasonCode.describe(reasonCode));
     }
@@ -697,6 +983,10 @@ final class MqttConnectionHandler implements ConnectionHandler
             state = State.CLOSED;
             connection.close("no CONNECT within the connect timeout");
         }
+        else if (state == State.AUTHENTICATING && nowNs - acceptedNs > protocol.limits.connectTimeoutNs())
+        {
+            refuseConnect(ReasonCode.NOT_AUTHORIZED, "authentication exchange not finished within the connect timeout");
+        }
         else if (state == State.CONNECTED && keepAliveTimeoutNs > 0 && nowNs - lastPacketNs > keepAliveTimeoutNs)
         {
             protocolError(ReasonCode.KEEP_ALIVE_TIMEOUT, "keep-alive timeout");
@@ -707,7 +997,8 @@ final class MqttConnectionHandler implements ConnectionHandler
             protocol.counters.slowConsumersDisconnected.incrementRelease();
             LOG.log(Level.INFO, () -> "disconnecting slow consumer " + describe() + ": " +
                 connection.outboundBacklog() + " bytes behind");
-            sendDisconnect(ReasonCode.QUOTA_EXCEEDED);
+            sendDisconnect(ReasonCode.QUOTA_EXCEEDED, "too slow: more than " + protocol.limits.outboundBufferMax() +
+                " bytes behind for longer than the slow consumer timeout");
             endWithRouter(DISCONNECT_WITH_WILL, SESSION_EXPIRY_UNCHANGED);
             state = State.CLOSED;
             connection.close("slow consumer");
@@ -743,7 +1034,7 @@ final class MqttConnectionHandler implements ConnectionHandler
     {
         if (state == State.CONNECTED)
         {
-            sendDisconnect(ReasonCode.SERVER_SHUTTING_DOWN);
+            sendDisconnect(ReasonCode.SERVER_SHUTTING_DOWN, "the broker is shutting down");
         }
     }
 
@@ -876,9 +1167,20 @@ final class MqttConnectionHandler implements ConnectionHandler
         final MutableDirectBuffer out = connection.outboundBuffer();
         if (packetType == PacketType.SUBACK || packetType == PacketType.UNSUBACK)
         {
-            connection.ensureOutbound(CONTROL_PACKET_MAX + count);
+            int propertiesLength = 0;
+            final String why = packetType == PacketType.SUBACK && sendsProblemInformation() ?
+                ReasonString.forSubAck(reasons, reasonsOffset, count) : null;
+            if (why != null)
+            {
+                propertiesLength = reasonString(why);
+                if (SubAckEncoder.encodedLength(version, packetType, propertiesLength, count) > clientMaxPacketSize)
+                {
+                    propertiesLength = 0; // [MQTT-3.9.2-1]
+                }
+            }
+            connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength + count);
             final int written = SubAckEncoder.encode(out, connection.outboundPosition(), version, packetType, packetId,
-                null, 0, 0, reasons, reasonsOffset, count);
+                protocol.propertyScratch, 0, propertiesLength, reasons, reasonsOffset, count);
             connection.commit(written);
             if (packetType == PacketType.SUBACK)
             {
@@ -899,25 +1201,70 @@ final class MqttConnectionHandler implements ConnectionHandler
         {
             inboundInFlight = Math.max(0, inboundInFlight - 1);
         }
-        writeAck(packetType, packetId, reason);
+        writeAck(packetType, packetId, reason, ReasonString.forRoutedAck(packetType, reason));
     }
 
-    private void writeAck(final int packetType, final int packetId, final int reasonCode)
+    /**
+     * PUBACK, PUBREC, PUBREL or PUBCOMP. A refusal (0x80 or above) carries {@code why} as its Reason String when the
+     * client asked for problem information and the packet stays within its Maximum Packet Size; the text is
+     * pre-encoded, so this allocates nothing.
+     */
+    private void writeAck(final int packetType, final int packetId, final int reasonCode, final ReasonString why)
     {
+        final boolean withReason = why != null && reasonCode >= ReasonCode.UNSPECIFIED_ERROR &&
+            sendsProblemInformation() &&
+            PubAckEncoder.encodedLength(version, reasonCode, why.length()) <= clientMaxPacketSize; // [MQTT-3.4.2-2]
         connection.ensureOutbound(CONTROL_PACKET_MAX);
         connection.commit(PubAckEncoder.encode(
-            connection.outboundBuffer(), connection.outboundPosition(), version, packetType, packetId, reasonCode));
+            connection.outboundBuffer(), connection.outboundPosition(), version, packetType, packetId, reasonCode,
+            withReason ? why.buffer() : null, 0, withReason ? why.length() : 0));
     }
 
-    private void sendDisconnect(final int reasonCode)
+    /**
+     * Reason Strings (and User Properties) may go on packets other than PUBLISH, CONNACK and DISCONNECT only to a v5
+     * client that did not set Request Problem Information to 0 [MQTT-3.1.2-29].
+     */
+    private boolean sendsProblemInformation()
+    {
+        return version == MqttVersion.V5 && requestProblemInformation;
+    }
+
+    /** v5 only: DISCONNECT with the reason code and {@code why} as its Reason String (left out if too large). */
+    private void sendDisconnect(final int reasonCode, final String why)
     {
         if (version == MqttVersion.V5 && !disconnectSent)
         {
             disconnectSent = true;
-            connection.ensureOutbound(CONTROL_PACKET_MAX);
-            connection.commit(DisconnectEncoder.encode(
-                connection.outboundBuffer(), connection.outboundPosition(), version, reasonCode));
+            int propertiesLength = reasonString(why);
+            if (DisconnectEncoder.encodedLength(version, reasonCode, propertiesLength) > clientMaxPacketSize)
+            {
+                propertiesLength = 0; // [MQTT-3.14.2-3]
+            }
+            connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength);
+            connection.commit(DisconnectEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(),
+                version, reasonCode, protocol.propertyScratch, 0, propertiesLength));
         }
+    }
+
+    /** Puts a Reason String property holding {@code why} at the start of the property scratch: its length. */
+    private int reasonString(final String why)
+    {
+        return why == null || why.isEmpty() ? 0 :
+            ReasonString.put(new PropertiesEncoder().wrap(protocol.propertyScratch, 0), why).length();
+    }
+
+    /** AUTH with this connection's method, and Authentication Data when the method gave some [MQTT-4.12.0-5]. */
+    private void sendAuth(final int reasonCode, final byte[] data)
+    {
+        final PropertiesEncoder properties = new PropertiesEncoder().wrap(protocol.propertyScratch, 0)
+            .putString(Property.AUTHENTICATION_METHOD, authMethod.name());
+        if (data != null)
+        {
+            properties.putBytes(Property.AUTHENTICATION_DATA, data);
+        }
+        connection.ensureOutbound(CONTROL_PACKET_MAX + properties.length());
+        connection.commit(AuthEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), reasonCode,
+            protocol.propertyScratch, 0, properties.length()));
     }
 
     private boolean check(final int result, final String what)
@@ -939,7 +1286,7 @@ final class MqttConnectionHandler implements ConnectionHandler
         }
         protocol.counters.protocolErrors.incrementRelease();
         logError("closing " + describe() + ": " + why + " (" + ReasonCode.describe(reasonCode) + ")");
-        sendDisconnect(reasonCode);
+        sendDisconnect(reasonCode, why);
         endWithRouter(DISCONNECT_WITH_WILL, SESSION_EXPIRY_UNCHANGED);
         state = State.CLOSED;
         connection.closeAfterFlush(why);
@@ -957,9 +1304,16 @@ final class MqttConnectionHandler implements ConnectionHandler
             reasonCode == ReasonCode.BAD_USER_NAME_OR_PASSWORD;
         if (answer)
         {
-            connection.ensureOutbound(CONTROL_PACKET_MAX);
+            // A CONNECT that did not decode may not have told its Maximum Packet Size: then no Reason String.
+            int propertiesLength = v5 && connectDecoded ? reasonString(why) : 0;
+            if (ConnAckEncoder.encodedLength(version, propertiesLength) > clientMaxPacketSize)
+            {
+                propertiesLength = 0; // [MQTT-3.2.2-19]
+            }
+            connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength);
             connection.commit(ConnAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
-                false, v5 ? reasonCode : ReasonCode.toV3ConnackReturnCode(reasonCode)));
+                false, v5 ? reasonCode : ReasonCode.toV3ConnackReturnCode(reasonCode),
+                protocol.propertyScratch, 0, propertiesLength));
         }
         state = State.CLOSED;
         connection.closeAfterFlush(why);

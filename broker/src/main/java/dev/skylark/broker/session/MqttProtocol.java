@@ -1,5 +1,6 @@
 package dev.skylark.broker.session;
 
+import dev.skylark.broker.auth.AuthMethods;
 import dev.skylark.broker.auth.Authenticator;
 import dev.skylark.broker.net.Connection;
 import dev.skylark.broker.net.ConnectionHandler;
@@ -9,6 +10,7 @@ import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.routing.Delivery;
 import dev.skylark.broker.routing.MessageLayout;
 import dev.skylark.broker.routing.RouterProxy;
+import dev.skylark.codec.mqtt.AuthDecoder;
 import dev.skylark.codec.mqtt.ConnectDecoder;
 import dev.skylark.codec.mqtt.DisconnectDecoder;
 import dev.skylark.codec.mqtt.PingDecoder;
@@ -45,6 +47,7 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     final UnsubscribeDecoder unsubscribeDecoder = new UnsubscribeDecoder();
     final DisconnectDecoder disconnectDecoder = new DisconnectDecoder();
     final PingDecoder pingDecoder = new PingDecoder();
+    final AuthDecoder authDecoder = new AuthDecoder();
     /** Scratch for property blocks built per packet (forwarded properties, CONNACK properties). */
     final ExpandableArrayBuffer scratch = new ExpandableArrayBuffer(1024);
     final ExpandableArrayBuffer propertyScratch = new ExpandableArrayBuffer(1024);
@@ -54,6 +57,8 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
 
     /** Decides every CONNECT's token (shared by all agents, thread-safe); NONE unless the broker sets one. */
     Authenticator authenticator = Authenticator.NONE;
+    /** Enhanced authentication methods by name (shared, never changed after start); none unless the broker sets them. */
+    AuthMethods authMethods = AuthMethods.NONE;
 
     private final RingBuffer deliveries;
     private IoAgent agent;
@@ -85,6 +90,12 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     public void authenticator(final Authenticator authenticator)
     {
         this.authenticator = authenticator;
+    }
+
+    /** Enhanced authentication methods (set once, before the agent starts). */
+    public void authMethods(final AuthMethods authMethods)
+    {
+        this.authMethods = authMethods;
     }
 
     @Override

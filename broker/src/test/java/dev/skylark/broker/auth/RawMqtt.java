@@ -110,6 +110,137 @@ final class RawMqtt implements AutoCloseable
         return packet(0x32, body.toByteArray());
     }
 
+    /**
+     * MQTT 5 CONNECT with the given property block (without its length): "MQTT", 5, flags (clean start, [user name],
+     * [password]), keep alive 60, properties, client id, [user name], [password].
+     */
+    static byte[] connectV5(final String clientId, final byte[] properties, final String userName, final byte[] password)
+    {
+        final ByteArrayOutputStream body = new ByteArrayOutputStream();
+        string(body, "MQTT".getBytes(StandardCharsets.UTF_8));
+        body.write(5);
+        body.write(0x02 | (userName != null ? 0x80 : 0) | (password != null ? 0x40 : 0));
+        body.write(0);
+        body.write(60);
+        varInt(body, properties.length);
+        body.writeBytes(properties);
+        string(body, clientId.getBytes(StandardCharsets.UTF_8));
+        if (userName != null)
+        {
+            string(body, userName.getBytes(StandardCharsets.UTF_8));
+        }
+        if (password != null)
+        {
+            string(body, password);
+        }
+        return packet(0x10, body.toByteArray());
+    }
+
+    /** Authentication Method (0x15) and, when not null, Authentication Data (0x16), as a property block. */
+    static byte[] authProperties(final String method, final byte[] data)
+    {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        if (method != null)
+        {
+            out.write(0x15);
+            string(out, method.getBytes(StandardCharsets.UTF_8));
+        }
+        if (data != null)
+        {
+            out.write(0x16);
+            string(out, data);
+        }
+        return out.toByteArray();
+    }
+
+    /** AUTH: 0xF0, remaining length, reason code, property length, properties. */
+    static byte[] auth(final int reasonCode, final byte[] properties)
+    {
+        final ByteArrayOutputStream body = new ByteArrayOutputStream();
+        body.write(reasonCode);
+        varInt(body, properties.length);
+        body.writeBytes(properties);
+        return packet(0xF0, body.toByteArray());
+    }
+
+    /**
+     * The properties of a v5 packet body whose property block starts at {@code offset}: id → value (Integer,
+     * String or byte[]; user properties are skipped).
+     */
+    static java.util.Map<Integer, Object> properties(final byte[] body, final int offset)
+    {
+        final java.util.Map<Integer, Object> properties = new java.util.HashMap<>();
+        if (offset >= body.length)
+        {
+            return properties;
+        }
+        int length = 0;
+        int shift = 0;
+        int pos = offset;
+        int digit;
+        do
+        {
+            digit = body[pos++] & 0xFF;
+            length |= (digit & 0x7F) << shift;
+            shift += 7;
+        }
+        while ((digit & 0x80) != 0);
+        final int end = pos + length;
+        while (pos < end)
+        {
+            final int id = body[pos++] & 0xFF;
+            switch (id)
+            {
+                case 0x01, 0x17, 0x19, 0x24, 0x25, 0x28, 0x29, 0x2A -> properties.put(id, body[pos++] & 0xFF);
+                case 0x13, 0x21, 0x22, 0x23 ->
+                {
+                    properties.put(id, ((body[pos] & 0xFF) << 8) | (body[pos + 1] & 0xFF));
+                    pos += 2;
+                }
+                case 0x02, 0x11, 0x18, 0x27 ->
+                {
+                    properties.put(id, ((body[pos] & 0xFF) << 24) | ((body[pos + 1] & 0xFF) << 16) |
+                        ((body[pos + 2] & 0xFF) << 8) | (body[pos + 3] & 0xFF));
+                    pos += 4;
+                }
+                case 0x09, 0x16 ->
+                {
+                    final int n = ((body[pos] & 0xFF) << 8) | (body[pos + 1] & 0xFF);
+                    properties.put(id, java.util.Arrays.copyOfRange(body, pos + 2, pos + 2 + n));
+                    pos += 2 + n;
+                }
+                case 0x26 ->
+                {
+                    pos += 2 + (((body[pos] & 0xFF) << 8) | (body[pos + 1] & 0xFF));
+                    pos += 2 + (((body[pos] & 0xFF) << 8) | (body[pos + 1] & 0xFF));
+                }
+                default ->
+                {
+                    final int n = ((body[pos] & 0xFF) << 8) | (body[pos + 1] & 0xFF);
+                    properties.put(id, new String(body, pos + 2, n, StandardCharsets.UTF_8));
+                    pos += 2 + n;
+                }
+            }
+        }
+        return properties;
+    }
+
+    private static void varInt(final ByteArrayOutputStream out, final int value)
+    {
+        int length = value;
+        do
+        {
+            int digit = length % 128;
+            length /= 128;
+            if (length > 0)
+            {
+                digit |= 0x80;
+            }
+            out.write(digit);
+        }
+        while (length > 0);
+    }
+
     private static byte[] packet(final int header, final byte[] body)
     {
         final ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 import static dev.skylark.broker.it.RawClient.bytes;
 import static dev.skylark.broker.it.RawClient.packet;
+import static dev.skylark.broker.it.RawClient.reason;
 import static dev.skylark.broker.it.RawClient.str;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -53,7 +54,8 @@ class LimitsTest
             atLimit.sendRaw(connect(5, "abcde"));
             assertEquals(0, atLimit.expect(2)[3], "5 bytes: accepted");
             over5.sendRaw(connect(5, "abcdef"));
-            assertArrayEquals(bytes(0x20, 3, 0, 0x85, 0), over5.expect(2), "6 bytes: 0x85");
+            assertArrayEquals(packet(0x20, bytes(0, 0x85), reason("client ID longer than 5 bytes")), over5.expect(2),
+                "6 bytes: 0x85 with a Reason String");
             over5.assertClosed();
             over3.sendRaw(connect(4, "abcdef"));
             assertArrayEquals(bytes(0x20, 2, 0, 2), over3.expect(2), "3.1.1: identifier rejected");
@@ -70,11 +72,15 @@ class LimitsTest
             v5.send(0x32, str("a/b/cdef"), bytes(0, 1), bytes(0), bytes('x'));      // 8 bytes, 3 levels
             assertArrayEquals(bytes(0x40, 3, 0, 1, 0x10), v5.expect(4), "within limits: no subscribers");
             v5.send(0x32, str("a/b/cdefg"), bytes(0, 2), bytes(0), bytes('x'));     // 9 bytes
-            assertArrayEquals(bytes(0x40, 3, 0, 2, 0x90), v5.expect(4), "too long: 0x90");
+            assertArrayEquals(packet(0x40, bytes(0, 2, 0x90), reason("topic name beyond the broker's length or depth limit")),
+                v5.expect(4), "too long: 0x90");
             v5.send(0x32, str("a/b/c/d"), bytes(0, 3), bytes(0), bytes('x'));       // 4 levels
-            assertArrayEquals(bytes(0x40, 3, 0, 3, 0x90), v5.expect(4), "too deep: 0x90");
+            assertArrayEquals(packet(0x40, bytes(0, 3, 0x90), reason("topic name beyond the broker's length or depth limit")),
+                v5.expect(4), "too deep: 0x90");
             v5.send(0x82, bytes(0, 4), bytes(0), str("a/b/#"), bytes(0), str("a/b/c/#"), bytes(0));
-            assertArrayEquals(bytes(0x90, 5, 0, 4, 0, 0x00, 0x8F), v5.expect(9), "filter: 3 levels ok, 4 refused");
+            assertArrayEquals(packet(0x90, bytes(0, 4),
+                reason("filter 2: invalid topic filter, or beyond the broker's length or depth limit"), bytes(0x00, 0x8F)),
+                v5.expect(9), "filter: 3 levels ok, 4 refused");
 
             v3.sendRaw(connect(4, "three")).expect(2);
             v3.send(0x30, str("a/b/cdefg"), bytes('x'));                            // too long, 3.1.1
@@ -93,7 +99,8 @@ class LimitsTest
             client.expect(2);
             client.expect(13);
             client.expect(13);
-            assertArrayEquals(bytes(0xE0, 1, 0x96), client.read(), "DISCONNECT Message rate too high");
+            assertArrayEquals(packet(0xE0, bytes(0x96), reason("more than 5 packets per second")), client.read(),
+                "DISCONNECT Message rate too high");
             client.assertClosed();
         }
     }
@@ -124,7 +131,8 @@ class LimitsTest
         {
             v5.sendRaw(connect(5, "subs5")).expect(2);
             v5.send(0x82, bytes(0, 1), bytes(0), str("a"), bytes(0), str("b"), bytes(0), str("c"), bytes(0));
-            assertArrayEquals(bytes(0x90, 6, 0, 1, 0, 0, 0, 0x97), v5.expect(9), "third: 0x97 Quota exceeded");
+            assertArrayEquals(packet(0x90, bytes(0, 1), reason("filter 3: this client holds as many subscriptions as it may"),
+                bytes(0, 0, 0x97)), v5.expect(9), "third: 0x97 Quota exceeded");
             v5.send(0x82, bytes(0, 2), bytes(0), str("a"), bytes(1));               // replacing is not adding
             assertArrayEquals(bytes(0x90, 4, 0, 2, 0, 1), v5.expect(9));
 

@@ -8,6 +8,8 @@ import org.junit.jupiter.api.Timeout;
 import java.util.concurrent.TimeUnit;
 
 import static dev.skylark.broker.it.RawClient.bytes;
+import static dev.skylark.broker.it.RawClient.packet;
+import static dev.skylark.broker.it.RawClient.reason;
 import static dev.skylark.broker.it.RawClient.str;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -133,24 +135,28 @@ class Mqtt5FeaturesTest
                 str("a/+"), bytes(1),                                     // wildcard → 0xA2
                 str("$share/g/a"), bytes(1),                              // shared → 0x9E
                 str("a/b"), bytes(2));                                    // QoS 2 → granted 1
-            assertArrayEquals(bytes(0x90, 6, 0, 7, 0, 0xA2, 0x9E, 0x01), client.expect(9));
+            assertArrayEquals(packet(0x90, bytes(0, 7), reason("filter 1: wildcard subscriptions are not available; " +
+                "filter 2: shared subscriptions are not available"), bytes(0xA2, 0x9E, 0x01)), client.expect(9));
 
             client.send(0x31, str("a/b"), bytes(0), bytes('r'));         // PUBLISH QoS 0 RETAIN → 0x9A
-            assertArrayEquals(bytes(0xE0, 1, 0x9A), client.read(), "DISCONNECT Retain not supported");
+            assertArrayEquals(packet(0xE0, bytes(0x9A), reason("retained PUBLISH but retain is not available")),
+                client.read(), "DISCONNECT Retain not supported");
             client.assertClosed();
         }
         try (RawClient client = new RawClient(broker.mqttPort()))
         {
             connectV5(client, "c2", bytes());
             client.send(0x34, str("a/b"), bytes(0, 1), bytes(0), bytes('q')); // PUBLISH QoS 2 → 0x9B
-            assertArrayEquals(bytes(0xE0, 1, 0x9B), client.read(), "DISCONNECT QoS not supported");
+            assertArrayEquals(packet(0xE0, bytes(0x9B), reason("PUBLISH at QoS 2 above the maximum QoS")), client.read(),
+                "DISCONNECT QoS not supported");
             client.assertClosed();
         }
         try (RawClient client = new RawClient(broker.mqttPort()))
         {
             connectV5(client, "c3", bytes());
             client.send(0x82, bytes(0, 8), bytes(2, 0x0B, 5), str("a/b"), bytes(0)); // Subscription Identifier 5
-            assertArrayEquals(bytes(0xE0, 1, 0xA1), client.read(), "DISCONNECT Subscription Identifiers not supported");
+            assertArrayEquals(packet(0xE0, bytes(0xA1), reason("subscription identifiers are off")), client.read(),
+                "DISCONNECT Subscription Identifiers not supported");
             client.assertClosed();
         }
     }
@@ -163,9 +169,55 @@ class Mqtt5FeaturesTest
         {
             connectV5(client, "c", bytes());
             client.send(0x32, str("a/b"), bytes(0, 9), bytes(2, 0x01, 1), bytes(0xFF, 0xFE)); // QoS 1, UTF-8 flag
-            assertArrayEquals(bytes(0x40, 3, 0, 9, 0x99), client.expect(4), "PUBACK Payload format invalid");
+            assertArrayEquals(packet(0x40, bytes(0, 9, 0x99),
+                reason("payload format indicator says UTF-8 but the payload is not valid UTF-8")), client.expect(4),
+                "PUBACK Payload format invalid");
             client.send(0x32, str("a/b"), bytes(0, 10), bytes(2, 0x01, 1), bytes('o', 'k'));
             assertArrayEquals(bytes(0x40, 3, 0, 10, 0x10), client.expect(4), "PUBACK No matching subscribers");
+        }
+    }
+
+    @Test
+    void requestProblemInformationZeroKeepsReasonStringsOffAcknowledgements() throws Exception
+    {
+        start(new Broker.Context().payloadFormatCheck(true).wildcardSubscriptionsAvailable(false));
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            connectV5(client, "quiet", bytes(0x17, 0));                            // Request Problem Information 0
+            client.send(0x32, str("a/b"), bytes(0, 9), bytes(2, 0x01, 1), bytes(0xFF, 0xFE)); // QoS 1, bad UTF-8
+            assertArrayEquals(bytes(0x40, 3, 0, 9, 0x99), client.expect(4), "PUBACK without a Reason String");
+            client.send(0x82, bytes(0, 7), bytes(0), str("a/+"), bytes(1));       // wildcard → 0xA2
+            assertArrayEquals(bytes(0x90, 4, 0, 7, 0, 0xA2), client.expect(9), "SUBACK without a Reason String");
+            client.send(0x30, str("a"), bytes(3, 0x23, 0, 0), bytes('x'));       // Topic Alias 0
+            assertArrayEquals(packet(0xE0, bytes(0x94), reason("invalid PUBLISH")), client.read(),
+                "DISCONNECT may still say why [MQTT-3.1.2-29]");
+        }
+    }
+
+    @Test
+    void reasonStringsAreLeftOutWhenTheyWouldExceedTheClientsMaximumPacketSize() throws Exception
+    {
+        start(new Broker.Context().payloadFormatCheck(true).clientIdMaxLength(5));
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            connectV5(client, "small", bytes(0x27, 0, 0, 0, 20));                 // Maximum Packet Size 20
+            client.send(0x32, str("a/b"), bytes(0, 9), bytes(2, 0x01, 1), bytes(0xFF, 0xFE));
+            assertArrayEquals(bytes(0x40, 3, 0, 9, 0x99), client.expect(4), "PUBACK: the reason would not fit");
+            client.send(0x30, str("a"), bytes(3, 0x23, 0, 0), bytes('x'));
+            assertArrayEquals(bytes(0xE0, 1, 0x94), client.read(), "DISCONNECT: 15 bytes of reason would not fit");
+            client.assertClosed();
+        }
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            client.send(0x10, str("MQTT"), bytes(5, 0x02, 0, 60), bytes(5, 0x27, 0, 0, 0, 10), str("toolong"));
+            assertArrayEquals(bytes(0x20, 3, 0, 0x85, 0), client.expect(2), "CONNACK: 10 bytes at most");
+            client.assertClosed();
+        }
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            client.send(0x10, str("MQTT"), bytes(5, 0x02, 0, 60), bytes(5, 0x27, 0, 0, 0, 40), str("toolong"));
+            assertArrayEquals(packet(0x20, bytes(0, 0x85), reason("client ID longer than 5 bytes")), client.expect(2),
+                "CONNACK: 37 bytes fit in 40");
         }
     }
 
@@ -215,7 +267,8 @@ class Mqtt5FeaturesTest
         {
             connectV5(client, "c", bytes());
             client.send(0x30, str("a"), bytes(3, 0x23, 0, 0), bytes('x'));   // Topic Alias 0
-            assertArrayEquals(bytes(0xE0, 1, 0x94), client.read(), "DISCONNECT Topic Alias invalid");
+            assertArrayEquals(packet(0xE0, bytes(0x94), reason("invalid PUBLISH")), client.read(),
+                "DISCONNECT Topic Alias invalid");
             client.assertClosed();
         }
     }

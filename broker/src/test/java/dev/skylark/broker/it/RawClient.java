@@ -84,6 +84,24 @@ final class RawClient implements Closeable
         return out;
     }
 
+    /** A v5 property block holding one Reason String: Property Length, 0x1F, the UTF-8 string. */
+    static byte[] reason(final String text)
+    {
+        final byte[] property = concat(bytes(0x1F), str(text));
+        final byte[] length = packet(0, property); // its remaining length is the property block's length
+        return java.util.Arrays.copyOfRange(length, 1, length.length);
+    }
+
+    static byte[] concat(final byte[]... parts)
+    {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (final byte[] part : parts)
+        {
+            out.writeBytes(part);
+        }
+        return out.toByteArray();
+    }
+
     /** Reads one whole packet (fixed header included), or null at end of stream. */
     byte[] read() throws IOException
     {

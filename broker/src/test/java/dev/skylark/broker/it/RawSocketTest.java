@@ -87,6 +87,16 @@ class RawSocketTest
         return out.toByteArray();
     }
 
+    private static byte[] concat(final byte[]... parts)
+    {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        for (final byte[] p : parts)
+        {
+            out.writeBytes(p);
+        }
+        return out.toByteArray();
+    }
+
     private static byte[] b(final int... v)
     {
         final byte[] r = new byte[v.length];
@@ -181,9 +191,12 @@ class RawSocketTest
                 0, 1, 'a',                                  // topic "a"
                 3, 0x23, (max + 1) >> 8, (max + 1) & 0xFF,  // properties: topic alias = maximum + 1
                 'x'));                                      // payload
-            assertArrayEquals(b(
-                0xE0, 1,                                    // DISCONNECT, remaining length 1
-                0x94),                                      // reason: topic alias invalid
+            final byte[] why = ("topic alias " + (max + 1) + " above the maximum").getBytes();
+            assertArrayEquals(concat(b(
+                0xE0, 5 + why.length,                       // DISCONNECT, remaining length
+                0x94,                                       // reason: topic alias invalid
+                3 + why.length,                             // properties length
+                0x1F, 0, why.length), why),                 // Reason String
                 readPacket(s.getInputStream()));
             assertClosed(s);
         }
