@@ -128,7 +128,8 @@ final class ResponseOracle
         final int remaining = end - position;
         if (!connackSeen)
         {
-            check(type == 2, "the first packet from the broker is type " + type + ", not CONNACK");
+            check(type == 2 || type == 15, "the first packet from the broker is type " + type + ", not CONNACK" +
+                " (or AUTH, in enhanced authentication)");
         }
         switch (type)
         {
@@ -145,6 +146,7 @@ final class ResponseOracle
                 pingResponses++;
             }
             case 14 -> onDisconnect(b, flags, position, remaining);
+            case 15 -> onAuth(b, flags, position, remaining);
             default -> throw fail("the broker sent packet type " + type + " (" + Packets.hex(
                 java.util.Arrays.copyOfRange(b, at, end), 32) + ")");
         }
@@ -302,6 +304,19 @@ final class ResponseOracle
         }
         disconnectReason = reason;
         ended = true;
+    }
+
+    /** v5 enhanced authentication: before CONNACK (Continue) or on a connected session (Success, Continue). */
+    private void onAuth(final byte[] b, final int flags, final int at, final int remaining)
+    {
+        check(!connackSeen || (v5 && isConnected()), "AUTH on a 3.1.1 or unconnected session");
+        check(flags == 0, "AUTH flags " + flags);
+        final int reason = remaining == 0 ? 0 : b[at] & 0xFF;
+        check(connackSeen ? reason == 0x00 || reason == 0x18 : reason == 0x18, "AUTH reason " + hex(reason));
+        if (remaining >= 2)
+        {
+            checkProperties(b, at + 1, remaining - 1, "AUTH");
+        }
     }
 
     /** Checks a property block (known ids, values inside it); returns where it ends. */
