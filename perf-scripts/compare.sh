@@ -76,7 +76,11 @@ FD_LIMIT="$(ulimit -Sn)"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/skylark-compare.XXXXXX")"
 chmod 755 "$WORK"   # mosquitto drops privileges when started as root
-CA_FILE="$WORK/tls/cert.pem"
+# Mosquitto started as root reads its certificate after dropping to its own user, so the TLS files go where that user
+# can reach them whatever TMPDIR is (a test's private temp directory, say).
+TLS_DIR="$(mktemp -d /tmp/skylark-compare-tls.XXXXXX)"
+chmod 755 "$TLS_DIR"
+CA_FILE="$TLS_DIR/cert.pem"
 
 # scenario name -> load generator arguments (given after the common ones, so they override them)
 DEFAULT_SCENARIOS="qos0-flat qos1-flat qos2-flat qos0-paced qos1-paced qos0-flat-many shared-qos1-flat fanout-flat"
@@ -129,7 +133,7 @@ PLOT="${REPORT%.md}-latency.png"
 
 cleanup() {
     stop_broker
-    rm -rf "$WORK"
+    rm -rf "$WORK" "$TLS_DIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -156,7 +160,7 @@ CONF
         # MQTT over WebSocket needs a mosquitto built with libwebsockets; it ignores the request path
         [[ "$kind" == ws || "$kind" == wss ]] && echo "protocol websockets" >> "$WORK/mosquitto.conf"
         [[ "$kind" == tls || "$kind" == wss ]] &&
-            printf 'certfile %s\nkeyfile %s\n' "$WORK/tls/cert.pem" "$WORK/tls/key.pem" >> "$WORK/mosquitto.conf"
+            printf 'certfile %s\nkeyfile %s\n' "$TLS_DIR/cert.pem" "$TLS_DIR/key.pem" >> "$WORK/mosquitto.conf"
     fi
     "$MOSQUITTO" -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.log" 2>&1 &
     BROKER_PID=$!
@@ -298,7 +302,7 @@ main() {
         exit 1
     fi
     if [[ " ${SCENARIOS[*]} " == *"-tls "* || " ${SCENARIOS[*]} " == *"-wss "* ]]; then
-        make_certificate "$WORK/tls" || exit 1
+        make_certificate "$TLS_DIR" || exit 1
     fi
     mkdir -p "$RESULTS_DIR" "$(dirname "$REPORT")"
     LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,5 +1,6 @@
 # Shared by compare.sh and gc.sh (sourced, not run): ports, starting and stopping Skylark, a self-signed certificate,
-# reading RESULT lines. Expects ROOT, WORK, SKYLARK_JAR, SKYLARK_JAVA_OPTS, SKYLARK_ARGS, WS_PATH and BROKER_PID.
+# reading RESULT lines. Expects WORK, SKYLARK_JAR, SKYLARK_JAVA_OPTS, SKYLARK_ARGS, WS_PATH, BROKER_PID (and TLS_DIR
+# for TLS listeners).
 # shellcheck shell=bash
 
 PORT_TIMEOUT_S="${PORT_TIMEOUT_S:-20}"
@@ -85,7 +86,7 @@ make_certificate() {
 }
 
 # start_skylark <mqtt port> [<kind> <port>]: kind ws (HTTP + WebSocket), tls (MQTT/TLS) or wss (HTTPS + secure
-# WebSocket) adds that listener on the second port; TLS listeners use $WORK/tls. SKYLARK_JAVA_OPTS go to the JVM.
+# WebSocket) adds that listener on the second port; TLS listeners use $TLS_DIR. SKYLARK_JAVA_OPTS go to the JVM.
 start_skylark() {
     local port="$1" kind="${2:-}" extra="${3:-}" listeners=()
     case "$kind" in
@@ -96,7 +97,7 @@ start_skylark() {
         *) log "unknown listener kind: $kind"; return 1 ;;
     esac
     if [[ "$kind" == tls || "$kind" == wss ]]; then
-        listeners+=(-Dskylark.tls.cert="$WORK/tls/cert.pem" -Dskylark.tls.key="$WORK/tls/key.pem")
+        listeners+=(-Dskylark.tls.cert="$TLS_DIR/cert.pem" -Dskylark.tls.key="$TLS_DIR/key.pem")
     fi
     mkdir -p "$WORK/skylark-data"
     # the same queue depth and in-flight window as compare.sh's Mosquitto config
