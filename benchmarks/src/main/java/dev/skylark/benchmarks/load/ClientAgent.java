@@ -16,7 +16,7 @@ import java.util.function.Consumer;
 
 import javax.net.ssl.SSLException;
 
-import org.HdrHistogram.Recorder;
+import org.HdrHistogram.SingleWriterRecorder;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -62,7 +62,7 @@ final class ClientAgent implements Agent
     private final String name;
     private final LoadConfig config;
     private final LoadControl control;
-    private final Recorder recorder;
+    private final SingleWriterRecorder recorder;
     private final AgentCounters counters = new AgentCounters();
     private final ClientConnection[] connections;
     private final ClientConnection[] publishers;
@@ -106,7 +106,7 @@ final class ClientAgent implements Agent
         final String name,
         final LoadConfig config,
         final LoadControl control,
-        final Recorder recorder,
+        final SingleWriterRecorder recorder,
         final ClientConnection[] connections) throws IOException
     {
         this.name = name;
