@@ -56,6 +56,11 @@ final class ClientAgent implements Agent
     static final long HIGHEST_TRACKABLE_NS = TimeUnit.SECONDS.toNanos(60);
     /** Connections between connect() and READY at a time, so a large ramp does not overflow the accept backlog. */
     static final int MAX_HANDSHAKES = 256;
+    /**
+     * The same over TLS, where each handshake costs both sides milliseconds of CPU: more at once only makes every one
+     * of them slower, until the broker's connect timeout (no CONNECT within 10 s) closes them.
+     */
+    static final int MAX_TLS_HANDSHAKES = 32;
     private static final long OUTSTANDING_RECHECK_NS = TimeUnit.MICROSECONDS.toNanos(50);
     private static final byte[] NORMAL_CLOSURE = { 0x03, (byte)0xE8 };
 
@@ -86,6 +91,7 @@ final class ClientAgent implements Agent
     private AgentCounters[] allCounters;
     private final long maxOutstanding;
     private final int copies;
+    private final int maxHandshakes;
 
     private long ready;
     private long sentTotal;
@@ -137,6 +143,7 @@ final class ClientAgent implements Agent
         this.selector = Selector.open();
         this.maxOutstanding = config.maxOutstanding;
         this.copies = Math.max(1, config.copiesPerMessage());
+        this.maxHandshakes = config.tls() ? MAX_TLS_HANDSHAKES : MAX_HANDSHAKES;
     }
 
     /**
@@ -173,14 +180,14 @@ final class ClientAgent implements Agent
     }
 
     /**
-     * Open connections while fewer than {@link #MAX_HANDSHAKES} wait for CONNACK/SUBACK.
+     * Open connections while fewer than {@link #MAX_HANDSHAKES} ({@link #MAX_TLS_HANDSHAKES}) wait for CONNACK/SUBACK.
      *
      * @return connections opened.
      */
     private int connectMore()
     {
         int opened = 0;
-        while (connectIndex < connections.length && handshakes < MAX_HANDSHAKES && null == control.failure())
+        while (connectIndex < connections.length && handshakes < maxHandshakes && null == control.failure())
         {
             final ClientConnection c = connections[connectIndex++];
             handshakes++;
