@@ -1,6 +1,7 @@
 package dev.skylark.broker.session;
 
 import dev.skylark.broker.auth.Authenticator;
+import dev.skylark.broker.hook.PublishHookProxy;
 import dev.skylark.broker.net.Connection;
 import dev.skylark.broker.net.ConnectionHandler;
 import dev.skylark.broker.net.ConnectionHandlerFactory;
@@ -54,6 +55,8 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
 
     /** Decides every CONNECT's token (shared by all agents, thread-safe); NONE unless the broker sets one. */
     Authenticator authenticator = Authenticator.NONE;
+    /** The publish hook's queue, or null when no hook is configured. */
+    PublishHookProxy hook;
 
     private final RingBuffer deliveries;
     private IoAgent agent;
@@ -85,6 +88,12 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     public void authenticator(final Authenticator authenticator)
     {
         this.authenticator = authenticator;
+    }
+
+    /** Messages on the hook's topics go to it before they are routed (set once, before the agent starts). */
+    public void hook(final PublishHookProxy hook)
+    {
+        this.hook = hook;
     }
 
     @Override
