@@ -142,6 +142,8 @@ public final class PublishHookAgent implements Agent
     public int doWork()
     {
         int work = 0;
+        final int waiting = queue.size();
+        counters.queueBytes.setRelease(waiting);
         if (forwarding)
         {
             work += forward();
@@ -178,9 +180,7 @@ public final class PublishHookAgent implements Agent
             }
         }
         refreshKeys();
-        final int waiting = queue.size();
-        counters.queueBytes.setRelease(waiting);
-        if (waiting > 0)
+        if (waiting > 0 || queue.size() > 0)
         {
             send();
             work++;

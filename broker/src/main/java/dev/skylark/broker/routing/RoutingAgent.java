@@ -206,8 +206,8 @@ public final class RoutingAgent implements Agent, MessageHandler
             case NOT_ROUTED -> onNotRouted(
                 connectionId,
                 buffer.getByte(index + NOT_ROUTED_QOS_OFFSET),
-                buffer.getByte(index + NOT_ROUTED_REASON_OFFSET) & 0xFF,
-                buffer.getShort(index + NOT_ROUTED_PACKET_ID_OFFSET) & 0xFFFF);
+                buffer.getShort(index + NOT_ROUTED_PACKET_ID_OFFSET) & 0xFFFF,
+                buffer.getByte(index + NOT_ROUTED_REASON_OFFSET) & 0xFF);
             case ACK -> onAck(
                 connectionId,
                 buffer.getByte(index + ACK_PACKET_TYPE_OFFSET),
