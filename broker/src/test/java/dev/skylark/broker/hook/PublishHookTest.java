@@ -77,7 +77,7 @@ class PublishHookTest
                 final ObjectNode copy = ((ObjectNode)message).deepCopy();
                 switch (message.path("payload").asText())
                 {
-                    case "drop me" -> { }
+                    case "drop me", "drop me too" -> { }
                     case "secret 42" ->
                     {
                         copy.put("payload", "[redacted]");
@@ -108,6 +108,10 @@ class PublishHookTest
                 .send();
             final Mqtt5PublishResult dropped = pub.publishWith().topic("t/1").qos(MqttQos.AT_LEAST_ONCE)
                 .payload("drop me".getBytes(StandardCharsets.UTF_8))
+                .payloadFormatIndicator(Mqtt5PayloadFormatIndicator.UTF_8).send();
+            // Dropped at QoS 2: PUBREC 0x00, and the exchange completes (PUBREL, PUBCOMP) as for a routed one.
+            pub.publishWith().topic("t/1").qos(MqttQos.EXACTLY_ONCE)
+                .payload("drop me too".getBytes(StandardCharsets.UTF_8))
                 .payloadFormatIndicator(Mqtt5PayloadFormatIndicator.UTF_8).send();
             pub.publishWith().topic("t/1").qos(MqttQos.EXACTLY_ONCE)
                 .payload("secret 42".getBytes(StandardCharsets.UTF_8))
@@ -145,7 +149,7 @@ class PublishHookTest
                 assertTrue(timestamp >= before && timestamp <= System.currentTimeMillis());
             }
             final List<JsonNode> seen = HookTests.allMessages(requests);
-            assertEquals(5, seen.size());
+            assertEquals(6, seen.size());
             final JsonNode m1 = seen.get(0);
             assertTrue(m1.get("mid").isTextual());
             assertEquals("t/1", m1.get("topic").asText());
@@ -159,17 +163,80 @@ class PublishHookTest
             assertEquals("{\"a\":[\"1\",\"2\"],\"b\":\"3\"}", m1.get("userProperties").toString());
             assertEquals("hello", m1.get("payload").asText());
             assertNull(m1.get("encoding"), "text payloads carry no encoding marker");
-            final JsonNode binary = seen.get(4);
+            final JsonNode binary = seen.get(5);
             assertEquals(0, binary.get("payloadFormatIndicator").asInt());
             assertEquals("base64", binary.get("encoding").asText());
             assertArrayEquals(new byte[]{0, 1, 2, (byte)0xFF}, Base64.getDecoder().decode(binary.get("payload").asText()));
-            assertEquals(5, seen.stream().map((m) -> m.get("mid").asText()).distinct().count(), "ids are unique");
+            assertEquals(6, seen.stream().map((m) -> m.get("mid").asText()).distinct().count(), "ids are unique");
         }
-        assertEquals(5, counter(broker, "skylark_hook_messages_sent_total"));
+        assertEquals(6, counter(broker, "skylark_hook_messages_sent_total"));
         assertEquals(3, counter(broker, "skylark_hook_messages_delivered_total"));
         assertEquals(1, counter(broker, "skylark_hook_messages_changed_total"));
-        assertEquals(2, counter(broker, "skylark_hook_messages_dropped_total"));
+        assertEquals(3, counter(broker, "skylark_hook_messages_dropped_total"));
         assertEquals(0, counter(broker, "skylark_hook_failures_total"));
+    }
+
+    /**
+     * The publisher disconnects while its messages wait at the hook: QoS 0 and 1 are still delivered (it will not
+     * resend them), QoS 2 is not (it was never acknowledged, and its exactly-once state went with the session).
+     */
+    @Test
+    void messagesOfAPublisherThatLeftAreStillDeliveredAtQos0And1() throws Exception
+    {
+        final java.util.concurrent.CountDownLatch hookResumes = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        hook = new HookServer((request) ->
+        {
+            if (calls.getAndIncrement() == 0)
+            {
+                hookResumes.await();
+            }
+            return HookServer.Answer.ok(request.messages());
+        });
+        broker = Broker.launch(HookTests.context(dataDir, hook));
+        final Mqtt5BlockingClient sub = HookTests.connect(broker, "sub", clients);
+        final Mqtt5BlockingClient other = HookTests.connect(broker, "other", clients);
+        final Mqtt5BlockingClient pub = Mqtt5Client.builder().identifier("leaver")
+            .serverHost("127.0.0.1").serverPort(broker.mqttPort()).buildBlocking();
+        pub.connectWith().cleanStart(true).send();
+        try (Mqtt5BlockingClient.Mqtt5Publishes received = publishes(sub))
+        {
+            sub.subscribeWith().topicFilter("l/#").qos(MqttQos.EXACTLY_ONCE).send();
+            pub.toAsync().publishWith().topic("l/held").qos(MqttQos.AT_MOST_ONCE).payload("held".getBytes()).send();
+            HookTests.await("the hook to hold the first request", () -> hook.requests.size() == 1);
+            pub.toAsync().publishWith().topic("l/0").qos(MqttQos.AT_MOST_ONCE).payload("q0".getBytes()).send();
+            pub.toAsync().publishWith().topic("l/1").qos(MqttQos.AT_LEAST_ONCE).payload("q1".getBytes()).send();
+            pub.toAsync().publishWith().topic("l/2").qos(MqttQos.EXACTLY_ONCE).payload("q2".getBytes()).send();
+            HookTests.await("three messages to wait for the hook",
+                () -> counter(broker, "skylark_hook_queue_bytes") > 0 && queuedRecords() == 3);
+            pub.disconnect();
+            HookTests.await("the publisher to be gone", () -> broker.connectionCount() == 2);
+            hookResumes.countDown();
+            other.publishWith().topic("l/end").qos(MqttQos.AT_LEAST_ONCE).payload("end".getBytes()).send();
+            final java.util.Set<String> seen = new java.util.HashSet<>();
+            while (seen.size() < 4)
+            {
+                seen.add(text(receive(received)));
+            }
+            assertEquals(java.util.Set.of("held", "q0", "q1", "end"), seen);
+            // The hook handed q2 on before "end", so the routing agent has seen it: it was not routed.
+            assertEquals(5, counter(broker, "skylark_hook_messages_delivered_total"));
+            assertEquals(4, counter(broker, "skylark_publishes_routed_total"), "held, q0, q1 and end; not q2");
+        }
+    }
+
+    private int queuedRecords()
+    {
+        long bytes = counter(broker, "skylark_hook_queue_bytes");
+        int records = 0;
+        for (final String topic : List.of("l/0", "l/1", "l/2"))
+        {
+            bytes -= org.agrona.BitUtil.align(HookRecord.length("leaver".length(), 0, topic.length(), 0, 2) +
+                org.agrona.concurrent.ringbuffer.RecordDescriptor.HEADER_LENGTH,
+                org.agrona.concurrent.ringbuffer.RecordDescriptor.ALIGNMENT);
+            records++;
+        }
+        return bytes == 0 ? records : -1;
     }
 
     /** Topics outside the hook's filters never reach it; those inside do, also for v3.1.1 publishers. */
@@ -236,12 +303,14 @@ class PublishHookTest
         {
             sub.subscribeWith().topicFilter("b/#").qos(MqttQos.AT_LEAST_ONCE).send();
             final List<CompletableFuture<Mqtt5PublishResult>> acks = new ArrayList<>();
-            for (int i = 0; i < count; i++)
+            acks.add(pub.toAsync().publishWith().topic("b/0").qos(MqttQos.AT_LEAST_ONCE).payload("m0".getBytes()).send());
+            assertEquals(1, hook.requests.take().messages().size(), "the first message goes at once, alone");
+            for (int i = 1; i < count; i++)
             {
                 acks.add(pub.toAsync().publishWith().topic("b/" + i).qos(MqttQos.AT_LEAST_ONCE)
                     .payload(("m" + i).getBytes()).send());
             }
-            final int firstSize = hook.requests.take().messages().size();
+            final int firstSize = 1;
             final int recordBytes = HookRecord.length(3, 0, 4, 0, 3);
             int waiting = 0;
             for (int i = firstSize; i < count; i++)
