@@ -11,6 +11,7 @@ import dev.skylark.broker.status.CountersSnapshot;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyFactory;
@@ -131,30 +132,28 @@ final class HookTests
     /** The README's Java verification, verbatim in spirit: JWK "x" → X.509 key → Ed25519 over timestamp.body. */
     static boolean verify(final String jwks, final HookServer.Request request) throws Exception
     {
-        for (final JsonNode key : HookServer.JSON.readTree(jwks).get("keys"))
+        for (final JsonNode jwk : HookServer.JSON.readTree(jwks).get("keys"))
         {
-            if (!key.get("kid").asText().equals(request.keyId()))
+            if (!jwk.get("kid").asText().equals(request.keyId()))
             {
                 continue;
             }
-            final byte[] x = Base64.getUrlDecoder().decode(key.get("x").asText());
-            final byte[] spki = concat(HexFormat.of().parseHex("302a300506032b6570032100"), x);
-            final PublicKey publicKey = KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(spki));
-            final Signature signature = Signature.getInstance("Ed25519");
-            signature.initVerify(publicKey);
-            signature.update((request.timestamp() + ".").getBytes(StandardCharsets.UTF_8));
-            signature.update(request.body());
-            return signature.verify(Base64.getUrlDecoder().decode(request.signature()));
+            final String x = jwk.get("x").asText();
+            final String timestamp = request.timestamp();
+            final String signature = request.signature();
+            final byte[] body = request.body();
+            // From here on, the README's snippet as it stands.
+            byte[] spki = HexFormat.of().parseHex("302a300506032b6570032100");   // X.509 prefix of an Ed25519 public key
+            PublicKey key = KeyFactory.getInstance("Ed25519").generatePublic(new X509EncodedKeySpec(
+                ByteBuffer.allocate(44).put(spki).put(Base64.getUrlDecoder().decode(x)).array()));
+            Signature verifier = Signature.getInstance("Ed25519");
+            verifier.initVerify(key);
+            verifier.update((timestamp + ".").getBytes(StandardCharsets.US_ASCII));
+            verifier.update(body);
+            boolean valid = verifier.verify(Base64.getUrlDecoder().decode(signature));
+            return valid;
         }
         return false;
-    }
-
-    private static byte[] concat(final byte[] a, final byte[] b)
-    {
-        final byte[] result = new byte[a.length + b.length];
-        System.arraycopy(a, 0, result, 0, a.length);
-        System.arraycopy(b, 0, result, a.length, b.length);
-        return result;
     }
 
     /** Every message of every request received so far. */
