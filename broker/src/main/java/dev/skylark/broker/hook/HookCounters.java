@@ -60,7 +60,7 @@ public final class HookCounters
     private static AtomicCounter failure(final Counters counters, final String reason, final String why)
     {
         return counters.counter("skylark_hook_failures_total{reason=\"" + reason + "\"}",
-            "hook requests failed: " + why, null);
+            "hook requests failed (" + why + ")", null);
     }
 
     /** Counted on one I/O agent's thread when the hook's queue is full. */

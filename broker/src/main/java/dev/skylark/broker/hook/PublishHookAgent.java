@@ -231,8 +231,10 @@ public final class PublishHookAgent implements Agent
         {
             final byte[] body = json.encode(batch);
             final HookSigner.Signed signed = signer.sign(epochClock.time(), body);
+            // No HttpRequest.timeout: the agent keeps the deadline itself (with a per-request timer the JDK 17
+            // client took 16 ms instead of 2.4 ms per small request when measured). A request given up on is not
+            // aborted (Java 17 cannot): its connection is freed when the hook answers or closes it.
             final HttpRequest request = HttpRequest.newBuilder(settings.url())
-                .timeout(Duration.ofMillis(settings.timeoutMs()))
                 .header("Content-Type", "application/json")
                 .header(HookSigner.TIMESTAMP_HEADER, signed.timestamp())
                 .header(HookSigner.KEY_ID_HEADER, signed.keyId())
