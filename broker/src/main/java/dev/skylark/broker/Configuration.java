@@ -293,7 +293,7 @@ public final class Configuration
 
     /** Most messages in one hook request. */
     public static final String HOOK_PUBLISH_BATCH_MAX_MESSAGES_PROP_NAME = "skylark.hook.publish.batch.max.messages";
-    public static final int HOOK_PUBLISH_BATCH_MAX_MESSAGES_DEFAULT = 100;
+    public static final int HOOK_PUBLISH_BATCH_MAX_MESSAGES_DEFAULT = 1000;
 
     /** Most message bytes in one hook request (a larger single message goes alone). */
     public static final String HOOK_PUBLISH_BATCH_MAX_BYTES_PROP_NAME = "skylark.hook.publish.batch.max.bytes";

@@ -30,7 +30,7 @@ class HookConfigurationTest
         assertEquals(List.of("#"), settings.topics());
         assertEquals(10_000, settings.timeoutMs());
         assertEquals(HookPolicy.FAIL_CLOSED, settings.policy());
-        assertEquals(100, settings.batchMaxMessages());
+        assertEquals(1000, settings.batchMaxMessages());
         assertEquals(1024 * 1024, settings.batchMaxBytes());
         assertEquals(16 * 1024 * 1024, settings.queueBytes());
 
