@@ -86,7 +86,8 @@ final class StatCommand
             }
             if (entries.size() > 1)
             {
-                out.printf("  %-62s %,15d%n", entries.get(0).label().replaceAll(" \\(io-\\d+\\)$", "") + " (all)",
+                // The label without its qualifier, "(io-0)" or another label's value such as "(timeout)".
+                out.printf("  %-62s %,15d%n", entries.get(0).label().replaceAll(" \\([^)]*\\)$", "") + " (all)",
                     snapshot.total(metric.getKey()));
             }
         }
