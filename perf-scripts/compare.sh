@@ -1,38 +1,56 @@
 #!/usr/bin/env bash
-# Runs the same scenarios (fan-in, fan-out, p2p, idle connections) against Mosquitto and Skylark, one broker after
-# the other, and prints a table of every figure for both plus the Skylark/Mosquitto ratio; also writes it to
-# perf-scripts/results/<date>-<host>.md, with a latency-percentile plot of the paced runs when gnuplot is installed.
+# Runs the same scenarios (fan-in, fan-out, p2p, shared subscriptions, QoS 0/1/2, TLS and WebSocket, idle
+# connections) against Mosquitto and Skylark, one broker after the other, and prints a table of every figure for both
+# plus the Skylark/Mosquitto ratio; also writes it to perf-scripts/results/<date>-<host>.md, with a latency-percentile
+# plot of the paced runs (gnuplot) and, with the ws-vs-tcp scenario, Skylark's WebSocket/TCP throughput ratio.
 #
 # Environment (short defaults; see perf-scripts/README.md):
-#   DURATION=5s WARMUP=1s PUBLISHERS=4 RATE=20000 PAYLOAD=64 INFLIGHT=16 MQTT_VERSION=3 THREADS=2
-#   FANOUT_SUBSCRIBERS=100 FANOUT_RATE=1000 P2P_PAIRS=4 CONNECTIONS=5000 CONNECTIONS_HOLD=3s SOURCE_ADDRESSES=4
-#   MAX_OUTSTANDING=10000 SCENARIOS="..." REPORT=<file> SMOKE=0  WS_PATH=/mqtt
-#   (opt-in scenario qos0-flat-ws: fan-in QoS 0 flat out over WebSocket; Mosquitto gets a websockets listener)
+#   DURATION=5s WARMUP=3s TLS_WARMUP=6s PUBLISHERS=4 RATE=20000 PAYLOAD=64 INFLIGHT=16 MQTT_VERSION=3 THREADS=2
+#   MANY_PUBLISHERS=100 SHARED_SUBSCRIBERS=4 FANOUT_SUBSCRIBERS=100 FANOUT_RATE=1000 FANOUT_LARGE_SUBSCRIBERS=1000
+#   FANOUT_LARGE_RATE=100 P2P_PAIRS=4 CONNECTIONS=5000 CONNECTIONS_HOLD=3s SOURCE_ADDRESSES=4 MAX_OUTSTANDING=10000
+#   WS_VS_TCP_ROUNDS=3 SCENARIOS="..." (or "all") REPORT=<file> SMOKE=0 WS_PATH=/mqtt
 #   BROKERS="mosquitto skylark"  SKIP_BUILD=0  MOSQUITTO=<path>  SKYLARK_JAR=broker/target/skylark.jar
-#   SKYLARK_ARGS=""  (extra arguments after -jar, e.g. a sub-command)  JAVA_OPTS=""  (load generator JVM)
+#   SKYLARK_ARGS=""  (extra arguments after -jar)  SKYLARK_JAVA_OPTS=""  (broker JVM)  JAVA_OPTS=""  (load generator JVM)
 #   LOADGEN_CP=benchmarks/target/benchmarks.jar  (class path of the load generator)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+LOG_TAG=compare
+# shellcheck source=perf-scripts/lib.sh
+source "$ROOT/perf-scripts/lib.sh"
+
 SMOKE="${SMOKE:-0}"
 if [[ "$SMOKE" == 1 ]]; then
     # CI mode: tiny durations and few connections, no build, a report outside results/; well under a minute.
     DURATION="${DURATION:-1s}"
     WARMUP="${WARMUP:-0.3s}"
+    TLS_WARMUP="${TLS_WARMUP:-0.5s}"
     RATE="${RATE:-2000}"
+    MANY_PUBLISHERS="${MANY_PUBLISHERS:-20}"
+    SHARED_SUBSCRIBERS="${SHARED_SUBSCRIBERS:-2}"
     FANOUT_SUBSCRIBERS="${FANOUT_SUBSCRIBERS:-10}"
     FANOUT_RATE="${FANOUT_RATE:-200}"
+    FANOUT_LARGE_SUBSCRIBERS="${FANOUT_LARGE_SUBSCRIBERS:-50}"
+    FANOUT_LARGE_RATE="${FANOUT_LARGE_RATE:-20}"
     CONNECTIONS="${CONNECTIONS:-200}"
     CONNECTIONS_HOLD="${CONNECTIONS_HOLD:-0.5s}"
+    WS_VS_TCP_ROUNDS="${WS_VS_TCP_ROUNDS:-1}"
     SKIP_BUILD="${SKIP_BUILD:-1}"
     SCENARIOS="${SCENARIOS:-qos0-flat qos1-paced fanout-flat connections}"
 fi
 DURATION="${DURATION:-5s}"
-WARMUP="${WARMUP:-1s}"
+# JIT: C2 was still compiling (10 % of the CPU) in the measured window after a 1 s warm-up; the WebSocket path has
+# more code to compile than TCP, and the JDK's AES-GCM runs ~100x slower until C2 has compiled it.
+WARMUP="${WARMUP:-3s}"
+TLS_WARMUP="${TLS_WARMUP:-6s}"
 PUBLISHERS="${PUBLISHERS:-4}"
 RATE="${RATE:-20000}"
+MANY_PUBLISHERS="${MANY_PUBLISHERS:-100}"
+SHARED_SUBSCRIBERS="${SHARED_SUBSCRIBERS:-4}"
 FANOUT_SUBSCRIBERS="${FANOUT_SUBSCRIBERS:-100}"
 FANOUT_RATE="${FANOUT_RATE:-1000}"
+FANOUT_LARGE_SUBSCRIBERS="${FANOUT_LARGE_SUBSCRIBERS:-1000}"
+FANOUT_LARGE_RATE="${FANOUT_LARGE_RATE:-100}"
 P2P_PAIRS="${P2P_PAIRS:-4}"
 CONNECTIONS="${CONNECTIONS:-5000}"
 CONNECTIONS_HOLD="${CONNECTIONS_HOLD:-3s}"
@@ -43,38 +61,65 @@ INFLIGHT="${INFLIGHT:-16}"
 MQTT_VERSION="${MQTT_VERSION:-3}"
 THREADS="${THREADS:-2}"
 WS_PATH="${WS_PATH:-/mqtt}"
+WS_VS_TCP_ROUNDS="${WS_VS_TCP_ROUNDS:-3}"
 BROKERS="${BROKERS:-mosquitto skylark}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
 MOSQUITTO="${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}"
 SKYLARK_JAR="${SKYLARK_JAR:-$ROOT/broker/target/skylark.jar}"
 SKYLARK_ARGS="${SKYLARK_ARGS:-}"
+SKYLARK_JAVA_OPTS="${SKYLARK_JAVA_OPTS:-}"
 JAVA_OPTS="${JAVA_OPTS:-}"
 LOADGEN_CP="${LOADGEN_CP:-$ROOT/benchmarks/target/benchmarks.jar}"
-PORT_TIMEOUT_S=20
 # Every process here may hold at most 20,000 open files; the load generator raises no limit, so it needs its
 # connections plus ~100 descriptors of its own (JVM, jars, selector) below the soft limit.
 FD_LIMIT="$(ulimit -Sn)"
 
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/skylark-compare.XXXXXX")"
+chmod 755 "$WORK"   # mosquitto drops privileges when started as root
+# Mosquitto started as root reads its certificate after dropping to its own user, so the TLS files go where that user
+# can reach them whatever TMPDIR is (a test's private temp directory, say).
+TLS_DIR="$(mktemp -d /tmp/skylark-compare-tls.XXXXXX)"
+chmod 755 "$TLS_DIR"
+CA_FILE="$TLS_DIR/cert.pem"
+
 # scenario name -> load generator arguments (given after the common ones, so they override them)
-read -r -a SCENARIOS <<< "${SCENARIOS:-qos0-flat qos1-flat qos0-paced qos1-paced fanout-flat fanout-paced p2p-qos1-flat connections}"
+DEFAULT_SCENARIOS="qos0-flat qos1-flat qos2-flat qos0-paced qos1-paced qos0-flat-many shared-qos1-flat fanout-flat"
+DEFAULT_SCENARIOS+=" fanout-paced fanout1000-paced p2p-qos1-flat connections"
+OPT_IN_SCENARIOS="qos0-flat-ws qos0-flat-tls qos0-flat-wss ws-vs-tcp qos2-paced qos1-paced-many fanout1000-flat"
+OPT_IN_SCENARIOS+=" qos0-flat-1k qos0-flat-16k qos1-flat-1k"
+SCENARIOS="${SCENARIOS:-$DEFAULT_SCENARIOS}"
+[[ "$SCENARIOS" == all ]] && SCENARIOS="$DEFAULT_SCENARIOS $OPT_IN_SCENARIOS"
+read -r -a SCENARIOS <<< "$SCENARIOS"
 declare -A SCENARIO_ARGS=(
     [qos0-flat]="--qos 0"
     [qos0-flat-ws]="--qos 0 --transport ws --ws-path $WS_PATH"
+    [qos0-flat-tls]="--qos 0 --transport tls --cafile $CA_FILE --warmup $TLS_WARMUP"
+    [qos0-flat-wss]="--qos 0 --transport wss --ws-path $WS_PATH --cafile $CA_FILE --warmup $TLS_WARMUP"
     [qos1-flat]="--qos 1"
+    [qos2-flat]="--qos 2"
     [qos0-paced]="--qos 0 --rate $RATE"
     [qos1-paced]="--qos 1 --rate $RATE"
+    [qos2-paced]="--qos 2 --rate $RATE"
+    [qos0-flat-many]="--qos 0 --publishers $MANY_PUBLISHERS"
+    [qos1-paced-many]="--qos 1 --publishers $MANY_PUBLISHERS --rate $RATE"
+    [shared-qos1-flat]="--qos 1 --subscribers $SHARED_SUBSCRIBERS --shared-group backends"
+    [qos0-flat-1k]="--qos 0 --payload 1024"
+    [qos0-flat-16k]="--qos 0 --payload 16384"
+    [qos1-flat-1k]="--qos 1 --payload 1024"
     [fanout-flat]="--scenario fan-out --publishers 1 --subscribers $FANOUT_SUBSCRIBERS --qos 0"
     [fanout-paced]="--scenario fan-out --publishers 1 --subscribers $FANOUT_SUBSCRIBERS --qos 0 --rate $FANOUT_RATE"
+    [fanout1000-flat]="--scenario fan-out --publishers 1 --subscribers $FANOUT_LARGE_SUBSCRIBERS --qos 0"
+    [fanout1000-paced]="--scenario fan-out --publishers 1 --subscribers $FANOUT_LARGE_SUBSCRIBERS --qos 0 --rate $FANOUT_LARGE_RATE"
     [p2p-qos1-flat]="--scenario p2p --publishers $P2P_PAIRS --qos 1"
     [connections]="--scenario connections --connections $CONNECTIONS --source-addresses $SOURCE_ADDRESSES --duration $CONNECTIONS_HOLD --warmup 1s"
+    [ws-vs-tcp]=""   # Skylark only: alternating qos0-flat and qos0-flat-ws rounds, reported as one ratio
 )
-METRICS=(rate_msgs_s sent_msgs_s lost p50_us p99_us p999_us max_us)
+METRICS=(rate_msgs_s sent_msgs_s lost p50_us p99_us p999_us max_us broker_cpu_us_per_msg)
 CONNECTION_METRICS=(ready rate_conn_s rss_before_kb rss_held_kb bytes_per_conn)
 
-WORK="$(mktemp -d "${TMPDIR:-/tmp}/skylark-compare.XXXXXX")"
-chmod 755 "$WORK"   # mosquitto drops privileges when started as root
 BROKER_PID=""
 declare -A RESULT=()
+WS_VS_TCP_LINE=""
 HOST="$(hostname -s 2>/dev/null || hostname)"
 DATE="$(date +%Y-%m-%d)"
 # raw output and .hlog histogram logs of each run (not committed, see .gitignore)
@@ -86,66 +131,16 @@ fi
 REPORT="${REPORT:-$ROOT/perf-scripts/results/$DATE-$HOST.md}"
 PLOT="${REPORT%.md}-latency.png"
 
-log() { printf '[compare] %s\n' "$*" >&2; }
-
-stop_broker() {
-    if [[ -n "$BROKER_PID" ]] && kill -0 "$BROKER_PID" 2>/dev/null; then
-        kill -TERM "$BROKER_PID" 2>/dev/null || true
-        local deadline=$((SECONDS + 10))
-        while kill -0 "$BROKER_PID" 2>/dev/null && ((SECONDS < deadline)); do
-            sleep 0.1
-        done
-        kill -KILL "$BROKER_PID" 2>/dev/null || true
-        wait "$BROKER_PID" 2>/dev/null || true
-    fi
-    BROKER_PID=""
-}
-
 cleanup() {
     stop_broker
-    rm -rf "$WORK"
+    rm -rf "$WORK" "$TLS_DIR"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-port_open() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-free_port() {
-    local port tries
-    for tries in $(seq 1 100); do
-        port=$((20000 + RANDOM % 40000))
-        if ! port_open "$port"; then
-            echo "$port"
-            return 0
-        fi
-    done
-    log "no free port found"
-    return 1
-}
-
-# wait_port <port> <pid> <name>: poll until the port accepts connections, the process dies, or the deadline passes.
-wait_port() {
-    local port="$1" pid="$2" name="$3"
-    local deadline=$((SECONDS + PORT_TIMEOUT_S))
-    until port_open "$port"; do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            log "$name exited before listening on port $port; its log:"
-            cat "$WORK/$name.log" >&2 || true
-            return 1
-        fi
-        if ((SECONDS >= deadline)); then
-            log "$name did not listen on port $port within ${PORT_TIMEOUT_S}s"
-            return 1
-        fi
-        sleep 0.05
-    done
-}
-
-# start_mosquitto <port> [<websocket port>]
+# start_mosquitto <port> [<kind> <port>]: kind ws, tls or wss adds that listener on the second port.
 start_mosquitto() {
-    local port="$1" ws_port="${2:-}"
+    local port="$1" kind="${2:-}" extra="${3:-}"
     cat > "$WORK/mosquitto.conf" <<CONF
 listener $port 127.0.0.1
 allow_anonymous true
@@ -160,56 +155,87 @@ log_dest stdout
 log_type error
 log_type warning
 CONF
-    if [[ -n "$ws_port" ]]; then
-        # MQTT over WebSocket (needs a mosquitto built with libwebsockets; it ignores the request path)
-        printf 'listener %s 127.0.0.1\nprotocol websockets\n' "$ws_port" >> "$WORK/mosquitto.conf"
+    if [[ -n "$kind" ]]; then
+        printf 'listener %s 127.0.0.1\n' "$extra" >> "$WORK/mosquitto.conf"
+        # MQTT over WebSocket needs a mosquitto built with libwebsockets; it ignores the request path
+        [[ "$kind" == ws || "$kind" == wss ]] && echo "protocol websockets" >> "$WORK/mosquitto.conf"
+        [[ "$kind" == tls || "$kind" == wss ]] &&
+            printf 'certfile %s\nkeyfile %s\n' "$TLS_DIR/cert.pem" "$TLS_DIR/key.pem" >> "$WORK/mosquitto.conf"
     fi
     "$MOSQUITTO" -c "$WORK/mosquitto.conf" > "$WORK/mosquitto.log" 2>&1 &
     BROKER_PID=$!
     wait_port "$port" "$BROKER_PID" mosquitto || return 1
-    [[ -z "$ws_port" ]] || wait_port "$ws_port" "$BROKER_PID" mosquitto
+    [[ -z "$extra" ]] || wait_port "$extra" "$BROKER_PID" mosquitto
 }
 
-# start_skylark <port> [<HTTP/WebSocket port>]
-start_skylark() {
-    local port="$1" ws_port="${2:-}"
-    mkdir -p "$WORK/skylark-data"
-    # shellcheck disable=SC2086
-    # the same queue depth and in-flight window as the Mosquitto config above
-    java -Dskylark.mqtt.port="$port" -Dskylark.http.port="${ws_port:-0}" -Dskylark.auth.mode=none \
-        -Dskylark.ws.path="$WS_PATH" -Dskylark.queue.max.messages=1000000 -Dskylark.inflight.max=100 \
-        -Dskylark.data.dir="$WORK/skylark-data" -jar "$SKYLARK_JAR" $SKYLARK_ARGS > "$WORK/skylark.log" 2>&1 &
-    BROKER_PID=$!
-    wait_port "$port" "$BROKER_PID" skylark || return 1
-    [[ -z "$ws_port" ]] || wait_port "$ws_port" "$BROKER_PID" skylark
+# listener_kind <scenario>: the extra listener a scenario talks to (ws, tls, wss), or nothing for plain MQTT.
+listener_kind() {
+    case "$1" in
+        *-ws) echo ws ;;
+        *-tls) echo tls ;;
+        *-wss) echo wss ;;
+        *) echo "" ;;
+    esac
 }
 
-field() { # field <RESULT line> <key>
-    sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<< " $1"
-}
-
-# run_scenario <broker> <port> <scenario>
+# run_scenario <broker> <port> <scenario> [<result key>]
 run_scenario() {
-    local broker="$1" port="$2" scenario="$3" out rc=0 line
+    local broker="$1" port="$2" scenario="$3" key="${4:-$3}" out rc=0 line
     # shellcheck disable=SC2086
     out="$(java $JAVA_OPTS -cp "$LOADGEN_CP" dev.skylark.benchmarks.load.LoadGenerator \
         --broker "$broker" --host 127.0.0.1 --port "$port" --publishers "$PUBLISHERS" --payload "$PAYLOAD" \
         --duration "$DURATION" --warmup "$WARMUP" --inflight "$INFLIGHT" --mqtt-version "$MQTT_VERSION" \
-        --threads "$THREADS" --quiet --hlog "$RESULTS_DIR/$broker-$scenario.hlog" \
+        --threads "$THREADS" --quiet --hlog "$RESULTS_DIR/$broker-$key.hlog" \
         --max-outstanding "$MAX_OUTSTANDING" --broker-pid "$BROKER_PID" \
         ${SCENARIO_ARGS[$scenario]} 2>&1)" || rc=$?
-    printf '%s\n' "$out" > "$RESULTS_DIR/$broker-$scenario.out"
-    [[ -s "$RESULTS_DIR/$broker-$scenario.hlog" ]] || rm -f "$RESULTS_DIR/$broker-$scenario.hlog"
+    printf '%s\n' "$out" > "$RESULTS_DIR/$broker-$key.out"
+    [[ -s "$RESULTS_DIR/$broker-$key.hlog" ]] || rm -f "$RESULTS_DIR/$broker-$key.hlog"
     line="$(grep '^RESULT ' <<< "$out" || true)"
     if [[ -z "$line" ]]; then
         log "$broker $scenario failed (exit $rc):"
         printf '%s\n' "$out" >&2
-        RESULT[$broker,$scenario]="FAILED"
+        RESULT[$broker,$key]="FAILED"
         return 0
     fi
     ((rc == 0)) || log "$broker $scenario exited $rc (figures kept): $(grep '^error' <<< "$out" || true)"
-    RESULT[$broker,$scenario]="$line"
+    RESULT[$broker,$key]="$line"
     printf '%s\n' "$line" >&2
+}
+
+MOSQUITTO_WS=1
+
+# start_and_run <broker> <scenario> [<result key>]: a fresh broker (a flat-out run leaves a backlog that would leak
+# into the next one) with the listener the scenario needs, the run, the broker stopped. Returns 2 when skipped.
+start_and_run() {
+    local broker="$1" scenario="$2" key="${3:-$2}" kind port extra="" attempt
+    kind="$(listener_kind "$scenario")"
+    if [[ "$broker" == mosquitto && "$MOSQUITTO_WS" == 0 && ( "$kind" == ws || "$kind" == wss ) ]]; then
+        log "skipping mosquitto $scenario: this mosquitto has no WebSocket support"
+        return 2
+    fi
+    # A port found free can be taken by another process before the broker binds it: try a few.
+    for attempt in 1 2 3; do
+        port="$(free_port)"
+        [[ -z "$kind" ]] || extra="$(free_port)"
+        log "$broker on 127.0.0.1:$port${kind:+ ($kind $extra)}: $scenario"
+        if "start_$broker" "$port" $kind $extra; then
+            break
+        fi
+        stop_broker
+        if [[ "$broker" == mosquitto && ( "$kind" == ws || "$kind" == wss ) ]] &&
+            grep -qi "websockets support not available" "$WORK/mosquitto.log"; then
+            # tried once: a build without libwebsockets refuses "protocol websockets"
+            log "skipping mosquitto $scenario: this mosquitto has no WebSocket support"
+            MOSQUITTO_WS=0
+            return 2
+        fi
+        if ((attempt == 3)); then
+            log "$broker did not start after $attempt attempts"
+            exit 1
+        fi
+    done
+    run_scenario "$broker" "${extra:-$port}" "$scenario" "$key"
+    stop_broker
 }
 
 ratio() { # ratio <skylark> <mosquitto>
@@ -217,8 +243,51 @@ ratio() { # ratio <skylark> <mosquitto>
         if (s ~ /^-?[0-9.]+$/ && m ~ /^-?[0-9.]+$/ && m + 0 != 0) printf "%.2f", s / m; else print "-" }'
 }
 
+median() { # median <number>...
+    printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '{ v[NR] = $1 } END {
+        if (NR == 0) print "-"; else if (NR % 2) printf "%.2f", v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+# Skylark's MQTT-over-WebSocket vs TCP fan-in throughput, QoS 0 flat out, in alternating rounds (A B, B A, ...) so
+# that a change in the machine's other load hits both sides alike; the median of the per-round ratios is reported.
+ws_vs_tcp() {
+    local round ratios=() cpu_ratios=() tcp_rates=() ws_rates=() t w
+    for ((round = 1; round <= WS_VS_TCP_ROUNDS; round++)); do
+        if ((round % 2)); then
+            start_and_run skylark qos0-flat "ws-vs-tcp-tcp-$round"
+            start_and_run skylark qos0-flat-ws "ws-vs-tcp-ws-$round"
+        else
+            start_and_run skylark qos0-flat-ws "ws-vs-tcp-ws-$round"
+            start_and_run skylark qos0-flat "ws-vs-tcp-tcp-$round"
+        fi
+        t="${RESULT[skylark,ws-vs-tcp-tcp-$round]:-FAILED}"
+        w="${RESULT[skylark,ws-vs-tcp-ws-$round]:-FAILED}"
+        [[ "$t" != FAILED && "$w" != FAILED ]] || continue
+        tcp_rates+=("$(field "$t" rate_msgs_s)")
+        ws_rates+=("$(field "$w" rate_msgs_s)")
+        ratios+=("$(ratio "$(field "$w" rate_msgs_s)" "$(field "$t" rate_msgs_s)")")
+        cpu_ratios+=("$(ratio "$(field "$w" broker_cpu_us_per_msg)" "$(field "$t" broker_cpu_us_per_msg)")")
+    done
+    if ((${#ratios[@]} == 0)); then
+        WS_VS_TCP_LINE="ws-vs-tcp: skylark FAILED (no complete round)"
+    else
+        WS_VS_TCP_LINE="ws-vs-tcp: skylark WS/TCP throughput $(median "${ratios[@]}") (goal >= 0.9; median of"
+        WS_VS_TCP_LINE+=" ${#ratios[@]} alternating round(s): ${ratios[*]}; msgs/s TCP ${tcp_rates[*]}, WS ${ws_rates[*]});"
+        WS_VS_TCP_LINE+=" broker CPU per message WS/TCP $(median "${cpu_ratios[@]}") (${cpu_ratios[*]})"
+    fi
+    log "$WS_VS_TCP_LINE"
+}
+
 main() {
-    [[ -x "$MOSQUITTO" ]] || { log "mosquitto not found (set MOSQUITTO=/path/to/mosquitto)"; exit 1; }
+    if [[ " $BROKERS " == *" mosquitto "* && ! -x "$MOSQUITTO" ]]; then
+        log "mosquitto not found (set MOSQUITTO=/path/to/mosquitto, or BROKERS=skylark)"
+        exit 1
+    fi
+    local scenario
+    for scenario in "${SCENARIOS[@]}"; do
+        [[ -n "${SCENARIO_ARGS[$scenario]+set}" ]] ||
+            { log "unknown scenario: $scenario (known: $DEFAULT_SCENARIOS $OPT_IN_SCENARIOS)"; exit 1; }
+    done
     if [[ "$SKIP_BUILD" != 1 ]]; then
         log "building (mvn -B -q -DskipTests package)"
         (cd "$ROOT" && mvn -B -q -DskipTests package)
@@ -228,10 +297,17 @@ main() {
         log "CONNECTIONS=$CONNECTIONS does not fit the open-files limit $FD_LIMIT (connections + 100 must); lower it"
         exit 1
     fi
+    if [[ " ${SCENARIOS[*]} " == *" fanout1000-"* ]] && ((FANOUT_LARGE_SUBSCRIBERS + 100 > FD_LIMIT)); then
+        log "FANOUT_LARGE_SUBSCRIBERS=$FANOUT_LARGE_SUBSCRIBERS does not fit the open-files limit $FD_LIMIT; lower it"
+        exit 1
+    fi
+    if [[ " ${SCENARIOS[*]} " == *"-tls "* || " ${SCENARIOS[*]} " == *"-wss "* ]]; then
+        make_certificate "$TLS_DIR" || exit 1
+    fi
     mkdir -p "$RESULTS_DIR" "$(dirname "$REPORT")"
     LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-    local ran=() broker port scenario ws_port mosquitto_ws=1
+    local ran=() broker
     for broker in $BROKERS; do
         case "$broker" in
             mosquitto) ;;
@@ -243,73 +319,62 @@ main() {
                 ;;
             *) log "unknown broker: $broker"; exit 1 ;;
         esac
-        # A fresh broker per scenario: a flat-out run leaves a backlog that would leak into the next one.
         for scenario in "${SCENARIOS[@]}"; do
-            # *-ws scenarios: MQTT over WebSocket, to a second (HTTP/WebSocket) listener of the broker.
-            ws_port=""
-            if [[ "$scenario" == *-ws ]]; then
-                if [[ "$broker" == mosquitto && "$mosquitto_ws" == 0 ]]; then
-                    log "skipping mosquitto $scenario: this mosquitto has no WebSocket support"
-                    continue
-                fi
+            if [[ "$scenario" == ws-vs-tcp ]]; then
+                [[ "$broker" == skylark ]] && ws_vs_tcp
+                continue
             fi
-            # A port found free can be taken by another process before the broker binds it: try a few.
-            local attempt
-            for attempt in 1 2 3; do
-                port="$(free_port)"
-                [[ "$scenario" != *-ws ]] || ws_port="$(free_port)"
-                log "$broker on 127.0.0.1:$port${ws_port:+ (WebSocket $ws_port$WS_PATH)}: $scenario"
-                if "start_$broker" "$port" $ws_port; then
-                    break
-                fi
-                stop_broker
-                if [[ -n "$ws_port" && "$broker" == mosquitto ]] && grep -qi "websockets support not available" "$WORK/mosquitto.log"; then
-                    # tried once: a build without libwebsockets refuses "protocol websockets"
-                    log "skipping mosquitto $scenario: this mosquitto has no WebSocket support"
-                    mosquitto_ws=0
-                    continue 2
-                fi
-                if ((attempt == 3)); then
-                    log "$broker did not start after $attempt attempts"
-                    exit 1
-                fi
-            done
-            run_scenario "$broker" "${ws_port:-$port}" "$scenario"
-            stop_broker
+            start_and_run "$broker" "$scenario" || true
         done
         ran+=("$broker")
     done
 
-    local file="$REPORT"
     plot_latency
+    write_report "${ran[@]}"
+    cat "$REPORT"
+    log "written to $REPORT (raw output and .hlog files in $RESULTS_DIR)"
+}
 
+write_report() {
+    local ran=("$@") scenario metric m s broker key round
     {
         local title="# Skylark vs Mosquitto, $DATE on $HOST"
         [[ "$SMOKE" == 1 ]] && title+=" (SMOKE run: tiny durations, figures meaningless)"
         echo "$title"
         echo
         echo "- cpu: $(nproc) x $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
-        echo "- java: $(java -version 2>&1 | head -1); mosquitto: $("$MOSQUITTO" -h 2>&1 | sed -n 's/^mosquitto version //p' | head -1)"
+        echo "- java: $(java -version 2>&1 | head -1); mosquitto:" \
+            "$( [[ -x "$MOSQUITTO" ]] && "$MOSQUITTO" -h 2>&1 | sed -n 's/^mosquitto version //p' | head -1)"
         echo "- load average before the run: $LOAD_BEFORE (other work on the machine skews figures)"
         echo "- commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-        echo "- fan-in (qos*): $PUBLISHERS publishers -> 1 subscriber on devices/+/telemetry; fan-out: 1 publisher ->" \
-            "$FANOUT_SUBSCRIBERS subscribers on one topic (paced at $FANOUT_RATE msgs/s = $((FANOUT_RATE * FANOUT_SUBSCRIBERS))" \
-            "deliveries/s); p2p: $P2P_PAIRS publisher->subscriber pairs, QoS 1; payload $PAYLOAD B, MQTT $MQTT_VERSION," \
-            "warm-up $WARMUP, measured $DURATION, flat-out in-flight window $INFLIGHT and at most $MAX_OUTSTANDING" \
-            "deliveries outstanding, fan-in paced at $RATE msgs/s"
-        [[ " ${SCENARIOS[*]} " == *"-ws "* ]] && echo "- *-ws scenarios: the same over MQTT over WebSocket" \
-            "(binary frames, subprotocol mqtt, path $WS_PATH; masked client frames) to the broker's WebSocket listener"
+        echo "- fan-in (qos*): $PUBLISHERS publishers -> 1 subscriber on devices/+/telemetry (*-many: $MANY_PUBLISHERS" \
+            "publishers; shared-*: $SHARED_SUBSCRIBERS subscribers in one \$share group, each message to one of them);" \
+            "fan-out: 1 publisher -> $FANOUT_SUBSCRIBERS subscribers on one topic (paced at $FANOUT_RATE msgs/s =" \
+            "$((FANOUT_RATE * FANOUT_SUBSCRIBERS)) deliveries/s), fanout1000-*: -> $FANOUT_LARGE_SUBSCRIBERS subscribers" \
+            "(paced at $FANOUT_LARGE_RATE msgs/s = $((FANOUT_LARGE_RATE * FANOUT_LARGE_SUBSCRIBERS)) deliveries/s);" \
+            "p2p: $P2P_PAIRS publisher->subscriber pairs, QoS 1; payload $PAYLOAD B (*-1k, *-16k: 1,024 and 16,384 B)," \
+            "MQTT $MQTT_VERSION, warm-up $WARMUP, measured $DURATION, flat-out in-flight window $INFLIGHT and at most" \
+            "$MAX_OUTSTANDING deliveries outstanding, paced fan-in at $RATE msgs/s"
+        [[ " ${SCENARIOS[*]} " == *"-ws "* || " ${SCENARIOS[*]} " == *" ws-vs-tcp "* ]] &&
+            echo "- *-ws: the same over MQTT over WebSocket (binary frames, subprotocol mqtt, path $WS_PATH; masked" \
+                "client frames) to the broker's WebSocket listener"
+        [[ " ${SCENARIOS[*]} " == *"-tls "* || " ${SCENARIOS[*]} " == *"-wss "* ]] &&
+            echo "- *-tls / *-wss: MQTT over TLS and over secure WebSocket (JDK SSLEngine in the load generator," \
+                "self-signed EC P-256 certificate, verified with --cafile), warm-up $TLS_WARMUP (JIT of the ciphers)"
         echo "- connections: $CONNECTIONS idle connections (CONNECT + SUBSCRIBE idle/<i>) from $SOURCE_ADDRESSES loopback" \
             "source addresses, held $CONNECTIONS_HOLD; bytes_per_conn = (broker VmRSS after the hold - before connecting) / ready"
         echo "- rate_msgs_s = deliveries arriving during the measured window (fan-out: all subscribers together);" \
             "latency in us (paced: from intended send time, coordinated-omission corrected; flat-out: queueing included);" \
-            "ratio = skylark / mosquitto (higher is better for rates, lower for latency, loss and memory)"
+            "broker_cpu_us_per_msg = broker CPU time (all threads) per delivery in the window, steadier than rates" \
+            "when other work shares the machine; ratio = skylark / mosquitto (higher is better for rates, lower for" \
+            "latency, loss, CPU and memory)"
         [[ -f "$PLOT" ]] && echo "- latency percentiles of the paced runs: $(basename "$PLOT")"
+        [[ -n "$WS_VS_TCP_LINE" ]] && { echo; echo "$WS_VS_TCP_LINE"; }
         echo
         echo "| scenario | metric | mosquitto | skylark | ratio |"
         echo "|---|---|---:|---:|---:|"
-        local scenario metric m s
         for scenario in "${SCENARIOS[@]}"; do
+            [[ "$scenario" == ws-vs-tcp ]] && continue
             local metrics=("${METRICS[@]}")
             [[ "$scenario" == connections ]] && metrics=("${CONNECTION_METRICS[@]}")
             for metric in "${metrics[@]}"; do
@@ -325,20 +390,26 @@ main() {
         echo '```'
         for broker in "${ran[@]}"; do
             for scenario in "${SCENARIOS[@]}"; do
-                echo "${RESULT[$broker,$scenario]:-}"
+                if [[ "$scenario" == ws-vs-tcp ]]; then
+                    for ((round = 1; round <= WS_VS_TCP_ROUNDS; round++)); do
+                        for key in "ws-vs-tcp-tcp-$round" "ws-vs-tcp-ws-$round"; do
+                            [[ -n "${RESULT[$broker,$key]:-}" ]] && echo "${RESULT[$broker,$key]}"
+                        done
+                    done
+                    continue
+                fi
+                [[ -n "${RESULT[$broker,$scenario]:-}" ]] && echo "${RESULT[$broker,$scenario]}"
             done
         done
         echo '```'
-    } > "$file"
-
-    cat "$file"
-    log "written to $file (raw output and .hlog files in $RESULTS_DIR)"
+    } > "$REPORT"
 }
 
-# Latency percentile plot (HdrHistogram style, x = 1/(1-percentile)) of every paced run's histogram log.
+# Latency percentile plot (HdrHistogram style, x = 1/(1-percentile)) of every paced run's histogram log. Tic labels
+# are format strings to gnuplot, hence '%%'.
 plot_latency() {
     local hlogs=() f name series=()
-    for f in "$RESULTS_DIR"/*-paced.hlog; do
+    for f in "$RESULTS_DIR"/*-paced*.hlog; do
         [[ -s "$f" ]] && hlogs+=("$f")
     done
     ((${#hlogs[@]} > 0)) || return 0
@@ -357,7 +428,8 @@ plot_latency() {
     done
     ((${#series[@]} > 0)) || return 0
     local IFS=,
-    gnuplot <<GP || log "gnuplot failed; no plot"
+    rm -f "$PLOT"
+    gnuplot <<GP || { log "gnuplot failed; no plot"; rm -f "$PLOT"; }
 set terminal pngcairo size 1200,700 noenhanced
 set output '$PLOT'
 set title 'End-to-end latency by percentile (paced, coordinated-omission corrected), $DATE $HOST'
@@ -365,7 +437,7 @@ set logscale x
 set logscale y
 set xlabel 'percentile'
 set ylabel 'latency (us)'
-set xtics ('0%' 1, '90%' 10, '99%' 100, '99.9%' 1000, '99.99%' 10000, '99.999%' 100000)
+set xtics ('0%%' 1, '90%%' 10, '99%%' 100, '99.9%%' 1000, '99.99%%' 10000, '99.999%%' 100000)
 set grid
 set key top left
 plot ${series[*]}

@@ -8,6 +8,12 @@ import dev.skylark.broker.auth.AuthMethods;
 import dev.skylark.broker.auth.Authenticator;
 import dev.skylark.broker.auth.FirstStart;
 import dev.skylark.broker.auth.JwtAuthMethod;
+import dev.skylark.broker.auth.KeyRing;
+import dev.skylark.broker.hook.HookCounters;
+import dev.skylark.broker.hook.HookPolicy;
+import dev.skylark.broker.hook.HookSettings;
+import dev.skylark.broker.hook.PublishHookAgent;
+import dev.skylark.broker.hook.PublishHookProxy;
 import dev.skylark.broker.http.HttpResponse;
 import dev.skylark.broker.http.HttpRouter;
 import dev.skylark.broker.status.CountersSnapshot;
@@ -81,6 +87,8 @@ public final class Broker implements AutoCloseable
     /** Null in shared threading, where the routing agent runs on I/O agent 0's thread. */
     private final AgentRunner routerRunner;
     private final AgentRunner[] ioRunners;
+    /** Null when no publish hook is configured. */
+    private final AgentRunner hookRunner;
     private final IoAgent[] ioAgents;
     private final RoutingAgent router;
     private final CountersFile countersFile;
@@ -101,7 +109,7 @@ public final class Broker implements AutoCloseable
         this.context = context;
         final NanoClock clock = SystemNanoClock.INSTANCE;
         final int ioThreads = context.ioThreads;
-        countersFile = CountersFile.create(Path.of(context.dataDir), 64 + 16 * ioThreads);
+        countersFile = CountersFile.create(Path.of(context.dataDir), 96 + 16 * ioThreads);
         final Counters counters = new Counters(countersFile.manager());
         routingCounters = new RoutingCounters(counters);
 
@@ -177,6 +185,25 @@ public final class Broker implements AutoCloseable
             context.subscriptionIdentifiersAvailable, context.payloadFormatCheck, context.topicMaxLength,
             context.topicMaxDepth, context.clientIdMaxLength, context.ratePacketsPerSecond, context.rateBurst,
             context.rateSlowsReader, TimeUnit.MILLISECONDS.toNanos(context.slowConsumerTimeoutMs));
+        // The publish hook: its own agent and thread, fed by a bounded ring from the I/O agents.
+        final HookSettings hook = context.hookSettings();
+        final RingBuffer hookQueue = hook == null ? null : new ManyToOneRingBuffer(ring(hook.queueBytes()));
+        final PublishHookAgent[] hookRef = new PublishHookAgent[1];
+        final SignalledIdleStrategy hookIdle = new SignalledIdleStrategy(() -> hookRef[0].hasWork());
+        if (hook != null)
+        {
+            final KeyRing keyRing = auth != null ? auth.keyRing() :
+                KeyRing.openOrCreate(context.authSettings().authDir()); // the key `skylark keys` prints
+            hookRef[0] = new PublishHookAgent(hook, hookQueue, new RouterProxy(inbound, wakeRouter, gate), keyRing,
+                new HookCounters(counters), SystemEpochClock.INSTANCE, clock, context.maxPacketSize, hookIdle::signal);
+            hookRunner = new AgentRunner(context.spin ? new BusySpinIdleStrategy() : hookIdle, this::onError, null,
+                hookRef[0]);
+        }
+        else
+        {
+            hookRunner = null;
+        }
+
         ioRunners = new AgentRunner[ioThreads];
         for (int i = 0; i < ioThreads; i++)
         {
@@ -184,6 +211,11 @@ public final class Broker implements AutoCloseable
                 outbound[i], new ProtocolCounters(counters, String.valueOf(i)));
             protocol.authenticator(authenticator);
             protocol.authMethods(authMethods);
+            if (hook != null)
+            {
+                protocol.hook(new PublishHookProxy(hookQueue, hook.topics(), hookIdle::signal,
+                    new HookCounters.Io(counters, String.valueOf(i))));
+            }
             ioAgents[i] = new IoAgent(i, clock, protocol, protocol, context.maxPacketSize, context.outboundBufferMax);
             ioAgents[i].openConnectionsGauge(counters.gauge("skylark_connections",
                 "open connections (MQTT, WebSocket and HTTP)", String.valueOf(i)));
@@ -216,6 +248,10 @@ public final class Broker implements AutoCloseable
         catch (final RuntimeException ex)
         {
             bound.forEach(CloseHelper::quietClose);
+            if (hookRef[0] != null)
+            {
+                hookRef[0].onClose(); // never started: only its HTTP client to let go
+            }
             CloseHelper.quietClose(auth);
             CloseHelper.quietClose(countersFile);
             durableLog.close();
@@ -305,6 +341,10 @@ public final class Broker implements AutoCloseable
         if (broker.routerRunner != null)
         {
             AgentRunner.startOnThread(broker.routerRunner);
+        }
+        if (broker.hookRunner != null)
+        {
+            AgentRunner.startOnThread(broker.hookRunner);
         }
         for (final AgentRunner runner : broker.ioRunners)
         {
@@ -449,6 +489,9 @@ public final class Broker implements AutoCloseable
         {
             CloseHelper.quietClose(runner);
         }
+        // Then the hook: nothing more comes in; what it has not decided is not acknowledged, so not lost for QoS 1/2
+        // publishers that resend.
+        CloseHelper.quietClose(hookRunner);
         if (routerRunner != null)
         {
             CloseHelper.quietClose(routerRunner);
@@ -566,6 +609,13 @@ public final class Broker implements AutoCloseable
         private final List<AuthMethod> authMethods = new ArrayList<>();
         private String durability;
         private long journalCheckpointBytes;
+        private String hookPublishUrl;
+        private List<String> hookPublishTopics;
+        private long hookPublishTimeoutMs;
+        private String hookPublishPolicy;
+        private int hookPublishBatchMaxMessages;
+        private int hookPublishBatchMaxBytes;
+        private int hookPublishQueueBytes;
         private boolean concluded;
 
         /** Defaults from the system properties. */
@@ -656,6 +706,15 @@ public final class Broker implements AutoCloseable
             tlsSelfSigned = Configuration.getBoolean(properties, Configuration.TLS_SELF_SIGNED_PROP_NAME);
             durability = Configuration.get(properties, Configuration.DURABILITY_PROP_NAME);
             journalCheckpointBytes = Configuration.getLong(properties, Configuration.JOURNAL_CHECKPOINT_BYTES_PROP_NAME);
+            hookPublishUrl = Configuration.get(properties, Configuration.HOOK_PUBLISH_URL_PROP_NAME);
+            hookPublishTopics = HookSettings.parseTopics(
+                Configuration.get(properties, Configuration.HOOK_PUBLISH_TOPICS_PROP_NAME));
+            hookPublishTimeoutMs = Configuration.getLong(properties, Configuration.HOOK_PUBLISH_TIMEOUT_MS_PROP_NAME);
+            hookPublishPolicy = Configuration.get(properties, Configuration.HOOK_PUBLISH_POLICY_PROP_NAME);
+            hookPublishBatchMaxMessages =
+                Configuration.getInt(properties, Configuration.HOOK_PUBLISH_BATCH_MAX_MESSAGES_PROP_NAME);
+            hookPublishBatchMaxBytes = Configuration.getInt(properties, Configuration.HOOK_PUBLISH_BATCH_MAX_BYTES_PROP_NAME);
+            hookPublishQueueBytes = Configuration.getInt(properties, Configuration.HOOK_PUBLISH_QUEUE_BYTES_PROP_NAME);
         }
 
         private static Set<String> list(final String value)
@@ -739,11 +798,97 @@ public final class Broker implements AutoCloseable
                 problems.add(Configuration.TLS_CLIENT_AUTH_PROP_NAME + "=" + tlsClientAuth + " needs " +
                     Configuration.TLS_CA_PROP_NAME);
             }
+            if (!hookPublishUrl.isEmpty())
+            {
+                concludeHook(problems);
+            }
             if (!problems.isEmpty())
             {
                 throw new IllegalArgumentException("invalid configuration: " + String.join("; ", problems));
             }
             concluded = true;
+            return this;
+        }
+
+        private void concludeHook(final List<String> problems)
+        {
+            final String badUrl = HookSettings.checkUrl(hookPublishUrl);
+            if (badUrl != null)
+            {
+                problems.add(Configuration.HOOK_PUBLISH_URL_PROP_NAME + "=" + hookPublishUrl + " " + badUrl);
+            }
+            final String badTopics = HookSettings.checkTopics(hookPublishTopics);
+            if (badTopics != null)
+            {
+                problems.add(Configuration.HOOK_PUBLISH_TOPICS_PROP_NAME + " " + badTopics);
+            }
+            if (!"fail-closed".equals(hookPublishPolicy) && !"fail-open".equals(hookPublishPolicy))
+            {
+                problems.add(Configuration.HOOK_PUBLISH_POLICY_PROP_NAME + " must be fail-closed or fail-open");
+            }
+            if (hookPublishTimeoutMs < 1 || hookPublishBatchMaxMessages < 1 || hookPublishBatchMaxBytes < 1024)
+            {
+                problems.add("the publish hook needs a timeout of at least 1 ms, batches of at least 1 message and " +
+                    "1024 bytes");
+            }
+            // One message, with its publisher's client id and token id, must fit in one record of the queue.
+            final long record = maxPacketSize + Math.max(clientIdMaxLength, 256) + (tokenAuth() ? 2L * authTokenMaxBytes : 0) + 64;
+            if (Integer.bitCount(hookPublishQueueBytes) != 1 || hookPublishQueueBytes / 8 < record)
+            {
+                problems.add(Configuration.HOOK_PUBLISH_QUEUE_BYTES_PROP_NAME + "=" + hookPublishQueueBytes +
+                    " must be a power of two of at least 8 x (max packet size + client id + token id + 64) = " +
+                    8 * record);
+            }
+        }
+
+        /** The publish hook's settings, or null when no hook is configured. */
+        public HookSettings hookSettings()
+        {
+            if (hookPublishUrl.isEmpty())
+            {
+                return null;
+            }
+            return new HookSettings(java.net.URI.create(hookPublishUrl), hookPublishTopics, hookPublishTimeoutMs,
+                HookPolicy.named(hookPublishPolicy), hookPublishBatchMaxMessages, hookPublishBatchMaxBytes,
+                hookPublishQueueBytes);
+        }
+
+        /** Every message on a topic matching one of {@code topics} is POSTed to {@code url} first (null: no hook). */
+        public Context hookPublish(final String url, final String... topics)
+        {
+            this.hookPublishUrl = url == null ? "" : url;
+            if (topics.length > 0)
+            {
+                this.hookPublishTopics = List.of(topics);
+            }
+            return this;
+        }
+
+        public Context hookPublishTimeoutMs(final long ms)
+        {
+            this.hookPublishTimeoutMs = ms;
+            return this;
+        }
+
+        /** {@code fail-closed} or {@code fail-open}: what a failed hook request means for its messages. */
+        public Context hookPublishPolicy(final String policy)
+        {
+            this.hookPublishPolicy = policy;
+            return this;
+        }
+
+        /** Most messages and message bytes in one hook request. */
+        public Context hookPublishBatch(final int maxMessages, final int maxBytes)
+        {
+            this.hookPublishBatchMaxMessages = maxMessages;
+            this.hookPublishBatchMaxBytes = maxBytes;
+            return this;
+        }
+
+        /** Bytes that may wait for the hook (a power of two). */
+        public Context hookPublishQueueBytes(final int bytes)
+        {
+            this.hookPublishQueueBytes = bytes;
             return this;
         }
 

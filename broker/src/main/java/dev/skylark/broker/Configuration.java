@@ -282,6 +282,43 @@ public final class Configuration
     public static final String TLS_SELF_SIGNED_PROP_NAME = "skylark.tls.self.signed";
     public static final boolean TLS_SELF_SIGNED_DEFAULT = false;
 
+    /**
+     * URL (http or https) the publish hook POSTs batches of messages to; the broker routes what it answers. Empty
+     * (default): no hook.
+     */
+    public static final String HOOK_PUBLISH_URL_PROP_NAME = "skylark.hook.publish.url";
+    public static final String HOOK_PUBLISH_URL_DEFAULT = "";
+
+    /** Comma-separated topic filters whose messages go through the publish hook. */
+    public static final String HOOK_PUBLISH_TOPICS_PROP_NAME = "skylark.hook.publish.topics";
+    public static final String HOOK_PUBLISH_TOPICS_DEFAULT = "#";
+
+    /** How long one hook request may take before the failure policy applies, ms. */
+    public static final String HOOK_PUBLISH_TIMEOUT_MS_PROP_NAME = "skylark.hook.publish.timeout.ms";
+    public static final long HOOK_PUBLISH_TIMEOUT_MS_DEFAULT = 10_000;
+
+    /**
+     * What a failed hook request (status other than 200, timeout, malformed answer, no connection) means for its
+     * messages: {@code fail-closed} (default: dropped, QoS 1/2 answered 0x80) or {@code fail-open} (routed unchanged).
+     */
+    public static final String HOOK_PUBLISH_POLICY_PROP_NAME = "skylark.hook.publish.policy";
+    public static final String HOOK_PUBLISH_POLICY_DEFAULT = "fail-closed";
+
+    /** Most messages in one hook request. */
+    public static final String HOOK_PUBLISH_BATCH_MAX_MESSAGES_PROP_NAME = "skylark.hook.publish.batch.max.messages";
+    public static final int HOOK_PUBLISH_BATCH_MAX_MESSAGES_DEFAULT = 1000;
+
+    /** Most message bytes in one hook request (a larger single message goes alone). */
+    public static final String HOOK_PUBLISH_BATCH_MAX_BYTES_PROP_NAME = "skylark.hook.publish.batch.max.bytes";
+    public static final int HOOK_PUBLISH_BATCH_MAX_BYTES_DEFAULT = 1024 * 1024;
+
+    /**
+     * Bytes of messages that may wait for the hook (a power of two); beyond, QoS 0 is dropped and counted and QoS 1/2
+     * publishers are held back.
+     */
+    public static final String HOOK_PUBLISH_QUEUE_BYTES_PROP_NAME = "skylark.hook.publish.queue.bytes";
+    public static final int HOOK_PUBLISH_QUEUE_BYTES_DEFAULT = 16 * 1024 * 1024;
+
     private static final Map<String, Setting> SETTINGS = new LinkedHashMap<>();
 
     static
@@ -355,6 +392,15 @@ public final class Configuration
         choice(TLS_CLIENT_AUTH_PROP_NAME, TLS_CLIENT_AUTH_DEFAULT, "client certificates (mutual TLS)", "none", "optional", "required");
         optionalText(TLS_CA_PROP_NAME, "", "PEM CA bundle for client certificates");
         bool(TLS_SELF_SIGNED_PROP_NAME, TLS_SELF_SIGNED_DEFAULT, "make a self-signed localhost certificate in the data dir when none is set");
+        add(HOOK_PUBLISH_URL_PROP_NAME, HOOK_PUBLISH_URL_DEFAULT, "publish hook URL (http/https) that sees every hooked message first (empty = no hook)",
+            (v) -> v.isEmpty() ? null : dev.skylark.broker.hook.HookSettings.checkUrl(v));
+        add(HOOK_PUBLISH_TOPICS_PROP_NAME, HOOK_PUBLISH_TOPICS_DEFAULT, "topic filters that go through the publish hook, comma-separated",
+            (v) -> dev.skylark.broker.hook.HookSettings.checkTopics(dev.skylark.broker.hook.HookSettings.parseTopics(v)));
+        longInteger(HOOK_PUBLISH_TIMEOUT_MS_PROP_NAME, HOOK_PUBLISH_TIMEOUT_MS_DEFAULT, 1, 3_600_000, "publish hook request timeout, ms");
+        choice(HOOK_PUBLISH_POLICY_PROP_NAME, HOOK_PUBLISH_POLICY_DEFAULT, "when the publish hook fails: drop (0x80) or deliver unchanged", "fail-closed", "fail-open");
+        integer(HOOK_PUBLISH_BATCH_MAX_MESSAGES_PROP_NAME, HOOK_PUBLISH_BATCH_MAX_MESSAGES_DEFAULT, 1, 100_000, "most messages in one publish hook request");
+        integer(HOOK_PUBLISH_BATCH_MAX_BYTES_PROP_NAME, HOOK_PUBLISH_BATCH_MAX_BYTES_DEFAULT, 1024, 1 << 30, "most message bytes in one publish hook request");
+        powerOfTwo(HOOK_PUBLISH_QUEUE_BYTES_PROP_NAME, HOOK_PUBLISH_QUEUE_BYTES_DEFAULT, "bytes that may wait for the publish hook");
     }
 
     private Configuration()

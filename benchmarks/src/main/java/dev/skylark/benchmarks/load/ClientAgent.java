@@ -14,7 +14,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 
-import org.HdrHistogram.Recorder;
+import javax.net.ssl.SSLException;
+
+import org.HdrHistogram.SingleWriterRecorder;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.IdleStrategy;
 
@@ -54,13 +56,18 @@ final class ClientAgent implements Agent
     static final long HIGHEST_TRACKABLE_NS = TimeUnit.SECONDS.toNanos(60);
     /** Connections between connect() and READY at a time, so a large ramp does not overflow the accept backlog. */
     static final int MAX_HANDSHAKES = 256;
+    /**
+     * The same over TLS, where each handshake costs both sides milliseconds of CPU: more at once only makes every one
+     * of them slower, until the broker's connect timeout (no CONNECT within 10 s) closes them.
+     */
+    static final int MAX_TLS_HANDSHAKES = 32;
     private static final long OUTSTANDING_RECHECK_NS = TimeUnit.MICROSECONDS.toNanos(50);
     private static final byte[] NORMAL_CLOSURE = { 0x03, (byte)0xE8 };
 
     private final String name;
     private final LoadConfig config;
     private final LoadControl control;
-    private final Recorder recorder;
+    private final SingleWriterRecorder recorder;
     private final AgentCounters counters = new AgentCounters();
     private final ClientConnection[] connections;
     private final ClientConnection[] publishers;
@@ -84,6 +91,7 @@ final class ClientAgent implements Agent
     private AgentCounters[] allCounters;
     private final long maxOutstanding;
     private final int copies;
+    private final int maxHandshakes;
 
     private long ready;
     private long sentTotal;
@@ -104,7 +112,7 @@ final class ClientAgent implements Agent
         final String name,
         final LoadConfig config,
         final LoadControl control,
-        final Recorder recorder,
+        final SingleWriterRecorder recorder,
         final ClientConnection[] connections) throws IOException
     {
         this.name = name;
@@ -135,6 +143,7 @@ final class ClientAgent implements Agent
         this.selector = Selector.open();
         this.maxOutstanding = config.maxOutstanding;
         this.copies = Math.max(1, config.copiesPerMessage());
+        this.maxHandshakes = config.tls() ? MAX_TLS_HANDSHAKES : MAX_HANDSHAKES;
     }
 
     /**
@@ -171,14 +180,14 @@ final class ClientAgent implements Agent
     }
 
     /**
-     * Open connections while fewer than {@link #MAX_HANDSHAKES} wait for CONNACK/SUBACK.
+     * Open connections while fewer than {@link #MAX_HANDSHAKES} ({@link #MAX_TLS_HANDSHAKES}) wait for CONNACK/SUBACK.
      *
      * @return connections opened.
      */
     private int connectMore()
     {
         int opened = 0;
-        while (connectIndex < connections.length && handshakes < MAX_HANDSHAKES && null == control.failure())
+        while (connectIndex < connections.length && handshakes < maxHandshakes && null == control.failure())
         {
             final ClientConnection c = connections[connectIndex++];
             handshakes++;
@@ -451,31 +460,37 @@ final class ClientAgent implements Agent
                 }
                 return;
             }
+            if (c.state == ClientConnection.State.TLS_HANDSHAKE)
+            {
+                continueHandshake(c);
+                return;
+            }
             if ((readyOps & SelectionKey.OP_WRITE) != 0)
             {
                 flush(c);
                 if (c.readBlocked && c.state != ClientConnection.State.CLOSED)
                 {
                     processInput(c);
+                    if (null != c.tls && !c.readBlocked)
+                    {
+                        drainTls(c); // records left in netIn while reading was blocked
+                    }
                 }
             }
             if ((readyOps & SelectionKey.OP_READ) != 0 && c.state != ClientConnection.State.CLOSED)
             {
-                final int bytes = c.channel.read(null == c.wsIn ? c.rx : c.wsIn);
+                final int bytes = c.channel.read(null != c.tls ? c.tls.netIn : null == c.wsIn ? c.rx : c.wsIn);
                 if (bytes < 0)
                 {
                     connectionLost(c, "broker closed the connection");
                 }
+                else if (null != c.tls)
+                {
+                    drainTls(c);
+                }
                 else if (bytes > 0)
                 {
-                    if (c.state == ClientConnection.State.WS_UPGRADE)
-                    {
-                        onUpgradeResponse(c);
-                    }
-                    else
-                    {
-                        processInput(c);
-                    }
+                    onInput(c);
                 }
             }
         }
@@ -493,6 +508,95 @@ final class ClientAgent implements Agent
     }
 
     private void onConnected(final ClientConnection c) throws IOException
+    {
+        if (null != c.tls)
+        {
+            c.state = ClientConnection.State.TLS_HANDSHAKE;
+            c.tls.engine.beginHandshake();
+            continueHandshake(c);
+            return;
+        }
+
+        onTransportReady(c);
+    }
+
+    /**
+     * TLS: drive the handshake on; once it is complete, go on as over plain TCP.
+     */
+    private void continueHandshake(final ClientConnection c) throws IOException
+    {
+        final boolean done;
+        try
+        {
+            done = c.tls.handshake(c.channel, null == c.wsIn ? c.rx : c.wsIn);
+        }
+        catch (final SSLException ex)
+        {
+            control.fail(LoadControl.EXIT_REFUSED, "TLS handshake with " + config.host + ":" + config.port +
+                " failed: " + ex.getMessage() + (config.trustAll || null != config.caFile ? "" :
+                " (a self-signed broker certificate needs --cafile cert.pem, or --trust-all when benchmarking)"));
+            close(c);
+            return;
+        }
+        if (!done)
+        {
+            updateInterest(c);
+            return;
+        }
+
+        onTransportReady(c);
+        if (c.state != ClientConnection.State.CLOSED && c.tls.netIn.position() > 0)
+        {
+            drainTls(c); // e.g. a TLS 1.3 session ticket right behind the handshake
+        }
+    }
+
+    /**
+     * TLS: unwrap the complete records of {@code netIn} and handle them, until none is left, the receive buffer is
+     * full and cannot be drained, or reading is blocked by a full send buffer (resumed on {@code OP_WRITE}).
+     */
+    private void drainTls(final ClientConnection c) throws IOException
+    {
+        final ByteBuffer plaintext = null == c.wsIn ? c.rx : c.wsIn;
+        while (c.state != ClientConnection.State.CLOSED && !c.readBlocked)
+        {
+            final int produced = c.tls.unwrap(plaintext);
+            if (produced < 0)
+            {
+                connectionLost(c, "broker closed the TLS session");
+                return;
+            }
+            if (0 == produced)
+            {
+                break;
+            }
+            onInput(c);
+        }
+        if (c.state != ClientConnection.State.CLOSED && c.tls.hasPendingOutput())
+        {
+            flush(c); // a record the engine wants to send back (post-handshake message)
+        }
+    }
+
+    /**
+     * Bytes arrived in the receive buffer ({@code wsIn} for WebSocket).
+     */
+    private void onInput(final ClientConnection c) throws IOException
+    {
+        if (c.state == ClientConnection.State.WS_UPGRADE)
+        {
+            onUpgradeResponse(c);
+        }
+        else
+        {
+            processInput(c);
+        }
+    }
+
+    /**
+     * The byte stream to the broker is open (TCP connected, TLS handshake done): WebSocket upgrade or CONNECT.
+     */
+    private void onTransportReady(final ClientConnection c) throws IOException
     {
         if (c.webSocket())
         {
@@ -862,16 +966,17 @@ final class ClientAgent implements Agent
             return;
         }
         final boolean framing = isFraming(c);
+        final boolean tlsPending = null != c.tls && c.tls.hasPendingOutput();
         if (framing)
         {
             closeFrame(c);
-            if (0 == c.wsFramed)
+            if (0 == c.wsFramed && !tlsPending)
             {
                 reserveFrame(c);
                 return;
             }
         }
-        else if (0 == tx.position())
+        else if (0 == tx.position() && !tlsPending)
         {
             return;
         }
@@ -879,7 +984,7 @@ final class ClientAgent implements Agent
         tx.flip();
         try
         {
-            final int bytes = c.channel.write(tx);
+            final int bytes = null == c.tls ? c.channel.write(tx) : c.tls.write(c.channel, tx);
             if (bytes > 0)
             {
                 c.lastSendNs = nowNs;
@@ -908,7 +1013,7 @@ final class ClientAgent implements Agent
     private static boolean isFraming(final ClientConnection c)
     {
         return null != c.wsIn && c.state != ClientConnection.State.CONNECTING &&
-            c.state != ClientConnection.State.WS_UPGRADE;
+            c.state != ClientConnection.State.TLS_HANDSHAKE && c.state != ClientConnection.State.WS_UPGRADE;
     }
 
     /**
@@ -991,8 +1096,8 @@ final class ClientAgent implements Agent
             return;
         }
 
-        if (c.state != ClientConnection.State.CONNECTING && c.state != ClientConnection.State.WS_UPGRADE &&
-            c.channel.isConnected())
+        if (c.state != ClientConnection.State.CONNECTING && c.state != ClientConnection.State.TLS_HANDSHAKE &&
+            c.state != ClientConnection.State.WS_UPGRADE && c.channel.isConnected())
         {
             c.readBlocked = false;
             if (ClientPacketEncoder.encodeEmpty(c.tx, DISCONNECT) == INSUFFICIENT_CAPACITY)
@@ -1011,17 +1116,27 @@ final class ClientAgent implements Agent
             }
 
             final long deadlineNs = System.nanoTime() + CLOSE_TIMEOUT_NS;
-            while (c.hasPendingOutput() && System.nanoTime() - deadlineNs < 0 && c.state != ClientConnection.State.CLOSED)
+            flushBefore(c, deadlineNs);
+            if (null != c.tls && c.state != ClientConnection.State.CLOSED)
             {
-                flush(c);
-                if (c.hasPendingOutput())
-                {
-                    LockSupport.parkNanos(100_000);
-                }
+                c.tls.closeOutbound(); // close_notify, after the last application bytes
+                flushBefore(c, deadlineNs);
             }
         }
 
         close(c);
+    }
+
+    private void flushBefore(final ClientConnection c, final long deadlineNs)
+    {
+        while (c.hasPendingOutput() && System.nanoTime() - deadlineNs < 0 && c.state != ClientConnection.State.CLOSED)
+        {
+            flush(c);
+            if (c.hasPendingOutput())
+            {
+                LockSupport.parkNanos(100_000);
+            }
+        }
     }
 
     private void close(final ClientConnection c)
@@ -1057,7 +1172,7 @@ final class ClientAgent implements Agent
         if (!closing)
         {
             control.fail(c.state == ClientConnection.State.AWAIT_CONNACK ||
-                c.state == ClientConnection.State.WS_UPGRADE ?
+                c.state == ClientConnection.State.TLS_HANDSHAKE || c.state == ClientConnection.State.WS_UPGRADE ?
                 LoadControl.EXIT_REFUSED : LoadControl.EXIT_PROTOCOL,
                 "connection " + c.clientId + " lost (" + c.state + "): " + reason);
         }

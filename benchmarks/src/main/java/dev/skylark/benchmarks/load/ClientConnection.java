@@ -20,7 +20,7 @@ final class ClientConnection
 
     enum State
     {
-        CONNECTING, WS_UPGRADE, AWAIT_CONNACK, AWAIT_SUBACK, READY, CLOSED
+        CONNECTING, TLS_HANDSHAKE, WS_UPGRADE, AWAIT_CONNACK, AWAIT_SUBACK, READY, CLOSED
     }
 
     static final int SUBSCRIBE_PACKET_ID = 1;
@@ -43,6 +43,9 @@ final class ClientConnection
     boolean readBlocked;
     long lastSendNs;
     long keepAliveNs;
+
+    /** TLS transport (tls, wss): the engine and ciphertext buffers, else null. */
+    ClientTls tls;
 
     /** WebSocket transport: raw bytes read from the socket before deframing into {@link #rx}, else null. */
     final ByteBuffer wsIn;
@@ -142,6 +145,10 @@ final class ClientConnection
 
     boolean hasPendingOutput()
     {
+        if (null != tls && tls.hasPendingOutput())
+        {
+            return true;
+        }
         if (wsPayloadStart >= 0)
         {
             return wsFramed > 0 || tx.position() > wsPayloadStart;

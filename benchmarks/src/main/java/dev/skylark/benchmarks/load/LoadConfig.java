@@ -19,9 +19,15 @@ public final class LoadConfig
         "             connections   open --connections idle connections (CONNECT + SUBSCRIBE idle/<i>), hold them",
         "                           for --duration, report the broker's RSS per connection (needs --broker-pid)",
         "  --host 127.0.0.1         broker host",
-        "  --port 1883              broker MQTT port (with --transport ws: the broker's HTTP/WebSocket port)",
-        "  --transport tcp|ws       MQTT over plain TCP (default) or over WebSocket (binary frames, subprotocol mqtt)",
+        "  --port 1883              broker port of the transport: MQTT (tcp, 1883), HTTP/WebSocket (ws, 8080),",
+        "                           MQTT/TLS (tls, 8883) or HTTPS/secure WebSocket (wss, 8884)",
+        "  --transport tcp          tcp: plain MQTT (default); ws: MQTT over WebSocket (binary frames, subprotocol",
+        "                           mqtt); tls: MQTT over TLS (mqtts); wss: MQTT over WebSocket over TLS",
         "  --ws-path /mqtt          request path of the WebSocket upgrade",
+        "  --cafile cert.pem        tls/wss: trust the PEM certificate(s) in this file (the broker's certificate must",
+        "                           name --host); default: the JDK's trust store",
+        "  --trust-all              tls/wss: accept ANY certificate, no host name check. Benchmarking a local broker",
+        "                           with a self-signed certificate only: this gives no security at all",
         "  --broker name            label for the RESULT line (default: broker)",
         "  --publishers 4           publisher connections (fan-in 4, fan-out 1, p2p 4 = pairs)",
         "  --subscribers 1          subscriber connections (fan-in 1, fan-out 100, p2p = publishers;",
@@ -52,8 +58,12 @@ public final class LoadConfig
     public int port = 1883;
     public String transport = "tcp";
     public String wsPath = "/mqtt";
+    public String caFile;
+    public boolean trustAll;
     public static final String TCP = "tcp";
     public static final String WS = "ws";
+    public static final String TLS = "tls";
+    public static final String WSS = "wss";
     public String brokerName = "broker";
     public static final String FAN_IN = "fan-in";
     public static final String FAN_OUT = "fan-out";
@@ -101,6 +111,11 @@ public final class LoadConfig
                 config.quiet = true;
                 continue;
             }
+            if ("--trust-all".equals(key))
+            {
+                config.trustAll = true;
+                continue;
+            }
             if (!key.startsWith("--") || i + 1 >= args.length)
             {
                 throw new IllegalArgumentException("expected --key value, got: " + key);
@@ -114,6 +129,7 @@ public final class LoadConfig
                 case "--port": config.port = parseInt(key, value); break;
                 case "--transport": config.transport = value; break;
                 case "--ws-path": config.wsPath = value; break;
+                case "--cafile": config.caFile = value; break;
                 case "--broker": config.brokerName = value; break;
                 case "--publishers": config.publishers = parseInt(key, value); break;
                 case "--subscribers": config.subscribers = parseInt(key, value); break;
@@ -179,7 +195,12 @@ public final class LoadConfig
         {
             connectTimeoutNs = TimeUnit.SECONDS.toNanos(CONNECTIONS.equals(scenario) ? 120 : 5);
         }
-        require(TCP.equals(transport) || WS.equals(transport), "--transport must be tcp or ws: " + transport);
+        require(TCP.equals(transport) || WS.equals(transport) || TLS.equals(transport) || WSS.equals(transport),
+            "--transport must be tcp, ws, tls or wss: " + transport);
+        require(tls() || (null == caFile && !trustAll), "--cafile and --trust-all need --transport tls or wss");
+        require(null == caFile || !trustAll, "--cafile and --trust-all exclude each other");
+        require(null == caFile || java.nio.file.Files.isReadable(java.nio.file.Path.of(caFile)),
+            "--cafile not readable: " + caFile);
         require(null != wsPath && wsPath.startsWith("/") && wsPath.chars().noneMatch((ch) -> ch <= ' ' || ch > '~'),
             "--ws-path must start with / and hold no spaces: " + wsPath);
         require(sourceAddresses >= 1 && sourceAddresses <= 254, "--source-addresses must be between 1 and 254");
@@ -210,7 +231,15 @@ public final class LoadConfig
      */
     public boolean webSocket()
     {
-        return WS.equals(transport);
+        return WS.equals(transport) || WSS.equals(transport);
+    }
+
+    /**
+     * @return true for MQTT over TLS, plain or inside a WebSocket.
+     */
+    public boolean tls()
+    {
+        return TLS.equals(transport) || WSS.equals(transport);
     }
 
     /**

@@ -24,6 +24,7 @@ import org.HdrHistogram.Histogram;
  * @param latency   end-to-end latency histogram in ns.
  * @param failure   first failure or null.
  * @param connections figures of the {@code connections} scenario, else null.
+ * @param usage     CPU and memory used during the measured window.
  */
 public record LoadResult(
     LoadConfig config,
@@ -38,8 +39,57 @@ public record LoadResult(
     long maxSendLagNs,
     Histogram latency,
     LoadControl.Failure failure,
-    LoadResult.Connections connections)
+    LoadResult.Connections connections,
+    LoadResult.Usage usage)
 {
+    /**
+     * CPU and memory during the measured window, from {@code /proc} (-1 where unknown: not Linux, no
+     * {@code --broker-pid}).
+     *
+     * @param windowNs     length of the window between the two readings.
+     * @param loadgenCpuNs CPU time of the load generator's process in the window.
+     * @param brokerCpuNs  CPU time of the broker's process ({@code --broker-pid}) in the window.
+     * @param brokerRssKb  the broker's VmRSS at the end of the window.
+     * @param startEpochMs wall-clock time of the window's start (to match it with e.g. a GC log).
+     * @param endEpochMs   wall-clock time of its end.
+     */
+    public record Usage(
+        long windowNs, long loadgenCpuNs, long brokerCpuNs, long brokerRssKb, long startEpochMs, long endEpochMs)
+    {
+        /** Nothing measured. */
+        public static final Usage NONE = new Usage(0, -1, -1, -1, 0, 0);
+
+        /**
+         * @return the load generator's average CPU use in the window, in cores; -1 when unknown.
+         */
+        public double loadgenCores()
+        {
+            return cores(loadgenCpuNs);
+        }
+
+        /**
+         * @return the broker's average CPU use in the window, in cores; -1 when unknown.
+         */
+        public double brokerCores()
+        {
+            return cores(brokerCpuNs);
+        }
+
+        /**
+         * @param messages deliveries that arrived in the window.
+         * @return broker CPU time per delivery in microseconds; -1 when unknown.
+         */
+        public double brokerCpuUsPerMessage(final long messages)
+        {
+            return brokerCpuNs < 0 || messages <= 0 ? -1 : brokerCpuNs / 1000.0 / messages;
+        }
+
+        private double cores(final long cpuNs)
+        {
+            return cpuNs < 0 || windowNs <= 0 ? -1 : (double)cpuNs / windowNs;
+        }
+    }
+
     /**
      * Figures of the {@code connections} scenario.
      *
@@ -126,13 +176,27 @@ public record LoadResult(
         return String.format(Locale.ROOT,
             "RESULT scenario=%s broker=%s transport=%s mqtt=%s qos=%d publishers=%d subscribers=%d shared=%s payload=%d " +
             "mode=%s target_rate=%d duration_s=%.1f sent=%d expected=%d received=%d lost=%d gaps=%d " +
-            "sent_msgs_s=%.0f rate_msgs_s=%.0f p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f",
+            "sent_msgs_s=%.0f rate_msgs_s=%.0f p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f " +
+            "loadgen_cpu=%.2f broker_cpu=%.2f broker_cpu_us_per_msg=%.3f broker_rss_kb=%d " +
+            "measure_start_ms=%d measure_end_ms=%d",
             config.scenario, config.brokerName, config.transport, config.versionLabel(), config.qos,
             config.publishers,
             config.subscribers, null == config.sharedGroup ? "-" : config.sharedGroup, config.payloadLength,
             0 == config.rate ? "flat-out" : "paced", config.rate, durationS(), sent, expected, received, lost(),
             gaps, sentRate(), receiveRate(), latencyUs(50), latencyUs(90), latencyUs(99), latencyUs(99.9),
-            maxLatencyUs());
+            maxLatencyUs(), usage.loadgenCores(), usage.brokerCores(), usage.brokerCpuUsPerMessage(arrived),
+            usage.brokerRssKb(), usage.startEpochMs(), usage.endEpochMs());
+    }
+
+    private String transportLabel()
+    {
+        switch (config.transport)
+        {
+            case LoadConfig.WS: return " (WebSocket " + config.wsPath + ")";
+            case LoadConfig.TLS: return " (TLS)";
+            case LoadConfig.WSS: return " (WebSocket " + config.wsPath + " over TLS)";
+            default: return "";
+        }
     }
 
     /**
@@ -157,7 +221,7 @@ public record LoadResult(
         sb.append(String.format(Locale.ROOT,
             "%s against %s at %s:%d%s  MQTT %s  QoS %d  %d publisher(s) -> %d subscriber(s)%s  payload %d B  %s%n",
             config.scenario, config.brokerName, config.host, config.port,
-            config.webSocket() ? " (WebSocket " + config.wsPath + ")" : "",
+            transportLabel(),
             ClientPacketEncoder.MQTT_5 == config.protocolVersion ? "5.0" : "3.1.1", config.qos, config.publishers,
             config.subscribers, null == config.sharedGroup ? "" : " (shared group " + config.sharedGroup + ")",
             config.payloadLength,
@@ -183,6 +247,15 @@ public record LoadResult(
         if (0 != config.rate)
         {
             sb.append(nl).append(String.format(Locale.ROOT, "  max lag behind schedule %.1f us", maxSendLagNs / 1000.0));
+        }
+        if (usage.loadgenCpuNs() >= 0)
+        {
+            sb.append(nl).append(String.format(Locale.ROOT, "  cpu       load generator %.2f cores", usage.loadgenCores()));
+            if (usage.brokerCpuNs() >= 0)
+            {
+                sb.append(String.format(Locale.ROOT, ", broker %.2f cores = %.3f us per delivery, broker RSS %,d kB",
+                    usage.brokerCores(), usage.brokerCpuUsPerMessage(arrived), usage.brokerRssKb()));
+            }
         }
 
         return sb.toString();

@@ -80,6 +80,18 @@ public final class KeyRing
         return current.get(current.size() - 1);
     }
 
+    /** The signing key's id and private key, read together (another thread may rotate in between two reads). */
+    public record SigningKey(String keyId, java.security.PrivateKey privateKey)
+    {
+    }
+
+    /** The newest key as a JDK key, for signing outside this package (e.g. the publish hook's requests). */
+    public SigningKey currentSigningKey()
+    {
+        final OctetKeyPairJsonWebKey key = signingKey();
+        return new SigningKey(key.getKeyId(), key.getPrivateKey());
+    }
+
     /** Every key that verifies, oldest first. */
     public List<OctetKeyPairJsonWebKey> keys()
     {

@@ -1,7 +1,6 @@
 package dev.skylark.broker.cli;
 
 import dev.skylark.broker.Configuration;
-import dev.skylark.broker.status.Counters;
 import dev.skylark.broker.status.CountersFile;
 import dev.skylark.broker.status.CountersSnapshot;
 
@@ -87,7 +86,8 @@ final class StatCommand
             }
             if (entries.size() > 1)
             {
-                out.printf("  %-62s %,15d%n", Counters.help(entries.get(0).label()) + " (all)",
+                // The label without its qualifier, "(io-0)" or another label's value such as "(timeout)".
+                out.printf("  %-62s %,15d%n", entries.get(0).label().replaceAll(" \\([^)]*\\)$", "") + " (all)",
                     snapshot.total(metric.getKey()));
             }
         }

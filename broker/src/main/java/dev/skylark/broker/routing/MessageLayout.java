@@ -18,6 +18,7 @@ public final class MessageLayout
 {
     public static final int QOS_OFFSET = 0;
     public static final int FLAGS_OFFSET = 1;
+    public static final int PACKET_ID_OFFSET = 2;
     public static final int TOPIC_LENGTH_OFFSET = 4;
     public static final int TOPIC_OFFSET = 6;
     public static final int FLAG_RETAIN = 1;
@@ -34,6 +35,12 @@ public final class MessageLayout
     public static boolean retain(final DirectBuffer buffer, final int offset)
     {
         return (buffer.getByte(offset + FLAGS_OFFSET) & FLAG_RETAIN) != 0;
+    }
+
+    /** The publisher's packet id (QoS 1/2), as it was published. */
+    public static int packetId(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getShort(offset + PACKET_ID_OFFSET) & 0xFFFF;
     }
 
     public static int topicLength(final DirectBuffer buffer, final int offset)

@@ -14,6 +14,8 @@ package dev.skylark.broker.routing;
  * SUBSCRIBE    connectionId:8 packetId:2 count:2 subscriptionId:4 { options:1 result:1 filter:2+n }*count
  * UNSUBSCRIBE  connectionId:8 packetId:2 count:2 { filter:2+n }*count
  * DISCONNECT   connectionId:8 kind:1 pad:3 sessionExpiry:4 (u32; -1 = unchanged)
+ * NOT_ROUTED   connectionId:8 qos:1 reasonCode:1 packetId:2   (a publisher's QoS 1/2 message the publish hook
+ *              dropped or refused: answered with PUBACK/PUBREC and the reason, never routed)
  * </pre>
  */
 public final class RouterCommand
@@ -25,6 +27,7 @@ public final class RouterCommand
     public static final int SUBSCRIBE = 5;
     public static final int UNSUBSCRIBE = 6;
     public static final int DISCONNECT = 7;
+    public static final int NOT_ROUTED = 8;
 
     public static final int CONNECTION_ID_OFFSET = 0;
 
@@ -60,6 +63,11 @@ public final class RouterCommand
     public static final int SUBSCRIBE_ENTRIES_OFFSET = 16;
     public static final int UNSUBSCRIBE_COUNT_OFFSET = 10;
     public static final int UNSUBSCRIBE_ENTRIES_OFFSET = 12;
+
+    public static final int NOT_ROUTED_QOS_OFFSET = 8;
+    public static final int NOT_ROUTED_REASON_OFFSET = 9;
+    public static final int NOT_ROUTED_PACKET_ID_OFFSET = 10;
+    public static final int NOT_ROUTED_LENGTH = 12;
 
     public static final int DISCONNECT_KIND_OFFSET = 8;
     public static final int DISCONNECT_SESSION_EXPIRY_OFFSET = 12;

@@ -117,6 +117,27 @@ public final class RouterProxy
         return true;
     }
 
+    /**
+     * A publisher's QoS 1/2 message that is not to be routed (the publish hook left it out, or failed under the
+     * fail-closed policy): the routing agent answers PUBACK/PUBREC with {@code reasonCode} in order with the
+     * publisher's other acknowledgements, and keeps the QoS 2 exchange state right. Not held back by the gate.
+     */
+    public boolean notRouted(final long connectionId, final int qos, final int packetId, final int reasonCode)
+    {
+        final int index = ring.tryClaim(NOT_ROUTED, NOT_ROUTED_LENGTH);
+        if (index <= 0)
+        {
+            return false;
+        }
+        final MutableDirectBuffer buffer = ring.buffer();
+        buffer.putLong(index + CONNECTION_ID_OFFSET, connectionId);
+        buffer.putByte(index + NOT_ROUTED_QOS_OFFSET, (byte)qos);
+        buffer.putByte(index + NOT_ROUTED_REASON_OFFSET, (byte)reasonCode);
+        buffer.putShort(index + NOT_ROUTED_PACKET_ID_OFFSET, (short)packetId);
+        commit(index);
+        return true;
+    }
+
     /** PUBREL from a publisher: the routing agent forgets the QoS 2 packet id and answers PUBCOMP. */
     public boolean pubrel(final long connectionId, final int packetId)
     {

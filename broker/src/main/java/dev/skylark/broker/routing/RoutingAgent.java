@@ -206,6 +206,11 @@ public final class RoutingAgent implements Agent, MessageHandler
             case CONNECT -> onConnect(connectionId, buffer, index);
             case PUBLISH -> onPublish(connectionId, buffer, index, length);
             case PUBREL -> onPubrel(connectionId, buffer.getShort(index + PACKET_ID_OFFSET) & 0xFFFF);
+            case NOT_ROUTED -> onNotRouted(
+                connectionId,
+                buffer.getByte(index + NOT_ROUTED_QOS_OFFSET),
+                buffer.getShort(index + NOT_ROUTED_PACKET_ID_OFFSET) & 0xFFFF,
+                buffer.getByte(index + NOT_ROUTED_REASON_OFFSET) & 0xFF);
             case ACK -> onAck(
                 connectionId,
                 buffer.getByte(index + ACK_PACKET_TYPE_OFFSET),
@@ -636,14 +641,23 @@ public final class RoutingAgent implements Agent, MessageHandler
     private void onPublish(final long connectionId, final DirectBuffer buffer, final int index, final int length)
     {
         final Session session = sessionsByConnection.get(connectionId);
-        if (session == null)
-        {
-            return; // the connection was taken over or closed after it sent this
-        }
         final int messageOffset = index + PUBLISH_MESSAGE_OFFSET;
         final int messageLength = length - PUBLISH_MESSAGE_OFFSET;
         final int qos = MessageLayout.qos(buffer, messageOffset);
         final int packetId = buffer.getShort(index + PUBLISH_PACKET_ID_OFFSET) & 0xFFFF;
+        if (session == null)
+        {
+            // The connection ended (closed, or taken over) after the broker read this message, e.g. while it waited
+            // at the publish hook. QoS 0 and 1 are routed anyway: a QoS 0 publisher never resends, and a QoS 1
+            // duplicate is allowed if it does. QoS 2 is not: exactly-once state lives with the connection's
+            // session, and the message was never acknowledged, so a persistent publisher resends it.
+            if (qos < 2)
+            {
+                counters.publishesIn.incrementRelease();
+                route(buffer, messageOffset, messageLength, -1, MessageStore.NULL_HANDLE);
+            }
+            return;
+        }
         counters.publishesIn.incrementRelease();
 
         if (qos == 2 && !session.awaitingPubrel.add(packetId))
@@ -664,6 +678,39 @@ public final class RoutingAgent implements Agent, MessageHandler
                 ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS;
             ackWhenDurable(connectionId, qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, packetId, reason);
         }
+    }
+
+    /**
+     * A QoS 1/2 message the publish hook did not let through: answered in order with the publisher's other acks.
+     * At QoS 2 a success-class answer opens the exchange like a routed message (PUBREL then gets PUBCOMP); a
+     * resend whose first copy was accepted keeps that first answer.
+     */
+    private void onNotRouted(final long connectionId, final int qos, final int packetId, final int reason)
+    {
+        final Session session = sessionsByConnection.get(connectionId);
+        if (session == null)
+        {
+            return; // nobody left to answer
+        }
+        if (qos == 1)
+        {
+            ackWhenDurable(connectionId, PacketType.PUBACK, packetId, reason);
+            return;
+        }
+        if (session.awaitingPubrel.contains(packetId))
+        {
+            ackWhenDurable(connectionId, PacketType.PUBREC, packetId, ReasonCode.SUCCESS);
+            return;
+        }
+        if (reason < ReasonCode.UNSPECIFIED_ERROR)
+        {
+            session.awaitingPubrel.add(packetId);
+            if (session.durableId != 0)
+            {
+                journal.received(session.durableId, packetId, true);
+            }
+        }
+        ackWhenDurable(connectionId, PacketType.PUBREC, packetId, reason);
     }
 
     private void onPubrel(final long connectionId, final int packetId)

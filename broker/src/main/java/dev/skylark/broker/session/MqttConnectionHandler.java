@@ -5,6 +5,7 @@ import dev.skylark.broker.auth.AuthMethods;
 import dev.skylark.broker.auth.AuthRequest;
 import dev.skylark.broker.auth.AuthStep;
 import dev.skylark.broker.auth.ClientGrant;
+import dev.skylark.broker.hook.PublishHookProxy;
 import dev.skylark.broker.net.Connection;
 import dev.skylark.broker.net.ConnectionHandler;
 import dev.skylark.broker.routing.ConnectRequest;
@@ -54,6 +55,7 @@ final class MqttConnectionHandler implements ConnectionHandler
     private static final int CONTROL_PACKET_MAX = 512;
     /** Most aliases the broker uses towards one client, whatever the client allows. */
     private static final int OUTBOUND_ALIASES_MAX = 256;
+    private static final byte[] NO_JTI = new byte[0];
 
     private enum State
     {
@@ -108,6 +110,10 @@ final class MqttConnectionHandler implements ConnectionHandler
     private long slowSinceNs;
     /** Rate limit (GCRA): the theoretical arrival time of the next packet. */
     private long rateTatNs;
+    /** Publisher identity for the publish hook, encoded on first use (the jti again when the grant changes). */
+    private byte[] hookClientId;
+    private byte[] hookJti;
+    private ClientGrant hookJtiGrant;
 
     MqttConnectionHandler(final MqttProtocol protocol, final Connection connection)
     {
@@ -680,7 +686,27 @@ final class MqttConnectionHandler implements ConnectionHandler
             return true;
         }
 
-        if (!protocol.router.publish(connection.id(), qos, publish.retain(), publish.packetId(),
+        final PublishHookProxy hook = protocol.hook;
+        if (hook != null && hook.matches(topicBuffer, topicOffset, topicLength))
+        {
+            // The hook decides first; the routing agent gets what it returns, and answers PUBACK/PUBREC then.
+            if (!hook.offer(connection.id(), System.currentTimeMillis(), hookClientId(), hookJti(), qos,
+                publish.retain(), publish.packetId(),
+                topicBuffer, topicOffset, topicLength,
+                propertiesBuffer, propertiesOffset, version == MqttVersion.V5 ? propertiesLength : 0,
+                buffer, publish.payloadOffset(), publish.payloadLength()))
+            {
+                if (qos == 0)
+                {
+                    hook.droppedQueueFull(); // the hook is behind: QoS 0 is dropped rather than wait
+                    return true;
+                }
+                hook.heldBack();
+                protocol.blocked(connection); // offered again later: the publisher waits for the hook
+                return false;
+            }
+        }
+        else if (!protocol.router.publish(connection.id(), qos, publish.retain(), publish.packetId(),
             topicBuffer, topicOffset, topicLength,
             propertiesBuffer, propertiesOffset, version == MqttVersion.V5 ? propertiesLength : 0,
             buffer, publish.payloadOffset(), publish.payloadLength()))
@@ -694,6 +720,27 @@ final class MqttConnectionHandler implements ConnectionHandler
             inboundInFlight++;
         }
         return true;
+    }
+
+    /** The client id as the publish hook reports it, encoded once per connection. */
+    private byte[] hookClientId()
+    {
+        if (hookClientId == null)
+        {
+            hookClientId = clientId.getBytes(StandardCharsets.UTF_8);
+        }
+        return hookClientId;
+    }
+
+    /** The token id as the publish hook reports it (empty without a token), encoded once per grant. */
+    private byte[] hookJti()
+    {
+        if (hookJtiGrant != grant)
+        {
+            hookJtiGrant = grant;
+            hookJti = grant.jti() == null ? NO_JTI : grant.jti().getBytes(StandardCharsets.UTF_8);
+        }
+        return hookJti;
     }
 
     private boolean onAck(final DirectBuffer buffer, final int offset, final int length)

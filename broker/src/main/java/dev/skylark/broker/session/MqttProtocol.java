@@ -2,6 +2,7 @@ package dev.skylark.broker.session;
 
 import dev.skylark.broker.auth.AuthMethods;
 import dev.skylark.broker.auth.Authenticator;
+import dev.skylark.broker.hook.PublishHookProxy;
 import dev.skylark.broker.net.Connection;
 import dev.skylark.broker.net.ConnectionHandler;
 import dev.skylark.broker.net.ConnectionHandlerFactory;
@@ -59,6 +60,8 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     Authenticator authenticator = Authenticator.NONE;
     /** Enhanced authentication methods by name (shared, never changed after start); none unless the broker sets them. */
     AuthMethods authMethods = AuthMethods.NONE;
+    /** The publish hook's queue, or null when no hook is configured. */
+    PublishHookProxy hook;
 
     private final RingBuffer deliveries;
     private IoAgent agent;
@@ -96,6 +99,12 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     public void authMethods(final AuthMethods authMethods)
     {
         this.authMethods = authMethods;
+    }
+
+    /** Messages on the hook's topics go to it before they are routed (set once, before the agent starts). */
+    public void hook(final PublishHookProxy hook)
+    {
+        this.hook = hook;
     }
 
     @Override

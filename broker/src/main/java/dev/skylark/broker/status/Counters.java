@@ -49,8 +49,7 @@ public final class Counters
      */
     public AtomicCounter counter(final String name, final String label, final String labelName, final String labelValue)
     {
-        return allocate(COUNTER, name + "{" + labelName + "=\"" + labelValue + "\"}",
-            label + " (" + labelName + "=" + labelValue + ")");
+        return allocate(COUNTER, name + "{" + labelName + "=\"" + labelValue + "\"}", label + " (" + labelValue + ")");
     }
 
     public AtomicCounter gauge(final String name, final String label, final String io)
@@ -72,15 +71,6 @@ public final class Counters
             new UnsafeBuffer(keyBytes), 0, keyBytes.length,
             new UnsafeBuffer(labelBytes), 0, labelBytes.length);
     }
-
-    /** A counter's human label without the suffix naming its series ({@code (io-0)}, {@code (reason=bytes)}). */
-    public static String help(final String label)
-    {
-        return SERIES_SUFFIX.matcher(label).replaceFirst("");
-    }
-
-    private static final java.util.regex.Pattern SERIES_SUFFIX =
-        java.util.regex.Pattern.compile(" \\((io-\\d+|[a-z_]+=[^()]*)\\)$");
 
     /** The metric name and labels stored as a counter's key. */
     public static String key(final org.agrona.DirectBuffer keyBuffer)

@@ -31,7 +31,9 @@ public final class PrometheusRenderer
         for (final Map.Entry<String, List<CountersSnapshot.Entry>> metric : snapshot.byName().entrySet())
         {
             final List<CountersSnapshot.Entry> entries = metric.getValue();
-            final String help = Counters.help(entries.get(0).label());
+            // The label without its qualifier: "(io-0)", or another label's value such as "(timeout)".
+            final String label = entries.get(0).label().replaceAll(" \\(io-\\d+\\)$", "");
+            final String help = entries.size() > 1 ? label.replaceAll(" \\([^)]*\\)$", "") : label;
             if (entries.get(0).typeId() == Counters.COUNTER)
             {
                 final String name = metric.getKey().endsWith(TOTAL_SUFFIX) ?

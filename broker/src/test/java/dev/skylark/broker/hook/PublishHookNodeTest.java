@@ -1,0 +1,138 @@
+package dev.skylark.broker.hook;
+
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PayloadFormatIndicator;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
+import dev.skylark.broker.Broker;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static dev.skylark.broker.hook.HookTests.counter;
+import static dev.skylark.broker.hook.HookTests.publishes;
+import static dev.skylark.broker.hook.HookTests.receive;
+import static dev.skylark.broker.hook.HookTests.text;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The README's Node.js hook, taken from the README and run as it stands: it verifies the broker's signatures with
+ * the output of {@code skylark keys}, drops "drop me" and tags the rest. Skipped when node is not installed.
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class PublishHookNodeTest
+{
+    private static final String MARKER = "<!-- hook-example-node";
+
+    @TempDir
+    Path dataDir;
+    private Process node;
+    private Broker broker;
+    private final List<Mqtt5BlockingClient> clients = new ArrayList<>();
+
+    @AfterEach
+    void stop()
+    {
+        HookTests.disconnectAll(clients);
+        if (broker != null)
+        {
+            broker.close();
+        }
+        if (node != null)
+        {
+            node.destroyForcibly();
+        }
+    }
+
+    @Test
+    void readmeHookVerifiesAndFilters() throws Exception
+    {
+        final Path nodeBinary = Path.of("/usr/bin/node");
+        Assumptions.assumeTrue(Files.isExecutable(nodeBinary), "node is not installed");
+        final Path script = dataDir.resolve("hook.js");
+        Files.writeString(script, readmeExample());
+        final Path keys = dataDir.resolve("skylark-keys.json");
+        Files.writeString(keys, HookTests.publicKeys(dataDir)); // skylark keys > skylark-keys.json
+
+        final ProcessBuilder builder = new ProcessBuilder(nodeBinary.toString(), script.toString())
+            .redirectErrorStream(true);
+        builder.environment().put("SKYLARK_KEYS", keys.toString());
+        builder.environment().put("PORT", "0");
+        node = builder.start();
+        final BufferedReader output = new BufferedReader(new InputStreamReader(node.getInputStream(), StandardCharsets.UTF_8));
+        final String line = CompletableFuture.supplyAsync(() ->
+        {
+            try
+            {
+                return output.readLine();
+            }
+            catch (final java.io.IOException ex)
+            {
+                throw new java.io.UncheckedIOException(ex);
+            }
+        }).get(20, TimeUnit.SECONDS);
+        assertTrue(line != null && line.startsWith("hook listening on "), "node said: " + line);
+        final String url = "http://127.0.0.1:" + line.substring("hook listening on ".length()).trim() + "/";
+
+        // An unsigned request is refused by the hook.
+        final HttpResponse<String> unsigned = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+            .POST(HttpRequest.BodyPublishers.ofString("[]")).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(401, unsigned.statusCode());
+
+        broker = Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(-1).bindAddress("127.0.0.1")
+            .dataDir(dataDir.toString()).hookPublish(url));
+        final Mqtt5BlockingClient sub = HookTests.connect(broker, "sub", clients);
+        final Mqtt5BlockingClient pub = HookTests.connect(broker, "pub", clients);
+        try (Mqtt5BlockingClient.Mqtt5Publishes received = publishes(sub))
+        {
+            sub.subscribeWith().topicFilter("n/#").qos(MqttQos.AT_LEAST_ONCE).send();
+            for (final String payload : List.of("hello", "drop me", "after"))
+            {
+                pub.publishWith().topic("n/1").qos(MqttQos.AT_LEAST_ONCE).payload(payload.getBytes())
+                    .payloadFormatIndicator(Mqtt5PayloadFormatIndicator.UTF_8).send();
+            }
+            for (final String expected : List.of("hello", "after"))
+            {
+                final Mqtt5Publish message = receive(received);
+                assertEquals(expected, text(message));
+                assertEquals("checked", message.getUserProperties().asList().get(0).getName().toString());
+            }
+        }
+        assertEquals(0, counter(broker, "skylark_hook_failures_total"), "every signature verified in Node");
+        assertEquals(1, counter(broker, "skylark_hook_messages_dropped_total"));
+    }
+
+    /** The first ```js block after the marker in the repository's README. */
+    private static String readmeExample() throws Exception
+    {
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null && !Files.isRegularFile(dir.resolve("README.md")))
+        {
+            dir = dir.getParent();
+        }
+        Assumptions.assumeTrue(dir != null, "README.md not found");
+        final String readme = Files.readString(dir.resolve("README.md"));
+        final int marker = readme.indexOf(MARKER);
+        assertTrue(marker >= 0, "README has the hook example marker");
+        final int start = readme.indexOf("```js\n", marker) + "```js\n".length();
+        final int end = readme.indexOf("```", start);
+        return readme.substring(start, end);
+    }
+}

@@ -1,0 +1,115 @@
+# Shared by compare.sh and gc.sh (sourced, not run): ports, starting and stopping Skylark, a self-signed certificate,
+# reading RESULT lines. Expects WORK, SKYLARK_JAR, SKYLARK_JAVA_OPTS, SKYLARK_ARGS, WS_PATH, BROKER_PID (and TLS_DIR
+# for TLS listeners).
+# shellcheck shell=bash
+
+PORT_TIMEOUT_S="${PORT_TIMEOUT_S:-20}"
+
+log() { printf '[%s] %s\n' "${LOG_TAG:-perf}" "$*" >&2; }
+
+port_open() {
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# A port nobody listens on, below the kernel's ephemeral range: ports in that range are handed to outgoing
+# connections (the load generator's, other programs'), and a listener cannot bind one that such a socket holds.
+free_port() {
+    local low high port tries
+    read -r low high < /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || { low=32768; high=60999; }
+    if ((low > 12000)); then
+        high=$((low - 1)); low=10000
+    else
+        low=$((high + 1)); high=65535   # an unusual range that starts low: use the ports above it
+    fi
+    for tries in $(seq 1 100); do
+        port=$((low + RANDOM % (high - low + 1)))
+        if ! port_open "$port"; then
+            echo "$port"
+            return 0
+        fi
+    done
+    log "no free port found"
+    return 1
+}
+
+# wait_port <port> <pid> <name>: poll until the port accepts connections, the process dies, or the deadline passes.
+wait_port() {
+    local port="$1" pid="$2" name="$3"
+    local deadline=$((SECONDS + PORT_TIMEOUT_S))
+    until port_open "$port"; do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid" 2>/dev/null || true   # reaped: its log is complete
+            log "$name exited before listening on port $port; the end of its log:"
+            tail -n 30 "$WORK/$name.log" >&2 || true
+            return 1
+        fi
+        if ((SECONDS >= deadline)); then
+            log "$name did not listen on port $port within ${PORT_TIMEOUT_S}s"
+            return 1
+        fi
+        sleep 0.05
+    done
+}
+
+stop_broker() {
+    if [[ -n "${BROKER_PID:-}" ]] && kill -0 "$BROKER_PID" 2>/dev/null; then
+        kill -TERM "$BROKER_PID" 2>/dev/null || true
+        local deadline=$((SECONDS + 10))
+        while kill -0 "$BROKER_PID" 2>/dev/null && ((SECONDS < deadline)); do
+            sleep 0.1
+        done
+        kill -KILL "$BROKER_PID" 2>/dev/null || true
+        wait "$BROKER_PID" 2>/dev/null || true
+    fi
+    BROKER_PID=""
+}
+
+# make_certificate <dir>: a self-signed certificate for localhost and 127.0.0.1 (cert.pem, key.pem), with Skylark's
+# own command, or openssl when the broker jar is missing. The key is made world-readable: mosquitto started as root
+# reads it after dropping to its own user. Only for throw-away benchmark directories.
+make_certificate() {
+    local dir="$1"
+    [[ -s "$dir/cert.pem" && -s "$dir/key.pem" ]] && return 0
+    mkdir -p "$dir"
+    if [[ -f "$SKYLARK_JAR" ]]; then
+        java -jar "$SKYLARK_JAR" cert self-signed --host localhost --host 127.0.0.1 --days 2 --out "$dir" > "$dir/cert.log" 2>&1 ||
+            { log "certificate: skylark cert self-signed failed:"; cat "$dir/cert.log" >&2; return 1; }
+    elif command -v openssl > /dev/null; then
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+            -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$dir/key.pem" -out "$dir/cert.pem" \
+            > "$dir/cert.log" 2>&1 || { log "certificate: openssl failed:"; cat "$dir/cert.log" >&2; return 1; }
+    else
+        log "certificate: neither $SKYLARK_JAR nor openssl is available"
+        return 1
+    fi
+    chmod 644 "$dir/key.pem"
+}
+
+# start_skylark <mqtt port> [<kind> <port>]: kind ws (HTTP + WebSocket), tls (MQTT/TLS) or wss (HTTPS + secure
+# WebSocket) adds that listener on the second port; TLS listeners use $TLS_DIR. SKYLARK_JAVA_OPTS go to the JVM.
+start_skylark() {
+    local port="$1" kind="${2:-}" extra="${3:-}" listeners=()
+    case "$kind" in
+        "") listeners=(-Dskylark.http.port=0) ;;
+        ws) listeners=(-Dskylark.http.port="$extra") ;;
+        tls) listeners=(-Dskylark.http.port=0 -Dskylark.mqtts.port="$extra" -Dskylark.https.port=-1) ;;
+        wss) listeners=(-Dskylark.http.port=0 -Dskylark.mqtts.port=-1 -Dskylark.https.port="$extra") ;;
+        *) log "unknown listener kind: $kind"; return 1 ;;
+    esac
+    if [[ "$kind" == tls || "$kind" == wss ]]; then
+        listeners+=(-Dskylark.tls.cert="$TLS_DIR/cert.pem" -Dskylark.tls.key="$TLS_DIR/key.pem")
+    fi
+    mkdir -p "$WORK/skylark-data"
+    # the same queue depth and in-flight window as compare.sh's Mosquitto config
+    # shellcheck disable=SC2086
+    java ${SKYLARK_JAVA_OPTS:-} -Dskylark.mqtt.port="$port" "${listeners[@]}" -Dskylark.auth.mode=none \
+        -Dskylark.ws.path="$WS_PATH" -Dskylark.queue.max.messages=1000000 -Dskylark.inflight.max=100 \
+        -Dskylark.data.dir="$WORK/skylark-data" -jar "$SKYLARK_JAR" ${SKYLARK_ARGS:-} > "$WORK/skylark.log" 2>&1 &
+    BROKER_PID=$!
+    wait_port "$port" "$BROKER_PID" skylark || return 1
+    [[ -z "$extra" ]] || wait_port "$extra" "$BROKER_PID" skylark
+}
+
+field() { # field <RESULT line> <key>
+    sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<< " $1"
+}
