@@ -147,6 +147,8 @@ public final class Broker implements AutoCloseable
             SharedSubscriptionPolicy.named(context.sharedSubscriptionPolicy), durableLog, context.journalCheckpointBytes);
         routerRef[0] = router;
         router.subscriptionsPerClientMax(context.subscriptionsPerClientMax);
+        router.subscribersPerFilterMax(context.subscribersPerFilterMax);
+        router.queueMaxBytes(context.queueMaxBytes);
         router.sysTopics(TimeUnit.SECONDS.toNanos(context.sysIntervalS),
             () -> CountersSnapshot.of(countersFile.reader()).total("skylark_messages_sent_total"));
         // Start-up replay: sessions, subscriptions, owed messages and retained messages, before any listener opens.
@@ -215,6 +217,8 @@ public final class Broker implements AutoCloseable
                     new HookCounters.Io(counters, String.valueOf(i))));
             }
             ioAgents[i] = new IoAgent(i, clock, protocol, protocol, context.maxPacketSize, context.outboundBufferMax);
+            ioAgents[i].openConnectionsGauge(counters.gauge("skylark_connections",
+                "open connections (MQTT, WebSocket and HTTP)", String.valueOf(i)));
             protocol.agent(ioAgents[i]);
         }
         final ConnectionLimiter limiter = new ConnectionLimiter(context.maxConnections, context.maxConnectionsPerAddress);
@@ -549,6 +553,8 @@ public final class Broker implements AutoCloseable
         private boolean adminRemote;
         private long sysIntervalS;
         private int subscriptionsPerClientMax;
+        private int subscribersPerFilterMax;
+        private long queueMaxBytes;
         private int maxConnections;
         private int maxConnectionsPerAddress;
         private int maxPacketSize;
@@ -643,6 +649,8 @@ public final class Broker implements AutoCloseable
             adminRemote = Configuration.getBoolean(properties, Configuration.ADMIN_REMOTE_PROP_NAME);
             sysIntervalS = Configuration.getLong(properties, Configuration.SYS_INTERVAL_S_PROP_NAME);
             subscriptionsPerClientMax = Configuration.getInt(properties, Configuration.SUBSCRIPTIONS_PER_CLIENT_MAX_PROP_NAME);
+            subscribersPerFilterMax = Configuration.getInt(properties, Configuration.SUBSCRIBERS_PER_FILTER_MAX_PROP_NAME);
+            queueMaxBytes = Configuration.getLong(properties, Configuration.QUEUE_MAX_BYTES_PROP_NAME);
             maxConnections = Configuration.getInt(properties, Configuration.MAX_CONNECTIONS_PROP_NAME);
             maxConnectionsPerAddress = Configuration.getInt(properties, Configuration.MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME);
             maxPacketSize = Configuration.getInt(properties, Configuration.MAX_PACKET_SIZE_PROP_NAME);
@@ -896,6 +904,20 @@ public final class Broker implements AutoCloseable
         public Context subscriptionsPerClientMax(final int max)
         {
             this.subscriptionsPerClientMax = max;
+            return this;
+        }
+
+        /** Subscribers one topic filter may have, shared-group members on it included (0 = unlimited). */
+        public Context subscribersPerFilterMax(final int max)
+        {
+            this.subscribersPerFilterMax = max;
+            return this;
+        }
+
+        /** Stored bytes of QoS 1/2 messages queued for one offline session (0 = unlimited). */
+        public Context queueMaxBytes(final long bytes)
+        {
+            this.queueMaxBytes = bytes;
             return this;
         }
 

@@ -138,6 +138,12 @@ public final class Configuration
     /** Subscriptions one client may hold (0 = unlimited); more get SUBACK 0x97 Quota exceeded (3.1.1: 0x80). */
     public static final String SUBSCRIPTIONS_PER_CLIENT_MAX_PROP_NAME = "skylark.subscriptions.per.client.max";
 
+    /**
+     * Subscribers one topic filter may have, shared-group members on that filter included (0 = unlimited); more get
+     * SUBACK 0x97 Quota exceeded (3.1.1: 0x80).
+     */
+    public static final String SUBSCRIBERS_PER_FILTER_MAX_PROP_NAME = "skylark.subscribers.per.filter.max";
+
     /** Seconds between updates of the $SYS/broker/... topics (0 = off). */
     public static final String SYS_INTERVAL_S_PROP_NAME = "skylark.sys.interval.s";
 
@@ -163,6 +169,13 @@ public final class Configuration
     /** QoS 1/2 messages kept for one session that is offline or whose in-flight window is full. */
     public static final String QUEUE_MAX_MESSAGES_PROP_NAME = "skylark.queue.max.messages";
     public static final int QUEUE_MAX_MESSAGES_DEFAULT = 100_000;
+
+    /**
+     * Stored bytes of the QoS 1/2 messages queued for one offline session (topic, properties and payload plus 14 bytes
+     * each); a message that would go past it is dropped and counted. 0 = unlimited.
+     */
+    public static final String QUEUE_MAX_BYTES_PROP_NAME = "skylark.queue.max.bytes";
+    public static final long QUEUE_MAX_BYTES_DEFAULT = 64L * 1024 * 1024;
 
     /** Topic aliases a v5 client may use towards the broker (announced in CONNACK). */
     public static final String TOPIC_ALIAS_MAXIMUM_PROP_NAME = "skylark.topic.alias.maximum";
@@ -333,6 +346,7 @@ public final class Configuration
         integer(MAX_CONNECTIONS_PROP_NAME, 0, 0, Integer.MAX_VALUE, "open connections allowed (0 = unlimited)");
         integer(MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME, 0, 0, Integer.MAX_VALUE, "open connections per source address (0 = unlimited)");
         integer(SUBSCRIPTIONS_PER_CLIENT_MAX_PROP_NAME, 0, 0, Integer.MAX_VALUE, "subscriptions per client (0 = unlimited)");
+        integer(SUBSCRIBERS_PER_FILTER_MAX_PROP_NAME, 0, 0, Integer.MAX_VALUE, "subscribers per topic filter, shared members included (0 = unlimited)");
         longInteger(SYS_INTERVAL_S_PROP_NAME, 10, 0, 86_400, "seconds between $SYS/broker/... updates (0 = off)");
         bool(ADMIN_REMOTE_PROP_NAME, false, "admin API reachable from other machines");
         choice(PRESET_PROP_NAME, PRESET_DEFAULT, "limits preset", "default", "hosted");
@@ -347,6 +361,7 @@ public final class Configuration
         integer(INFLIGHT_MAX_PROP_NAME, INFLIGHT_MAX_DEFAULT, 1, 65_535, "unacknowledged QoS 1/2 messages sent to one client");
         integer(RECEIVE_MAXIMUM_PROP_NAME, RECEIVE_MAXIMUM_DEFAULT, 1, 65_535, "unacknowledged QoS 1/2 publishes accepted from one client");
         integer(QUEUE_MAX_MESSAGES_PROP_NAME, QUEUE_MAX_MESSAGES_DEFAULT, 0, Integer.MAX_VALUE, "queued QoS 1/2 messages per session");
+        longInteger(QUEUE_MAX_BYTES_PROP_NAME, QUEUE_MAX_BYTES_DEFAULT, 0, Long.MAX_VALUE, "queued QoS 1/2 message bytes per offline session (0 = unlimited)");
         integer(TOPIC_ALIAS_MAXIMUM_PROP_NAME, TOPIC_ALIAS_MAXIMUM_DEFAULT, 0, 65_535, "topic aliases a v5 client may use");
         longInteger(SESSION_EXPIRY_MAX_PROP_NAME, SESSION_EXPIRY_MAX_DEFAULT, 0, 0xFFFF_FFFFL, "largest session expiry granted, seconds");
         integer(OUTBOUND_BUFFER_MAX_PROP_NAME, OUTBOUND_BUFFER_MAX_DEFAULT, 4096, Integer.MAX_VALUE, "bytes buffered per slow subscriber");

@@ -236,9 +236,18 @@ public final class Connection
         return outboundLength;
     }
 
-    /** Commits bytes encoded at {@link #outboundPosition()}; they are written at the end of the duty cycle. */
+    /**
+     * Commits bytes encoded at {@link #outboundPosition()}; they are written at the end of the duty cycle. Once the
+     * connection is closing nothing more is taken: the DISCONNECT (or refusing CONNACK, or WebSocket close frame)
+     * already committed is the last thing the peer gets [MQTT-3.14.4-1, RFC 6455 5.5.1], even when a delivery for
+     * the connection arrives in the same duty cycle.
+     */
     public void commit(final int length)
     {
+        if (closeAfterFlush || closed)
+        {
+            return;
+        }
         outboundLength += length;
         if (!flushQueued && !closed)
         {

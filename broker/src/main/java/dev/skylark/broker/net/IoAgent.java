@@ -7,6 +7,7 @@ import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -67,6 +68,7 @@ public final class IoAgent implements Agent
     private final java.util.function.Consumer<SelectionKey> selectedKeyHandler = this::onSelectedKey;
     private long selectNowNs;
     private ConnectionLimiter limiter = new ConnectionLimiter(0, 0);
+    private AtomicCounter openConnections;
     private java.util.function.BooleanSupplier sharedWork = () -> false;
 
     public IoAgent(
@@ -310,6 +312,20 @@ public final class IoAgent implements Agent
         return limiter;
     }
 
+    /** A gauge kept at this agent's number of open connections (set before the agent starts). */
+    public void openConnectionsGauge(final AtomicCounter gauge)
+    {
+        this.openConnections = gauge;
+    }
+
+    private void updateOpenConnections()
+    {
+        if (openConnections != null)
+        {
+            openConnections.setRelease(connections.size());
+        }
+    }
+
     private void wakeupAlways()
     {
         selector.wakeup();
@@ -339,6 +355,7 @@ public final class IoAgent implements Agent
             final SelectionKey key = channel.register(selector, SelectionKey.OP_READ, connection);
             connection.init(key, spec.webSocket() == null ? handlerFactory.newHandler(connection) : null);
             connections.put(id, connection);
+            updateOpenConnections();
         }
         catch (final IOException | RuntimeException ex)
         {
@@ -384,6 +401,7 @@ public final class IoAgent implements Agent
         if (connections.remove(connection.id()) != null)
         {
             limiter.release(connection.peer);
+            updateOpenConnections();
         }
     }
 

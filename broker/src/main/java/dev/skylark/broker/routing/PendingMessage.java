@@ -30,10 +30,13 @@ final class PendingMessage
     SharedGroup sharedGroup;
     /** When the message's Message Expiry Interval runs out (routing agent clock), or 0 for never. */
     long expiryDeadlineNs;
+    /** Stored length of the message when it was taken on, for the session's queued-bytes account. */
+    int length;
 
     void reset()
     {
         expiryDeadlineNs = 0;
+        length = 0;
         sharedGroup = null;
         handle = 0;
         qos = 0;

@@ -11,6 +11,7 @@ import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
 
 import java.lang.System.Logger.Level;
 import java.util.ArrayDeque;
@@ -59,6 +60,8 @@ public final class RoutingAgent implements Agent, MessageHandler
     private final TopicTree tree;
     private SysTopics sysTopics;
     private int subscriptionsPerClientMax;
+    private int subscribersPerFilterMax;
+    private long queueMaxBytes;
     private final MatchResult match = new MatchResult();
     private final RetainedIndex<Long> retained = new RetainedIndex<>();
     /** Expiry deadlines of retained messages that have a Message Expiry Interval, by store handle. */
@@ -281,6 +284,7 @@ public final class RoutingAgent implements Agent, MessageHandler
         session.sendWindow = Math.max(1, Math.min(inflightMax, clientReceiveMaximum));
         session.maxPacketSize = clientMaxPacketSize > 0 ? clientMaxPacketSize : Integer.MAX_VALUE;
         sessionsByConnection.put(connectionId, session);
+        counters.clientsConnected.setRelease(sessionsByConnection.size());
         if (grantedExpiry > 0)
         {
             if (session.durableId == 0)
@@ -318,6 +322,7 @@ public final class RoutingAgent implements Agent, MessageHandler
         {
             return;
         }
+        counters.clientsConnected.setRelease(sessionsByConnection.size());
         session.connectionId = Session.NO_CONNECTION;
         if (sessionExpiry != SESSION_EXPIRY_UNCHANGED)
         {
@@ -474,7 +479,10 @@ public final class RoutingAgent implements Agent, MessageHandler
             publishWill(session);
         }
         clearWill(session);
-        tree.removeSession(session.sessionId);
+        if (tree.removeSession(session.sessionId) > 0)
+        {
+            counters.subscriptions.setRelease(tree.subscriptionCount());
+        }
         for (final PendingMessage pending : session.inFlightOrder)
         {
             releasePending(pending);
@@ -512,6 +520,24 @@ public final class RoutingAgent implements Agent, MessageHandler
     public void subscriptionsPerClientMax(final int max)
     {
         subscriptionsPerClientMax = max;
+    }
+
+    /**
+     * Subscribers one topic filter may have, members of shared groups on that filter included (0 = unlimited); more
+     * get SUBACK 0x97 (3.1.1: 0x80). Set before start.
+     */
+    public void subscribersPerFilterMax(final int max)
+    {
+        subscribersPerFilterMax = max;
+    }
+
+    /**
+     * Stored bytes of QoS 1/2 messages queued for one offline session (0 = unlimited); a message that would take the
+     * queue past it is dropped and counted. Set before start.
+     */
+    public void queueMaxBytes(final long bytes)
+    {
+        queueMaxBytes = bytes;
     }
 
     /**
@@ -895,6 +921,7 @@ public final class RoutingAgent implements Agent, MessageHandler
         }
         pending.expiryDeadlineNs = expiryDeadlineNs;
         pending.handle = handle;
+        pending.length = handle == MessageStore.NULL_HANDLE ? 0 : store.length(handle);
         pending.qos = qos;
         pending.retain = retain;
         pending.state = PendingMessage.QUEUED;
@@ -931,20 +958,34 @@ public final class RoutingAgent implements Agent, MessageHandler
     }
 
     /**
-     * Queues behind a full window. The per-session limit applies to offline sessions (dropped and counted past it);
-     * a connected subscriber's backlog is bounded instead by the {@link PublishGate}, which holds publishers back,
-     * so nothing acknowledged is dropped because a live subscriber is slower than its publishers.
+     * Queues behind a full window. The per-session limits (messages and bytes) apply to offline sessions: past them
+     * a message is dropped and counted by the limit it hit. A connected subscriber's backlog is bounded instead by
+     * the {@link PublishGate}, which holds publishers back, so nothing acknowledged is dropped because a live
+     * subscriber is slower than its publishers.
      */
     private void enqueue(final Session session, final PendingMessage pending)
     {
-        if (!session.isOnline() && session.queue.size() >= queueMaxMessages)
+        if (!session.isOnline())
         {
-            counters.queueDropped.incrementRelease();
-            journalDelivered(session, pending, JournalRecord.DELIVERED_COMPLETE);
-            releasePending(pending);
-            return;
+            if (session.queue.size() >= queueMaxMessages)
+            {
+                drop(session, pending, counters.queueDropped);
+                return;
+            }
+            if (queueMaxBytes > 0 && session.queue.bytes() + pending.length > queueMaxBytes)
+            {
+                drop(session, pending, counters.queueDroppedBytes);
+                return;
+            }
         }
         session.queue.addLast(pending);
+    }
+
+    private void drop(final Session session, final PendingMessage pending, final AtomicCounter reason)
+    {
+        reason.incrementRelease();
+        journalDelivered(session, pending, JournalRecord.DELIVERED_COMPLETE);
+        releasePending(pending);
     }
 
     /** Sends queued messages while the session's window has room. */
@@ -1068,9 +1109,10 @@ public final class RoutingAgent implements Agent, MessageHandler
                 reasons[i] = (byte)result;
                 continue;
             }
-            if (subscriptionsPerClientMax > 0 && tree.subscriptionCount(session.sessionId) >= subscriptionsPerClientMax &&
-                !tree.hasSubscription(filter, session.sessionId))
+            final AtomicCounter overQuota = quotaExceeded(session, filter);
+            if (overQuota != null)
             {
+                overQuota.incrementRelease();
                 reasons[i] = (byte)(session.version == MqttVersion.V5 ?
                     ReasonCode.QUOTA_EXCEEDED : ReasonCode.V3_SUBACK_FAILURE);
                 continue;
@@ -1101,6 +1143,28 @@ public final class RoutingAgent implements Agent, MessageHandler
         }
         pendingRetained.clear();
         pendingRetainedQos.clear();
+    }
+
+    /**
+     * The limit a new subscription would break, as the counter of its refusals; null when it is within both (a
+     * SUBSCRIBE that replaces the session's own subscription to the same filter adds nothing and always is).
+     */
+    private AtomicCounter quotaExceeded(final Session session, final String filter)
+    {
+        if ((subscriptionsPerClientMax == 0 && subscribersPerFilterMax == 0) ||
+            tree.hasSubscription(filter, session.sessionId))
+        {
+            return null;
+        }
+        if (subscriptionsPerClientMax > 0 && tree.subscriptionCount(session.sessionId) >= subscriptionsPerClientMax)
+        {
+            return counters.subscriptionsRefusedPerClient;
+        }
+        if (subscribersPerFilterMax > 0 && tree.subscriberCount(filter) >= subscribersPerFilterMax)
+        {
+            return counters.subscriptionsRefusedPerFilter;
+        }
+        return null;
     }
 
     private final ArrayList<String> pendingRetained = new ArrayList<>();

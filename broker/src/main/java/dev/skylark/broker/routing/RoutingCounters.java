@@ -11,13 +11,21 @@ public final class RoutingCounters
 {
     public final AtomicCounter publishesIn;
     public final AtomicCounter sessions;
+    /** Sessions with a connection (MQTT clients connected). */
+    public final AtomicCounter clientsConnected;
     public final AtomicCounter subscriptions;
     public final AtomicCounter retained;
     public final AtomicCounter storedBytes;
     public final AtomicCounter takeovers;
     public final AtomicCounter willsPublished;
-    /** QoS 1/2 messages dropped because an offline session's queue was full. */
+    /** QoS 1/2 messages dropped because an offline session already had skylark.queue.max.messages queued. */
     public final AtomicCounter queueDropped;
+    /** QoS 1/2 messages dropped because they would take an offline session's queue past skylark.queue.max.bytes. */
+    public final AtomicCounter queueDroppedBytes;
+    /** Subscriptions refused: the client already holds skylark.subscriptions.per.client.max. */
+    public final AtomicCounter subscriptionsRefusedPerClient;
+    /** Subscriptions refused: the filter already has skylark.subscribers.per.filter.max subscribers. */
+    public final AtomicCounter subscriptionsRefusedPerFilter;
     /** Shared-subscription messages handed to another member because theirs went away. */
     public final AtomicCounter sharedRedistributed;
     /** QoS 1/2 copies deleted because their Message Expiry Interval ran out before delivery started. */
@@ -31,13 +39,20 @@ public final class RoutingCounters
     {
         publishesIn = counters.counter("skylark_publishes_routed_total", "publishes routed", null);
         sessions = counters.gauge("skylark_sessions", "sessions (online and offline)", null);
+        clientsConnected = counters.gauge("skylark_clients_connected", "MQTT clients connected", null);
         subscriptions = counters.gauge("skylark_subscriptions", "subscriptions", null);
         retained = counters.gauge("skylark_retained_messages", "retained messages", null);
         storedBytes = counters.gauge("skylark_stored_message_bytes", "bytes of stored messages", null);
         takeovers = counters.counter("skylark_session_takeovers_total", "session takeovers", null);
         willsPublished = counters.counter("skylark_wills_published_total", "wills published", null);
-        queueDropped = counters.counter("skylark_queue_dropped_total",
-            "QoS 1/2 messages dropped: offline queue full", null);
+        final String queueFull = "QoS 1/2 messages dropped: offline queue full";
+        queueDropped = counters.counter("skylark_queue_dropped_total", queueFull, "reason", "messages");
+        queueDroppedBytes = counters.counter("skylark_queue_dropped_total", queueFull, "reason", "bytes");
+        final String refused = "subscriptions refused: quota exceeded";
+        subscriptionsRefusedPerClient = counters.counter("skylark_subscriptions_refused_total", refused,
+            "reason", "per_client");
+        subscriptionsRefusedPerFilter = counters.counter("skylark_subscriptions_refused_total", refused,
+            "reason", "per_filter");
         sharedRedistributed = counters.counter("skylark_shared_redistributed_total",
             "shared-subscription messages moved to another member", null);
         expired = counters.counter("skylark_messages_expired_total", "queued messages expired before delivery", null);

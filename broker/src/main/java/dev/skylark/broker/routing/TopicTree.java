@@ -391,6 +391,34 @@ public final class TopicTree
     }
 
     /**
+     * Subscribers of a filter: the sessions subscribed to exactly it plus the members of every shared group on it
+     * ({@code a/b}, {@code $share/g1/a/b} and {@code $share/g2/a/b} count together).
+     *
+     * @param filter a valid filter, with or without a {@code $share/<name>/} prefix.
+     * @return the number of subscribers, 0 when the filter has none.
+     */
+    public int subscriberCount(final String filter)
+    {
+        final String inner = TopicFilter.isShared(filter) ? TopicFilter.innerFilter(filter) : filter;
+        Node node = root;
+        for (final byte[] level : TopicFilter.levels(inner))
+        {
+            node = node.child(level);
+            if (null == node)
+            {
+                return 0;
+            }
+        }
+
+        int count = node.subscribers.count;
+        for (int g = 0; g < node.groupCount; g++)
+        {
+            count += node.groups[g].memberCount();
+        }
+        return count;
+    }
+
+    /**
      * List a session's filters (as subscribed, with any {@code $share/} prefix) for admin and debugging.
      *
      * @param sessionId of a subscriber.

@@ -99,7 +99,7 @@ final class ReasonString
             case ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED:
                 return "wildcard subscriptions are not available";
             case ReasonCode.QUOTA_EXCEEDED:
-                return "this client holds as many subscriptions as it may";
+                return "quota exceeded: subscriptions per client or subscribers per filter";
             case ReasonCode.PROTOCOL_ERROR:
                 return "No Local on a shared subscription";
             default:

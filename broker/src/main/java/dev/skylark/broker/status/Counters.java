@@ -10,8 +10,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Allocates the broker's counters. Each counter has a metric name (its key, e.g. {@code skylark_messages_sent_total}),
- * an optional {@code io} label for per-I/O-thread counters (each has a single writer: no contention on the hot path),
- * a kind (counter or gauge) as its type id, and a human label shown by {@code skylark stat}.
+ * an optional {@code io} label for per-I/O-thread counters (each has a single writer: no contention on the hot path)
+ * or another single label such as {@code reason} (one counter per value), a kind (counter or gauge) as its type id,
+ * and a human label shown by {@code skylark stat}.
  */
 public final class Counters
 {
@@ -42,6 +43,15 @@ public final class Counters
         return allocate(COUNTER, name, label, io);
     }
 
+    /**
+     * One series of a counter split by a label, e.g. {@code skylark_queue_dropped_total{reason="bytes"}}; every series
+     * of one metric must have the same {@code label} (it becomes the metric's help).
+     */
+    public AtomicCounter counter(final String name, final String label, final String labelName, final String labelValue)
+    {
+        return allocate(COUNTER, name + "{" + labelName + "=\"" + labelValue + "\"}", label + " (" + labelValue + ")");
+    }
+
     public AtomicCounter gauge(final String name, final String label, final String io)
     {
         return allocate(GAUGE, name, label, io);
@@ -49,9 +59,14 @@ public final class Counters
 
     private AtomicCounter allocate(final int typeId, final String name, final String label, final String io)
     {
-        final String key = io == null ? name : name + "{io=\"" + io + "\"}";
+        return io == null ? allocate(typeId, name, label) :
+            allocate(typeId, name + "{io=\"" + io + "\"}", label + " (io-" + io + ")");
+    }
+
+    private AtomicCounter allocate(final int typeId, final String key, final String label)
+    {
         final byte[] keyBytes = key.getBytes(StandardCharsets.US_ASCII);
-        final byte[] labelBytes = (io == null ? label : label + " (io-" + io + ")").getBytes(StandardCharsets.UTF_8);
+        final byte[] labelBytes = label.getBytes(StandardCharsets.UTF_8);
         return manager.newCounter(typeId,
             new UnsafeBuffer(keyBytes), 0, keyBytes.length,
             new UnsafeBuffer(labelBytes), 0, labelBytes.length);

@@ -1,6 +1,7 @@
 package dev.skylark.broker.it;
 
 import dev.skylark.broker.Broker;
+import dev.skylark.broker.status.CountersSnapshot;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -19,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class LimitsTest
 {
+    private static final String QUOTA = "quota exceeded: subscriptions per client or subscribers per filter";
     private Broker broker;
 
     @AfterEach
@@ -130,8 +132,8 @@ class LimitsTest
         {
             v5.sendRaw(connect(5, "subs5")).expect(2);
             v5.send(0x82, bytes(0, 1), bytes(0), str("a"), bytes(0), str("b"), bytes(0), str("c"), bytes(0));
-            assertArrayEquals(packet(0x90, bytes(0, 1), reason("filter 3: this client holds as many subscriptions as it may"),
-                bytes(0, 0, 0x97)), v5.expect(9), "third: 0x97 Quota exceeded");
+            assertArrayEquals(packet(0x90, bytes(0, 1), reason("filter 3: " + QUOTA), bytes(0, 0, 0x97)), v5.expect(9),
+                "third: 0x97 Quota exceeded");
             v5.send(0x82, bytes(0, 2), bytes(0), str("a"), bytes(1));               // replacing is not adding
             assertArrayEquals(bytes(0x90, 4, 0, 2, 0, 1), v5.expect(9));
 
@@ -139,6 +141,130 @@ class LimitsTest
             v3.send(0x82, bytes(0, 1), str("a"), bytes(0), str("b"), bytes(0), str("c"), bytes(0));
             assertArrayEquals(bytes(0x90, 5, 0, 1, 0, 0, 0x80), v3.expect(9), "3.1.1: 0x80");
         }
+    }
+
+    @Test
+    void subscribersPerFilterCountSharedMembersToo() throws Exception
+    {
+        start(new Broker.Context().subscribersPerFilterMax(2));
+        try (RawClient a = new RawClient(broker.mqttPort());
+            RawClient b = new RawClient(broker.mqttPort());
+            RawClient c = new RawClient(broker.mqttPort());
+            RawClient v3 = new RawClient(broker.mqttPort()))
+        {
+            a.sendRaw(connect(5, "a")).expect(2);
+            b.sendRaw(connect(5, "b")).expect(2);
+            c.sendRaw(connect(5, "c")).expect(2);
+            v3.sendRaw(connect(4, "v3")).expect(2);
+
+            a.send(0x82, bytes(0, 1), bytes(0), str("t/x"), bytes(0));
+            assertArrayEquals(bytes(0x90, 4, 0, 1, 0, 0), a.expect(9), "first subscriber");
+            b.send(0x82, bytes(0, 2), bytes(0), str("$share/g/t/x"), bytes(1));
+            assertArrayEquals(bytes(0x90, 4, 0, 2, 0, 1), b.expect(9), "limit - 1 subscribers: a shared member fits");
+            c.send(0x82, bytes(0, 3), bytes(0), str("t/x"), bytes(0), str("$share/h/t/x"), bytes(0), str("t/+"), bytes(0));
+            assertArrayEquals(packet(0x90, bytes(0, 3), reason("filter 1: " + QUOTA + "; filter 2: " + QUOTA),
+                bytes(0x97, 0x97, 0)), c.expect(9),
+                "at the limit: another subscriber or group member is over it; another filter is not");
+            v3.send(0x82, bytes(0, 4), str("t/x"), bytes(1));
+            assertArrayEquals(bytes(0x90, 3, 0, 4, 0x80), v3.expect(9), "3.1.1: 0x80");
+            a.send(0x82, bytes(0, 5), bytes(0), str("t/x"), bytes(1));
+            assertArrayEquals(bytes(0x90, 4, 0, 5, 0, 1), a.expect(9), "replacing one's own subscription adds none");
+
+            b.send(0xA2, bytes(0, 6), bytes(0), str("$share/g/t/x"));
+            assertArrayEquals(bytes(0xB0, 4, 0, 6, 0, 0), b.expect(11));
+            c.send(0x82, bytes(0, 7), bytes(0), str("$share/h/t/x"), bytes(0));
+            assertArrayEquals(bytes(0x90, 4, 0, 7, 0, 0), c.expect(9), "room again once a member left");
+        }
+        assertEquals(3, counter("skylark_subscriptions_refused_total", "reason=\"per_filter\""));
+    }
+
+    @Test
+    void queuedBytesPerOfflineSessionAtTheBoundary() throws Exception
+    {
+        // Five QoS 1 messages of 100 bytes on "q/1", each stored as 117 bytes (see MessageLayout).
+        final int stored = dev.skylark.broker.routing.MessageLayout.length(3, 0, 100);
+        assertEquals(117, stored);
+        assertEquals(4, queuedOfFive(new Broker.Context().queueMaxBytes(4L * stored)), "4 messages fit exactly");
+        assertEquals(1, counter("skylark_queue_dropped_total", "reason=\"bytes\""));
+        broker.close();
+        assertEquals(3, queuedOfFive(new Broker.Context().queueMaxBytes(4L * stored - 1)), "one byte short of 4");
+        assertEquals(2, counter("skylark_queue_dropped_total", "reason=\"bytes\""));
+        assertEquals(0, counter("skylark_queue_dropped_total", "reason=\"messages\""));
+    }
+
+    @Test
+    void queuedMessagesPerOfflineSessionAtTheBoundary() throws Exception
+    {
+        assertEquals(4, queuedOfFive(new Broker.Context().queueMaxMessages(4)));
+        assertEquals(1, counter("skylark_queue_dropped_total", "reason=\"messages\""));
+        assertEquals(0, counter("skylark_queue_dropped_total", "reason=\"bytes\""));
+    }
+
+    /**
+     * A persistent 3.1.1 session subscribes to q/# at QoS 1 and goes offline; five QoS 1 messages of 100 bytes are
+     * published to it; it comes back and counts what was kept for it (up to a marker published after its return).
+     */
+    private int queuedOfFive(final Broker.Context context) throws Exception
+    {
+        start(context);
+        final byte[] persistent = packet(0x10, str("MQTT"), bytes(4, 0x00, 0, 0), str("offline"));
+        try (RawClient subscriber = new RawClient(broker.mqttPort()))
+        {
+            subscriber.sendRaw(persistent).expect(2);
+            subscriber.send(0x82, bytes(0, 1), str("q/#"), bytes(1)).expect(9);
+            subscriber.send(0xE0);
+            subscriber.assertClosed();
+        }
+        awaitClientsConnected(0); // the session is offline before anything is published to it
+        try (RawClient publisher = new RawClient(broker.mqttPort()))
+        {
+            publisher.sendRaw(connect(4, "publisher")).expect(2);
+            for (int i = 1; i <= 5; i++)
+            {
+                publisher.send(0x32, str("q/1"), bytes(0, i), new byte[100]);
+                assertArrayEquals(bytes(0x40, 2, 0, i), publisher.expect(4), "routed");
+            }
+            try (RawClient subscriber = new RawClient(broker.mqttPort()))
+            {
+                final byte[] connack = subscriber.sendRaw(persistent).expect(2);
+                assertEquals(1, connack[2], "session present");
+                awaitClientsConnected(2);
+                publisher.send(0x30, str("q/marker"), bytes('m'));
+                int queued = 0;
+                while (true)
+                {
+                    final byte[] publish = subscriber.expect(3);
+                    if (publish[4] == 'q' && publish[6] == 'm')
+                    {
+                        return queued;
+                    }
+                    queued++;
+                    subscriber.send(0x40, bytes(publish[7], publish[8])); // PUBACK
+                }
+            }
+        }
+    }
+
+    private void awaitClientsConnected(final long expected)
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (counter("skylark_clients_connected", "") != expected && System.nanoTime() < deadline)
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+        assertEquals(expected, counter("skylark_clients_connected", ""), "clients connected");
+    }
+
+    private long counter(final String name, final String labels)
+    {
+        for (final CountersSnapshot.Entry entry : CountersSnapshot.of(broker.countersFile().reader()).entries())
+        {
+            if (entry.name().equals(name) && entry.labels().equals(labels))
+            {
+                return entry.value();
+            }
+        }
+        throw new AssertionError("no counter " + name + "{" + labels + "}");
     }
 
     @Test

@@ -19,15 +19,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A subscriber that stops reading never stalls a healthy one: past the outbound limit for longer than the timeout
  * it is disconnected, while the healthy subscriber receives every message.
+ * <p>
+ * The healthy subscriber's bound, stated as counts so that it cannot flake on a busy machine: (1) it receives every
+ * message, none dropped or duplicated; (2) it keeps receiving while the stuck one is past its limit and not yet
+ * disconnected — at least {@link #MIN_HEALTHY_DURING_STALL} messages in that {@link #TIMEOUT_MS} ms window, i.e. 500
+ * a second where an idle machine does tens of thousands; (3) it has them all within {@link #DRAIN_S} s of the last
+ * publish.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SlowConsumerTest
 {
+    private static final int TIMEOUT_MS = 2000;
+    private static final int MIN_HEALTHY_DURING_STALL = 1000;
+    private static final int DRAIN_S = 20;
+
     @Test
     void aStuckSubscriberIsDisconnectedAndTheHealthyOneGetsEverything() throws Exception
     {
         try (Broker broker = Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(-1)
-            .bindAddress("127.0.0.1").outboundBufferMax(1024 * 1024).slowConsumerTimeoutMs(200));
+            .bindAddress("127.0.0.1").outboundBufferMax(1024 * 1024).slowConsumerTimeoutMs(TIMEOUT_MS));
             Socket stuck = new Socket();
             RawClient healthy = new RawClient(broker.mqttPort());
             RawClient publisher = new RawClient(broker.mqttPort()))
@@ -64,36 +74,58 @@ class SlowConsumerTest
             publisher.sendRaw(packet(0x10, str("MQTT"), bytes(4, 0x02, 0, 0), str("publisher"))).expect(2);
             // QoS 1 publishes: the stuck subscriber gets them at QoS 0 (its subscription), the healthy one at QoS 1.
             long sent = 0;
+            long receivedAtFirstDrop = -1;
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             final java.io.ByteArrayOutputStream batch = new java.io.ByteArrayOutputStream();
-            while (disconnected(broker) == 0 && System.nanoTime() < deadline && sent < 60_000)
+            while (disconnected(broker) == 0 && System.nanoTime() < deadline && sent < 400_000)
             {
+                if (receivedAtFirstDrop < 0 && dropped(broker) > 0)
+                {
+                    receivedAtFirstDrop = received.get(); // the stuck one is past its limit: the stall starts
+                }
                 batch.reset();
                 for (int i = 0; i < 64; i++)
                 {
-                    final long id = ++sent;
+                    final long id = (sent++ % 65_535) + 1; // packet ids 1..65535
                     batch.writeBytes(packet(0x32, str("flood"), bytes((int)(id >> 8), (int)id), new byte[1024]));
                 }
                 publisher.sendRaw(batch.toByteArray());
             }
+            final long lastPublishNs = System.nanoTime();
             final long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
             while (disconnected(broker) == 0 && System.nanoTime() < waitUntil)
             {
                 java.util.concurrent.locks.LockSupport.parkNanos(5_000_000); // still behind: the timeout runs out
             }
             assertEquals(1, disconnected(broker), "the stuck subscriber was disconnected");
+            final long receivedAtDisconnect = received.get();
+            assertTrue(receivedAtFirstDrop >= 0, "the stuck subscriber went past its limit while publishing went on");
+            assertTrue(receivedAtDisconnect - receivedAtFirstDrop >= MIN_HEALTHY_DURING_STALL,
+                "the healthy subscriber kept receiving while the stuck one was past its limit: " +
+                (receivedAtDisconnect - receivedAtFirstDrop) + " messages in the " + TIMEOUT_MS + " ms before the " +
+                "disconnect, bound " + MIN_HEALTHY_DURING_STALL);
 
             final long sentTotal = sent;
-            final long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            final long until = lastPublishNs + TimeUnit.SECONDS.toNanos(DRAIN_S);
             while (received.get() < sentTotal && System.nanoTime() < until)
             {
                 java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
             }
-            assertEquals(sentTotal, received.get(), "the healthy subscriber got every message");
+            assertEquals(sentTotal, received.get(), "the healthy subscriber got every message within " + DRAIN_S +
+                " s of the last publish");
             assertTrue(sentTotal > 4096, "enough was sent to overflow the stuck one: " + sentTotal);
+            System.out.printf("slow consumer: %d messages published; the healthy subscriber got %d of them in the %d ms " +
+                "stall before the stuck one was disconnected (bound %d) and all of them %d ms after the last publish%n",
+                sentTotal, receivedAtDisconnect - receivedAtFirstDrop, TIMEOUT_MS, MIN_HEALTHY_DURING_STALL,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - lastPublishNs));
             healthy.close();
             reader.join(5000);
         }
+    }
+
+    private static long dropped(final Broker broker)
+    {
+        return CountersSnapshot.of(broker.countersFile().reader()).total("skylark_qos0_dropped_total");
     }
 
     private static long disconnected(final Broker broker)

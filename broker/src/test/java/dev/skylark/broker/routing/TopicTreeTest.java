@@ -391,6 +391,25 @@ class TopicTreeTest
     }
 
     @Test
+    void subscriberCountOfAFilterIncludesEveryGroupOnIt()
+    {
+        assertEquals(0, tree.subscriberCount("a/b"));
+        tree.subscribe("a/b", 1, ofQos(0), 0);
+        tree.subscribe("$share/g/a/b", 2, ofQos(0), 0);
+        tree.subscribe("$share/g/a/b", 3, ofQos(0), 0);
+        tree.subscribe("$share/h/a/b", 1, ofQos(0), 0);
+        tree.subscribe("a/+", 4, ofQos(0), 0);
+        tree.subscribe("a/b/c", 5, ofQos(0), 0);
+        assertEquals(4, tree.subscriberCount("a/b"));
+        assertEquals(4, tree.subscriberCount("$share/x/a/b"), "the same filter, whatever the group");
+        assertEquals(1, tree.subscriberCount("a/+"));
+        assertEquals(0, tree.subscriberCount("a"), "an inner node without subscribers of its own");
+        assertEquals(0, tree.subscriberCount("z/#"));
+        tree.unsubscribe("$share/g/a/b", 2);
+        assertEquals(3, tree.subscriberCount("a/b"));
+    }
+
+    @Test
     void matchShouldNotAllocate()
     {
         for (int s = 0; s < 200; s++)

@@ -64,6 +64,13 @@ class StatusTest
                 assertTrue(metrics.contains("skylark_messages_sent_total{io=\"1\"} 0.0"), metrics);
                 assertTrue(metrics.contains("# TYPE skylark_sessions gauge"), metrics);
                 assertTrue(metrics.contains("skylark_sessions 2.0"), metrics);
+                // A counter split by reason: one metric, one help line, a series per reason.
+                assertTrue(metrics.contains("# HELP skylark_queue_dropped_total QoS 1/2 messages dropped: offline queue " +
+                    "full\n"), metrics);
+                assertTrue(metrics.contains("skylark_queue_dropped_total{reason=\"bytes\"} 0.0"), metrics);
+                assertTrue(metrics.contains("skylark_queue_dropped_total{reason=\"messages\"} 0.0"), metrics);
+                assertTrue(metrics.contains("skylark_connections{io=\"0\"} 1.0"), metrics);
+                assertTrue(metrics.contains("skylark_clients_connected 2.0"), metrics);
             }
         }
     }
