@@ -10,7 +10,7 @@ import java.util.Iterator;
  */
 final class PendingQueue implements Iterable<PendingMessage>
 {
-    private final ArrayDeque<PendingMessage> messages = new ArrayDeque<>();
+    private final ArrayDeque<PendingMessage> messages = new ArrayDeque<>(2); // grows on demand; most sessions queue nothing
     private long bytes;
 
     void addLast(final PendingMessage pending)

@@ -33,7 +33,7 @@ final class Session
     private int nextPacketId = 1;
     final Int2ObjectHashMap<PendingMessage> inFlight = new Int2ObjectHashMap<>();
     /** In-flight messages in the order they were first sent, for redelivery in order. */
-    final ArrayDeque<PendingMessage> inFlightOrder = new ArrayDeque<>();
+    final ArrayDeque<PendingMessage> inFlightOrder = new ArrayDeque<>(2); // small: most sessions are idle
     final PendingQueue queue = new PendingQueue();
     /** Inbound QoS 2 packet ids received (PUBREC sent) whose PUBREL has not arrived. */
     final IntHashSet awaitingPubrel = new IntHashSet();
