@@ -3,7 +3,6 @@ package dev.skylark.broker.net;
 import dev.skylark.codec.mqtt.MqttFramer;
 import dev.skylark.codec.ws.WebSocketCloseCode;
 import dev.skylark.codec.ws.WebSocketFrameEncoder;
-import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -189,7 +188,7 @@ public final class Connection
     /** Bytes encoded but not yet written to the socket: how far behind this reader is. */
     public int outboundBacklog()
     {
-        return outboundLength;
+        return outboundLength - outboundStart;
     }
 
     /** The configured cap on {@link #outboundBacklog()} for droppable (QoS 0) traffic. */
@@ -221,8 +220,42 @@ public final class Connection
         final int required = outboundLength + length;
         if (outboundByteBuffer == null || required > outbound.capacity())
         {
-            outboundByteBuffer = grow(outboundByteBuffer, outboundLength, required);
-            outbound.wrap(outboundByteBuffer);
+            makeOutboundRoom(length);
+        }
+    }
+
+    /**
+     * The unwritten bytes move to the front, into the same buffer when the written part before them frees at least
+     * as much as is moved (so moving stays amortised to a copy per byte), else into a larger one.
+     */
+    private void makeOutboundRoom(final int length)
+    {
+        final int start = outboundStart;
+        final int unwritten = outboundLength - start;
+        final ByteBuffer old = outboundByteBuffer;
+        if (old != null && start > 0 && start >= unwritten && unwritten + length <= outbound.capacity())
+        {
+            outbound.putBytes(0, outbound, start, unwritten);
+        }
+        else
+        {
+            final ByteBuffer grown = agent.bufferPool().acquire(unwritten + length);
+            if (unwritten > 0)
+            {
+                grown.put(0, old, start, unwritten);
+            }
+            if (old != null)
+            {
+                agent.bufferPool().release(old);
+            }
+            outboundByteBuffer = grown;
+            outbound.wrap(grown);
+        }
+        outboundLength = unwritten;
+        outboundStart = 0;
+        if (frameStart >= 0)
+        {
+            frameStart -= start;
         }
     }
 
@@ -356,13 +389,11 @@ public final class Connection
                 close("write failed: " + ex.getMessage());
                 return true;
             }
+            // A partial write leaves the rest where it is (no copy per write: a slow reader's backlog may be
+            // megabytes); it moves to the front only when room is needed (makeOutboundRoom).
             final int remaining = outboundLength - written;
-            if (remaining > 0 && written > 0)
-            {
-                outbound.putBytes(0, outbound, written, remaining);
-            }
-            outboundLength = remaining;
-            outboundStart = 0;
+            outboundStart = remaining == 0 ? 0 : written;
+            outboundLength = remaining == 0 ? 0 : outboundLength;
             if (bb != null)
             {
                 bb.clear();
@@ -606,16 +637,7 @@ public final class Connection
     private ByteBuffer grow(final ByteBuffer old, final int used, final int required)
     {
         final BufferPool pool = agent.bufferPool();
-        if (old == null && required <= BufferPool.BUFFER_SIZE)
-        {
-            return pool.acquire();
-        }
-        int capacity = old == null ? BufferPool.BUFFER_SIZE : old.capacity();
-        while (capacity < required)
-        {
-            capacity <<= 1;
-        }
-        final ByteBuffer grown = BufferUtil.allocateDirectAligned(capacity, 64);
+        final ByteBuffer grown = pool.acquire(required);
         if (used > 0)
         {
             grown.put(0, old, 0, used);
