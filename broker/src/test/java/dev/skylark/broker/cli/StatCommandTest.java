@@ -21,7 +21,7 @@ class StatCommandTest
     @Test
     void printsTheCountersOfARunningBroker() throws Exception
     {
-        try (Broker broker = Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(-1).bindAddress("127.0.0.1")
+        try (Broker broker = Broker.launch(new Broker.Context().authMode("none").ioThreads(2).mqttPort(0).httpPort(-1).bindAddress("127.0.0.1")
             .dataDir(dataDir.toString())))
         {
             final ByteArrayOutputStream out = new ByteArrayOutputStream();

@@ -25,7 +25,7 @@ class StatusTest
     @Test
     void countersAreReadableFromTheFileAndRenderedForPrometheus() throws Exception
     {
-        try (Broker broker = Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(-1).bindAddress("127.0.0.1")
+        try (Broker broker = Broker.launch(new Broker.Context().authMode("none").ioThreads(2).mqttPort(0).httpPort(-1).bindAddress("127.0.0.1")
             .dataDir(dataDir.toString()));
             Socket subscriber = new Socket("127.0.0.1", broker.mqttPort());
             Socket publisher = new Socket("127.0.0.1", broker.mqttPort()))

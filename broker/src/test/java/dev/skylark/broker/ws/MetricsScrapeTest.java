@@ -60,7 +60,7 @@ class MetricsScrapeTest
         Assumptions.assumeTrue(python != null, "skipped: no python3 with prometheus_client here " +
             "(apt-get install python3-prometheus-client; CI installs it through .ci/run)");
 
-        try (Broker broker = Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(0)
+        try (Broker broker = Broker.launch(new Broker.Context().authMode("none").ioThreads(2).mqttPort(0).httpPort(0)
             .bindAddress("127.0.0.1").dataDir(dir.resolve("data").toString()).clientIdMaxLength(8));
             Socket subscriber = new Socket("127.0.0.1", broker.mqttPort());
             Socket publisher = new Socket("127.0.0.1", broker.mqttPort()))
