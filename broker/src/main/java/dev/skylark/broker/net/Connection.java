@@ -10,6 +10,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
 import javax.net.ssl.SSLEngine;
@@ -34,6 +35,8 @@ public final class Connection
     private static final System.Logger LOG = System.getLogger(Connection.class.getName());
     /** Nothing to wrap: lets a TLS flush send records left over from the handshake. Never written to. */
     private static final ByteBuffer NO_BYTES = ByteBuffer.allocateDirect(0);
+    /** How long a closed connection's socket may swallow the peer's input before it is closed anyway. */
+    static final long LINGER_NS = TimeUnit.SECONDS.toNanos(2);
 
     private final long id;
     private final SocketChannel channel;
@@ -66,6 +69,9 @@ public final class Connection
     java.net.InetAddress peer;
     private boolean readingPaused;
     private boolean closeAfterFlush;
+    /** Closed for the broker, but the socket stays open to swallow what the peer still sends (see closeGracefully). */
+    private boolean lingering;
+    private long lingerDeadlineNs;
     private boolean closed;
     private String closeCause;
 
@@ -414,9 +420,86 @@ public final class Connection
         }
         if (closeAfterFlush)
         {
-            close(closeCause);
+            closeGracefully();
         }
         return true;
+    }
+
+    /**
+     * Closes after the last packet (a refusing CONNACK, a DISCONNECT with its reason code) so the peer can read it:
+     * closing a socket with unread input makes the kernel send a reset, which can destroy that last packet in the
+     * peer's receive buffer, or fail the peer's next write before it reads it. So the output is shut down (FIN after
+     * the last byte) and what the peer still sends is read and discarded until it closes or {@link #LINGER_NS}
+     * passes. The broker is done with the connection at once (handler told, counts released); only the socket waits.
+     */
+    private void closeGracefully()
+    {
+        if (tls == null && !closed && key != null && agent.mayLinger())
+        {
+            try
+            {
+                channel.shutdownOutput();
+                lingering = true;
+                lingerDeadlineNs = System.nanoTime() + LINGER_NS;
+            }
+            catch (final IOException ignore)
+            {
+                lingering = false; // already reset by the peer: just close
+            }
+        }
+        close(closeCause);
+    }
+
+    /** A lingering socket's input: discarded; the end of it (or an error) closes the socket. */
+    private int drainLingering(final ByteBuffer shared)
+    {
+        try
+        {
+            shared.clear();
+            final int read = channel.read(shared);
+            if (read < 0)
+            {
+                endLinger();
+            }
+            return read;
+        }
+        catch (final IOException ex)
+        {
+            endLinger();
+            return -1;
+        }
+    }
+
+    boolean isLingering()
+    {
+        return lingering;
+    }
+
+    long lingerDeadlineNs()
+    {
+        return lingerDeadlineNs;
+    }
+
+    /** Closes the socket of a lingering connection (the peer closed, or the linger time is up). */
+    void endLinger()
+    {
+        if (!lingering)
+        {
+            return;
+        }
+        lingering = false;
+        if (key != null)
+        {
+            key.cancel();
+        }
+        try
+        {
+            channel.close();
+        }
+        catch (final IOException ignore)
+        {
+            // closing anyway
+        }
     }
 
     // ---------------------------------------------------------------- inbound
@@ -455,6 +538,10 @@ public final class Connection
      */
     int read(final ByteBuffer shared, final UnsafeBuffer sharedView, final long nowNs)
     {
+        if (lingering)
+        {
+            return drainLingering(shared);
+        }
         if (tls != null || webSocket != null)
         {
             return readThroughStages(shared, sharedView, nowNs);
@@ -733,21 +820,30 @@ public final class Connection
         {
             outboundByteBuffer = agent.bufferPool().release(outboundByteBuffer);
         }
-        if (key != null)
+        if (lingering)
         {
-            key.cancel();
+            readingPaused = false;
+            key.interestOps(SelectionKey.OP_READ);
+            agent.linger(this);
         }
-        if (tls != null)
+        else
         {
-            tls.closeOutbound(channel);
-        }
-        try
-        {
-            channel.close();
-        }
-        catch (final IOException ignore)
-        {
-            // closing anyway
+            if (key != null)
+            {
+                key.cancel();
+            }
+            if (tls != null)
+            {
+                tls.closeOutbound(channel);
+            }
+            try
+            {
+                channel.close();
+            }
+            catch (final IOException ignore)
+            {
+                // closing anyway
+            }
         }
         agent.onConnectionClosed(this);
         if (handler != null)

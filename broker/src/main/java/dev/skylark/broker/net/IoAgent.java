@@ -20,6 +20,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +41,7 @@ public final class IoAgent implements Agent
     private static final System.Logger LOG = System.getLogger(IoAgent.class.getName());
     private static final int RECEIVE_BUFFER_SIZE = 64 * 1024;
     private static final long TICK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final int LINGERING_MAX = 4096;
     /** Bits of a connection id that name its agent. */
     public static final int AGENT_INDEX_BITS = 8;
 
@@ -55,6 +57,8 @@ public final class IoAgent implements Agent
     private final ArrayList<Connection> flushQueue = new ArrayList<>();
     private final ArrayList<Connection> resumeQueue = new ArrayList<>();
     private final ArrayList<Connection> tickScratch = new ArrayList<>();
+    /** Closed connections whose sockets still swallow the peer's input, oldest first (same linger time for all). */
+    private final ArrayDeque<Connection> lingering = new ArrayDeque<>();
     private final ByteBuffer receiveBuffer = BufferUtil.allocateDirectAligned(RECEIVE_BUFFER_SIZE, 64);
     private final UnsafeBuffer receiveView = new UnsafeBuffer(receiveBuffer);
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
@@ -435,8 +439,30 @@ public final class IoAgent implements Agent
         return size;
     }
 
+    /** Room for one more lingering socket? Bounded, so a flood of refused clients cannot pile up descriptors. */
+    boolean mayLinger()
+    {
+        return lingering.size() < LINGERING_MAX;
+    }
+
+    void linger(final Connection connection)
+    {
+        lingering.addLast(connection);
+    }
+
+    private void closeExpiredLingering(final long nowNs)
+    {
+        Connection oldest;
+        while ((oldest = lingering.peekFirst()) != null &&
+            (!oldest.isLingering() || nowNs - oldest.lingerDeadlineNs() > 0))
+        {
+            lingering.pollFirst().endLinger();
+        }
+    }
+
     private void tick(final long nowNs)
     {
+        closeExpiredLingering(nowNs);
         tickScratch.clear();
         snapshotConnections();
         for (int i = 0; i < tickScratch.size(); i++)
@@ -480,6 +506,11 @@ public final class IoAgent implements Agent
             connection.onShutdown();
             connection.flush();
             connection.close("broker shutting down");
+        }
+        Connection lingered;
+        while ((lingered = lingering.pollFirst()) != null)
+        {
+            lingered.endLinger();
         }
         Accepted accepted;
         while ((accepted = handedOver.poll()) != null)
