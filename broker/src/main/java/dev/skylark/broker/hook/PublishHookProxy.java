@@ -11,7 +11,6 @@ import org.agrona.concurrent.status.AtomicCounter;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-import static org.agrona.BitUtil.SIZE_OF_INT;
 
 /**
  * The I/O agent's side of the publish hook, one instance per I/O agent: decides whether a topic goes through the
@@ -98,21 +97,8 @@ public final class PublishHookProxy
         position += clientId.length;
         buffer.putBytes(position, jti);
         position += jti.length;
-        buffer.putByte(position + MessageLayout.QOS_OFFSET, (byte)qos);
-        buffer.putByte(position + MessageLayout.FLAGS_OFFSET, (byte)(retain ? MessageLayout.FLAG_RETAIN : 0));
-        buffer.putShort(position + MessageLayout.PACKET_ID_OFFSET, (short)packetId);
-        buffer.putShort(position + MessageLayout.TOPIC_LENGTH_OFFSET, (short)topicLength);
-        position += MessageLayout.TOPIC_OFFSET;
-        buffer.putBytes(position, topic, topicOffset, topicLength);
-        position += topicLength;
-        buffer.putInt(position, propertiesLength);
-        if (propertiesLength > 0)
-        {
-            buffer.putBytes(position + SIZE_OF_INT, properties, propertiesOffset, propertiesLength);
-        }
-        position += SIZE_OF_INT + propertiesLength;
-        buffer.putInt(position, payloadLength);
-        buffer.putBytes(position + SIZE_OF_INT, payload, payloadOffset, payloadLength);
+        MessageLayout.write(buffer, position, qos, retain, packetId, topic, topicOffset, topicLength,
+            properties, propertiesOffset, propertiesLength, payload, payloadOffset, payloadLength);
         queue.commit(index);
         wakeHook.run();
         return true;

@@ -1,6 +1,7 @@
 package dev.skylark.broker.routing;
 
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 
 import static org.agrona.BitUtil.SIZE_OF_INT;
 
@@ -103,6 +104,40 @@ public final class MessageLayout
     public static int length(final int topicLength, final int propertiesLength, final int payloadLength)
     {
         return TOPIC_OFFSET + topicLength + SIZE_OF_INT + propertiesLength + SIZE_OF_INT + payloadLength;
+    }
+
+    /** Writes a message at {@code offset} (room for {@link #length(int, int, int)} bytes claimed by the caller). */
+    public static void write(
+        final MutableDirectBuffer buffer,
+        final int offset,
+        final int qos,
+        final boolean retain,
+        final int packetId,
+        final DirectBuffer topic,
+        final int topicOffset,
+        final int topicLength,
+        final DirectBuffer properties,
+        final int propertiesOffset,
+        final int propertiesLength,
+        final DirectBuffer payload,
+        final int payloadOffset,
+        final int payloadLength)
+    {
+        buffer.putByte(offset + QOS_OFFSET, (byte)qos);
+        buffer.putByte(offset + FLAGS_OFFSET, (byte)(retain ? FLAG_RETAIN : 0));
+        buffer.putShort(offset + PACKET_ID_OFFSET, (short)packetId);
+        buffer.putShort(offset + TOPIC_LENGTH_OFFSET, (short)topicLength);
+        int position = offset + TOPIC_OFFSET;
+        buffer.putBytes(position, topic, topicOffset, topicLength);
+        position += topicLength;
+        buffer.putInt(position, propertiesLength);
+        if (propertiesLength > 0)
+        {
+            buffer.putBytes(position + SIZE_OF_INT, properties, propertiesOffset, propertiesLength);
+        }
+        position += SIZE_OF_INT + propertiesLength;
+        buffer.putInt(position, payloadLength);
+        buffer.putBytes(position + SIZE_OF_INT, payload, payloadOffset, payloadLength);
     }
 
 }

@@ -89,8 +89,7 @@ public final class RouterProxy
         {
             return false;
         }
-        final int length = PUBLISH_TOPIC_OFFSET + SIZE_OF_SHORT + topicLength + SIZE_OF_INT + propertiesLength +
-            SIZE_OF_INT + payloadLength;
+        final int length = PUBLISH_MESSAGE_OFFSET + MessageLayout.length(topicLength, propertiesLength, payloadLength);
         final int index = ring.tryClaim(PUBLISH, length);
         if (index <= 0)
         {
@@ -98,21 +97,8 @@ public final class RouterProxy
         }
         final MutableDirectBuffer buffer = ring.buffer();
         buffer.putLong(index + CONNECTION_ID_OFFSET, connectionId);
-        buffer.putByte(index + PUBLISH_QOS_OFFSET, (byte)qos);
-        buffer.putByte(index + PUBLISH_FLAGS_OFFSET, (byte)(retain ? PUBLISH_FLAG_RETAIN : 0));
-        buffer.putShort(index + PUBLISH_PACKET_ID_OFFSET, (short)packetId);
-        int position = index + PUBLISH_TOPIC_OFFSET;
-        buffer.putShort(position, (short)topicLength);
-        buffer.putBytes(position + SIZE_OF_SHORT, topic, topicOffset, topicLength);
-        position += SIZE_OF_SHORT + topicLength;
-        buffer.putInt(position, propertiesLength);
-        if (propertiesLength > 0)
-        {
-            buffer.putBytes(position + SIZE_OF_INT, properties, propertiesOffset, propertiesLength);
-        }
-        position += SIZE_OF_INT + propertiesLength;
-        buffer.putInt(position, payloadLength);
-        buffer.putBytes(position + SIZE_OF_INT, payload, payloadOffset, payloadLength);
+        MessageLayout.write(buffer, index + PUBLISH_MESSAGE_OFFSET, qos, retain, packetId, topic, topicOffset,
+            topicLength, properties, propertiesOffset, propertiesLength, payload, payloadOffset, payloadLength);
         commit(index);
         return true;
     }
