@@ -3,17 +3,17 @@ package dev.skylark.broker.fuzz;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 
-/** Byte builders for MQTT packets written as literals. */
-final class Packets
+/** Byte builders for MQTT packets written as literals (shared by the fuzzer and the raw-socket tests). */
+public final class Packets
 {
-    static final byte[] PINGREQ = {(byte)0xC0, 0};
+    public static final byte[] PINGREQ = {(byte)0xC0, 0};
 
     private Packets()
     {
     }
 
     /** The fixed-header byte, the Remaining Length computed from the parts, then the parts. */
-    static byte[] packet(final int header, final byte[]... parts)
+    public static byte[] packet(final int header, final byte[]... parts)
     {
         final byte[] body = concat(parts);
         final ByteArrayOutputStream out = new ByteArrayOutputStream(body.length + 5);
@@ -23,7 +23,7 @@ final class Packets
         return out.toByteArray();
     }
 
-    static byte[] varint(final int value)
+    public static byte[] varint(final int value)
     {
         final ByteArrayOutputStream out = new ByteArrayOutputStream(4);
         int rest = value;
@@ -37,7 +37,7 @@ final class Packets
         return out.toByteArray();
     }
 
-    static byte[] bytes(final int... values)
+    public static byte[] bytes(final int... values)
     {
         final byte[] bytes = new byte[values.length];
         for (int i = 0; i < values.length; i++)
@@ -48,7 +48,7 @@ final class Packets
     }
 
     /** A length-prefixed UTF-8 string. */
-    static byte[] str(final String value)
+    public static byte[] str(final String value)
     {
         final byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
         final byte[] out = new byte[2 + utf8.length];
@@ -59,13 +59,13 @@ final class Packets
     }
 
     /** A v5 property block: its length as a varint, then the properties. */
-    static byte[] props(final byte[]... properties)
+    public static byte[] props(final byte[]... properties)
     {
         final byte[] body = concat(properties);
         return concat(varint(body.length), body);
     }
 
-    static byte[] concat(final byte[]... parts)
+    public static byte[] concat(final byte[]... parts)
     {
         int length = 0;
         for (final byte[] part : parts)
@@ -82,7 +82,7 @@ final class Packets
         return out;
     }
 
-    static String hex(final byte[] bytes, final int limit)
+    public static String hex(final byte[] bytes, final int limit)
     {
         final StringBuilder out = new StringBuilder();
         for (int i = 0; i < Math.min(bytes.length, limit); i++)

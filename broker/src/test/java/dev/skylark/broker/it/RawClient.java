@@ -1,5 +1,7 @@
 package dev.skylark.broker.it;
 
+import dev.skylark.broker.fuzz.Packets;
+
 import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
@@ -7,7 +9,6 @@ import java.io.InputStream;
 import java.net.Socket;
 import java.net.SocketException;
 import java.net.SocketTimeoutException;
-import java.nio.charset.StandardCharsets;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -44,62 +45,29 @@ final class RawClient implements Closeable
 
     static byte[] packet(final int header, final byte[]... parts)
     {
-        final ByteArrayOutputStream body = new ByteArrayOutputStream();
-        for (final byte[] part : parts)
-        {
-            body.writeBytes(part);
-        }
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(header);
-        int length = body.size();
-        do
-        {
-            int digit = length % 128;
-            length /= 128;
-            out.write(length > 0 ? digit | 0x80 : digit);
-        }
-        while (length > 0);
-        out.writeBytes(body.toByteArray());
-        return out.toByteArray();
+        return Packets.packet(header, parts);
     }
 
     static byte[] bytes(final int... values)
     {
-        final byte[] bytes = new byte[values.length];
-        for (int i = 0; i < values.length; i++)
-        {
-            bytes[i] = (byte)values[i];
-        }
-        return bytes;
+        return Packets.bytes(values);
     }
 
     /** A length-prefixed UTF-8 string. */
     static byte[] str(final String value)
     {
-        final byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
-        final byte[] out = new byte[2 + utf8.length];
-        out[0] = (byte)(utf8.length >> 8);
-        out[1] = (byte)utf8.length;
-        System.arraycopy(utf8, 0, out, 2, utf8.length);
-        return out;
+        return Packets.str(value);
     }
 
     /** A v5 property block holding one Reason String: Property Length, 0x1F, the UTF-8 string. */
     static byte[] reason(final String text)
     {
-        final byte[] property = concat(bytes(0x1F), str(text));
-        final byte[] length = packet(0, property); // its remaining length is the property block's length
-        return java.util.Arrays.copyOfRange(length, 1, length.length);
+        return Packets.props(Packets.concat(bytes(0x1F), str(text)));
     }
 
     static byte[] concat(final byte[]... parts)
     {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (final byte[] part : parts)
-        {
-            out.writeBytes(part);
-        }
-        return out.toByteArray();
+        return Packets.concat(parts);
     }
 
     /** Reads one whole packet (fixed header included), or null at end of stream. */

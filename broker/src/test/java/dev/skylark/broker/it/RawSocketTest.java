@@ -6,7 +6,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
@@ -15,6 +14,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static dev.skylark.broker.fuzz.Packets.concat;
+import static dev.skylark.broker.fuzz.Packets.packet;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -71,30 +72,6 @@ class RawSocketTest
         {
             // closed with RST: also closed
         }
-    }
-
-    private static byte[] packet(final int header, final byte[]... parts)
-    {
-        final ByteArrayOutputStream body = new ByteArrayOutputStream();
-        for (final byte[] p : parts)
-        {
-            body.writeBytes(p);
-        }
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(header);
-        out.write(body.size()); // remaining length, < 128 here
-        out.writeBytes(body.toByteArray());
-        return out.toByteArray();
-    }
-
-    private static byte[] concat(final byte[]... parts)
-    {
-        final ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (final byte[] p : parts)
-        {
-            out.writeBytes(p);
-        }
-        return out.toByteArray();
     }
 
     private static byte[] b(final int... v)
