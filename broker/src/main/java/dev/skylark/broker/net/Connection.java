@@ -74,6 +74,10 @@ public final class Connection
     private long lingerDeadlineNs;
     private boolean closed;
     private String closeCause;
+    /** This connection's timer in the agent's {@link ConnectionTimers} (at most one). */
+    long timerId = ConnectionTimers.NO_TIMER;
+    long timerDeadlineNs = Long.MAX_VALUE;
+    int timerSpoke;
 
     Connection(
         final long id,
@@ -163,10 +167,30 @@ public final class Connection
     }
 
     /** The WebSocket handshake succeeded: MQTT starts, and outbound bytes now go in binary frames. */
-    void onUpgraded()
+    void onUpgraded(final long nowNs)
     {
         webSocketFraming = true;
         handler = agent.handlerFactory().newHandler(this);
+        agent.timers().schedule(this, handler.onTick(nowNs));
+    }
+
+    /** The I/O agent's time for this duty cycle (the clock read once per cycle), for the handler's own stamps. */
+    public long nowNs()
+    {
+        return agent.nowNs();
+    }
+
+    /**
+     * Asks for {@link ConnectionHandler#onTick(long)} at {@code deadlineNs} (or at the next duty cycle when it has
+     * passed), unless the connection's timer already fires no later. For deadlines that move earlier, e.g. when a
+     * slow-consumer period starts; a deadline that moves later needs nothing (the handler re-arms when it fires).
+     */
+    public void scheduleTimer(final long deadlineNs)
+    {
+        if (!closed)
+        {
+            agent.timers().scheduleEarlier(this, deadlineNs);
+        }
     }
 
     /** The protocol handler of this connection. */
@@ -440,7 +464,7 @@ public final class Connection
             {
                 channel.shutdownOutput();
                 lingering = true;
-                lingerDeadlineNs = System.nanoTime() + LINGER_NS;
+                lingerDeadlineNs = agent.nowNs() + LINGER_NS;
             }
             catch (final IOException ignore)
             {
@@ -746,20 +770,28 @@ public final class Connection
 
     // ---------------------------------------------------------------- lifecycle
 
-    void tick(final long nowNs)
+    /**
+     * The connection's timer fired (or a sweep): the handler's timeouts, or before a WebSocket upgrade the HTTP
+     * request timeout.
+     *
+     * @return the next deadline, or {@link ConnectionHandler#NO_DEADLINE}.
+     */
+    long onTimer(final long nowNs)
     {
         if (closed)
         {
-            return;
+            return ConnectionHandler.NO_DEADLINE;
         }
         if (handler != null)
         {
-            handler.onTick(nowNs);
+            return handler.onTick(nowNs);
         }
-        else if (!closeAfterFlush && nowNs - requestDeadlineNs > 0)
+        if (!closeAfterFlush && nowNs - requestDeadlineNs > 0)
         {
             close("no complete HTTP request within the request timeout");
+            return ConnectionHandler.NO_DEADLINE;
         }
+        return closeAfterFlush ? ConnectionHandler.NO_DEADLINE : requestDeadlineNs + 1;
     }
 
     /** The broker is stopping: the handler says goodbye, and a WebSocket gets close 1001 after it. */

@@ -40,7 +40,13 @@ public final class IoAgent implements Agent
 {
     private static final System.Logger LOG = System.getLogger(IoAgent.class.getName());
     private static final int RECEIVE_BUFFER_SIZE = 64 * 1024;
-    private static final long TICK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * Longest wait in select(): work composed on this thread (the routing agent in shared threading) and the sweep
+     * check rely on a wake-up at least this often.
+     */
+    private static final long IDLE_MAX_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** How often the sweep version is looked at (one read per agent, not one per connection). */
+    private static final long SWEEP_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final int LINGERING_MAX = 4096;
     /** Bits of a connection id that name its agent. */
     public static final int AGENT_INDEX_BITS = 8;
@@ -67,7 +73,12 @@ public final class IoAgent implements Agent
     private IoAgent[] peers = { this };
     private int nextPeer;
     private long nextConnectionSequence = 1;
-    private long nextTickNs;
+    private final ConnectionTimers timers;
+    /** The clock read of the current duty cycle. */
+    private long nowNs;
+    private java.util.function.LongSupplier sweepVersion;
+    private long seenSweepVersion;
+    private long nextSweepCheckNs;
     private volatile boolean sleeping;
     private final java.util.function.Consumer<SelectionKey> selectedKeyHandler = this::onSelectedKey;
     private long selectNowNs;
@@ -89,6 +100,8 @@ public final class IoAgent implements Agent
         this.hook = hook;
         this.maxPacketSize = maxPacketSize;
         this.outboundLimit = outboundLimit;
+        this.nowNs = clock.nanoTime();
+        this.timers = new ConnectionTimers(nowNs);
         try
         {
             this.selector = Selector.open();
@@ -123,6 +136,17 @@ public final class IoAgent implements Agent
     public void sharedWork(final java.util.function.BooleanSupplier sharedWork)
     {
         this.sharedWork = sharedWork;
+    }
+
+    /**
+     * A version that changes when every connection must be looked at at once, e.g. a token revocation list's epoch:
+     * the agent reads it every 100 ms and, when it changed, calls every handler's
+     * {@link ConnectionHandler#onTick(long)} once. Set before the agent starts.
+     */
+    public void sweepOnChange(final java.util.function.LongSupplier version)
+    {
+        this.sweepVersion = version;
+        this.seenSweepVersion = version.getAsLong();
     }
 
     /** Registers a bound raw MQTT/TCP listener with this agent (call before the agent thread starts). */
@@ -168,16 +192,19 @@ public final class IoAgent implements Agent
     public int doWork()
     {
         final long nowNs = clock.nanoTime();
+        this.nowNs = nowNs;
         int work = registerHandedOver(nowNs);
         work += poll(nowNs);
         work += hook.doWork(nowNs);
         work += resumePaused(nowNs);
-        work += flushAll();
-        if (nowNs - nextTickNs >= 0)
+        work += timers.poll(nowNs);
+        work += closeExpiredLingering(nowNs);
+        if (sweepVersion != null && nowNs - nextSweepCheckNs >= 0)
         {
-            nextTickNs = nowNs + TICK_INTERVAL_NS;
-            tick(nowNs);
+            nextSweepCheckNs = nowNs + SWEEP_CHECK_INTERVAL_NS;
+            work += sweepIfChanged(nowNs);
         }
+        work += flushAll();
         return work;
     }
 
@@ -194,9 +221,9 @@ public final class IoAgent implements Agent
             {
                 return;
             }
-            final long waitMs = hook.hasRetries() ?
-                1 : Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextTickNs - clock.nanoTime()));
+            final long waitMs = hook.hasRetries() ? 1 : idleWaitMs(clock.nanoTime());
             selectNowNs = clock.nanoTime();
+            nowNs = selectNowNs;
             selector.select(selectedKeyHandler, waitMs); // ready keys are handled right here, as in poll()
         }
         catch (final IOException ex)
@@ -207,6 +234,23 @@ public final class IoAgent implements Agent
         {
             sleeping = false;
         }
+    }
+
+    /** Until the next timer, lingering deadline or sweep check, at most {@link #IDLE_MAX_NS}; at least 1 ms. */
+    private long idleWaitMs(final long nowNs)
+    {
+        long deadlineNs = Math.min(nowNs + IDLE_MAX_NS, timers.nextDeadlineNs(nowNs, IDLE_MAX_NS));
+        final Connection oldestLingering = lingering.peekFirst();
+        if (oldestLingering != null)
+        {
+            deadlineNs = Math.min(deadlineNs, oldestLingering.lingerDeadlineNs() + 1);
+        }
+        if (sweepVersion != null)
+        {
+            deadlineNs = Math.min(deadlineNs, nextSweepCheckNs);
+        }
+        final long waitNs = deadlineNs - nowNs;
+        return waitNs <= 0 ? 1 : Math.max(1, (waitNs + 999_999) / 1_000_000);
     }
 
     /**
@@ -359,6 +403,7 @@ public final class IoAgent implements Agent
             final SelectionKey key = channel.register(selector, SelectionKey.OP_READ, connection);
             connection.init(key, spec.webSocket() == null ? handlerFactory.newHandler(connection) : null);
             connections.put(id, connection);
+            timers.schedule(connection, connection.onTimer(nowNs));
             updateOpenConnections();
         }
         catch (final IOException | RuntimeException ex)
@@ -367,6 +412,17 @@ public final class IoAgent implements Agent
             limiter.release(peerAddress(channel));
             CloseHelper.quietClose(channel);
         }
+    }
+
+    /** The clock read of the current duty cycle. */
+    long nowNs()
+    {
+        return nowNs;
+    }
+
+    ConnectionTimers timers()
+    {
+        return timers;
     }
 
     BufferPool bufferPool()
@@ -402,6 +458,7 @@ public final class IoAgent implements Agent
 
     void onConnectionClosed(final Connection connection)
     {
+        timers.cancel(connection);
         if (connections.remove(connection.id()) != null)
         {
             limiter.release(connection.peer);
@@ -450,26 +507,41 @@ public final class IoAgent implements Agent
         lingering.addLast(connection);
     }
 
-    private void closeExpiredLingering(final long nowNs)
+    private int closeExpiredLingering(final long nowNs)
     {
+        int count = 0;
         Connection oldest;
         while ((oldest = lingering.peekFirst()) != null &&
             (!oldest.isLingering() || nowNs - oldest.lingerDeadlineNs() > 0))
         {
             lingering.pollFirst().endLinger();
+            count++;
         }
+        return count;
     }
 
-    private void tick(final long nowNs)
+    /** The sweep version changed (e.g. a token was revoked): every connection's handler looks once. */
+    private int sweepIfChanged(final long nowNs)
     {
-        closeExpiredLingering(nowNs);
-        tickScratch.clear();
-        snapshotConnections();
-        for (int i = 0; i < tickScratch.size(); i++)
+        final long version = sweepVersion.getAsLong();
+        if (version == seenSweepVersion)
         {
-            tickScratch.get(i).tick(nowNs);
+            return 0;
+        }
+        seenSweepVersion = version;
+        snapshotConnections();
+        final int size = tickScratch.size();
+        for (int i = 0; i < size; i++)
+        {
+            final Connection connection = tickScratch.get(i);
+            final long nextNs = connection.onTimer(nowNs);
+            if (!connection.isClosed())
+            {
+                timers.scheduleEarlier(connection, nextNs);
+            }
         }
         tickScratch.clear();
+        return size;
     }
 
     /**
