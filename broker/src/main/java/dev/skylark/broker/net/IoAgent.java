@@ -1,5 +1,6 @@
 package dev.skylark.broker.net;
 
+import dev.skylark.codec.mqtt.MqttFramer;
 import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
 import org.agrona.collections.Long2ObjectHashMap;
@@ -20,7 +21,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -47,7 +47,6 @@ public final class IoAgent implements Agent
     private static final long IDLE_MAX_NS = TimeUnit.MILLISECONDS.toNanos(100);
     /** How often the sweep version is looked at (one read per agent, not one per connection). */
     private static final long SWEEP_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
-    private static final int LINGERING_MAX = 4096;
     /** Bits of a connection id that name its agent. */
     public static final int AGENT_INDEX_BITS = 8;
 
@@ -63,12 +62,24 @@ public final class IoAgent implements Agent
     private final ArrayList<Connection> flushQueue = new ArrayList<>();
     private final ArrayList<Connection> resumeQueue = new ArrayList<>();
     private final ArrayList<Connection> tickScratch = new ArrayList<>();
-    /** Closed connections whose sockets still swallow the peer's input, oldest first (same linger time for all). */
-    private final ArrayDeque<Connection> lingering = new ArrayDeque<>();
+    private final LingeringClose lingeringClose = new LingeringClose();
     private final ByteBuffer receiveBuffer = BufferUtil.allocateDirectAligned(RECEIVE_BUFFER_SIZE, 64);
     private final UnsafeBuffer receiveView = new UnsafeBuffer(receiveBuffer);
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
     private final BufferPool bufferPool = new BufferPool();
+    /** The framers' carry-over buffers come from the pool (one adapter for all connections). */
+    private final MqttFramer.CarryOverBuffers carryOverBuffers = new MqttFramer.CarryOverBuffers()
+    {
+        public ByteBuffer acquire(final int minCapacity)
+        {
+            return bufferPool.acquire(minCapacity);
+        }
+
+        public void release(final ByteBuffer buffer)
+        {
+            bufferPool.release(buffer);
+        }
+    };
     private BufferPool tlsBufferPool;
     private IoAgent[] peers = { this };
     private int nextPeer;
@@ -198,7 +209,7 @@ public final class IoAgent implements Agent
         work += hook.doWork(nowNs);
         work += resumePaused(nowNs);
         work += timers.poll(nowNs);
-        work += closeExpiredLingering(nowNs);
+        work += lingeringClose.closeExpired(nowNs);
         if (sweepVersion != null && nowNs - nextSweepCheckNs >= 0)
         {
             nextSweepCheckNs = nowNs + SWEEP_CHECK_INTERVAL_NS;
@@ -240,11 +251,7 @@ public final class IoAgent implements Agent
     private long idleWaitMs(final long nowNs)
     {
         long deadlineNs = Math.min(nowNs + IDLE_MAX_NS, timers.nextDeadlineNs(nowNs, IDLE_MAX_NS));
-        final Connection oldestLingering = lingering.peekFirst();
-        if (oldestLingering != null)
-        {
-            deadlineNs = Math.min(deadlineNs, oldestLingering.lingerDeadlineNs() + 1);
-        }
+        deadlineNs = Math.min(deadlineNs, lingeringClose.nextDeadlineNs());
         if (sweepVersion != null)
         {
             deadlineNs = Math.min(deadlineNs, nextSweepCheckNs);
@@ -430,6 +437,16 @@ public final class IoAgent implements Agent
         return bufferPool;
     }
 
+    MqttFramer.CarryOverBuffers carryOverBuffers()
+    {
+        return carryOverBuffers;
+    }
+
+    LingeringClose lingeringClose()
+    {
+        return lingeringClose;
+    }
+
     /** The pool of TLS record buffers, made on first use; a larger record size replaces it. */
     BufferPool tlsBufferPool(final int recordSize)
     {
@@ -496,30 +513,6 @@ public final class IoAgent implements Agent
         return size;
     }
 
-    /** Room for one more lingering socket? Bounded, so a flood of refused clients cannot pile up descriptors. */
-    boolean mayLinger()
-    {
-        return lingering.size() < LINGERING_MAX;
-    }
-
-    void linger(final Connection connection)
-    {
-        lingering.addLast(connection);
-    }
-
-    private int closeExpiredLingering(final long nowNs)
-    {
-        int count = 0;
-        Connection oldest;
-        while ((oldest = lingering.peekFirst()) != null &&
-            (!oldest.isLingering() || nowNs - oldest.lingerDeadlineNs() > 0))
-        {
-            lingering.pollFirst().endLinger();
-            count++;
-        }
-        return count;
-    }
-
     /** The sweep version changed (e.g. a token was revoked): every connection's handler looks once. */
     private int sweepIfChanged(final long nowNs)
     {
@@ -579,11 +572,7 @@ public final class IoAgent implements Agent
             connection.flush();
             connection.close("broker shutting down");
         }
-        Connection lingered;
-        while ((lingered = lingering.pollFirst()) != null)
-        {
-            lingered.endLinger();
-        }
+        lingeringClose.closeAll();
         Accepted accepted;
         while ((accepted = handedOver.poll()) != null)
         {
