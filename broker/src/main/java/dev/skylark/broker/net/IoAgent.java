@@ -27,8 +27,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A selector I/O thread's work: accept (agent 0 owns the listeners and deals connections out round robin), read and
- * frame, run the {@link DutyCycleHook} (deliveries from the routing agent), and flush every connection written to in
- * this cycle with one write each.
+ * frame, run the {@link DutyCycleHook} (deliveries from the routing agent), expire the connections' timers
+ * ({@link ConnectionTimers}) and lingering closes ({@link LingeringClose}), and flush every connection written to in
+ * this cycle with one write each. The clock is read once per duty cycle and passed down as {@code nowNs}.
  * <p>
  * Listeners come in kinds ({@link ListenerSpec}: raw MQTT, HTTP + WebSocket, each with or without TLS); agent 0
  * owns them all and hands each accepted socket over with its kind, so every agent serves every kind.
@@ -61,7 +62,7 @@ public final class IoAgent implements Agent
     private final Long2ObjectHashMap<Connection> connections = new Long2ObjectHashMap<>();
     private final ArrayList<Connection> flushQueue = new ArrayList<>();
     private final ArrayList<Connection> resumeQueue = new ArrayList<>();
-    private final ArrayList<Connection> tickScratch = new ArrayList<>();
+    private final ArrayList<Connection> connectionScratch = new ArrayList<>();
     private final LingeringClose lingeringClose = new LingeringClose();
     private final ByteBuffer receiveBuffer = BufferUtil.allocateDirectAligned(RECEIVE_BUFFER_SIZE, 64);
     private final UnsafeBuffer receiveView = new UnsafeBuffer(receiveBuffer);
@@ -220,7 +221,7 @@ public final class IoAgent implements Agent
     }
 
     /**
-     * Blocks in select() until I/O is ready, {@link #wakeup()} is called or the next tick is due; used by
+     * Blocks in select() until I/O is ready, {@link #wakeup()} is called or the next deadline is due; used by
      * {@link SelectorIdleStrategy} instead of parking.
      */
     void idleInSelect()
@@ -232,9 +233,10 @@ public final class IoAgent implements Agent
             {
                 return;
             }
-            final long waitMs = hook.hasRetries() ? 1 : idleWaitMs(clock.nanoTime());
-            selectNowNs = clock.nanoTime();
-            nowNs = selectNowNs;
+            final long nowNs = clock.nanoTime();
+            final long waitMs = hook.hasRetries() ? 1 : idleWaitMs(nowNs);
+            selectNowNs = nowNs;
+            this.nowNs = nowNs;
             selector.select(selectedKeyHandler, waitMs); // ready keys are handled right here, as in poll()
         }
         catch (final IOException ex)
@@ -523,17 +525,17 @@ public final class IoAgent implements Agent
         }
         seenSweepVersion = version;
         snapshotConnections();
-        final int size = tickScratch.size();
+        final int size = connectionScratch.size();
         for (int i = 0; i < size; i++)
         {
-            final Connection connection = tickScratch.get(i);
+            final Connection connection = connectionScratch.get(i);
             final long nextNs = connection.onTimer(nowNs);
             if (!connection.isClosed())
             {
                 timers.scheduleEarlier(connection, nextNs);
             }
         }
-        tickScratch.clear();
+        connectionScratch.clear();
         return size;
     }
 
@@ -544,10 +546,10 @@ public final class IoAgent implements Agent
      */
     private void snapshotConnections()
     {
-        tickScratch.clear();
+        connectionScratch.clear();
         for (final Connection connection : connections.values())
         {
-            tickScratch.add(connection);
+            connectionScratch.add(connection);
         }
     }
 
@@ -564,9 +566,9 @@ public final class IoAgent implements Agent
         {
             CloseHelper.quietClose(listener);
         }
-        tickScratch.clear();
+        connectionScratch.clear();
         snapshotConnections();
-        for (final Connection connection : tickScratch)
+        for (final Connection connection : connectionScratch)
         {
             connection.onShutdown();
             connection.flush();
