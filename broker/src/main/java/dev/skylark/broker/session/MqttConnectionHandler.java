@@ -1069,7 +1069,8 @@ final class MqttConnectionHandler implements ConnectionHandler
             // Keep-alive is re-armed lazily (it fires at the last packet's deadline, then looks again); a token's
             // expiry is read against the auth wall clock, which can jump, so it is looked at every 100 ms (its
             // revocation comes as a sweep of the I/O agent, not on a timer).
-            long nextNs = keepAliveTimeoutNs > 0 ? lastPacketNs + keepAliveTimeoutNs + 1 : ConnectionHandler.NO_DEADLINE;
+            long nextNs = keepAliveTimeoutNs > 0 ?
+                lastPacketNs + keepAliveTimeoutNs + 1 : ConnectionHandler.NO_DEADLINE;
             final long slowTimeoutNs = protocol.limits.slowConsumerTimeoutNs();
             if (slowSinceNs != 0 && slowTimeoutNs > 0)
             {

@@ -231,4 +231,74 @@ class ConnectionTimersTest
         at(nowNs + 600 * MS);
         assertEquals(2, handler.ticks.size(), "once per change");
     }
+
+    /**
+     * Many timers, moved earlier at random, against a brute-force model: each fires at the first poll with
+     * {@code nowNs >= deadline}, and the idle wait never sleeps past the earliest one.
+     */
+    @Test
+    void randomTimersFireExactlyAndTheIdleWaitNeverOversleeps() throws IOException
+    {
+        start(null);
+        final java.util.Random random = new java.util.Random(42);
+        final int count = 300;
+        final long[] deadlines = new long[count];
+        final TestHandler[] timed = new TestHandler[count];
+        long nowNs = clock.nanoTime();
+        final ConnectionTimers timers = agent.timers();
+        for (int i = 0; i < count; i++)
+        {
+            final Connection connection = new Connection(1000 + i, SocketChannel.open(), agent, 1024, 1 << 20,
+                ListenerSpec.mqtt(), nowNs);
+            timed[i] = new TestHandler(connection);
+            timed[i].nextDeadlineNs = ConnectionHandler.NO_DEADLINE;
+            connection.init(null, timed[i]);
+            deadlines[i] = nowNs + random.nextInt(3_000) * MS + random.nextInt(1_000_000);
+            timers.schedule(connection, deadlines[i]);
+        }
+        long previousNs = nowNs;
+        final long endNs = nowNs + 4_000 * MS;
+        while (nowNs < endNs)
+        {
+            long earliest = Long.MAX_VALUE;
+            for (int i = 0; i < count; i++)
+            {
+                earliest = Math.min(earliest, deadlines[i]);
+            }
+            final long boundNs = timers.nextDeadlineNs(nowNs, 100 * MS);
+            if (earliest <= nowNs + 100 * MS)
+            {
+                assertTrue(boundNs <= earliest, "idle wait until " + boundNs + " sleeps past " + earliest);
+            }
+            if (random.nextInt(10) == 0)
+            {
+                final int i = random.nextInt(count);
+                if (deadlines[i] != Long.MAX_VALUE && deadlines[i] > nowNs + 5 * MS)
+                {
+                    deadlines[i] -= random.nextInt((int)((deadlines[i] - nowNs) / MS)) * MS;
+                    timed[i].connection.scheduleTimer(deadlines[i]);
+                }
+            }
+            previousNs = nowNs;
+            nowNs += random.nextInt(20) * MS + random.nextInt(1_000_000);
+            clock.update(nowNs);
+            timers.poll(nowNs);
+            for (int i = 0; i < count; i++)
+            {
+                if (deadlines[i] != Long.MAX_VALUE && deadlines[i] <= nowNs)
+                {
+                    assertEquals(List.of(nowNs), timed[i].ticks, "timer " + i + " fires at the first poll past " +
+                        (deadlines[i] - previousNs) + " ns after the previous one");
+                    deadlines[i] = Long.MAX_VALUE;
+                    timed[i].ticks.clear();
+                }
+                else
+                {
+                    assertEquals(List.of(), timed[i].ticks, "timer " + i + " not due (or fired already)");
+                }
+            }
+        }
+        handlers.get(0).connection.close("done"); // the accepted one, armed at +5 s
+        assertEquals(0, timers.size());
+    }
 }
