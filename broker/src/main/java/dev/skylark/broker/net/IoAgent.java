@@ -71,11 +71,13 @@ public final class IoAgent implements Agent
     /** The framers' carry-over buffers come from the pool (one adapter for all connections). */
     private final MqttFramer.CarryOverBuffers carryOverBuffers = new MqttFramer.CarryOverBuffers()
     {
+        @Override
         public ByteBuffer acquire(final int minCapacity)
         {
             return bufferPool.acquire(minCapacity);
         }
 
+        @Override
         public void release(final ByteBuffer buffer)
         {
             bufferPool.release(buffer);

@@ -42,12 +42,14 @@ public final class MqttFramer
     /** Heap buffers of a power-of-two size, left to the garbage collector. */
     public static final CarryOverBuffers HEAP = new CarryOverBuffers()
     {
+        @Override
         public ByteBuffer acquire(final int minCapacity)
         {
             return ByteBuffer.allocate(Math.max(INITIAL_CARRY_OVER_CAPACITY, 1 << -Integer.numberOfLeadingZeros(
                 Math.max(1, minCapacity - 1))));
         }
 
+        @Override
         public void release(final ByteBuffer buffer)
         {
         }
