@@ -217,6 +217,10 @@ public final class Broker implements AutoCloseable
                     new HookCounters.Io(counters, String.valueOf(i))));
             }
             ioAgents[i] = new IoAgent(i, clock, protocol, protocol, context.maxPacketSize, context.outboundBufferMax);
+            if (auth != null)
+            {
+                ioAgents[i].sweepOnChange(auth.revocations()::epoch); // a revocation: each agent looks once
+            }
             ioAgents[i].openConnectionsGauge(counters.gauge("skylark_connections",
                 "open connections (MQTT, WebSocket and HTTP)", String.valueOf(i)));
             protocol.agent(ioAgents[i]);

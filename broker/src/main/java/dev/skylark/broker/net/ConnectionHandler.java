@@ -7,6 +7,9 @@ import org.agrona.DirectBuffer;
  */
 public interface ConnectionHandler
 {
+    /** {@link #onTick(long)}'s answer when nothing is due: no timer is armed for the connection. */
+    long NO_DEADLINE = Long.MAX_VALUE;
+
     /**
      * A whole MQTT packet, framed; the bytes are valid only during the call.
      *
@@ -22,9 +25,15 @@ public interface ConnectionHandler
     void onFramingError(int reasonCode);
 
     /**
-     * Called on every slow tick so the handler can enforce keep-alive and connect timeouts.
+     * The connection's timer fired (or the I/O agent swept all its connections, e.g. after a revocation): enforce
+     * whatever is due at {@code nowNs} (connect timeout, keep-alive, ...). Also called once when the handler is
+     * attached, to learn its first deadline.
+     *
+     * @return the next time ({@code nowNs} domain) at which it must be called again, or {@link #NO_DEADLINE}. A
+     * deadline may be later than the true one would be after more input (re-checked lazily when it fires); one that
+     * moves earlier is announced with {@link Connection#scheduleTimer(long)}.
      */
-    void onTick(long nowNs);
+    long onTick(long nowNs);
 
     /**
      * The broker is stopping: a last chance to write a goodbye (v5 DISCONNECT 0x8B) before the flush and close.

@@ -18,7 +18,7 @@ public interface DutyCycleHook
 
     /**
      * @return true when something refused by back pressure waits to be retried: the agent then idles in short
-     * selects (1 ms) instead of waiting for the next tick, without spinning a core while the pressure lasts.
+     * selects (1 ms) instead of waiting for the next deadline, without spinning a core while the pressure lasts.
      */
     boolean hasRetries();
 }

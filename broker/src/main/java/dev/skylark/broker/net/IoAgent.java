@@ -1,5 +1,6 @@
 package dev.skylark.broker.net;
 
+import dev.skylark.codec.mqtt.MqttFramer;
 import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
 import org.agrona.collections.Long2ObjectHashMap;
@@ -20,15 +21,15 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A selector I/O thread's work: accept (agent 0 owns the listeners and deals connections out round robin), read and
- * frame, run the {@link DutyCycleHook} (deliveries from the routing agent), and flush every connection written to in
- * this cycle with one write each.
+ * frame, run the {@link DutyCycleHook} (deliveries from the routing agent), expire the connections' timers
+ * ({@link ConnectionTimers}) and lingering closes ({@link LingeringClose}), and flush every connection written to in
+ * this cycle with one write each. The clock is read once per duty cycle and passed down as {@code nowNs}.
  * <p>
  * Listeners come in kinds ({@link ListenerSpec}: raw MQTT, HTTP + WebSocket, each with or without TLS); agent 0
  * owns them all and hands each accepted socket over with its kind, so every agent serves every kind.
@@ -40,8 +41,13 @@ public final class IoAgent implements Agent
 {
     private static final System.Logger LOG = System.getLogger(IoAgent.class.getName());
     private static final int RECEIVE_BUFFER_SIZE = 64 * 1024;
-    private static final long TICK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
-    private static final int LINGERING_MAX = 4096;
+    /**
+     * Longest wait in select(): work composed on this thread (the routing agent in shared threading) and the sweep
+     * check rely on a wake-up at least this often.
+     */
+    private static final long IDLE_MAX_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    /** How often the sweep version is looked at (one read per agent, not one per connection). */
+    private static final long SWEEP_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
     /** Bits of a connection id that name its agent. */
     public static final int AGENT_INDEX_BITS = 8;
 
@@ -56,18 +62,37 @@ public final class IoAgent implements Agent
     private final Long2ObjectHashMap<Connection> connections = new Long2ObjectHashMap<>();
     private final ArrayList<Connection> flushQueue = new ArrayList<>();
     private final ArrayList<Connection> resumeQueue = new ArrayList<>();
-    private final ArrayList<Connection> tickScratch = new ArrayList<>();
-    /** Closed connections whose sockets still swallow the peer's input, oldest first (same linger time for all). */
-    private final ArrayDeque<Connection> lingering = new ArrayDeque<>();
+    private final ArrayList<Connection> connectionScratch = new ArrayList<>();
+    private final LingeringClose lingeringClose = new LingeringClose();
     private final ByteBuffer receiveBuffer = BufferUtil.allocateDirectAligned(RECEIVE_BUFFER_SIZE, 64);
     private final UnsafeBuffer receiveView = new UnsafeBuffer(receiveBuffer);
     private final List<ServerSocketChannel> listeners = new ArrayList<>();
     private final BufferPool bufferPool = new BufferPool();
+    /** The framers' carry-over buffers come from the pool (one adapter for all connections). */
+    private final MqttFramer.CarryOverBuffers carryOverBuffers = new MqttFramer.CarryOverBuffers()
+    {
+        @Override
+        public ByteBuffer acquire(final int minCapacity)
+        {
+            return bufferPool.acquire(minCapacity);
+        }
+
+        @Override
+        public void release(final ByteBuffer buffer)
+        {
+            bufferPool.release(buffer);
+        }
+    };
     private BufferPool tlsBufferPool;
     private IoAgent[] peers = { this };
     private int nextPeer;
     private long nextConnectionSequence = 1;
-    private long nextTickNs;
+    private final ConnectionTimers timers;
+    /** The clock read of the current duty cycle. */
+    private long nowNs;
+    private java.util.function.LongSupplier sweepVersion;
+    private long seenSweepVersion;
+    private long nextSweepCheckNs;
     private volatile boolean sleeping;
     private final java.util.function.Consumer<SelectionKey> selectedKeyHandler = this::onSelectedKey;
     private long selectNowNs;
@@ -89,6 +114,8 @@ public final class IoAgent implements Agent
         this.hook = hook;
         this.maxPacketSize = maxPacketSize;
         this.outboundLimit = outboundLimit;
+        this.nowNs = clock.nanoTime();
+        this.timers = new ConnectionTimers(nowNs);
         try
         {
             this.selector = Selector.open();
@@ -123,6 +150,17 @@ public final class IoAgent implements Agent
     public void sharedWork(final java.util.function.BooleanSupplier sharedWork)
     {
         this.sharedWork = sharedWork;
+    }
+
+    /**
+     * A version that changes when every connection must be looked at at once, e.g. a token revocation list's epoch:
+     * the agent reads it every 100 ms and, when it changed, calls every handler's
+     * {@link ConnectionHandler#onTick(long)} once. Set before the agent starts.
+     */
+    public void sweepOnChange(final java.util.function.LongSupplier version)
+    {
+        this.sweepVersion = version;
+        this.seenSweepVersion = version.getAsLong();
     }
 
     /** Registers a bound raw MQTT/TCP listener with this agent (call before the agent thread starts). */
@@ -168,21 +206,24 @@ public final class IoAgent implements Agent
     public int doWork()
     {
         final long nowNs = clock.nanoTime();
+        this.nowNs = nowNs;
         int work = registerHandedOver(nowNs);
         work += poll(nowNs);
         work += hook.doWork(nowNs);
         work += resumePaused(nowNs);
-        work += flushAll();
-        if (nowNs - nextTickNs >= 0)
+        work += timers.poll(nowNs);
+        work += lingeringClose.closeExpired(nowNs);
+        if (sweepVersion != null && nowNs - nextSweepCheckNs >= 0)
         {
-            nextTickNs = nowNs + TICK_INTERVAL_NS;
-            tick(nowNs);
+            nextSweepCheckNs = nowNs + SWEEP_CHECK_INTERVAL_NS;
+            work += sweepIfChanged(nowNs);
         }
+        work += flushAll();
         return work;
     }
 
     /**
-     * Blocks in select() until I/O is ready, {@link #wakeup()} is called or the next tick is due; used by
+     * Blocks in select() until I/O is ready, {@link #wakeup()} is called or the next deadline is due; used by
      * {@link SelectorIdleStrategy} instead of parking.
      */
     void idleInSelect()
@@ -194,9 +235,10 @@ public final class IoAgent implements Agent
             {
                 return;
             }
-            final long waitMs = hook.hasRetries() ?
-                1 : Math.max(1, TimeUnit.NANOSECONDS.toMillis(nextTickNs - clock.nanoTime()));
-            selectNowNs = clock.nanoTime();
+            final long nowNs = clock.nanoTime();
+            final long waitMs = hook.hasRetries() ? 1 : idleWaitMs(nowNs);
+            selectNowNs = nowNs;
+            this.nowNs = nowNs;
             selector.select(selectedKeyHandler, waitMs); // ready keys are handled right here, as in poll()
         }
         catch (final IOException ex)
@@ -207,6 +249,19 @@ public final class IoAgent implements Agent
         {
             sleeping = false;
         }
+    }
+
+    /** Until the next timer, lingering deadline or sweep check, at most {@link #IDLE_MAX_NS}; at least 1 ms. */
+    private long idleWaitMs(final long nowNs)
+    {
+        long deadlineNs = Math.min(nowNs + IDLE_MAX_NS, timers.nextDeadlineNs(nowNs, IDLE_MAX_NS));
+        deadlineNs = Math.min(deadlineNs, lingeringClose.nextDeadlineNs());
+        if (sweepVersion != null)
+        {
+            deadlineNs = Math.min(deadlineNs, nextSweepCheckNs);
+        }
+        final long waitNs = deadlineNs - nowNs;
+        return waitNs <= 0 ? 1 : Math.max(1, (waitNs + 999_999) / 1_000_000);
     }
 
     /**
@@ -359,6 +414,7 @@ public final class IoAgent implements Agent
             final SelectionKey key = channel.register(selector, SelectionKey.OP_READ, connection);
             connection.init(key, spec.webSocket() == null ? handlerFactory.newHandler(connection) : null);
             connections.put(id, connection);
+            timers.schedule(connection, connection.onTimer(nowNs));
             updateOpenConnections();
         }
         catch (final IOException | RuntimeException ex)
@@ -369,9 +425,30 @@ public final class IoAgent implements Agent
         }
     }
 
+    /** The clock read of the current duty cycle. */
+    long nowNs()
+    {
+        return nowNs;
+    }
+
+    ConnectionTimers timers()
+    {
+        return timers;
+    }
+
     BufferPool bufferPool()
     {
         return bufferPool;
+    }
+
+    MqttFramer.CarryOverBuffers carryOverBuffers()
+    {
+        return carryOverBuffers;
+    }
+
+    LingeringClose lingeringClose()
+    {
+        return lingeringClose;
     }
 
     /** The pool of TLS record buffers, made on first use; a larger record size replaces it. */
@@ -402,6 +479,7 @@ public final class IoAgent implements Agent
 
     void onConnectionClosed(final Connection connection)
     {
+        timers.cancel(connection);
         if (connections.remove(connection.id()) != null)
         {
             limiter.release(connection.peer);
@@ -439,37 +517,28 @@ public final class IoAgent implements Agent
         return size;
     }
 
-    /** Room for one more lingering socket? Bounded, so a flood of refused clients cannot pile up descriptors. */
-    boolean mayLinger()
+    /** The sweep version changed (e.g. a token was revoked): every connection's handler looks once. */
+    private int sweepIfChanged(final long nowNs)
     {
-        return lingering.size() < LINGERING_MAX;
-    }
-
-    void linger(final Connection connection)
-    {
-        lingering.addLast(connection);
-    }
-
-    private void closeExpiredLingering(final long nowNs)
-    {
-        Connection oldest;
-        while ((oldest = lingering.peekFirst()) != null &&
-            (!oldest.isLingering() || nowNs - oldest.lingerDeadlineNs() > 0))
+        final long version = sweepVersion.getAsLong();
+        if (version == seenSweepVersion)
         {
-            lingering.pollFirst().endLinger();
+            return 0;
         }
-    }
-
-    private void tick(final long nowNs)
-    {
-        closeExpiredLingering(nowNs);
-        tickScratch.clear();
+        seenSweepVersion = version;
         snapshotConnections();
-        for (int i = 0; i < tickScratch.size(); i++)
+        final int size = connectionScratch.size();
+        for (int i = 0; i < size; i++)
         {
-            tickScratch.get(i).tick(nowNs);
+            final Connection connection = connectionScratch.get(i);
+            final long nextNs = connection.onTimer(nowNs);
+            if (!connection.isClosed())
+            {
+                timers.scheduleEarlier(connection, nextNs);
+            }
         }
-        tickScratch.clear();
+        connectionScratch.clear();
+        return size;
     }
 
     /**
@@ -479,10 +548,10 @@ public final class IoAgent implements Agent
      */
     private void snapshotConnections()
     {
-        tickScratch.clear();
+        connectionScratch.clear();
         for (final Connection connection : connections.values())
         {
-            tickScratch.add(connection);
+            connectionScratch.add(connection);
         }
     }
 
@@ -499,19 +568,15 @@ public final class IoAgent implements Agent
         {
             CloseHelper.quietClose(listener);
         }
-        tickScratch.clear();
+        connectionScratch.clear();
         snapshotConnections();
-        for (final Connection connection : tickScratch)
+        for (final Connection connection : connectionScratch)
         {
             connection.onShutdown();
             connection.flush();
             connection.close("broker shutting down");
         }
-        Connection lingered;
-        while ((lingered = lingering.pollFirst()) != null)
-        {
-            lingered.endLinger();
-        }
+        lingeringClose.closeAll();
         Accepted accepted;
         while ((accepted = handedOver.poll()) != null)
         {

@@ -249,7 +249,7 @@ final class WebSocketStage implements WebSocketFrameHandler
         final UnsafeBuffer rest = head;
         requestDecoder = null;
         head = null;
-        connection.onUpgraded();
+        connection.onUpgraded(nowNs);
         LOG.log(Level.DEBUG, () -> "WebSocket upgrade from " + connection.remoteAddress());
         if (extra > 0 || taken < length)
         {

@@ -119,7 +119,7 @@ final class MqttConnectionHandler implements ConnectionHandler
     {
         this.protocol = protocol;
         this.connection = connection;
-        this.acceptedNs = System.nanoTime();
+        this.acceptedNs = connection.nowNs();
         this.lastPacketNs = acceptedNs;
     }
 
@@ -556,6 +556,7 @@ final class MqttConnectionHandler implements ConnectionHandler
             return;
         }
         state = State.CONNECTED;
+        connection.scheduleTimer(lastPacketNs); // keep-alive, slow consumer and token checks start now
         logConnection("connected " + clientId + " from " + connection.remoteAddress() + ", MQTT " +
             (version == MqttVersion.V5 ? "5.0" : "3.1.1") + ", session present " + sessionPresent);
         connection.resumeReading();
@@ -989,6 +990,7 @@ final class MqttConnectionHandler implements ConnectionHandler
                 reauthenticating = false;
                 authState = null;
                 grant = renewed;
+                connection.scheduleTimer(lastPacketNs); // the new grant may expire: look at it now
                 sendAuth(ReasonCode.SUCCESS, step.data());
                 logConnection("re-authenticated " + clientId + " with " + authMethod.name() +
                     (renewed.expiresAtMs() == 0 ? "" : ", now valid until " +
@@ -1023,16 +1025,21 @@ final class MqttConnectionHandler implements ConnectionHandler
     }
 
     @Override
-    public void onTick(final long nowNs)
+    public long onTick(final long nowNs)
     {
-        if (state == State.AWAIT_CONNECT && nowNs - acceptedNs > protocol.limits.connectTimeoutNs())
+        final long connectDeadlineNs = acceptedNs + protocol.limits.connectTimeoutNs() + 1;
+        if (state == State.AWAIT_CONNECT && nowNs - connectDeadlineNs >= 0)
         {
             state = State.CLOSED;
             connection.close("no CONNECT within the connect timeout");
         }
-        else if (state == State.AUTHENTICATING && nowNs - acceptedNs > protocol.limits.connectTimeoutNs())
+        else if (state == State.AUTHENTICATING && nowNs - connectDeadlineNs >= 0)
         {
             refuseConnect(ReasonCode.NOT_AUTHORIZED, "authentication exchange not finished within the connect timeout");
+        }
+        else if (state == State.AWAIT_CONNECT || state == State.AUTHENTICATING)
+        {
+            return connectDeadlineNs;
         }
         else if (state == State.CONNECTED && keepAliveTimeoutNs > 0 && nowNs - lastPacketNs > keepAliveTimeoutNs)
         {
@@ -1057,8 +1064,25 @@ final class MqttConnectionHandler implements ConnectionHandler
             {
                 protocolError(authReason,
                     authReason == ReasonCode.ADMINISTRATIVE_ACTION ? "token revoked" : "token expired");
+                return ConnectionHandler.NO_DEADLINE;
             }
+            // Keep-alive is re-armed lazily (it fires at the last packet's deadline, then looks again); a token's
+            // expiry is read against the auth wall clock, which can jump, so it is looked at every 100 ms (its
+            // revocation comes as a sweep of the I/O agent, not on a timer).
+            long nextNs = keepAliveTimeoutNs > 0 ?
+                lastPacketNs + keepAliveTimeoutNs + 1 : ConnectionHandler.NO_DEADLINE;
+            final long slowTimeoutNs = protocol.limits.slowConsumerTimeoutNs();
+            if (slowSinceNs != 0 && slowTimeoutNs > 0)
+            {
+                nextNs = Math.min(nextNs, slowSinceNs + slowTimeoutNs + 1);
+            }
+            if (grant.expiresAtMs() != 0)
+            {
+                nextNs = Math.min(nextNs, nowNs + TimeUnit.MILLISECONDS.toNanos(100));
+            }
+            return nextNs;
         }
+        return ConnectionHandler.NO_DEADLINE;
     }
 
     @Override
@@ -1118,7 +1142,8 @@ final class MqttConnectionHandler implements ConnectionHandler
             protocol.counters.qos0Dropped.incrementRelease();
             if (slowSinceNs == 0)
             {
-                slowSinceNs = System.nanoTime(); // rare: only when a subscriber starts falling behind
+                slowSinceNs = connection.nowNs(); // rare: only when a subscriber starts falling behind
+                connection.scheduleTimer(slowSinceNs + protocol.limits.slowConsumerTimeoutNs() + 1);
             }
             return;
         }

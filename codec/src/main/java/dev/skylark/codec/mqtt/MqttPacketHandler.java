@@ -12,7 +12,17 @@ public interface MqttPacketHandler
      * @param buffer holding the packet, starting at its fixed-header byte.
      * @param offset of the fixed-header byte.
      * @param length of the whole packet.
-     * @return true to continue, false to pause delivery (back pressure): the framer returns after this packet.
+     * @return true when taken; false to refuse it (back pressure): the framer stops and carries this packet and
+     * everything after it over, to offer again on {@link MqttFramer#drain}.
      */
     boolean onPacket(DirectBuffer buffer, int offset, int length);
+
+    /**
+     * Asked before each packet: false stops delivery (reading paused, connection closing) and the rest is carried
+     * over without being offered.
+     */
+    default boolean acceptsPackets()
+    {
+        return true;
+    }
 }

@@ -164,35 +164,163 @@ class MqttFramerTest
         assertEquals(-ReasonCode.MALFORMED_PACKET, framer.onBytes(Bytes.hex("00"), 0, 1, this::collect));
     }
 
+    /** Refuses each packet the first time it is offered and takes it the second time. */
+    private final class RefuseFirst implements MqttPacketHandler
+    {
+        final List<String> offered = new ArrayList<>();
+        boolean refused;
+
+        @Override
+        public boolean onPacket(final DirectBuffer buffer, final int offset, final int length)
+        {
+            offered.add(Bytes.toHex(buffer, offset, length));
+            if (!refused)
+            {
+                refused = true;
+                return false;
+            }
+            refused = false;
+            packets.add(Bytes.toHex(buffer, offset, length));
+            return true;
+        }
+    }
+
     @Test
-    void backPressurePausesAndResumes()
+    void refusedPacketIsCarriedOverWithWhatFollowsAndOfferedAgain()
     {
         final UnsafeBuffer s = stream();
+        final int publishLength = s.capacity() - 4;
         final MqttFramer framer = new MqttFramer(1024);
-        final MqttPacketHandler pauseEach = (b, o, l) ->
-        {
-            packets.add(Bytes.toHex(b, o, l));
-            return false;
-        };
-        int offset = 0;
-        int calls = 0;
-        while (offset < s.capacity())
-        {
-            offset += framer.onBytes(s, offset, s.capacity() - offset, pauseEach);
-            calls++;
-        }
-        assertEquals(3, calls);
+        final RefuseFirst handler = new RefuseFirst();
+        assertEquals(s.capacity(), framer.onBytes(s, 0, s.capacity(), handler));
+        assertEquals(s.capacity(), framer.pendingBytes(), "PINGREQ refused: all of it carried over");
+        assertEquals(2, framer.drain(handler), "PINGREQ taken, PUBLISH refused");
+        assertEquals(s.capacity() - 2, framer.pendingBytes());
+        assertEquals(publishLength, framer.drain(handler), "PUBLISH taken, DISCONNECT refused");
+        assertEquals(2, framer.pendingBytes());
+        assertEquals(2, framer.drain(handler));
+        assertEquals(0, framer.pendingBytes());
+        assertEquals(0, framer.drain(handler));
         assertEquals(expected(s), packets);
+        assertEquals(6, handler.offered.size(), "each packet offered twice");
 
-        // pause on a packet completed from the accumulator
+        // refused when completed from the carry-over: the whole packet stays, and new input queues behind it
         packets.clear();
         final MqttFramer f2 = new MqttFramer(1024);
-        assertEquals(10, f2.onBytes(Bytes.exact(s, 2, 10), 0, 10, pauseEach));
+        final RefuseFirst h2 = new RefuseFirst();
+        h2.refused = true; // take the PINGREQ at once
+        assertEquals(12, f2.onBytes(Bytes.exact(s, 0, 12), 0, 12, h2));
+        assertEquals(10, f2.pendingBytes(), "PINGREQ taken, 10 bytes of the PUBLISH carried");
         final UnsafeBuffer rest = Bytes.exact(s, 12, s.capacity() - 12);
-        final int consumed = f2.onBytes(rest, 0, rest.capacity(), pauseEach);
-        assertEquals(s.capacity() - 12 - 2, consumed);
-        assertEquals(2, f2.onBytes(rest, consumed, 2, pauseEach));
-        assertEquals(expected(s).subList(1, 3), packets);
+        assertEquals(rest.capacity(), f2.onBytes(rest, 0, rest.capacity(), h2));
+        assertEquals(s.capacity() - 2, f2.pendingBytes(), "completed PUBLISH refused: kept with the DISCONNECT");
+        assertEquals(publishLength, f2.drain(h2));
+        assertEquals(2, f2.drain(h2) + f2.drain(h2));
+        assertEquals(expected(s), packets);
+    }
+
+    @Test
+    void deliveryStopsWhileTheHandlerAcceptsNoPackets()
+    {
+        final UnsafeBuffer s = stream();
+        final boolean[] paused = {false};
+        final MqttPacketHandler pauseAfterFirst = new MqttPacketHandler()
+        {
+            @Override
+            public boolean onPacket(final DirectBuffer buffer, final int offset, final int length)
+            {
+                packets.add(Bytes.toHex(buffer, offset, length));
+                paused[0] = true; // e.g. reading paused, or the connection closing
+                return true;
+            }
+
+            @Override
+            public boolean acceptsPackets()
+            {
+                return !paused[0];
+            }
+        };
+        final MqttFramer framer = new MqttFramer(1024);
+        assertEquals(s.capacity(), framer.onBytes(s, 0, s.capacity(), pauseAfterFirst));
+        assertEquals(1, packets.size());
+        assertEquals(s.capacity() - 2, framer.pendingBytes());
+        assertEquals(0, framer.drain(pauseAfterFirst), "still paused: nothing offered");
+        paused[0] = false;
+        assertEquals(s.capacity() - 4, framer.drain(pauseAfterFirst));
+        paused[0] = false;
+        assertEquals(2, framer.drain(pauseAfterFirst));
+        assertEquals(expected(s), packets);
+    }
+
+    /** Counts buffers handed out and back. */
+    private static final class CountingBuffers implements MqttFramer.CarryOverBuffers
+    {
+        int acquired;
+        int released;
+
+        @Override
+        public java.nio.ByteBuffer acquire(final int minCapacity)
+        {
+            acquired++;
+            return java.nio.ByteBuffer.allocateDirect(Math.max(64, Integer.highestOneBit(minCapacity) << 1));
+        }
+
+        @Override
+        public void release(final java.nio.ByteBuffer buffer)
+        {
+            released++;
+        }
+    }
+
+    @Test
+    void carryOverBufferIsHeldOnlyWhileItHoldsBytes()
+    {
+        final UnsafeBuffer s = stream();
+        final CountingBuffers buffers = new CountingBuffers();
+        final MqttFramer framer = new MqttFramer(1024, buffers);
+        assertEquals(s.capacity(), framer.onBytes(s, 0, s.capacity(), this::collect));
+        assertEquals(0, buffers.acquired, "whole packets in place: no buffer");
+        framer.onBytes(Bytes.exact(s, 0, 5), 0, 5, this::collect);
+        assertEquals(1, buffers.acquired);
+        framer.onBytes(Bytes.exact(s, 5, s.capacity() - 5), 0, s.capacity() - 5, this::collect);
+        assertEquals(0, framer.pendingBytes());
+        assertEquals(buffers.acquired, buffers.released, "given back once empty");
+        assertEquals(6, packets.size());
+    }
+
+    @Test
+    void socketReadStraightIntoTheCarryOver()
+    {
+        final UnsafeBuffer s = stream();
+        final MqttFramer framer = new MqttFramer(1024, new CountingBuffers());
+        assertEquals(10, framer.onBytes(Bytes.exact(s, 0, 10), 0, 10, this::collect));
+        assertEquals(8, framer.pendingBytes());
+        final java.nio.ByteBuffer into = framer.carryOverForRead(1024);
+        assertEquals(8, into.position());
+        assertTrue(into.remaining() >= 1024);
+        final byte[] rest = new byte[s.capacity() - 10];
+        s.getBytes(10, rest);
+        into.put(rest);
+        framer.onCarryOverRead(rest.length);
+        assertEquals(s.capacity() - 2, framer.drain(this::collect));
+        assertEquals(expected(s), packets);
+        assertEquals(0, framer.pendingBytes());
+    }
+
+    @Test
+    void closedFramerDropsItsCarryOverAndLaterInput()
+    {
+        final UnsafeBuffer s = stream();
+        final CountingBuffers buffers = new CountingBuffers();
+        final MqttFramer framer = new MqttFramer(1024, buffers);
+        framer.onBytes(Bytes.exact(s, 0, 5), 0, 5, this::collect);
+        framer.close();
+        assertEquals(0, framer.pendingBytes());
+        assertEquals(1, buffers.released);
+        assertEquals(s.capacity() - 5, framer.onBytes(Bytes.exact(s, 5, s.capacity() - 5), 0, s.capacity() - 5,
+            this::collect));
+        assertEquals(1, packets.size(), "only the PINGREQ before the close");
+        assertEquals(1, buffers.acquired);
     }
 
     @Test
