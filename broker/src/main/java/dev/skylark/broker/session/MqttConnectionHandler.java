@@ -3,17 +3,13 @@ package dev.skylark.broker.session;
 import dev.skylark.broker.auth.ClientGrant;
 import dev.skylark.broker.net.Connection;
 import dev.skylark.broker.net.ConnectionHandler;
-import dev.skylark.broker.routing.SubscriptionOptions;
 import dev.skylark.codec.mqtt.DisconnectDecoder;
 import dev.skylark.codec.mqtt.MqttVersion;
 import dev.skylark.codec.mqtt.PacketType;
 import dev.skylark.codec.mqtt.PubAckDecoder;
 import dev.skylark.codec.mqtt.ReasonCode;
-import dev.skylark.codec.mqtt.SubscribeDecoder;
-import dev.skylark.codec.mqtt.Topics;
 import dev.skylark.codec.mqtt.UnsubscribeDecoder;
 import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 
 import java.lang.System.Logger.Level;
 
@@ -23,7 +19,8 @@ import static dev.skylark.broker.routing.RouterCommand.*;
  * One connection's MQTT state machine on its I/O thread: dispatches each packet by state and type, and holds the
  * connection's state (negotiated values, grant, in-flight count, timers). The work is done by the I/O thread's shared
  * parts, held by {@link MqttProtocol}: {@link ConnectHandshake} (CONNECT, authentication, CONNACK),
- * {@link PublishAdmission} (a client's PUBLISH), {@link OutboundPacketWriter} (every packet out) and
+ * {@link PublishAdmission} (a client's PUBLISH), {@link SubscriptionAdmission} (a SUBSCRIBE's entries),
+ * {@link OutboundPacketWriter} (every packet out) and
  * {@link PacketRateLimiter}; everything session-wide (subscriptions, queues, packet ids of deliveries) lives in the
  * routing agent, which this talks to through {@link dev.skylark.broker.routing.RouterProxy}.
  */
@@ -139,7 +136,7 @@ final class MqttConnectionHandler implements ConnectionHandler
             case PacketType.PUBCOMP:
                 return onAck(buffer, offset, length);
             case PacketType.SUBSCRIBE:
-                return onSubscribe(buffer, offset, length);
+                return protocol.subscriptionAdmission.onSubscribe(this, buffer, offset, length);
             case PacketType.UNSUBSCRIBE:
                 return onUnsubscribe(buffer, offset, length);
             case PacketType.PINGREQ:
@@ -189,73 +186,6 @@ final class MqttConnectionHandler implements ConnectionHandler
     }
 
     // ------------------------------------------------------------------------------------------------ SUBSCRIBE
-
-    /**
-     * Decides each entry's options and whether the I/O side refuses it (invalid, beyond the limits, a capability
-     * that is off, not in the grant), then hands the whole SUBSCRIBE to the routing agent, which answers the SUBACK.
-     */
-    private boolean onSubscribe(final DirectBuffer buffer, final int offset, final int length)
-    {
-        final SubscribeDecoder subscribe = protocol.subscribeDecoder;
-        final SessionLimits limits = protocol.limits;
-        final int result = subscribe.wrap(buffer, offset, length, version);
-        if (result < 0)
-        {
-            protocolError(-result, "invalid SUBSCRIBE");
-            return true;
-        }
-        if (subscribe.subscriptionIdentifier() > 0 && !limits.subscriptionIdentifiersAvailable())
-        {
-            protocolError(ReasonCode.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED, "subscription identifiers are off");
-            return true;
-        }
-        final MutableDirectBuffer optionsAndReasons = protocol.subscriptionScratch;
-        int entry = 0;
-        while (subscribe.nextEntry())
-        {
-            final int filterOffset = subscribe.filterOffset();
-            final int filterLength = subscribe.filterLength();
-            final boolean shared = Topics.isShared(buffer, filterOffset, filterLength);
-            int reason = Topics.validateTopicFilter(buffer, filterOffset, filterLength) < 0 ||
-                !PublishAdmission.withinTopicLimits(limits, buffer, filterOffset, filterLength) ?
-                ReasonCode.TOPIC_FILTER_INVALID : ReasonCode.SUCCESS;
-            if (reason == ReasonCode.SUCCESS && shared && subscribe.noLocal())
-            {
-                reason = ReasonCode.PROTOCOL_ERROR; // [MQTT-3.8.3-4]
-            }
-            if (reason == ReasonCode.SUCCESS && shared && !limits.sharedSubscriptionsAvailable())
-            {
-                reason = ReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED;
-            }
-            if (reason == ReasonCode.SUCCESS && !limits.wildcardSubscriptionsAvailable() &&
-                hasWildcard(buffer, filterOffset, filterLength))
-            {
-                reason = ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED;
-            }
-            if (reason == ReasonCode.SUCCESS && !grant.maySubscribe(buffer, filterOffset, filterLength))
-            {
-                reason = ReasonCode.NOT_AUTHORIZED;
-            }
-            if (version != MqttVersion.V5 && reason != ReasonCode.SUCCESS)
-            {
-                reason = ReasonCode.V3_SUBACK_FAILURE;
-            }
-            final int grantedQos = Math.min(subscribe.qos(), limits.maximumQos());
-            final int options = version == MqttVersion.V5 ?
-                SubscriptionOptions.pack(grantedQos, subscribe.noLocal(), subscribe.retainAsPublished(),
-                    subscribe.retainHandling()) :
-                SubscriptionOptions.ofQos(grantedQos);
-            optionsAndReasons.putByte(entry, (byte)options);
-            optionsAndReasons.putByte(entry + 1, (byte)reason);
-            entry += 2;
-        }
-        if (!protocol.router.subscribe(connection.id(), subscribe, optionsAndReasons))
-        {
-            protocol.blocked(connection);
-            return false;
-        }
-        return true;
-    }
 
     private boolean onUnsubscribe(final DirectBuffer buffer, final int offset, final int length)
     {
@@ -519,19 +449,6 @@ final class MqttConnectionHandler implements ConnectionHandler
         }
         final long timeoutNs = protocol.limits.slowConsumerTimeoutNs();
         return timeoutNs > 0 && nowNs - slowSinceNs > timeoutNs;
-    }
-
-    private static boolean hasWildcard(final DirectBuffer buffer, final int offset, final int length)
-    {
-        for (int i = offset, end = offset + length; i < end; i++)
-        {
-            final byte b = buffer.getByte(i);
-            if (b == '+' || b == '#')
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** One INFO line per connect and disconnect, rate limited per I/O thread. */

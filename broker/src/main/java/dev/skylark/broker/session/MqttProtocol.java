@@ -35,7 +35,7 @@ import static dev.skylark.broker.routing.Delivery.*;
  * The MQTT protocol layer of one I/O agent: creates a {@link MqttConnectionHandler} per connection, and on every
  * duty cycle drains the routing agent's deliveries into the connections' outbound buffers. Holds the flyweights,
  * scratch buffers and stateless parts ({@link ConnectHandshake}, {@link PublishAdmission},
- * {@link OutboundPacketWriter}, {@link PacketRateLimiter}) its connections share (one thread, so sharing is safe
+ * {@link SubscriptionAdmission}, {@link OutboundPacketWriter}, {@link PacketRateLimiter}) its connections share (one thread, so sharing is safe
  * and allocation-free).
  */
 public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHook, MessageHandler
@@ -80,6 +80,7 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     final PacketRateLimiter rateLimiter;
     final ConnectHandshake handshake = new ConnectHandshake(this);
     final PublishAdmission publishAdmission = new PublishAdmission(this);
+    final SubscriptionAdmission subscriptionAdmission = new SubscriptionAdmission(this);
     final OutboundPacketWriter writer = new OutboundPacketWriter(this);
 
     private final RingBuffer deliveries;

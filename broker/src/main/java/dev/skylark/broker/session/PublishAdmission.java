@@ -87,7 +87,7 @@ final class PublishAdmission
         final DirectBuffer topic = publish.topicBuffer();
         final int topicOffset = publish.topicOffset();
         final int topicLength = publish.topicLength();
-        if (!withinTopicLimits(limits, topic, topicOffset, topicLength))
+        if (!limits.withinTopicLimits(topic, topicOffset, topicLength))
         {
             if (version != MqttVersion.V5)
             {
@@ -160,25 +160,6 @@ final class PublishAdmission
             handler.inboundInFlight++;
         }
         return true;
-    }
-
-    /** Topic names and filters within the configured length and depth. */
-    static boolean withinTopicLimits(
-        final SessionLimits limits, final DirectBuffer buffer, final int offset, final int length)
-    {
-        if (length > limits.topicMaxLength())
-        {
-            return false;
-        }
-        int levels = 1;
-        for (int i = offset, end = offset + length; i < end; i++)
-        {
-            if (buffer.getByte(i) == '/')
-            {
-                levels++;
-            }
-        }
-        return levels <= limits.topicMaxDepth();
     }
 
     /**
