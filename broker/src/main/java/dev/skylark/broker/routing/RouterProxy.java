@@ -13,8 +13,9 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
 
 /**
  * Encodes commands for the routing agent straight into the inbound ring ({@code tryClaim}, write, {@code commit}),
- * one instance per I/O agent (and one for the publish hook agent); the only writer of {@link RouterCommand} records. Every method returns false when the ring is full: the caller stops reading that
- * connection and offers the packet again later, so back pressure reaches the socket.
+ * one instance per I/O agent and one for the publish hook agent; every {@link RouterCommand} record is written here.
+ * Every method returns false when the ring is full: the caller stops reading that connection and offers the packet
+ * again later, so back pressure reaches the socket.
  */
 public final class RouterProxy
 {

@@ -42,7 +42,8 @@ final class ConnectHandshake
     }
 
     /** The first packet, a CONNECT: false when the routing ring is full (offered again later). */
-    boolean onConnect(final MqttConnectionHandler handler, final DirectBuffer buffer, final int offset, final int length)
+    boolean onConnect(
+        final MqttConnectionHandler handler, final DirectBuffer buffer, final int offset, final int length)
     {
         final ConnectDecoder connect = protocol.connectDecoder;
         final int result = connect.wrap(buffer, offset, length);
@@ -105,7 +106,11 @@ final class ConnectHandshake
 
     /** Between CONNECT and CONNACK of an exchange: only AUTH and DISCONNECT may come [MQTT-3.1.2-30]. */
     boolean onAuthenticating(
-        final MqttConnectionHandler handler, final int type, final DirectBuffer buffer, final int offset, final int length)
+        final MqttConnectionHandler handler,
+        final int type,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length)
     {
         final AuthExchange exchange = handler.auth;
         if (exchange.admitPending)
@@ -150,7 +155,10 @@ final class ConnectHandshake
 
     /** The routing agent's answer to the CONNECT: CONNACK, then the connection is live (or closed). */
     void onConnack(
-        final MqttConnectionHandler handler, final boolean sessionPresent, final int reasonCode, final long grantedExpiry)
+        final MqttConnectionHandler handler,
+        final boolean sessionPresent,
+        final int reasonCode,
+        final long grantedExpiry)
     {
         if (handler.state != State.CONNECTING)
         {
@@ -209,7 +217,8 @@ final class ConnectHandshake
             case ReasonCode.RE_AUTHENTICATE:
                 if (exchange.reauthenticating)
                 {
-                    handler.protocolError(ReasonCode.PROTOCOL_ERROR, "AUTH 0x19 while a re-authentication is under way");
+                    handler.protocolError(ReasonCode.PROTOCOL_ERROR,
+                        "AUTH 0x19 while a re-authentication is under way");
                     return;
                 }
                 exchange.reauthenticating = true;
@@ -308,8 +317,8 @@ final class ConnectHandshake
                 final ClientGrant renewed = step.grant();
                 if (renewed.clientId() != null && !renewed.clientId().equals(handler.clientId))
                 {
-                    handler.protocolError(ReasonCode.NOT_AUTHORIZED, "re-authentication refused: it grants client id '" +
-                        renewed.clientId() + "', not '" + handler.clientId + "'");
+                    handler.protocolError(ReasonCode.NOT_AUTHORIZED, "re-authentication refused: it grants " +
+                        "client id '" + renewed.clientId() + "', not '" + handler.clientId + "'");
                     return;
                 }
                 exchange.reauthenticating = false;

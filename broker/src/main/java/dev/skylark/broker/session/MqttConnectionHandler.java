@@ -240,7 +240,7 @@ final class MqttConnectionHandler implements ConnectionHandler
     void onServerDisconnect(final int reasonCode)
     {
         routerKnows = false; // the routing agent has already detached this connection
-        protocol.writer.disconnect(this, reasonCode, reasonCode == ReasonCode.SESSION_TAKEN_OVER ?
+        sendDisconnect(reasonCode, reasonCode == ReasonCode.SESSION_TAKEN_OVER ?
             "another connection with this client id took the session over" : null);
         state = State.CLOSED;
         connection.closeAfterFlush("disconnected by the broker: " + ReasonCode.describe(reasonCode));
@@ -255,7 +255,6 @@ final class MqttConnectionHandler implements ConnectionHandler
     @Override
     public void onTick(final long nowNs)
     {
-        protocol.nowNs = nowNs;
         if (state == State.AWAIT_CONNECT && nowNs - acceptedNs > protocol.limits.connectTimeoutNs())
         {
             state = State.CLOSED;
@@ -275,8 +274,8 @@ final class MqttConnectionHandler implements ConnectionHandler
             protocol.counters.slowConsumersDisconnected.incrementRelease();
             LOG.log(Level.INFO, () -> "disconnecting slow consumer " + describe() + ": " +
                 connection.outboundBacklog() + " bytes behind");
-            protocol.writer.disconnect(this, ReasonCode.QUOTA_EXCEEDED, "too slow: more than " +
-                protocol.limits.outboundBufferMax() + " bytes behind for longer than the slow consumer timeout");
+            sendDisconnect(ReasonCode.QUOTA_EXCEEDED, "too slow: more than " + protocol.limits.outboundBufferMax() +
+                " bytes behind for longer than the slow consumer timeout");
             endWithRouter(DISCONNECT_WITH_WILL, SESSION_EXPIRY_UNCHANGED);
             state = State.CLOSED;
             connection.close("slow consumer");
@@ -312,7 +311,7 @@ final class MqttConnectionHandler implements ConnectionHandler
     {
         if (state == State.CONNECTED)
         {
-            protocol.writer.disconnect(this, ReasonCode.SERVER_SHUTTING_DOWN, "the broker is shutting down");
+            sendDisconnect(ReasonCode.SERVER_SHUTTING_DOWN, "the broker is shutting down");
         }
     }
 
@@ -394,6 +393,12 @@ final class MqttConnectionHandler implements ConnectionHandler
         protocol.writer.ack(this, packetType, packetId, reason, ReasonString.forRoutedAck(packetType, reason));
     }
 
+    /** v5 only, once: DISCONNECT with the reason code and {@code why} as its Reason String. */
+    private void sendDisconnect(final int reasonCode, final String why)
+    {
+        protocol.writer.disconnect(this, reasonCode, why);
+    }
+
     private boolean check(final int result, final String what)
     {
         if (result < 0)
@@ -413,7 +418,7 @@ final class MqttConnectionHandler implements ConnectionHandler
         }
         protocol.counters.protocolErrors.incrementRelease();
         logError("closing " + describe() + ": " + why + " (" + ReasonCode.describe(reasonCode) + ")");
-        protocol.writer.disconnect(this, reasonCode, why);
+        sendDisconnect(reasonCode, why);
         endWithRouter(DISCONNECT_WITH_WILL, SESSION_EXPIRY_UNCHANGED);
         state = State.CLOSED;
         connection.closeAfterFlush(why);

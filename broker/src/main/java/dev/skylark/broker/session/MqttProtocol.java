@@ -35,8 +35,8 @@ import static dev.skylark.broker.routing.Delivery.*;
  * The MQTT protocol layer of one I/O agent: creates a {@link MqttConnectionHandler} per connection, and on every
  * duty cycle drains the routing agent's deliveries into the connections' outbound buffers. Holds the flyweights,
  * scratch buffers and stateless parts ({@link ConnectHandshake}, {@link PublishAdmission},
- * {@link SubscriptionAdmission}, {@link OutboundPacketWriter}, {@link PacketRateLimiter}) its connections share (one thread, so sharing is safe
- * and allocation-free).
+ * {@link SubscriptionAdmission}, {@link OutboundPacketWriter}, {@link PacketRateLimiter}) its connections share
+ * (one thread, so sharing is safe and allocation-free).
  */
 public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHook, MessageHandler
 {

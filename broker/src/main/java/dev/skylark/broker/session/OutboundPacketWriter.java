@@ -156,7 +156,8 @@ final class OutboundPacketWriter
         final int version = handler.version;
         final boolean withReason = why != null && reasonCode >= ReasonCode.UNSPECIFIED_ERROR &&
             sendsProblemInformation(handler) &&
-            PubAckEncoder.encodedLength(version, reasonCode, why.length()) <= handler.clientMaxPacketSize; // [MQTT-3.4.2-2]
+            // [MQTT-3.4.2-2]
+            PubAckEncoder.encodedLength(version, reasonCode, why.length()) <= handler.clientMaxPacketSize;
         connection.ensureOutbound(CONTROL_PACKET_MAX);
         connection.commit(PubAckEncoder.encode(
             connection.outboundBuffer(), connection.outboundPosition(), version, packetType, packetId, reasonCode,
@@ -190,7 +191,7 @@ final class OutboundPacketWriter
             packetType, packetId, protocol.propertyScratch, 0, propertiesLength, reasons, reasonsOffset, count));
     }
 
-    /** v5 only, and once: DISCONNECT with the reason code and {@code why} as its Reason String (left out if too large). */
+    /** v5 only, once: DISCONNECT with the reason code and {@code why} as its Reason String (left out if too large). */
     void disconnect(final MqttConnectionHandler handler, final int reasonCode, final String why)
     {
         final int version = handler.version;
@@ -213,7 +214,8 @@ final class OutboundPacketWriter
     void auth(final MqttConnectionHandler handler, final int reasonCode, final byte[] data)
     {
         final Connection connection = handler.connection;
-        properties.wrap(protocol.propertyScratch, 0).putString(Property.AUTHENTICATION_METHOD, handler.auth.method.name());
+        properties.wrap(protocol.propertyScratch, 0)
+            .putString(Property.AUTHENTICATION_METHOD, handler.auth.method.name());
         if (data != null)
         {
             properties.putBytes(Property.AUTHENTICATION_DATA, data);
@@ -228,7 +230,10 @@ final class OutboundPacketWriter
      * client id, server keep alive, response information, authentication method and data).
      */
     void connAck(
-        final MqttConnectionHandler handler, final boolean sessionPresent, final int reasonCode, final long grantedExpiry)
+        final MqttConnectionHandler handler,
+        final boolean sessionPresent,
+        final int reasonCode,
+        final long grantedExpiry)
     {
         final Connection connection = handler.connection;
         final int version = handler.version;
@@ -332,6 +337,7 @@ final class OutboundPacketWriter
     /** Puts a Reason String property holding {@code why} at the start of the property scratch: its length. */
     private int reasonString(final String why)
     {
-        return why == null || why.isEmpty() ? 0 : ReasonString.put(properties.wrap(protocol.propertyScratch, 0), why).length();
+        return why == null || why.isEmpty() ? 0 :
+            ReasonString.put(properties.wrap(protocol.propertyScratch, 0), why).length();
     }
 }

@@ -37,7 +37,8 @@ final class PublishAdmission
      * @return false when the hook's queue or the routing ring is full: the packet is offered again later (the
      * connection is blocked meanwhile).
      */
-    boolean onPublish(final MqttConnectionHandler handler, final DirectBuffer buffer, final int offset, final int length)
+    boolean onPublish(
+        final MqttConnectionHandler handler, final DirectBuffer buffer, final int offset, final int length)
     {
         final SessionLimits limits = protocol.limits;
         final int version = handler.version;
@@ -95,7 +96,8 @@ final class PublishAdmission
             }
             else if (qos > 0)
             {
-                refuse(handler, qos, decoder.packetId(), ReasonCode.TOPIC_NAME_INVALID, ReasonString.TOPIC_BEYOND_LIMITS);
+                refuse(handler, qos, decoder.packetId(), ReasonCode.TOPIC_NAME_INVALID,
+                    ReasonString.TOPIC_BEYOND_LIMITS);
             }
             return true;
         }
@@ -230,7 +232,8 @@ final class PublishAdmission
         if (handler.hookJtiGrant != handler.grant)
         {
             handler.hookJtiGrant = handler.grant;
-            handler.hookJti = handler.grant.jti() == null ? NO_JTI : handler.grant.jti().getBytes(StandardCharsets.UTF_8);
+            final String jti = handler.grant.jti();
+            handler.hookJti = jti == null ? NO_JTI : jti.getBytes(StandardCharsets.UTF_8);
         }
         return handler.hookJti;
     }

@@ -34,7 +34,7 @@ public record SessionLimits(
     boolean rateSlowsReader,
     long slowConsumerTimeoutNs)
 {
-    /** Topic names and filters within the configured length ({@code topicMaxLength}) and depth ({@code topicMaxDepth}). */
+    /** Topic names and filters within the configured length and depth (levels). */
     public boolean withinTopicLimits(final DirectBuffer buffer, final int offset, final int length)
     {
         if (length > topicMaxLength)

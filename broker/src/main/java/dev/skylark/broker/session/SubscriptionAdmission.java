@@ -42,7 +42,8 @@ final class SubscriptionAdmission
         }
         if (subscribe.subscriptionIdentifier() > 0 && !limits.subscriptionIdentifiersAvailable())
         {
-            handler.protocolError(ReasonCode.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED, "subscription identifiers are off");
+            handler.protocolError(ReasonCode.SUBSCRIPTION_IDENTIFIERS_NOT_SUPPORTED,
+                "subscription identifiers are off");
             return true;
         }
         final MutableDirectBuffer optionsAndReasons = protocol.subscriptionScratch;
@@ -67,7 +68,8 @@ final class SubscriptionAdmission
     }
 
     /** Success, or the reason code the routing agent puts in the SUBACK for the decoder's current entry. */
-    private int verdict(final MqttConnectionHandler handler, final SubscribeDecoder subscribe, final DirectBuffer buffer)
+    private int verdict(
+        final MqttConnectionHandler handler, final SubscribeDecoder subscribe, final DirectBuffer buffer)
     {
         final SessionLimits limits = protocol.limits;
         final int filterOffset = subscribe.filterOffset();
