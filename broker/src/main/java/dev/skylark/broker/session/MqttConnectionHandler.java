@@ -20,9 +20,10 @@ import static dev.skylark.broker.routing.RouterCommand.*;
  * connection's state (negotiated values, grant, in-flight count, timers). The work is done by the I/O thread's shared
  * parts, held by {@link MqttProtocol}: {@link ConnectHandshake} (CONNECT, authentication, CONNACK),
  * {@link PublishAdmission} (a client's PUBLISH), {@link SubscriptionAdmission} (a SUBSCRIBE's entries),
- * {@link OutboundPacketWriter} (every packet out) and
- * {@link PacketRateLimiter}; everything session-wide (subscriptions, queues, packet ids of deliveries) lives in the
- * routing agent, which this talks to through {@link dev.skylark.broker.routing.RouterProxy}.
+ * {@link OutboundPacketWriter} (every packet out) and {@link PacketRateLimiter}; per connection only the lazily made
+ * {@link InboundTopicAliases}, {@link OutboundTopicAliases} and {@link AuthExchange}. Everything session-wide
+ * (subscriptions, queues, packet ids of deliveries) lives in the routing agent, which this talks to through
+ * {@link dev.skylark.broker.routing.RouterProxy}.
  */
 final class MqttConnectionHandler implements ConnectionHandler
 {
@@ -81,7 +82,8 @@ final class MqttConnectionHandler implements ConnectionHandler
     {
         this.protocol = protocol;
         this.connection = connection;
-        // The accept time: the I/O thread's cached time may be a whole select() old here, too early for the timeout.
+        // Still a clock read: the factory is not given the accept time, and the protocol's cached time may predate a
+        // select() that slept up to a tick, which would end the connect timeout early. Needs the net side to pass it.
         this.acceptedNs = System.nanoTime();
         this.lastPacketNs = acceptedNs;
     }
