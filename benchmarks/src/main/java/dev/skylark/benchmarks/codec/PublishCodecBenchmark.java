@@ -4,6 +4,7 @@ import dev.skylark.codec.mqtt.MqttVersion;
 import dev.skylark.codec.mqtt.PropertiesEncoder;
 import dev.skylark.codec.mqtt.PublishDecoder;
 import dev.skylark.codec.mqtt.PublishEncoder;
+import dev.skylark.codec.mqtt.PublishView;
 import dev.skylark.benchmarks.BenchmarkJvm;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -39,6 +40,7 @@ public class PublishCodecBenchmark
     public int payloadSize;
 
     private final PublishDecoder decoder = new PublishDecoder();
+    private final PublishView view = new PublishView();
     private final UnsafeBuffer packet = new UnsafeBuffer(new byte[4096]);
     private final UnsafeBuffer out = new UnsafeBuffer(new byte[4096]);
     private final UnsafeBuffer topic = new UnsafeBuffer("sensors/building-7/floor-3/temperature"
@@ -55,8 +57,10 @@ public class PublishCodecBenchmark
         propertiesLength = MqttVersion.isV5(version) ?
             new PropertiesEncoder().wrap(properties, 0)
                 .messageExpiryInterval(60).payloadFormatIndicator(0).userProperty("trace", "abc123").length() : 0;
-        packetLength = PublishEncoder.encode(packet, 0, version, PublishEncoder.flags(1, false, false), 17,
-            topic, 0, topic.capacity(), properties, 0, propertiesLength, payload, 0, payloadSize);
+        packetLength = PublishEncoder.encode(packet, 0, version,
+            view.reset().flags(1, false, false).packetId(17)
+                .topic(topic, 0, topic.capacity()).properties(properties, 0, propertiesLength)
+                .payload(payload, 0, payloadSize));
     }
 
     @Benchmark
@@ -70,7 +74,9 @@ public class PublishCodecBenchmark
     @Benchmark
     public int encodePublish()
     {
-        return PublishEncoder.encode(out, 0, version, PublishEncoder.flags(1, false, false), 17,
-            topic, 0, topic.capacity(), properties, 0, propertiesLength, payload, 0, payloadSize);
+        return PublishEncoder.encode(out, 0, version,
+            view.reset().flags(1, false, false).packetId(17)
+                .topic(topic, 0, topic.capacity()).properties(properties, 0, propertiesLength)
+                .payload(payload, 0, payloadSize));
     }
 }

@@ -6,6 +6,7 @@ package dev.skylark.benchmarks.fanout;
 import dev.skylark.benchmarks.BenchmarkJvm;
 import dev.skylark.codec.mqtt.MqttVersion;
 import dev.skylark.codec.mqtt.PublishEncoder;
+import dev.skylark.codec.mqtt.PublishView;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -45,6 +46,7 @@ import java.util.concurrent.TimeUnit;
 public class FanOutEncodeBenchmark
 {
     private static final int OUTBOUND_CAPACITY = 64 * 1024;
+    private final PublishView view = new PublishView();
 
     @Param({ "1", "100", "1000" })
     public int subscribers;
@@ -81,8 +83,9 @@ public class FanOutEncodeBenchmark
     @Benchmark
     public long encodeOnce()
     {
-        final int length = PublishEncoder.encode(scratch, 0, MqttVersion.V3_1_1, flags, 0,
-            topic, 0, topic.capacity(), null, 0, 0, payload, 0, payloadLength);
+        final int length = PublishEncoder.encode(scratch, 0, MqttVersion.V3_1_1,
+            view.reset().headerFlags(flags).packetId(0)
+                .topic(topic, 0, topic.capacity()).payload(payload, 0, payloadLength));
         final int packetIdOffset = qos > 0 ? PublishEncoder.packetIdOffset(scratch, 0) : -1;
         long bytes = 0;
         for (int i = 0; i < subscribers; i++)
@@ -109,8 +112,9 @@ public class FanOutEncodeBenchmark
         for (int i = 0; i < subscribers; i++)
         {
             final int position = reserve(i, length);
-            final int written = PublishEncoder.encode(outbound[i], position, MqttVersion.V3_1_1, flags,
-                qos > 0 ? nextPacketId(i) : 0, topic, 0, topic.capacity(), null, 0, 0, payload, 0, payloadLength);
+            final int written = PublishEncoder.encode(outbound[i], position, MqttVersion.V3_1_1,
+                view.reset().headerFlags(flags).packetId(qos > 0 ? nextPacketId(i) : 0)
+                    .topic(topic, 0, topic.capacity()).payload(payload, 0, payloadLength));
             positions[i] = position + written;
             bytes += written;
         }

@@ -3,6 +3,7 @@ package dev.skylark.broker.hook;
 import dev.skylark.broker.auth.KeyRing;
 import dev.skylark.broker.routing.MessageLayout;
 import dev.skylark.broker.routing.RouterProxy;
+import dev.skylark.codec.mqtt.PublishView;
 import dev.skylark.codec.mqtt.ReasonCode;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
@@ -66,6 +67,8 @@ public final class PublishHookAgent implements Agent
     private final BiConsumer<Object, Throwable> wakeOnAnswer;
     private final UnsafeBuffer changedProperties = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer changedPayload = new UnsafeBuffer(0, 0);
+    /** The message being forwarded to the routing agent, re-wrapped per message. */
+    private final PublishView view = new PublishView();
 
     private long nextSequence = 1;
     private CompletableFuture<HttpResponse<byte[]>> inFlight;
@@ -363,16 +366,11 @@ public final class PublishHookAgent implements Agent
             final int packetId = MessageLayout.packetId(buffer, message);
             final boolean handed = switch (batch.outcome(i))
             {
-                case HookBatch.ORIGINAL -> router.publish(connectionId, qos, MessageLayout.retain(buffer, message),
-                    packetId,
-                    buffer, MessageLayout.topicOffset(message), MessageLayout.topicLength(buffer, message),
-                    buffer, MessageLayout.propertiesOffset(buffer, message), MessageLayout.propertiesLength(buffer, message),
-                    buffer, MessageLayout.payloadOffset(buffer, message), MessageLayout.payloadLength(buffer, message));
-                case HookBatch.CHANGED -> router.publish(connectionId, qos, MessageLayout.retain(buffer, message),
-                    packetId,
-                    buffer, MessageLayout.topicOffset(message), MessageLayout.topicLength(buffer, message),
-                    wrap(changedProperties, batch.changedProperties(i), buffer), 0, batch.changedProperties(i).length,
-                    wrap(changedPayload, batch.changedPayload(i), buffer), 0, batch.changedPayload(i).length);
+                case HookBatch.ORIGINAL -> router.publish(connectionId, MessageLayout.wrap(buffer, message, view));
+                case HookBatch.CHANGED -> router.publish(connectionId, MessageLayout.wrap(buffer, message, view)
+                    .properties(wrap(changedProperties, batch.changedProperties(i), buffer), 0,
+                        batch.changedProperties(i).length)
+                    .payload(wrap(changedPayload, batch.changedPayload(i), buffer), 0, batch.changedPayload(i).length));
                 case HookBatch.DROPPED -> qos == 0 || router.notRouted(connectionId, qos, packetId, ReasonCode.SUCCESS);
                 default -> qos == 0 ||
                     router.notRouted(connectionId, qos, packetId, ReasonCode.UNSPECIFIED_ERROR);

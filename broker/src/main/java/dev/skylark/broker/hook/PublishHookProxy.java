@@ -1,6 +1,7 @@
 package dev.skylark.broker.hook;
 
 import dev.skylark.broker.routing.MessageLayout;
+import dev.skylark.codec.mqtt.PublishView;
 import dev.skylark.codec.mqtt.Topics;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
@@ -68,20 +69,10 @@ public final class PublishHookProxy
         final long receivedAtMs,
         final byte[] clientId,
         final byte[] jti,
-        final int qos,
-        final boolean retain,
-        final int packetId,
-        final DirectBuffer topic,
-        final int topicOffset,
-        final int topicLength,
-        final DirectBuffer properties,
-        final int propertiesOffset,
-        final int propertiesLength,
-        final DirectBuffer payload,
-        final int payloadOffset,
-        final int payloadLength)
+        final PublishView publish)
     {
-        final int length = HookRecord.length(clientId.length, jti.length, topicLength, propertiesLength, payloadLength);
+        final int length = HookRecord.length(
+            clientId.length, jti.length, publish.topicLength(), publish.propertiesLength(), publish.payloadLength());
         final int index = queue.tryClaim(HookRecord.MSG_TYPE_ID, length);
         if (index <= 0)
         {
@@ -97,8 +88,7 @@ public final class PublishHookProxy
         position += clientId.length;
         buffer.putBytes(position, jti);
         position += jti.length;
-        MessageLayout.write(buffer, position, qos, retain, packetId, topic, topicOffset, topicLength,
-            properties, propertiesOffset, propertiesLength, payload, payloadOffset, payloadLength);
+        MessageLayout.write(buffer, position, publish);
         queue.commit(index);
         wakeHook.run();
         return true;

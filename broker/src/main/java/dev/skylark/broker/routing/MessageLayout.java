@@ -1,5 +1,6 @@
 package dev.skylark.broker.routing;
 
+import dev.skylark.codec.mqtt.PublishView;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 
@@ -106,38 +107,52 @@ public final class MessageLayout
         return TOPIC_OFFSET + topicLength + SIZE_OF_INT + propertiesLength + SIZE_OF_INT + payloadLength;
     }
 
-    /** Writes a message at {@code offset} (room for {@link #length(int, int, int)} bytes claimed by the caller). */
-    public static void write(
-        final MutableDirectBuffer buffer,
-        final int offset,
-        final int qos,
-        final boolean retain,
-        final int packetId,
-        final DirectBuffer topic,
-        final int topicOffset,
-        final int topicLength,
-        final DirectBuffer properties,
-        final int propertiesOffset,
-        final int propertiesLength,
-        final DirectBuffer payload,
-        final int payloadOffset,
-        final int payloadLength)
+    /** Bytes the message in {@code publish} takes. */
+    public static int length(final PublishView publish)
     {
-        buffer.putByte(offset + QOS_OFFSET, (byte)qos);
-        buffer.putByte(offset + FLAGS_OFFSET, (byte)(retain ? FLAG_RETAIN : 0));
-        buffer.putShort(offset + PACKET_ID_OFFSET, (short)packetId);
+        return length(publish.topicLength(), publish.propertiesLength(), publish.payloadLength());
+    }
+
+    /**
+     * Writes the message in {@code publish} at {@code offset} (room for {@link #length(PublishView)} bytes claimed by
+     * the caller): its QoS, RETAIN, packet id, topic, properties and payload. DUP is not kept.
+     */
+    public static void write(final MutableDirectBuffer buffer, final int offset, final PublishView publish)
+    {
+        final int topicLength = publish.topicLength();
+        final int propertiesLength = publish.propertiesLength();
+        final int payloadLength = publish.payloadLength();
+        buffer.putByte(offset + QOS_OFFSET, (byte)publish.qos());
+        buffer.putByte(offset + FLAGS_OFFSET, (byte)(publish.retain() ? FLAG_RETAIN : 0));
+        buffer.putShort(offset + PACKET_ID_OFFSET, (short)publish.packetId());
         buffer.putShort(offset + TOPIC_LENGTH_OFFSET, (short)topicLength);
         int position = offset + TOPIC_OFFSET;
-        buffer.putBytes(position, topic, topicOffset, topicLength);
+        buffer.putBytes(position, publish.topicBuffer(), publish.topicOffset(), topicLength);
         position += topicLength;
         buffer.putInt(position, propertiesLength);
         if (propertiesLength > 0)
         {
-            buffer.putBytes(position + SIZE_OF_INT, properties, propertiesOffset, propertiesLength);
+            buffer.putBytes(position + SIZE_OF_INT, publish.propertiesBuffer(), publish.propertiesOffset(),
+                propertiesLength);
         }
         position += SIZE_OF_INT + propertiesLength;
         buffer.putInt(position, payloadLength);
-        buffer.putBytes(position + SIZE_OF_INT, payload, payloadOffset, payloadLength);
+        buffer.putBytes(position + SIZE_OF_INT, publish.payloadBuffer(), publish.payloadOffset(), payloadLength);
     }
 
+    /**
+     * Points {@code publish} at the message written at {@code offset}: QoS, RETAIN, the publisher's packet id, and
+     * topic, properties and payload as slices of {@code buffer} (DUP false).
+     *
+     * @return {@code publish}.
+     */
+    public static PublishView wrap(final DirectBuffer buffer, final int offset, final PublishView publish)
+    {
+        return publish
+            .flags(qos(buffer, offset), false, retain(buffer, offset))
+            .packetId(packetId(buffer, offset))
+            .topic(buffer, topicOffset(offset), topicLength(buffer, offset))
+            .properties(buffer, propertiesOffset(buffer, offset), propertiesLength(buffer, offset))
+            .payload(buffer, payloadOffset(buffer, offset), payloadLength(buffer, offset));
+    }
 }

@@ -1,5 +1,8 @@
 package dev.skylark.broker.routing;
 
+import dev.skylark.codec.mqtt.PublishView;
+import dev.skylark.codec.mqtt.SubscribeDecoder;
+import dev.skylark.codec.mqtt.UnsubscribeDecoder;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
@@ -10,8 +13,9 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
 
 /**
  * Encodes commands for the routing agent straight into the inbound ring ({@code tryClaim}, write, {@code commit}),
- * one instance per I/O agent. Every method returns false when the ring is full: the caller stops reading that
- * connection and offers the packet again later, so back pressure reaches the socket.
+ * one instance per I/O agent and one for the publish hook agent; every {@link RouterCommand} record is written here.
+ * Every method returns false when the ring is full: the caller stops reading that connection and offers the packet
+ * again later, so back pressure reaches the socket.
  */
 public final class RouterProxy
 {
@@ -70,35 +74,20 @@ public final class RouterProxy
      * A PUBLISH from a client, with the properties that are forwarded to subscribers (topic alias already
      * resolved and removed). Refused while the {@link PublishGate} is closed.
      */
-    public boolean publish(
-        final long connectionId,
-        final int qos,
-        final boolean retain,
-        final int packetId,
-        final DirectBuffer topic,
-        final int topicOffset,
-        final int topicLength,
-        final DirectBuffer properties,
-        final int propertiesOffset,
-        final int propertiesLength,
-        final DirectBuffer payload,
-        final int payloadOffset,
-        final int payloadLength)
+    public boolean publish(final long connectionId, final PublishView publish)
     {
         if (gate.isClosed())
         {
             return false;
         }
-        final int length = PUBLISH_MESSAGE_OFFSET + MessageLayout.length(topicLength, propertiesLength, payloadLength);
-        final int index = ring.tryClaim(PUBLISH, length);
+        final int index = ring.tryClaim(PUBLISH, PUBLISH_MESSAGE_OFFSET + MessageLayout.length(publish));
         if (index <= 0)
         {
             return false;
         }
         final MutableDirectBuffer buffer = ring.buffer();
         buffer.putLong(index + CONNECTION_ID_OFFSET, connectionId);
-        MessageLayout.write(buffer, index + PUBLISH_MESSAGE_OFFSET, qos, retain, packetId, topic, topicOffset,
-            topicLength, properties, propertiesOffset, propertiesLength, payload, payloadOffset, payloadLength);
+        MessageLayout.write(buffer, index + PUBLISH_MESSAGE_OFFSET, publish);
         commit(index);
         return true;
     }
@@ -156,24 +145,81 @@ public final class RouterProxy
     }
 
     /**
-     * Claims space for a SUBSCRIBE or UNSUBSCRIBE whose entries the caller writes itself.
-     *
-     * @return the index to write at, or a value ≤ 0 when the ring is full.
+     * A SUBSCRIBE: every entry of {@code subscribe} (rewound here) with the subscription options and the I/O side's
+     * verdict the caller decided for it, two bytes per entry in {@code optionsAndReasons} (options, then the reason
+     * code: success, or why the routing agent only answers the entry in the SUBACK).
      */
-    public int claim(final int msgTypeId, final int length)
+    public boolean subscribe(
+        final long connectionId, final SubscribeDecoder subscribe, final DirectBuffer optionsAndReasons)
     {
-        return ring.tryClaim(msgTypeId, length);
+        int count = 0;
+        int length = SUBSCRIBE_ENTRIES_OFFSET;
+        subscribe.rewind();
+        while (subscribe.nextEntry())
+        {
+            count++;
+            length += 4 + subscribe.filterLength();
+        }
+        final int index = ring.tryClaim(SUBSCRIBE, length);
+        if (index <= 0)
+        {
+            return false;
+        }
+        final MutableDirectBuffer buffer = ring.buffer();
+        buffer.putLong(index + CONNECTION_ID_OFFSET, connectionId);
+        buffer.putShort(index + PACKET_ID_OFFSET, (short)subscribe.packetId());
+        buffer.putShort(index + SUBSCRIBE_COUNT_OFFSET, (short)count);
+        buffer.putInt(index + SUBSCRIBE_SUBSCRIPTION_ID_OFFSET, Math.max(0, subscribe.subscriptionIdentifier()));
+        final DirectBuffer filters = subscribe.buffer();
+        int position = index + SUBSCRIBE_ENTRIES_OFFSET;
+        int entry = 0;
+        subscribe.rewind();
+        while (subscribe.nextEntry())
+        {
+            final int filterLength = subscribe.filterLength();
+            buffer.putByte(position, optionsAndReasons.getByte(entry));
+            buffer.putByte(position + 1, optionsAndReasons.getByte(entry + 1));
+            buffer.putShort(position + 2, (short)filterLength);
+            buffer.putBytes(position + 4, filters, subscribe.filterOffset(), filterLength);
+            position += 4 + filterLength;
+            entry += 2;
+        }
+        commit(index);
+        return true;
     }
 
-    public MutableDirectBuffer buffer()
+    /** An UNSUBSCRIBE: every entry of {@code unsubscribe} (rewound here). */
+    public boolean unsubscribe(final long connectionId, final UnsubscribeDecoder unsubscribe)
     {
-        return ring.buffer();
-    }
-
-    public void commit(final int index)
-    {
-        ring.commit(index);
-        wakeRouter.run();
+        int count = 0;
+        int length = UNSUBSCRIBE_ENTRIES_OFFSET;
+        unsubscribe.rewind();
+        while (unsubscribe.nextEntry())
+        {
+            count++;
+            length += 2 + unsubscribe.filterLength();
+        }
+        final int index = ring.tryClaim(UNSUBSCRIBE, length);
+        if (index <= 0)
+        {
+            return false;
+        }
+        final MutableDirectBuffer buffer = ring.buffer();
+        buffer.putLong(index + CONNECTION_ID_OFFSET, connectionId);
+        buffer.putShort(index + PACKET_ID_OFFSET, (short)unsubscribe.packetId());
+        buffer.putShort(index + UNSUBSCRIBE_COUNT_OFFSET, (short)count);
+        final DirectBuffer filters = unsubscribe.buffer();
+        int position = index + UNSUBSCRIBE_ENTRIES_OFFSET;
+        unsubscribe.rewind();
+        while (unsubscribe.nextEntry())
+        {
+            final int filterLength = unsubscribe.filterLength();
+            buffer.putShort(position, (short)filterLength);
+            buffer.putBytes(position + 2, filters, unsubscribe.filterOffset(), filterLength);
+            position += 2 + filterLength;
+        }
+        commit(index);
+        return true;
     }
 
     /** The connection ended; {@code kind} says whether the will is published. */
@@ -190,6 +236,12 @@ public final class RouterProxy
         buffer.putInt(index + DISCONNECT_SESSION_EXPIRY_OFFSET, (int)sessionExpiry);
         commit(index);
         return true;
+    }
+
+    private void commit(final int index)
+    {
+        ring.commit(index);
+        wakeRouter.run();
     }
 
     private static int putShortPrefixed(final MutableDirectBuffer buffer, final int position, final byte[] bytes)

@@ -22,7 +22,9 @@ import dev.skylark.codec.mqtt.UnsubscribeDecoder;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.LongArrayList;
+import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 import java.util.ArrayList;
@@ -31,8 +33,10 @@ import static dev.skylark.broker.routing.Delivery.*;
 
 /**
  * The MQTT protocol layer of one I/O agent: creates a {@link MqttConnectionHandler} per connection, and on every
- * duty cycle drains the routing agent's deliveries into the connections' outbound buffers. Holds the flyweights
- * and scratch buffers its connections share (one thread, so sharing is safe and allocation-free).
+ * duty cycle drains the routing agent's deliveries into the connections' outbound buffers. Holds the flyweights,
+ * scratch buffers and stateless parts ({@link ConnectHandshake}, {@link PublishAdmission},
+ * {@link SubscriptionAdmission}, {@link OutboundPacketWriter}, {@link PacketRateLimiter}) its connections share
+ * (one thread, so sharing is safe and allocation-free).
  */
 public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHook, MessageHandler
 {
@@ -52,6 +56,8 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     /** Scratch for property blocks built per packet (forwarded properties, CONNACK properties). */
     final ExpandableArrayBuffer scratch = new ExpandableArrayBuffer(1024);
     final ExpandableArrayBuffer propertyScratch = new ExpandableArrayBuffer(1024);
+    /** Each SUBSCRIBE entry's options and the I/O side's verdict, two bytes an entry, for the router proxy. */
+    final ExpandableArrayBuffer subscriptionScratch = new ExpandableArrayBuffer(256);
     /** Connect/disconnect lines and error lines are limited separately, so errors never hide the normal traffic. */
     final LogLimiter connectionLog = new LogLimiter();
     final LogLimiter errorLog = new LogLimiter();
@@ -62,6 +68,20 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     AuthMethods authMethods = AuthMethods.NONE;
     /** The publish hook's queue, or null when no hook is configured. */
     PublishHookProxy hook;
+    /** Wall-clock time for the publish hook's "received at"; the system clock unless the broker injects one. */
+    EpochClock epochClock = SystemEpochClock.INSTANCE;
+    /**
+     * The I/O thread's time as of its latest duty cycle, packet or tick; never read from a clock here. Good for log
+     * rate limits and for marking when a subscriber fell behind.
+     */
+    long nowNs;
+
+    // The connections' shared parts: stateless between calls, so one of each serves every connection of this thread.
+    final PacketRateLimiter rateLimiter;
+    final ConnectHandshake handshake = new ConnectHandshake(this);
+    final PublishAdmission publishAdmission = new PublishAdmission(this);
+    final SubscriptionAdmission subscriptionAdmission = new SubscriptionAdmission(this);
+    final OutboundPacketWriter writer = new OutboundPacketWriter(this);
 
     private final RingBuffer deliveries;
     private IoAgent agent;
@@ -81,6 +101,7 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
         this.router = router;
         this.deliveries = deliveries;
         this.counters = counters;
+        this.rateLimiter = new PacketRateLimiter(limits.ratePacketsPerSecond(), limits.rateBurst());
     }
 
     /** The agent this protocol runs on (set once, before it starts). */
@@ -101,6 +122,12 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
         this.authMethods = authMethods;
     }
 
+    /** The wall clock for the publish hook's timestamps (set once, before the agent starts). */
+    public void epochClock(final EpochClock epochClock)
+    {
+        this.epochClock = epochClock;
+    }
+
     /** Messages on the hook's topics go to it before they are routed (set once, before the agent starts). */
     public void hook(final PublishHookProxy hook)
     {
@@ -117,6 +144,7 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     @Override
     public int doWork(final long nowNs)
     {
+        this.nowNs = nowNs;
         int work = deliveries.read(this, DELIVERY_LIMIT);
         work += retryBlocked();
         return work;

@@ -1,5 +1,7 @@
 package dev.skylark.broker.session;
 
+import org.agrona.DirectBuffer;
+
 /**
  * The protocol limits and capabilities one I/O agent enforces and announces, taken from the broker's configuration.
  *
@@ -32,4 +34,21 @@ public record SessionLimits(
     boolean rateSlowsReader,
     long slowConsumerTimeoutNs)
 {
+    /** Topic names and filters within the configured length and depth (levels). */
+    public boolean withinTopicLimits(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length > topicMaxLength)
+        {
+            return false;
+        }
+        int levels = 1;
+        for (int i = offset, end = offset + length; i < end; i++)
+        {
+            if (buffer.getByte(i) == '/')
+            {
+                levels++;
+            }
+        }
+        return levels <= topicMaxDepth;
+    }
 }

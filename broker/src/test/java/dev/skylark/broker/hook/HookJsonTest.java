@@ -9,6 +9,7 @@ import dev.skylark.codec.mqtt.PacketType;
 import dev.skylark.codec.mqtt.PropertiesDecoder;
 import dev.skylark.codec.mqtt.PropertiesEncoder;
 import dev.skylark.codec.mqtt.Property;
+import dev.skylark.codec.mqtt.PublishView;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
@@ -48,8 +49,9 @@ class HookJsonTest
     {
         final UnsafeBuffer p = new UnsafeBuffer(properties);
         final UnsafeBuffer t = new UnsafeBuffer(topic.getBytes(StandardCharsets.UTF_8));
-        assertTrue(proxy.offer(42L, 1_000L, "dev-1".getBytes(), "jti-9".getBytes(), qos, qos == 1, 5,
-            t, 0, t.capacity(), p, 0, p.capacity(), new UnsafeBuffer(payload), 0, payload.length));
+        assertTrue(proxy.offer(42L, 1_000L, "dev-1".getBytes(), "jti-9".getBytes(), new PublishView()
+            .flags(qos, false, qos == 1).packetId(5)
+            .topic(t, 0, t.capacity()).properties(p, 0, p.capacity()).payload(new UnsafeBuffer(payload), 0, payload.length)));
     }
 
     private static byte[] properties(final int payloadFormatIndicator, final String contentType, final String... pairs)

@@ -56,48 +56,42 @@ public final class PublishEncoder
         return packetLength(remainingLength(version, qos, topicLength, propertiesLength, payloadLength));
     }
 
+    /** Whole encoded length of {@code publish}, to size a buffer before {@link #encode}. */
+    public static int encodedLength(final int version, final PublishView publish)
+    {
+        return encodedLength(version, publish.qos(), publish.topicLength(), publish.propertiesLength(),
+            publish.payloadLength());
+    }
+
     /**
-     * Encodes a PUBLISH. In v3 the properties are ignored (pass null, 0, 0).
+     * Encodes a PUBLISH from its view: QoS, DUP, RETAIN, packet identifier (written only when QoS &gt; 0), topic,
+     * properties (ignored in v3; the buffer may be null when their length is 0) and payload.
      *
-     * @param flags from {@link #flags(int, boolean, boolean)}.
-     * @param packetId written only when QoS &gt; 0.
-     * @param properties the property block without its Property Length, may be null when its length is 0.
      * @return bytes written.
      */
     public static int encode(
-        final MutableDirectBuffer buffer,
-        final int offset,
-        final int version,
-        final int flags,
-        final int packetId,
-        final DirectBuffer topic,
-        final int topicOffset,
-        final int topicLength,
-        final DirectBuffer properties,
-        final int propertiesOffset,
-        final int propertiesLength,
-        final DirectBuffer payload,
-        final int payloadOffset,
-        final int payloadLength)
+        final MutableDirectBuffer buffer, final int offset, final int version, final PublishView publish)
     {
-        final int qos = (flags & PublishDecoder.QOS_MASK) >> PublishDecoder.QOS_SHIFT;
-        final boolean v5 = MqttVersion.isV5(version);
-        final int remainingLength = remainingLength(version, qos, topicLength, propertiesLength, payloadLength);
+        final int qos = publish.qos();
+        final int propertiesLength = publish.propertiesLength();
+        final int payloadLength = publish.payloadLength();
+        final int remainingLength = remainingLength(version, qos, publish.topicLength(), propertiesLength, payloadLength);
 
-        int pos = offset + putFixedHeader(buffer, offset, PacketType.PUBLISH, flags, remainingLength);
-        pos += putBinary(buffer, pos, topic, topicOffset, topicLength);
+        int pos = offset + putFixedHeader(buffer, offset, PacketType.PUBLISH, publish.headerFlags(), remainingLength);
+        pos += putBinary(buffer, pos, publish.topicBuffer(), publish.topicOffset(), publish.topicLength());
         if (qos > 0)
         {
-            putUint16(buffer, pos, packetId);
+            putUint16(buffer, pos, publish.packetId());
             pos += 2;
         }
-        if (v5)
+        if (MqttVersion.isV5(version))
         {
-            pos += PropertiesEncoder.putBlock(buffer, pos, properties, propertiesOffset, propertiesLength);
+            pos += PropertiesEncoder.putBlock(
+                buffer, pos, publish.propertiesBuffer(), publish.propertiesOffset(), propertiesLength);
         }
         if (payloadLength > 0)
         {
-            buffer.putBytes(pos, payload, payloadOffset, payloadLength);
+            buffer.putBytes(pos, publish.payloadBuffer(), publish.payloadOffset(), payloadLength);
             pos += payloadLength;
         }
 

@@ -34,8 +34,9 @@ class MqttFramerTest
         {
             payload.putByte(i, (byte)i);
         }
-        n += PublishEncoder.encode(out, n, MqttVersion.V3_1_1, PublishEncoder.flags(1, false, false), 5,
-            topic, 0, 3, null, 0, 0, payload, 0, 200);
+        n += PublishEncoder.encode(out, n, MqttVersion.V3_1_1,
+            new PublishView().flags(1, false, false).packetId(5)
+                .topic(topic, 0, 3).payload(payload, 0, 200));
         n += DisconnectEncoder.encode(out, n, MqttVersion.V3_1_1, 0);
         return Bytes.exact(out, 0, n);
     }
@@ -328,8 +329,9 @@ class MqttFramerTest
     {
         final UnsafeBuffer big = new UnsafeBuffer(new byte[70_000]);
         final UnsafeBuffer topic = Bytes.utf8("t");
-        final int n = PublishEncoder.encode(big, 0, MqttVersion.V3_1_1, 0, 0, topic, 0, 1, null, 0, 0,
-            new UnsafeBuffer(new byte[60_000]), 0, 60_000);
+        final int n = PublishEncoder.encode(big, 0, MqttVersion.V3_1_1,
+            new PublishView()
+                .topic(topic, 0, 1).payload(new UnsafeBuffer(new byte[60_000]), 0, 60_000));
         final MqttFramer framer = new MqttFramer(100_000);
         for (int i = 0; i < n; i += 1000)
         {

@@ -178,8 +178,10 @@ class NettyInteropTest
             .correlationData(new byte[]{4, 5});
         final UnsafeBuffer topic = Bytes.utf8("a/b/c");
         final UnsafeBuffer payload = Bytes.utf8("payload");
-        n = PublishEncoder.encode(out, 0, MqttVersion.V5, PublishEncoder.flags(1, true, false), 321,
-            topic, 0, topic.capacity(), propsBuffer, 0, props.length(), payload, 0, payload.capacity());
+        n = PublishEncoder.encode(out, 0, MqttVersion.V5,
+            new PublishView().flags(1, true, false).packetId(321)
+                .topic(topic, 0, topic.capacity()).properties(propsBuffer, 0, props.length())
+                .payload(payload, 0, payload.capacity()));
         final MqttPublishMessage publish = (MqttPublishMessage)feed(channel, n);
         assertEquals("a/b/c", publish.variableHeader().topicName());
         assertEquals(321, publish.variableHeader().packetId());

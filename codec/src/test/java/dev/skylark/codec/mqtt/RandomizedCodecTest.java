@@ -87,8 +87,10 @@ class RandomizedCodecTest
                 }
             }
             final UnsafeBuffer t = Bytes.utf8(topic);
-            final int n = PublishEncoder.encode(scratch, 0, version, PublishEncoder.flags(qos, dup, retain), packetId,
-                t, 0, t.capacity(), propsBuffer, 0, props.length(), new UnsafeBuffer(payload), 0, payload.length);
+            final int n = PublishEncoder.encode(scratch, 0, version,
+                new PublishView().flags(qos, dup, retain).packetId(packetId)
+                    .topic(t, 0, t.capacity()).properties(propsBuffer, 0, props.length())
+                    .payload(new UnsafeBuffer(payload), 0, payload.length));
             final UnsafeBuffer packet = Bytes.exact(scratch, 0, n);
             assertEquals(0, d.wrap(packet, 0, n, version), "seed " + seed);
             assertEquals(qos, d.qos());
@@ -273,8 +275,10 @@ class RandomizedCodecTest
                 .responseTopic("r").correlationData(new byte[]{1}).topicAlias(2).userProperty("k", "v")
                 .subscriptionIdentifier(3);
             final UnsafeBuffer topic = Bytes.utf8("a/b");
-            int n = PublishEncoder.encode(scratch, 0, version, PublishEncoder.flags(1, false, true), 7, topic, 0, 3,
-                propsBuffer, 0, props.length(), topic, 0, 3);
+            int n = PublishEncoder.encode(scratch, 0, version,
+                new PublishView().flags(1, false, true).packetId(7)
+                    .topic(topic, 0, 3).properties(propsBuffer, 0, props.length())
+                    .payload(topic, 0, 3));
             corpus.add(copy(n));
             props.wrap(propsBuffer, 0).sessionExpiryInterval(1).receiveMaximum(2).authenticationMethod("m")
                 .authenticationData(new byte[]{1}).userProperty("k", "v");

@@ -46,8 +46,10 @@ class RoundTripTest
         for (int qos = 0; qos <= 2; qos++)
         {
             final int flags = PublishEncoder.flags(qos, qos > 0, true);
-            final int n = PublishEncoder.encode(out, 0, version, flags, qos > 0 ? 42 : 0,
-                topic, 0, topic.capacity(), propsBuffer, 0, propsLength, payload, 0, payload.capacity());
+            final int n = PublishEncoder.encode(out, 0, version,
+                new PublishView().headerFlags(flags).packetId(qos > 0 ? 42 : 0)
+                    .topic(topic, 0, topic.capacity()).properties(propsBuffer, 0, propsLength)
+                    .payload(payload, 0, payload.capacity()));
             assertEquals(PublishEncoder.encodedLength(version, qos, topic.capacity(), propsLength, payload.capacity()), n);
 
             final UnsafeBuffer packet = exact(n);
@@ -100,8 +102,10 @@ class RoundTripTest
     void publishEmptyTopicWithAliasAndEmptyPayload()
     {
         props.wrap(propsBuffer, 0).topicAlias(3);
-        final int n = PublishEncoder.encode(out, 0, MqttVersion.V5, 0, 0,
-            propsBuffer, 0, 0, propsBuffer, 0, props.length(), propsBuffer, 0, 0);
+        final int n = PublishEncoder.encode(out, 0, MqttVersion.V5,
+            new PublishView()
+                .topic(propsBuffer, 0, 0).properties(propsBuffer, 0, props.length())
+                .payload(propsBuffer, 0, 0));
         final PublishDecoder d = new PublishDecoder();
         assertEquals(0, d.wrap(exact(n), 0, n, MqttVersion.V5));
         assertEquals(0, d.topicLength());
@@ -409,13 +413,17 @@ class RoundTripTest
         final UnsafeBuffer topic = Bytes.utf8("t");
         final PublishDecoder d = new PublishDecoder();
         final UnsafeBuffer good = Bytes.hex("'line 1' 0a 00 'ü'");     // controls and U+0000 are fine in data
-        int n = PublishEncoder.encode(out, 0, MqttVersion.V5, 0, 0, topic, 0, 1, propsBuffer, 0, props.length(),
-            good, 0, good.capacity());
+        int n = PublishEncoder.encode(out, 0, MqttVersion.V5,
+            new PublishView()
+                .topic(topic, 0, 1).properties(propsBuffer, 0, props.length())
+                .payload(good, 0, good.capacity()));
         assertEquals(0, d.wrap(exact(n), 0, n, MqttVersion.V5));
         assertEquals(0, d.validatePayloadFormat());
         final UnsafeBuffer bad = Bytes.hex("'x' ed a0 80");             // surrogate
-        n = PublishEncoder.encode(out, 0, MqttVersion.V5, 0, 0, topic, 0, 1, propsBuffer, 0, props.length(),
-            bad, 0, bad.capacity());
+        n = PublishEncoder.encode(out, 0, MqttVersion.V5,
+            new PublishView()
+                .topic(topic, 0, 1).properties(propsBuffer, 0, props.length())
+                .payload(bad, 0, bad.capacity()));
         assertEquals(0, d.wrap(exact(n), 0, n, MqttVersion.V5));
         assertEquals(-ReasonCode.PAYLOAD_FORMAT_INVALID, d.validatePayloadFormat());
     }
@@ -571,8 +579,10 @@ class RoundTripTest
     {
         props.wrap(propsBuffer, 0).subscriptionIdentifier(1).subscriptionIdentifier(300);
         final UnsafeBuffer topic = Bytes.utf8("t");
-        final int n = PublishEncoder.encode(out, 0, MqttVersion.V5, 0, 0, topic, 0, 1, propsBuffer, 0,
-            props.length(), topic, 0, 0);
+        final int n = PublishEncoder.encode(out, 0, MqttVersion.V5,
+            new PublishView()
+                .topic(topic, 0, 1).properties(propsBuffer, 0, props.length())
+                .payload(topic, 0, 0));
         final PublishDecoder d = new PublishDecoder();
         assertEquals(0, d.wrap(exact(n), 0, n, MqttVersion.V5));
         assertTrue(d.hasSubscriptionIdentifier());
