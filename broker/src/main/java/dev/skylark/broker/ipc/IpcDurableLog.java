@@ -7,6 +7,7 @@ import io.aeron.Aeron;
 import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.aeron.driver.MediaDriver;
+import io.aeron.logbuffer.FrameDescriptor;
 import io.aeron.driver.ThreadingMode;
 import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
@@ -103,6 +104,12 @@ public final class IpcDurableLog implements DurableLog
         agentRunner = new AgentRunner(agentIdle, this::onError, null, agent);
         LOG.log(Level.INFO, "journal: " + dataDir.resolve("journal") + " (" + (fsync ? "fsync" : "os") +
             "), Aeron IPC via " + driver.aeronDirectoryName());
+    }
+
+    /** The largest record the journal's Aeron IPC stream carries when sized for {@code maxRecordSize}. */
+    public static int maxMessageLength(final int maxRecordSize)
+    {
+        return FrameDescriptor.computeMaxMessageLength(termLength(maxRecordSize));
     }
 
     private static int termLength(final int maxRecordSize)
