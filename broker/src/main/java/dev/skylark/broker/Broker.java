@@ -25,7 +25,6 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
@@ -303,115 +302,7 @@ public final class Broker implements AutoCloseable
             {
                 throw new IllegalArgumentException("invalid configuration: " + String.join("; ", problems));
             }
-            mqttPort = Configuration.getInt(properties, Configuration.MQTT_PORT_PROP_NAME);
-            httpPort = Configuration.getInt(properties, Configuration.HTTP_PORT_PROP_NAME);
-            bindAddress = Configuration.get(properties, Configuration.BIND_ADDRESS_PROP_NAME);
-            dataDir = Configuration.get(properties, Configuration.DATA_DIR_PROP_NAME);
-            ioThreads = Configuration.getInt(properties, Configuration.IO_THREADS_PROP_NAME);
-            authMode = AuthMode.named(Configuration.get(properties, Configuration.AUTH_MODE_PROP_NAME));
-            idleMode = IdleMode.named(Configuration.get(properties, Configuration.IDLE_STRATEGY_PROP_NAME));
-            threadingMode = ThreadingMode.named(Configuration.get(properties, Configuration.THREADING_PROP_NAME),
-                Runtime.getRuntime().availableProcessors());
-            adminRemote = Configuration.getBoolean(properties, Configuration.ADMIN_REMOTE_PROP_NAME);
-            sysIntervalS = Configuration.getLong(properties, Configuration.SYS_INTERVAL_S_PROP_NAME);
-            subscriptionsPerClientMax = Configuration.getInt(properties, Configuration.SUBSCRIPTIONS_PER_CLIENT_MAX_PROP_NAME);
-            subscribersPerFilterMax = Configuration.getInt(properties, Configuration.SUBSCRIBERS_PER_FILTER_MAX_PROP_NAME);
-            queueMaxBytes = Configuration.getLong(properties, Configuration.QUEUE_MAX_BYTES_PROP_NAME);
-            maxConnections = Configuration.getInt(properties, Configuration.MAX_CONNECTIONS_PROP_NAME);
-            maxConnectionsPerAddress = Configuration.getInt(properties, Configuration.MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME);
-            maxPacketSize = Configuration.getInt(properties, Configuration.MAX_PACKET_SIZE_PROP_NAME);
-            connectTimeoutMs = Configuration.getInt(properties, Configuration.CONNECT_TIMEOUT_MS_PROP_NAME);
-            inflightMax = Configuration.getInt(properties, Configuration.INFLIGHT_MAX_PROP_NAME);
-            receiveMaximum = Configuration.getInt(properties, Configuration.RECEIVE_MAXIMUM_PROP_NAME);
-            queueMaxMessages = Configuration.getInt(properties, Configuration.QUEUE_MAX_MESSAGES_PROP_NAME);
-            topicAliasMaximum = Configuration.getInt(properties, Configuration.TOPIC_ALIAS_MAXIMUM_PROP_NAME);
-            sessionExpiryMax = Configuration.getLong(properties, Configuration.SESSION_EXPIRY_MAX_PROP_NAME);
-            outboundBufferMax = Configuration.getInt(properties, Configuration.OUTBOUND_BUFFER_MAX_PROP_NAME);
-            storeHighWater = Configuration.getLong(properties, Configuration.STORE_HIGH_WATER_PROP_NAME);
-            keepAliveMax = Configuration.getInt(properties, Configuration.KEEP_ALIVE_MAX_PROP_NAME);
-            sharedSubscriptionPolicy = Configuration.get(properties, Configuration.SHARED_SUBSCRIPTION_POLICY_PROP_NAME);
-            responseInformationPrefix =
-                Configuration.getRaw(properties, Configuration.RESPONSE_INFORMATION_PREFIX_PROP_NAME);
-            maximumQos = Configuration.getInt(properties, Configuration.MAXIMUM_QOS_PROP_NAME);
-            retainAvailable = Configuration.getBoolean(properties, Configuration.RETAIN_AVAILABLE_PROP_NAME);
-            wildcardSubscriptionsAvailable =
-                Configuration.getBoolean(properties, Configuration.WILDCARD_SUBSCRIPTIONS_PROP_NAME);
-            sharedSubscriptionsAvailable =
-                Configuration.getBoolean(properties, Configuration.SHARED_SUBSCRIPTIONS_PROP_NAME);
-            subscriptionIdentifiersAvailable =
-                Configuration.getBoolean(properties, Configuration.SUBSCRIPTION_IDENTIFIERS_PROP_NAME);
-            payloadFormatCheck = Configuration.getBoolean(properties, Configuration.PAYLOAD_FORMAT_CHECK_PROP_NAME);
-            topicMaxLength = Configuration.getInt(properties, Configuration.TOPIC_MAX_LENGTH_PROP_NAME);
-            topicMaxDepth = Configuration.getInt(properties, Configuration.TOPIC_MAX_DEPTH_PROP_NAME);
-            clientIdMaxLength = Configuration.getInt(properties, Configuration.CLIENT_ID_MAX_LENGTH_PROP_NAME);
-            ratePacketsPerSecond = Configuration.getInt(properties, Configuration.RATE_LIMIT_PACKETS_PROP_NAME);
-            rateBurst = Configuration.getInt(properties, Configuration.RATE_LIMIT_BURST_PROP_NAME);
-            slowConsumerTimeoutMs = Configuration.getLong(properties, Configuration.SLOW_CONSUMER_TIMEOUT_MS_PROP_NAME);
-            rateSlowsReader = "slow".equals(Configuration.get(properties, Configuration.RATE_LIMIT_MODE_PROP_NAME));
-            inboundRingCapacity = Configuration.getInt(properties, Configuration.INBOUND_RING_CAPACITY_PROP_NAME);
-            outboundRingCapacity = Configuration.getInt(properties, Configuration.OUTBOUND_RING_CAPACITY_PROP_NAME);
-            authClockSkewS = Configuration.getLong(properties, Configuration.AUTH_CLOCK_SKEW_S_PROP_NAME);
-            authMaxLifetimeS = Configuration.getLong(properties, Configuration.AUTH_TOKEN_MAX_LIFETIME_S_PROP_NAME);
-            authExpiryDisconnect = "true".equals(Configuration.get(properties, Configuration.AUTH_EXPIRY_DISCONNECT_PROP_NAME));
-            authTokenMaxBytes = Configuration.getInt(properties, Configuration.AUTH_TOKEN_MAX_BYTES_PROP_NAME);
-            authJwksFile = Configuration.get(properties, Configuration.AUTH_JWKS_FILE_PROP_NAME);
-            authHs256SecretFile = Configuration.get(properties, Configuration.AUTH_HS256_SECRET_FILE_PROP_NAME);
-            authWatchIntervalMs = Configuration.getInt(properties, Configuration.AUTH_WATCH_INTERVAL_MS_PROP_NAME);
-            wsPath = Configuration.get(properties, Configuration.WS_PATH_PROP_NAME);
-            wsSubprotocolStrict = Configuration.getBoolean(properties, Configuration.WS_SUBPROTOCOL_STRICT_PROP_NAME);
-            wsAllowedOrigins = list(Configuration.get(properties, Configuration.WS_ALLOWED_ORIGINS_PROP_NAME));
-            httpTrustedProxies = list(Configuration.get(properties, Configuration.HTTP_TRUSTED_PROXIES_PROP_NAME));
-            mqttsPort = Configuration.getInt(properties, Configuration.MQTTS_PORT_PROP_NAME);
-            httpsPort = Configuration.getInt(properties, Configuration.HTTPS_PORT_PROP_NAME);
-            tlsCert = emptyToNull(Configuration.get(properties, Configuration.TLS_CERT_PROP_NAME));
-            tlsKey = emptyToNull(Configuration.get(properties, Configuration.TLS_KEY_PROP_NAME));
-            tlsKeystore = emptyToNull(Configuration.get(properties, Configuration.TLS_KEYSTORE_PROP_NAME));
-            tlsKeystorePassword = Configuration.get(properties, Configuration.TLS_KEYSTORE_PASSWORD_PROP_NAME);
-            tlsClientAuth = clientAuth(Configuration.get(properties, Configuration.TLS_CLIENT_AUTH_PROP_NAME));
-            tlsCa = emptyToNull(Configuration.get(properties, Configuration.TLS_CA_PROP_NAME));
-            tlsSelfSigned = Configuration.getBoolean(properties, Configuration.TLS_SELF_SIGNED_PROP_NAME);
-            durability = Durability.named(Configuration.get(properties, Configuration.DURABILITY_PROP_NAME));
-            journalCheckpointBytes = Configuration.getLong(properties, Configuration.JOURNAL_CHECKPOINT_BYTES_PROP_NAME);
-            hookPublishUrl = Configuration.get(properties, Configuration.HOOK_PUBLISH_URL_PROP_NAME);
-            hookPublishTopics = HookSettings.parseTopics(
-                Configuration.get(properties, Configuration.HOOK_PUBLISH_TOPICS_PROP_NAME));
-            hookPublishTimeoutMs = Configuration.getLong(properties, Configuration.HOOK_PUBLISH_TIMEOUT_MS_PROP_NAME);
-            hookPublishPolicy = HookPolicy.named(Configuration.get(properties, Configuration.HOOK_PUBLISH_POLICY_PROP_NAME));
-            hookPublishBatchMaxMessages =
-                Configuration.getInt(properties, Configuration.HOOK_PUBLISH_BATCH_MAX_MESSAGES_PROP_NAME);
-            hookPublishBatchMaxBytes = Configuration.getInt(properties, Configuration.HOOK_PUBLISH_BATCH_MAX_BYTES_PROP_NAME);
-            hookPublishQueueBytes = Configuration.getInt(properties, Configuration.HOOK_PUBLISH_QUEUE_BYTES_PROP_NAME);
-        }
-
-        private static Set<String> list(final String value)
-        {
-            final Set<String> items = new LinkedHashSet<>();
-            for (final String item : value.split(","))
-            {
-                if (!item.isBlank())
-                {
-                    items.add(item.trim());
-                }
-            }
-            return Set.copyOf(items);
-        }
-
-        private static ListenerSpec.ClientAuth clientAuth(final String value)
-        {
-            try
-            {
-                return ListenerSpec.ClientAuth.valueOf(value.toUpperCase(Locale.ROOT));
-            }
-            catch (final IllegalArgumentException ex)
-            {
-                throw new IllegalArgumentException(Configuration.TLS_CLIENT_AUTH_PROP_NAME +
-                    " must be none, optional or required: " + value, ex);
-            }
-        }
-
-        private static String emptyToNull(final String value)
-        {
-            return value == null || value.isEmpty() ? null : value;
+            ContextDefaults.load(this, properties);
         }
 
         /**
@@ -688,7 +579,7 @@ public final class Broker implements AutoCloseable
         /** Client-certificate policy ("none", "optional", "required") and the CA bundle they must chain to. */
         public Context tlsClientAuth(final String clientAuth, final String caBundlePem)
         {
-            return tlsClientAuth(clientAuth(clientAuth), caBundlePem);
+            return tlsClientAuth(ContextDefaults.clientAuth(clientAuth), caBundlePem);
         }
 
         public Context tlsSelfSigned(final boolean selfSigned)

@@ -98,7 +98,7 @@ final class BrokerAgents
             threading == ThreadingMode.INVOKER ? () -> { } : routerIdle::signal;
         durableLog = context.durability == Durability.NONE ? DurableLog.NONE :
             new IpcDurableLog(Path.of(context.dataDir), context.durability == Durability.FSYNC,
-                journalRecordSize(context.maxPacketSize), wakeRouter);
+                journalRecordSize(context.maxPacketSize), wakeRouter, clock);
         router = new RoutingAgent(inbound, publisher, clock, routingCounters, context.inflightMax,
             context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax, gate, context.storeHighWater,
             SharedSubscriptionPolicy.named(context.sharedSubscriptionPolicy), durableLog, context.journalCheckpointBytes);

@@ -14,6 +14,7 @@ import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -41,6 +42,7 @@ public final class IpcDurableLog implements DurableLog
 
     private final ChronicleJournal journal;
     private final MediaDriver driver;
+    private final NanoClock clock;
     private final Aeron aeron;
     private final Publication publication;
     private final Subscription subscription;
@@ -65,9 +67,13 @@ public final class IpcDurableLog implements DurableLog
      * @param fsync         force records to disk before they count as durable.
      * @param maxRecordSize largest record to carry (sizes the IPC term).
      * @param routerWaker   wakes the routing agent when the durable sequence advances.
+     * @param clock         the broker's clock (bounds the drain at close).
      */
-    public IpcDurableLog(final Path dataDir, final boolean fsync, final int maxRecordSize, final Runnable routerWaker)
+    public IpcDurableLog(
+        final Path dataDir, final boolean fsync, final int maxRecordSize, final Runnable routerWaker,
+        final NanoClock clock)
     {
+        this.clock = clock;
         journal = new ChronicleJournal(dataDir.resolve("journal"), fsync);
         final int termLength = termLength(maxRecordSize);
         final MediaDriver.Context driverContext = new MediaDriver.Context()
@@ -270,8 +276,8 @@ public final class IpcDurableLog implements DurableLog
     @Override
     public void close()
     {
-        final long deadlineNs = System.nanoTime() + 5_000_000_000L;
-        while (backlogHead < backlogTail && System.nanoTime() < deadlineNs && started)
+        final long deadlineNs = clock.nanoTime() + 5_000_000_000L;
+        while (backlogHead < backlogTail && clock.nanoTime() - deadlineNs < 0 && started)
         {
             doWork();
             Thread.onSpinWait();

@@ -26,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import static dev.skylark.broker.fuzz.Packets.bytes;
-import static dev.skylark.broker.fuzz.Packets.concat;
 import static dev.skylark.broker.fuzz.Packets.packet;
 import static dev.skylark.broker.fuzz.Packets.props;
 import static dev.skylark.broker.fuzz.Packets.str;
