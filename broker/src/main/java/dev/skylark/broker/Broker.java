@@ -76,8 +76,8 @@ public final class Broker implements AutoCloseable
         {
             LOG.log(Level.INFO, line);
         }
-        LOG.log(Level.INFO, "Skylark started: " + context.ioThreads + " I/O thread(s), threading " +
-            context.threadingMode.name().toLowerCase(Locale.ROOT) + ", idle strategy " +
+        LOG.log(Level.INFO, "Skylark started: " + context.ioThreads + " I/O thread(s), routing agent " +
+            routerPlacement(context.threadingMode) + ", idle strategy " +
             context.idleMode.name().toLowerCase(Locale.ROOT) + ", auth mode " + context.authMode.propertyValue() +
             ", durability " + context.durability.propertyValue());
         if (context.authMode == AuthMode.NONE)
@@ -91,6 +91,19 @@ public final class Broker implements AutoCloseable
         }
         broker.ready = true;
         return broker;
+    }
+
+    private static String routerPlacement(final ThreadingMode mode)
+    {
+        switch (mode)
+        {
+            case SHARED:
+                return "on I/O thread 0";
+            case INVOKER:
+                return "invoked by the caller (no threads)";
+            default:
+                return "on its own thread";
+        }
     }
 
     /**

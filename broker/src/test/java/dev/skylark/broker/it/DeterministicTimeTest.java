@@ -154,7 +154,9 @@ class DeterministicTimeTest
     void connectTimeout(final long offsetMs) throws IOException
     {
         launch(1000);
-        // The accept time is taken between these two readings (the test clock stands still at the first meanwhile).
+        // The connection's accept time lies between these two readings: the test clock stands at the first while
+        // the socket is accepted, and MqttConnectionHandler still takes System.nanoTime() at accept (a real time a
+        // little later). Checking -1 ms from the first and +1 ms from the second holds for either clock.
         final long beforeNs = clock.nanoTime();
         final Client client = connect();
         final long afterNs = Math.max(beforeNs, System.nanoTime());
