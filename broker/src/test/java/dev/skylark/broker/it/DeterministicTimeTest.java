@@ -61,6 +61,11 @@ class DeterministicTimeTest
     /** A broker driven by this test's thread, on this test's clock; connect timeout {@code connectTimeoutMs}. */
     private Broker launch(final int connectTimeoutMs)
     {
+        return launch(connectTimeoutMs, 1);
+    }
+
+    private Broker launch(final int connectTimeoutMs, final int ioThreads)
+    {
         // Start at the real monotonic time: code still reading System.nanoTime() then stays close to the test clock.
         clock.update(System.nanoTime());
         broker = Broker.launch(new Broker.Context()
@@ -70,7 +75,7 @@ class DeterministicTimeTest
             .nanoClock(clock)
             .dataDir(dataDir.toString())
             .bindAddress("127.0.0.1").mqttPort(0).httpPort(-1)
-            .ioThreads(1)
+            .ioThreads(ioThreads)
             .sysIntervalS(0)
             .connectTimeoutMs(connectTimeoutMs));
         return broker;
@@ -284,6 +289,27 @@ class DeterministicTimeTest
             back.send(bytes(0xC0, 0)); // PINGREQ: the first thing back is its PINGRESP
             assertArrayEquals(bytes(0xD0, 0), back.read(), "PINGRESP, no PUBLISH");
         }
+    }
+
+    /** Agent 0 accepts and deals connections to the other agents: on one thread in invoker mode too. */
+    @Test
+    void invokerModeRoutesBetweenIoAgents() throws IOException
+    {
+        launch(600_000, 2);
+        final Client subscriber = connect();
+        subscriber.send(connectV5("s", 0x02, 0, 0));
+        assertEquals(0, subscriber.connack()[3]);
+        subscriber.send(packet(0x82, bytes(0, 1), props(), str("r/t"), bytes(0x01)));
+        assertEquals(0x90, subscriber.read()[0] & 0xFF, "SUBACK");
+        final Client publisher = connect();
+        publisher.send(connectV5("p", 0x02, 0, 0));
+        assertEquals(0, publisher.connack()[3]);
+        publisher.send(packet(0x32, str("r/t"), bytes(0, 3), props(), bytes('h', 'i')));
+        assertArrayEquals(bytes(0x40, 2, 0, 3), slice(publisher.read(), 0, 4), "PUBACK");
+        final byte[] publish = subscriber.read();
+        assertEquals(0x32, publish[0] & 0xFF, "PUBLISH QoS 1");
+        assertEquals('i', publish[publish.length - 1], "the payload");
+        assertEquals(2, broker.connectionCount());
     }
 
     @Test
