@@ -102,7 +102,9 @@ public final class Configuration
 
     /**
      * {@code dedicated}: the routing agent has its own thread; {@code shared}: it runs on I/O thread 0, saving a
-     * thread hand-off (and a wake-up) per message; {@code auto}: shared on machines with 2 cores or fewer.
+     * thread hand-off (and a wake-up) per message; {@code auto}: shared on machines with 2 cores or fewer. (The
+     * third mode, {@link ThreadingMode#INVOKER}, runs no thread at all and is set through
+     * {@code Broker.Context.threadingMode} by code that drives the broker itself.)
      */
     public static final String THREADING_PROP_NAME = "skylark.threading";
     public static final String THREADING_DEFAULT = "auto";

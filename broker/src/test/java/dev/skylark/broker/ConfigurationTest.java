@@ -83,4 +83,88 @@ class ConfigurationTest
             () -> new Broker.Context(properties).conclude());
         assertTrue(ex.getMessage().contains("skylark.max.packet.size"), ex.getMessage());
     }
+
+    /** A fluent setter gets the same range check as its property, at conclude(). */
+    @Test
+    void settersAreCheckedAtTheirBoundaries()
+    {
+        assertRejected(fresh().ioThreads(0), Configuration.IO_THREADS_PROP_NAME);
+        fresh().ioThreads(1).conclude();
+        fresh().ioThreads(256).conclude();
+        assertRejected(fresh().ioThreads(257), Configuration.IO_THREADS_PROP_NAME);
+
+        assertRejected(fresh().connectTimeoutMs(99), Configuration.CONNECT_TIMEOUT_MS_PROP_NAME);
+        fresh().connectTimeoutMs(100).conclude();
+
+        fresh().keepAliveMax(65_535).conclude();
+        assertRejected(fresh().keepAliveMax(65_536), Configuration.KEEP_ALIVE_MAX_PROP_NAME);
+
+        fresh().maximumQos(2).conclude();
+        assertRejected(fresh().maximumQos(3), Configuration.MAXIMUM_QOS_PROP_NAME);
+
+        assertRejected(fresh().mqttPort(-2), Configuration.MQTT_PORT_PROP_NAME);
+        fresh().mqttPort(65_535).conclude();
+        assertRejected(fresh().mqttPort(65_536), Configuration.MQTT_PORT_PROP_NAME);
+
+        assertRejected(fresh().inboundRingCapacity(3 * 1024 * 1024), Configuration.INBOUND_RING_CAPACITY_PROP_NAME);
+    }
+
+    /** Ring records hold a packet and 256 bytes of headers, and a ring holds at least 8 records. */
+    @Test
+    void packetSizeAgainstTheRingsAtTheBoundary()
+    {
+        final int ring = 64 * 1024;
+        final int largest = ring / 8 - 256;
+        fresh().inboundRingCapacity(ring).outboundRingCapacity(ring).maxPacketSize(largest).conclude();
+        assertRejected(fresh().inboundRingCapacity(ring).outboundRingCapacity(ring).maxPacketSize(largest + 1),
+            Configuration.MAX_PACKET_SIZE_PROP_NAME);
+    }
+
+    /** With a journal, a packet and its 64 KB of headers must fit Aeron's largest message (16 MB). */
+    @Test
+    void packetSizeAgainstTheJournalsAeronMessageLength()
+    {
+        final int ring = 1 << 30;
+        final int largest = 16 * 1024 * 1024 - 64 * 1024;
+        fresh().durability(Durability.OS).inboundRingCapacity(ring).outboundRingCapacity(ring)
+            .maxPacketSize(largest).conclude();
+        assertRejected(fresh().durability(Durability.OS).inboundRingCapacity(ring).outboundRingCapacity(ring)
+            .maxPacketSize(largest + 1), Configuration.MAX_PACKET_SIZE_PROP_NAME);
+        fresh().durability(Durability.NONE).inboundRingCapacity(ring).outboundRingCapacity(ring)
+            .maxPacketSize(largest + 1).conclude();
+    }
+
+    @Test
+    void invokerThreadingNeedsNoJournal()
+    {
+        fresh().threadingMode(ThreadingMode.INVOKER).durability(Durability.NONE).conclude();
+        assertRejected(fresh().threadingMode(ThreadingMode.INVOKER).durability(Durability.OS),
+            Configuration.DURABILITY_PROP_NAME);
+    }
+
+    @Test
+    void modesAreNamedByTheirPropertyValues()
+    {
+        final Properties properties = new Properties();
+        properties.setProperty(Configuration.THREADING_PROP_NAME, "shared");
+        properties.setProperty(Configuration.DURABILITY_PROP_NAME, "fsync");
+        final Broker.Context context = new Broker.Context(properties);
+        assertEquals(ThreadingMode.SHARED, context.threadingMode());
+        assertEquals(Durability.FSYNC, context.durability());
+        assertEquals(ThreadingMode.DEDICATED, ThreadingMode.named("auto", 4));
+        assertEquals(ThreadingMode.SHARED, ThreadingMode.named("auto", 2));
+        assertEquals(Durability.NONE, fresh().durability("none").durability());
+        assertThrows(IllegalArgumentException.class, () -> fresh().durability("sometimes"));
+    }
+
+    private static Broker.Context fresh()
+    {
+        return new Broker.Context(new Properties());
+    }
+
+    private static void assertRejected(final Broker.Context context, final String name)
+    {
+        final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, context::conclude);
+        assertTrue(ex.getMessage().contains(name), ex.getMessage());
+    }
 }

@@ -7,12 +7,14 @@ import io.aeron.Aeron;
 import io.aeron.Publication;
 import io.aeron.Subscription;
 import io.aeron.driver.MediaDriver;
+import io.aeron.logbuffer.FrameDescriptor;
 import io.aeron.driver.ThreadingMode;
 import org.agrona.BitUtil;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -40,6 +42,7 @@ public final class IpcDurableLog implements DurableLog
 
     private final ChronicleJournal journal;
     private final MediaDriver driver;
+    private final NanoClock clock;
     private final Aeron aeron;
     private final Publication publication;
     private final Subscription subscription;
@@ -64,9 +67,13 @@ public final class IpcDurableLog implements DurableLog
      * @param fsync         force records to disk before they count as durable.
      * @param maxRecordSize largest record to carry (sizes the IPC term).
      * @param routerWaker   wakes the routing agent when the durable sequence advances.
+     * @param clock         the broker's clock (bounds the drain at close).
      */
-    public IpcDurableLog(final Path dataDir, final boolean fsync, final int maxRecordSize, final Runnable routerWaker)
+    public IpcDurableLog(
+        final Path dataDir, final boolean fsync, final int maxRecordSize, final Runnable routerWaker,
+        final NanoClock clock)
     {
+        this.clock = clock;
         journal = new ChronicleJournal(dataDir.resolve("journal"), fsync);
         final int termLength = termLength(maxRecordSize);
         final MediaDriver.Context driverContext = new MediaDriver.Context()
@@ -103,6 +110,12 @@ public final class IpcDurableLog implements DurableLog
         agentRunner = new AgentRunner(agentIdle, this::onError, null, agent);
         LOG.log(Level.INFO, "journal: " + dataDir.resolve("journal") + " (" + (fsync ? "fsync" : "os") +
             "), Aeron IPC via " + driver.aeronDirectoryName());
+    }
+
+    /** The largest record the journal's Aeron IPC stream carries when sized for {@code maxRecordSize}. */
+    public static int maxMessageLength(final int maxRecordSize)
+    {
+        return FrameDescriptor.computeMaxMessageLength(termLength(maxRecordSize));
     }
 
     private static int termLength(final int maxRecordSize)
@@ -263,8 +276,8 @@ public final class IpcDurableLog implements DurableLog
     @Override
     public void close()
     {
-        final long deadlineNs = System.nanoTime() + 5_000_000_000L;
-        while (backlogHead < backlogTail && System.nanoTime() < deadlineNs && started)
+        final long deadlineNs = clock.nanoTime() + 5_000_000_000L;
+        while (backlogHead < backlogTail && clock.nanoTime() - deadlineNs < 0 && started)
         {
             doWork();
             Thread.onSpinWait();

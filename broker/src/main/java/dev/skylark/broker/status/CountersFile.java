@@ -2,6 +2,7 @@ package dev.skylark.broker.status;
 
 import org.agrona.IoUtil;
 import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
 import org.agrona.concurrent.status.CountersReader;
@@ -58,8 +59,12 @@ public final class CountersFile implements AutoCloseable
         this.reader = writable ? manager : new CountersReader(metadata, values, StandardCharsets.UTF_8);
     }
 
-    /** Creates (or replaces) the broker's counters file in the data directory. */
-    public static CountersFile create(final Path dataDir, final int maxCounters)
+    /**
+     * Creates (or replaces) the broker's counters file in the data directory, stamped with the start time and a
+     * first heartbeat from {@code clock} (the broker's epoch clock; {@code skylark stat} compares the heartbeat with
+     * its own wall clock).
+     */
+    public static CountersFile create(final Path dataDir, final int maxCounters, final EpochClock clock)
     {
         try
         {
@@ -71,10 +76,11 @@ public final class CountersFile implements AutoCloseable
             final MappedByteBuffer mapped = IoUtil.mapNewFile(file.toFile(), HEADER_LENGTH + metadataLength + valuesLength);
             final UnsafeBuffer header = new UnsafeBuffer(mapped, 0, HEADER_LENGTH);
             header.putLong(PID_OFFSET, ProcessHandle.current().pid());
-            header.putLong(START_TIME_OFFSET, System.currentTimeMillis());
+            final long nowMs = clock.time();
+            header.putLong(START_TIME_OFFSET, nowMs);
             header.putInt(METADATA_LENGTH_OFFSET, metadataLength);
             header.putInt(VALUES_LENGTH_OFFSET, valuesLength);
-            header.putLongVolatile(HEARTBEAT_OFFSET, System.currentTimeMillis());
+            header.putLongVolatile(HEARTBEAT_OFFSET, nowMs);
             header.putIntVolatile(VERSION_OFFSET, VERSION); // last: a reader sees a complete header
             return new CountersFile(file, mapped, true);
         }

@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Test;
 import java.util.Properties;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -16,7 +15,7 @@ class AuthConfigurationTest
     @Test
     void tokenModeIsTheDefault()
     {
-        assertEquals("token", new Broker.Context(new Properties()).authMode());
+        assertEquals(AuthMode.TOKEN, new Broker.Context(new Properties()).authMode());
         final AuthSettings settings = new Broker.Context(new Properties()).authSettings();
         assertEquals(30, settings.clockSkewS());
         assertEquals(0, settings.maxLifetimeS());
@@ -38,6 +37,6 @@ class AuthConfigurationTest
             () -> new Broker.Context(missing).conclude());
         assertTrue(ex.getMessage().contains(Configuration.AUTH_JWKS_FILE_PROP_NAME), ex.getMessage());
         missing.setProperty(Configuration.AUTH_MODE_PROP_NAME, "none");
-        assertFalse(new Broker.Context(missing).conclude().authMode().isEmpty(), "not checked when auth is off");
+        assertEquals(AuthMode.NONE, new Broker.Context(missing).conclude().authMode(), "not checked when auth is off");
     }
 }

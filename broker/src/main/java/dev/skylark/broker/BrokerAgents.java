@@ -1,0 +1,273 @@
+package dev.skylark.broker;
+
+import dev.skylark.broker.auth.AuthMethods;
+import dev.skylark.broker.auth.AuthService;
+import dev.skylark.broker.auth.Authenticator;
+import dev.skylark.broker.auth.JwtAuthMethod;
+import dev.skylark.broker.auth.KeyRing;
+import dev.skylark.broker.hook.HookCounters;
+import dev.skylark.broker.hook.HookSettings;
+import dev.skylark.broker.hook.PublishHookAgent;
+import dev.skylark.broker.hook.PublishHookProxy;
+import dev.skylark.broker.ipc.IpcDurableLog;
+import dev.skylark.broker.net.ConnectionLimiter;
+import dev.skylark.broker.net.IoAgent;
+import dev.skylark.broker.routing.DeliveryPublisher;
+import dev.skylark.broker.routing.DurableLog;
+import dev.skylark.broker.routing.PublishGate;
+import dev.skylark.broker.routing.RouterProxy;
+import dev.skylark.broker.routing.RoutingAgent;
+import dev.skylark.broker.routing.RoutingCounters;
+import dev.skylark.broker.routing.SharedSubscriptionPolicy;
+import dev.skylark.broker.routing.SignalledIdleStrategy;
+import dev.skylark.broker.session.MqttProtocol;
+import dev.skylark.broker.session.ProtocolCounters;
+import dev.skylark.broker.session.SessionLimits;
+import dev.skylark.broker.status.Counters;
+import dev.skylark.broker.status.CountersFile;
+import dev.skylark.broker.status.CountersSnapshot;
+import dev.skylark.broker.status.HeartbeatAgent;
+import org.agrona.CloseHelper;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Builds the broker's agents from a concluded {@link Broker.Context} and wires them together: the counters file,
+ * the inbound ring (I/O to routing) and one outbound ring per I/O agent, the journal, the routing agent (replayed
+ * before anything else runs), authentication, the publish hook and the I/O agents. It starts no thread:
+ * {@link AgentThreads} does, after {@link Broker} has opened the listeners. Called once by {@link Broker}.
+ */
+final class BrokerAgents
+{
+    final CountersFile countersFile;
+    final RoutingCounters routingCounters;
+    final DurableLog durableLog;
+    final RoutingAgent router;
+    /** Signalled when the routing agent has work (dedicated threading); its idle strategy. */
+    final SignalledIdleStrategy routerIdle;
+    final AuthService auth;
+    final IoAgent[] ioAgents;
+    final MqttProtocol[] protocols;
+    /** Null when no publish hook is configured. */
+    final PublishHookAgent hookAgent;
+    final SignalledIdleStrategy hookIdle;
+    final HeartbeatAgent heartbeat;
+
+    BrokerAgents(final Broker.Context context)
+    {
+        final NanoClock clock = context.nanoClock;
+        final ThreadingMode threading = context.threadingMode;
+        final int ioThreads = context.ioThreads;
+        countersFile = CountersFile.create(Path.of(context.dataDir), 96 + 16 * ioThreads, context.epochClock);
+        final Counters counters = new Counters(countersFile.manager());
+        routingCounters = new RoutingCounters(counters);
+
+        final RingBuffer inbound = new ManyToOneRingBuffer(ring(context.inboundRingCapacity));
+        final RingBuffer[] outbound = new RingBuffer[ioThreads];
+        for (int i = 0; i < ioThreads; i++)
+        {
+            outbound[i] = new OneToOneRingBuffer(ring(context.outboundRingCapacity));
+        }
+
+        ioAgents = new IoAgent[ioThreads];
+        protocols = new MqttProtocol[ioThreads];
+        final IoAgent[] agents = ioAgents;
+        final Runnable[] wakers = new Runnable[ioThreads];
+        for (int i = 0; i < ioThreads; i++)
+        {
+            final int index = i;
+            wakers[i] = () -> agents[index].wakeup();
+        }
+        final DeliveryPublisher publisher = new DeliveryPublisher(outbound, wakers, ringFullIdle(threading, clock),
+            routingCounters.outboundRingFull);
+        final PublishGate gate = new PublishGate();
+        final RoutingAgent[] routerRef = new RoutingAgent[1];
+        routerIdle = new SignalledIdleStrategy(() -> routerRef[0].hasWork());
+        // Shared threading: the routing agent runs on I/O agent 0's thread, so waking it means waking that selector.
+        final Runnable wakeRouter = threading == ThreadingMode.SHARED ? () -> agents[0].wakeup() :
+            threading == ThreadingMode.INVOKER ? () -> { } : routerIdle::signal;
+        durableLog = context.durability == Durability.NONE ? DurableLog.NONE :
+            new IpcDurableLog(Path.of(context.dataDir), context.durability == Durability.FSYNC,
+                journalRecordSize(context.maxPacketSize), wakeRouter, clock);
+        router = new RoutingAgent(inbound, publisher, clock, routingCounters, context.inflightMax,
+            context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax, gate, context.storeHighWater,
+            SharedSubscriptionPolicy.named(context.sharedSubscriptionPolicy), durableLog, context.journalCheckpointBytes);
+        routerRef[0] = router;
+        router.subscriptionsPerClientMax(context.subscriptionsPerClientMax);
+        router.subscribersPerFilterMax(context.subscribersPerFilterMax);
+        router.queueMaxBytes(context.queueMaxBytes);
+        router.sysTopics(TimeUnit.SECONDS.toNanos(context.sysIntervalS),
+            () -> CountersSnapshot.of(countersFile.reader()).total("skylark_messages_sent_total"));
+        // Start-up replay: sessions, subscriptions, owed messages and retained messages, before any listener opens.
+        try
+        {
+            router.replay();
+        }
+        catch (final RuntimeException ex)
+        {
+            durableLog.close();
+            CloseHelper.quietClose(countersFile);
+            throw ex;
+        }
+        if (durableLog instanceof IpcDurableLog ipc)
+        {
+            ipc.start();
+        }
+
+        auth = context.tokenAuth() ? AuthService.open(context.authSettings(), context.authClock)
+            .watch(context.authWatchIntervalMs) : null;
+        final Authenticator authenticator = auth != null ? auth.authenticator() : Authenticator.NONE;
+        final AuthMethods authMethods = new AuthMethods();
+        if (auth != null)
+        {
+            authMethods.registerForPasswordConnections(new JwtAuthMethod(auth.tokenAuthenticator()));
+        }
+        context.authMethods.forEach(authMethods::register);
+
+        // The publish hook: its own agent, fed by a bounded ring from the I/O agents.
+        final HookSettings hook = context.hookSettings();
+        final RingBuffer hookQueue = hook == null ? null : new ManyToOneRingBuffer(ring(hook.queueBytes()));
+        final PublishHookAgent[] hookRef = new PublishHookAgent[1];
+        hookIdle = new SignalledIdleStrategy(() -> hookRef[0].hasWork());
+        if (hook != null)
+        {
+            final KeyRing keyRing = auth != null ? auth.keyRing() :
+                KeyRing.openOrCreate(context.authSettings().authDir()); // the key `skylark keys` prints
+            hookRef[0] = new PublishHookAgent(hook, hookQueue, new RouterProxy(inbound, wakeRouter, gate), keyRing,
+                new HookCounters(counters), context.epochClock, clock, context.maxPacketSize, hookIdle::signal);
+        }
+        hookAgent = hookRef[0];
+
+        final SessionLimits limits = sessionLimits(context);
+        for (int i = 0; i < ioThreads; i++)
+        {
+            final MqttProtocol protocol = protocols[i] = new MqttProtocol(limits,
+                new RouterProxy(inbound, wakeRouter, gate), outbound[i], new ProtocolCounters(counters, String.valueOf(i)));
+            protocol.authenticator(authenticator);
+            protocol.authMethods(authMethods);
+            protocol.epochClock(context.epochClock);
+            if (hook != null)
+            {
+                protocol.hook(new PublishHookProxy(hookQueue, hook.topics(), hookIdle::signal,
+                    new HookCounters.Io(counters, String.valueOf(i))));
+            }
+            ioAgents[i] = new IoAgent(i, clock, protocol, protocol, context.maxPacketSize, context.outboundBufferMax);
+            ioAgents[i].openConnectionsGauge(counters.gauge("skylark_connections",
+                "open connections (MQTT, WebSocket and HTTP)", String.valueOf(i)));
+            protocol.agent(ioAgents[i]);
+            if (auth != null)
+            {
+                ioAgents[i].sweepOnChange(auth.revocations()::epoch); // a revoked token ends its connections now
+            }
+        }
+        final ConnectionLimiter limiter = new ConnectionLimiter(context.maxConnections, context.maxConnectionsPerAddress);
+        for (final IoAgent agent : ioAgents)
+        {
+            agent.peers(ioAgents);
+            agent.limiter(limiter);
+        }
+        heartbeat = new HeartbeatAgent(countersFile, context.epochClock);
+    }
+
+    /** Largest journal record: one packet and its routing headers (sizes the Aeron IPC term). */
+    static int journalRecordSize(final int maxPacketSize)
+    {
+        return maxPacketSize + 64 * 1024;
+    }
+
+    /**
+     * Waiting for room in a full delivery ring. When the routing agent shares a thread with the I/O agents (shared
+     * threading: I/O thread 0; invoker: every agent) it drains those rings itself while it waits, else it would
+     * wait for itself.
+     */
+    private IdleStrategy ringFullIdle(final ThreadingMode threading, final NanoClock clock)
+    {
+        final MqttProtocol[] drained = protocols;
+        switch (threading)
+        {
+            case SHARED:
+                return new DrainWhileWaiting(() -> drained[0].doWork(clock.nanoTime()));
+            case INVOKER:
+                return new DrainWhileWaiting(() ->
+                {
+                    final long nowNs = clock.nanoTime();
+                    for (final MqttProtocol protocol : drained)
+                    {
+                        protocol.doWork(nowNs);
+                    }
+                });
+            default:
+                return new BackoffIdleStrategy();
+        }
+    }
+
+    private static SessionLimits sessionLimits(final Broker.Context context)
+    {
+        return new SessionLimits(context.maxPacketSize, context.receiveMaximum,
+            context.topicAliasMaximum, TimeUnit.MILLISECONDS.toNanos(context.connectTimeoutMs),
+            context.outboundBufferMax, context.keepAliveMax, context.responseInformationPrefix, context.maximumQos,
+            context.retainAvailable, context.wildcardSubscriptionsAvailable, context.sharedSubscriptionsAvailable,
+            context.subscriptionIdentifiersAvailable, context.payloadFormatCheck, context.topicMaxLength,
+            context.topicMaxDepth, context.clientIdMaxLength, context.ratePacketsPerSecond, context.rateBurst,
+            context.rateSlowsReader, TimeUnit.MILLISECONDS.toNanos(context.slowConsumerTimeoutMs));
+    }
+
+    private static UnsafeBuffer ring(final int capacity)
+    {
+        return new UnsafeBuffer(ByteBuffer.allocateDirect(capacity + RingBufferDescriptor.TRAILER_LENGTH));
+    }
+
+    /** Lets go of what was built when the broker does not start (no agent has run). */
+    void closeUnstarted()
+    {
+        if (hookAgent != null)
+        {
+            hookAgent.onClose(); // never started: only its HTTP client to let go
+        }
+        CloseHelper.quietClose(auth);
+        CloseHelper.quietClose(countersFile);
+        durableLog.close();
+    }
+
+    /** Idles by doing another agent's draining work, for a thread that waits on a queue it consumes itself. */
+    private static final class DrainWhileWaiting implements IdleStrategy
+    {
+        private final Runnable drain;
+
+        DrainWhileWaiting(final Runnable drain)
+        {
+            this.drain = drain;
+        }
+
+        @Override
+        public void idle(final int workCount)
+        {
+            if (workCount <= 0)
+            {
+                idle();
+            }
+        }
+
+        @Override
+        public void idle()
+        {
+            drain.run();
+            Thread.onSpinWait();
+        }
+
+        @Override
+        public void reset()
+        {
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package dev.skylark.broker;
+
+import dev.skylark.broker.auth.AuthMethod;
+import dev.skylark.broker.auth.JwtAuthMethod;
+import dev.skylark.broker.hook.HookSettings;
+import dev.skylark.broker.ipc.IpcDurableLog;
+import dev.skylark.broker.net.IoAgent;
+import dev.skylark.broker.net.ListenerSpec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Properties;
+import java.util.Set;
+
+/**
+ * What {@link Broker.Context#conclude()} checks: every value against the same rule as its {@code skylark.*}
+ * property (so a fluent setter cannot get past a range the properties path refuses), then the limits against each
+ * other (packet size against the rings and the journal's Aeron message length, TLS material, the publish hook's
+ * queue, invoker threading against durability). Called once per context, before any thread starts.
+ */
+final class ContextChecks
+{
+    private ContextChecks()
+    {
+    }
+
+    /** Every problem found, each naming its setting; empty when the context is good to launch. */
+    static List<String> problems(final Broker.Context context)
+    {
+        final List<String> problems = new ArrayList<>(Configuration.validate(asProperties(context)));
+        if (context.threadingMode == null || context.durability == null || context.authMode == null ||
+            context.idleMode == null || context.tlsClientAuth == null || context.hookPublishPolicy == null ||
+            context.nanoClock == null || context.epochClock == null)
+        {
+            problems.add("threading, durability, auth mode, idle mode, TLS client auth, hook policy and the clocks " +
+                "must not be null");
+            return problems;
+        }
+        checkPacketSize(context, problems);
+        if (context.ioThreads > (1 << IoAgent.AGENT_INDEX_BITS))
+        {
+            problems.add(Configuration.IO_THREADS_PROP_NAME + " is at most " + (1 << IoAgent.AGENT_INDEX_BITS));
+        }
+        if (context.threadingMode == ThreadingMode.INVOKER && context.durability != Durability.NONE)
+        {
+            problems.add("threading mode INVOKER needs " + Configuration.DURABILITY_PROP_NAME + "=none (the journal's " +
+                "Aeron pieces run on their own threads)");
+        }
+        checkAuth(context, problems);
+        checkTls(context, problems);
+        if (!context.hookPublishUrl.isEmpty())
+        {
+            checkHook(context, problems);
+        }
+        return problems;
+    }
+
+    /**
+     * The context's values as {@code skylark.*} properties, for the range and choice checks of {@link Configuration}.
+     * Settings that have no single property (clocks, routers, auth methods) are checked elsewhere or not at all.
+     */
+    static Properties asProperties(final Broker.Context c)
+    {
+        final Properties p = new Properties();
+        put(p, Configuration.MQTT_PORT_PROP_NAME, c.mqttPort);
+        put(p, Configuration.HTTP_PORT_PROP_NAME, c.httpPort);
+        put(p, Configuration.MQTTS_PORT_PROP_NAME, c.mqttsPort);
+        put(p, Configuration.HTTPS_PORT_PROP_NAME, c.httpsPort);
+        put(p, Configuration.BIND_ADDRESS_PROP_NAME, c.bindAddress);
+        put(p, Configuration.DATA_DIR_PROP_NAME, c.dataDir);
+        put(p, Configuration.JOURNAL_CHECKPOINT_BYTES_PROP_NAME, c.journalCheckpointBytes);
+        put(p, Configuration.IO_THREADS_PROP_NAME, c.ioThreads);
+        put(p, Configuration.AUTH_CLOCK_SKEW_S_PROP_NAME, c.authClockSkewS);
+        put(p, Configuration.AUTH_TOKEN_MAX_LIFETIME_S_PROP_NAME, c.authMaxLifetimeS);
+        put(p, Configuration.AUTH_TOKEN_MAX_BYTES_PROP_NAME, c.authTokenMaxBytes);
+        put(p, Configuration.AUTH_WATCH_INTERVAL_MS_PROP_NAME, c.authWatchIntervalMs);
+        put(p, Configuration.MAX_CONNECTIONS_PROP_NAME, c.maxConnections);
+        put(p, Configuration.MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME, c.maxConnectionsPerAddress);
+        put(p, Configuration.SUBSCRIPTIONS_PER_CLIENT_MAX_PROP_NAME, c.subscriptionsPerClientMax);
+        put(p, Configuration.SUBSCRIBERS_PER_FILTER_MAX_PROP_NAME, c.subscribersPerFilterMax);
+        put(p, Configuration.SYS_INTERVAL_S_PROP_NAME, c.sysIntervalS);
+        put(p, Configuration.TOPIC_MAX_LENGTH_PROP_NAME, c.topicMaxLength);
+        put(p, Configuration.TOPIC_MAX_DEPTH_PROP_NAME, c.topicMaxDepth);
+        put(p, Configuration.CLIENT_ID_MAX_LENGTH_PROP_NAME, c.clientIdMaxLength);
+        put(p, Configuration.RATE_LIMIT_PACKETS_PROP_NAME, c.ratePacketsPerSecond);
+        put(p, Configuration.RATE_LIMIT_BURST_PROP_NAME, c.rateBurst);
+        put(p, Configuration.MAX_PACKET_SIZE_PROP_NAME, c.maxPacketSize);
+        put(p, Configuration.CONNECT_TIMEOUT_MS_PROP_NAME, c.connectTimeoutMs);
+        put(p, Configuration.INFLIGHT_MAX_PROP_NAME, c.inflightMax);
+        put(p, Configuration.RECEIVE_MAXIMUM_PROP_NAME, c.receiveMaximum);
+        put(p, Configuration.QUEUE_MAX_MESSAGES_PROP_NAME, c.queueMaxMessages);
+        put(p, Configuration.QUEUE_MAX_BYTES_PROP_NAME, c.queueMaxBytes);
+        put(p, Configuration.TOPIC_ALIAS_MAXIMUM_PROP_NAME, c.topicAliasMaximum);
+        put(p, Configuration.SESSION_EXPIRY_MAX_PROP_NAME, c.sessionExpiryMax);
+        put(p, Configuration.OUTBOUND_BUFFER_MAX_PROP_NAME, c.outboundBufferMax);
+        put(p, Configuration.STORE_HIGH_WATER_PROP_NAME, c.storeHighWater);
+        put(p, Configuration.KEEP_ALIVE_MAX_PROP_NAME, c.keepAliveMax);
+        put(p, Configuration.SHARED_SUBSCRIPTION_POLICY_PROP_NAME, c.sharedSubscriptionPolicy);
+        put(p, Configuration.MAXIMUM_QOS_PROP_NAME, c.maximumQos);
+        put(p, Configuration.SLOW_CONSUMER_TIMEOUT_MS_PROP_NAME, c.slowConsumerTimeoutMs);
+        put(p, Configuration.INBOUND_RING_CAPACITY_PROP_NAME, c.inboundRingCapacity);
+        put(p, Configuration.OUTBOUND_RING_CAPACITY_PROP_NAME, c.outboundRingCapacity);
+        put(p, Configuration.WS_PATH_PROP_NAME, c.wsPath);
+        put(p, Configuration.HOOK_PUBLISH_URL_PROP_NAME, c.hookPublishUrl);
+        if (!c.hookPublishUrl.isEmpty())
+        {
+            put(p, Configuration.HOOK_PUBLISH_TIMEOUT_MS_PROP_NAME, c.hookPublishTimeoutMs);
+            put(p, Configuration.HOOK_PUBLISH_BATCH_MAX_MESSAGES_PROP_NAME, c.hookPublishBatchMaxMessages);
+            put(p, Configuration.HOOK_PUBLISH_BATCH_MAX_BYTES_PROP_NAME, c.hookPublishBatchMaxBytes);
+            put(p, Configuration.HOOK_PUBLISH_QUEUE_BYTES_PROP_NAME, c.hookPublishQueueBytes);
+        }
+        return p;
+    }
+
+    private static void put(final Properties properties, final String name, final Object value)
+    {
+        properties.setProperty(name, String.valueOf(value));
+    }
+
+    /** A packet becomes one ring record (plus headers), and one journal record: it must fit in both. */
+    private static void checkPacketSize(final Broker.Context context, final List<String> problems)
+    {
+        final int maxRecord = Math.min(context.inboundRingCapacity, context.outboundRingCapacity) / 8;
+        if (context.maxPacketSize + 256L > maxRecord)
+        {
+            problems.add(Configuration.MAX_PACKET_SIZE_PROP_NAME + "=" + context.maxPacketSize + " needs ring " +
+                "capacities of at least 8 x (max packet size + 256); raise " +
+                Configuration.INBOUND_RING_CAPACITY_PROP_NAME + " and " + Configuration.OUTBOUND_RING_CAPACITY_PROP_NAME);
+        }
+        if (context.durability != Durability.NONE && context.maxPacketSize > 0)
+        {
+            final int record = BrokerAgents.journalRecordSize(Math.min(context.maxPacketSize, 1 << 30));
+            final int aeronMax = IpcDurableLog.maxMessageLength(record);
+            if (record > aeronMax)
+            {
+                problems.add(Configuration.MAX_PACKET_SIZE_PROP_NAME + "=" + context.maxPacketSize + " does not fit " +
+                    "the journal's largest Aeron message (" + aeronMax + " bytes, less " +
+                    BrokerAgents.journalRecordSize(0) + " bytes of headers); lower it or set " +
+                    Configuration.DURABILITY_PROP_NAME + "=none");
+            }
+        }
+    }
+
+    private static void checkAuth(final Broker.Context context, final List<String> problems)
+    {
+        final Set<String> methodNames = new LinkedHashSet<>();
+        if (context.tokenAuth())
+        {
+            methodNames.add(JwtAuthMethod.NAME);
+        }
+        for (final AuthMethod method : context.authMethods)
+        {
+            if (!methodNames.add(method.name()))
+            {
+                problems.add("authentication method '" + method.name() + "' is registered twice");
+            }
+        }
+        if (context.tokenAuth() && !context.authJwksFile.isEmpty() && !Files.isReadable(Path.of(context.authJwksFile)))
+        {
+            problems.add(Configuration.AUTH_JWKS_FILE_PROP_NAME + "=" + context.authJwksFile + " is not a readable file");
+        }
+        if (context.tokenAuth() && !context.authHs256SecretFile.isEmpty() &&
+            !Files.isReadable(Path.of(context.authHs256SecretFile)))
+        {
+            problems.add(Configuration.AUTH_HS256_SECRET_FILE_PROP_NAME + "=" + context.authHs256SecretFile +
+                " is not a readable file");
+        }
+    }
+
+    private static void checkTls(final Broker.Context context, final List<String> problems)
+    {
+        if ((context.tlsCert == null) != (context.tlsKey == null))
+        {
+            problems.add(Configuration.TLS_CERT_PROP_NAME + " and " + Configuration.TLS_KEY_PROP_NAME + " go together");
+        }
+        if (context.tlsCert != null && context.tlsKeystore != null)
+        {
+            problems.add("set either " + Configuration.TLS_CERT_PROP_NAME + " + " + Configuration.TLS_KEY_PROP_NAME +
+                " or " + Configuration.TLS_KEYSTORE_PROP_NAME + ", not both");
+        }
+        if (context.tlsClientAuth != ListenerSpec.ClientAuth.NONE && context.tlsCa == null)
+        {
+            problems.add(Configuration.TLS_CLIENT_AUTH_PROP_NAME + "=" +
+                context.tlsClientAuth.name().toLowerCase(java.util.Locale.ROOT) + " needs " + Configuration.TLS_CA_PROP_NAME);
+        }
+    }
+
+    private static void checkHook(final Broker.Context context, final List<String> problems)
+    {
+        final String badTopics = HookSettings.checkTopics(context.hookPublishTopics);
+        if (badTopics != null)
+        {
+            problems.add(Configuration.HOOK_PUBLISH_TOPICS_PROP_NAME + " " + badTopics);
+        }
+        // One message, with its publisher's client id and token id, must fit in one record of the queue.
+        final long record = context.maxPacketSize + Math.max(context.clientIdMaxLength, 256) +
+            (context.tokenAuth() ? 2L * context.authTokenMaxBytes : 0) + 64;
+        final int queueBytes = context.hookPublishQueueBytes;
+        if (Integer.bitCount(queueBytes) != 1 || queueBytes / 8 < record)
+        {
+            problems.add(Configuration.HOOK_PUBLISH_QUEUE_BYTES_PROP_NAME + "=" + queueBytes +
+                " must be a power of two of at least 8 x (max packet size + client id + token id + 64) = " + 8 * record);
+        }
+    }
+}
