@@ -90,6 +90,8 @@ public final class IoAgent implements Agent
     private final ConnectionTimers timers;
     /** The clock read of the current duty cycle. */
     private long nowNs;
+    /** In a blocking select(): the time read before it may be up to a wait old when a key becomes ready. */
+    private boolean wokeFromSelect;
     private java.util.function.LongSupplier sweepVersion;
     private long seenSweepVersion;
     private long nextSweepCheckNs;
@@ -239,7 +241,9 @@ public final class IoAgent implements Agent
             final long waitMs = hook.hasRetries() ? 1 : idleWaitMs(nowNs);
             selectNowNs = nowNs;
             this.nowNs = nowNs;
+            wokeFromSelect = true; // the first ready key reads the clock again: the wait may have been long
             selector.select(selectedKeyHandler, waitMs); // ready keys are handled right here, as in poll()
+            wokeFromSelect = false;
         }
         catch (final IOException ex)
         {
@@ -284,6 +288,12 @@ public final class IoAgent implements Agent
 
     private void onSelectedKey(final SelectionKey key)
     {
+        if (wokeFromSelect)
+        {
+            wokeFromSelect = false;
+            selectNowNs = clock.nanoTime();
+            nowNs = selectNowNs;
+        }
         if (!key.isValid())
         {
             return;
