@@ -2,12 +2,12 @@ package dev.skylark.broker.routing;
 
 import dev.skylark.codec.mqtt.ReasonCode;
 import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.collections.IntArrayQueue;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.EpochClock;
 
 import java.lang.System.Logger.Level;
-import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -28,7 +28,7 @@ final class SessionRegistry implements SessionTimers.Handler
     private final Map<String, Session> sessionsByClientId = new HashMap<>();
     private final Int2ObjectHashMap<Session> sessionsById;
     private final Long2ObjectHashMap<Session> sessionsByConnection = new Long2ObjectHashMap<>();
-    private final ArrayDeque<Integer> freeSessionIds = new ArrayDeque<>();
+    private final IntArrayQueue freeSessionIds = new IntArrayQueue(IntArrayQueue.MIN_CAPACITY, 0);
     private int nextSessionId = 1;
 
     private final DeliveryPublisher out;
@@ -265,8 +265,8 @@ final class SessionRegistry implements SessionTimers.Handler
     /** A new session for {@code clientId}, offline until a connection takes it. */
     Session add(final String clientId)
     {
-        final Integer reused = freeSessionIds.pollFirst();
-        final Session session = new Session(reused != null ? reused : nextSessionId++, clientId);
+        final int reused = freeSessionIds.pollInt(); // 0 (the queue's null value) when none is free
+        final Session session = new Session(reused != 0 ? reused : nextSessionId++, clientId);
         sessionsByClientId.put(clientId, session);
         sessionsById.put(session.sessionId, session);
         counters.sessions.setRelease(sessionsById.size());
@@ -310,7 +310,7 @@ final class SessionRegistry implements SessionTimers.Handler
         }
         sessionsByClientId.remove(session.clientId);
         sessionsById.remove(session.sessionId);
-        freeSessionIds.addLast(session.sessionId);
+        freeSessionIds.addInt(session.sessionId);
         counters.sessions.setRelease(sessionsById.size());
     }
 }

@@ -3,6 +3,7 @@ package dev.skylark.broker.routing;
 import dev.skylark.codec.mqtt.MqttVersion;
 import dev.skylark.codec.mqtt.PacketType;
 import dev.skylark.codec.mqtt.ReasonCode;
+import org.agrona.DirectBuffer;
 import org.agrona.collections.IntArrayList;
 import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -15,7 +16,7 @@ import java.util.ArrayList;
  * journal of a persistent session's subscriptions, the SUBACK/UNSUBACK, and the retained messages a new subscription
  * gets after its SUBACK. Called by {@link RouterCommandAdapter} as begin, one call per entry, end.
  */
-final class Subscriptions
+final class Subscriptions implements RetainedVisitor<Long>
 {
     private final TopicTree tree;
     private final MessageRouter router;
@@ -38,6 +39,9 @@ final class Subscriptions
     private int packetId;
     private int count;
     private int subscriptionId;
+    private int retainedQos;
+    private int retainedSubscriptionIdCount;
+    private long nowNs;
 
     Subscriptions(
         final TopicTree tree,
@@ -182,40 +186,44 @@ final class Subscriptions
 
     private void sendRetained(final String filter, final int grantedQos)
     {
-        final Session session = this.session;
-        final long nowNs = clock.nanoTime();
+        nowNs = clock.nanoTime();
+        retainedQos = grantedQos;
         oneSubscriptionId[0] = subscriptionId;
-        final int subscriptionIdCount = subscriptionId != 0 && session.version == MqttVersion.V5 ? 1 : 0;
-        router.retained().forEachMatch(filter, (topic, topicOffset, topicLength, handle) ->
+        retainedSubscriptionIdCount = subscriptionId != 0 && session.version == MqttVersion.V5 ? 1 : 0;
+        router.retained().forEachMatch(filter, this);
+    }
+
+    /** One retained message matching a new subscription: sent at once (QoS 0), or into the session's window. */
+    public void onRetained(final DirectBuffer topic, final int topicOffset, final int topicLength, final Long message)
+    {
+        final long handle = message;
+        final long expiryDeadlineNs = router.retainedExpiryNs(handle);
+        if (MessageExpiry.isExpired(expiryDeadlineNs, nowNs))
         {
-            final long expiryDeadlineNs = router.retainedExpiryNs(handle);
-            if (MessageExpiry.isExpired(expiryDeadlineNs, nowNs))
-            {
-                return; // an expired retained message is not delivered (it goes when the topic is next set)
-            }
-            store.wrap(handle, storedView);
-            MessageExpiry.patchRemaining(storedView, 0, expiryDeadlineNs, nowNs);
-            final int qos = Math.min(MessageLayout.qos(storedView, 0), grantedQos);
-            if (qos == 0)
-            {
-                out.beginBatch(storedView, 0, storedView.capacity());
-                out.addEntry(session.connectionId, 0, 0, Delivery.ENTRY_FLAG_RETAIN, oneSubscriptionId, 0,
-                    subscriptionIdCount);
-                out.endBatch();
-                return;
-            }
-            store.retain(handle);
-            final PendingMessage pending =
-                deliveries.newPending(expiryDeadlineNs, handle, qos, true, oneSubscriptionId, 0, subscriptionIdCount);
-            if (session.durableId != 0)
-            {
-                pending.messageId = ids.newMessageId();
-                journal.beginMessage(pending.messageId, 0);
-                journal.addTarget(session.durableId, qos, Delivery.ENTRY_FLAG_RETAIN, oneSubscriptionId, 0,
-                    subscriptionIdCount);
-                journal.endMessage(storedView, 0, storedView.capacity());
-            }
-            deliveries.offer(session, pending);
-        });
+            return; // an expired retained message is not delivered (it goes when the topic is next set)
+        }
+        store.wrap(handle, storedView);
+        MessageExpiry.patchRemaining(storedView, 0, expiryDeadlineNs, nowNs);
+        final int qos = Math.min(MessageLayout.qos(storedView, 0), retainedQos);
+        if (qos == 0)
+        {
+            out.beginBatch(storedView, 0, storedView.capacity());
+            out.addEntry(session.connectionId, 0, 0, Delivery.ENTRY_FLAG_RETAIN, oneSubscriptionId, 0,
+                retainedSubscriptionIdCount);
+            out.endBatch();
+            return;
+        }
+        store.retain(handle);
+        final PendingMessage pending = deliveries.newPending(
+            expiryDeadlineNs, handle, qos, true, oneSubscriptionId, 0, retainedSubscriptionIdCount);
+        if (session.durableId != 0)
+        {
+            pending.messageId = ids.newMessageId();
+            journal.beginMessage(pending.messageId, 0);
+            journal.addTarget(session.durableId, qos, Delivery.ENTRY_FLAG_RETAIN, oneSubscriptionId, 0,
+                retainedSubscriptionIdCount);
+            journal.endMessage(storedView, 0, storedView.capacity());
+        }
+        deliveries.offer(session, pending);
     }
 }
