@@ -33,6 +33,12 @@ final class PendingMessage
     /** Stored length of the message when it was taken on, for the session's queued-bytes account. */
     int length;
 
+    /** True once the message's Message Expiry Interval has run out at {@code nowNs} (never when it has none). */
+    boolean isExpired(final long nowNs)
+    {
+        return expiryDeadlineNs != 0 && nowNs - expiryDeadlineNs >= 0;
+    }
+
     void reset()
     {
         expiryDeadlineNs = 0;

@@ -1,13 +1,11 @@
 package dev.skylark.broker.routing;
 
-import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.IntHashSet;
 
-import java.util.ArrayDeque;
-
 /**
- * The routing agent's view of one MQTT session: which connection it is on, what it is owed and what it owes.
- * Lives across connections while the session has not expired. Owned by the routing agent thread only.
+ * The routing agent's view of one MQTT session: which connection it is on, what it is owed (its
+ * {@link DeliveryWindow}) and what it owes. Lives across connections while the session has not expired. Owned by the
+ * routing agent thread only.
  */
 final class Session
 {
@@ -21,20 +19,15 @@ final class Session
     int version;
     /** Seconds; {@link #NEVER} for no expiry. */
     long expiryInterval;
-    /** Nanosecond deadline at which an offline session ends, when {@link #offlineSinceNs} is set. */
+    /** Nanosecond deadline at which an offline session ends ({@code Long.MAX_VALUE} for never). */
     long expiryDeadlineNs;
     boolean offline;
 
-    /** How many QoS 1/2 messages may be in flight to the client at once. */
-    int sendWindow;
     /** The client's Maximum Packet Size, or Integer.MAX_VALUE. */
     int maxPacketSize = Integer.MAX_VALUE;
 
-    private int nextPacketId = 1;
-    final Int2ObjectHashMap<PendingMessage> inFlight = new Int2ObjectHashMap<>();
-    /** In-flight messages in the order they were first sent, for redelivery in order. */
-    final ArrayDeque<PendingMessage> inFlightOrder = new ArrayDeque<>(2); // small: most sessions are idle
-    final PendingQueue queue = new PendingQueue();
+    /** QoS 1/2 messages in flight to the client and queued behind them. */
+    final DeliveryWindow window = new DeliveryWindow(this);
     /** Inbound QoS 2 packet ids received (PUBREC sent) whose PUBREL has not arrived. */
     final IntHashSet awaitingPubrel = new IntHashSet();
 
@@ -43,6 +36,10 @@ final class Session
     long willDelay;
     long willDeadlineNs;
     boolean willPending;
+
+    /** {@link SessionTimers} ids of the pending session-expiry and will-delay timers, or {@link SessionTimers#NO_TIMER}. */
+    long expiryTimerId = SessionTimers.NO_TIMER;
+    long willTimerId = SessionTimers.NO_TIMER;
 
     /** Journal identity of a persistent session (expiry > 0); 0 when the session is not journaled. */
     long durableId;
@@ -64,21 +61,20 @@ final class Session
         return connectionId != NO_CONNECTION;
     }
 
-    boolean canSend()
+    /** Packs subscription options and id as {@link #durableSubscriptions} holds them. */
+    static long packSubscription(final int options, final int subscriptionId)
     {
-        return inFlight.size() < sendWindow;
+        return ((long)subscriptionId << 32) | (options & 0xFF);
     }
 
-    /** The next packet id not in flight (1..65535). */
-    int nextPacketId()
+    static int packedOptions(final long packed)
     {
-        int id = nextPacketId;
-        while (inFlight.containsKey(id))
-        {
-            id = id == 65_535 ? 1 : id + 1;
-        }
-        nextPacketId = id == 65_535 ? 1 : id + 1;
-        return id;
+        return (int)(packed & 0xFF);
+    }
+
+    static int packedSubscriptionId(final long packed)
+    {
+        return (int)(packed >>> 32);
     }
 
     @Override

@@ -1,0 +1,128 @@
+package dev.skylark.broker.routing;
+
+import org.agrona.collections.IntHashSet;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.lang.System.Logger.Level;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Writes the routing agent's whole durable state as a journal checkpoint: persistent sessions, their subscriptions,
+ * inbound QoS 2 state and owed messages, and the retained messages; once it is durable the journal drops everything
+ * before it. Called by the agent after a replay and when the journal has grown past its checkpoint size.
+ */
+final class CheckpointWriter
+{
+    private static final System.Logger LOG = System.getLogger(CheckpointWriter.class.getName());
+
+    private final DurableLog log;
+    private final JournalRecord journal;
+    private final SessionRegistry sessions;
+    private final RetainedIndex<Long> retained;
+    private final MessageStore store;
+    private final DurableIds ids;
+    private final NanoClock clock;
+    private final long checkpointBytes;
+    private final UnsafeBuffer storedView = new UnsafeBuffer(0, 0);
+    private long lastCheckpointBytes;
+
+    CheckpointWriter(
+        final DurableLog log,
+        final JournalRecord journal,
+        final SessionRegistry sessions,
+        final RetainedIndex<Long> retained,
+        final MessageStore store,
+        final DurableIds ids,
+        final NanoClock clock,
+        final long checkpointBytes)
+    {
+        this.log = log;
+        this.journal = journal;
+        this.sessions = sessions;
+        this.retained = retained;
+        this.store = store;
+        this.ids = ids;
+        this.clock = clock;
+        this.checkpointBytes = checkpointBytes;
+    }
+
+    /** True when the journal has grown past the checkpoint size, and past twice the size of the last checkpoint. */
+    boolean isDue()
+    {
+        return log.bytesSinceCheckpoint() > Math.max(checkpointBytes, 2 * lastCheckpointBytes);
+    }
+
+    void writeCheckpoint()
+    {
+        final long startNs = clock.nanoTime();
+        log.beginCheckpoint();
+        int messages = 0;
+        for (final Session session : sessions.sessions())
+        {
+            if (session.durableId == 0)
+            {
+                continue;
+            }
+            journal.session(session);
+            if (session.offline)
+            {
+                journal.sessionOffline(session);
+            }
+            for (final Map.Entry<String, Long> entry : session.durableSubscriptions.entrySet())
+            {
+                final long packed = entry.getValue();
+                journal.subscribe(session.durableId, entry.getKey(), Session.packedOptions(packed),
+                    Session.packedSubscriptionId(packed));
+            }
+            final IntHashSet.IntIterator received = session.awaitingPubrel.iterator();
+            while (received.hasNext())
+            {
+                journal.received(session.durableId, received.nextValue(), true);
+            }
+            for (final PendingMessage pending : session.window.inFlightOrder)
+            {
+                messages += checkpointPending(session, pending);
+            }
+            for (final PendingMessage pending : session.window.queue)
+            {
+                messages += checkpointPending(session, pending);
+            }
+        }
+        retained.forEachMatch("#", (topic, topicOffset, topicLength, handle) ->
+        {
+            store.wrap(handle, storedView);
+            journal.beginMessage(0, JournalRecord.MESSAGE_FLAG_RETAINED);
+            journal.endMessage(storedView, 0, storedView.capacity());
+        });
+        log.endCheckpoint();
+        lastCheckpointBytes = log.bytesSinceCheckpoint();
+        LOG.log(Level.DEBUG, "journal checkpoint: " + sessions.sessionCount() + " session(s), " + messages +
+            " owed message(s), " + retained.size() + " retained, " + lastCheckpointBytes + " bytes, " +
+            TimeUnit.NANOSECONDS.toMicros(clock.nanoTime() - startNs) + " us");
+    }
+
+    private int checkpointPending(final Session session, final PendingMessage pending)
+    {
+        if (pending.messageId == 0)
+        {
+            pending.messageId = ids.newMessageId();
+        }
+        if (pending.state == PendingMessage.AWAIT_PUBCOMP)
+        {
+            journal.delivered(session.durableId, pending.messageId, JournalRecord.DELIVERED_RELEASED, pending.packetId);
+            return 1;
+        }
+        store.wrap(pending.handle, storedView);
+        journal.beginMessage(pending.messageId, 0);
+        journal.addTarget(session.durableId, pending.qos, pending.retain ? Delivery.ENTRY_FLAG_RETAIN : 0,
+            pending.subscriptionIds, 0, pending.subscriptionIdCount);
+        journal.endMessage(storedView, 0, storedView.capacity());
+        if (pending.state == PendingMessage.AWAIT_PUBREC)
+        {
+            journal.delivered(session.durableId, pending.messageId, JournalRecord.DELIVERED_SENT, pending.packetId);
+        }
+        return 1;
+    }
+}

@@ -1,0 +1,276 @@
+package dev.skylark.broker.routing;
+
+import dev.skylark.codec.mqtt.PacketType;
+import dev.skylark.codec.mqtt.ReasonCode;
+import org.agrona.collections.Int2ObjectHashMap;
+
+import java.util.ArrayDeque;
+
+/**
+ * One session's outbound QoS 1/2 state machine: the messages in flight under packet ids (QUEUED → AWAIT_PUBACK, or
+ * AWAIT_PUBREC → AWAIT_PUBCOMP), the queue behind a full window, draining it as acknowledgements free room, resending
+ * on reconnect, and the drop accounting of the offline queue limits. It knows neither rings, store nor journal: every
+ * side effect goes through the {@link Outbound} it is given ({@link Deliveries} in the broker, a recorder in tests).
+ * Owned by the routing agent thread only.
+ */
+final class DeliveryWindow
+{
+    /** An offline session's queue held {@code queueMaxMessages} already. */
+    static final int DROPPED_QUEUE_FULL = 1;
+    /** An offline session's queue would have gone past {@code queueMaxBytes}. */
+    static final int DROPPED_QUEUE_BYTES = 2;
+    /** Its Message Expiry Interval ran out before its delivery started [MQTT-3.3.2-5]. */
+    static final int DROPPED_EXPIRED = 3;
+
+    /** The side effects of the window's transitions. */
+    interface Outbound
+    {
+        /** Sends a message that is in flight to the session's connection, with DUP when {@code dup}. */
+        void send(Session session, PendingMessage pending, boolean dup);
+
+        /** Sends PUBREL for {@code packetId} to the session's connection. */
+        void pubrel(Session session, int packetId, int reasonCode);
+
+        /** Records a delivery state ({@link JournalRecord}{@code .DELIVERED_*}) of a persistent session. */
+        void delivered(Session session, PendingMessage pending, int journalState);
+
+        /** The message body is no longer needed (PUBREC came): releases its store reference. */
+        void releaseMessage(PendingMessage pending);
+
+        /** The message is finished with: releases its store reference and returns it to the pool. */
+        void recycle(PendingMessage pending);
+
+        /** Counts a message dropped for {@code reason} ({@link #DROPPED_QUEUE_FULL}, ...) before it is recycled. */
+        void dropped(Session session, PendingMessage pending, int reason);
+    }
+
+    private final Session session;
+    /** How many QoS 1/2 messages may be in flight to the client at once. */
+    int sendWindow;
+    private int nextPacketId = 1;
+    final Int2ObjectHashMap<PendingMessage> inFlight = new Int2ObjectHashMap<>();
+    /** In-flight messages in the order they were first sent, for redelivery in order. */
+    final ArrayDeque<PendingMessage> inFlightOrder = new ArrayDeque<>(2); // small: most sessions are idle
+    final PendingQueue queue = new PendingQueue();
+
+    DeliveryWindow(final Session session)
+    {
+        this.session = session;
+    }
+
+    /** True when the window has room for one more message in flight. */
+    boolean canSend()
+    {
+        return inFlight.size() < sendWindow;
+    }
+
+    /** True when a new message may go out at once: online, room in the window and nothing queued ahead of it. */
+    boolean canSendNow()
+    {
+        return session.isOnline() && canSend() && queue.isEmpty();
+    }
+
+    /** Messages in flight and queued. */
+    int backlog()
+    {
+        return inFlight.size() + queue.size();
+    }
+
+    /** The next packet id not in flight (1..65535). */
+    int nextPacketId()
+    {
+        int id = nextPacketId;
+        while (inFlight.containsKey(id))
+        {
+            id = id == 65_535 ? 1 : id + 1;
+        }
+        nextPacketId = id == 65_535 ? 1 : id + 1;
+        return id;
+    }
+
+    /** Puts a message in flight under a new packet id; the caller sends it. */
+    void startInFlight(final PendingMessage pending, final Outbound outbound)
+    {
+        pending.packetId = nextPacketId();
+        pending.state = pending.qos == 1 ? PendingMessage.AWAIT_PUBACK : PendingMessage.AWAIT_PUBREC;
+        inFlight.put(pending.packetId, pending);
+        inFlightOrder.addLast(pending);
+        if (pending.qos == 2)
+        {
+            // The subscriber may keep this packet id: a resend after a restart must use it again (exactly once).
+            outbound.delivered(session, pending, JournalRecord.DELIVERED_SENT);
+        }
+    }
+
+    /** Sends a message at once when {@link #canSendNow()}, else queues it. */
+    void offer(final PendingMessage pending, final int queueMaxMessages, final long queueMaxBytes, final Outbound outbound)
+    {
+        if (canSendNow())
+        {
+            startInFlight(pending, outbound);
+            outbound.send(session, pending, false);
+        }
+        else
+        {
+            enqueue(pending, queueMaxMessages, queueMaxBytes, outbound);
+        }
+    }
+
+    /**
+     * Queues behind a full window. The per-session limits (messages, and bytes when {@code queueMaxBytes > 0}) apply
+     * to offline sessions: past them a message is dropped and counted by the limit it hit. A connected subscriber's
+     * backlog is bounded instead by the {@link PublishGate}, which holds publishers back.
+     */
+    void enqueue(final PendingMessage pending, final int queueMaxMessages, final long queueMaxBytes, final Outbound outbound)
+    {
+        if (!session.isOnline())
+        {
+            if (queue.size() >= queueMaxMessages)
+            {
+                drop(pending, DROPPED_QUEUE_FULL, outbound);
+                return;
+            }
+            if (queueMaxBytes > 0 && queue.bytes() + pending.length > queueMaxBytes)
+            {
+                drop(pending, DROPPED_QUEUE_BYTES, outbound);
+                return;
+            }
+        }
+        queue.addLast(pending);
+    }
+
+    /** Sends queued messages while the session is online and its window has room; expired ones are deleted. */
+    void drain(final long nowNs, final Outbound outbound)
+    {
+        while (session.isOnline() && canSend() && !queue.isEmpty())
+        {
+            final PendingMessage pending = queue.pollFirst();
+            if (pending.isExpired(nowNs))
+            {
+                drop(pending, DROPPED_EXPIRED, outbound);
+                continue;
+            }
+            startInFlight(pending, outbound);
+            outbound.send(session, pending, false);
+        }
+    }
+
+    /** On reconnect: every unacknowledged message again, in order, with DUP; PUBREL for those past PUBREC. */
+    void resend(final Outbound outbound)
+    {
+        for (final PendingMessage pending : inFlightOrder)
+        {
+            if (pending.state == PendingMessage.AWAIT_PUBCOMP)
+            {
+                outbound.pubrel(session, pending.packetId, ReasonCode.SUCCESS);
+            }
+            else
+            {
+                outbound.send(session, pending, true);
+            }
+        }
+    }
+
+    /** A PUBACK, PUBREC or PUBCOMP from the subscriber; a completed message frees room and the queue drains. */
+    void onAck(final int packetType, final int reasonCode, final int packetId, final long nowNs, final Outbound outbound)
+    {
+        final PendingMessage pending = inFlight.get(packetId);
+        if (pending == null)
+        {
+            if (packetType == PacketType.PUBREC)
+            {
+                outbound.pubrel(session, packetId, ReasonCode.PACKET_IDENTIFIER_NOT_FOUND);
+            }
+            return;
+        }
+        if (packetType == PacketType.PUBREC && pending.state == PendingMessage.AWAIT_PUBREC &&
+            reasonCode < ReasonCode.UNSPECIFIED_ERROR)
+        {
+            pending.state = PendingMessage.AWAIT_PUBCOMP;
+            outbound.delivered(session, pending, JournalRecord.DELIVERED_RELEASED);
+            outbound.releaseMessage(pending);
+            outbound.pubrel(session, packetId, ReasonCode.SUCCESS);
+            return;
+        }
+        final boolean completes =
+            (packetType == PacketType.PUBACK && pending.state == PendingMessage.AWAIT_PUBACK) ||
+            (packetType == PacketType.PUBCOMP && pending.state == PendingMessage.AWAIT_PUBCOMP) ||
+            (packetType == PacketType.PUBREC && pending.state == PendingMessage.AWAIT_PUBREC);
+        if (!completes)
+        {
+            return;
+        }
+        inFlight.remove(packetId);
+        outbound.delivered(session, pending, JournalRecord.DELIVERED_COMPLETE);
+        if (inFlightOrder.peekFirst() == pending)
+        {
+            inFlightOrder.pollFirst();
+        }
+        else
+        {
+            inFlightOrder.remove(pending);
+        }
+        outbound.recycle(pending);
+        drain(nowNs, outbound);
+    }
+
+    /** Takes a queued or in-flight message out of the window (it goes to another session); the caller owns it. */
+    void remove(final PendingMessage pending)
+    {
+        if (pending.state == PendingMessage.QUEUED)
+        {
+            queue.remove(pending);
+        }
+        else
+        {
+            inFlight.remove(pending.packetId);
+            inFlightOrder.remove(pending);
+        }
+    }
+
+    /**
+     * After a replay: puts a message back in flight under the packet id it was sent with; one whose id is taken is
+     * queued to go again under a new id, or dropped when only its PUBREL was owed.
+     */
+    void restoreInFlight(final PendingMessage pending, final Outbound outbound)
+    {
+        if (inFlight.containsKey(pending.packetId))
+        {
+            if (pending.handle != MessageStore.NULL_HANDLE)
+            {
+                pending.state = PendingMessage.QUEUED;
+                queue.addLast(pending);
+            }
+            else
+            {
+                outbound.recycle(pending);
+            }
+            return;
+        }
+        inFlight.put(pending.packetId, pending);
+        inFlightOrder.addLast(pending);
+    }
+
+    /** The session ends: every message it was owed is recycled. */
+    void clear(final Outbound outbound)
+    {
+        for (final PendingMessage pending : inFlightOrder)
+        {
+            outbound.recycle(pending);
+        }
+        for (final PendingMessage pending : queue)
+        {
+            outbound.recycle(pending);
+        }
+        inFlight.clear();
+        inFlightOrder.clear();
+        queue.clear();
+    }
+
+    private void drop(final PendingMessage pending, final int reason, final Outbound outbound)
+    {
+        outbound.dropped(session, pending, reason);
+        outbound.delivered(session, pending, JournalRecord.DELIVERED_COMPLETE);
+        outbound.recycle(pending);
+    }
+}

@@ -1,0 +1,157 @@
+package dev.skylark.broker.routing;
+
+import dev.skylark.codec.mqtt.MqttVersion;
+import dev.skylark.codec.mqtt.PacketType;
+import dev.skylark.codec.mqtt.ReasonCode;
+import org.agrona.DirectBuffer;
+
+/**
+ * A publisher's side of QoS: routes each PUBLISH through the {@link MessageRouter}, keeps the exactly-once state of
+ * inbound QoS 2 (PUBREC sent, PUBREL awaited), and answers PUBACK/PUBREC/PUBCOMP once what they acknowledge is
+ * durable in the journal. Called by {@link RouterCommandAdapter}; its held acknowledgements are released by the
+ * agent's duty cycle.
+ */
+final class InboundQos
+{
+    private final MessageRouter router;
+    private final DeliveryPublisher out;
+    private final DurableLog log;
+    private final JournalRecord journal;
+    private final RoutingCounters counters;
+    private final PendingAcks pendingAcks = new PendingAcks();
+
+    InboundQos(
+        final MessageRouter router,
+        final DeliveryPublisher out,
+        final DurableLog log,
+        final JournalRecord journal,
+        final RoutingCounters counters)
+    {
+        this.router = router;
+        this.out = out;
+        this.log = log;
+        this.journal = journal;
+        this.counters = counters;
+    }
+
+    /**
+     * A PUBLISH from {@code connectionId}, whose session is {@code session} or null when the connection has ended.
+     */
+    void onPublish(
+        final long connectionId,
+        final Session session,
+        final DirectBuffer buffer,
+        final int messageOffset,
+        final int messageLength,
+        final int packetId)
+    {
+        final int qos = MessageLayout.qos(buffer, messageOffset);
+        if (session == null)
+        {
+            // The connection ended (closed, or taken over) after the broker read this message, e.g. while it waited
+            // at the publish hook. QoS 0 and 1 are routed anyway: a QoS 0 publisher never resends, and a QoS 1
+            // duplicate is allowed if it does. QoS 2 is not: exactly-once state lives with the connection's
+            // session, and the message was never acknowledged, so a persistent publisher resends it.
+            if (qos < 2)
+            {
+                counters.publishesIn.incrementRelease();
+                router.route(buffer, messageOffset, messageLength, -1, MessageStore.NULL_HANDLE);
+            }
+            return;
+        }
+        counters.publishesIn.incrementRelease();
+
+        if (qos == 2 && !session.awaitingPubrel.add(packetId))
+        {
+            // A resent QoS 2 PUBLISH whose PUBREL has not come yet: already routed once.
+            ackWhenDurable(connectionId, PacketType.PUBREC, packetId, ReasonCode.SUCCESS);
+            return;
+        }
+
+        final int matched = router.route(buffer, messageOffset, messageLength, session.sessionId,
+            MessageStore.NULL_HANDLE);
+        if (qos == 2 && session.durableId != 0)
+        {
+            journal.received(session.durableId, packetId, true); // a resend after a restart is not routed again
+        }
+        if (qos > 0)
+        {
+            final int reason = matched == 0 && session.version == MqttVersion.V5 ?
+                ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS;
+            ackWhenDurable(connectionId, qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, packetId, reason);
+        }
+    }
+
+    /**
+     * A QoS 1/2 message the publish hook did not let through: answered in order with the publisher's other acks.
+     * At QoS 2 a success-class answer opens the exchange like a routed message (PUBREL then gets PUBCOMP); a
+     * resend whose first copy was accepted keeps that first answer.
+     */
+    void onNotRouted(final Session session, final int qos, final int packetId, final int reason)
+    {
+        final long connectionId = session.connectionId;
+        if (qos == 1)
+        {
+            ackWhenDurable(connectionId, PacketType.PUBACK, packetId, reason);
+            return;
+        }
+        if (session.awaitingPubrel.contains(packetId))
+        {
+            ackWhenDurable(connectionId, PacketType.PUBREC, packetId, ReasonCode.SUCCESS);
+            return;
+        }
+        if (reason < ReasonCode.UNSPECIFIED_ERROR)
+        {
+            session.awaitingPubrel.add(packetId);
+            if (session.durableId != 0)
+            {
+                journal.received(session.durableId, packetId, true);
+            }
+        }
+        ackWhenDurable(connectionId, PacketType.PUBREC, packetId, reason);
+    }
+
+    void onPubrel(final Session session, final int packetId)
+    {
+        final boolean known = session.awaitingPubrel.remove(packetId);
+        if (known && session.durableId != 0)
+        {
+            journal.received(session.durableId, packetId, false);
+        }
+        final int reason = known ? ReasonCode.SUCCESS : ReasonCode.PACKET_IDENTIFIER_NOT_FOUND;
+        ackWhenDurable(session.connectionId, PacketType.PUBCOMP, packetId, reason);
+    }
+
+    /** Sends the acknowledgements whose journal records are now durable; returns how many. */
+    int releaseDurableAcks()
+    {
+        return pendingAcks.release(log.durableSequence(), out);
+    }
+
+    boolean hasDurableAcks()
+    {
+        return pendingAcks.hasReady(log.durableSequence());
+    }
+
+    int pendingAckCount()
+    {
+        return pendingAcks.size();
+    }
+
+    /**
+     * Sends a publisher's acknowledgement once everything journaled so far is durable (at once when nothing is
+     * waiting and the log has caught up, e.g. durability {@code none}).
+     */
+    private void ackWhenDurable(final long connectionId, final int packetType, final int packetId, final int reason)
+    {
+        final long sequence = log.lastSequence();
+        if (pendingAcks.isEmpty() && sequence <= log.durableSequence())
+        {
+            out.ack(connectionId, packetType, packetId, reason);
+        }
+        else
+        {
+            pendingAcks.add(sequence, connectionId, packetType, packetId, reason);
+        }
+    }
+}

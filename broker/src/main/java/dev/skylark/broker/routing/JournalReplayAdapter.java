@@ -1,0 +1,360 @@
+package dev.skylark.broker.routing;
+
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.NanoClock;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
+
+import static org.agrona.BitUtil.SIZE_OF_INT;
+import static org.agrona.BitUtil.SIZE_OF_SHORT;
+
+/**
+ * Decodes the journal's records ({@link JournalRecord}) at start-up and rebuilds the routing agent's state from them:
+ * persistent sessions (offline, with what is left of their expiry), their subscriptions, inbound QoS 2 state, the
+ * messages they are owed (QoS 2 ones back in flight under their packet ids) and the retained messages. Runs once,
+ * on the thread that builds the broker, before the agent's thread starts; called by {@link RoutingAgent#replay()}.
+ */
+final class JournalReplayAdapter implements DurableLog.Replayer
+{
+    private static final System.Logger LOG = System.getLogger(JournalReplayAdapter.class.getName());
+
+    private final DurableLog log;
+    private final SessionRegistry sessions;
+    private final TopicTree tree;
+    private final MessageRouter router;
+    private final Deliveries deliveries;
+    private final MessageStore store;
+    private final DurableIds ids;
+    private final RoutingCounters counters;
+    private final NanoClock clock;
+    private final int inflightMax;
+    private EpochClock epochClock;
+
+    private final Long2ObjectHashMap<Session> replaySessions = new Long2ObjectHashMap<>();
+    private final ArrayList<Session> expired = new ArrayList<>();
+    private final int[] noSubscriptionIds = new int[1];
+    private int[] replayIds = new int[8];
+    private long replayRecords;
+
+    JournalReplayAdapter(
+        final DurableLog log,
+        final SessionRegistry sessions,
+        final TopicTree tree,
+        final MessageRouter router,
+        final Deliveries deliveries,
+        final MessageStore store,
+        final DurableIds ids,
+        final RoutingCounters counters,
+        final NanoClock clock,
+        final EpochClock epochClock,
+        final int inflightMax)
+    {
+        this.log = log;
+        this.sessions = sessions;
+        this.tree = tree;
+        this.router = router;
+        this.deliveries = deliveries;
+        this.store = store;
+        this.ids = ids;
+        this.counters = counters;
+        this.clock = clock;
+        this.epochClock = epochClock;
+        this.inflightMax = inflightMax;
+    }
+
+    void epochClock(final EpochClock epochClock)
+    {
+        this.epochClock = epochClock;
+    }
+
+    /** Replays the whole journal; {@code nowNs} is the routing clock the restored deadlines count from. */
+    void replay(final long nowNs)
+    {
+        final long startNs = clock.nanoTime();
+        replayRecords = 0;
+        log.replay(this);
+        finishReplay(nowNs);
+        int owed = 0;
+        for (final Session session : sessions.sessions())
+        {
+            owed += session.window.backlog();
+        }
+        LOG.log(Level.INFO, "journal replayed in " + TimeUnit.NANOSECONDS.toMillis(clock.nanoTime() - startNs) +
+            " ms: " + replayRecords + " record(s); restored " + sessions.sessionCount() + " persistent session(s), " +
+            tree.subscriptionCount() + " subscription(s), " + owed + " owed message(s), " +
+            router.retained().size() + " retained message(s)");
+    }
+
+    @Override
+    public void onRecord(final DirectBuffer buffer, final int offset, final int length)
+    {
+        replayRecords++;
+        final int type = buffer.getByte(offset + JournalRecord.TYPE_OFFSET);
+        final long durableId = buffer.getLong(offset + JournalRecord.DURABLE_ID_OFFSET);
+        switch (type)
+        {
+            case JournalRecord.SESSION -> onSession(buffer, offset, durableId);
+            case JournalRecord.SESSION_OFFLINE ->
+            {
+                final Session session = replaySessions.get(durableId);
+                if (session != null)
+                {
+                    session.expiryInterval = buffer.getLong(offset + JournalRecord.OFFLINE_EXPIRY_OFFSET);
+                    session.offlineSinceEpochMs = buffer.getLong(offset + JournalRecord.OFFLINE_SINCE_OFFSET);
+                }
+            }
+            case JournalRecord.SESSION_END ->
+            {
+                final Session session = replaySessions.remove(durableId);
+                if (session != null)
+                {
+                    sessions.endSession(session, false);
+                }
+            }
+            case JournalRecord.SUBSCRIBE -> onSubscribe(buffer, offset, durableId);
+            case JournalRecord.UNSUBSCRIBE ->
+            {
+                final Session session = replaySessions.get(durableId);
+                if (session != null)
+                {
+                    final int filterLength = buffer.getShort(offset + JournalRecord.UNSUBSCRIBE_FILTER_OFFSET) & 0xFFFF;
+                    final String filter = buffer.getStringWithoutLengthUtf8(
+                        offset + JournalRecord.UNSUBSCRIBE_FILTER_OFFSET + SIZE_OF_SHORT, filterLength);
+                    tree.unsubscribe(filter, session.sessionId);
+                    session.durableSubscriptions.remove(filter);
+                }
+            }
+            case JournalRecord.MESSAGE -> replayMessage(buffer, offset, length);
+            case JournalRecord.DELIVERED -> replayDelivered(buffer, offset, durableId);
+            case JournalRecord.RECEIVED ->
+            {
+                final Session session = replaySessions.get(durableId);
+                if (session != null)
+                {
+                    final int packetId = buffer.getShort(offset + JournalRecord.DELIVERED_PACKET_ID_OFFSET) & 0xFFFF;
+                    if (buffer.getByte(offset + JournalRecord.DELIVERED_STATE_OFFSET) != 0)
+                    {
+                        session.awaitingPubrel.add(packetId);
+                    }
+                    else
+                    {
+                        session.awaitingPubrel.remove(packetId);
+                    }
+                }
+            }
+            default -> LOG.log(Level.WARNING, "journal: unknown record type " + type + " skipped");
+        }
+    }
+
+    private void onSession(final DirectBuffer buffer, final int offset, final long durableId)
+    {
+        final int clientIdLength = buffer.getShort(offset + JournalRecord.SESSION_CLIENT_ID_OFFSET) & 0xFFFF;
+        final String clientId = buffer.getStringWithoutLengthUtf8(
+            offset + JournalRecord.SESSION_CLIENT_ID_OFFSET + SIZE_OF_SHORT, clientIdLength);
+        Session session = replaySessions.get(durableId);
+        if (session == null)
+        {
+            final Session previous = sessions.byClientId(clientId);
+            if (previous != null)
+            {
+                replaySessions.remove(previous.durableId);
+                sessions.endSession(previous, false);
+            }
+            session = sessions.add(clientId);
+            session.durableId = durableId;
+            session.offline = true;
+            session.offlineSinceEpochMs = epochClock.time();
+            session.replayIndex = new Long2ObjectHashMap<>();
+            replaySessions.put(durableId, session);
+        }
+        session.version = buffer.getInt(offset + JournalRecord.SESSION_VERSION_OFFSET);
+        session.expiryInterval = buffer.getLong(offset + JournalRecord.SESSION_EXPIRY_OFFSET);
+        session.window.sendWindow = inflightMax;
+        ids.durableIdSeen(durableId);
+    }
+
+    private void onSubscribe(final DirectBuffer buffer, final int offset, final long durableId)
+    {
+        final Session session = replaySessions.get(durableId);
+        if (session != null)
+        {
+            final int options = buffer.getByte(offset + JournalRecord.SUBSCRIBE_OPTIONS_OFFSET) & 0xFF;
+            final int subscriptionId = buffer.getInt(offset + JournalRecord.SUBSCRIBE_ID_OFFSET);
+            final int filterLength = buffer.getShort(offset + JournalRecord.SUBSCRIBE_FILTER_OFFSET) & 0xFFFF;
+            final String filter = buffer.getStringWithoutLengthUtf8(
+                offset + JournalRecord.SUBSCRIBE_FILTER_OFFSET + SIZE_OF_SHORT, filterLength);
+            tree.subscribe(filter, session.sessionId, options, subscriptionId);
+            session.durableSubscriptions.put(filter, Session.packSubscription(options, subscriptionId));
+        }
+    }
+
+    private void replayMessage(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final int flags = buffer.getByte(offset + JournalRecord.MESSAGE_FLAGS_OFFSET);
+        final int targetCount = buffer.getInt(offset + JournalRecord.MESSAGE_TARGET_COUNT_OFFSET);
+        final long messageId = buffer.getLong(offset + JournalRecord.MESSAGE_ID_OFFSET);
+        ids.messageIdSeen(messageId);
+        int position = offset + JournalRecord.MESSAGE_TARGETS_OFFSET;
+        for (int i = 0; i < targetCount; i++)
+        {
+            final int count = buffer.getShort(position + JournalRecord.TARGET_SUBSCRIPTION_ID_COUNT_OFFSET) & 0xFFFF;
+            position += JournalRecord.TARGET_SUBSCRIPTION_IDS_OFFSET + count * SIZE_OF_INT;
+        }
+        final int messageOffset = position;
+        final int messageLength = offset + length - position;
+        final long handle = store.store(buffer, messageOffset, messageLength);
+        if ((flags & JournalRecord.MESSAGE_FLAG_RETAINED) != 0)
+        {
+            final int topicOffset = MessageLayout.topicOffset(messageOffset);
+            final int topicLength = MessageLayout.topicLength(buffer, messageOffset);
+            router.updateRetained(buffer, messageOffset, messageLength, topicOffset, topicLength, handle);
+        }
+        position = offset + JournalRecord.MESSAGE_TARGETS_OFFSET;
+        for (int i = 0; i < targetCount; i++)
+        {
+            final long durableId = buffer.getLong(position);
+            final int qos = buffer.getByte(position + JournalRecord.TARGET_QOS_OFFSET);
+            final int targetFlags = buffer.getByte(position + JournalRecord.TARGET_FLAGS_OFFSET);
+            final int count = buffer.getShort(position + JournalRecord.TARGET_SUBSCRIPTION_ID_COUNT_OFFSET) & 0xFFFF;
+            if (replayIds.length < count)
+            {
+                replayIds = new int[count];
+            }
+            for (int j = 0; j < count; j++)
+            {
+                replayIds[j] = buffer.getInt(position + JournalRecord.TARGET_SUBSCRIPTION_IDS_OFFSET + j * SIZE_OF_INT);
+            }
+            position += JournalRecord.TARGET_SUBSCRIPTION_IDS_OFFSET + count * SIZE_OF_INT;
+            final Session session = replaySessions.get(durableId);
+            if (session == null)
+            {
+                continue;
+            }
+            store.retain(handle);
+            final PendingMessage pending = deliveries.newPending(0, handle, qos,
+                (targetFlags & Delivery.ENTRY_FLAG_RETAIN) != 0, replayIds, 0, count);
+            pending.messageId = messageId;
+            pending.redelivery = true;
+            session.window.queue.addLast(pending);
+            session.replayIndex.put(messageId, pending);
+        }
+        store.release(handle);
+    }
+
+    private void replayDelivered(final DirectBuffer buffer, final int offset, final long durableId)
+    {
+        final Session session = replaySessions.get(durableId);
+        if (session == null)
+        {
+            return;
+        }
+        final int state = buffer.getByte(offset + JournalRecord.DELIVERED_STATE_OFFSET);
+        final int packetId = buffer.getShort(offset + JournalRecord.DELIVERED_PACKET_ID_OFFSET) & 0xFFFF;
+        final long messageId = buffer.getLong(offset + JournalRecord.DELIVERED_MESSAGE_ID_OFFSET);
+        ids.messageIdSeen(messageId);
+        PendingMessage pending = session.replayIndex.get(messageId);
+        if (state == JournalRecord.DELIVERED_SENT)
+        {
+            if (pending != null && pending.state == PendingMessage.QUEUED)
+            {
+                pending.state = PendingMessage.AWAIT_PUBREC;
+                pending.packetId = packetId;
+            }
+        }
+        else if (state == JournalRecord.DELIVERED_RELEASED)
+        {
+            if (pending == null)
+            {
+                // From a checkpoint: only the PUBREL is owed.
+                pending = deliveries.newPending(0, MessageStore.NULL_HANDLE, 2, false, noSubscriptionIds, 0, 0);
+                pending.messageId = messageId;
+                session.replayIndex.put(messageId, pending);
+            }
+            else if (pending.handle != MessageStore.NULL_HANDLE)
+            {
+                deliveries.releaseMessage(pending);
+            }
+            pending.state = PendingMessage.AWAIT_PUBCOMP;
+            pending.packetId = packetId;
+        }
+        else if (pending != null)
+        {
+            if (pending.state == PendingMessage.AWAIT_PUBCOMP)
+            {
+                pending.packetId = 0;
+            }
+            pending.state = PendingMessage.REPLAY_DONE;
+            session.replayIndex.remove(messageId);
+        }
+    }
+
+    private void finishReplay(final long nowNs)
+    {
+        final long nowEpochMs = epochClock.time();
+        expired.clear();
+        for (final Session session : sessions.sessions())
+        {
+            // QoS 2 messages sent or released become in flight again under their packet ids (resent with DUP, or
+            // PUBREL, on reconnect); those acknowledged since they were journaled are dropped; the rest wait in order.
+            final DeliveryWindow window = session.window;
+            final int queued = window.queue.size();
+            for (int i = 0; i < queued; i++)
+            {
+                final PendingMessage pending = window.queue.pollFirst();
+                if (pending.state == PendingMessage.QUEUED)
+                {
+                    window.queue.addLast(pending);
+                }
+                else if (pending.state == PendingMessage.REPLAY_DONE)
+                {
+                    deliveries.recycle(pending);
+                }
+                else
+                {
+                    window.restoreInFlight(pending, deliveries);
+                }
+            }
+            for (final PendingMessage pending : session.replayIndex.values())
+            {
+                if (pending.state == PendingMessage.AWAIT_PUBCOMP && window.inFlight.get(pending.packetId) != pending)
+                {
+                    window.restoreInFlight(pending, deliveries); // from a checkpoint: only the PUBREL is owed
+                }
+            }
+            session.replayIndex = null;
+            final long offlineMs = Math.max(0, nowEpochMs - session.offlineSinceEpochMs);
+            if (session.expiryInterval == Session.NEVER)
+            {
+                session.expiryDeadlineNs = Long.MAX_VALUE;
+            }
+            else
+            {
+                final long remainingMs = TimeUnit.SECONDS.toMillis(session.expiryInterval) - offlineMs;
+                session.expiryDeadlineNs = nowNs + TimeUnit.MILLISECONDS.toNanos(remainingMs);
+                if (remainingMs <= 0)
+                {
+                    expired.add(session);
+                }
+            }
+        }
+        for (int i = 0; i < expired.size(); i++)
+        {
+            sessions.endSession(expired.get(i), false); // still replaying: nothing new is journaled
+        }
+        expired.clear();
+        for (final Session session : sessions.sessions())
+        {
+            if (session.expiryDeadlineNs != Long.MAX_VALUE)
+            {
+                sessions.expireAt(session, session.expiryDeadlineNs);
+            }
+        }
+        replaySessions.clear();
+        counters.sessions.set(sessions.sessionCount());
+        counters.subscriptions.set(tree.subscriptionCount());
+    }
+}

@@ -1,0 +1,316 @@
+package dev.skylark.broker.routing;
+
+import dev.skylark.codec.mqtt.ReasonCode;
+import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.collections.IntArrayQueue;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.CachedNanoClock;
+import org.agrona.concurrent.EpochClock;
+
+import java.lang.System.Logger.Level;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static dev.skylark.broker.routing.RouterCommand.DISCONNECT_WITH_WILL;
+import static dev.skylark.broker.routing.RouterCommand.SESSION_EXPIRY_UNCHANGED;
+
+/**
+ * The sessions, by client id, by session id and by connection: CONNECT (new, resumed, or taking over an online
+ * session), DISCONNECT (will, shared redistribution, offline or ended), and the end of a session when it expires on
+ * {@link SessionTimers}. Hands out session ids (reused) and journals persistent sessions. Called by
+ * {@link RouterCommandAdapter}, by the timers, and by the journal replay.
+ */
+final class SessionRegistry implements SessionTimers.Handler
+{
+    private static final System.Logger LOG = System.getLogger(SessionRegistry.class.getName());
+
+    private final Map<String, Session> sessionsByClientId = new HashMap<>();
+    private final Int2ObjectHashMap<Session> sessionsById;
+    private final Long2ObjectHashMap<Session> sessionsByConnection = new Long2ObjectHashMap<>();
+    private final IntArrayQueue freeSessionIds = new IntArrayQueue(IntArrayQueue.MIN_CAPACITY, 0);
+    private int nextSessionId = 1;
+
+    private final DeliveryPublisher out;
+    private final TopicTree tree;
+    private final Deliveries deliveries;
+    private final Wills wills;
+    private final SharedRedistributor redistributor;
+    private final SessionTimers timers;
+    private final JournalRecord journal;
+    private final DurableIds ids;
+    private final RoutingCounters counters;
+    private final CachedNanoClock clock;
+    private final int inflightMax;
+    private final int receiveMaximum;
+    private final long sessionExpiryMax;
+    private EpochClock epochClock;
+
+    SessionRegistry(
+        final Int2ObjectHashMap<Session> sessionsById,
+        final DeliveryPublisher out,
+        final TopicTree tree,
+        final Deliveries deliveries,
+        final Wills wills,
+        final SharedRedistributor redistributor,
+        final SessionTimers timers,
+        final JournalRecord journal,
+        final DurableIds ids,
+        final RoutingCounters counters,
+        final CachedNanoClock clock,
+        final EpochClock epochClock,
+        final int inflightMax,
+        final int receiveMaximum,
+        final long sessionExpiryMax)
+    {
+        this.sessionsById = sessionsById;
+        this.out = out;
+        this.tree = tree;
+        this.deliveries = deliveries;
+        this.wills = wills;
+        this.redistributor = redistributor;
+        this.timers = timers;
+        this.journal = journal;
+        this.ids = ids;
+        this.counters = counters;
+        this.clock = clock;
+        this.epochClock = epochClock;
+        this.inflightMax = inflightMax;
+        this.receiveMaximum = receiveMaximum;
+        this.sessionExpiryMax = sessionExpiryMax;
+        timers.handler(this);
+    }
+
+    void epochClock(final EpochClock epochClock)
+    {
+        this.epochClock = epochClock;
+    }
+
+    Session byConnection(final long connectionId)
+    {
+        return sessionsByConnection.get(connectionId);
+    }
+
+    Session byId(final int sessionId)
+    {
+        return sessionsById.get(sessionId);
+    }
+
+    Session byClientId(final String clientId)
+    {
+        return sessionsByClientId.get(clientId);
+    }
+
+    /** Every session, online or not; do not add or remove while iterating. */
+    Iterable<Session> sessions()
+    {
+        return sessionsById.values();
+    }
+
+    int sessionCount()
+    {
+        return sessionsById.size();
+    }
+
+    int connectedCount()
+    {
+        return sessionsByConnection.size();
+    }
+
+    void onConnect(final long connectionId, final ConnectCommandDecoder connect)
+    {
+        final boolean cleanStart = connect.cleanStart();
+        final String clientId = connect.clientId();
+        Session session = sessionsByClientId.get(clientId);
+        boolean sessionPresent = false;
+        if (session != null)
+        {
+            if (session.isOnline())
+            {
+                // Session takeover: the old connection goes, with DISCONNECT 0x8E where v5 allows it.
+                sessionsByConnection.remove(session.connectionId);
+                out.disconnect(session.connectionId, ReasonCode.SESSION_TAKEN_OVER);
+                counters.takeovers.incrementRelease();
+                if (session.willHandle != MessageStore.NULL_HANDLE && (cleanStart || session.willDelay == 0))
+                {
+                    wills.publish(session);
+                }
+            }
+            if (cleanStart)
+            {
+                endSession(session, true);
+                session = null;
+            }
+            else
+            {
+                sessionPresent = true;
+                wills.clear(session);
+                timers.cancelExpiry(session);
+            }
+        }
+        if (session == null)
+        {
+            session = add(clientId);
+        }
+
+        final long grantedExpiry = Math.min(connect.sessionExpiry(), sessionExpiryMax);
+        final int clientMaxPacketSize = connect.maxPacketSize();
+        session.connectionId = connectionId;
+        session.offline = false;
+        session.version = connect.version();
+        session.expiryInterval = grantedExpiry;
+        session.window.sendWindow = Math.max(1, Math.min(inflightMax, connect.receiveMaximum()));
+        session.maxPacketSize = clientMaxPacketSize > 0 ? clientMaxPacketSize : Integer.MAX_VALUE;
+        sessionsByConnection.put(connectionId, session);
+        counters.clientsConnected.setRelease(sessionsByConnection.size());
+        if (grantedExpiry > 0)
+        {
+            if (session.durableId == 0)
+            {
+                session.durableId = ids.newDurableId();
+            }
+            journal.session(session);
+        }
+        else if (session.durableId != 0)
+        {
+            journal.sessionEnd(session.durableId); // no longer persistent: it ends with this connection
+            session.durableId = 0;
+            session.durableSubscriptions.clear();
+        }
+
+        if (connect.hasWill())
+        {
+            session.willHandle = wills.store(connect);
+            session.willDelay = connect.willDelay();
+        }
+
+        out.connack(connectionId, sessionPresent, ReasonCode.SUCCESS, grantedExpiry, receiveMaximum);
+        if (sessionPresent)
+        {
+            deliveries.resend(session);
+            deliveries.drain(session);
+        }
+    }
+
+    void onDisconnect(final long connectionId, final int kind, final int sessionExpiry)
+    {
+        final Session session = sessionsByConnection.remove(connectionId);
+        if (session == null)
+        {
+            return;
+        }
+        final long nowNs = clock.nanoTime();
+        counters.clientsConnected.setRelease(sessionsByConnection.size());
+        session.connectionId = Session.NO_CONNECTION;
+        if (sessionExpiry != SESSION_EXPIRY_UNCHANGED)
+        {
+            session.expiryInterval = Math.min(sessionExpiry & 0xFFFF_FFFFL, sessionExpiryMax);
+        }
+        if (kind == DISCONNECT_WITH_WILL && session.willHandle != MessageStore.NULL_HANDLE)
+        {
+            if (session.willDelay == 0 || session.expiryInterval == 0)
+            {
+                wills.publish(session);
+            }
+            else
+            {
+                wills.publishAt(session,
+                    nowNs + TimeUnit.SECONDS.toNanos(Math.min(session.willDelay, session.expiryInterval)));
+            }
+        }
+        else
+        {
+            wills.clear(session);
+        }
+
+        // Messages that came through a shared subscription go to another member of the group: those not sent yet,
+        // and, when the session ends here, those it never acknowledged (QoS 1 may then arrive twice, as allowed).
+        redistributor.redistribute(session, session.expiryInterval == 0);
+        if (session.expiryInterval == 0)
+        {
+            endSession(session, true);
+        }
+        else
+        {
+            session.offline = true;
+            if (session.expiryInterval == Session.NEVER)
+            {
+                session.expiryDeadlineNs = Long.MAX_VALUE;
+            }
+            else
+            {
+                session.expiryDeadlineNs = nowNs + TimeUnit.SECONDS.toNanos(session.expiryInterval);
+                timers.scheduleExpiry(session, session.expiryDeadlineNs);
+            }
+            if (session.durableId != 0)
+            {
+                session.offlineSinceEpochMs = epochClock.time();
+                journal.sessionOffline(session);
+            }
+            // In-flight messages are redelivered on reconnect; until then they count against the window.
+        }
+    }
+
+    public void onWillDelayElapsed(final Session session)
+    {
+        wills.publish(session);
+    }
+
+    public void onSessionExpired(final Session session)
+    {
+        LOG.log(Level.DEBUG, "session expired: " + session.clientId);
+        endSession(session, true);
+    }
+
+    /** A new session for {@code clientId}, offline until a connection takes it. */
+    Session add(final String clientId)
+    {
+        final int reused = freeSessionIds.pollInt(); // 0 (the queue's null value) when none is free
+        final Session session = new Session(reused != 0 ? reused : nextSessionId++, clientId);
+        sessionsByClientId.put(clientId, session);
+        sessionsById.put(session.sessionId, session);
+        counters.sessions.setRelease(sessionsById.size());
+        return session;
+    }
+
+    /** An offline session ends in {@code deadlineNs} unless a connection resumes it. */
+    void expireAt(final Session session, final long deadlineNs)
+    {
+        session.expiryDeadlineNs = deadlineNs;
+        timers.scheduleExpiry(session, deadlineNs);
+    }
+
+    /**
+     * Ends a session: its delayed will goes now, its subscriptions and everything it was owed are dropped, and its id
+     * is free again.
+     *
+     * @param journalEnd whether to journal the end (not while the journal itself is replayed).
+     */
+    void endSession(final Session session, final boolean journalEnd)
+    {
+        if (session.willPending)
+        {
+            wills.publish(session);
+        }
+        wills.clear(session);
+        timers.cancelExpiry(session);
+        if (tree.removeSession(session.sessionId) > 0)
+        {
+            counters.subscriptions.setRelease(tree.subscriptionCount());
+        }
+        deliveries.clear(session);
+        if (session.durableId != 0)
+        {
+            if (journalEnd)
+            {
+                journal.sessionEnd(session.durableId);
+            }
+            session.durableId = 0;
+            session.durableSubscriptions.clear();
+        }
+        sessionsByClientId.remove(session.clientId);
+        sessionsById.remove(session.sessionId);
+        freeSessionIds.addInt(session.sessionId);
+        counters.sessions.setRelease(sessionsById.size());
+    }
+}

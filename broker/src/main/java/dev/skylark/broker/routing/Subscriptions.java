@@ -1,0 +1,229 @@
+package dev.skylark.broker.routing;
+
+import dev.skylark.codec.mqtt.MqttVersion;
+import dev.skylark.codec.mqtt.PacketType;
+import dev.skylark.codec.mqtt.ReasonCode;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.IntArrayList;
+import org.agrona.concurrent.CachedNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+
+import java.util.ArrayList;
+
+/**
+ * SUBSCRIBE and UNSUBSCRIBE for one session at a time: the per-client and per-filter quotas, the topic tree, the
+ * journal of a persistent session's subscriptions, the SUBACK/UNSUBACK, and the retained messages a new subscription
+ * gets after its SUBACK. Called by {@link RouterCommandAdapter} as begin, one call per entry, end.
+ */
+final class Subscriptions implements RetainedVisitor<Long>
+{
+    private final TopicTree tree;
+    private final MessageRouter router;
+    private final Deliveries deliveries;
+    private final MessageStore store;
+    private final DeliveryPublisher out;
+    private final JournalRecord journal;
+    private final DurableIds ids;
+    private final RoutingCounters counters;
+    private final CachedNanoClock clock;
+    private int subscriptionsPerClientMax;
+    private int subscribersPerFilterMax;
+
+    private final UnsafeBuffer storedView = new UnsafeBuffer(0, 0);
+    private final ArrayList<String> pendingRetained = new ArrayList<>();
+    private final IntArrayList pendingRetainedQos = new IntArrayList();
+    private final int[] oneSubscriptionId = new int[1];
+    private byte[] reasons = new byte[64];
+    private Session session;
+    private int packetId;
+    private int count;
+    private int subscriptionId;
+    private int retainedQos;
+    private int retainedSubscriptionIdCount;
+    private long nowNs;
+
+    Subscriptions(
+        final TopicTree tree,
+        final MessageRouter router,
+        final Deliveries deliveries,
+        final MessageStore store,
+        final DeliveryPublisher out,
+        final JournalRecord journal,
+        final DurableIds ids,
+        final RoutingCounters counters,
+        final CachedNanoClock clock)
+    {
+        this.tree = tree;
+        this.router = router;
+        this.deliveries = deliveries;
+        this.store = store;
+        this.out = out;
+        this.journal = journal;
+        this.ids = ids;
+        this.counters = counters;
+        this.clock = clock;
+    }
+
+    void subscriptionsPerClientMax(final int max)
+    {
+        subscriptionsPerClientMax = max;
+    }
+
+    void subscribersPerFilterMax(final int max)
+    {
+        subscribersPerFilterMax = max;
+    }
+
+    void beginSubscribe(final Session session, final int packetId, final int count, final int subscriptionId)
+    {
+        begin(session, packetId, count);
+        this.subscriptionId = subscriptionId;
+    }
+
+    /** Entry {@code i}: {@code result} is the I/O side's verdict (SUCCESS, or the reason it refused the filter). */
+    void onSubscribeEntry(final int i, final int options, final int result, final String filter)
+    {
+        if (result != ReasonCode.SUCCESS)
+        {
+            reasons[i] = (byte)result;
+            return;
+        }
+        final AtomicCounter overQuota = quotaExceeded(filter);
+        if (overQuota != null)
+        {
+            overQuota.incrementRelease();
+            reasons[i] = (byte)(session.version == MqttVersion.V5 ?
+                ReasonCode.QUOTA_EXCEEDED : ReasonCode.V3_SUBACK_FAILURE);
+            return;
+        }
+        final boolean existed = tree.subscribe(filter, session.sessionId, options, subscriptionId);
+        if (session.durableId != 0)
+        {
+            session.durableSubscriptions.put(filter, Session.packSubscription(options, subscriptionId));
+            journal.subscribe(session.durableId, filter, options, subscriptionId);
+        }
+        final int grantedQos = SubscriptionOptions.maxQos(options);
+        reasons[i] = (byte)grantedQos;
+        final int retainHandling = SubscriptionOptions.retainHandling(options);
+        if (!TopicFilter.isShared(filter) &&
+            (retainHandling == SubscriptionOptions.RETAIN_HANDLING_SEND ||
+            (retainHandling == SubscriptionOptions.RETAIN_HANDLING_SEND_IF_NEW && !existed)))
+        {
+            pendingRetained.add(filter);
+            pendingRetainedQos.add(grantedQos);
+        }
+    }
+
+    void endSubscribe()
+    {
+        counters.subscriptions.setRelease(tree.subscriptionCount());
+        out.ackList(session.connectionId, PacketType.SUBACK, packetId, reasons, count);
+        // Retained messages go after the SUBACK, as clients expect.
+        for (int i = 0; i < pendingRetained.size(); i++)
+        {
+            sendRetained(pendingRetained.get(i), pendingRetainedQos.get(i));
+        }
+        pendingRetained.clear();
+        pendingRetainedQos.clear();
+        session = null;
+    }
+
+    void beginUnsubscribe(final Session session, final int packetId, final int count)
+    {
+        begin(session, packetId, count);
+    }
+
+    void onUnsubscribeEntry(final int i, final String filter)
+    {
+        reasons[i] = (byte)(tree.unsubscribe(filter, session.sessionId) ?
+            ReasonCode.SUCCESS : ReasonCode.NO_SUBSCRIPTION_EXISTED);
+        if (session.durableId != 0 && session.durableSubscriptions.remove(filter) != null)
+        {
+            journal.unsubscribe(session.durableId, filter);
+        }
+    }
+
+    void endUnsubscribe()
+    {
+        counters.subscriptions.setRelease(tree.subscriptionCount());
+        out.ackList(session.connectionId, PacketType.UNSUBACK, packetId, reasons, count);
+        session = null;
+    }
+
+    private void begin(final Session session, final int packetId, final int count)
+    {
+        this.session = session;
+        this.packetId = packetId;
+        this.count = count;
+        if (reasons.length < count)
+        {
+            reasons = new byte[count];
+        }
+    }
+
+    /**
+     * The limit a new subscription would break, as the counter of its refusals; null when it is within both (a
+     * SUBSCRIBE that replaces the session's own subscription to the same filter adds nothing and always is).
+     */
+    private AtomicCounter quotaExceeded(final String filter)
+    {
+        if ((subscriptionsPerClientMax == 0 && subscribersPerFilterMax == 0) ||
+            tree.hasSubscription(filter, session.sessionId))
+        {
+            return null;
+        }
+        if (subscriptionsPerClientMax > 0 && tree.subscriptionCount(session.sessionId) >= subscriptionsPerClientMax)
+        {
+            return counters.subscriptionsRefusedPerClient;
+        }
+        if (subscribersPerFilterMax > 0 && tree.subscriberCount(filter) >= subscribersPerFilterMax)
+        {
+            return counters.subscriptionsRefusedPerFilter;
+        }
+        return null;
+    }
+
+    private void sendRetained(final String filter, final int grantedQos)
+    {
+        nowNs = clock.nanoTime();
+        retainedQos = grantedQos;
+        oneSubscriptionId[0] = subscriptionId;
+        retainedSubscriptionIdCount = subscriptionId != 0 && session.version == MqttVersion.V5 ? 1 : 0;
+        router.retained().forEachMatch(filter, this);
+    }
+
+    /** One retained message matching a new subscription: sent at once (QoS 0), or into the session's window. */
+    public void onRetained(final DirectBuffer topic, final int topicOffset, final int topicLength, final Long message)
+    {
+        final long handle = message;
+        final long expiryDeadlineNs = router.retainedExpiryNs(handle);
+        if (MessageExpiry.isExpired(expiryDeadlineNs, nowNs))
+        {
+            return; // an expired retained message is not delivered (it goes when the topic is next set)
+        }
+        store.wrap(handle, storedView);
+        MessageExpiry.patchRemaining(storedView, 0, expiryDeadlineNs, nowNs);
+        final int qos = Math.min(MessageLayout.qos(storedView, 0), retainedQos);
+        if (qos == 0)
+        {
+            out.beginBatch(storedView, 0, storedView.capacity());
+            out.addEntry(session.connectionId, 0, 0, Delivery.ENTRY_FLAG_RETAIN, oneSubscriptionId, 0,
+                retainedSubscriptionIdCount);
+            out.endBatch();
+            return;
+        }
+        store.retain(handle);
+        final PendingMessage pending = deliveries.newPending(
+            expiryDeadlineNs, handle, qos, true, oneSubscriptionId, 0, retainedSubscriptionIdCount);
+        if (session.durableId != 0)
+        {
+            pending.messageId = ids.newMessageId();
+            journal.beginMessage(pending.messageId, 0);
+            journal.addTarget(session.durableId, qos, Delivery.ENTRY_FLAG_RETAIN, oneSubscriptionId, 0,
+                retainedSubscriptionIdCount);
+            journal.endMessage(storedView, 0, storedView.capacity());
+        }
+        deliveries.offer(session, pending);
+    }
+}

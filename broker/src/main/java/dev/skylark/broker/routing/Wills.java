@@ -1,0 +1,90 @@
+package dev.skylark.broker.routing;
+
+import org.agrona.DirectBuffer;
+
+/**
+ * Every session's will message: stored at CONNECT in the shared {@link MessageLayout}, published through the
+ * {@link MessageRouter} when the connection is lost (at once, or when its delay runs out on {@link SessionTimers}),
+ * and cleared when the client disconnects normally or resumes the session. Called by {@link SessionRegistry}.
+ */
+final class Wills
+{
+    private final MessageStore store;
+    private final MessageRouter router;
+    private final SessionTimers timers;
+    private final RoutingCounters counters;
+
+    Wills(final MessageStore store, final MessageRouter router, final SessionTimers timers, final RoutingCounters counters)
+    {
+        this.store = store;
+        this.router = router;
+        this.timers = timers;
+        this.counters = counters;
+    }
+
+    /** Stores the will of a CONNECT that carries one; returns its store handle. */
+    long store(final ConnectCommandDecoder connect)
+    {
+        final int topicLength = connect.willTopicLength();
+        final int propertiesLength = connect.willPropertiesLength();
+        final int payloadLength = connect.willPayloadLength();
+        final long handle = store.allocate(MessageLayout.length(topicLength, propertiesLength, payloadLength));
+        final DirectBuffer record = connect.buffer();
+        MessageLayout.write(
+            store.buffer(handle),
+            store.offset(handle),
+            connect.willQos(),
+            connect.willRetain(),
+            0,
+            record, connect.willTopicOffset(), topicLength,
+            record, connect.willPropertiesOffset(), propertiesLength,
+            record, connect.willPayloadOffset(), payloadLength);
+        return handle;
+    }
+
+    /** The connection is gone with its will due after {@code deadlineNs}, unless the session resumes first. */
+    void publishAt(final Session session, final long deadlineNs)
+    {
+        session.willPending = true;
+        session.willDeadlineNs = deadlineNs;
+        timers.scheduleWill(session, deadlineNs);
+    }
+
+    /** Publishes the session's will now, if it has one, and forgets it. */
+    void publish(final Session session)
+    {
+        final long handle = session.willHandle;
+        session.willHandle = MessageStore.NULL_HANDLE;
+        session.willPending = false;
+        timers.cancelWill(session);
+        if (handle == MessageStore.NULL_HANDLE)
+        {
+            return;
+        }
+        counters.willsPublished.incrementRelease();
+        router.route(store.buffer(handle), store.offset(handle), store.length(handle), -1, handle);
+        store.release(handle);
+    }
+
+    /** Forgets the session's will without publishing it. */
+    void clear(final Session session)
+    {
+        if (session.willHandle != MessageStore.NULL_HANDLE)
+        {
+            store.release(session.willHandle);
+            session.willHandle = MessageStore.NULL_HANDLE;
+        }
+        session.willPending = false;
+        timers.cancelWill(session);
+    }
+
+    /** At shutdown: gives the store back the wills still held (none is published). */
+    void releaseAtClose(final Session session)
+    {
+        if (session.willHandle != MessageStore.NULL_HANDLE)
+        {
+            store.release(session.willHandle);
+            session.willHandle = MessageStore.NULL_HANDLE;
+        }
+    }
+}

@@ -1,0 +1,267 @@
+package dev.skylark.broker.routing;
+
+import dev.skylark.codec.mqtt.PacketType;
+import dev.skylark.codec.mqtt.ReasonCode;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The per-session delivery window on its own: no rings, no store, no journal; a recorder stands in for every side
+ * effect and the clock is a plain number.
+ */
+class DeliveryWindowTest
+{
+    private static final int NO_LIMIT = Integer.MAX_VALUE;
+    private static final long ONE_MS = 1_000_000L;
+
+    private final Recorder outbound = new Recorder();
+    private Session session;
+    private DeliveryWindow window;
+
+    @BeforeEach
+    void online()
+    {
+        session = new Session(1, "client");
+        session.connectionId = 42;
+        window = session.window;
+        window.sendWindow = 2;
+    }
+
+    @Test
+    void fillsTheWindowThenQueuesInOrderAndDrainsOnEachPuback()
+    {
+        final PendingMessage a = message(1, 10);
+        final PendingMessage b = message(1, 10);
+        final PendingMessage c = message(1, 10);
+        window.offer(a, NO_LIMIT, 0, outbound);
+        window.offer(b, NO_LIMIT, 0, outbound);
+        window.offer(c, NO_LIMIT, 0, outbound);
+
+        assertEquals(List.of("send " + a.packetId, "send " + b.packetId), outbound.events);
+        assertEquals(PendingMessage.AWAIT_PUBACK, a.state);
+        assertEquals(1, window.queue.size());
+        assertFalse(window.canSend());
+        assertEquals(3, window.backlog());
+
+        outbound.events.clear();
+        window.onAck(PacketType.PUBACK, ReasonCode.SUCCESS, a.packetId, 0, outbound);
+        assertEquals(List.of("delivered " + JournalRecord.DELIVERED_COMPLETE, "recycle", "send " + c.packetId),
+            outbound.events);
+        assertEquals(0, window.queue.size());
+        assertEquals(2, window.inFlight.size());
+        assertEquals(List.of(b, c), new ArrayList<>(window.inFlightOrder));
+    }
+
+    @Test
+    void qos2GoesPubrecPubrelPubcompAndJournalsEachStep()
+    {
+        final PendingMessage m = message(2, 10);
+        window.offer(m, NO_LIMIT, 0, outbound);
+        final int id = m.packetId;
+        assertEquals(List.of("delivered " + JournalRecord.DELIVERED_SENT, "send " + id), outbound.events);
+
+        outbound.events.clear();
+        window.onAck(PacketType.PUBREC, ReasonCode.SUCCESS, id, 0, outbound);
+        assertEquals(PendingMessage.AWAIT_PUBCOMP, m.state);
+        assertEquals(List.of("delivered " + JournalRecord.DELIVERED_RELEASED, "releaseMessage",
+            "pubrel " + id + " " + ReasonCode.SUCCESS), outbound.events);
+
+        outbound.events.clear();
+        window.onAck(PacketType.PUBACK, ReasonCode.SUCCESS, id, 0, outbound); // wrong ack for the state: ignored
+        assertEquals(List.of(), outbound.events);
+
+        window.onAck(PacketType.PUBCOMP, ReasonCode.SUCCESS, id, 0, outbound);
+        assertEquals(List.of("delivered " + JournalRecord.DELIVERED_COMPLETE, "recycle"), outbound.events);
+        assertEquals(0, window.backlog());
+    }
+
+    @Test
+    void pubrecWithAnErrorCompletesAQos2Message()
+    {
+        final PendingMessage m = message(2, 10);
+        window.offer(m, NO_LIMIT, 0, outbound);
+        outbound.events.clear();
+        window.onAck(PacketType.PUBREC, ReasonCode.UNSPECIFIED_ERROR, m.packetId, 0, outbound);
+        assertEquals(List.of("delivered " + JournalRecord.DELIVERED_COMPLETE, "recycle"), outbound.events);
+        assertEquals(0, window.backlog());
+    }
+
+    @Test
+    void unknownPubrecIsAnsweredWithPubrelPacketIdentifierNotFound()
+    {
+        window.onAck(PacketType.PUBREC, ReasonCode.SUCCESS, 77, 0, outbound);
+        assertEquals(List.of("pubrel 77 " + ReasonCode.PACKET_IDENTIFIER_NOT_FOUND), outbound.events);
+        outbound.events.clear();
+        window.onAck(PacketType.PUBACK, ReasonCode.SUCCESS, 78, 0, outbound);
+        assertEquals(List.of(), outbound.events);
+    }
+
+    @Test
+    void offlineQueueDropsPastTheMessageLimitAndTheByteLimit()
+    {
+        session.connectionId = Session.NO_CONNECTION;
+        window.offer(message(1, 100), 2, 250, outbound);
+        window.offer(message(1, 100), 2, 250, outbound);
+        assertEquals(2, window.queue.size());
+        assertEquals(List.of(), outbound.events);
+
+        window.offer(message(1, 10), 2, 250, outbound);
+        assertEquals(List.of("dropped " + DeliveryWindow.DROPPED_QUEUE_FULL,
+            "delivered " + JournalRecord.DELIVERED_COMPLETE, "recycle"), outbound.events);
+
+        outbound.events.clear();
+        window.offer(message(1, 51), 3, 250, outbound);
+        assertEquals(List.of("dropped " + DeliveryWindow.DROPPED_QUEUE_BYTES,
+            "delivered " + JournalRecord.DELIVERED_COMPLETE, "recycle"), outbound.events);
+        assertEquals(2, window.queue.size());
+        assertEquals(200, window.queue.bytes());
+    }
+
+    @Test
+    void onlineQueueIsNotLimitedByTheOfflineLimits()
+    {
+        window.sendWindow = 1;
+        for (int i = 0; i < 5; i++)
+        {
+            window.offer(message(1, 100), 1, 100, outbound);
+        }
+        assertEquals(1, window.inFlight.size());
+        assertEquals(4, window.queue.size());
+    }
+
+    @Test
+    void aQueuedCopyExpiresExactlyAtItsDeadline()
+    {
+        final long deadlineNs = 5_000 * ONE_MS;
+        session.connectionId = Session.NO_CONNECTION;
+        final PendingMessage early = message(1, 10);
+        early.expiryDeadlineNs = deadlineNs;
+        final PendingMessage late = message(1, 10);
+        late.expiryDeadlineNs = deadlineNs;
+        window.offer(early, NO_LIMIT, 0, outbound);
+        window.offer(late, NO_LIMIT, 0, outbound);
+        session.connectionId = 42;
+        window.sendWindow = 1;
+
+        window.drain(deadlineNs - ONE_MS, outbound);
+        assertEquals(List.of("send " + early.packetId), outbound.events);
+
+        outbound.events.clear();
+        window.onAck(PacketType.PUBACK, ReasonCode.SUCCESS, early.packetId, deadlineNs + ONE_MS, outbound);
+        assertEquals(List.of("delivered " + JournalRecord.DELIVERED_COMPLETE, "recycle",
+            "dropped " + DeliveryWindow.DROPPED_EXPIRED, "delivered " + JournalRecord.DELIVERED_COMPLETE, "recycle"),
+            outbound.events);
+        assertEquals(0, window.backlog());
+    }
+
+    @Test
+    void resendGoesInOrderWithDupAndPubrelForReleasedMessages()
+    {
+        window.sendWindow = 3;
+        final PendingMessage a = message(1, 10);
+        final PendingMessage b = message(2, 10);
+        final PendingMessage c = message(1, 10);
+        window.offer(a, NO_LIMIT, 0, outbound);
+        window.offer(b, NO_LIMIT, 0, outbound);
+        window.offer(c, NO_LIMIT, 0, outbound);
+        window.onAck(PacketType.PUBREC, ReasonCode.SUCCESS, b.packetId, 0, outbound);
+        outbound.events.clear();
+
+        window.resend(outbound);
+        assertEquals(List.of("dup " + a.packetId, "pubrel " + b.packetId + " " + ReasonCode.SUCCESS,
+            "dup " + c.packetId), outbound.events);
+    }
+
+    @Test
+    void packetIdsSkipThoseInFlightAndWrapAt65535()
+    {
+        window.sendWindow = 3;
+        final PendingMessage a = message(1, 10);
+        window.offer(a, NO_LIMIT, 0, outbound);
+        assertEquals(1, a.packetId);
+        for (int i = 2; i < 65_535; i++)
+        {
+            window.nextPacketId();
+        }
+        final PendingMessage b = message(1, 10);
+        window.offer(b, NO_LIMIT, 0, outbound);
+        assertEquals(65_535, b.packetId);
+        final PendingMessage c = message(1, 10);
+        window.offer(c, NO_LIMIT, 0, outbound);
+        assertEquals(2, c.packetId, "1 is still in flight");
+    }
+
+    @Test
+    void removeAndClearGiveBackEverything()
+    {
+        window.sendWindow = 1;
+        final PendingMessage a = message(1, 10);
+        final PendingMessage b = message(1, 10);
+        window.offer(a, NO_LIMIT, 0, outbound);
+        window.offer(b, NO_LIMIT, 0, outbound);
+        window.remove(b);
+        assertEquals(0, window.queue.size());
+        window.remove(a);
+        assertEquals(0, window.inFlight.size());
+        assertTrue(window.inFlightOrder.isEmpty());
+
+        window.offer(a, NO_LIMIT, 0, outbound);
+        window.offer(b, NO_LIMIT, 0, outbound);
+        outbound.events.clear();
+        window.clear(outbound);
+        assertEquals(List.of("recycle", "recycle"), outbound.events);
+        assertEquals(0, window.backlog());
+    }
+
+    private static PendingMessage message(final int qos, final int length)
+    {
+        final PendingMessage pending = new PendingMessage();
+        pending.qos = qos;
+        pending.length = length;
+        pending.handle = 1;
+        return pending;
+    }
+
+    private static final class Recorder implements DeliveryWindow.Outbound
+    {
+        final List<String> events = new ArrayList<>();
+
+        public void send(final Session session, final PendingMessage pending, final boolean dup)
+        {
+            events.add((dup ? "dup " : "send ") + pending.packetId);
+        }
+
+        public void pubrel(final Session session, final int packetId, final int reasonCode)
+        {
+            events.add("pubrel " + packetId + " " + reasonCode);
+        }
+
+        public void delivered(final Session session, final PendingMessage pending, final int journalState)
+        {
+            events.add("delivered " + journalState);
+        }
+
+        public void releaseMessage(final PendingMessage pending)
+        {
+            events.add("releaseMessage");
+            pending.handle = MessageStore.NULL_HANDLE;
+        }
+
+        public void recycle(final PendingMessage pending)
+        {
+            events.add("recycle");
+        }
+
+        public void dropped(final Session session, final PendingMessage pending, final int reason)
+        {
+            events.add("dropped " + reason);
+        }
+    }
+}
