@@ -1,5 +1,6 @@
 package dev.skylark.broker.routing;
 
+import dev.skylark.codec.mqtt.PublishView;
 import org.agrona.DirectBuffer;
 
 /**
@@ -13,6 +14,8 @@ final class Wills
     private final MessageRouter router;
     private final SessionTimers timers;
     private final RoutingCounters counters;
+    /** The will being stored, re-wrapped per CONNECT. */
+    private final PublishView will = new PublishView();
 
     Wills(final MessageStore store, final MessageRouter router, final SessionTimers timers, final RoutingCounters counters)
     {
@@ -25,20 +28,14 @@ final class Wills
     /** Stores the will of a CONNECT that carries one; returns its store handle. */
     long store(final ConnectCommandDecoder connect)
     {
-        final int topicLength = connect.willTopicLength();
-        final int propertiesLength = connect.willPropertiesLength();
-        final int payloadLength = connect.willPayloadLength();
-        final long handle = store.allocate(MessageLayout.length(topicLength, propertiesLength, payloadLength));
         final DirectBuffer record = connect.buffer();
-        MessageLayout.write(
-            store.buffer(handle),
-            store.offset(handle),
-            connect.willQos(),
-            connect.willRetain(),
-            0,
-            record, connect.willTopicOffset(), topicLength,
-            record, connect.willPropertiesOffset(), propertiesLength,
-            record, connect.willPayloadOffset(), payloadLength);
+        final PublishView will = this.will.reset()
+            .flags(connect.willQos(), false, connect.willRetain())
+            .topic(record, connect.willTopicOffset(), connect.willTopicLength())
+            .properties(record, connect.willPropertiesOffset(), connect.willPropertiesLength())
+            .payload(record, connect.willPayloadOffset(), connect.willPayloadLength());
+        final long handle = store.allocate(MessageLayout.length(will));
+        MessageLayout.write(store.buffer(handle), store.offset(handle), will);
         return handle;
     }
 

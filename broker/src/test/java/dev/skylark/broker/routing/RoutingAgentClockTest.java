@@ -3,6 +3,7 @@ package dev.skylark.broker.routing;
 import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.status.Counters;
 import dev.skylark.codec.mqtt.MqttVersion;
+import dev.skylark.codec.mqtt.PublishView;
 import org.agrona.BufferUtil;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.BusySpinIdleStrategy;
@@ -250,10 +251,12 @@ class RoutingAgentClockTest
         final int index = claim(PUBLISH, PUBLISH_MESSAGE_OFFSET + messageLength);
         final MutableDirectBuffer buffer = inbound.buffer();
         buffer.putLong(index + CONNECTION_ID_OFFSET, connectionId(client));
-        MessageLayout.write(buffer, index + PUBLISH_MESSAGE_OFFSET, qos, false, 7,
-            new UnsafeBuffer(topicBytes), 0, topicBytes.length,
-            new UnsafeBuffer(properties), 0, properties.length,
-            new UnsafeBuffer(payload), 0, payload.length);
+        MessageLayout.write(buffer, index + PUBLISH_MESSAGE_OFFSET, new PublishView()
+            .flags(qos, false, false)
+            .packetId(7)
+            .topic(new UnsafeBuffer(topicBytes), 0, topicBytes.length)
+            .properties(new UnsafeBuffer(properties), 0, properties.length)
+            .payload(new UnsafeBuffer(payload), 0, payload.length));
         inbound.commit(index);
         pump();
     }
