@@ -49,27 +49,50 @@ class LoadGeneratorSmokeTest
         final String executable = findMosquitto();
         assumeTrue(null != executable, "mosquitto not installed");
 
-        openPort = freePort();
-        passwordPort = freePort();
-        final Path config = tempDir.resolve("mosquitto.conf");
-        Files.writeString(config, String.join("\n",
-            "per_listener_settings true",
-            "persistence false",
-            "set_tcp_nodelay true",
-            "max_queued_messages 1000000",
-            "max_inflight_messages 100",
-            "listener " + openPort + " 127.0.0.1",
-            "allow_anonymous true",
-            "listener " + passwordPort + " 127.0.0.1",
-            "allow_anonymous false", // no password file: every CONNECT is refused with "not authorised"
-            ""));
+        // A port chosen free can be taken again before mosquitto binds it (it then exits at once): try fresh ports.
+        for (int attempt = 1; ; attempt++)
+        {
+            openPort = freePort();
+            passwordPort = freePort();
+            if (openPort == passwordPort)
+            {
+                continue;
+            }
+            final Path config = tempDir.resolve("mosquitto.conf");
+            Files.writeString(config, String.join("\n",
+                "per_listener_settings true",
+                "persistence false",
+                "set_tcp_nodelay true",
+                "max_queued_messages 1000000",
+                "max_inflight_messages 100",
+                "listener " + openPort + " 127.0.0.1",
+                "allow_anonymous true",
+                "listener " + passwordPort + " 127.0.0.1",
+                "allow_anonymous false", // no password file: every CONNECT is refused with "not authorised"
+                ""));
 
-        mosquitto = new ProcessBuilder(executable, "-c", config.toString())
-            .redirectErrorStream(true)
-            .redirectOutput(tempDir.resolve("mosquitto.log").toFile())
-            .start();
-        awaitPort(openPort);
-        awaitPort(passwordPort);
+            final Path log = tempDir.resolve("mosquitto-" + attempt + ".log");
+            mosquitto = new ProcessBuilder(executable, "-c", config.toString())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
+            try
+            {
+                awaitPort(openPort);
+                awaitPort(passwordPort);
+                return;
+            }
+            catch (final IllegalStateException ex)
+            {
+                mosquitto.destroyForcibly();
+                final String output = Files.readString(log);
+                if (attempt == 3)
+                {
+                    throw new IllegalStateException(ex.getMessage() + "; mosquitto said: " + output, ex);
+                }
+                System.err.println("mosquitto did not start (attempt " + attempt + "): " + output);
+            }
+        }
     }
 
     @AfterAll
