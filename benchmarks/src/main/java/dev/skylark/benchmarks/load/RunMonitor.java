@@ -145,16 +145,29 @@ final class RunMonitor
         final int copies = config.copiesPerMessage();
         long lastReceived = -1;
         long lastProgressNs = System.nanoTime();
+        long doneAt = -1;
         while (null == control.failure())
         {
             final long nowNs = System.nanoTime();
+            // Read in the opposite order to the agents' writes: in flight first, then sent, then received last. Read
+            // the other way, a stale "sent" with a newer "nothing in flight" ended the drain before the subscriber had
+            // the last window of messages, and they were counted as lost. Done only when it holds on two polls in a
+            // row, so an agent that had not yet seen the window end cannot add to "sent" after the decision.
+            final long inflight = AgentCounters.sum(counters, AgentCounters.INFLIGHT);
             final long expected = AgentCounters.sum(counters, AgentCounters.SENT_IN_WINDOW) * copies;
             final long received = AgentCounters.sum(counters, AgentCounters.RECEIVED_IN_WINDOW);
             final long receivedTotal = AgentCounters.sum(counters, AgentCounters.RECEIVED_TOTAL);
-            final long inflight = AgentCounters.sum(counters, AgentCounters.INFLIGHT);
             if (received >= expected && 0 == inflight)
             {
-                return;
+                if (expected == doneAt)
+                {
+                    return;
+                }
+                doneAt = expected;
+            }
+            else
+            {
+                doneAt = -1;
             }
             if (receivedTotal != lastReceived)
             {
