@@ -346,6 +346,67 @@ public final class PasswordFile
         return t;
     }
 
+    /** What {@link #edit} does to a user. */
+    public enum Edit
+    {
+        /** Adds a user that is not in the file. */
+        ADD,
+        /** Changes the password of a user in the file. */
+        CHANGE,
+        /** Adds the user or changes its password (what {@code mosquitto_passwd} does). */
+        SET,
+        /** Removes a user from the file. */
+        DELETE
+    }
+
+    /**
+     * Adds, changes or deletes one user's line, keeping every other line (comments included) as it is, and writes the
+     * file atomically with owner-only permissions; a running broker picks it up on its next poll.
+     *
+     * @param hash the new {@link #hash}, or null to delete.
+     * @throws IllegalArgumentException when the user is missing (change, delete) or already there (add), when the user
+     *                                  name cannot be in the file (empty, ':' or a line break), or the file does not
+     *                                  parse.
+     */
+    public static void edit(final Path file, final Edit edit, final String user, final String hash)
+    {
+        if (user == null || user.isEmpty() || user.indexOf(':') >= 0 || user.indexOf('\n') >= 0 ||
+            user.indexOf('\r') >= 0 || user.startsWith("#"))
+        {
+            throw new IllegalArgumentException("a user name must be non-empty, not start with '#' and hold no ':' " +
+                "or line break: '" + user + "'");
+        }
+        final List<String> lines = Files.exists(file) ? read(file) : List.of();
+        final Map<String, Entry> existing = parse(file, lines);
+        final boolean present = existing.containsKey(user);
+        if (edit == Edit.ADD && present)
+        {
+            throw new IllegalArgumentException("user '" + user + "' is already in " + file + " (use change)");
+        }
+        if ((edit == Edit.CHANGE || edit == Edit.DELETE) && !present)
+        {
+            throw new IllegalArgumentException("no user '" + user + "' in " + file);
+        }
+        final StringBuilder text = new StringBuilder();
+        for (final String line : lines)
+        {
+            if (line.startsWith(user + ":"))
+            {
+                if (edit != Edit.DELETE)
+                {
+                    text.append(user).append(':').append(hash).append('\n');
+                }
+                continue;
+            }
+            text.append(line).append('\n');
+        }
+        if (!present)
+        {
+            text.append(user).append(':').append(hash).append('\n');
+        }
+        SecureFiles.writeOwnerOnly(file, text.toString());
+    }
+
     /** A new {@code $7$} (or {@code $6$}) hash of a password, with a random 12-byte salt, as mosquitto_passwd writes. */
     public static String hash(final Scheme scheme, final byte[] password, final int iterations, final SecureRandom random)
     {
