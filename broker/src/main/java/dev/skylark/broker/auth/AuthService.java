@@ -75,8 +75,24 @@ public final class AuthService implements AutoCloseable
         return this;
     }
 
-    /** Re-reads the revocation list and keys if their files changed. */
+    /** Re-reads the revocation list, keys and password file if their files changed. */
     public void refresh()
+    {
+        refreshTokenFiles();
+        try
+        {
+            if (passwords != null && passwords.refreshIfChanged())
+            {
+                LOG.log(Level.INFO, "password file " + passwords.path() + " reloaded: " + passwords.size() + " user(s)");
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(Level.WARNING, "password file not reloaded, the previous users stay: " + ex.getMessage());
+        }
+    }
+
+    private void refreshTokenFiles()
     {
         try
         {
@@ -94,17 +110,6 @@ public final class AuthService implements AutoCloseable
         {
             LOG.log(Level.WARNING, "cannot reload auth files: " + ex.getMessage());
         }
-        try
-        {
-            if (passwords != null && passwords.refreshIfChanged())
-            {
-                LOG.log(Level.INFO, "password file " + passwords.path() + " reloaded: " + passwords.size() + " user(s)");
-            }
-        }
-        catch (final RuntimeException ex)
-        {
-            LOG.log(Level.WARNING, "password file not reloaded, the previous users stay: " + ex.getMessage());
-        }
     }
 
     /**
@@ -115,7 +120,7 @@ public final class AuthService implements AutoCloseable
      */
     public String reload()
     {
-        refresh();
+        refreshTokenFiles();
         if (passwords != null)
         {
             try

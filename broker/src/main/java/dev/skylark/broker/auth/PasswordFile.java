@@ -178,9 +178,21 @@ public final class PasswordFile
         {
             return false;
         }
+        final List<String> lines = read(file);
+        try
+        {
+            if (!modified.equals(Files.getLastModifiedTime(file)) || size != Files.size(file))
+            {
+                return false; // written while we read it (mosquitto_passwd rewrites in place): look again next time
+            }
+        }
+        catch (final IOException ex)
+        {
+            return false;
+        }
         seenModified = modified;
         seenSize = size;
-        users = parse(file, read(file));
+        users = parse(file, lines);
         epoch++;
         return true;
     }
