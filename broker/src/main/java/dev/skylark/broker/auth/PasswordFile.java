@@ -44,7 +44,7 @@ public final class PasswordFile
      * Most PBKDF2 iterations a line may ask for: the hash runs on an I/O thread for every CONNECT that names the user,
      * so a file line must not be able to stall it for long.
      */
-    public static final int MAX_ITERATIONS = 100_000;
+    public static final int MAX_ITERATIONS = 10_000;
     /** Longest password hashed, bytes (the MQTT limit); a longer one is refused without hashing. */
     public static final int MAX_PASSWORD_BYTES = 65_535;
     private static final int SALT_BYTES = 12;
@@ -345,15 +345,23 @@ public final class PasswordFile
         mac.init(new SecretKeySpec(password.length == 0 ? new byte[1] : password, "HmacSHA512"));
         mac.update(salt);
         mac.update(new byte[]{ 0, 0, 0, 1 });
-        byte[] u = mac.doFinal();
+        final byte[] u = mac.doFinal();
         final byte[] t = u.clone();
-        for (int i = 1; i < iterations; i++)
+        try
         {
-            u = mac.doFinal(u);
-            for (int j = 0; j < t.length; j++)
+            for (int i = 1; i < iterations; i++)
             {
-                t[j] ^= u[j];
+                mac.update(u);
+                mac.doFinal(u, 0);
+                for (int j = 0; j < t.length; j++)
+                {
+                    t[j] ^= u[j];
+                }
             }
+        }
+        catch (final javax.crypto.ShortBufferException ex)
+        {
+            throw new IllegalStateException(ex); // u is the MAC's own length
         }
         return t;
     }

@@ -128,7 +128,7 @@ class PasswordFileTest
             { "bob:plaintext", "not a hashed password" },
             { "bob:$argon2id$v=19$m=65536,t=2,p=1$c2FsdA$aGFzaA", "unsupported hash '$argon2id$'" },
             { "bob:$7$0$AAAAAAAAAAAAAAAA$" + "A".repeat(86) + "==", "iterations must be between 1" },
-            { "bob:$7$100001$AAAAAAAAAAAAAAAA$" + "A".repeat(86) + "==", "iterations must be between 1" },
+            { "bob:$7$10001$AAAAAAAAAAAAAAAA$" + "A".repeat(86) + "==", "iterations must be between 1" },
             { "bob:$7$x$AAAAAAAAAAAAAAAA$" + "A".repeat(86) + "==", "malformed $7$" },
             { "bob:$6$AAAAAAAAAAAAAAAA$AAAA", "hash of 3 bytes" },
             { "bob:$6$!!!$" + "A".repeat(86) + "==", "malformed $6$" },
@@ -143,7 +143,7 @@ class PasswordFileTest
             assertTrue(ex.getMessage().contains(c[1]), ex.getMessage());
         }
         // the boundaries themselves load
-        Files.writeString(file, "a:$7$1$AAAAAAAAAAAAAAAA$" + "A".repeat(86) + "==\nb:$7$100000$AAAAAAAAAAAAAAAA$" +
+        Files.writeString(file, "a:$7$1$AAAAAAAAAAAAAAAA$" + "A".repeat(86) + "==\nb:$7$10000$AAAAAAAAAAAAAAAA$" +
             "A".repeat(86) + "==\n");
         assertEquals(2, new PasswordFile(file).size());
     }
