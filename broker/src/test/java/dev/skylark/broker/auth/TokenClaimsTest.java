@@ -122,6 +122,21 @@ class TokenClaimsTest
     }
 
     @Test
+    void reauthenticationOfAConnectionNamedByItsCertificateChecksTheSubjectAgainstTheClientId()
+    {
+        open(null, null);
+        final JwtAuthMethod method = new JwtAuthMethod(auth.tokenAuthenticator());
+        final byte[] token = Tokens.sign(auth.keyRing(), claims(null, null)).getBytes(StandardCharsets.US_ASCII);
+        // the connection's user name is its certificate's CN, not the token's subject
+        final AuthStep renewed = method.start(new AuthRequest("dev", "device-1", AuthRequest.Phase.REAUTHENTICATE), token);
+        assertEquals(AuthStep.Kind.SUCCESS, renewed.kind(), String.valueOf(renewed.why()));
+        final AuthStep otherClient = method.start(new AuthRequest("other", "device-1", AuthRequest.Phase.REAUTHENTICATE), token);
+        assertEquals(AuthStep.Kind.FAILURE, otherClient.kind(), "the subject must still be the client id");
+        final AuthStep atConnect = method.start(new AuthRequest("dev", "device-1", AuthRequest.Phase.CONNECT), token);
+        assertEquals(ReasonCode.NOT_AUTHORIZED, atConnect.reasonCode(), "at CONNECT a user name must be the subject");
+    }
+
+    @Test
     void firstStartTokensAreLimitedToDemoTopicsAndSaySo()
     {
         open(null, null);
