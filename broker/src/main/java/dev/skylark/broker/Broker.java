@@ -79,7 +79,8 @@ public final class Broker implements AutoCloseable
         }
         LOG.log(Level.INFO, "Skylark started: " + context.ioThreads + " I/O thread(s), routing agent " +
             routerPlacement(context.threadingMode) + ", idle strategy " +
-            context.idleMode.name().toLowerCase(Locale.ROOT) + ", auth mode " + context.authMode.propertyValue() +
+            context.idleMode.name().toLowerCase(Locale.ROOT) + ", auth mode " + AuthMode.propertyValue(context.authModes) +
+            (context.authAnonymous && context.authMode != AuthMode.NONE ? " (anonymous allowed)" : "") +
             ", durability " + context.durability.propertyValue());
         if (context.authMode == AuthMode.NONE)
         {

@@ -90,6 +90,21 @@ class PasswdCommandTest
         }
     }
 
+    @Test
+    void tokenIssueWritesTheConfiguredAudienceAndIssuer() throws Exception
+    {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        assertEquals(0, SkylarkMain.execute(new String[]{ "token", "issue", "--client-id", "dev-9",
+            "--data.dir", dir.toString(), "--auth.audience", "mqtt.example.com", "--auth.issuer", "ops" },
+            new PrintStream(bytes, true, StandardCharsets.UTF_8)));
+        final String json = bytes.toString(StandardCharsets.UTF_8);
+        final String token = json.substring(json.indexOf("\"dev-9\":\"") + 9, json.lastIndexOf('"'));
+        final String claims = new String(java.util.Base64.getUrlDecoder().decode(token.split("\\.")[1]),
+            StandardCharsets.UTF_8);
+        assertTrue(claims.contains("\"aud\":\"mqtt.example.com\""), claims);
+        assertTrue(claims.contains("\"iss\":\"ops\""), claims);
+    }
+
     private static boolean hasMosquittoPasswd()
     {
         for (final String entry : System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
