@@ -221,4 +221,29 @@ class CertificateIdentityTest
         assertNull(TlsContexts.identityOf(certificate, TlsIdentity.NONE));
         assertNull(TlsContexts.identityOf(null, TlsIdentity.CN));
     }
+
+    @Test
+    void sanUriPicksTheFirstUriAndCnTheMostSpecificCommonName() throws Exception
+    {
+        final Path keystore = dataDir.resolve("spiffe.p12");
+        final Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
+        final Process process = new ProcessBuilder(keytool.toString(), "-genkeypair", "-alias", "k", "-keyalg", "EC",
+            "-groupname", "secp256r1", "-validity", "1", "-dname", "CN=outer, OU=fleet, CN=sensor-7, O=Example",
+            "-ext", "SAN=dns:sensor-7.example.com,uri:spiffe://example.com/sensor-7,uri:https://example.com/other",
+            "-keystore", keystore.toString(), "-storetype", "PKCS12", "-storepass", "secret", "-keypass", "secret")
+            .redirectErrorStream(true).start();
+        final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(process.waitFor(60, TimeUnit.SECONDS), "keytool finished");
+        assertEquals(0, process.exitValue(), output);
+        final KeyStore keys = KeyStore.getInstance("PKCS12");
+        try (InputStream in = Files.newInputStream(keystore))
+        {
+            keys.load(in, "secret".toCharArray());
+        }
+        final X509Certificate certificate = (X509Certificate)keys.getCertificate("k");
+        assertEquals("spiffe://example.com/sensor-7", TlsContexts.identityOf(certificate, TlsIdentity.SAN_URI));
+        assertEquals("sensor-7.example.com", TlsContexts.identityOf(certificate, TlsIdentity.SAN_DNS));
+        assertEquals("outer", TlsContexts.identityOf(certificate, TlsIdentity.CN),
+            "the leftmost (most specific) CN of the subject " + certificate.getSubjectX500Principal());
+    }
 }
