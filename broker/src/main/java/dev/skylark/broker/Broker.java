@@ -13,6 +13,7 @@ import dev.skylark.broker.http.BrokerRoutes;
 import dev.skylark.broker.http.HttpRouter;
 import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.net.ListenerSpec;
+import dev.skylark.broker.net.TlsIdentity;
 import dev.skylark.broker.routing.RoutingCounters;
 import dev.skylark.broker.status.CountersFile;
 import org.agrona.CloseHelper;
@@ -78,14 +79,15 @@ public final class Broker implements AutoCloseable
         }
         LOG.log(Level.INFO, "Skylark started: " + context.ioThreads + " I/O thread(s), routing agent " +
             routerPlacement(context.threadingMode) + ", idle strategy " +
-            context.idleMode.name().toLowerCase(Locale.ROOT) + ", auth mode " + context.authMode.propertyValue() +
+            context.idleMode.name().toLowerCase(Locale.ROOT) + ", auth mode " + AuthMode.propertyValue(context.authModes) +
+            (context.authAnonymous && context.authMode != AuthMode.NONE ? " (anonymous allowed)" : "") +
             ", durability " + context.durability.propertyValue());
         if (context.authMode == AuthMode.NONE)
         {
             LOG.log(Level.WARNING, "*** authentication is OFF (" + Configuration.AUTH_MODE_PROP_NAME +
                 "=none): ANY client may connect, publish and subscribe; use only for local development ***");
         }
-        else if (broker.agents.auth.keyRing().created())
+        else if (context.tokenAuth() && broker.agents.auth.keyRing().created())
         {
             FirstStart.printWelcome(broker.agents.auth, context.bindAddress, broker.listeners.mqttPort, System.out);
         }
@@ -148,10 +150,24 @@ public final class Broker implements AutoCloseable
         return context;
     }
 
-    /** Token authentication (keys, revocations, issuer), or null when {@code skylark.auth.mode=none}. */
+    /**
+     * Authentication (keys, revocations, issuer, and the password file of the password mode), or null when
+     * {@code skylark.auth.mode=none}.
+     */
     public AuthService auth()
     {
         return agents.auth;
+    }
+
+    /**
+     * Re-reads the auth files now (the SIGHUP handler calls this): revocations, signing keys and the password file.
+     * A password file that no longer parses keeps the previous users.
+     *
+     * @return null when everything reloaded (or auth mode is none), else why not (also logged).
+     */
+    public String reloadAuth()
+    {
+        return agents.auth == null ? null : agents.auth.reload();
     }
 
     /** The admin API to mount under {@code /admin/v1/} on the HTTP listener, or null when auth mode is none. */
@@ -224,6 +240,13 @@ public final class Broker implements AutoCloseable
         String dataDir;
         int ioThreads;
         AuthMode authMode;
+        /** The modes in the order they are tried; {@link #authMode} is the first. */
+        List<AuthMode> authModes;
+        boolean authAnonymous;
+        String authPasswordFile;
+        String authAudience;
+        String authIssuer;
+        TlsIdentity tlsIdentity;
         IdleMode idleMode;
         ThreadingMode threadingMode;
         NanoClock nanoClock = SystemNanoClock.INSTANCE;
@@ -634,13 +657,73 @@ public final class Broker implements AutoCloseable
         public Context authMode(final AuthMode mode)
         {
             this.authMode = mode;
+            this.authModes = mode == null ? List.of() : List.of(mode);
             return this;
         }
 
-        /** {@code token} or {@code none} ({@link Configuration#AUTH_MODE_PROP_NAME}). */
+        /**
+         * {@code token}, {@code password}, {@code certificate}, several of them comma-separated in the order they are
+         * tried ({@code token,password}), or {@code none} ({@link Configuration#AUTH_MODE_PROP_NAME}).
+         */
         public Context authMode(final String mode)
         {
-            return authMode(AuthMode.named(mode));
+            return authModes(AuthMode.list(mode));
+        }
+
+        /** The modes in the order they are tried ({@link Configuration#AUTH_MODE_PROP_NAME}). */
+        public Context authModes(final List<AuthMode> modes)
+        {
+            this.authModes = List.copyOf(modes);
+            this.authMode = modes.isEmpty() ? null : modes.get(0);
+            return this;
+        }
+
+        /** The modes in the order they are tried. */
+        public List<AuthMode> authModes()
+        {
+            return authModes;
+        }
+
+        /** Admit clients no mode accepts, anonymously ({@link Configuration#AUTH_ANONYMOUS_PROP_NAME}). */
+        public Context authAnonymous(final boolean anonymous)
+        {
+            this.authAnonymous = anonymous;
+            return this;
+        }
+
+        /** The password file of the password mode ({@link Configuration#AUTH_PASSWORD_FILE_PROP_NAME}). */
+        public Context authPasswordFile(final String file)
+        {
+            this.authPasswordFile = file == null ? "" : file;
+            return this;
+        }
+
+        /** The password file in force: the configured one, else {@code <data.dir>/auth/passwd}. */
+        public Path passwordFile()
+        {
+            return authPasswordFile == null || authPasswordFile.isEmpty() ?
+                Path.of(dataDir).resolve("auth").resolve("passwd") : Path.of(authPasswordFile);
+        }
+
+        /** The {@code aud} and {@code iss} tokens must carry (null or empty: not checked). */
+        public Context authAudienceAndIssuer(final String audience, final String issuer)
+        {
+            this.authAudience = audience == null ? "" : audience;
+            this.authIssuer = issuer == null ? "" : issuer;
+            return this;
+        }
+
+        /** Which client certificate name becomes the user name ({@link Configuration#TLS_IDENTITY_PROP_NAME}). */
+        public Context tlsIdentity(final TlsIdentity identity)
+        {
+            this.tlsIdentity = identity;
+            return this;
+        }
+
+        /** {@code cn}, {@code san-dns}, {@code san-uri} or {@code none}. */
+        public Context tlsIdentity(final String identity)
+        {
+            return tlsIdentity(TlsIdentity.named(identity));
         }
 
         public AuthMode authMode()
@@ -650,7 +733,7 @@ public final class Broker implements AutoCloseable
 
         boolean tokenAuth()
         {
-            return authMode == AuthMode.TOKEN;
+            return authModes != null && authModes.contains(AuthMode.TOKEN);
         }
 
         /**
@@ -712,7 +795,8 @@ public final class Broker implements AutoCloseable
         {
             return new AuthSettings(Path.of(dataDir), authClockSkewS, authMaxLifetimeS, authExpiryDisconnect,
                 authTokenMaxBytes, authJwksFile.isEmpty() ? null : Path.of(authJwksFile),
-                authHs256SecretFile.isEmpty() ? null : Path.of(authHs256SecretFile));
+                authHs256SecretFile.isEmpty() ? null : Path.of(authHs256SecretFile), authAudience, authIssuer,
+                authModes != null && authModes.contains(AuthMode.PASSWORD) ? passwordFile() : null);
         }
 
         public Context ioThreads(final int threads)

@@ -1,6 +1,8 @@
 package dev.skylark.broker;
 
+import dev.skylark.broker.auth.AuthChain;
 import dev.skylark.broker.auth.AuthMethods;
+import dev.skylark.broker.auth.AuthMode;
 import dev.skylark.broker.auth.AuthService;
 import dev.skylark.broker.auth.Authenticator;
 import dev.skylark.broker.auth.JwtAuthMethod;
@@ -125,11 +127,12 @@ final class BrokerAgents
             ipc.start();
         }
 
-        auth = context.tokenAuth() ? AuthService.open(context.authSettings(), context.authClock)
+        auth = context.authMode != AuthMode.NONE ? AuthService.open(context.authSettings(), context.authClock)
             .watch(context.authWatchIntervalMs) : null;
-        final Authenticator authenticator = auth != null ? auth.authenticator() : Authenticator.NONE;
+        final Authenticator authenticator = auth == null ? Authenticator.NONE : new AuthChain(context.authModes,
+            context.authAnonymous, auth.tokenAuthenticator(), auth.passwords(), auth.counters());
         final AuthMethods authMethods = new AuthMethods();
-        if (auth != null)
+        if (context.tokenAuth())
         {
             authMethods.registerForPasswordConnections(new JwtAuthMethod(auth.tokenAuthenticator()));
         }

@@ -92,6 +92,30 @@ public final class Configuration
     public static final String AUTH_HS256_SECRET_FILE_PROP_NAME = "skylark.auth.hs256.secret.file";
     public static final String AUTH_HS256_SECRET_FILE_DEFAULT = "";
 
+    /**
+     * Admit a CONNECT that none of the {@link #AUTH_MODE_PROP_NAME} modes accepts (no token, no user name, no client
+     * certificate) as an anonymous client, which the rules file then governs; {@code false} (default) refuses it
+     * (0x86 / return code 4). Ignored with {@code none}, which admits everyone.
+     */
+    public static final String AUTH_ANONYMOUS_PROP_NAME = "skylark.auth.anonymous";
+    public static final boolean AUTH_ANONYMOUS_DEFAULT = false;
+
+    /**
+     * The Mosquitto-format password file ({@code user:$7$...} / {@code $6$} lines, as {@code mosquitto_passwd} and
+     * {@code skylark passwd} write them) of {@code skylark.auth.mode=password}; empty (default): {@code
+     * <data.dir>/auth/passwd}. Reloaded when it changes and on SIGHUP.
+     */
+    public static final String AUTH_PASSWORD_FILE_PROP_NAME = "skylark.auth.password.file";
+    public static final String AUTH_PASSWORD_FILE_DEFAULT = "";
+
+    /** When set, every token's {@code aud} must name this value, and {@code skylark token issue} writes it. */
+    public static final String AUTH_AUDIENCE_PROP_NAME = "skylark.auth.audience";
+    public static final String AUTH_AUDIENCE_DEFAULT = "";
+
+    /** When set, every token's {@code iss} must be this value, and {@code skylark token issue} writes it. */
+    public static final String AUTH_ISSUER_PROP_NAME = "skylark.auth.issuer";
+    public static final String AUTH_ISSUER_DEFAULT = "";
+
     /** How often the broker looks for revocations and key rotations made by the {@code skylark} command, ms. */
     public static final String AUTH_WATCH_INTERVAL_MS_PROP_NAME = "skylark.auth.watch.interval.ms";
     public static final int AUTH_WATCH_INTERVAL_MS_DEFAULT = 1000;
@@ -275,6 +299,13 @@ public final class Configuration
     public static final String TLS_KEY_PROP_NAME = "skylark.tls.key";
     /** PKCS#12 keystore holding the key and chain (instead of cert + key). */
     public static final String TLS_KEYSTORE_PROP_NAME = "skylark.tls.keystore";
+    /**
+     * Which name of a verified client certificate becomes the connection's user name (for the rules file, and the
+     * {@code certificate} auth mode): {@code cn} (default, the subject's common name), {@code san-dns} (first DNS
+     * subject alternative name), {@code san-uri} (first URI one) or {@code none}.
+     */
+    public static final String TLS_IDENTITY_PROP_NAME = "skylark.tls.identity";
+    public static final String TLS_IDENTITY_DEFAULT = "cn";
     /** Password of {@link #TLS_KEYSTORE_PROP_NAME}. */
     public static final String TLS_KEYSTORE_PASSWORD_PROP_NAME = "skylark.tls.keystore.password";
     /** Client certificates: {@code none}, {@code optional} or {@code required} (mutual TLS; needs {@link #TLS_CA_PROP_NAME}). */
@@ -337,7 +368,12 @@ public final class Configuration
         choice(DURABILITY_PROP_NAME, DURABILITY_DEFAULT, "what a PUBACK promises: os (survives kill -9), fsync (survives power loss), none (memory only)", "os", "fsync", "none");
         longInteger(JOURNAL_CHECKPOINT_BYTES_PROP_NAME, JOURNAL_CHECKPOINT_BYTES_DEFAULT, 4096, Long.MAX_VALUE, "journal bytes between checkpoints (older journal deleted)");
         integer(IO_THREADS_PROP_NAME, IO_THREADS_DEFAULT, 1, 256, "selector I/O threads (default: available processors; 1 on 2 or fewer)");
-        choice(AUTH_MODE_PROP_NAME, AUTH_MODE_DEFAULT, "client authentication: token (signed JWT) or none", "token", "none");
+        add(AUTH_MODE_PROP_NAME, AUTH_MODE_DEFAULT, "client authentication, modes tried in order: token, password, certificate (comma-separated), or none",
+            (v) -> checkAuthModes(v));
+        bool(AUTH_ANONYMOUS_PROP_NAME, AUTH_ANONYMOUS_DEFAULT, "admit clients no auth mode accepts, as anonymous (not with none: everyone is admitted)");
+        optionalText(AUTH_PASSWORD_FILE_PROP_NAME, AUTH_PASSWORD_FILE_DEFAULT, "Mosquitto-format password file of auth mode password (empty: <data.dir>/auth/passwd)");
+        optionalText(AUTH_AUDIENCE_PROP_NAME, AUTH_AUDIENCE_DEFAULT, "aud every token must name, and token issue writes (empty: not checked)");
+        optionalText(AUTH_ISSUER_PROP_NAME, AUTH_ISSUER_DEFAULT, "iss every token must carry, and token issue writes (empty: not checked)");
         longInteger(AUTH_CLOCK_SKEW_S_PROP_NAME, AUTH_CLOCK_SKEW_S_DEFAULT, 0, 3600, "leeway on token exp/nbf, seconds");
         longInteger(AUTH_TOKEN_MAX_LIFETIME_S_PROP_NAME, AUTH_TOKEN_MAX_LIFETIME_S_DEFAULT, 0, Long.MAX_VALUE / 1000,
             "longest a token is honoured from its iat, seconds (0 = no limit)");
@@ -398,6 +434,7 @@ public final class Configuration
         optionalText(TLS_KEYSTORE_PASSWORD_PROP_NAME, "", "password of the PKCS#12 keystore");
         choice(TLS_CLIENT_AUTH_PROP_NAME, TLS_CLIENT_AUTH_DEFAULT, "client certificates (mutual TLS)", "none", "optional", "required");
         optionalText(TLS_CA_PROP_NAME, "", "PEM CA bundle for client certificates");
+        choice(TLS_IDENTITY_PROP_NAME, TLS_IDENTITY_DEFAULT, "client certificate name that becomes the user name", "cn", "san-dns", "san-uri", "none");
         bool(TLS_SELF_SIGNED_PROP_NAME, TLS_SELF_SIGNED_DEFAULT, "make a self-signed localhost certificate in the data dir when none is set");
         add(HOOK_PUBLISH_URL_PROP_NAME, HOOK_PUBLISH_URL_DEFAULT, "publish hook URL (http/https) that sees every hooked message first (empty = no hook)",
             (v) -> v.isEmpty() ? null : dev.skylark.broker.hook.HookSettings.checkUrl(v));
@@ -561,6 +598,19 @@ public final class Configuration
             final int value = Integer.parseInt(v);
             return Integer.bitCount(value) == 1 ? null : "must be a power of two";
         });
+    }
+
+    private static String checkAuthModes(final String value)
+    {
+        try
+        {
+            dev.skylark.broker.auth.AuthMode.list(value);
+            return null;
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return ex.getMessage();
+        }
     }
 
     private static String checkRange(final String value, final long min, final long max)

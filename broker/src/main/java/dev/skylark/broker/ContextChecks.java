@@ -1,6 +1,8 @@
 package dev.skylark.broker;
 
 import dev.skylark.broker.auth.AuthMethod;
+import dev.skylark.broker.auth.AuthMode;
+import dev.skylark.broker.net.TlsIdentity;
 import dev.skylark.broker.auth.JwtAuthMethod;
 import dev.skylark.broker.hook.HookSettings;
 import dev.skylark.broker.ipc.IpcDurableLog;
@@ -167,6 +169,39 @@ final class ContextChecks
         {
             problems.add(Configuration.AUTH_HS256_SECRET_FILE_PROP_NAME + "=" + context.authHs256SecretFile +
                 " is not a readable file");
+        }
+        checkAuthModes(context, problems);
+    }
+
+    /** Several modes, the password file, certificates as identities. */
+    private static void checkAuthModes(final Broker.Context context, final List<String> problems)
+    {
+        final List<AuthMode> modes = context.authModes;
+        if (modes == null || modes.isEmpty() || modes.get(0) != context.authMode)
+        {
+            problems.add(Configuration.AUTH_MODE_PROP_NAME + " needs at least one mode");
+            return;
+        }
+        if (modes.contains(AuthMode.NONE) && modes.size() > 1)
+        {
+            problems.add(Configuration.AUTH_MODE_PROP_NAME + "=none cannot be combined with other modes");
+        }
+        if (modes.contains(AuthMode.PASSWORD))
+        {
+            final Path file = context.passwordFile();
+            if (!Files.isReadable(file))
+            {
+                problems.add(Configuration.AUTH_MODE_PROP_NAME + "=password needs the password file " + file +
+                    " (" + Configuration.AUTH_PASSWORD_FILE_PROP_NAME + "): make it with 'skylark passwd add USER' " +
+                    "or point at a mosquitto_passwd file");
+            }
+        }
+        if (modes.contains(AuthMode.CERTIFICATE) &&
+            (context.tlsClientAuth == ListenerSpec.ClientAuth.NONE || context.tlsIdentity == TlsIdentity.NONE))
+        {
+            problems.add(Configuration.AUTH_MODE_PROP_NAME + "=certificate needs client certificates: " +
+                Configuration.TLS_CLIENT_AUTH_PROP_NAME + "=optional or required, and " +
+                Configuration.TLS_IDENTITY_PROP_NAME + " other than none");
         }
     }
 

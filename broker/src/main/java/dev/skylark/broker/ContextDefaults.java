@@ -1,6 +1,7 @@
 package dev.skylark.broker;
 
 import dev.skylark.broker.auth.AuthMode;
+import dev.skylark.broker.net.TlsIdentity;
 import dev.skylark.broker.hook.HookPolicy;
 import dev.skylark.broker.hook.HookSettings;
 import dev.skylark.broker.net.ListenerSpec;
@@ -27,7 +28,12 @@ final class ContextDefaults
         c.bindAddress = Configuration.get(properties, Configuration.BIND_ADDRESS_PROP_NAME);
         c.dataDir = Configuration.get(properties, Configuration.DATA_DIR_PROP_NAME);
         c.ioThreads = Configuration.getInt(properties, Configuration.IO_THREADS_PROP_NAME);
-        c.authMode = AuthMode.named(Configuration.get(properties, Configuration.AUTH_MODE_PROP_NAME));
+        c.authModes = AuthMode.list(Configuration.get(properties, Configuration.AUTH_MODE_PROP_NAME));
+        c.authMode = c.authModes.get(0);
+        c.authAnonymous = Configuration.getBoolean(properties, Configuration.AUTH_ANONYMOUS_PROP_NAME);
+        c.authPasswordFile = Configuration.get(properties, Configuration.AUTH_PASSWORD_FILE_PROP_NAME);
+        c.authAudience = Configuration.get(properties, Configuration.AUTH_AUDIENCE_PROP_NAME);
+        c.authIssuer = Configuration.get(properties, Configuration.AUTH_ISSUER_PROP_NAME);
         c.idleMode = IdleMode.named(Configuration.get(properties, Configuration.IDLE_STRATEGY_PROP_NAME));
         c.threadingMode = ThreadingMode.named(Configuration.get(properties, Configuration.THREADING_PROP_NAME),
             Runtime.getRuntime().availableProcessors());
@@ -88,6 +94,7 @@ final class ContextDefaults
         c.tlsKeystorePassword = Configuration.get(properties, Configuration.TLS_KEYSTORE_PASSWORD_PROP_NAME);
         c.tlsClientAuth = clientAuth(Configuration.get(properties, Configuration.TLS_CLIENT_AUTH_PROP_NAME));
         c.tlsCa = emptyToNull(Configuration.get(properties, Configuration.TLS_CA_PROP_NAME));
+        c.tlsIdentity = TlsIdentity.named(Configuration.get(properties, Configuration.TLS_IDENTITY_PROP_NAME));
         c.tlsSelfSigned = Configuration.getBoolean(properties, Configuration.TLS_SELF_SIGNED_PROP_NAME);
         c.durability = Durability.named(Configuration.get(properties, Configuration.DURABILITY_PROP_NAME));
         c.journalCheckpointBytes = Configuration.getLong(properties, Configuration.JOURNAL_CHECKPOINT_BYTES_PROP_NAME);

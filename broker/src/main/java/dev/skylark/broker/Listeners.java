@@ -107,7 +107,7 @@ final class Listeners
         {
             final SSLContext ssl = TlsContexts.serverContext(cert, key, keystore,
                 context.tlsKeystorePassword.toCharArray(), context.tlsCa == null ? null : Path.of(context.tlsCa));
-            return new ListenerSpec.TlsSettings(ssl, context.tlsClientAuth);
+            return new ListenerSpec.TlsSettings(ssl, context.tlsClientAuth, context.tlsIdentity);
         }
         catch (final IOException | GeneralSecurityException ex)
         {

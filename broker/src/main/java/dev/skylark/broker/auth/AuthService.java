@@ -36,6 +36,7 @@ public final class AuthService implements AutoCloseable
     private final TokenAuthenticator authenticator;
     private final TokenIssuer issuer;
     private final String adminToken;
+    private final PasswordFile passwords;
     private ScheduledExecutorService watcher;
 
     private AuthService(final AuthSettings settings, final EpochClock clock)
@@ -47,7 +48,8 @@ public final class AuthService implements AutoCloseable
         revocations = new RevocationList(dir);
         authenticator = new TokenAuthenticator(settings, keyRing, revocations, clock,
             loadJwks(settings.jwksFile()), loadSecret(settings.hs256SecretFile()));
-        issuer = new TokenIssuer(keyRing, clock);
+        issuer = new TokenIssuer(keyRing, clock, settings.audience(), settings.issuer());
+        passwords = settings.passwordFile() == null ? null : new PasswordFile(settings.passwordFile());
         adminToken = loadOrCreateAdminToken(dir.resolve(ADMIN_TOKEN_FILE));
     }
 
@@ -73,8 +75,24 @@ public final class AuthService implements AutoCloseable
         return this;
     }
 
-    /** Re-reads the revocation list and keys if their files changed. */
+    /** Re-reads the revocation list, keys and password file if their files changed. */
     public void refresh()
+    {
+        refreshTokenFiles();
+        try
+        {
+            if (passwords != null && passwords.refreshIfChanged())
+            {
+                LOG.log(Level.INFO, "password file " + passwords.path() + " reloaded: " + passwords.size() + " user(s)");
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(Level.WARNING, "password file not reloaded, the previous users stay: " + ex.getMessage());
+        }
+    }
+
+    private void refreshTokenFiles()
     {
         try
         {
@@ -92,6 +110,37 @@ public final class AuthService implements AutoCloseable
         {
             LOG.log(Level.WARNING, "cannot reload auth files: " + ex.getMessage());
         }
+    }
+
+    /**
+     * Re-reads every auth file now, changed or not (the SIGHUP handler calls this): revocations, keys and the
+     * password file. A password file that no longer parses keeps the previous users.
+     *
+     * @return null when all reloaded, else why not (also logged).
+     */
+    public String reload()
+    {
+        refreshTokenFiles();
+        if (passwords != null)
+        {
+            try
+            {
+                passwords.reload();
+                LOG.log(Level.INFO, "password file " + passwords.path() + " reloaded: " + passwords.size() + " user(s)");
+            }
+            catch (final RuntimeException ex)
+            {
+                LOG.log(Level.WARNING, "password file not reloaded, the previous users stay: " + ex.getMessage());
+                return ex.getMessage();
+            }
+        }
+        return null;
+    }
+
+    /** The password file of {@code skylark.auth.mode=password}, or null when none is configured. */
+    public PasswordFile passwords()
+    {
+        return passwords;
     }
 
     public AuthSettings settings()

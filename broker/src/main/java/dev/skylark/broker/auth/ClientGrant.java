@@ -24,6 +24,7 @@ public final class ClientGrant
     private final RevocationList revocations;
     private final EpochClock clock;
     private final AuthCounters counters;
+    private String userName;
     private long seenEpoch;
 
     ClientGrant(
@@ -90,6 +91,27 @@ public final class ClientGrant
     public String why()
     {
         return why;
+    }
+
+    /**
+     * A copy of this grant for an authenticated user name: what the connection's identity ends up being for the rules
+     * (the password file's user, the client certificate's name, the token's subject; null for an anonymous client).
+     */
+    public ClientGrant withUserName(final String userName)
+    {
+        final ClientGrant copy = new ClientGrant(reasonCode, why, clientId, jti, expiresAtMs, publishAcl, subscribeAcl,
+            revocations, clock, counters);
+        copy.userName = userName;
+        return copy;
+    }
+
+    /**
+     * The authenticated user name, or null (anonymous; or a grant made without one). Set at CONNECT by the
+     * authentication modes ({@link #withUserName}); the session layer makes it the connection's user name.
+     */
+    public String userName()
+    {
+        return userName;
     }
 
     /** The token's subject: the client identifier the connection must use (null when not token-bound). */

@@ -10,6 +10,8 @@ public final class FirstStart
 {
     /** Validity of the tokens printed on first start. */
     public static final long WELCOME_TOKEN_TTL_S = 24 * 3600;
+    /** The only topics the tokens printed on first start may publish and subscribe to. */
+    public static final String WELCOME_TOKEN_FILTER = "demo/#";
 
     private FirstStart()
     {
@@ -18,7 +20,8 @@ public final class FirstStart
     public static void printWelcome(final AuthService auth, final String bindAddress, final int port, final PrintStream out)
     {
         final Map<String, String> tokens = auth.issuer().issue(
-            new TokenIssuer.Request(2, List.of(), WELCOME_TOKEN_TTL_S, null, null));
+            new TokenIssuer.Request(2, List.of(), WELCOME_TOKEN_TTL_S, List.of(WELCOME_TOKEN_FILTER),
+                List.of(WELCOME_TOKEN_FILTER)));
         final Iterator<Map.Entry<String, String>> it = tokens.entrySet().iterator();
         final Map.Entry<String, String> sub = it.next();
         final Map.Entry<String, String> pub = it.next();
@@ -26,7 +29,8 @@ public final class FirstStart
         final StringBuilder text = new StringBuilder();
         text.append("\n=== Skylark: first start, token authentication is on ===\n")
             .append("Created the Ed25519 signing key in ").append(auth.settings().authDir().toAbsolutePath()).append('\n')
-            .append("Two tokens to try it (valid 24 h; one client id connects once at a time, so one each):\n")
+            .append("Two tokens to try it (valid 24 h, limited to the topics ").append(WELCOME_TOKEN_FILTER)
+            .append("; one client id connects once at a time, so one each):\n")
             .append("  client id ").append(sub.getKey()).append("  token ").append(sub.getValue()).append('\n')
             .append("  client id ").append(pub.getKey()).append("  token ").append(pub.getValue()).append('\n')
             .append("\nmosquitto:\n")
@@ -40,7 +44,8 @@ public final class FirstStart
             .append("  mqtt.connect('mqtt://").append(host).append(':').append(port).append("', { clientId: '")
             .append(pub.getKey()).append("', username: '").append(pub.getKey()).append("', password: '")
             .append(pub.getValue()).append("' }).publish('demo/hello', 'hi')\n")
-            .append("\nMore tokens: skylark token issue --count 5 --ttl 48h [--pub FILTER] [--sub FILTER]\n")
+            .append("\nThese two may only use ").append(WELCOME_TOKEN_FILTER).append(" topics. Tokens for other topics:\n")
+            .append("  skylark token issue --count 5 --ttl 48h [--pub FILTER] [--sub FILTER]\n")
             .append("========================================================\n");
         out.print(text);
         out.flush();

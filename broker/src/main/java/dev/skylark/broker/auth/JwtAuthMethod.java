@@ -46,7 +46,9 @@ public final class JwtAuthMethod implements AuthMethod
         else
         {
             final String token = new String(data, StandardCharsets.US_ASCII);
-            grant = reauth ? tokens.reverify(token, request.clientId(), request.userName()) :
+            // At re-authentication the identity was settled at CONNECT: the subject must still be the client id,
+            // but the connection's user name may be a client certificate's name rather than the subject.
+            grant = reauth ? tokens.reverify(token, request.clientId(), null) :
                 tokens.verify(token, request.clientId(), request.userName());
         }
         return AuthStep.of(grant);

@@ -31,7 +31,9 @@ import java.util.Map;
  * says {@code alg} and (for asymmetric keys) {@code kid}, and the broker picks the key by {@code kid} and refuses
  * any other algorithm; {@code alg: none} is always refused. The claims: {@code sub} must equal the client
  * identifier (an empty client identifier takes it), a user name if present must equal it too, {@code exp} and
- * {@code nbf} are enforced with a small clock skew, a revoked {@code jti} is refused, and the optional
+ * {@code nbf} are enforced with a small clock skew, an {@code iat} further in the future than that skew is refused,
+ * {@code iss} and {@code aud} must be the configured ones when {@code skylark.auth.issuer} / {@code audience} are
+ * set (an {@code aud} array must contain it), a revoked {@code jti} is refused, and the optional
  * {@code acl} claim narrows the topics: {@code "acl": {"pub": [filters], "sub": [filters]}} (a list absent: all
  * topics; {@code []}: none). The lists sit in an object because the top-level {@code sub} is the registered subject.
  * <p>
@@ -166,6 +168,22 @@ public final class TokenAuthenticator implements Authenticator
             {
                 return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "token not valid before " + nbf, counters);
             }
+            if (iat != null && iat.getValueInMillis() > nowMs + skewMs)
+            {
+                return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD,
+                    "token issued in the future (iat " + iat + ", beyond the clock skew of " + settings.clockSkewS() +
+                    " s)", counters);
+            }
+            if (settings.issuer() != null && !settings.issuer().equals(claims.getIssuer()))
+            {
+                return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "token issuer '" +
+                    claims.getIssuer() + "' is not '" + settings.issuer() + "'", counters);
+            }
+            if (settings.audience() != null && (!claims.hasAudience() || !claims.getAudience().contains(settings.audience())))
+            {
+                return ClientGrant.refuse(ReasonCode.BAD_USER_NAME_OR_PASSWORD, "token audience " +
+                    claims.getAudience() + " does not include '" + settings.audience() + "'", counters);
+            }
             long expiresAtMs = exp != null ? exp.getValueInMillis() + skewMs : 0;
             if (settings.maxLifetimeS() > 0)
             {
@@ -196,7 +214,8 @@ public final class TokenAuthenticator implements Authenticator
             final TopicAcl publishAcl = TopicAcl.of(stringList(acl, PUBLISH_MEMBER));
             final TopicAcl subscribeAcl = TopicAcl.of(stringList(acl, SUBSCRIBE_MEMBER));
             return new ClientGrant(ReasonCode.SUCCESS, null, subject, jti,
-                settings.disconnectOnExpiry() ? expiresAtMs : 0, publishAcl, subscribeAcl, revocations, clock, counters);
+                settings.disconnectOnExpiry() ? expiresAtMs : 0, publishAcl, subscribeAcl, revocations, clock, counters)
+                .withUserName(subject);
         }
         catch (final MalformedClaimException | IllegalArgumentException ex)
         {

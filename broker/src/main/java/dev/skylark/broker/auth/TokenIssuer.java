@@ -26,11 +26,24 @@ public final class TokenIssuer
     private final KeyRing keyRing;
     private final EpochClock clock;
     private final SecureRandom random = new SecureRandom();
+    private final String audience;
+    private final String issuer;
 
     public TokenIssuer(final KeyRing keyRing, final EpochClock clock)
     {
+        this(keyRing, clock, null, null);
+    }
+
+    /**
+     * @param audience null, or the {@code aud} every token gets ({@code skylark.auth.audience}).
+     * @param issuer   null, or the {@code iss} every token gets ({@code skylark.auth.issuer}).
+     */
+    public TokenIssuer(final KeyRing keyRing, final EpochClock clock, final String audience, final String issuer)
+    {
         this.keyRing = keyRing;
         this.clock = clock;
+        this.audience = audience;
+        this.issuer = issuer;
     }
 
     /** What to issue. {@code clientIds} empty: {@code count} random ids. {@code ttlS} 0: no {@code exp}. */
@@ -105,6 +118,14 @@ public final class TokenIssuer
         final long nowMs = clock.time();
         final JwtClaims claims = new JwtClaims();
         claims.setSubject(subject);
+        if (audience != null)
+        {
+            claims.setAudience(audience);
+        }
+        if (issuer != null)
+        {
+            claims.setIssuer(issuer);
+        }
         claims.setIssuedAt(NumericDate.fromMilliseconds(nowMs));
         if (ttlS > 0)
         {

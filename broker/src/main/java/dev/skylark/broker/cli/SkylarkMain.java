@@ -64,6 +64,8 @@ public final class SkylarkMain
                     return StatCommand.run(Arrays.copyOfRange(args, 1, args.length), out);
                 case "cert":
                     return cert(args, out);
+                case "passwd":
+                    return PasswdCommand.run(args, System.in, out);
                 default:
                     throw new IllegalArgumentException("unknown command '" + args[0] + "' (try --help)");
             }
@@ -247,6 +249,7 @@ public final class SkylarkMain
         out.println("       skylark stat [--data.dir DIR] [--once] [--interval-ms N]   live counters of a running broker");
         out.println("       skylark config [same settings as run]   the effective configuration and where each value came from");
         out.println("       skylark cert self-signed [--host NAME]... [--out DIR] [--days N]");
+        out.println("       skylark passwd add|change|set|delete USER [--password P] [--file FILE] [--hash sha512-pbkdf2|sha512]");
         out.println();
         out.println("Settings (also -Dskylark.NAME=VALUE JVM flags, or NAME=VALUE lines in the config file):");
         for (final Map.Entry<String, Configuration.Setting> entry : Configuration.settings().entrySet())

@@ -111,6 +111,16 @@ public final class Connection
         return spec;
     }
 
+    /**
+     * The verified TLS client certificate's name ({@link ListenerSpec.TlsSettings#identity()}), or null: plain TCP,
+     * no client certificate, identity {@code none}, or a certificate without that name. Meant for the CONNECT, which
+     * only comes after the handshake; reads the session, so it is not for a hot path.
+     */
+    public String peerIdentity()
+    {
+        return tls == null ? null : TlsContexts.identityOf(tls.peerCertificate(), spec.tls().identity());
+    }
+
     /** The peer's IP address (not the forwarded one). */
     String peerHost()
     {

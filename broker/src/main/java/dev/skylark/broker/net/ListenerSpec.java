@@ -25,8 +25,14 @@ public record ListenerSpec(String name, TlsSettings tls, WebSocketSettings webSo
     /**
      * @param context    the server's key and trust material.
      * @param clientAuth whether a client certificate is asked for or required.
+     * @param identity   which name of a client certificate becomes the connection's user name.
      */
-    public record TlsSettings(SSLContext context, ClientAuth clientAuth)
+    public record TlsSettings(SSLContext context, ClientAuth clientAuth, TlsIdentity identity)
     {
+        /** Client certificates named by their common name. */
+        public TlsSettings(final SSLContext context, final ClientAuth clientAuth)
+        {
+            this(context, clientAuth, TlsIdentity.CN);
+        }
     }
 }

@@ -16,6 +16,11 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import javax.naming.InvalidNameException;
+import javax.naming.ldap.LdapName;
+import javax.naming.ldap.Rdn;
+import javax.security.auth.x500.X500Principal;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -132,6 +137,58 @@ public final class TlsContexts
             }
         }
         return chosen.toArray(new String[0]);
+    }
+
+    /**
+     * The name of a client certificate that {@code identity} picks, or null (no certificate, {@link TlsIdentity#NONE},
+     * or no such name in it).
+     */
+    public static String identityOf(final X509Certificate certificate, final TlsIdentity identity)
+    {
+        if (certificate == null || identity == null || identity == TlsIdentity.NONE)
+        {
+            return null;
+        }
+        if (identity == TlsIdentity.CN)
+        {
+            String cn = null;
+            try
+            {
+                for (final Rdn rdn : new LdapName(certificate.getSubjectX500Principal().getName(X500Principal.RFC2253)).getRdns())
+                {
+                    if ("CN".equalsIgnoreCase(rdn.getType()) && rdn.getValue() instanceof String value)
+                    {
+                        cn = value; // RDNs come in order from the root: the last CN is the most specific
+                    }
+                }
+            }
+            catch (final InvalidNameException ex)
+            {
+                return null;
+            }
+            return cn == null || cn.isEmpty() ? null : cn;
+        }
+        final int type = identity == TlsIdentity.SAN_DNS ? 2 : 6; // RFC 5280 GeneralName: dNSName 2, URI 6
+        try
+        {
+            final Collection<List<?>> names = certificate.getSubjectAlternativeNames();
+            if (names != null)
+            {
+                for (final List<?> name : names)
+                {
+                    if (name.size() >= 2 && Integer.valueOf(type).equals(name.get(0)) && name.get(1) instanceof String value &&
+                        !value.isEmpty())
+                    {
+                        return value;
+                    }
+                }
+            }
+        }
+        catch (final java.security.cert.CertificateParsingException ex)
+        {
+            return null;
+        }
+        return null;
     }
 
     /** Every certificate in a PEM (or DER) file. */

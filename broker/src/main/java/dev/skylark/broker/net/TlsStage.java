@@ -244,6 +244,20 @@ final class TlsStage
     }
 
     /** True when ciphertext waits for the socket. */
+    /** The verified client certificate of the session, or null when the client presented none. */
+    java.security.cert.X509Certificate peerCertificate()
+    {
+        try
+        {
+            final java.security.cert.Certificate[] chain = engine.getSession().getPeerCertificates();
+            return chain.length > 0 && chain[0] instanceof java.security.cert.X509Certificate x509 ? x509 : null;
+        }
+        catch (final javax.net.ssl.SSLPeerUnverifiedException ex)
+        {
+            return null;
+        }
+    }
+
     boolean hasPendingOutput()
     {
         return netOut != null && netOut.position() > 0;

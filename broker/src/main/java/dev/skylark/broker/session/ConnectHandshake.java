@@ -95,12 +95,14 @@ final class ConnectHandshake
                 buffer, offset, length);
         }
         handler.grant = protocol.authenticator.authenticate(handler.clientId, handler.userName,
-            connect.hasPassword() ? buffer : null, connect.passwordOffset(), connect.passwordLength());
+            handler.connection.peerIdentity(), connect.hasPassword() ? buffer : null, connect.passwordOffset(),
+            connect.passwordLength());
         if (handler.grant.refused())
         {
             handler.refuseConnect(handler.grant.reasonCode(), handler.grant.why());
             return true;
         }
+        handler.userName = handler.grant.userName(); // the identity the modes vouched for (null: anonymous)
         return admit(handler, buffer, offset, length);
     }
 
@@ -259,6 +261,12 @@ final class ConnectHandshake
                 exchange.state = null;
                 handler.grant = step.grant();
                 exchange.responseData = step.data();
+                final String certificateIdentity = handler.connection.peerIdentity();
+                if (certificateIdentity != null || handler.grant.userName() != null)
+                {
+                    // the client certificate names the connection; else the method's grant, else the CONNECT's
+                    handler.userName = certificateIdentity != null ? certificateIdentity : handler.grant.userName();
+                }
                 final ClientGrant grant = handler.grant;
                 final String clientId = handler.clientId;
                 if (grant.clientId() != null && !clientId.isEmpty() && !clientId.equals(grant.clientId()))

@@ -26,7 +26,7 @@ class AuthConfigurationTest
     void badAuthValuesAreNamed()
     {
         final Properties properties = new Properties();
-        properties.setProperty(Configuration.AUTH_MODE_PROP_NAME, "password");
+        properties.setProperty(Configuration.AUTH_MODE_PROP_NAME, "kerberos"); // "password" is a mode now
         properties.setProperty(Configuration.AUTH_CLOCK_SKEW_S_PROP_NAME, "3601");
         properties.setProperty(Configuration.AUTH_EXPIRY_DISCONNECT_PROP_NAME, "maybe");
         assertEquals(3, Configuration.validate(properties).size(), Configuration.validate(properties).toString());
