@@ -208,6 +208,7 @@ public final class Broker implements AutoCloseable
         CloseHelper.quietClose(agents.auth);
         // The journal last: its agent drains what the routing agent appended and syncs it.
         CloseHelper.quietClose(agents.durableLog);
+        agents.dataDirLock.close(); // last: the directory is free for the next broker
         LOG.log(Level.INFO, "Skylark stopped");
     }
 

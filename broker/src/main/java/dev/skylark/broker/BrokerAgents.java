@@ -10,6 +10,7 @@ import dev.skylark.broker.hook.HookSettings;
 import dev.skylark.broker.hook.PublishHookAgent;
 import dev.skylark.broker.hook.PublishHookProxy;
 import dev.skylark.broker.ipc.IpcDurableLog;
+import dev.skylark.broker.journal.DataDirectoryLock;
 import dev.skylark.broker.net.ConnectionLimiter;
 import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.routing.DeliveryPublisher;
@@ -49,6 +50,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class BrokerAgents
 {
+    /** This broker's exclusive claim on its data directory: taken first, released last. */
+    final DataDirectoryLock dataDirLock;
     final CountersFile countersFile;
     final RoutingCounters routingCounters;
     final DurableLog durableLog;
@@ -68,7 +71,17 @@ final class BrokerAgents
         final NanoClock clock = context.nanoClock;
         final ThreadingMode threading = context.threadingMode;
         final int ioThreads = context.ioThreads;
-        countersFile = CountersFile.create(Path.of(context.dataDir), 96 + 16 * ioThreads, context.epochClock);
+        // Before anything in the data directory is touched (counters, Aeron directory, journal replay/checkpoint).
+        dataDirLock = DataDirectoryLock.acquire(Path.of(context.dataDir));
+        try
+        {
+            countersFile = CountersFile.create(Path.of(context.dataDir), 96 + 16 * ioThreads, context.epochClock);
+        }
+        catch (final RuntimeException ex)
+        {
+            dataDirLock.close();
+            throw ex;
+        }
         final Counters counters = new Counters(countersFile.manager());
         routingCounters = new RoutingCounters(counters);
 
@@ -96,9 +109,18 @@ final class BrokerAgents
         // Shared threading: the routing agent runs on I/O agent 0's thread, so waking it means waking that selector.
         final Runnable wakeRouter = threading == ThreadingMode.SHARED ? () -> agents[0].wakeup() :
             threading == ThreadingMode.INVOKER ? () -> { } : routerIdle::signal;
-        durableLog = context.durability == Durability.NONE ? DurableLog.NONE :
-            new IpcDurableLog(Path.of(context.dataDir), context.durability == Durability.FSYNC,
-                journalRecordSize(context.maxPacketSize), wakeRouter, clock);
+        try
+        {
+            durableLog = context.durability == Durability.NONE ? DurableLog.NONE :
+                new IpcDurableLog(Path.of(context.dataDir), context.durability == Durability.FSYNC,
+                    journalRecordSize(context.maxPacketSize), wakeRouter, clock);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(countersFile);
+            dataDirLock.close();
+            throw ex;
+        }
         router = new RoutingAgent(inbound, publisher, clock, routingCounters, context.inflightMax,
             context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax, gate, context.storeHighWater,
             SharedSubscriptionPolicy.named(context.sharedSubscriptionPolicy), durableLog, context.journalCheckpointBytes);
@@ -118,6 +140,7 @@ final class BrokerAgents
         {
             durableLog.close();
             CloseHelper.quietClose(countersFile);
+            dataDirLock.close();
             throw ex;
         }
         if (durableLog instanceof IpcDurableLog ipc)
@@ -238,6 +261,7 @@ final class BrokerAgents
         CloseHelper.quietClose(auth);
         CloseHelper.quietClose(countersFile);
         durableLog.close();
+        dataDirLock.close();
     }
 
     /** Idles by doing another agent's draining work, for a thread that waits on a queue it consumes itself. */
