@@ -43,7 +43,10 @@ public final class DataDirectoryLock implements AutoCloseable
         FileChannel channel = null;
         try
         {
-            OwnerOnly.createDirectories(dataDir);
+            if (!java.nio.file.Files.isDirectory(dataDir))
+            {
+                OwnerOnly.createDirectories(dataDir); // an existing directory keeps the mode its owner gave it
+            }
             channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
             OwnerOnly.restrictFile(file);

@@ -34,6 +34,13 @@ class DataDirectoryLockTest
     {
         try (Broker first = Broker.launch(context()))
         {
+            // The journal agent appends the start-up checkpoint on its own thread: wait until its file is there.
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (listing(dataDir.resolve("journal")).stream().noneMatch(n -> n.contains(".cq4:")))
+            {
+                assertTrue(System.nanoTime() - deadlineNs < 0, "no journal file appeared");
+                Thread.onSpinWait();
+            }
             final List<String> before = listing(dataDir.resolve("journal"));
             final long countersModified = Files.getLastModifiedTime(dataDir.resolve("skylark-counters.dat")).toMillis();
 
