@@ -39,7 +39,7 @@ class DataDirectoryLockTest
             while (listing(dataDir.resolve("journal")).stream().noneMatch(n -> n.contains(".cq4:")))
             {
                 assertTrue(System.nanoTime() - deadlineNs < 0, "no journal file appeared");
-                Thread.onSpinWait();
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
             }
             final List<String> before = listing(dataDir.resolve("journal"));
             final long countersModified = Files.getLastModifiedTime(dataDir.resolve("skylark-counters.dat")).toMillis();

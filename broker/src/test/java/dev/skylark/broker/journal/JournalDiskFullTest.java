@@ -182,7 +182,7 @@ class JournalDiskFullTest
         while (total("skylark_journal_failing") != 0) // the routing agent's slow tick updates the gauge
         {
             assertTrue(System.nanoTime() - deadlineNs < 0, "skylark_journal_failing stayed 1");
-            Thread.onSpinWait();
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
         }
 
         // Every message acknowledged with 0x00 is in the journal: it survives a restart.
