@@ -29,8 +29,9 @@ import java.util.zip.CRC32C;
  * deleted, so the journal stays about one checkpoint plus what was appended since.
  * <p>
  * A document is {@code kind:1 crc32c:4 length:4 payload:length}. At replay, a document that is incomplete (the
- * process died while writing it) or fails its checksum ends the replay of that generation: the tail from there is
- * cut — reported in one log line — and never read again, because the broker writes a new generation at once.
+ * process died while writing it, so never acknowledged) ends the replay of that generation; one that fails its
+ * checksum is skipped and counted, and replay goes on with the next. Nothing that could not be read completely is
+ * deleted: such a generation is kept under {@code quarantine/} (see {@link #replay}).
  * <p>
  * Durability: {@link #append} writes into the queue's memory-mapped file, which survives the process being killed;
  * with {@code fsync}, {@link #sync()} forces the file to disk (group commit: once per batch of appends).
