@@ -50,7 +50,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class BrokerAgents
 {
-    /** This broker's exclusive claim on its data directory: taken first, released last. */
+    /** This broker's exclusive claim on its data directory (taken by {@link Broker} first), released last. */
     final DataDirectoryLock dataDirLock;
     final CountersFile countersFile;
     final RoutingCounters routingCounters;
@@ -66,22 +66,13 @@ final class BrokerAgents
     final SignalledIdleStrategy hookIdle;
     final HeartbeatAgent heartbeat;
 
-    BrokerAgents(final Broker.Context context)
+    BrokerAgents(final Broker.Context context, final DataDirectoryLock dataDirLock)
     {
+        this.dataDirLock = dataDirLock;
         final NanoClock clock = context.nanoClock;
         final ThreadingMode threading = context.threadingMode;
         final int ioThreads = context.ioThreads;
-        // Before anything in the data directory is touched (counters, Aeron directory, journal replay/checkpoint).
-        dataDirLock = DataDirectoryLock.acquire(Path.of(context.dataDir));
-        try
-        {
-            countersFile = CountersFile.create(Path.of(context.dataDir), 96 + 16 * ioThreads, context.epochClock);
-        }
-        catch (final RuntimeException ex)
-        {
-            dataDirLock.close();
-            throw ex;
-        }
+        countersFile = CountersFile.create(Path.of(context.dataDir), 96 + 16 * ioThreads, context.epochClock);
         final Counters counters = new Counters(countersFile.manager());
         routingCounters = new RoutingCounters(counters);
 
@@ -109,18 +100,9 @@ final class BrokerAgents
         // Shared threading: the routing agent runs on I/O agent 0's thread, so waking it means waking that selector.
         final Runnable wakeRouter = threading == ThreadingMode.SHARED ? () -> agents[0].wakeup() :
             threading == ThreadingMode.INVOKER ? () -> { } : routerIdle::signal;
-        try
-        {
-            durableLog = context.durability == Durability.NONE ? DurableLog.NONE :
-                new IpcDurableLog(Path.of(context.dataDir), context.durability == Durability.FSYNC,
-                    journalRecordSize(context.maxPacketSize), wakeRouter, clock);
-        }
-        catch (final RuntimeException ex)
-        {
-            CloseHelper.quietClose(countersFile);
-            dataDirLock.close();
-            throw ex;
-        }
+        durableLog = context.durability == Durability.NONE ? DurableLog.NONE :
+            new IpcDurableLog(Path.of(context.dataDir), context.durability == Durability.FSYNC,
+                journalRecordSize(context.maxPacketSize), wakeRouter, clock);
         router = new RoutingAgent(inbound, publisher, clock, routingCounters, context.inflightMax,
             context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax, gate, context.storeHighWater,
             SharedSubscriptionPolicy.named(context.sharedSubscriptionPolicy), durableLog, context.journalCheckpointBytes);
@@ -140,7 +122,6 @@ final class BrokerAgents
         {
             durableLog.close();
             CloseHelper.quietClose(countersFile);
-            dataDirLock.close();
             throw ex;
         }
         if (durableLog instanceof IpcDurableLog ipc)
