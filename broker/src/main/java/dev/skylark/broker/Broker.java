@@ -11,6 +11,7 @@ import dev.skylark.broker.hook.HookPolicy;
 import dev.skylark.broker.hook.HookSettings;
 import dev.skylark.broker.http.BrokerRoutes;
 import dev.skylark.broker.http.HttpRouter;
+import dev.skylark.broker.journal.DataDirectoryLock;
 import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.net.ListenerSpec;
 import dev.skylark.broker.net.TlsIdentity;
@@ -53,7 +54,17 @@ public final class Broker implements AutoCloseable
     private Broker(final Context context)
     {
         this.context = context;
-        agents = new BrokerAgents(context);
+        // Before anything in the data directory is touched: counters, the Aeron directory, journal replay/checkpoint.
+        final DataDirectoryLock lock = DataDirectoryLock.acquire(Path.of(context.dataDir));
+        try
+        {
+            agents = new BrokerAgents(context, lock);
+        }
+        catch (final RuntimeException ex)
+        {
+            lock.close();
+            throw ex;
+        }
         BrokerRoutes.mount(context.httpRouter(), agents.countersFile, () -> ready, agents.auth, context.adminRemote);
         try
         {
@@ -224,6 +235,7 @@ public final class Broker implements AutoCloseable
         CloseHelper.quietClose(agents.auth);
         // The journal last: its agent drains what the routing agent appended and syncs it.
         CloseHelper.quietClose(agents.durableLog);
+        agents.dataDirLock.close(); // last: the directory is free for the next broker
         LOG.log(Level.INFO, "Skylark stopped");
     }
 

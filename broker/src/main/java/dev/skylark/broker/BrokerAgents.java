@@ -12,6 +12,7 @@ import dev.skylark.broker.hook.HookSettings;
 import dev.skylark.broker.hook.PublishHookAgent;
 import dev.skylark.broker.hook.PublishHookProxy;
 import dev.skylark.broker.ipc.IpcDurableLog;
+import dev.skylark.broker.journal.DataDirectoryLock;
 import dev.skylark.broker.net.ConnectionLimiter;
 import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.routing.DeliveryPublisher;
@@ -51,6 +52,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class BrokerAgents
 {
+    /** This broker's exclusive claim on its data directory (taken by {@link Broker} first), released last. */
+    final DataDirectoryLock dataDirLock;
     final CountersFile countersFile;
     final RoutingCounters routingCounters;
     final DurableLog durableLog;
@@ -65,8 +68,9 @@ final class BrokerAgents
     final SignalledIdleStrategy hookIdle;
     final HeartbeatAgent heartbeat;
 
-    BrokerAgents(final Broker.Context context)
+    BrokerAgents(final Broker.Context context, final DataDirectoryLock dataDirLock)
     {
+        this.dataDirLock = dataDirLock;
         final NanoClock clock = context.nanoClock;
         final ThreadingMode threading = context.threadingMode;
         final int ioThreads = context.ioThreads;
@@ -241,6 +245,7 @@ final class BrokerAgents
         CloseHelper.quietClose(auth);
         CloseHelper.quietClose(countersFile);
         durableLog.close();
+        dataDirLock.close();
     }
 
     /** Idles by doing another agent's draining work, for a thread that waits on a queue it consumes itself. */

@@ -2,6 +2,7 @@ package dev.skylark.broker.cli;
 
 import dev.skylark.broker.Broker;
 import dev.skylark.broker.Configuration;
+import dev.skylark.broker.journal.DataDirectoryLock;
 import dev.skylark.broker.net.SelfSignedCertificate;
 
 import java.io.IOException;
@@ -39,6 +40,11 @@ public final class SkylarkMain
         {
             System.err.println("skylark: " + ex.getMessage());
             System.exit(2);
+        }
+        catch (final DataDirectoryLock.DataDirectoryLockedException ex)
+        {
+            System.err.println("skylark: " + ex.getMessage());
+            System.exit(1);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.skylark.broker.ipc;
 
 import dev.skylark.broker.journal.ChronicleJournal;
+import dev.skylark.broker.journal.OwnerOnly;
 import dev.skylark.broker.routing.DurableLog;
 import dev.skylark.broker.routing.SignalledIdleStrategy;
 import io.aeron.Aeron;
@@ -19,8 +20,11 @@ import org.agrona.concurrent.SleepingMillisIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -47,6 +51,8 @@ public final class IpcDurableLog implements DurableLog
     private final Publication publication;
     private final Subscription subscription;
     private final AtomicLong durableSequence = new AtomicLong();
+    private final AtomicBoolean failing = new AtomicBoolean();
+    private final AtomicLong appendFailures = new AtomicLong();
     /** The last sequence handed to the publication, for the journal agent's idle check. */
     private final AtomicLong offeredSequence = new AtomicLong();
     private final JournalAgent agent;
@@ -96,6 +102,14 @@ public final class IpcDurableLog implements DurableLog
             final String channel = "aeron:ipc?term-length=" + termLength;
             subscription = client.addSubscription(channel, JournalStream.STREAM_ID);
             publication = client.addExclusivePublication(channel, JournalStream.STREAM_ID);
+            // Its buffers carry payloads: owner only (the driver creates them with the process umask).
+            OwnerOnly.restrictTree(Path.of(launched.aeronDirectoryName()));
+        }
+        catch (final IOException ex)
+        {
+            CloseHelper.quietCloseAll(client, launched);
+            journal.close();
+            throw new UncheckedIOException("journal: cannot restrict the Aeron directory's permissions", ex);
         }
         catch (final RuntimeException ex)
         {
@@ -105,7 +119,8 @@ public final class IpcDurableLog implements DurableLog
         }
         driver = launched;
         aeron = client;
-        agent = new JournalAgent(subscription, journal, durableSequence, offeredSequence, routerWaker);
+        agent = new JournalAgent(subscription, journal, durableSequence, offeredSequence, routerWaker, failing,
+            appendFailures);
         agentIdle = new SignalledIdleStrategy(agent::hasWork);
         agentRunner = new AgentRunner(agentIdle, this::onError, null, agent);
         LOG.log(Level.INFO, "journal: " + dataDir.resolve("journal") + " (" + (fsync ? "fsync" : "os") +
@@ -261,6 +276,30 @@ public final class IpcDurableLog implements DurableLog
     public boolean isBackPressured()
     {
         return backlogTail - backlogHead > BACKLOG_LIMIT;
+    }
+
+    @Override
+    public boolean isFailing()
+    {
+        return failing.getAcquire();
+    }
+
+    @Override
+    public long appendFailures()
+    {
+        return appendFailures.get();
+    }
+
+    @Override
+    public long recordsSkipped()
+    {
+        return journal.recordsSkipped();
+    }
+
+    @Override
+    public long generationsQuarantined()
+    {
+        return journal.generationsQuarantined();
     }
 
     /** For tests: generation directories on disk. */

@@ -8,15 +8,24 @@ import io.aeron.logbuffer.Header;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.Agent;
 
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The journal agent: polls the IPC subscription, appends each record to the {@link ChronicleJournal}, and then —
  * after one sync for the whole batch in fsync mode (group commit) — publishes the sequence of the last record as
  * durable and wakes the routing agent, which releases the acknowledgements waiting for it.
+ * <p>
+ * The durable sequence only ever covers records that were appended. When an append or a sync fails (disk full, an
+ * I/O error, a fault on a mapped file) the agent stops there: the durable sequence stays before the failed record,
+ * {@link #failing} turns true, and the records that follow are read off the stream and dropped — they cannot be
+ * appended after a hole. Only a checkpoint can close the hole (it holds the whole state, so also what the dropped
+ * records changed): the routing agent offers one while the journal fails; its begin opens a new generation, and
+ * once its end is appended and synced the durable sequence moves to it and {@link #failing} turns false.
  */
 final class JournalAgent implements Agent, FragmentHandler
 {
+    private static final System.Logger LOG = System.getLogger(JournalAgent.class.getName());
     private static final int FRAGMENT_LIMIT = 256;
 
     private final Subscription subscription;
@@ -25,20 +34,33 @@ final class JournalAgent implements Agent, FragmentHandler
     private final AtomicLong durableSequence;
     private final Runnable routerWaker;
     private final AtomicLong offeredSequence;
+    private final AtomicBoolean failing;
+    private final AtomicLong appendFailures;
+    /** The last sequence read off the stream (appended or dropped). */
     private long lastSequence;
+    /** The last sequence appended: the durable sequence never passes it. */
+    private long appendedSequence;
+    /** Since a failure: records are dropped until a checkpoint begins. */
+    private boolean failed;
+    /** A checkpoint after a failure is being appended: nothing becomes durable until it ends. */
+    private boolean recovering;
 
     JournalAgent(
         final Subscription subscription,
         final ChronicleJournal journal,
         final AtomicLong durableSequence,
         final AtomicLong offeredSequence,
-        final Runnable routerWaker)
+        final Runnable routerWaker,
+        final AtomicBoolean failing,
+        final AtomicLong appendFailures)
     {
         this.offeredSequence = offeredSequence;
         this.subscription = subscription;
         this.journal = journal;
         this.durableSequence = durableSequence;
         this.routerWaker = routerWaker;
+        this.failing = failing;
+        this.appendFailures = appendFailures;
     }
 
     @Override
@@ -53,11 +75,31 @@ final class JournalAgent implements Agent, FragmentHandler
         final int fragments = subscription.poll(assembler, FRAGMENT_LIMIT);
         if (fragments > 0)
         {
-            journal.sync();
-            durableSequence.setRelease(lastSequence);
-            routerWaker.run();
+            publishDurable();
         }
         return fragments;
+    }
+
+    private void publishDurable()
+    {
+        if (failed || recovering)
+        {
+            return;
+        }
+        try
+        {
+            journal.sync();
+        }
+        catch (final RuntimeException | InternalError ex)
+        {
+            onFailure("sync", ex);
+            return;
+        }
+        if (appendedSequence > durableSequence.get())
+        {
+            durableSequence.setRelease(appendedSequence);
+            routerWaker.run();
+        }
     }
 
     /** True when records offered by the routing agent wait on the stream (checked before parking). */
@@ -71,15 +113,68 @@ final class JournalAgent implements Agent, FragmentHandler
     {
         final long sequence = buffer.getLong(offset + JournalStream.SEQUENCE_OFFSET);
         final int kind = buffer.getInt(offset + JournalStream.KIND_OFFSET);
-        switch (kind)
-        {
-            case JournalStream.RECORD -> journal.append(buffer, offset + JournalStream.HEADER_LENGTH,
-                length - JournalStream.HEADER_LENGTH);
-            case JournalStream.CHECKPOINT_BEGIN -> journal.beginCheckpoint();
-            case JournalStream.CHECKPOINT_END -> journal.endCheckpoint();
-            default -> throw new IllegalStateException("journal stream: unknown kind " + kind);
-        }
         lastSequence = sequence;
+        if (failed && kind != JournalStream.CHECKPOINT_BEGIN)
+        {
+            return; // after a hole: dropped, never durable; the recovery checkpoint holds what it changed
+        }
+        try
+        {
+            switch (kind)
+            {
+                case JournalStream.RECORD -> journal.append(buffer, offset + JournalStream.HEADER_LENGTH,
+                    length - JournalStream.HEADER_LENGTH);
+                case JournalStream.CHECKPOINT_BEGIN ->
+                {
+                    journal.beginCheckpoint();
+                    if (failed)
+                    {
+                        failed = false;
+                        recovering = true;
+                    }
+                }
+                case JournalStream.CHECKPOINT_END ->
+                {
+                    journal.endCheckpoint();
+                    if (recovering)
+                    {
+                        recovering = false;
+                        appendedSequence = sequence;
+                        durableSequence.setRelease(sequence);
+                        failing.setRelease(false);
+                        LOG.log(System.Logger.Level.WARNING, "journal: recovered; checkpoint at sequence " + sequence +
+                            " is durable, appending again");
+                        routerWaker.run();
+                    }
+                }
+                default -> throw new IllegalStateException("journal stream: unknown kind " + kind);
+            }
+            appendedSequence = sequence;
+        }
+        catch (final RuntimeException | InternalError ex)
+        {
+            onFailure(kind == JournalStream.RECORD ? "append" : "checkpoint", ex);
+        }
+    }
+
+    private void onFailure(final String what, final Throwable ex)
+    {
+        appendFailures.incrementAndGet();
+        final boolean first = !failing.get();
+        failed = true;
+        recovering = false;
+        failing.setRelease(true);
+        if (first)
+        {
+            LOG.log(System.Logger.Level.ERROR, "journal: " + what + " failed after sequence " + appendedSequence +
+                " (durable stays at " + durableSequence.get() + "); dropping records until a checkpoint is " +
+                "written again", ex);
+        }
+        else
+        {
+            LOG.log(System.Logger.Level.WARNING, "journal: " + what + " failed again: " + ex);
+        }
+        routerWaker.run();
     }
 
     @Override
@@ -88,9 +183,8 @@ final class JournalAgent implements Agent, FragmentHandler
         // Drain what was already offered, so a graceful stop loses nothing the routing agent appended.
         while (subscription.poll(assembler, FRAGMENT_LIMIT) > 0)
         {
-            durableSequence.setRelease(lastSequence);
+            publishDurable();
         }
-        journal.sync();
-        durableSequence.setRelease(lastSequence);
+        publishDurable();
     }
 }

@@ -29,8 +29,9 @@ import java.util.zip.CRC32C;
  * deleted, so the journal stays about one checkpoint plus what was appended since.
  * <p>
  * A document is {@code kind:1 crc32c:4 length:4 payload:length}. At replay, a document that is incomplete (the
- * process died while writing it) or fails its checksum ends the replay of that generation: the tail from there is
- * cut — reported in one log line — and never read again, because the broker writes a new generation at once.
+ * process died while writing it, so never acknowledged) ends the replay of that generation; one that fails its
+ * checksum is skipped and counted, and replay goes on with the next. Nothing that could not be read completely is
+ * deleted: such a generation is kept under {@code quarantine/} (see {@link #replay}).
  * <p>
  * Durability: {@link #append} writes into the queue's memory-mapped file, which survives the process being killed;
  * with {@code fsync}, {@link #sync()} forces the file to disk (group commit: once per batch of appends).
@@ -53,6 +54,8 @@ public final class ChronicleJournal implements AutoCloseable
 
     private static final System.Logger LOG = System.getLogger(ChronicleJournal.class.getName());
     private static final String GENERATION_PREFIX = "gen-";
+    /** Where generations that could not be read completely are kept, never deleted by the broker. */
+    public static final String QUARANTINE = "quarantine";
     static final byte RECORD = 1;
     static final byte CHECKPOINT_BEGIN = 2;
     static final byte CHECKPOINT_END = 3;
@@ -69,6 +72,8 @@ public final class ChronicleJournal implements AutoCloseable
     private final List<Long> olderGenerations = new ArrayList<>();
     private boolean unsynced;
     private long bytesAppended;
+    private long recordsSkipped;
+    private long generationsQuarantined;
 
     /**
      * @param directory where the generations live (created when missing).
@@ -80,7 +85,7 @@ public final class ChronicleJournal implements AutoCloseable
         this.fsync = fsync;
         try
         {
-            Files.createDirectories(directory);
+            OwnerOnly.createDirectories(directory);
         }
         catch (final IOException ex)
         {
@@ -89,8 +94,14 @@ public final class ChronicleJournal implements AutoCloseable
     }
 
     /**
-     * Replays the newest complete generation and deletes the others (older ones, and a newer one whose checkpoint
-     * never ended). Call once, before the first {@link #beginCheckpoint()}.
+     * Replays the newest generation whose checkpoint ended (or, when none did, the newest one, best effort)
+     * and never deletes what it could not read: a generation that is not replayed (newer than the chosen one, or
+     * any when none is complete) moves to {@code quarantine/}; a document that fails its checksum is skipped and
+     * counted, the replay continuing with the next one where Chronicle's framing still holds; a replayed generation
+     * with skipped documents is copied to {@code quarantine/} before the start-up checkpoint may delete it. Older
+     * generations superseded by a complete checkpoint are deleted once the next checkpoint ends, as before. Each
+     * quarantine is one log line and counted ({@link #generationsQuarantined()}, {@link #recordsSkipped()}). Call
+     * once, before the first {@link #beginCheckpoint()}.
      *
      * @return the number of records replayed.
      */
@@ -100,52 +111,82 @@ public final class ChronicleJournal implements AutoCloseable
         long chosen = -1;
         for (int i = generations.size() - 1; i >= 0 && chosen < 0; i--)
         {
-            if (hasCompleteCheckpoint(generations.get(i)))
+            if (scan(generations.get(i)) == Scan.COMPLETE)
             {
                 chosen = generations.get(i);
             }
-            else
-            {
-                LOG.log(Level.WARNING, "journal: generation " + generations.get(i) + " has no complete checkpoint " +
-                    "(the broker stopped while writing it); using the one before");
-            }
+        }
+        final boolean complete = chosen >= 0;
+        if (chosen < 0 && !generations.isEmpty())
+        {
+            chosen = generations.get(generations.size() - 1);
+            LOG.log(Level.ERROR, "journal: no generation in " + directory + " has a complete checkpoint; " +
+                "replaying the newest one (" + chosen + ") as far as it can be read, keeping every one in quarantine");
         }
         long records = 0;
+        boolean keepChosen = false;
         if (chosen >= 0)
         {
-            records = replay(chosen, consumer);
-        }
-        else if (!generations.isEmpty())
-        {
-            LOG.log(Level.ERROR, "journal: no complete generation in " + directory + "; starting empty");
+            final long skippedBefore = recordsSkipped;
+            final boolean readToEnd = replay(chosen, consumer);
+            records = lastReplayedRecords;
+            if (!readToEnd || recordsSkipped > skippedBefore || !complete)
+            {
+                keepChosen = !quarantine(chosen, true, "replay could not read all of it (" + (recordsSkipped - skippedBefore) +
+                    " document(s) skipped" + (readToEnd ? "" : ", unreadable from some point") + ")");
+            }
         }
         for (final long g : generations)
         {
-            if (g != chosen)
+            if (g == chosen)
             {
-                if (g > chosen)
-                {
-                    deleteGeneration(g);
-                }
-                else
-                {
-                    olderGenerations.add(g);
-                }
+                continue;
+            }
+            if (g > chosen)
+            {
+                quarantine(g, false, "newer than the generation replayed (" + chosen + ") and without a complete " +
+                    "checkpoint (the broker stopped while writing it, or it is damaged)");
+            }
+            else if (complete)
+            {
+                olderGenerations.add(g); // superseded by the chosen checkpoint
+            }
+            else
+            {
+                quarantine(g, false, "older than the damaged generation replayed (" + chosen + ")");
             }
         }
         generation = generations.isEmpty() ? 0 : generations.get(generations.size() - 1);
-        if (chosen >= 0)
+        if (chosen >= 0 && !keepChosen)
         {
             olderGenerations.add(chosen);
         }
         return records;
     }
 
-    private long replay(final long g, final RecordConsumer consumer)
+    private enum Scan
+    {
+        /** Its checkpoint's end marker is there. */
+        COMPLETE,
+        /** No end marker, nothing wrong with what is there (the broker stopped while writing the checkpoint). */
+        CLEAN,
+        /** No end marker readable, and a document kind is damaged or the queue cannot be read. */
+        DAMAGED
+    }
+
+    private long lastReplayedRecords;
+
+    /**
+     * Replays one generation, skipping documents that fail their checks.
+     *
+     * @return false when Chronicle itself could not read on (the rest of the generation is unreadable).
+     */
+    private boolean replay(final long g, final RecordConsumer consumer)
     {
         long records = 0;
         long documents = 0;
         boolean inCheckpoint = false;
+        boolean readToEnd = true;
         try (SingleChronicleQueue q = open(g); ExcerptTailer tailer = q.createTailer())
         {
             while (true)
@@ -165,16 +206,16 @@ public final class ChronicleJournal implements AutoCloseable
                     final long available = bytes.readRemaining();
                     if (available < HEADER_LENGTH)
                     {
-                        LOG.log(Level.WARNING, cutMessage(g, documents, "short document"));
-                        break;
+                        skip(g, documents, "short document");
+                        continue;
                     }
                     final byte kind = bytes.readByte();
                     final int expectedCrc = bytes.readInt();
                     final int length = bytes.readInt();
                     if (length < 0 || length > available - HEADER_LENGTH)
                     {
-                        LOG.log(Level.WARNING, cutMessage(g, documents, "bad length " + length));
-                        break;
+                        skip(g, documents, "bad length " + length);
+                        continue;
                     }
                     final byte[] payload = scratch(length);
                     bytes.read(payload, 0, length);
@@ -182,8 +223,8 @@ public final class ChronicleJournal implements AutoCloseable
                     crc.update(payload, 0, length);
                     if ((int)crc.getValue() != expectedCrc || kind < RECORD || kind > CHECKPOINT_END)
                     {
-                        LOG.log(Level.WARNING, cutMessage(g, documents, "checksum mismatch"));
-                        break;
+                        skip(g, documents, "checksum mismatch");
+                        continue;
                     }
                     documents++;
                     if (kind == CHECKPOINT_BEGIN)
@@ -197,27 +238,57 @@ public final class ChronicleJournal implements AutoCloseable
                     else
                     {
                         replayView.wrap(payload, 0, length);
-                        consumer.onRecord(replayView, 0, length);
+                        try
+                        {
+                            consumer.onRecord(replayView, 0, length);
+                        }
+                        catch (final RuntimeException ex)
+                        {
+                            throw new ConsumerFailure(ex);
+                        }
                         records++;
                     }
                 }
             }
         }
+        catch (final RuntimeException ex)
+        {
+            if (ex instanceof ConsumerFailure failure)
+            {
+                throw (RuntimeException)failure.getCause();
+            }
+            readToEnd = false;
+            LOG.log(Level.ERROR, "journal: generation " + g + " unreadable after " + documents + " document(s): " + ex);
+        }
         if (inCheckpoint)
         {
             LOG.log(Level.WARNING, "journal: generation " + g + " ended inside a checkpoint");
         }
-        return records;
+        lastReplayedRecords = records;
+        return readToEnd;
     }
 
-    private static String cutMessage(final long g, final long documents, final String why)
+    private void skip(final long g, final long documents, final String why)
     {
-        return "journal: corrupt record in generation " + g + " after " + documents + " good document(s) (" + why +
-            "): the tail from there is cut";
+        recordsSkipped++;
+        LOG.log(Level.ERROR, "journal: corrupt document in generation " + g + " after " + documents +
+            " good document(s) (" + why + "): skipped, replay goes on with the next one");
     }
 
-    private boolean hasCompleteCheckpoint(final long g)
+    /** Marker for an exception thrown by the record consumer, which replay must not mistake for a damaged file. */
+    private static final class ConsumerFailure extends RuntimeException
     {
+        private static final long serialVersionUID = 1L;
+
+        ConsumerFailure(final RuntimeException cause)
+        {
+            super(cause);
+        }
+    }
+
+    private Scan scan(final long g)
+    {
+        boolean damaged = false;
         try (SingleChronicleQueue q = open(g); ExcerptTailer tailer = q.createTailer())
         {
             while (true)
@@ -226,12 +297,22 @@ public final class ChronicleJournal implements AutoCloseable
                 {
                     if (!dc.isPresent())
                     {
-                        return false;
+                        return damaged ? Scan.DAMAGED : Scan.CLEAN;
                     }
                     final Bytes<?> bytes = dc.wire().bytes();
-                    if (bytes.readRemaining() >= HEADER_LENGTH && bytes.readByte() == CHECKPOINT_END)
+                    if (bytes.readRemaining() < HEADER_LENGTH)
                     {
-                        return true;
+                        damaged = true;
+                        continue;
+                    }
+                    final byte kind = bytes.readByte();
+                    if (kind == CHECKPOINT_END && bytes.readInt() == 0 && bytes.readInt() == 0)
+                    {
+                        return Scan.COMPLETE; // an end marker: empty payload, whose CRC-32C is 0
+                    }
+                    if (kind < RECORD || kind > CHECKPOINT_END)
+                    {
+                        damaged = true;
                     }
                 }
             }
@@ -239,8 +320,74 @@ public final class ChronicleJournal implements AutoCloseable
         catch (final RuntimeException ex)
         {
             LOG.log(Level.WARNING, "journal: generation " + g + " unreadable: " + ex);
+            return Scan.DAMAGED;
+        }
+    }
+
+    /**
+     * Keeps a generation's original files under {@code quarantine/}: moved when nothing reads it any more, copied
+     * when it is the one just replayed (it stays until the start-up checkpoint has ended).
+     */
+    private boolean quarantine(final long g, final boolean copy, final String why)
+    {
+        final Path source = generationDirectory(g);
+        final Path quarantine = directory.resolve(QUARANTINE);
+        Path target = quarantine.resolve(source.getFileName().toString());
+        try
+        {
+            OwnerOnly.createDirectories(quarantine);
+            for (int n = 1; Files.exists(target); n++)
+            {
+                target = quarantine.resolve(source.getFileName() + "." + n);
+            }
+            if (copy)
+            {
+                final Path to = target;
+                Files.createDirectories(to);
+                try (Stream<Path> walk = Files.walk(source))
+                {
+                    for (final Path p : (Iterable<Path>)walk::iterator)
+                    {
+                        final Path dest = to.resolve(source.relativize(p).toString());
+                        if (Files.isDirectory(p))
+                        {
+                            Files.createDirectories(dest);
+                        }
+                        else
+                        {
+                            Files.copy(p, dest);
+                        }
+                    }
+                }
+            }
+            else
+            {
+                Files.move(source, target);
+            }
+            OwnerOnly.restrictTree(target);
+            generationsQuarantined++;
+            LOG.log(Level.ERROR, "journal: generation " + g + " " + (copy ? "copied" : "moved") + " to " + target +
+                ": " + why + "; nothing in it is deleted");
+            return true;
+        }
+        catch (final IOException | UncheckedIOException ex)
+        {
+            LOG.log(Level.ERROR, "journal: cannot quarantine generation " + g + " (" + why + "): " + ex +
+                "; it is left where it is");
             return false;
         }
+    }
+
+    /** Journal documents skipped at replay because they failed their checks (since this journal opened). */
+    public long recordsSkipped()
+    {
+        return recordsSkipped;
+    }
+
+    /** Generations moved or copied to {@code quarantine/} at replay (since this journal opened). */
+    public long generationsQuarantined()
+    {
+        return generationsQuarantined;
     }
 
     /** Appends one record (into the memory-mapped file). */
@@ -254,16 +401,31 @@ public final class ChronicleJournal implements AutoCloseable
     {
         if (queue != null)
         {
-            sync();
-            olderGenerations.add(generation);
-            appender.close();
-            queue.close();
+            final SingleChronicleQueue previous = queue;
+            final ExcerptAppender previousAppender = appender;
+            queue = null;
+            appender = null;
+            olderGenerations.add(generation); // superseded once this checkpoint ends, whatever happens to it now
+            try
+            {
+                if (fsync && unsynced)
+                {
+                    previousAppender.sync();
+                }
+            }
+            finally
+            {
+                unsynced = false;
+                previousAppender.close();
+                previous.close();
+            }
         }
         generation++;
         queue = open(generation);
         appender = queue.createAppender();
         bytesAppended = 0;
         write(CHECKPOINT_BEGIN, null, 0, 0);
+        restrict(generation);
     }
 
     /** Ends the checkpoint: once on disk (synced with fsync), the older generations are deleted. */
@@ -271,6 +433,7 @@ public final class ChronicleJournal implements AutoCloseable
     {
         write(CHECKPOINT_END, null, 0, 0);
         sync();
+        restrict(generation);
         for (final long g : olderGenerations)
         {
             deleteGeneration(g);
@@ -343,6 +506,19 @@ public final class ChronicleJournal implements AutoCloseable
         }
         bytesAppended += HEADER_LENGTH + length;
         unsynced = true;
+    }
+
+    /** 0700 directory, 0600 files (Chronicle creates them with the process umask; the directory guards new ones). */
+    private void restrict(final long g)
+    {
+        try
+        {
+            OwnerOnly.restrictTree(generationDirectory(g));
+        }
+        catch (final IOException | UncheckedIOException ex)
+        {
+            LOG.log(Level.WARNING, "journal: cannot restrict permissions of generation " + g + ": " + ex);
+        }
     }
 
     private byte[] scratch(final int length)

@@ -16,6 +16,8 @@ import java.util.concurrent.TimeUnit;
 final class CheckpointWriter
 {
     private static final System.Logger LOG = System.getLogger(CheckpointWriter.class.getName());
+    /** How often a failing journal is offered a recovery checkpoint. */
+    static final long RECOVERY_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final DurableLog log;
     private final JournalRecord journal;
@@ -25,6 +27,9 @@ final class CheckpointWriter
     private final DurableIds ids;
     private final NanoClock clock;
     private final long checkpointBytes;
+    private final JournalCounters counters;
+    private long nextRecoveryAttemptNs;
+    private boolean failing;
     private final UnsafeBuffer storedView = new UnsafeBuffer(0, 0);
     private long lastCheckpointBytes;
 
@@ -36,8 +41,10 @@ final class CheckpointWriter
         final MessageStore store,
         final DurableIds ids,
         final NanoClock clock,
-        final long checkpointBytes)
+        final long checkpointBytes,
+        final JournalCounters counters)
     {
+        this.counters = counters;
         this.log = log;
         this.journal = journal;
         this.sessions = sessions;
@@ -48,10 +55,48 @@ final class CheckpointWriter
         this.checkpointBytes = checkpointBytes;
     }
 
-    /** True when the journal has grown past the checkpoint size, and past twice the size of the last checkpoint. */
+    /**
+     * True when the journal has grown past the checkpoint size, and past twice the size of the last checkpoint; or
+     * when the journal failed to append and a recovery attempt is due (at most one per
+     * {@link #RECOVERY_INTERVAL_NS}): after a failure nothing is durable until a whole checkpoint is, because the
+     * records lost in the failure are only covered again by a checkpoint of the state they changed.
+     */
     boolean isDue()
     {
+        counters.appendFailures.setRelease(log.appendFailures());
+        if (log.isFailing())
+        {
+            final long nowNs = clock.nanoTime();
+            if (!failing)
+            {
+                failing = true;
+                counters.failing.setRelease(1);
+                nextRecoveryAttemptNs = nowNs + RECOVERY_INTERVAL_NS;
+                LOG.log(Level.ERROR, "journal: cannot append; QoS 1/2 publishes are refused (v5 0x97, 3.1.1 " +
+                    "disconnect) and acknowledgements held until a checkpoint is durable again");
+                return false;
+            }
+            if (nowNs - nextRecoveryAttemptNs >= 0)
+            {
+                nextRecoveryAttemptNs = nowNs + RECOVERY_INTERVAL_NS;
+                return true;
+            }
+            return false;
+        }
+        if (failing)
+        {
+            failing = false;
+            counters.failing.setRelease(0);
+            LOG.log(Level.WARNING, "journal: appending again (recovery checkpoint durable); QoS 1/2 publishes accepted");
+        }
         return log.bytesSinceCheckpoint() > Math.max(checkpointBytes, 2 * lastCheckpointBytes);
+    }
+
+    /** After the replay: what it could not read, for the metrics. */
+    void onReplayed()
+    {
+        counters.recordsSkipped.setRelease(log.recordsSkipped());
+        counters.generationsQuarantined.setRelease(log.generationsQuarantined());
     }
 
     void writeCheckpoint()

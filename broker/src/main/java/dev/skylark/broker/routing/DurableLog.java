@@ -49,6 +49,34 @@ public interface DurableLog extends AutoCloseable
     /** True while appends are queued locally because the log cannot keep up: publishers should be held back. */
     boolean isBackPressured();
 
+    /**
+     * True while the journal cannot append (disk full, I/O error, a fault on a mapped file): since the failure nothing
+     * has become durable, and nothing will until a checkpoint written after the failure has ended. Publishers' QoS 1/2
+     * messages are refused meanwhile; {@link #isFailing()} turns false once such a checkpoint is durable. Any thread.
+     */
+    default boolean isFailing()
+    {
+        return false;
+    }
+
+    /** Appends (or syncs) that failed since start. Any thread. */
+    default long appendFailures()
+    {
+        return 0;
+    }
+
+    /** Journal documents skipped at replay because they failed their checks. */
+    default long recordsSkipped()
+    {
+        return 0;
+    }
+
+    /** Generations moved or copied to the journal's quarantine at replay. */
+    default long generationsQuarantined()
+    {
+        return 0;
+    }
+
     /** Duty-cycle work on the routing thread: hand queued appends on. Returns the work done. */
     int doWork();
 

@@ -68,6 +68,12 @@ final class InboundQos
             return;
         }
 
+        if (qos > 0 && log.isFailing())
+        {
+            refuseWhileJournalFails(connectionId, session, qos, packetId);
+            return;
+        }
+
         final int matched = router.route(buffer, messageOffset, messageLength, session.sessionId,
             MessageStore.NULL_HANDLE);
         if (qos == 2 && session.durableId != 0)
@@ -79,6 +85,32 @@ final class InboundQos
             final int reason = matched == 0 && session.version == MqttVersion.V5 ?
                 ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS;
             ackWhenDurable(connectionId, qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, packetId, reason);
+        }
+    }
+
+    /**
+     * The journal cannot append: a QoS 1/2 message is neither routed nor acknowledged as received. v5 gets PUBACK or
+     * PUBREC 0x97 (Quota exceeded — 0x89 Server busy is not a PUBACK/PUBREC reason code) and may resend later; 3.1.1
+     * has no negative PUBACK, so the connection is closed and the client resends after reconnecting. Sent at once,
+     * ahead of acknowledgements still waiting for the journal (those go out, success, once a checkpoint written after
+     * the failure is durable — it holds what they acknowledge).
+     */
+    private void refuseWhileJournalFails(final long connectionId, final Session session, final int qos,
+        final int packetId)
+    {
+        counters.journal.publishesRefused.incrementRelease();
+        if (qos == 2)
+        {
+            session.awaitingPubrel.remove(packetId);
+        }
+        if (session.version == MqttVersion.V5)
+        {
+            out.ack(connectionId, qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, packetId,
+                ReasonCode.QUOTA_EXCEEDED);
+        }
+        else
+        {
+            out.disconnect(connectionId, ReasonCode.UNSPECIFIED_ERROR);
         }
     }
 

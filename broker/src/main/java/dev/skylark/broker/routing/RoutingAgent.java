@@ -98,7 +98,8 @@ public final class RoutingAgent implements Agent
         subscriptions = new Subscriptions(tree, router, deliveries, store, out, journal, ids, counters, cachedClock);
         commandAdapter = new RouterCommandAdapter(sessions, inboundQos, deliveries, subscriptions);
         checkpointWriter =
-            new CheckpointWriter(log, journal, sessions, router.retained(), store, ids, clock, checkpointBytes);
+            new CheckpointWriter(log, journal, sessions, router.retained(), store, ids, clock, checkpointBytes,
+                counters.journal);
         replayAdapter = new JournalReplayAdapter(log, sessions, tree, router, deliveries, store, ids, counters, clock,
             epochClock, inflightMax);
     }
@@ -229,6 +230,7 @@ public final class RoutingAgent implements Agent
         final long nowNs = clock.nanoTime();
         cachedClock.update(nowNs);
         replayAdapter.replay(nowNs);
+        checkpointWriter.onReplayed();
         writeCheckpoint();
     }
 

@@ -35,8 +35,12 @@ public final class RoutingCounters
     /** Times the routing agent waited for room in an I/O agent's ring. */
     public final AtomicCounter outboundRingFull;
 
+    /** The journal's health: replay damage, append failures, publishes refused while it fails. */
+    public final JournalCounters journal;
+
     public RoutingCounters(final Counters counters)
     {
+        journal = new JournalCounters(counters);
         publishesIn = counters.counter("skylark_publishes_routed_total", "publishes routed", null);
         sessions = counters.gauge("skylark_sessions", "sessions (online and offline)", null);
         clientsConnected = counters.gauge("skylark_clients_connected", "MQTT clients connected", null);

@@ -11,8 +11,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.MappedByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 
 /**
  * The broker's counters in a memory-mapped file, so that another process ({@code skylark stat}) reads them live,
@@ -39,6 +41,7 @@ public final class CountersFile implements AutoCloseable
     private static final int METADATA_LENGTH_OFFSET = 32;
     private static final int VALUES_LENGTH_OFFSET = 36;
     private static final int HEADER_LENGTH = 64;
+    private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
 
     private final Path file;
     private final MappedByteBuffer mapped;
@@ -74,6 +77,11 @@ public final class CountersFile implements AutoCloseable
             final int metadataLength = maxCounters * CountersReader.METADATA_LENGTH;
             final int valuesLength = maxCounters * CountersReader.COUNTER_LENGTH;
             final MappedByteBuffer mapped = IoUtil.mapNewFile(file.toFile(), HEADER_LENGTH + metadataLength + valuesLength);
+            if (POSIX)
+            {
+                // Owner only (0600), before anything is written into it: its labels and values are the broker's.
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            }
             final UnsafeBuffer header = new UnsafeBuffer(mapped, 0, HEADER_LENGTH);
             header.putLong(PID_OFFSET, ProcessHandle.current().pid());
             final long nowMs = clock.time();

@@ -115,6 +115,17 @@ final class BrokerProcess implements AutoCloseable
         return log.toString();
     }
 
+    long pid()
+    {
+        return process.pid();
+    }
+
+    /** Waits for the process to end by itself; its exit status, or -1 when it is still running at the deadline. */
+    int waitForExit(final long seconds) throws InterruptedException
+    {
+        return process.waitFor(seconds, TimeUnit.SECONDS) ? process.exitValue() : -1;
+    }
+
     /** SIGKILL: no shutdown hook, no flush. */
     void kill() throws InterruptedException
     {

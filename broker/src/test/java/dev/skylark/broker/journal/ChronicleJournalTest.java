@@ -9,9 +9,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.nio.file.Files;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Generations, checkpoints and the cut of a corrupt tail, without the broker. */
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
@@ -75,7 +77,7 @@ class ChronicleJournalTest
     }
 
     @Test
-    void aCorruptRecordCutsTheTailAndTheBrokerStarts()
+    void aCorruptRecordIsSkippedItsGenerationQuarantinedAndTheBrokerStarts() throws Exception
     {
         try (ChronicleJournal journal = new ChronicleJournal(dir, false))
         {
@@ -88,17 +90,46 @@ class ChronicleJournalTest
         }
         try (ChronicleJournal journal = new ChronicleJournal(dir, false))
         {
-            assertEquals(List.of("good"), replay(journal));
-            // The next start writes a new generation: the damaged one goes once its checkpoint ends.
+            // Skipped, counted, and the records after it still replayed (the tail used to be cut and then deleted).
+            assertEquals(List.of("good", "after"), replay(journal));
+            assertEquals(1, journal.recordsSkipped());
+            assertEquals(1, journal.generationsQuarantined());
+            assertTrue(Files.isDirectory(dir.resolve("quarantine").resolve("gen-0000000001")));
+            // The next start writes a new generation: the damaged one goes once its checkpoint ends, its copy stays.
             journal.beginCheckpoint();
             journal.append(text("good"), 0, 4);
+            journal.append(text("after"), 0, 5);
             journal.endCheckpoint();
             journal.append(text("next"), 0, 4);
         }
         try (ChronicleJournal journal = new ChronicleJournal(dir, false))
         {
-            assertEquals(List.of("good", "next"), replay(journal));
+            assertEquals(List.of("good", "after", "next"), replay(journal));
             assertEquals(1, journal.generationCount());
+            assertEquals(0, journal.recordsSkipped());
+            assertTrue(Files.isDirectory(dir.resolve("quarantine").resolve("gen-0000000001")));
         }
+    }
+
+    @Test
+    void withNoCompleteGenerationNothingIsDeleted() throws Exception
+    {
+        try (ChronicleJournal journal = new ChronicleJournal(dir, false))
+        {
+            replay(journal);
+            journal.beginCheckpoint();
+            journal.append(text("owed"), 0, 4);
+            journal.appendCorrupt(text("end?"), 0, 4); // the checkpoint's end marker, damaged
+            journal.append(text("later"), 0, 5);
+        }
+        try (ChronicleJournal journal = new ChronicleJournal(dir, false))
+        {
+            // Best effort from the newest damaged generation; its original kept in quarantine.
+            assertEquals(List.of("owed", "later"), replay(journal));
+            assertEquals(1, journal.generationsQuarantined());
+            journal.beginCheckpoint();
+            journal.endCheckpoint();
+        }
+        assertTrue(Files.isDirectory(dir.resolve("quarantine").resolve("gen-0000000001")));
     }
 }

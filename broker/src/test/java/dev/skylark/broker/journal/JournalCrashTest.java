@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -25,6 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -69,6 +71,74 @@ class JournalCrashTest
     void fsyncAcknowledgedMessagesSurviveKill() throws Exception
     {
         crashLoop(1, 2, "fsync");
+    }
+
+    /**
+     * The issue's reproduction: 100 QoS 1 messages acknowledged, a second broker started on the same directory, the
+     * first killed with SIGKILL, a restart. The second start used to replay, checkpoint and delete the generation
+     * the running broker appended to (50 of 100 came back); now it exits at once naming the holder's pid.
+     */
+    @Test
+    void secondStartOnTheSameDirectoryIsRefusedAndNothingAcknowledgedIsLost() throws Exception
+    {
+        final Path dir = Files.createTempDirectory(dataDir, "lock");
+        brokerDirs.add(dir);
+        final int count = 100;
+        try (BrokerProcess first = BrokerProcess.start(dir, "--durability", "os"))
+        {
+            final String uri = first.uri();
+            final MqttClient sub = new MqttClient(uri, "lock-sub", new MemoryPersistence());
+            sub.connect(options(false));
+            sub.subscribe("lock/#", 1);
+            sub.disconnect();
+            sub.close();
+            final MqttClient pub = new MqttClient(uri, "lock-pub", new MemoryPersistence());
+            pub.connect(options(true));
+            for (int i = 0; i < count; i++)
+            {
+                pub.publish("lock/t", String.valueOf(i).getBytes(StandardCharsets.US_ASCII), 1, false); // PUBACK'd
+            }
+            pub.disconnect();
+            pub.close();
+
+            try (BrokerProcess second = BrokerProcess.start(dir, "--durability", "os"))
+            {
+                final int status = second.waitForExit(60);
+                assertEquals(1, status, second.log());
+                assertTrue(second.log().contains("in use by another Skylark broker (pid " + first.pid() + ","),
+                    second.log());
+            }
+            first.kill();
+        }
+        try (BrokerProcess restarted = BrokerProcess.start(dir, "--durability", "os"))
+        {
+            final Set<String> received = ConcurrentHashMap.newKeySet();
+            final MqttClient sub = new MqttClient(restarted.uri(), "lock-sub", new MemoryPersistence());
+            sub.setCallback(new MqttCallback()
+            {
+                public void connectionLost(final Throwable cause)
+                {
+                }
+
+                public void messageArrived(final String topic, final MqttMessage message)
+                {
+                    received.add(new String(message.getPayload(), StandardCharsets.US_ASCII));
+                }
+
+                public void deliveryComplete(final IMqttDeliveryToken token)
+                {
+                }
+            });
+            sub.connect(options(false));
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (received.size() < count && System.nanoTime() - deadlineNs < 0)
+            {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+            }
+            assertEquals(count, received.size(), "redelivered after kill -9: " + received.size() + " of " + count);
+            sub.disconnect();
+            sub.close();
+        }
     }
 
     @Test
