@@ -2,20 +2,33 @@ package dev.skylark.broker.cli;
 
 import dev.skylark.broker.Configuration;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Unmatched;
+
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
 /**
  * {@code skylark config [--config FILE] [--NAME VALUE]...}: the configuration {@code run} would use with the same
- * arguments, each value with where it came from (command line, JVM flag, file, preset or default), and any problem
+ * arguments, each value with where it came from (command line, JVM flag, environment, file, preset or default), and any problem
  * that would stop the broker.
  */
-final class ConfigCommand
+@Command(name = "config", mixinStandardHelpOptions = true, versionProvider = SkylarkMain.Version.class,
+    description = {"Prints the configuration run would use, each value with where it came from.",
+        "Any problem that would stop the broker is printed too (exit status 2).",
+        "  --config FILE, --NAME VALUE   as for run"})
+final class ConfigCommand extends CliCommand
 {
-    private ConfigCommand()
+    @Unmatched
+    List<String> args = new ArrayList<>();
+
+    @Override
+    public Integer call()
     {
+        return run(args.toArray(new String[0]), out);
     }
 
     static int run(final String[] args, final PrintStream out)
