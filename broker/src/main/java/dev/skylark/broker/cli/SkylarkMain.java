@@ -48,6 +48,9 @@ public final class SkylarkMain extends CliCommand
         ConfigCommand.class,
         CertCommand.class);
 
+    /** The properties file read when no {@code --config} is given (bin/skylark sets it to conf/skylark.properties). */
+    static final String CONF_VARIABLE = "SKYLARK_CONF";
+
     @Unmatched
     List<String> settings = new ArrayList<>();
 
@@ -252,6 +255,7 @@ public final class SkylarkMain extends CliCommand
     {
         final Properties fromFile = new Properties();
         final Properties fromFlags = new Properties();
+        boolean configGiven = false;
         for (int i = from; i < args.length; i++)
         {
             final String arg = args[i];
@@ -282,6 +286,7 @@ public final class SkylarkMain extends CliCommand
             }
             if ("config".equals(name))
             {
+                configGiven = true;
                 load(Path.of(value), fromFile);
                 continue;
             }
@@ -292,6 +297,11 @@ public final class SkylarkMain extends CliCommand
             fromFlags.setProperty(name.startsWith(Configuration.PREFIX) ? name : Configuration.PREFIX + name, value);
         }
 
+        final String defaultFile = environment.getOrDefault(CONF_VARIABLE, "");
+        if (!configGiven && !defaultFile.isEmpty())
+        {
+            load(Path.of(defaultFile), fromFile); // the launcher's conf/skylark.properties; --config wins
+        }
         merged.putAll(fromFile);
         fromFile.stringPropertyNames().forEach((name) -> sources.setProperty(name, "file"));
         final List<String> unknown = new ArrayList<>();

@@ -53,6 +53,12 @@ final class SkylarkProcess implements AutoCloseable
         command.add(System.getProperty("java.class.path"));
         command.add("dev.skylark.broker.cli.SkylarkMain");
         command.addAll(args);
+        return launch(command, environment);
+    }
+
+    /** Any command line that runs a broker (e.g. a distribution's {@code bin/skylark}), with no SKYLARK_* inherited. */
+    static SkylarkProcess launch(final List<String> command, final Map<String, String> environment) throws IOException
+    {
         final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         builder.environment().keySet().removeIf((name) -> name.startsWith("SKYLARK_"));
         builder.environment().putAll(environment);
