@@ -4,6 +4,7 @@ import dev.skylark.broker.auth.AdminApi;
 import dev.skylark.broker.auth.AuthMethod;
 import dev.skylark.broker.auth.AuthMode;
 import dev.skylark.broker.auth.AuthService;
+import dev.skylark.broker.auth.PasswordFile;
 import dev.skylark.broker.auth.AuthSettings;
 import dev.skylark.broker.auth.FirstStart;
 import dev.skylark.broker.auth.JwtAuthMethod;
@@ -47,6 +48,7 @@ public final class Broker implements AutoCloseable
     private final BrokerAgents agents;
     private final Listeners listeners;
     private final AgentThreads threads;
+    private final ReloadRegistry reloads;
     private final AtomicLong agentErrors = new AtomicLong();
     private volatile boolean ready;
     private volatile boolean closed;
@@ -76,6 +78,111 @@ public final class Broker implements AutoCloseable
             throw ex;
         }
         threads = new AgentThreads(context.threadingMode, context.idleMode, agents, this::onError);
+        reloads = new ReloadRegistry(context.givenSettings);
+        registerReloads();
+    }
+
+    /** The parts a SIGHUP reloads (more register at merge: the authorization rules and password files). */
+    private void registerReloads()
+    {
+        reloads.register("connection limits", Set.of(Configuration.MAX_CONNECTIONS_PROP_NAME,
+            Configuration.MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME), (settings) ->
+        {
+            final int overall = Configuration.getInt(settings, Configuration.MAX_CONNECTIONS_PROP_NAME);
+            final int perAddress = Configuration.getInt(settings, Configuration.MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME);
+            if (overall == context.maxConnections && perAddress == context.maxConnectionsPerAddress)
+            {
+                return null;
+            }
+            final String what = Configuration.MAX_CONNECTIONS_PROP_NAME + " " + context.maxConnections + " -> " +
+                overall + ", " + Configuration.MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME + " " +
+                context.maxConnectionsPerAddress + " -> " + perAddress;
+            agents.limiter.limits(overall, perAddress);
+            context.maxConnections = overall;
+            context.maxConnectionsPerAddress = perAddress;
+            return what;
+        });
+        reloads.register("tls certificate", Set.of(Configuration.TLS_CERT_PROP_NAME, Configuration.TLS_KEY_PROP_NAME,
+            Configuration.TLS_KEYSTORE_PROP_NAME, Configuration.TLS_KEYSTORE_PASSWORD_PROP_NAME), listeners::reloadTls);
+        if (agents.auth != null)
+        {
+            reloads.register("revocations and keys", Set.of(), (settings) ->
+            {
+                final AuthService auth = agents.auth;
+                final int revokedBefore = auth.revocations().list().size();
+                final String kidBefore = auth.keyRing().signingKey().getKeyId();
+                final int keysBefore = auth.keyRing().keys().size();
+                auth.refresh();
+                final int revoked = auth.revocations().list().size();
+                final String kid = auth.keyRing().signingKey().getKeyId();
+                final int keys = auth.keyRing().keys().size();
+                return revoked == revokedBefore && kid.equals(kidBefore) && keys == keysBefore ? null :
+                    revoked + " revoked token id(s), " + keys + " key(s), signing with " + kid;
+            });
+            if (agents.auth.passwords() != null)
+            {
+                reloads.register("password file", Set.of(), (settings) ->
+                {
+                    final PasswordFile passwords = agents.auth.passwords();
+                    passwords.reload(); // a file that no longer parses throws: the previous users stay
+                    return passwords.path() + ": " + passwords.size() + " user(s)";
+                });
+            }
+        }
+    }
+
+    /**
+     * Where parts register what a SIGHUP reloads ({@link ReloadRegistry#register}): one call per part, e.g.
+     * {@code broker.reloads().register("acl file", Set.of(ACL_FILE_PROP_NAME), (settings) -> acl.reload())}.
+     */
+    public ReloadRegistry reloads()
+    {
+        return reloads;
+    }
+
+    /**
+     * SIGHUP: applies what can change live from these settings (the same sources as at start, read again) and logs
+     * what changed and what needs a restart. Invalid settings change nothing (logged).
+     *
+     * @return what the reload did, or null when the settings were invalid.
+     */
+    public ReloadRegistry.Result reload(final Properties settings)
+    {
+        final List<String> problems = Configuration.validate(settings);
+        if (!problems.isEmpty())
+        {
+            LOG.log(Level.WARNING, "reload refused, nothing changed: invalid configuration: " +
+                String.join("; ", problems));
+            return null;
+        }
+        return reloads.reload(settings);
+    }
+
+    /**
+     * SIGTERM: {@code /readyz} answers 503 at once and the MQTT listeners stop accepting; then the broker waits up to
+     * {@code skylark.shutdown.drain.ms} for clients to leave, and {@link #close() closes}: the clients still there get
+     * DISCONNECT 0x8B, the journal is flushed. Blocks the caller until then.
+     */
+    public void shutdown()
+    {
+        if (closed)
+        {
+            return;
+        }
+        ready = false;
+        listeners.stopAcceptingMqtt();
+        final long drainMs = context.shutdownDrainMs;
+        LOG.log(Level.INFO, "Skylark stopping: not ready, not accepting MQTT connections" + (drainMs > 0 ?
+            ", waiting up to " + drainMs + " ms for " + connectionCount() + " connection(s) to leave" : ""));
+        if (drainMs > 0)
+        {
+            final long deadlineNs = System.nanoTime() + drainMs * 1_000_000L;
+            while (connectionCount() > 0 && System.nanoTime() - deadlineNs < 0)
+            {
+                java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
+            }
+        }
+        close();
     }
 
     /** Starts a broker with this configuration (concluded first). */
@@ -330,6 +437,9 @@ public final class Broker implements AutoCloseable
         int hookPublishBatchMaxMessages;
         int hookPublishBatchMaxBytes;
         int hookPublishQueueBytes;
+        long shutdownDrainMs;
+        /** The {@code skylark.*} properties the context was made from, for what a reload compares against. */
+        final Properties givenSettings = new Properties();
         private boolean concluded;
 
         /** Defaults from the system properties. */
@@ -351,6 +461,13 @@ public final class Broker implements AutoCloseable
                 throw new IllegalArgumentException("invalid configuration: " + String.join("; ", problems));
             }
             ContextDefaults.load(this, properties);
+            for (final String name : properties.stringPropertyNames())
+            {
+                if (name.startsWith(Configuration.PREFIX))
+                {
+                    givenSettings.setProperty(name, properties.getProperty(name));
+                }
+            }
         }
 
         /**
@@ -432,6 +549,13 @@ public final class Broker implements AutoCloseable
         public Context hookPublishQueueBytes(final int bytes)
         {
             this.hookPublishQueueBytes = bytes;
+            return this;
+        }
+
+        /** On a graceful stop, how long to wait for clients to leave before DISCONNECT 0x8B, ms (0 = no wait). */
+        public Context shutdownDrainMs(final long drainMs)
+        {
+            this.shutdownDrainMs = drainMs;
             return this;
         }
 

@@ -67,6 +67,8 @@ final class BrokerAgents
     final PublishHookAgent hookAgent;
     final SignalledIdleStrategy hookIdle;
     final HeartbeatAgent heartbeat;
+    /** Shared by the I/O agents; its limits change on a reload. */
+    final ConnectionLimiter limiter;
 
     BrokerAgents(final Broker.Context context, final DataDirectoryLock dataDirLock)
     {
@@ -178,7 +180,7 @@ final class BrokerAgents
                 ioAgents[i].sweepOnChange(auth.revocations()::epoch); // a revoked token ends its connections now
             }
         }
-        final ConnectionLimiter limiter = new ConnectionLimiter(context.maxConnections, context.maxConnectionsPerAddress);
+        limiter = new ConnectionLimiter(context.maxConnections, context.maxConnectionsPerAddress);
         for (final IoAgent agent : ioAgents)
         {
             agent.peers(ioAgents);

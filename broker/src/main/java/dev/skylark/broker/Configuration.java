@@ -357,6 +357,25 @@ public final class Configuration
     public static final String HOOK_PUBLISH_QUEUE_BYTES_PROP_NAME = "skylark.hook.publish.queue.bytes";
     public static final int HOOK_PUBLISH_QUEUE_BYTES_DEFAULT = 16 * 1024 * 1024;
 
+    /**
+     * On SIGTERM, how long the broker waits for clients to leave by themselves after {@code /readyz} turned 503 and
+     * the MQTT listeners stopped accepting, ms; the clients still connected then get DISCONNECT 0x8B. 0 (default):
+     * no wait.
+     */
+    public static final String SHUTDOWN_DRAIN_MS_PROP_NAME = "skylark.shutdown.drain.ms";
+    public static final long SHUTDOWN_DRAIN_MS_DEFAULT = 0;
+
+    /**
+     * Environment variables that name settings: {@code SKYLARK_} then the name after {@code skylark.} in upper case
+     * with dots as underscores ({@code SKYLARK_MQTT_PORT=1884}). Read by the {@code skylark} command, above the file
+     * and below JVM flags and command-line flags.
+     */
+    public static final String ENV_PREFIX = "SKYLARK_";
+
+    /** Environment variables of the launcher ({@code bin/skylark}) that share the prefix but are not settings. */
+    public static final java.util.Set<String> ENV_RESERVED = java.util.Set.of("SKYLARK_HOME", "SKYLARK_OPTS",
+        "SKYLARK_CONF", "SKYLARK_JAVA");
+
     private static final Map<String, Setting> SETTINGS = new LinkedHashMap<>();
 
     static
@@ -445,6 +464,7 @@ public final class Configuration
         integer(HOOK_PUBLISH_BATCH_MAX_MESSAGES_PROP_NAME, HOOK_PUBLISH_BATCH_MAX_MESSAGES_DEFAULT, 1, 100_000, "most messages in one publish hook request");
         integer(HOOK_PUBLISH_BATCH_MAX_BYTES_PROP_NAME, HOOK_PUBLISH_BATCH_MAX_BYTES_DEFAULT, 1024, 1 << 30, "most message bytes in one publish hook request");
         powerOfTwo(HOOK_PUBLISH_QUEUE_BYTES_PROP_NAME, HOOK_PUBLISH_QUEUE_BYTES_DEFAULT, "bytes that may wait for the publish hook");
+        longInteger(SHUTDOWN_DRAIN_MS_PROP_NAME, SHUTDOWN_DRAIN_MS_DEFAULT, 0, 3_600_000, "on SIGTERM, wait this long for clients to leave before DISCONNECT 0x8B, ms");
     }
 
     private Configuration()
@@ -495,6 +515,37 @@ public final class Configuration
             }
         }
         return problems;
+    }
+
+    /**
+     * The setting an environment variable names ({@code SKYLARK_MQTT_PORT} is {@code skylark.mqtt.port}), or null
+     * when it names none.
+     */
+    public static String settingOfEnvironmentVariable(final String variable)
+    {
+        for (final String name : SETTINGS.keySet())
+        {
+            if (environmentVariableOf(name).equals(variable))
+            {
+                return name;
+            }
+        }
+        return null;
+    }
+
+    /** The environment variable of a setting: {@code skylark.mqtt.port} is {@code SKYLARK_MQTT_PORT}. */
+    public static String environmentVariableOf(final String name)
+    {
+        return name.toUpperCase(java.util.Locale.ROOT).replaceAll("[^A-Z0-9]", "_");
+    }
+
+    /**
+     * A name as written in a properties file or on the command line, with the {@code skylark.} prefix added when it
+     * has none ({@code mqtt.port} is {@code skylark.mqtt.port}).
+     */
+    public static String fullName(final String name)
+    {
+        return name.startsWith(PREFIX) ? name : PREFIX + name;
     }
 
     static String get(final Properties properties, final String name)

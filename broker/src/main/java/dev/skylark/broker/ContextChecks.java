@@ -106,6 +106,7 @@ final class ContextChecks
         put(p, Configuration.INBOUND_RING_CAPACITY_PROP_NAME, c.inboundRingCapacity);
         put(p, Configuration.OUTBOUND_RING_CAPACITY_PROP_NAME, c.outboundRingCapacity);
         put(p, Configuration.WS_PATH_PROP_NAME, c.wsPath);
+        put(p, Configuration.SHUTDOWN_DRAIN_MS_PROP_NAME, c.shutdownDrainMs);
         put(p, Configuration.HOOK_PUBLISH_URL_PROP_NAME, c.hookPublishUrl);
         if (!c.hookPublishUrl.isEmpty())
         {

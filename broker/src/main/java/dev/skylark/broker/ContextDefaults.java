@@ -107,6 +107,7 @@ final class ContextDefaults
             Configuration.getInt(properties, Configuration.HOOK_PUBLISH_BATCH_MAX_MESSAGES_PROP_NAME);
         c.hookPublishBatchMaxBytes = Configuration.getInt(properties, Configuration.HOOK_PUBLISH_BATCH_MAX_BYTES_PROP_NAME);
         c.hookPublishQueueBytes = Configuration.getInt(properties, Configuration.HOOK_PUBLISH_QUEUE_BYTES_PROP_NAME);
+        c.shutdownDrainMs = Configuration.getLong(properties, Configuration.SHUTDOWN_DRAIN_MS_PROP_NAME);
     }
 
     private static Set<String> list(final String value)

@@ -2,6 +2,8 @@ package dev.skylark.broker.cli;
 
 import dev.skylark.broker.Broker;
 import dev.skylark.broker.auth.PasswordFile;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Unmatched;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -12,6 +14,8 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 
@@ -23,10 +27,26 @@ import java.util.Properties;
  * file defaults to {@code skylark.auth.password.file}, else {@code <data.dir>/auth/passwd}; a running broker
  * reloads it within {@code skylark.auth.watch.interval.ms}.
  */
-final class PasswdCommand
+@Command(name = "passwd", mixinStandardHelpOptions = true, versionProvider = SkylarkMain.Version.class,
+    description = {
+        "Edits the password file of skylark.auth.mode=password, in mosquitto_passwd's format.",
+        "  add|change|set|delete USER [--password P] [--file FILE] [--hash sha512-pbkdf2|sha512] [--iterations N]",
+        "  Without --password the password is the first line of standard input."})
+final class PasswdCommand extends CliCommand
 {
-    private PasswdCommand()
+    @Unmatched
+    List<String> args = new ArrayList<>();
+
+    @Override
+    public Integer call()
     {
+        final String[] all = new String[args.size() + 1];
+        all[0] = "passwd";
+        for (int i = 0; i < args.size(); i++)
+        {
+            all[i + 1] = args.get(i);
+        }
+        return run(all, System.in, out);
     }
 
     static int run(final String[] args, final InputStream in, final PrintStream out)

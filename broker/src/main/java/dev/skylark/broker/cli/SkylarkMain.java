@@ -4,31 +4,57 @@ import dev.skylark.broker.Broker;
 import dev.skylark.broker.Configuration;
 import dev.skylark.broker.journal.DataDirectoryLock;
 import dev.skylark.broker.net.SelfSignedCertificate;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Unmatched;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStreamWriter;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * The {@code skylark} command. {@code skylark [run] [--config FILE] [--NAME VALUE | --NAME=VALUE]...} runs the
- * broker; NAME is any setting with or without its {@code skylark.} prefix ({@code --mqtt.port 1884}). Settings
- * come from the file, then JVM flags ({@code -Dskylark.*}), then command-line flags, each overriding the last.
- * {@code skylark token ...} and {@code skylark keys ...} manage tokens and signing keys in the data directory
- * (see {@link AuthCommands}).
+ * The {@code skylark} command, on picocli: {@code skylark [run] [--config FILE] [--NAME VALUE | --NAME=VALUE]...}
+ * runs the broker; NAME is any setting with or without its {@code skylark.} prefix ({@code --mqtt.port 1884}).
+ * Settings come from the defaults, then the file, then {@code SKYLARK_*} environment variables, then JVM flags
+ * ({@code -Dskylark.*}), then command-line flags, each overriding the last. Every command answers {@code --help}
+ * and {@code --version}.
+ * <p>
+ * Adding a command is one class annotated with {@code @Command} that extends {@link CliCommand}, and one line in
+ * {@link #COMMANDS}.
  */
-public final class SkylarkMain
+@Command(name = "skylark", mixinStandardHelpOptions = true, versionProvider = SkylarkMain.Version.class,
+    description = "A low-latency MQTT 3.1.1 / 5.0 broker. Without a command: run the broker.",
+    synopsisSubcommandLabel = "[COMMAND]")
+public final class SkylarkMain extends CliCommand
 {
-    private SkylarkMain()
-    {
-    }
+    private static final System.Logger LOG = System.getLogger(SkylarkMain.class.getName());
+
+    /** The commands, in the order {@code --help} lists them: one line each. */
+    static final List<Class<? extends CliCommand>> COMMANDS = List.of(
+        RunCommand.class,
+        TokenCommand.class,
+        KeysCommand.class,
+        StatCommand.class,
+        ConfigCommand.class,
+        CertCommand.class,
+        PasswdCommand.class);
+
+    /** The properties file read when no {@code --config} is given (bin/skylark sets it to conf/skylark.properties). */
+    static final String CONF_VARIABLE = "SKYLARK_CONF";
+
+    @Unmatched
+    List<String> settings = new ArrayList<>();
 
     public static void main(final String[] args)
     {
@@ -49,58 +75,146 @@ public final class SkylarkMain
     }
 
     /**
-     * Runs a command in-process and returns its exit status; {@code run} blocks until the JVM shuts down.
+     * Runs a command in-process and returns its exit status; {@code run} blocks until the broker is stopped (SIGTERM
+     * or SIGINT).
      *
      * @throws IllegalArgumentException on bad arguments (status 2 from {@link #main}).
      */
     public static int execute(final String[] args, final PrintStream out)
     {
-        if (args.length > 0 && !args[0].startsWith("-"))
+        final CommandLine commandLine = commandLine(out);
+        final CommandLine.ParseResult parsed;
+        try
         {
-            switch (args[0])
+            parsed = commandLine.parseArgs(args);
+        }
+        catch (final CommandLine.ParameterException ex)
+        {
+            throw new IllegalArgumentException(ex.getMessage() + " (try --help)", ex);
+        }
+        try
+        {
+            if (CommandLine.printHelpIfRequested(parsed))
             {
-                case "run":
-                    return run(Arrays.copyOfRange(args, 1, args.length), out);
-                case "token":
-                case "keys":
-                    return AuthCommands.execute(args, out);
-                case "config":
-                    return ConfigCommand.run(Arrays.copyOfRange(args, 1, args.length), out);
-                case "stat":
-                    return StatCommand.run(Arrays.copyOfRange(args, 1, args.length), out);
-                case "cert":
-                    return cert(args, out);
-                case "passwd":
-                    return PasswdCommand.run(args, System.in, out);
-                default:
-                    throw new IllegalArgumentException("unknown command '" + args[0] + "' (try --help)");
+                return 0;
             }
         }
-        return run(args, out);
+        finally
+        {
+            commandLine.getOut().flush();
+        }
+        CommandLine.ParseResult last = parsed;
+        while (last.subcommand() != null)
+        {
+            last = last.subcommand();
+        }
+        final CliCommand command = last.commandSpec().commandLine().getCommand();
+        command.out = out;
+        return command.call();
     }
 
-    static int run(final String[] args, final PrintStream out)
+    /** The command tree, printing help and version to {@code out}. */
+    static CommandLine commandLine(final PrintStream out)
     {
+        final CommandLine commandLine = new CommandLine(new SkylarkMain());
+        for (final Class<? extends CliCommand> command : COMMANDS)
+        {
+            commandLine.addSubcommand(command);
+        }
+        commandLine.setUsageHelpWidth(140);
+        commandLine.setOut(new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true));
+        final String settingsHelp = settingsHelp();
+        commandLine.getCommandSpec().usageMessage().footer(settingsHelp);
+        commandLine.getSubcommands().get("run").getCommandSpec().usageMessage().footer(settingsHelp);
+        return commandLine;
+    }
+
+    @Override
+    public Integer call()
+    {
+        return run(settings, out);
+    }
+
+    /** {@code skylark --version}: the version the build wrote into the jar (also when run from classes). */
+    static final class Version implements CommandLine.IVersionProvider
+    {
+        @Override
+        public String[] getVersion()
+        {
+            return new String[]{ "skylark " + version(), "Java " + Runtime.version() + " (" +
+                System.getProperty("java.vendor", "?") + ")" };
+        }
+    }
+
+    /** The broker's version, e.g. {@code 0.1.0-SNAPSHOT}, or {@code unknown}. */
+    public static String version()
+    {
+        try (InputStream in = SkylarkMain.class.getResourceAsStream("/dev/skylark/broker/skylark-version.properties"))
+        {
+            if (in != null)
+            {
+                final Properties properties = new Properties();
+                properties.load(in);
+                final String version = properties.getProperty("version", "");
+                if (!version.isEmpty() && !version.startsWith("$"))
+                {
+                    return version;
+                }
+            }
+        }
+        catch (final IOException ignore)
+        {
+            // fall through
+        }
+        final String fromManifest = SkylarkMain.class.getPackage().getImplementationVersion();
+        return fromManifest != null ? fromManifest : "unknown";
+    }
+
+    /**
+     * Runs the broker until SIGTERM or SIGINT, then stops it gracefully ({@link Broker#shutdown()}) and returns 0.
+     * SIGHUP reads the same sources again and reloads what can change live ({@link Broker#reload(Properties)}).
+     */
+    static int run(final List<String> argList, final PrintStream out)
+    {
+        final String[] args = argList.toArray(new String[0]);
         final Properties merged = new Properties();
         if (!parseSettings(args, 0, merged, null, out))
         {
             return 0;
         }
         final Broker broker = Broker.launch(new Broker.Context(merged));
-        final CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        final CountDownLatch stop = new CountDownLatch(1);
+        final boolean signals = Signals.onStop(stop::countDown);
+        Signals.onReload(() ->
         {
-            broker.close();
-            stopped.countDown();
-        }, "skylark-shutdown"));
+            final Properties again = new Properties();
+            try
+            {
+                parseSettings(args, 0, again, null, out);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                LOG.log(System.Logger.Level.WARNING, "reload refused, nothing changed: " + ex.getMessage());
+                return;
+            }
+            broker.reload(again);
+        });
+        // Without signal handlers (-Xrs), and for System.exit from elsewhere: close on the JVM's way out.
+        final Thread hook = new Thread(broker::close, "skylark-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        if (!signals)
+        {
+            LOG.log(System.Logger.Level.WARNING, "no SIGTERM handler: a stop closes the broker without its drain");
+        }
         try
         {
-            stopped.await();
+            stop.await();
         }
         catch (final InterruptedException ex)
         {
             Thread.currentThread().interrupt();
         }
+        broker.shutdown();
         return 0;
     }
 
@@ -133,8 +247,22 @@ public final class SkylarkMain
         final PrintStream out,
         final Properties sources)
     {
+        return parseSettings(args, from, merged, options, out, sources, System.getenv());
+    }
+
+    /** As above, with the environment given (tests). */
+    static boolean parseSettings(
+        final String[] args,
+        final int from,
+        final Properties merged,
+        final OptionSink options,
+        final PrintStream out,
+        final Properties sources,
+        final Map<String, String> environment)
+    {
         final Properties fromFile = new Properties();
         final Properties fromFlags = new Properties();
+        boolean configGiven = false;
         for (int i = from; i < args.length; i++)
         {
             final String arg = args[i];
@@ -165,6 +293,7 @@ public final class SkylarkMain
             }
             if ("config".equals(name))
             {
+                configGiven = true;
                 load(Path.of(value), fromFile);
                 continue;
             }
@@ -175,8 +304,35 @@ public final class SkylarkMain
             fromFlags.setProperty(name.startsWith(Configuration.PREFIX) ? name : Configuration.PREFIX + name, value);
         }
 
+        final String defaultFile = environment.getOrDefault(CONF_VARIABLE, "");
+        if (!configGiven && !defaultFile.isEmpty())
+        {
+            load(Path.of(defaultFile), fromFile); // the launcher's conf/skylark.properties; --config wins
+        }
         merged.putAll(fromFile);
         fromFile.stringPropertyNames().forEach((name) -> sources.setProperty(name, "file"));
+        final List<String> unknown = new ArrayList<>();
+        for (final Map.Entry<String, String> variable : new TreeMap<>(environment).entrySet())
+        {
+            final String key = variable.getKey();
+            if (!key.startsWith(Configuration.ENV_PREFIX) || Configuration.ENV_RESERVED.contains(key))
+            {
+                continue;
+            }
+            final String name = Configuration.settingOfEnvironmentVariable(key);
+            if (name == null)
+            {
+                unknown.add(key);
+                continue;
+            }
+            merged.setProperty(name, variable.getValue());
+            sources.setProperty(name, "environment " + key);
+        }
+        if (!unknown.isEmpty())
+        {
+            throw new IllegalArgumentException("unknown setting in environment variable(s) " +
+                String.join(", ", unknown) + " (SKYLARK_ then the setting's name in upper case, dots as underscores)");
+        }
         for (final String name : System.getProperties().stringPropertyNames())
         {
             if (name.startsWith(Configuration.PREFIX))
@@ -233,11 +389,17 @@ public final class SkylarkMain
         return 0;
     }
 
+    /** Reads a properties file; names without the {@code skylark.} prefix get it ({@code mqtt.port=1884}). */
     private static void load(final Path file, final Properties into)
     {
         try (InputStream in = Files.newInputStream(file))
         {
-            into.load(in);
+            final Properties raw = new Properties();
+            raw.load(in);
+            for (final String name : raw.stringPropertyNames())
+            {
+                into.setProperty(Configuration.fullName(name), raw.getProperty(name));
+            }
         }
         catch (final IOException ex)
         {
@@ -247,21 +409,24 @@ public final class SkylarkMain
 
     private static void usage(final PrintStream out)
     {
-        out.println("usage: skylark [run] [--config FILE] [--NAME VALUE]...");
-        out.println("       skylark token issue [--count N] [--client-id ID]... [--ttl 48h] [--pub FILTER]... [--sub FILTER]...");
-        out.println("       skylark token revoke|unrevoke JTI...    skylark token revocations");
-        out.println("       skylark keys                           skylark keys rotate");
-        out.println("  (token and keys work on the data directory: --data.dir DIR, or --config FILE)");
-        out.println("       skylark stat [--data.dir DIR] [--once] [--interval-ms N]   live counters of a running broker");
-        out.println("       skylark config [same settings as run]   the effective configuration and where each value came from");
-        out.println("       skylark cert self-signed [--host NAME]... [--out DIR] [--days N]");
-        out.println("       skylark passwd add|change|set|delete USER [--password P] [--file FILE] [--hash sha512-pbkdf2|sha512]");
-        out.println();
-        out.println("Settings (also -Dskylark.NAME=VALUE JVM flags, or NAME=VALUE lines in the config file):");
+        commandLine(out).usage(new PrintWriter(new OutputStreamWriter(out, StandardCharsets.UTF_8), true));
+    }
+
+    /** The settings, with defaults: the footer of {@code skylark --help} and {@code skylark run --help}. */
+    static String settingsHelp()
+    {
+        final StringBuilder text = new StringBuilder(
+            "%nSettings (--NAME VALUE; also NAME=VALUE lines in the --config file, SKYLARK_NAME environment variables"
+            + " and -Dskylark.NAME=VALUE JVM flags; precedence: command line > JVM flag > environment > file >"
+            + " default):%n");
         for (final Map.Entry<String, Configuration.Setting> entry : Configuration.settings().entrySet())
         {
             final Configuration.Setting setting = entry.getValue();
-            out.printf("  %-32s %-10s %s%n", setting.name(), setting.defaultValue(), setting.description());
+            text.append(String.format("  %-32s %-10s %s", setting.name(), setting.defaultValue(),
+                setting.description()).replace("%", "%%")).append("%n");
         }
+        text.append("%nSignals: SIGHUP reloads what can change live (see docs/operations.md); SIGTERM and SIGINT stop"
+            + " gracefully.%n");
+        return text.toString();
     }
 }

@@ -1,8 +1,14 @@
 package dev.skylark.broker.cli;
 
+
 import dev.skylark.broker.Configuration;
 import dev.skylark.broker.status.CountersFile;
 import dev.skylark.broker.status.CountersSnapshot;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -11,32 +17,37 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code skylark stat [--data.dir DIR] [--once] [--interval-ms N]}: prints a running broker's counters from its
+ * {@code skylark stat [--data.dir DIR] [--once | --json] [--interval-ms N]}: prints a running broker's counters from its
  * counters file, refreshing like AeronStat, without touching the broker.
  */
-final class StatCommand
+@Command(name = "stat", mixinStandardHelpOptions = true, versionProvider = SkylarkMain.Version.class,
+    description = "Prints a running broker's counters from its counters file, refreshing like AeronStat.")
+final class StatCommand extends CliCommand
 {
-    private StatCommand()
-    {
-    }
+    @Option(names = { "--data.dir", "--skylark.data.dir" }, paramLabel = "DIR",
+        description = "the broker's data directory (default: -Dskylark.data.dir, else data)")
+    String dataDir = System.getProperty(Configuration.DATA_DIR_PROP_NAME, Configuration.DATA_DIR_DEFAULT);
 
-    static int run(final String[] args, final PrintStream out)
+    @Option(names = "--once", description = "print once and exit")
+    boolean once;
+
+    @Option(names = "--json", description = "print once, as one JSON object (for scripts)")
+    boolean json;
+
+    @Option(names = "--interval-ms", paramLabel = "N", description = "refresh interval (default 1000)")
+    long intervalMs = 1000;
+
+    @Override
+    public Integer call()
     {
-        String dataDir = System.getProperty(Configuration.DATA_DIR_PROP_NAME, Configuration.DATA_DIR_DEFAULT);
-        boolean once = false;
-        long intervalMs = 1000;
-        for (int i = 0; i < args.length; i++)
-        {
-            switch (args[i])
-            {
-                case "--once" -> once = true;
-                case "--data.dir", "--skylark.data.dir" -> dataDir = value(args, ++i);
-                case "--interval-ms" -> intervalMs = Long.parseLong(value(args, ++i));
-                default -> throw new IllegalArgumentException("stat: unexpected argument '" + args[i] + "'");
-            }
-        }
         try (CountersFile file = CountersFile.open(Path.of(dataDir)))
         {
+            if (json)
+            {
+                out.println(json(file));
+                out.flush();
+                return 0;
+            }
             do
             {
                 if (!once)
@@ -59,13 +70,34 @@ final class StatCommand
         return 0;
     }
 
-    private static String value(final String[] args, final int i)
+    /**
+     * {@code {"pid":..,"running":..,"uptimeMs":..,"heartbeatAgeMs":..,"counters":[{"name":..,"labels":..,
+     * "label":..,"value":..},..],"totals":{"name":total,..}}}.
+     */
+    static String json(final CountersFile file)
     {
-        if (i >= args.length)
+        final long nowMs = System.currentTimeMillis();
+        final long heartbeatAgeMs = nowMs - file.heartbeatMs();
+        final boolean alive = ProcessHandle.of(file.pid()).map(ProcessHandle::isAlive).orElse(false) &&
+            heartbeatAgeMs < 5_000;
+        final CountersSnapshot snapshot = CountersSnapshot.of(file.reader());
+        final ObjectNode root = JsonNodeFactory.instance.objectNode();
+        root.put("pid", file.pid());
+        root.put("running", alive);
+        root.put("uptimeMs", nowMs - file.startTimeMs());
+        root.put("heartbeatAgeMs", heartbeatAgeMs);
+        final ArrayNode counters = root.putArray("counters");
+        for (final CountersSnapshot.Entry entry : snapshot.entries())
         {
-            throw new IllegalArgumentException("stat: " + args[i - 1] + " needs a value");
+            counters.addObject().put("name", entry.name()).put("labels", entry.labels()).put("label", entry.label())
+                .put("value", entry.value());
         }
-        return args[i];
+        final ObjectNode totals = root.putObject("totals");
+        for (final String name : snapshot.byName().keySet())
+        {
+            totals.put(name, snapshot.total(name));
+        }
+        return root.toString();
     }
 
     static void print(final CountersFile file, final PrintStream out)

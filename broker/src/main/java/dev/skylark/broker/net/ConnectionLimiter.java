@@ -13,8 +13,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class ConnectionLimiter
 {
-    private final int maxConnections;
-    private final int maxPerAddress;
+    /** Volatile: SIGHUP may change them ({@link #limits(int, int)}); read once per accept. */
+    private volatile int maxConnections;
+    private volatile int maxPerAddress;
     private final AtomicInteger open = new AtomicInteger();
     private final ConcurrentHashMap<InetAddress, AtomicInteger> perAddress = new ConcurrentHashMap<>();
     private final AtomicLong refused = new AtomicLong();
@@ -29,9 +30,21 @@ public final class ConnectionLimiter
         this.maxPerAddress = maxPerAddress;
     }
 
+    /**
+     * New limits, from the next accept on (a reload): connections open beyond them stay open. Per address, only the
+     * connections accepted while a per-address limit was set are counted.
+     */
+    public void limits(final int maxConnections, final int maxPerAddress)
+    {
+        this.maxConnections = maxConnections;
+        this.maxPerAddress = maxPerAddress;
+    }
+
     /** Takes a slot for a new connection from this address, or refuses it (counted). */
     boolean tryAcquire(final InetAddress address)
     {
+        final int maxConnections = this.maxConnections;
+        final int maxPerAddress = this.maxPerAddress;
         if (maxConnections > 0 && open.incrementAndGet() > maxConnections)
         {
             open.decrementAndGet();
@@ -60,7 +73,7 @@ public final class ConnectionLimiter
     void release(final InetAddress address)
     {
         open.decrementAndGet();
-        if (maxPerAddress > 0 && address != null)
+        if (address != null && !perAddress.isEmpty()) // counted while a per-address limit was set
         {
             final AtomicInteger count = perAddress.get(address);
             if (count != null && count.decrementAndGet() <= 0)

@@ -1,10 +1,12 @@
 package dev.skylark.broker.net;
 
+import javax.net.ssl.KeyManager;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedKeyManager;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -65,6 +67,39 @@ public final class TlsContexts
         final Path certificatePem, final Path privateKeyPem, final Path keystore, final char[] password,
         final Path caBundle) throws IOException, GeneralSecurityException
     {
+        return serverContext(keyManager(certificatePem, privateKeyPem, keystore, password), caBundle);
+    }
+
+    /**
+     * A server context whose key manager is given, e.g. a {@link ReloadableKeyManager} that a reload can point at a
+     * new certificate (new handshakes use it; connections already open keep theirs).
+     */
+    public static SSLContext serverContext(final X509ExtendedKeyManager keyManager, final Path caBundle)
+        throws IOException, GeneralSecurityException
+    {
+        TrustManagerFactory tmf = null;
+        if (caBundle != null)
+        {
+            final KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            int i = 0;
+            for (final Certificate ca : readCertificates(caBundle))
+            {
+                trust.setCertificateEntry("ca" + i++, ca);
+            }
+            tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(trust);
+        }
+        final SSLContext context = SSLContext.getInstance("TLS");
+        context.init(new KeyManager[]{ keyManager }, tmf == null ? null : tmf.getTrustManagers(), null);
+        return context;
+    }
+
+    /** The key manager of a PEM certificate chain and key, or of a PKCS#12 keystore (parameters as above). */
+    public static X509ExtendedKeyManager keyManager(
+        final Path certificatePem, final Path privateKeyPem, final Path keystore, final char[] password)
+        throws IOException, GeneralSecurityException
+    {
         final KeyStore keys;
         final char[] keyPassword;
         if (keystore != null)
@@ -90,23 +125,14 @@ public final class TlsContexts
         }
         final KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         kmf.init(keys, keyPassword);
-
-        TrustManagerFactory tmf = null;
-        if (caBundle != null)
+        for (final KeyManager manager : kmf.getKeyManagers())
         {
-            final KeyStore trust = KeyStore.getInstance("PKCS12");
-            trust.load(null, null);
-            int i = 0;
-            for (final Certificate ca : readCertificates(caBundle))
+            if (manager instanceof X509ExtendedKeyManager)
             {
-                trust.setCertificateEntry("ca" + i++, ca);
+                return (X509ExtendedKeyManager)manager;
             }
-            tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(trust);
         }
-        final SSLContext context = SSLContext.getInstance("TLS");
-        context.init(kmf.getKeyManagers(), tmf == null ? null : tmf.getTrustManagers(), null);
-        return context;
+        throw new GeneralSecurityException("no X.509 key manager for the TLS key");
     }
 
     /** TLS 1.2/1.3, modern suites, server mode, client certificates as configured. */
