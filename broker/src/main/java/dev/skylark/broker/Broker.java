@@ -260,6 +260,11 @@ public final class Broker implements AutoCloseable
         int rateBurst;
         boolean rateSlowsReader;
         long slowConsumerTimeoutMs;
+        int retainedMaxMessages;
+        long retainedMaxBytes;
+        int retainedClientMaxMessages;
+        long retainedClientMaxBytes;
+        int willMaxBytes;
         int inboundRingCapacity;
         int outboundRingCapacity;
         long authClockSkewS;
@@ -816,6 +821,41 @@ public final class Broker implements AutoCloseable
         public Context slowConsumerTimeoutMs(final long ms)
         {
             this.slowConsumerTimeoutMs = ms;
+            return this;
+        }
+
+        /** Retained messages in all; see {@link Configuration#RETAINED_MAX_MESSAGES_PROP_NAME} (0 = unlimited). */
+        public Context retainedMaxMessages(final int messages)
+        {
+            this.retainedMaxMessages = messages;
+            return this;
+        }
+
+        /** Stored bytes of all retained messages; see {@link Configuration#RETAINED_MAX_BYTES_PROP_NAME}. */
+        public Context retainedMaxBytes(final long bytes)
+        {
+            this.retainedMaxBytes = bytes;
+            return this;
+        }
+
+        /** Retained messages one client may set; see {@link Configuration#RETAINED_CLIENT_MAX_MESSAGES_PROP_NAME}. */
+        public Context retainedClientMaxMessages(final int messages)
+        {
+            this.retainedClientMaxMessages = messages;
+            return this;
+        }
+
+        /** Retained bytes one client may set; see {@link Configuration#RETAINED_CLIENT_MAX_BYTES_PROP_NAME}. */
+        public Context retainedClientMaxBytes(final long bytes)
+        {
+            this.retainedClientMaxBytes = bytes;
+            return this;
+        }
+
+        /** Largest will a CONNECT may carry; see {@link Configuration#WILL_MAX_BYTES_PROP_NAME} (0 = unlimited). */
+        public Context willMaxBytes(final int bytes)
+        {
+            this.willMaxBytes = bytes;
             return this;
         }
 

@@ -106,6 +106,8 @@ final class BrokerAgents
         router.subscriptionsPerClientMax(context.subscriptionsPerClientMax);
         router.subscribersPerFilterMax(context.subscribersPerFilterMax);
         router.queueMaxBytes(context.queueMaxBytes);
+        router.retainedLimits(context.retainedMaxMessages, context.retainedMaxBytes, context.retainedClientMaxMessages,
+            context.retainedClientMaxBytes);
         router.epochClock(context.epochClock);
         router.sysTopics(TimeUnit.SECONDS.toNanos(context.sysIntervalS),
             () -> CountersSnapshot.of(countersFile.reader()).total("skylark_messages_sent_total"));

@@ -119,6 +119,7 @@ public final class RoutingAgent implements Agent
         work += timers.poll(nowNs);
         updateGate();
         counters.storedBytes.setRelease(store.bytesInUse());
+        counters.retainedBytes.setRelease(router.retainedQuota().bytes());
         if (nowNs - nextTickNs >= 0)
         {
             nextTickNs = nowNs + TICK_INTERVAL_NS;
@@ -142,8 +143,10 @@ public final class RoutingAgent implements Agent
     }
 
     /**
-     * Closes the gate to new publishes while stored QoS 1/2 messages exceed the high-water mark, and opens it again
-     * below half of it: publishers wait (TCP pushes back) instead of acknowledged messages being dropped.
+     * The last resort: closes the gate to publishes that would grow the store while stored messages exceed the
+     * high-water mark (or the journal pushes back), and opens it again below half of it. Publishers of QoS 1/2 and
+     * retained messages wait (TCP pushes back) instead of acknowledged messages being dropped; QoS 0 and retained
+     * clears keep flowing. The per-client quotas keep the store below the mark, so this should never close.
      */
     private void updateGate()
     {
@@ -154,15 +157,29 @@ public final class RoutingAgent implements Agent
             {
                 gate.close();
                 counters.publishGateClosed.incrementRelease();
-                LOG.log(Level.WARNING, "stored messages reached " + inUse + " bytes: holding publishers back until " +
-                    "subscribers catch up (skylark.store.high.water)");
+                counters.publishGateHeld.setRelease(1);
+                LOG.log(Level.WARNING, "stored messages reached " + inUse + " bytes (retained " +
+                    router.retainedQuota().bytes() + ")" + (log.isBackPressured() ? " or the journal pushes back" : "") +
+                    ": holding back QoS 1/2 and retained publishes until below " + storeHighWater / 2 +
+                    " (skylark.store.high.water); QoS 0 and retained clears still flow");
             }
         }
         else if (inUse < storeHighWater / 2 && !log.isBackPressured())
         {
             gate.open();
+            counters.publishGateHeld.setRelease(0);
             LOG.log(Level.INFO, "stored messages down to " + inUse + " bytes: publishers resume");
         }
+    }
+
+    /**
+     * Retained message quotas (0 = unlimited each): in all and per client id, by count and stored bytes; a retained
+     * PUBLISH past one is refused to its sender (v5 0x97). Set before start.
+     */
+    public void retainedLimits(
+        final int maxMessages, final long maxBytes, final int clientMaxMessages, final long clientMaxBytes)
+    {
+        router.retainedQuota().limits(maxMessages, maxBytes, clientMaxMessages, clientMaxBytes);
     }
 
     /** True when the inbound ring holds commands; used by the idle strategy before parking. */

@@ -34,6 +34,17 @@ public final class RoutingCounters
     public final AtomicCounter publishGateClosed;
     /** Times the routing agent waited for room in an I/O agent's ring. */
     public final AtomicCounter outboundRingFull;
+    /** Retained PUBLISHes (QoS 0 included) and retained wills refused: over a retained quota, by the limit passed. */
+    public final AtomicCounter retainedRefusedBrokerMessages;
+    public final AtomicCounter retainedRefusedBrokerBytes;
+    public final AtomicCounter retainedRefusedClientMessages;
+    public final AtomicCounter retainedRefusedClientBytes;
+    /** Stored bytes of retained messages. */
+    public final AtomicCounter retainedBytes;
+    /** 1 while the publish gate holds back publishes that would grow the store, else 0. */
+    public final AtomicCounter publishGateHeld;
+    /** QoS 1/2 subscribers disconnected (0x97) because their window stayed full past the slow-consumer timeout. */
+    public final AtomicCounter slowSubscribersDisconnected;
 
     public RoutingCounters(final Counters counters)
     {
@@ -60,5 +71,19 @@ public final class RoutingCounters
             "times publishers were held back (store high water)", null);
         outboundRingFull = counters.counter("skylark_outbound_ring_full_total",
             "waits for room in an I/O ring", null);
+        final String retainedRefused = "retained messages refused: quota exceeded";
+        retainedRefusedBrokerMessages = counters.counter("skylark_retained_refused_total", retainedRefused,
+            "reason", "broker_messages");
+        retainedRefusedBrokerBytes = counters.counter("skylark_retained_refused_total", retainedRefused,
+            "reason", "broker_bytes");
+        retainedRefusedClientMessages = counters.counter("skylark_retained_refused_total", retainedRefused,
+            "reason", "client_messages");
+        retainedRefusedClientBytes = counters.counter("skylark_retained_refused_total", retainedRefused,
+            "reason", "client_bytes");
+        retainedBytes = counters.gauge("skylark_retained_bytes", "bytes of retained messages", null);
+        publishGateHeld = counters.gauge("skylark_publish_gate_held",
+            "1 while publishes that would grow the store are held back (store high water)", null);
+        slowSubscribersDisconnected = counters.counter("skylark_slow_consumers_disconnected_total",
+            "slow consumers disconnected", "router");
     }
 }
