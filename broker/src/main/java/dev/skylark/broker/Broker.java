@@ -427,7 +427,7 @@ public final class Broker implements AutoCloseable
             return this;
         }
 
-        /** Stored bytes of QoS 1/2 messages queued for one offline session (0 = unlimited). */
+        /** Stored bytes of QoS 1/2 messages queued for one session, online or offline (0 = unlimited). */
         public Context queueMaxBytes(final long bytes)
         {
             this.queueMaxBytes = bytes;

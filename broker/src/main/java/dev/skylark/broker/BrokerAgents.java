@@ -106,6 +106,7 @@ final class BrokerAgents
         router.subscriptionsPerClientMax(context.subscriptionsPerClientMax);
         router.subscribersPerFilterMax(context.subscribersPerFilterMax);
         router.queueMaxBytes(context.queueMaxBytes);
+        router.slowConsumerTimeoutNs(TimeUnit.MILLISECONDS.toNanos(context.slowConsumerTimeoutMs));
         router.retainedLimits(context.retainedMaxMessages, context.retainedMaxBytes, context.retainedClientMaxMessages,
             context.retainedClientMaxBytes);
         router.epochClock(context.epochClock);
@@ -222,7 +223,8 @@ final class BrokerAgents
             context.retainAvailable, context.wildcardSubscriptionsAvailable, context.sharedSubscriptionsAvailable,
             context.subscriptionIdentifiersAvailable, context.payloadFormatCheck, context.topicMaxLength,
             context.topicMaxDepth, context.clientIdMaxLength, context.ratePacketsPerSecond, context.rateBurst,
-            context.rateSlowsReader, TimeUnit.MILLISECONDS.toNanos(context.slowConsumerTimeoutMs));
+            context.rateSlowsReader, TimeUnit.MILLISECONDS.toNanos(context.slowConsumerTimeoutMs),
+            context.willMaxBytes);
     }
 
     private static UnsafeBuffer ring(final int capacity)

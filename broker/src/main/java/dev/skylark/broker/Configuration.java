@@ -178,8 +178,9 @@ public final class Configuration
     public static final int QUEUE_MAX_MESSAGES_DEFAULT = 100_000;
 
     /**
-     * Stored bytes of the QoS 1/2 messages queued for one offline session (topic, properties and payload plus 14 bytes
-     * each); a message that would go past it is dropped and counted. 0 = unlimited.
+     * Stored bytes of the QoS 1/2 messages queued for one session, offline or behind a full window while online
+     * (topic, properties and payload plus 14 bytes each); a message that would go past it is dropped for that
+     * session and counted. 0 = unlimited.
      */
     public static final String QUEUE_MAX_BYTES_PROP_NAME = "skylark.queue.max.bytes";
     public static final long QUEUE_MAX_BYTES_DEFAULT = 64L * 1024 * 1024;
@@ -398,7 +399,7 @@ public final class Configuration
         integer(INFLIGHT_MAX_PROP_NAME, INFLIGHT_MAX_DEFAULT, 1, 65_535, "unacknowledged QoS 1/2 messages sent to one client");
         integer(RECEIVE_MAXIMUM_PROP_NAME, RECEIVE_MAXIMUM_DEFAULT, 1, 65_535, "unacknowledged QoS 1/2 publishes accepted from one client");
         integer(QUEUE_MAX_MESSAGES_PROP_NAME, QUEUE_MAX_MESSAGES_DEFAULT, 0, Integer.MAX_VALUE, "queued QoS 1/2 messages per session");
-        longInteger(QUEUE_MAX_BYTES_PROP_NAME, QUEUE_MAX_BYTES_DEFAULT, 0, Long.MAX_VALUE, "queued QoS 1/2 message bytes per offline session (0 = unlimited)");
+        longInteger(QUEUE_MAX_BYTES_PROP_NAME, QUEUE_MAX_BYTES_DEFAULT, 0, Long.MAX_VALUE, "queued QoS 1/2 message bytes per session, online or offline (0 = unlimited)");
         integer(TOPIC_ALIAS_MAXIMUM_PROP_NAME, TOPIC_ALIAS_MAXIMUM_DEFAULT, 0, 65_535, "topic aliases a v5 client may use");
         longInteger(SESSION_EXPIRY_MAX_PROP_NAME, SESSION_EXPIRY_MAX_DEFAULT, 0, 0xFFFF_FFFFL, "largest session expiry granted, seconds");
         integer(OUTBOUND_BUFFER_MAX_PROP_NAME, OUTBOUND_BUFFER_MAX_DEFAULT, 4096, Integer.MAX_VALUE, "bytes buffered per slow subscriber");

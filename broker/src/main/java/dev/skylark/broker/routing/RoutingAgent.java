@@ -54,6 +54,7 @@ public final class RoutingAgent implements Agent
     private final CheckpointWriter checkpointWriter;
     private final JournalReplayAdapter replayAdapter;
     private final Wills wills;
+    private final SlowSubscribers slowSubscribers;
 
     private SysTopics sysTopics;
     private long nextTickNs;
@@ -87,13 +88,16 @@ public final class RoutingAgent implements Agent
         final DurableIds ids = new DurableIds();
         final Int2ObjectHashMap<Session> sessionsById = new Int2ObjectHashMap<>();
         timers = new SessionTimers(cachedClock.nanoTime());
-        deliveries = new Deliveries(out, store, journal, counters, cachedClock, queueMaxMessages);
+        slowSubscribers = new SlowSubscribers(timers, out, counters, cachedClock);
+        timers.slowSubscribers(slowSubscribers);
+        deliveries = new Deliveries(out, store, journal, counters, cachedClock, queueMaxMessages, slowSubscribers);
         router = new MessageRouter(tree, store, sessionsById, deliveries, out, journal, ids, counters, cachedClock);
         wills = new Wills(store, router, timers, counters);
         final SharedRedistributor redistributor =
             new SharedRedistributor(sessionsById, deliveries, store, journal, ids, counters);
         sessions = new SessionRegistry(sessionsById, out, tree, deliveries, wills, redistributor, timers, journal, ids,
             counters, cachedClock, epochClock, inflightMax, receiveMaximum, sessionExpiryMax);
+        slowSubscribers.sessions(sessions);
         inboundQos = new InboundQos(router, out, log, journal, counters);
         subscriptions = new Subscriptions(tree, router, deliveries, store, out, journal, ids, counters, cachedClock);
         commandAdapter = new RouterCommandAdapter(sessions, inboundQos, deliveries, subscriptions);
@@ -170,6 +174,15 @@ public final class RoutingAgent implements Agent
             counters.publishGateHeld.setRelease(0);
             LOG.log(Level.INFO, "stored messages down to " + inUse + " bytes: publishers resume");
         }
+    }
+
+    /**
+     * A connected QoS 1/2 subscriber whose window stays full, with messages waiting, this long without an
+     * acknowledgement is disconnected with 0x97 (0 = never). Set before start.
+     */
+    public void slowConsumerTimeoutNs(final long timeoutNs)
+    {
+        slowSubscribers.timeoutNs(timeoutNs);
     }
 
     /**

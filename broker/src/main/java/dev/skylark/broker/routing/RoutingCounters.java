@@ -18,9 +18,9 @@ public final class RoutingCounters
     public final AtomicCounter storedBytes;
     public final AtomicCounter takeovers;
     public final AtomicCounter willsPublished;
-    /** QoS 1/2 messages dropped because an offline session already had skylark.queue.max.messages queued. */
+    /** QoS 1/2 messages dropped because a session (online or offline) already had skylark.queue.max.messages queued. */
     public final AtomicCounter queueDropped;
-    /** QoS 1/2 messages dropped because they would take an offline session's queue past skylark.queue.max.bytes. */
+    /** QoS 1/2 messages dropped because they would take a session's queue (online or offline) past skylark.queue.max.bytes. */
     public final AtomicCounter queueDroppedBytes;
     /** Subscriptions refused: the client already holds skylark.subscriptions.per.client.max. */
     public final AtomicCounter subscriptionsRefusedPerClient;
@@ -56,7 +56,7 @@ public final class RoutingCounters
         storedBytes = counters.gauge("skylark_stored_message_bytes", "bytes of stored messages", null);
         takeovers = counters.counter("skylark_session_takeovers_total", "session takeovers", null);
         willsPublished = counters.counter("skylark_wills_published_total", "wills published", null);
-        final String queueFull = "QoS 1/2 messages dropped: offline queue full";
+        final String queueFull = "QoS 1/2 messages dropped: session queue full";
         queueDropped = counters.counter("skylark_queue_dropped_total", queueFull, "reason", "messages");
         queueDroppedBytes = counters.counter("skylark_queue_dropped_total", queueFull, "reason", "bytes");
         final String refused = "subscriptions refused: quota exceeded";

@@ -450,6 +450,14 @@ final class ConnectHandshake
             handler.refuseConnect(ReasonCode.QOS_NOT_SUPPORTED, "will QoS above the broker's maximum QoS");
             return false;
         }
+        final long willBytes = (long)topicLength + connect.willPropertiesLength() + connect.willPayloadLength();
+        if (limits.willMaxBytes() > 0 && willBytes > limits.willMaxBytes())
+        {
+            // Wills are stored for as long as the connection lasts: a bound per connection (3.1.1: 0x03).
+            handler.refuseConnect(ReasonCode.QUOTA_EXCEEDED, "will of " + willBytes + " bytes is over the broker's " +
+                limits.willMaxBytes() + " (skylark.will.max.bytes)");
+            return false;
+        }
         if (!handler.grant.mayPublish(buffer, topicOffset, topicLength))
         {
             handler.refuseConnect(ReasonCode.NOT_AUTHORIZED, "will topic not allowed by the token");
