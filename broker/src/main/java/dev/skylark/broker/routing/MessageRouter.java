@@ -176,6 +176,10 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
             {
                 journal.endMessage(buffer, offset, length);
             }
+            if (handle != MessageStore.NULL_HANDLE && handle != storedHandle)
+            {
+                store.release(handle); // the routing's own reference: the retained index holds its own
+            }
             return 0;
         }
 

@@ -450,14 +450,6 @@ final class ConnectHandshake
             handler.refuseConnect(ReasonCode.QOS_NOT_SUPPORTED, "will QoS above the broker's maximum QoS");
             return false;
         }
-        final long willBytes = (long)topicLength + connect.willPropertiesLength() + connect.willPayloadLength();
-        if (limits.willMaxBytes() > 0 && willBytes > limits.willMaxBytes())
-        {
-            // Wills are stored for as long as the connection lasts: a bound per connection (3.1.1: 0x03).
-            handler.refuseConnect(ReasonCode.QUOTA_EXCEEDED, "will of " + willBytes + " bytes is over the broker's " +
-                limits.willMaxBytes() + " (skylark.will.max.bytes)");
-            return false;
-        }
         if (!handler.grant.mayPublish(buffer, topicOffset, topicLength))
         {
             handler.refuseConnect(ReasonCode.NOT_AUTHORIZED, "will topic not allowed by the token");
@@ -475,6 +467,15 @@ final class ConnectHandshake
             final int written = PropertyFilter.copyWithout(buffer, connect.willPropertiesOffset(),
                 connect.willPropertiesLength(), Property.WILL_DELAY_INTERVAL, protocol.scratch, 0);
             request.willProperties = MqttPrimitives.bytes(protocol.scratch, 0, written);
+        }
+        // Wills are stored for as long as the session lasts: bounded per connection (3.1.1: 0x03 Server unavailable).
+        final long willBytes = (long)request.willTopic.length + request.willProperties.length + request.willPayload.length;
+        if (limits.willMaxBytes() > 0 && willBytes > limits.willMaxBytes())
+        {
+            request.hasWill = false;
+            handler.refuseConnect(ReasonCode.QUOTA_EXCEEDED, "will of " + willBytes + " bytes is over the broker's " +
+                limits.willMaxBytes() + " (skylark.will.max.bytes)");
+            return false;
         }
         return true;
     }

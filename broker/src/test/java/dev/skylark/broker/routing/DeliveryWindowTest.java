@@ -138,7 +138,7 @@ class DeliveryWindowTest
         }
         assertEquals(1, window.inFlight.size());
         assertEquals(2, window.queue.size(), "the message limit holds while online");
-        assertEquals(3, outbound.events.stream().filter(("dropped " + DeliveryWindow.DROPPED_QUEUE_FULL)::equals).count());
+        assertEquals(2, outbound.events.stream().filter(("dropped " + DeliveryWindow.DROPPED_QUEUE_FULL)::equals).count());
 
         outbound.events.clear();
         window.offer(message(1, 100), 4, 300, outbound); // 200 + 100 = 300: fits exactly
