@@ -53,7 +53,21 @@ public final class Broker implements AutoCloseable
     {
         this.context = context;
         agents = new BrokerAgents(context);
-        BrokerRoutes.mount(context.httpRouter(), agents.countersFile, () -> ready, agents.auth, context.adminRemote);
+        final dev.skylark.broker.routing.RetainedAdmin retainedAdmin = agents.router.retainedAdmin();
+        BrokerRoutes.mount(context.httpRouter(), agents.countersFile, () -> ready, agents.auth, context.adminRemote,
+            new dev.skylark.broker.auth.AdminApi.RetainedAccess()
+            {
+                public long submit(
+                    final String filter, final int qos, final long minBytes, final int limit, final boolean delete)
+                {
+                    return retainedAdmin.submit(filter, qos, minBytes, limit, delete);
+                }
+
+                public String answer(final long id)
+                {
+                    return retainedAdmin.answer(id);
+                }
+            });
         try
         {
             listeners = new Listeners(context, agents.ioAgents[0]);

@@ -103,6 +103,7 @@ final class BrokerAgents
             context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax, gate, context.storeHighWater,
             SharedSubscriptionPolicy.named(context.sharedSubscriptionPolicy), durableLog, context.journalCheckpointBytes);
         routerRef[0] = router;
+        router.retainedAdmin().wakeRouter(wakeRouter);
         router.subscriptionsPerClientMax(context.subscriptionsPerClientMax);
         router.subscribersPerFilterMax(context.subscribersPerFilterMax);
         router.queueMaxBytes(context.queueMaxBytes);

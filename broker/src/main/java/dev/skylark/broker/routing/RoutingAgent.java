@@ -55,6 +55,7 @@ public final class RoutingAgent implements Agent
     private final JournalReplayAdapter replayAdapter;
     private final Wills wills;
     private final SlowSubscribers slowSubscribers;
+    private final RetainedAdmin retainedAdmin = new RetainedAdmin();
 
     private SysTopics sysTopics;
     private long nextTickNs;
@@ -121,6 +122,7 @@ public final class RoutingAgent implements Agent
         int work = inbound.read(commandAdapter, COMMAND_LIMIT);
         work += inboundQos.releaseDurableAcks();
         work += timers.poll(nowNs);
+        work += retainedAdmin.poll(router, store);
         updateGate();
         counters.storedBytes.setRelease(store.bytesInUse());
         counters.retainedBytes.setRelease(router.retainedQuota().bytes());
@@ -185,6 +187,12 @@ public final class RoutingAgent implements Agent
         slowSubscribers.timeoutNs(timeoutNs);
     }
 
+    /** The admin API's requests to list or delete retained messages, answered on this agent's duty cycle. */
+    public RetainedAdmin retainedAdmin()
+    {
+        return retainedAdmin;
+    }
+
     /**
      * Retained message quotas (0 = unlimited each): in all and per client id, by count and stored bytes; a retained
      * PUBLISH past one is refused to its sender (v5 0x97). Set before start.
@@ -198,7 +206,7 @@ public final class RoutingAgent implements Agent
     /** True when the inbound ring holds commands; used by the idle strategy before parking. */
     public boolean hasWork()
     {
-        return inbound.size() > 0 || inboundQos.hasDurableAcks();
+        return inbound.size() > 0 || inboundQos.hasDurableAcks() || retainedAdmin.hasRequests();
     }
 
     /** Subscriptions one session may hold (0 = unlimited); more get SUBACK 0x97 (3.1.1: 0x80). Set before start. */
