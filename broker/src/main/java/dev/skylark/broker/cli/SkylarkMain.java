@@ -62,6 +62,8 @@ public final class SkylarkMain
                     return ConfigCommand.run(Arrays.copyOfRange(args, 1, args.length), out);
                 case "stat":
                     return StatCommand.run(Arrays.copyOfRange(args, 1, args.length), out);
+                case "retained":
+                    return retainedCommand(Arrays.copyOfRange(args, 1, args.length), out);
                 case "cert":
                     return cert(args, out);
                 default:
@@ -69,6 +71,24 @@ public final class SkylarkMain
             }
         }
         return run(args, out);
+    }
+
+    /** {@code skylark retained list|delete ...}: see {@link RetainedCommand}. */
+    private static int retainedCommand(final String[] args, final PrintStream out)
+    {
+        try
+        {
+            return RetainedCommand.run(args, out);
+        }
+        catch (final java.io.IOException ex)
+        {
+            throw new IllegalArgumentException("retained: " + ex.getMessage(), ex);
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return 1;
+        }
     }
 
     static int run(final String[] args, final PrintStream out)
@@ -245,6 +265,8 @@ public final class SkylarkMain
         out.println("       skylark keys                           skylark keys rotate");
         out.println("  (token and keys work on the data directory: --data.dir DIR, or --config FILE)");
         out.println("       skylark stat [--data.dir DIR] [--once] [--interval-ms N]   live counters of a running broker");
+        out.println("       skylark retained list|delete [--filter F] [--qos N] [--min-bytes N] [--limit N] [--url URL]");
+        out.println("                [--data.dir DIR | --token T]   a running broker's retained messages (admin API)");
         out.println("       skylark config [same settings as run]   the effective configuration and where each value came from");
         out.println("       skylark cert self-signed [--host NAME]... [--out DIR] [--days N]");
         out.println();

@@ -81,6 +81,19 @@ class RetainedAdminTest
             assertTrue(left.contains("\"matched\":2") && left.contains("a/q0") && left.contains("b/1"), left);
             assertEquals(2, broker.routingCounters().retained.get());
 
+            // The CLI does the same through the admin API (token read from the data dir).
+            final java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+            final String url = "http://127.0.0.1:" + broker.httpPort();
+            assertEquals(0, dev.skylark.broker.cli.SkylarkMain.execute(new String[] {"retained", "list", "--filter",
+                "b/#", "--url", url, "--data.dir", dataDir.toString()}, new java.io.PrintStream(printed, true)));
+            assertTrue(printed.toString().contains("\"topic\":\"b/1\"") && printed.toString().contains("\"matched\":1"),
+                printed.toString());
+            printed.reset();
+            assertEquals(0, dev.skylark.broker.cli.SkylarkMain.execute(new String[] {"retained", "delete", "--filter",
+                "b/#", "--url", url, "--data.dir", dataDir.toString()}, new java.io.PrintStream(printed, true)));
+            assertTrue(printed.toString().contains("\"deleted\":1"), printed.toString());
+            assertEquals(1, broker.routingCounters().retained.get());
+
             assertEquals(400, call(base, admin, "DELETE", "retained").statusCode(), "DELETE needs a filter");
             assertEquals(400, call(base, admin, "GET", "retained?filter=a/%23/b").statusCode(), "invalid filter");
             assertEquals(401, call(base, "Bearer wrong", "GET", "retained").statusCode());
