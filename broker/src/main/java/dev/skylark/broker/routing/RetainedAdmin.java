@@ -4,7 +4,6 @@ import org.agrona.DirectBuffer;
 import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
@@ -217,10 +216,5 @@ public final class RetainedAdmin
             }
         }
         return sb.append('"').toString();
-    }
-
-    static byte[] utf8(final String text)
-    {
-        return text.getBytes(StandardCharsets.UTF_8);
     }
 }
