@@ -67,7 +67,21 @@ public final class Broker implements AutoCloseable
             lock.close();
             throw ex;
         }
-        BrokerRoutes.mount(context.httpRouter(), agents.countersFile, () -> ready, agents.auth, context.adminRemote);
+        final dev.skylark.broker.routing.RetainedAdmin retainedAdmin = agents.router.retainedAdmin();
+        BrokerRoutes.mount(context.httpRouter(), agents.countersFile, () -> ready, agents.auth, context.adminRemote,
+            new dev.skylark.broker.auth.AdminApi.RetainedAccess()
+            {
+                public long submit(
+                    final String filter, final int qos, final long minBytes, final int limit, final boolean delete)
+                {
+                    return retainedAdmin.submit(filter, qos, minBytes, limit, delete);
+                }
+
+                public String answer(final long id)
+                {
+                    return retainedAdmin.answer(id);
+                }
+            });
         try
         {
             listeners = new Listeners(context, agents.ioAgents[0]);
@@ -402,6 +416,11 @@ public final class Broker implements AutoCloseable
         int rateBurst;
         boolean rateSlowsReader;
         long slowConsumerTimeoutMs;
+        int retainedMaxMessages;
+        long retainedMaxBytes;
+        int retainedClientMaxMessages;
+        long retainedClientMaxBytes;
+        int willMaxBytes;
         int inboundRingCapacity;
         int outboundRingCapacity;
         long authClockSkewS;
@@ -581,7 +600,7 @@ public final class Broker implements AutoCloseable
             return this;
         }
 
-        /** Stored bytes of QoS 1/2 messages queued for one offline session (0 = unlimited). */
+        /** Stored bytes of QoS 1/2 messages queued for one session, online or offline (0 = unlimited). */
         public Context queueMaxBytes(final long bytes)
         {
             this.queueMaxBytes = bytes;
@@ -1036,6 +1055,41 @@ public final class Broker implements AutoCloseable
         public Context slowConsumerTimeoutMs(final long ms)
         {
             this.slowConsumerTimeoutMs = ms;
+            return this;
+        }
+
+        /** Retained messages in all; see {@link Configuration#RETAINED_MAX_MESSAGES_PROP_NAME} (0 = unlimited). */
+        public Context retainedMaxMessages(final int messages)
+        {
+            this.retainedMaxMessages = messages;
+            return this;
+        }
+
+        /** Stored bytes of all retained messages; see {@link Configuration#RETAINED_MAX_BYTES_PROP_NAME}. */
+        public Context retainedMaxBytes(final long bytes)
+        {
+            this.retainedMaxBytes = bytes;
+            return this;
+        }
+
+        /** Retained messages one client may set; see {@link Configuration#RETAINED_CLIENT_MAX_MESSAGES_PROP_NAME}. */
+        public Context retainedClientMaxMessages(final int messages)
+        {
+            this.retainedClientMaxMessages = messages;
+            return this;
+        }
+
+        /** Retained bytes one client may set; see {@link Configuration#RETAINED_CLIENT_MAX_BYTES_PROP_NAME}. */
+        public Context retainedClientMaxBytes(final long bytes)
+        {
+            this.retainedClientMaxBytes = bytes;
+            return this;
+        }
+
+        /** Largest will a CONNECT may carry; see {@link Configuration#WILL_MAX_BYTES_PROP_NAME} (0 = unlimited). */
+        public Context willMaxBytes(final int bytes)
+        {
+            this.willMaxBytes = bytes;
             return this;
         }
 

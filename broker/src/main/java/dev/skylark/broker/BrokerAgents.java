@@ -111,9 +111,13 @@ final class BrokerAgents
             context.queueMaxMessages, context.receiveMaximum, context.sessionExpiryMax, gate, context.storeHighWater,
             SharedSubscriptionPolicy.named(context.sharedSubscriptionPolicy), durableLog, context.journalCheckpointBytes);
         routerRef[0] = router;
+        router.retainedAdmin().wakeRouter(wakeRouter);
         router.subscriptionsPerClientMax(context.subscriptionsPerClientMax);
         router.subscribersPerFilterMax(context.subscribersPerFilterMax);
         router.queueMaxBytes(context.queueMaxBytes);
+        router.slowConsumerTimeoutNs(TimeUnit.MILLISECONDS.toNanos(context.slowConsumerTimeoutMs));
+        router.retainedLimits(context.retainedMaxMessages, context.retainedMaxBytes, context.retainedClientMaxMessages,
+            context.retainedClientMaxBytes);
         router.epochClock(context.epochClock);
         router.sysTopics(TimeUnit.SECONDS.toNanos(context.sysIntervalS),
             () -> CountersSnapshot.of(countersFile.reader()).total("skylark_messages_sent_total"));
@@ -229,7 +233,8 @@ final class BrokerAgents
             context.retainAvailable, context.wildcardSubscriptionsAvailable, context.sharedSubscriptionsAvailable,
             context.subscriptionIdentifiersAvailable, context.payloadFormatCheck, context.topicMaxLength,
             context.topicMaxDepth, context.clientIdMaxLength, context.ratePacketsPerSecond, context.rateBurst,
-            context.rateSlowsReader, TimeUnit.MILLISECONDS.toNanos(context.slowConsumerTimeoutMs));
+            context.rateSlowsReader, TimeUnit.MILLISECONDS.toNanos(context.slowConsumerTimeoutMs),
+            context.willMaxBytes);
     }
 
     private static UnsafeBuffer ring(final int capacity)

@@ -202,8 +202,9 @@ public final class Configuration
     public static final int QUEUE_MAX_MESSAGES_DEFAULT = 100_000;
 
     /**
-     * Stored bytes of the QoS 1/2 messages queued for one offline session (topic, properties and payload plus 14 bytes
-     * each); a message that would go past it is dropped and counted. 0 = unlimited.
+     * Stored bytes of the QoS 1/2 messages queued for one session, offline or behind a full window while online
+     * (topic, properties and payload plus 14 bytes each); a message that would go past it is dropped for that
+     * session and counted. 0 = unlimited.
      */
     public static final String QUEUE_MAX_BYTES_PROP_NAME = "skylark.queue.max.bytes";
     public static final long QUEUE_MAX_BYTES_DEFAULT = 64L * 1024 * 1024;
@@ -260,6 +261,36 @@ public final class Configuration
      */
     public static final String SLOW_CONSUMER_TIMEOUT_MS_PROP_NAME = "skylark.slow.consumer.timeout.ms";
     public static final long SLOW_CONSUMER_TIMEOUT_MS_DEFAULT = 30_000;
+
+    /**
+     * Retained messages the broker keeps in all; a retained PUBLISH that would add one more is refused (v5
+     * PUBACK/PUBREC 0x97 Quota exceeded; 3.1.1 acknowledged and dropped; QoS 0 dropped), all counted. Clearing a
+     * retained message (empty payload) is always accepted. 0 = unlimited.
+     */
+    public static final String RETAINED_MAX_MESSAGES_PROP_NAME = "skylark.retained.max.messages";
+    public static final int RETAINED_MAX_MESSAGES_DEFAULT = 100_000;
+
+    /** Stored bytes of all retained messages; a retained PUBLISH that would go past it is refused. 0 = unlimited. */
+    public static final String RETAINED_MAX_BYTES_PROP_NAME = "skylark.retained.max.bytes";
+    public static final long RETAINED_MAX_BYTES_DEFAULT = 64L * 1024 * 1024;
+
+    /**
+     * Retained messages one client id may have set (counted while the broker runs; retained messages replayed from
+     * the journal count only broker-wide); more are refused like the broker-wide limit. 0 = unlimited.
+     */
+    public static final String RETAINED_CLIENT_MAX_MESSAGES_PROP_NAME = "skylark.retained.client.max.messages";
+    public static final int RETAINED_CLIENT_MAX_MESSAGES_DEFAULT = 1_000;
+
+    /** Stored bytes of the retained messages one client id may have set; past it they are refused. 0 = unlimited. */
+    public static final String RETAINED_CLIENT_MAX_BYTES_PROP_NAME = "skylark.retained.client.max.bytes";
+    public static final long RETAINED_CLIENT_MAX_BYTES_DEFAULT = 8L * 1024 * 1024;
+
+    /**
+     * Largest will (topic, properties and payload bytes) a CONNECT may carry; a bigger one is refused with CONNACK
+     * 0x97 Quota exceeded (3.1.1: 0x03 Server unavailable). 0 = unlimited.
+     */
+    public static final String WILL_MAX_BYTES_PROP_NAME = "skylark.will.max.bytes";
+    public static final int WILL_MAX_BYTES_DEFAULT = 64 * 1024;
 
     /** Capacity in bytes of the ring from the I/O threads to the routing agent (a power of two). */
     public static final String INBOUND_RING_CAPACITY_PROP_NAME = "skylark.inbound.ring.capacity";
@@ -423,7 +454,7 @@ public final class Configuration
         integer(INFLIGHT_MAX_PROP_NAME, INFLIGHT_MAX_DEFAULT, 1, 65_535, "unacknowledged QoS 1/2 messages sent to one client");
         integer(RECEIVE_MAXIMUM_PROP_NAME, RECEIVE_MAXIMUM_DEFAULT, 1, 65_535, "unacknowledged QoS 1/2 publishes accepted from one client");
         integer(QUEUE_MAX_MESSAGES_PROP_NAME, QUEUE_MAX_MESSAGES_DEFAULT, 0, Integer.MAX_VALUE, "queued QoS 1/2 messages per session");
-        longInteger(QUEUE_MAX_BYTES_PROP_NAME, QUEUE_MAX_BYTES_DEFAULT, 0, Long.MAX_VALUE, "queued QoS 1/2 message bytes per offline session (0 = unlimited)");
+        longInteger(QUEUE_MAX_BYTES_PROP_NAME, QUEUE_MAX_BYTES_DEFAULT, 0, Long.MAX_VALUE, "queued QoS 1/2 message bytes per session, online or offline (0 = unlimited)");
         integer(TOPIC_ALIAS_MAXIMUM_PROP_NAME, TOPIC_ALIAS_MAXIMUM_DEFAULT, 0, 65_535, "topic aliases a v5 client may use");
         longInteger(SESSION_EXPIRY_MAX_PROP_NAME, SESSION_EXPIRY_MAX_DEFAULT, 0, 0xFFFF_FFFFL, "largest session expiry granted, seconds");
         integer(OUTBOUND_BUFFER_MAX_PROP_NAME, OUTBOUND_BUFFER_MAX_DEFAULT, 4096, Integer.MAX_VALUE, "bytes buffered per slow subscriber");
@@ -438,6 +469,11 @@ public final class Configuration
         bool(SUBSCRIPTION_IDENTIFIERS_PROP_NAME, true, "subscription identifiers supported");
         bool(PAYLOAD_FORMAT_CHECK_PROP_NAME, false, "refuse payloads marked UTF-8 that are not (0x99)");
         longInteger(SLOW_CONSUMER_TIMEOUT_MS_PROP_NAME, SLOW_CONSUMER_TIMEOUT_MS_DEFAULT, 0, Long.MAX_VALUE, "disconnect subscribers behind the outbound limit this long (0 = never)");
+        integer(RETAINED_MAX_MESSAGES_PROP_NAME, RETAINED_MAX_MESSAGES_DEFAULT, 0, Integer.MAX_VALUE, "retained messages in all (0 = unlimited)");
+        longInteger(RETAINED_MAX_BYTES_PROP_NAME, RETAINED_MAX_BYTES_DEFAULT, 0, Long.MAX_VALUE, "stored bytes of all retained messages (0 = unlimited)");
+        integer(RETAINED_CLIENT_MAX_MESSAGES_PROP_NAME, RETAINED_CLIENT_MAX_MESSAGES_DEFAULT, 0, Integer.MAX_VALUE, "retained messages set by one client (0 = unlimited)");
+        longInteger(RETAINED_CLIENT_MAX_BYTES_PROP_NAME, RETAINED_CLIENT_MAX_BYTES_DEFAULT, 0, Long.MAX_VALUE, "stored bytes of the retained messages set by one client (0 = unlimited)");
+        integer(WILL_MAX_BYTES_PROP_NAME, WILL_MAX_BYTES_DEFAULT, 0, Integer.MAX_VALUE, "largest will in a CONNECT, bytes (0 = unlimited)");
         powerOfTwo(INBOUND_RING_CAPACITY_PROP_NAME, INBOUND_RING_CAPACITY_DEFAULT, "I/O -> routing ring, bytes");
         powerOfTwo(OUTBOUND_RING_CAPACITY_PROP_NAME, OUTBOUND_RING_CAPACITY_DEFAULT, "routing -> I/O ring, bytes (each)");
         add(WS_PATH_PROP_NAME, WS_PATH_DEFAULT, "MQTT-over-WebSocket path on the HTTP(S) listeners",

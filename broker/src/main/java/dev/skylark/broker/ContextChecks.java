@@ -103,6 +103,11 @@ final class ContextChecks
         put(p, Configuration.SHARED_SUBSCRIPTION_POLICY_PROP_NAME, c.sharedSubscriptionPolicy);
         put(p, Configuration.MAXIMUM_QOS_PROP_NAME, c.maximumQos);
         put(p, Configuration.SLOW_CONSUMER_TIMEOUT_MS_PROP_NAME, c.slowConsumerTimeoutMs);
+        put(p, Configuration.RETAINED_MAX_MESSAGES_PROP_NAME, c.retainedMaxMessages);
+        put(p, Configuration.RETAINED_MAX_BYTES_PROP_NAME, c.retainedMaxBytes);
+        put(p, Configuration.RETAINED_CLIENT_MAX_MESSAGES_PROP_NAME, c.retainedClientMaxMessages);
+        put(p, Configuration.RETAINED_CLIENT_MAX_BYTES_PROP_NAME, c.retainedClientMaxBytes);
+        put(p, Configuration.WILL_MAX_BYTES_PROP_NAME, c.willMaxBytes);
         put(p, Configuration.INBOUND_RING_CAPACITY_PROP_NAME, c.inboundRingCapacity);
         put(p, Configuration.OUTBOUND_RING_CAPACITY_PROP_NAME, c.outboundRingCapacity);
         put(p, Configuration.WS_PATH_PROP_NAME, c.wsPath);

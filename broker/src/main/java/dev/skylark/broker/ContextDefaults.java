@@ -72,6 +72,12 @@ final class ContextDefaults
         c.ratePacketsPerSecond = Configuration.getInt(properties, Configuration.RATE_LIMIT_PACKETS_PROP_NAME);
         c.rateBurst = Configuration.getInt(properties, Configuration.RATE_LIMIT_BURST_PROP_NAME);
         c.slowConsumerTimeoutMs = Configuration.getLong(properties, Configuration.SLOW_CONSUMER_TIMEOUT_MS_PROP_NAME);
+        c.retainedMaxMessages = Configuration.getInt(properties, Configuration.RETAINED_MAX_MESSAGES_PROP_NAME);
+        c.retainedMaxBytes = Configuration.getLong(properties, Configuration.RETAINED_MAX_BYTES_PROP_NAME);
+        c.retainedClientMaxMessages =
+            Configuration.getInt(properties, Configuration.RETAINED_CLIENT_MAX_MESSAGES_PROP_NAME);
+        c.retainedClientMaxBytes = Configuration.getLong(properties, Configuration.RETAINED_CLIENT_MAX_BYTES_PROP_NAME);
+        c.willMaxBytes = Configuration.getInt(properties, Configuration.WILL_MAX_BYTES_PROP_NAME);
         c.rateSlowsReader = "slow".equals(Configuration.get(properties, Configuration.RATE_LIMIT_MODE_PROP_NAME));
         c.inboundRingCapacity = Configuration.getInt(properties, Configuration.INBOUND_RING_CAPACITY_PROP_NAME);
         c.outboundRingCapacity = Configuration.getInt(properties, Configuration.OUTBOUND_RING_CAPACITY_PROP_NAME);

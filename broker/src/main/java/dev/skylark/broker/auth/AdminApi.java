@@ -23,6 +23,12 @@ import java.util.Map;
  * GET    /admin/v1/revocations                                     -&gt; {"revoked": [jti, ...]}
  * POST   /admin/v1/revocations          {"jti": [..]}               -&gt; {"revoked": N}
  * DELETE /admin/v1/revocations/{jti}                               -&gt; {"unrevoked": N}
+ * GET    /admin/v1/retained?filter=F&amp;qos=Q&amp;minBytes=N&amp;limit=N  list retained messages   -&gt; 202 {"request": id, ...}
+ * DELETE /admin/v1/retained?filter=F&amp;qos=Q&amp;minBytes=N&amp;limit=N  delete them              -&gt; 202 {"request": id, ...}
+ * GET    /admin/v1/retained/requests/{id}  the answer: 200 {"retained": [...], "matched": N, "truncated": b}
+ *                                        or {"deleted": N, "matched": N, "more": b}; 202 while pending
+ * (the routing agent owns the retained messages: it answers on its own thread, so a request is queued and its
+ * answer fetched; the CLI's {@code skylark retained list|delete} does both)
  * </pre>
  */
 public final class AdminApi
@@ -39,11 +45,32 @@ public final class AdminApi
         }
     }
 
+    /**
+     * The retained messages, as the routing agent answers for them (implemented over routing's RetainedAdmin, which
+     * this package may not import).
+     */
+    public interface RetainedAccess
+    {
+        /** @return a request id, or 0 when too many are pending; IllegalArgumentException for a bad filter. */
+        long submit(String filter, int qos, long minBytes, int limit, boolean delete);
+
+        /** @return the answer (JSON), "" while pending, null when unknown. */
+        String answer(long id);
+    }
+
     private final AuthService auth;
+    private RetainedAccess retained;
 
     public AdminApi(final AuthService auth)
     {
         this.auth = auth;
+    }
+
+    /** Enables {@code /admin/v1/retained}. */
+    public AdminApi retained(final RetainedAccess retained)
+    {
+        this.retained = retained;
+        return this;
     }
 
     /**
@@ -107,11 +134,90 @@ public final class AdminApi
                 final String jti = URLDecoder.decode(rest.substring("revocations/".length()), StandardCharsets.UTF_8);
                 return json(200, Map.of("unrevoked", auth.revocations().unrevoke(List.of(jti))));
             }
+            if (retained != null && rest.equals("retained"))
+            {
+                if (!"GET".equals(method) && !"DELETE".equals(method))
+                {
+                    return notAllowed();
+                }
+                final Map<String, String> params = query(query >= 0 ? path.substring(query + 1) : "");
+                final boolean delete = "DELETE".equals(method);
+                final String filter = params.get("filter");
+                if (delete && filter == null)
+                {
+                    return error(400, "DELETE needs a 'filter' ('#' for every retained message)");
+                }
+                final long id = retained.submit(filter == null ? "#" : filter, intParam(params, "qos", -1),
+                    intParam(params, "minBytes", 0), intParam(params, "limit", 0), delete);
+                if (id == 0)
+                {
+                    return error(503, "too many retained-message requests pending; try again");
+                }
+                final Map<String, Object> answer = new LinkedHashMap<>();
+                answer.put("request", id);
+                answer.put("answer", PREFIX + "retained/requests/" + id);
+                return json(202, answer);
+            }
+            if (retained != null && rest.startsWith("retained/requests/"))
+            {
+                if (!"GET".equals(method))
+                {
+                    return notAllowed();
+                }
+                final long id;
+                try
+                {
+                    id = Long.parseLong(rest.substring("retained/requests/".length()));
+                }
+                catch (final NumberFormatException ex)
+                {
+                    return error(404, "no such request");
+                }
+                final String answer = retained.answer(id);
+                if (answer == null)
+                {
+                    return error(404, "no such request (answers are kept for the last few requests)");
+                }
+                return answer.isEmpty() ? json(202, Map.of("pending", true)) : new Response(200, JSON, utf8(answer));
+            }
             return error(404, "not found");
         }
         catch (final IllegalArgumentException ex)
         {
             return error(400, ex.getMessage());
+        }
+    }
+
+    private static Map<String, String> query(final String query)
+    {
+        final Map<String, String> params = new LinkedHashMap<>();
+        for (final String pair : query.split("&"))
+        {
+            if (pair.isEmpty())
+            {
+                continue;
+            }
+            final int eq = pair.indexOf('=');
+            final String name = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
+            params.put(name, eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8));
+        }
+        return params;
+    }
+
+    private static int intParam(final Map<String, String> query, final String name, final int absent)
+    {
+        final String value = query.get(name);
+        if (value == null || value.isEmpty())
+        {
+            return absent;
+        }
+        try
+        {
+            return Integer.parseInt(value);
+        }
+        catch (final NumberFormatException ex)
+        {
+            throw new IllegalArgumentException("'" + name + "' must be a number");
         }
     }
 

@@ -48,7 +48,8 @@ public final class SkylarkMain extends CliCommand
         StatCommand.class,
         ConfigCommand.class,
         CertCommand.class,
-        PasswdCommand.class);
+        PasswdCommand.class,
+        RetainedCommand.class);
 
     /** The properties file read when no {@code --config} is given (bin/skylark sets it to conf/skylark.properties). */
     static final String CONF_VARIABLE = "SKYLARK_CONF";

@@ -36,6 +36,18 @@ public final class BrokerRoutes
         final AuthService auth,
         final boolean adminRemote)
     {
+        mount(router, countersFile, ready, auth, adminRemote, null);
+    }
+
+    /** As above, with the admin API's {@code /admin/v1/retained} answered through {@code retained} (null: none). */
+    public static void mount(
+        final HttpRouter router,
+        final CountersFile countersFile,
+        final BooleanSupplier ready,
+        final AuthService auth,
+        final boolean adminRemote,
+        final AdminApi.RetainedAccess retained)
+    {
         router
             .route("/metrics", (request) -> HttpResponse.ok(PrometheusRenderer.CONTENT_TYPE,
                 PrometheusRenderer.render(CountersSnapshot.of(countersFile.reader()))))
@@ -43,7 +55,7 @@ public final class BrokerRoutes
                 HttpResponse.text(200, "OK", "ready\n") : HttpResponse.text(503, "Service Unavailable", "starting\n"));
         if (auth != null)
         {
-            final AdminApi admin = new AdminApi(auth);
+            final AdminApi admin = new AdminApi(auth).retained(retained);
             router.route("/admin/v1/", (request) ->
             {
                 if (!request.loopback() && !adminRemote)

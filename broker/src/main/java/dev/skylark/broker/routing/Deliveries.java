@@ -20,6 +20,7 @@ final class Deliveries implements DeliveryWindow.Outbound
     private final RoutingCounters counters;
     private final CachedNanoClock clock;
     private final int queueMaxMessages;
+    private final SlowSubscribers slowSubscribers;
     private long queueMaxBytes;
     private final ArrayDeque<PendingMessage> pendingPool = new ArrayDeque<>();
     private final UnsafeBuffer storedView = new UnsafeBuffer(0, 0);
@@ -30,8 +31,10 @@ final class Deliveries implements DeliveryWindow.Outbound
         final JournalRecord journal,
         final RoutingCounters counters,
         final CachedNanoClock clock,
-        final int queueMaxMessages)
+        final int queueMaxMessages,
+        final SlowSubscribers slowSubscribers)
     {
+        this.slowSubscribers = slowSubscribers;
         this.out = out;
         this.store = store;
         this.journal = journal;
@@ -79,12 +82,14 @@ final class Deliveries implements DeliveryWindow.Outbound
     void offer(final Session session, final PendingMessage pending)
     {
         session.window.offer(pending, queueMaxMessages, queueMaxBytes, this);
+        slowSubscribers.onQueued(session);
     }
 
     /** Queues within the offline limits (the caller found the window full). */
     void enqueue(final Session session, final PendingMessage pending)
     {
         session.window.enqueue(pending, queueMaxMessages, queueMaxBytes, this);
+        slowSubscribers.onQueued(session);
     }
 
     /** Puts a message in flight; the caller sends it in its own batch. */
@@ -106,11 +111,13 @@ final class Deliveries implements DeliveryWindow.Outbound
     void onAck(final Session session, final int packetType, final int reasonCode, final int packetId)
     {
         session.window.onAck(packetType, reasonCode, packetId, clock.nanoTime(), this);
+        slowSubscribers.onProgress(session);
     }
 
     /** The session ends: everything it was owed goes back to the pool. */
     void clear(final Session session)
     {
+        slowSubscribers.forget(session);
         session.window.clear(this);
     }
 

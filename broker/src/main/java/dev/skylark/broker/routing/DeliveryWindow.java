@@ -15,9 +15,9 @@ import java.util.ArrayDeque;
  */
 final class DeliveryWindow
 {
-    /** An offline session's queue held {@code queueMaxMessages} already. */
+    /** The session's queue held {@code queueMaxMessages} already. */
     static final int DROPPED_QUEUE_FULL = 1;
-    /** An offline session's queue would have gone past {@code queueMaxBytes}. */
+    /** The session's queue would have gone past {@code queueMaxBytes}. */
     static final int DROPPED_QUEUE_BYTES = 2;
     /** Its Message Expiry Interval ran out before its delivery started [MQTT-3.3.2-5]. */
     static final int DROPPED_EXPIRED = 3;
@@ -117,24 +117,22 @@ final class DeliveryWindow
     }
 
     /**
-     * Queues behind a full window. The per-session limits (messages, and bytes when {@code queueMaxBytes > 0}) apply
-     * to offline sessions: past them a message is dropped and counted by the limit it hit. A connected subscriber's
-     * backlog is bounded instead by the {@link PublishGate}, which holds publishers back.
+     * Queues behind a full window, or while offline. The per-session limits (messages, and bytes when
+     * {@code queueMaxBytes > 0}) apply whether the session is connected or not: past them a message is dropped for
+     * this session only and counted by the limit it hit, so a subscriber that never acknowledges costs a bounded
+     * amount and holds no publisher back.
      */
     void enqueue(final PendingMessage pending, final int queueMaxMessages, final long queueMaxBytes, final Outbound outbound)
     {
-        if (!session.isOnline())
+        if (queue.size() >= queueMaxMessages)
         {
-            if (queue.size() >= queueMaxMessages)
-            {
-                drop(pending, DROPPED_QUEUE_FULL, outbound);
-                return;
-            }
-            if (queueMaxBytes > 0 && queue.bytes() + pending.length > queueMaxBytes)
-            {
-                drop(pending, DROPPED_QUEUE_BYTES, outbound);
-                return;
-            }
+            drop(pending, DROPPED_QUEUE_FULL, outbound);
+            return;
+        }
+        if (queueMaxBytes > 0 && queue.bytes() + pending.length > queueMaxBytes)
+        {
+            drop(pending, DROPPED_QUEUE_BYTES, outbound);
+            return;
         }
         queue.addLast(pending);
     }

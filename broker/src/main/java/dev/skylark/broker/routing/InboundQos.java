@@ -13,12 +13,16 @@ import org.agrona.DirectBuffer;
  */
 final class InboundQos
 {
+    private static final System.Logger LOG = System.getLogger(InboundQos.class.getName());
+    private static final long REFUSAL_LOG_INTERVAL_NS = 10_000_000_000L;
+
     private final MessageRouter router;
     private final DeliveryPublisher out;
     private final DurableLog log;
     private final JournalRecord journal;
     private final RoutingCounters counters;
     private final PendingAcks pendingAcks = new PendingAcks();
+    private long lastRefusalLogNs = System.nanoTime() - REFUSAL_LOG_INTERVAL_NS - 1;
 
     InboundQos(
         final MessageRouter router,
@@ -52,7 +56,7 @@ final class InboundQos
             // at the publish hook. QoS 0 and 1 are routed anyway: a QoS 0 publisher never resends, and a QoS 1
             // duplicate is allowed if it does. QoS 2 is not: exactly-once state lives with the connection's
             // session, and the message was never acknowledged, so a persistent publisher resends it.
-            if (qos < 2)
+            if (qos < 2 && admitsRetained(null, buffer, messageOffset, messageLength))
             {
                 counters.publishesIn.incrementRelease();
                 router.route(buffer, messageOffset, messageLength, -1, MessageStore.NULL_HANDLE);
@@ -61,11 +65,27 @@ final class InboundQos
         }
         counters.publishesIn.incrementRelease();
 
-        if (qos == 2 && !session.awaitingPubrel.add(packetId))
+        if (qos == 2 && session.awaitingPubrel.contains(packetId))
         {
             // A resent QoS 2 PUBLISH whose PUBREL has not come yet: already routed once.
             ackWhenDurable(connectionId, PacketType.PUBREC, packetId, ReasonCode.SUCCESS);
             return;
+        }
+        if (!admitsRetained(session.clientId, buffer, messageOffset, messageLength))
+        {
+            // Refused to its sender only: v5 PUBACK/PUBREC 0x97 ends the exchange (no PUBREL follows); 3.1.1 has no
+            // negative acknowledgement, so it gets the positive one the spec allows for a message not accepted
+            // [MQTT-3.3.5-2]; QoS 0 is dropped. Counted either way.
+            if (qos > 0)
+            {
+                ackWhenDurable(connectionId, qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, packetId,
+                    ReasonCode.QUOTA_EXCEEDED);
+            }
+            return;
+        }
+        if (qos == 2)
+        {
+            session.awaitingPubrel.add(packetId);
         }
 
         if (qos > 0 && log.isFailing())
@@ -111,6 +131,68 @@ final class InboundQos
         else
         {
             out.disconnect(connectionId, ReasonCode.UNSPECIFIED_ERROR);
+        }
+    }
+
+    /**
+     * Whether a message fits the retained quotas of its sender ({@code clientId}, null: only the broker-wide ones);
+     * a non-retained message or a clear always does. Counts and logs (rate-limited) a refusal.
+     */
+    private boolean admitsRetained(
+        final String clientId, final DirectBuffer buffer, final int messageOffset, final int messageLength)
+    {
+        if (!MessageLayout.retain(buffer, messageOffset))
+        {
+            return true;
+        }
+        final int verdict = router.admitsRetained(clientId, buffer, messageOffset, messageLength);
+        if (verdict == RetainedQuota.ADMITTED)
+        {
+            return true;
+        }
+        countRefused(counters, verdict);
+        final long nowNs = System.nanoTime();
+        if (nowNs - lastRefusalLogNs > REFUSAL_LOG_INTERVAL_NS)
+        {
+            lastRefusalLogNs = nowNs;
+            LOG.log(System.Logger.Level.WARNING, "retained message from " + printable(clientId) +
+                " refused: over " + RetainedQuota.describe(verdict) + " (further refusals are counted in " +
+                "skylark_retained_refused_total, logged at most every 10 s)");
+        }
+        return false;
+    }
+
+    /** Client-chosen text for a log line, control characters escaped so that it cannot forge lines. */
+    static String printable(final String text)
+    {
+        if (text == null)
+        {
+            return "(a closed connection)";
+        }
+        final StringBuilder sb = new StringBuilder(text.length() + 2).append('"');
+        for (int i = 0; i < text.length(); i++)
+        {
+            final char c = text.charAt(i);
+            if (c < 0x20 || c == 0x7F)
+            {
+                sb.append(String.format("\\x%02x", (int)c));
+            }
+            else
+            {
+                sb.append(c);
+            }
+        }
+        return sb.append('"').toString();
+    }
+
+    static void countRefused(final RoutingCounters counters, final int verdict)
+    {
+        switch (verdict)
+        {
+            case RetainedQuota.OVER_BROKER_COUNT -> counters.retainedRefusedBrokerMessages.incrementRelease();
+            case RetainedQuota.OVER_BROKER_BYTES -> counters.retainedRefusedBrokerBytes.incrementRelease();
+            case RetainedQuota.OVER_CLIENT_COUNT -> counters.retainedRefusedClientMessages.incrementRelease();
+            default -> counters.retainedRefusedClientBytes.incrementRelease();
         }
     }
 

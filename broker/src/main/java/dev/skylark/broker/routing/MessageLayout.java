@@ -141,6 +141,26 @@ public final class MessageLayout
     }
 
     /**
+     * Writes a QoS 0 retained message with no properties and an empty payload (a retained clear) for the topic at
+     * {@code topicOffset} of {@code topic}; returns its length.
+     */
+    public static int writeEmptyRetained(
+        final MutableDirectBuffer buffer, final int offset, final DirectBuffer topic, final int topicOffset,
+        final int topicLength)
+    {
+        buffer.putByte(offset + QOS_OFFSET, (byte)0);
+        buffer.putByte(offset + FLAGS_OFFSET, (byte)FLAG_RETAIN);
+        buffer.putShort(offset + PACKET_ID_OFFSET, (short)0);
+        buffer.putShort(offset + TOPIC_LENGTH_OFFSET, (short)topicLength);
+        int position = offset + TOPIC_OFFSET;
+        buffer.putBytes(position, topic, topicOffset, topicLength);
+        position += topicLength;
+        buffer.putInt(position, 0);
+        buffer.putInt(position + SIZE_OF_INT, 0);
+        return length(topicLength, 0, 0);
+    }
+
+    /**
      * Points {@code publish} at the message written at {@code offset}: QoS, RETAIN, the publisher's packet id, and
      * topic, properties and payload as slices of {@code buffer} (DUP false).
      *

@@ -18,6 +18,7 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
     private final TopicTree tree;
     private final MatchResult match = new MatchResult();
     private final RetainedIndex<Long> retained = new RetainedIndex<>();
+    private final RetainedQuota retainedQuota = new RetainedQuota();
     /** Expiry deadlines of retained messages that have a Message Expiry Interval, by store handle. */
     private final Long2LongHashMap retainedExpiry = new Long2LongHashMap(0);
     private final MessageStore store;
@@ -28,6 +29,8 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
     private final DurableIds ids;
     private final RoutingCounters counters;
     private final CachedNanoClock clock;
+    /** An empty retained message, journaled when the admin API deletes one. */
+    private final ExpandableArrayBuffer clearScratch = new ExpandableArrayBuffer(256);
 
     MessageRouter(
         final TopicTree tree,
@@ -56,6 +59,51 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
         return retained;
     }
 
+    RetainedQuota retainedQuota()
+    {
+        return retainedQuota;
+    }
+
+    /**
+     * Whether a retained message (in the {@link MessageLayout}) from {@code clientId} fits the retained quotas: a
+     * clear (empty payload) always does.
+     *
+     * @return {@link RetainedQuota#ADMITTED} or the limit it would pass.
+     */
+    int admitsRetained(final String clientId, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (MessageLayout.payloadLength(buffer, offset) == 0)
+        {
+            return RetainedQuota.ADMITTED;
+        }
+        final Long previous =
+            retained.get(buffer, MessageLayout.topicOffset(offset), MessageLayout.topicLength(buffer, offset));
+        final long previousHandle = previous == null ? MessageStore.NULL_HANDLE : previous;
+        final int previousLength = previous == null ? 0 : store.length(previousHandle);
+        return retainedQuota.admits(clientId, length, previousHandle, previousLength);
+    }
+
+    /**
+     * Deletes the retained message of a topic (the admin API's delete), as an empty retained PUBLISH would, without
+     * routing anything: journaled so that it stays deleted after a restart.
+     *
+     * @return true when the topic had one.
+     */
+    boolean deleteRetained(final DirectBuffer topic, final int topicOffset, final int topicLength)
+    {
+        final Long previous = retained.remove(topic, topicOffset, topicLength);
+        if (previous == null)
+        {
+            return false;
+        }
+        journal.beginMessage(ids.newMessageId(), JournalRecord.MESSAGE_FLAG_RETAINED);
+        final int length = MessageLayout.writeEmptyRetained(clearScratch, 0, topic, topicOffset, topicLength);
+        journal.endMessage(clearScratch, 0, length);
+        forgetRetained(previous);
+        counters.retained.setRelease(retained.size());
+        return true;
+    }
+
     /** The expiry deadline of a retained message by its store handle, 0 when it has none. */
     long retainedExpiryNs(final long handle)
     {
@@ -82,6 +130,22 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
         final int publisherSessionId,
         final long storedHandle)
     {
+        final Session publisher = publisherSessionId < 0 ? null : sessionsById.get(publisherSessionId);
+        return route(buffer, offset, length, publisherSessionId, storedHandle, publisher == null ? null : publisher.clientId);
+    }
+
+    /**
+     * As {@link #route(DirectBuffer, int, int, int, long)}, with the client id a retained message is counted against
+     * ({@link RetainedQuota}; null: nobody's). The caller has checked {@link #admitsRetained}.
+     */
+    int route(
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final int publisherSessionId,
+        final long storedHandle,
+        final String owner)
+    {
         final int qos = MessageLayout.qos(buffer, offset);
         final boolean retain = MessageLayout.retain(buffer, offset);
         final int topicOffset = MessageLayout.topicOffset(offset);
@@ -91,7 +155,7 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
         long handle = storedHandle;
         if (retain)
         {
-            handle = updateRetained(buffer, offset, length, topicOffset, topicLength, handle);
+            handle = updateRetained(buffer, offset, length, topicOffset, topicLength, handle, owner);
             if (handle != MessageStore.NULL_HANDLE && expiryDeadlineNs != 0)
             {
                 retainedExpiry.put(handle, expiryDeadlineNs);
@@ -111,6 +175,10 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
             if (journaled)
             {
                 journal.endMessage(buffer, offset, length);
+            }
+            if (handle != MessageStore.NULL_HANDLE && handle != storedHandle)
+            {
+                store.release(handle); // the routing's own reference: the retained index holds its own
             }
             return 0;
         }
@@ -187,6 +255,19 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
         final int topicLength,
         final long storedHandle)
     {
+        return updateRetained(buffer, offset, length, topicOffset, topicLength, storedHandle, null);
+    }
+
+    /** As {@link #updateRetained(DirectBuffer, int, int, int, int, long)}, counted against {@code owner}. */
+    long updateRetained(
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final int topicOffset,
+        final int topicLength,
+        final long storedHandle,
+        final String owner)
+    {
         final Long previous;
         long handle = storedHandle;
         if (MessageLayout.payloadLength(buffer, offset) == 0)
@@ -201,14 +282,21 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
             }
             store.retain(handle); // reference owned by the retained index
             previous = retained.put(buffer, topicOffset, topicLength, handle);
+            retainedQuota.added(handle, store.length(handle), owner);
         }
         if (previous != null)
         {
-            retainedExpiry.remove(previous);
-            store.release(previous);
+            forgetRetained(previous);
         }
         counters.retained.setRelease(retained.size());
         return handle;
+    }
+
+    private void forgetRetained(final long previous)
+    {
+        retainedQuota.removed(previous, store.length(previous));
+        retainedExpiry.remove(previous);
+        store.release(previous);
     }
 
     public boolean isAvailable(final int sessionId)

@@ -72,11 +72,13 @@ public final class RouterProxy
 
     /**
      * A PUBLISH from a client, with the properties that are forwarded to subscribers (topic alias already
-     * resolved and removed). Refused while the {@link PublishGate} is closed.
+     * resolved and removed). While the {@link PublishGate} is closed, a PUBLISH that would grow the store (QoS 1/2,
+     * or retained with a payload) is refused, so its connection waits; QoS 0 that is not retained and the clearing
+     * of a retained message (empty payload) always go through.
      */
     public boolean publish(final long connectionId, final PublishView publish)
     {
-        if (gate.isClosed())
+        if (gate.isClosed() && PublishGate.wouldGrowStore(publish))
         {
             return false;
         }

@@ -54,6 +54,8 @@ public final class RoutingAgent implements Agent
     private final CheckpointWriter checkpointWriter;
     private final JournalReplayAdapter replayAdapter;
     private final Wills wills;
+    private final SlowSubscribers slowSubscribers;
+    private final RetainedAdmin retainedAdmin = new RetainedAdmin();
 
     private SysTopics sysTopics;
     private long nextTickNs;
@@ -87,13 +89,16 @@ public final class RoutingAgent implements Agent
         final DurableIds ids = new DurableIds();
         final Int2ObjectHashMap<Session> sessionsById = new Int2ObjectHashMap<>();
         timers = new SessionTimers(cachedClock.nanoTime());
-        deliveries = new Deliveries(out, store, journal, counters, cachedClock, queueMaxMessages);
+        slowSubscribers = new SlowSubscribers(timers, out, counters, cachedClock);
+        timers.slowSubscribers(slowSubscribers);
+        deliveries = new Deliveries(out, store, journal, counters, cachedClock, queueMaxMessages, slowSubscribers);
         router = new MessageRouter(tree, store, sessionsById, deliveries, out, journal, ids, counters, cachedClock);
         wills = new Wills(store, router, timers, counters);
         final SharedRedistributor redistributor =
             new SharedRedistributor(sessionsById, deliveries, store, journal, ids, counters);
         sessions = new SessionRegistry(sessionsById, out, tree, deliveries, wills, redistributor, timers, journal, ids,
             counters, cachedClock, epochClock, inflightMax, receiveMaximum, sessionExpiryMax);
+        slowSubscribers.sessions(sessions);
         inboundQos = new InboundQos(router, out, log, journal, counters);
         subscriptions = new Subscriptions(tree, router, deliveries, store, out, journal, ids, counters, cachedClock);
         commandAdapter = new RouterCommandAdapter(sessions, inboundQos, deliveries, subscriptions);
@@ -118,8 +123,10 @@ public final class RoutingAgent implements Agent
         int work = inbound.read(commandAdapter, COMMAND_LIMIT);
         work += inboundQos.releaseDurableAcks();
         work += timers.poll(nowNs);
+        work += retainedAdmin.poll(router, store);
         updateGate();
         counters.storedBytes.setRelease(store.bytesInUse());
+        counters.retainedBytes.setRelease(router.retainedQuota().bytes());
         if (nowNs - nextTickNs >= 0)
         {
             nextTickNs = nowNs + TICK_INTERVAL_NS;
@@ -143,8 +150,10 @@ public final class RoutingAgent implements Agent
     }
 
     /**
-     * Closes the gate to new publishes while stored QoS 1/2 messages exceed the high-water mark, and opens it again
-     * below half of it: publishers wait (TCP pushes back) instead of acknowledged messages being dropped.
+     * The last resort: closes the gate to publishes that would grow the store while stored messages exceed the
+     * high-water mark (or the journal pushes back), and opens it again below half of it. Publishers of QoS 1/2 and
+     * retained messages wait (TCP pushes back) instead of acknowledged messages being dropped; QoS 0 and retained
+     * clears keep flowing. The per-client quotas keep the store below the mark, so this should never close.
      */
     private void updateGate()
     {
@@ -155,21 +164,50 @@ public final class RoutingAgent implements Agent
             {
                 gate.close();
                 counters.publishGateClosed.incrementRelease();
-                LOG.log(Level.WARNING, "stored messages reached " + inUse + " bytes: holding publishers back until " +
-                    "subscribers catch up (skylark.store.high.water)");
+                counters.publishGateHeld.setRelease(1);
+                LOG.log(Level.WARNING, "stored messages reached " + inUse + " bytes (retained " +
+                    router.retainedQuota().bytes() + ")" + (log.isBackPressured() ? " or the journal pushes back" : "") +
+                    ": holding back QoS 1/2 and retained publishes until below " + storeHighWater / 2 +
+                    " (skylark.store.high.water); QoS 0 and retained clears still flow");
             }
         }
         else if (inUse < storeHighWater / 2 && !log.isBackPressured())
         {
             gate.open();
+            counters.publishGateHeld.setRelease(0);
             LOG.log(Level.INFO, "stored messages down to " + inUse + " bytes: publishers resume");
         }
+    }
+
+    /**
+     * A connected QoS 1/2 subscriber whose window stays full, with messages waiting, this long without an
+     * acknowledgement is disconnected with 0x97 (0 = never). Set before start.
+     */
+    public void slowConsumerTimeoutNs(final long timeoutNs)
+    {
+        slowSubscribers.timeoutNs(timeoutNs);
+    }
+
+    /** The admin API's requests to list or delete retained messages, answered on this agent's duty cycle. */
+    public RetainedAdmin retainedAdmin()
+    {
+        return retainedAdmin;
+    }
+
+    /**
+     * Retained message quotas (0 = unlimited each): in all and per client id, by count and stored bytes; a retained
+     * PUBLISH past one is refused to its sender (v5 0x97). Set before start.
+     */
+    public void retainedLimits(
+        final int maxMessages, final long maxBytes, final int clientMaxMessages, final long clientMaxBytes)
+    {
+        router.retainedQuota().limits(maxMessages, maxBytes, clientMaxMessages, clientMaxBytes);
     }
 
     /** True when the inbound ring holds commands; used by the idle strategy before parking. */
     public boolean hasWork()
     {
-        return inbound.size() > 0 || inboundQos.hasDurableAcks();
+        return inbound.size() > 0 || inboundQos.hasDurableAcks() || retainedAdmin.hasRequests();
     }
 
     /** Subscriptions one session may hold (0 = unlimited); more get SUBACK 0x97 (3.1.1: 0x80). Set before start. */

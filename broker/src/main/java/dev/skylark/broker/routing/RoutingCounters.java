@@ -18,9 +18,9 @@ public final class RoutingCounters
     public final AtomicCounter storedBytes;
     public final AtomicCounter takeovers;
     public final AtomicCounter willsPublished;
-    /** QoS 1/2 messages dropped because an offline session already had skylark.queue.max.messages queued. */
+    /** QoS 1/2 messages dropped because a session (online or offline) already had skylark.queue.max.messages queued. */
     public final AtomicCounter queueDropped;
-    /** QoS 1/2 messages dropped because they would take an offline session's queue past skylark.queue.max.bytes. */
+    /** QoS 1/2 messages dropped because they would take a session's queue (online or offline) past skylark.queue.max.bytes. */
     public final AtomicCounter queueDroppedBytes;
     /** Subscriptions refused: the client already holds skylark.subscriptions.per.client.max. */
     public final AtomicCounter subscriptionsRefusedPerClient;
@@ -34,6 +34,17 @@ public final class RoutingCounters
     public final AtomicCounter publishGateClosed;
     /** Times the routing agent waited for room in an I/O agent's ring. */
     public final AtomicCounter outboundRingFull;
+    /** Retained PUBLISHes (QoS 0 included) and retained wills refused: over a retained quota, by the limit passed. */
+    public final AtomicCounter retainedRefusedBrokerMessages;
+    public final AtomicCounter retainedRefusedBrokerBytes;
+    public final AtomicCounter retainedRefusedClientMessages;
+    public final AtomicCounter retainedRefusedClientBytes;
+    /** Stored bytes of retained messages. */
+    public final AtomicCounter retainedBytes;
+    /** 1 while the publish gate holds back publishes that would grow the store, else 0. */
+    public final AtomicCounter publishGateHeld;
+    /** QoS 1/2 subscribers disconnected (0x97) because their window stayed full past the slow-consumer timeout. */
+    public final AtomicCounter slowSubscribersDisconnected;
 
     /** The journal's health: replay damage, append failures, publishes refused while it fails. */
     public final JournalCounters journal;
@@ -49,7 +60,7 @@ public final class RoutingCounters
         storedBytes = counters.gauge("skylark_stored_message_bytes", "bytes of stored messages", null);
         takeovers = counters.counter("skylark_session_takeovers_total", "session takeovers", null);
         willsPublished = counters.counter("skylark_wills_published_total", "wills published", null);
-        final String queueFull = "QoS 1/2 messages dropped: offline queue full";
+        final String queueFull = "QoS 1/2 messages dropped: session queue full";
         queueDropped = counters.counter("skylark_queue_dropped_total", queueFull, "reason", "messages");
         queueDroppedBytes = counters.counter("skylark_queue_dropped_total", queueFull, "reason", "bytes");
         final String refused = "subscriptions refused: quota exceeded";
@@ -64,5 +75,19 @@ public final class RoutingCounters
             "times publishers were held back (store high water)", null);
         outboundRingFull = counters.counter("skylark_outbound_ring_full_total",
             "waits for room in an I/O ring", null);
+        final String retainedRefused = "retained messages refused: quota exceeded";
+        retainedRefusedBrokerMessages = counters.counter("skylark_retained_refused_total", retainedRefused,
+            "reason", "broker_messages");
+        retainedRefusedBrokerBytes = counters.counter("skylark_retained_refused_total", retainedRefused,
+            "reason", "broker_bytes");
+        retainedRefusedClientMessages = counters.counter("skylark_retained_refused_total", retainedRefused,
+            "reason", "client_messages");
+        retainedRefusedClientBytes = counters.counter("skylark_retained_refused_total", retainedRefused,
+            "reason", "client_bytes");
+        retainedBytes = counters.gauge("skylark_retained_bytes", "bytes of retained messages", null);
+        publishGateHeld = counters.gauge("skylark_publish_gate_held",
+            "1 while publishes that would grow the store are held back (store high water)", null);
+        slowSubscribersDisconnected = counters.counter("skylark_slow_consumers_disconnected_total",
+            "slow consumers disconnected", "router");
     }
 }

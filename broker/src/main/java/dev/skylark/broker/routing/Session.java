@@ -40,6 +40,14 @@ final class Session
     /** {@link SessionTimers} ids of the pending session-expiry and will-delay timers, or {@link SessionTimers#NO_TIMER}. */
     long expiryTimerId = SessionTimers.NO_TIMER;
     long willTimerId = SessionTimers.NO_TIMER;
+    /** {@link SessionTimers} id of the slow-consumer check ({@link SlowSubscribers}), or NO_TIMER. */
+    long slowTimerId = SessionTimers.NO_TIMER;
+    /**
+     * The connection on which the session has had a full window with a message waiting behind it, unacknowledged
+     * since {@link #stalledSinceNs}; {@link #NO_CONNECTION} when it is not stalled.
+     */
+    long stalledConnectionId = NO_CONNECTION;
+    long stalledSinceNs;
 
     /** Journal identity of a persistent session (expiry > 0); 0 when the session is not journaled. */
     long durableId;

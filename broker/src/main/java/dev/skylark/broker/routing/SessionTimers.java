@@ -6,8 +6,8 @@ import org.agrona.collections.Long2ObjectHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The routing agent's deadlines for offline sessions on a {@link DeadlineTimerWheel}: a session's expiry and its will
- * delay. Each fires on the first {@link #poll} whose {@code nowNs} has reached it, so the cost per duty cycle is one
+ * The routing agent's deadlines for sessions on a {@link DeadlineTimerWheel}: an offline session's expiry and its will
+ * delay, and a connected one's slow-consumer check. Each fires on the first {@link #poll} whose {@code nowNs} has reached it, so the cost per duty cycle is one
  * spoke of the wheel rather than a scan over every session. Called by {@link SessionRegistry} and {@link Wills} to
  * schedule and cancel, and by the agent's duty cycle to poll.
  */
@@ -34,6 +34,7 @@ final class SessionTimers implements DeadlineTimerWheel.TimerHandler
     private final DeadlineTimerWheel wheel;
     private final Long2ObjectHashMap<Session> owners = new Long2ObjectHashMap<>();
     private Handler handler;
+    private SlowSubscribers slowSubscribers;
 
     SessionTimers(final long startNs)
     {
@@ -44,6 +45,23 @@ final class SessionTimers implements DeadlineTimerWheel.TimerHandler
     void handler(final Handler handler)
     {
         this.handler = handler;
+    }
+
+    void slowSubscribers(final SlowSubscribers slowSubscribers)
+    {
+        this.slowSubscribers = slowSubscribers;
+    }
+
+    /** When a connected session's stalled window is next looked at ({@link SlowSubscribers}). */
+    void scheduleSlowCheck(final Session session, final long deadlineNs)
+    {
+        cancelSlowCheck(session);
+        session.slowTimerId = schedule(session, deadlineNs);
+    }
+
+    void cancelSlowCheck(final Session session)
+    {
+        session.slowTimerId = cancel(session.slowTimerId);
     }
 
     void scheduleExpiry(final Session session, final long deadlineNs)
@@ -116,6 +134,11 @@ final class SessionTimers implements DeadlineTimerWheel.TimerHandler
             {
                 session.expiryTimerId = NO_TIMER;
                 handler.onSessionExpired(session);
+            }
+            else if (session.slowTimerId == timerId)
+            {
+                session.slowTimerId = NO_TIMER;
+                slowSubscribers.onTimer(session);
             }
         }
         return true;

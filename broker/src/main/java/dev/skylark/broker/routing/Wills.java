@@ -2,6 +2,7 @@ package dev.skylark.broker.routing;
 
 import dev.skylark.codec.mqtt.PublishView;
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
 
 /**
  * Every session's will message: stored at CONNECT in the shared {@link MessageLayout}, published through the
@@ -59,7 +60,20 @@ final class Wills
             return;
         }
         counters.willsPublished.incrementRelease();
-        router.route(store.buffer(handle), store.offset(handle), store.length(handle), -1, handle);
+        final MutableDirectBuffer buffer = store.buffer(handle);
+        final int offset = store.offset(handle);
+        final int length = store.length(handle);
+        if (MessageLayout.retain(buffer, offset))
+        {
+            final int verdict = router.admitsRetained(session.clientId, buffer, offset, length);
+            if (verdict != RetainedQuota.ADMITTED)
+            {
+                // Over its client's (or the broker's) retained quota: still published, but not retained.
+                InboundQos.countRefused(counters, verdict);
+                buffer.putByte(offset + MessageLayout.FLAGS_OFFSET, (byte)0);
+            }
+        }
+        router.route(buffer, offset, length, -1, handle, session.clientId);
         store.release(handle);
     }
 

@@ -476,6 +476,15 @@ final class ConnectHandshake
                 connect.willPropertiesLength(), Property.WILL_DELAY_INTERVAL, protocol.scratch, 0);
             request.willProperties = MqttPrimitives.bytes(protocol.scratch, 0, written);
         }
+        // Wills are stored for as long as the session lasts: bounded per connection (3.1.1: 0x03 Server unavailable).
+        final long willBytes = (long)request.willTopic.length + request.willProperties.length + request.willPayload.length;
+        if (limits.willMaxBytes() > 0 && willBytes > limits.willMaxBytes())
+        {
+            request.hasWill = false;
+            handler.refuseConnect(ReasonCode.QUOTA_EXCEEDED, "will of " + willBytes + " bytes is over the broker's " +
+                limits.willMaxBytes() + " (skylark.will.max.bytes)");
+            return false;
+        }
         return true;
     }
 

@@ -309,7 +309,8 @@ final class OutboundPacketWriter
         final boolean v5 = version == MqttVersion.V5;
         final boolean answer = v5 || reasonCode == ReasonCode.UNSUPPORTED_PROTOCOL_VERSION ||
             reasonCode == ReasonCode.CLIENT_IDENTIFIER_NOT_VALID || reasonCode == ReasonCode.NOT_AUTHORIZED ||
-            reasonCode == ReasonCode.BAD_USER_NAME_OR_PASSWORD;
+            reasonCode == ReasonCode.BAD_USER_NAME_OR_PASSWORD ||
+            reasonCode == ReasonCode.QUOTA_EXCEEDED; // 3.1.1: 0x03 Server unavailable (a will over the limit)
         if (answer)
         {
             // A CONNECT that did not decode may not have told its Maximum Packet Size: then no Reason String.

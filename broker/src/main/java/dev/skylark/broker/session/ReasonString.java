@@ -24,6 +24,8 @@ final class ReasonString
     static final ReasonString RESERVED_TOPIC = of("topics starting with '$' are reserved for the broker");
     static final ReasonString PUBLISH_NOT_ALLOWED = of("topic not allowed by the token's acl.pub");
     static final ReasonString PACKET_ID_NOT_FOUND = of("packet identifier not found");
+    static final ReasonString RETAINED_QUOTA_EXCEEDED =
+        of("retained message over this client's or the broker's retained quota (count or bytes); not stored");
 
     private final UnsafeBuffer property;
 
@@ -81,6 +83,11 @@ final class ReasonString
             (packetType == PacketType.PUBREL || packetType == PacketType.PUBCOMP))
         {
             return PACKET_ID_NOT_FOUND;
+        }
+        if (reasonCode == ReasonCode.QUOTA_EXCEEDED &&
+            (packetType == PacketType.PUBACK || packetType == PacketType.PUBREC))
+        {
+            return RETAINED_QUOTA_EXCEEDED; // the routing agent's only 0x97 on these: InboundQos's retained quotas
         }
         return null;
     }

@@ -11,6 +11,7 @@ import org.agrona.DirectBuffer;
  * @param payloadFormatCheck   whether payloads flagged as UTF-8 (payload format indicator 1) are checked (0x99).
  * @param ratePacketsPerSecond token bucket refill per client; 0 = unlimited.
  * @param rateSlowsReader      over the rate: stop reading the socket (true) or disconnect with 0x96 (false).
+ * @param willMaxBytes         largest will (topic, properties and payload) a CONNECT may carry; 0 = unlimited.
  */
 public record SessionLimits(
     int maxPacketSize,
@@ -32,7 +33,8 @@ public record SessionLimits(
     int ratePacketsPerSecond,
     int rateBurst,
     boolean rateSlowsReader,
-    long slowConsumerTimeoutNs)
+    long slowConsumerTimeoutNs,
+    int willMaxBytes)
 {
     /** Topic names and filters within the configured length and depth (levels). */
     public boolean withinTopicLimits(final DirectBuffer buffer, final int offset, final int length)

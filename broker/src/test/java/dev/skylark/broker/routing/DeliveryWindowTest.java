@@ -124,16 +124,29 @@ class DeliveryWindowTest
         assertEquals(200, window.queue.bytes());
     }
 
+    /**
+     * Issue #15: a connected subscriber that never acknowledges is capped like an offline one (it used to queue
+     * without limit, bounded only by the broker-wide publish gate that held every publisher back).
+     */
     @Test
-    void onlineQueueIsNotLimitedByTheOfflineLimits()
+    void onlineQueueIsCappedByTheSameLimits()
     {
         window.sendWindow = 1;
         for (int i = 0; i < 5; i++)
         {
-            window.offer(message(1, 100), 1, 100, outbound);
+            window.offer(message(1, 100), 2, 1000, outbound);
         }
         assertEquals(1, window.inFlight.size());
-        assertEquals(4, window.queue.size());
+        assertEquals(2, window.queue.size(), "the message limit holds while online");
+        assertEquals(2, outbound.events.stream().filter(("dropped " + DeliveryWindow.DROPPED_QUEUE_FULL)::equals).count());
+
+        outbound.events.clear();
+        window.offer(message(1, 100), 4, 300, outbound); // 200 + 100 = 300: fits exactly
+        assertEquals(3, window.queue.size());
+        window.offer(message(1, 1), 4, 300, outbound); // 301: one byte over
+        assertEquals(3, window.queue.size());
+        assertEquals(List.of("dropped " + DeliveryWindow.DROPPED_QUEUE_BYTES,
+            "delivered " + JournalRecord.DELIVERED_COMPLETE, "recycle"), outbound.events);
     }
 
     @Test

@@ -65,7 +65,7 @@ class StatusTest
                 assertTrue(metrics.contains("# TYPE skylark_sessions gauge"), metrics);
                 assertTrue(metrics.contains("skylark_sessions 2.0"), metrics);
                 // A counter split by reason: one metric, one help line, a series per reason.
-                assertTrue(metrics.contains("# HELP skylark_queue_dropped_total QoS 1/2 messages dropped: offline queue " +
+                assertTrue(metrics.contains("# HELP skylark_queue_dropped_total QoS 1/2 messages dropped: session queue " +
                     "full\n"), metrics);
                 assertTrue(metrics.contains("skylark_queue_dropped_total{reason=\"bytes\"} 0.0"), metrics);
                 assertTrue(metrics.contains("skylark_queue_dropped_total{reason=\"messages\"} 0.0"), metrics);
