@@ -106,6 +106,7 @@ final class BrokerAgents
         router.subscriptionsPerClientMax(context.subscriptionsPerClientMax);
         router.subscribersPerFilterMax(context.subscribersPerFilterMax);
         router.queueMaxBytes(context.queueMaxBytes);
+        router.pubackNoMatchingSubscribers(context.pubackNoMatchingSubscribers);
         router.epochClock(context.epochClock);
         router.sysTopics(TimeUnit.SECONDS.toNanos(context.sysIntervalS),
             () -> CountersSnapshot.of(countersFile.reader()).total("skylark_messages_sent_total"));
