@@ -455,6 +455,12 @@ final class ConnectHandshake
             handler.refuseConnect(ReasonCode.TOPIC_NAME_INVALID, "invalid will topic");
             return false;
         }
+        if (!limits.withinTopicLimits(buffer, topicOffset, topicLength))
+        {
+            // Held to the same limits as a PUBLISH's topic: refused now rather than published past them later.
+            handler.refuseConnect(ReasonCode.TOPIC_NAME_INVALID, "will topic beyond the length or depth limit");
+            return false;
+        }
         if (topicLength > 0 && buffer.getByte(topicOffset) == '$')
         {
             handler.refuseConnect(ReasonCode.NOT_AUTHORIZED, "will topic in the reserved '$' space");

@@ -477,6 +477,33 @@ class ConformanceTest
 
     // ---- the broker's own choices -----------------------------------------------------------------------------------
 
+    /**
+     * The topic depth limit holds for a will's topic as for a PUBLISH's: v5 CONNACK 0x90 Topic Name invalid, 3.1.1
+     * closed (it has no return code for it). Boundary: depth 3 accepted, 4 refused.
+     */
+    @ParameterizedTest(name = "level {0}")
+    @ValueSource(ints = {4, 5})
+    void willTopicIsHeldToTheTopicLimits(final int level) throws IOException
+    {
+        start(new Broker.Context().topicMaxDepth(3));
+        try (RawClient c = client())
+        {
+            c.send(0x10, connect(level, 0x06, bytes(0), "will-depth-ok", level == 5 ? bytes(0) : bytes(),
+                str("a/b/c"), str("w")));
+            assertEquals(0, c.expect(2)[3], "a will topic of 3 levels is accepted");
+        }
+        try (RawClient c = client())
+        {
+            c.send(0x10, connect(level, 0x06, bytes(0), "will-depth-over", level == 5 ? bytes(0) : bytes(),
+                str("a/b/c/d"), str("w")));
+            if (level == 5)
+            {
+                assertEquals(0x90, c.expect(2)[3] & 0xFF, "CONNACK 0x90 Topic Name invalid");
+            }
+            c.assertClosed();
+        }
+    }
+
     /** 0x10 No matching subscribers on PUBACK/PUBREC by default; 0x00 with the setting off; 3.1.1 never has codes. */
     @ParameterizedTest(name = "say 0x10: {0}")
     @ValueSource(booleans = {true, false})
