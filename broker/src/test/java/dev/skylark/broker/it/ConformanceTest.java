@@ -1,6 +1,9 @@
 package dev.skylark.broker.it;
 
 import dev.skylark.broker.Broker;
+import dev.skylark.broker.auth.AuthMethod;
+import dev.skylark.broker.auth.AuthRequest;
+import dev.skylark.broker.auth.AuthStep;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -8,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 
 import static dev.skylark.broker.it.RawClient.bytes;
@@ -233,6 +237,46 @@ class ConformanceTest
             parts[2 + i] = subscribe ? concat(str("m/" + i), bytes(0)) : str("m/" + i);
         }
         return parts;
+    }
+
+    /** A one-challenge method: AUTH 0x18 with 11 bytes of data, whatever the client sends. */
+    private static final AuthMethod CHALLENGE = new AuthMethod()
+    {
+        @Override
+        public String name()
+        {
+            return "test-size";
+        }
+
+        @Override
+        public AuthStep start(final AuthRequest request, final byte[] data)
+        {
+            return AuthStep.proceed("challenge-1".getBytes(StandardCharsets.US_ASCII), "state");
+        }
+    };
+
+    /**
+     * AUTH carries the exchange (method and data): nothing to leave out. One that does not fit during a CONNECT's
+     * exchange refuses the CONNECT with CONNACK 0x95 (which fits). Boundary: the AUTH's own size (35 bytes: reason,
+     * property length, method "test-size", data "challenge-1") fits, one byte less does not.
+     */
+    @Test
+    void authLargerThanTheClientsMaximumPacketSizeRefusesTheConnect() throws IOException
+    {
+        start(new Broker.Context().authMethod(CHALLENGE));
+        final byte[] method = concat(bytes(0x15), str("test-size"));
+        final int authSize = 2 + 1 + 1 + method.length + 1 + 2 + "challenge-1".length();
+        try (RawClient c = client())
+        {
+            c.send(0x10, connect(5, 0x02, props(bytes(0x27, 0, 0, 0, authSize), method), "auth-fits"));
+            assertEquals(authSize, c.expect(15).length, "an AUTH of exactly the client's maximum");
+        }
+        try (RawClient c = client())
+        {
+            c.send(0x10, connect(5, 0x02, props(bytes(0x27, 0, 0, 0, authSize - 1), method), "auth-over"));
+            assertEquals(0x95, c.expect(2)[3] & 0xFF, "CONNACK 0x95 Packet too large");
+            c.assertClosed();
+        }
     }
 
     // ---- 3. acknowledgements of the wrong type --------------------------------------------------------------------
