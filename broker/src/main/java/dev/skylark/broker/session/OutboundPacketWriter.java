@@ -31,9 +31,10 @@ import org.agrona.MutableDirectBuffer;
  * Maximum Packet Size [MQTT-3.1.2-24] is applied to every packet, by type: what the specification lets a server leave
  * out goes first (the Reason String; the broker sends no User Properties of its own); a PUBLISH that still does not
  * fit is not sent and counts as delivered [MQTT-3.1.2-25]; any other packet that still does not fit closes the
- * connection ({@link MqttConnectionHandler#tooLargeForClient}): a CONNACK, or AUTH of a CONNECT, closes it without
- * an answer; SUBACK, UNSUBACK, PUBACK/PUBREC/PUBREL/PUBCOMP, AUTH and PINGRESP on a live connection close it with
- * DISCONNECT 0x95 Packet too large where even that fits; a DISCONNECT that does not fit is not sent.
+ * connection ({@link MqttConnectionHandler#tooLargeForClient}): a CONNACK closes it without an answer; an AUTH of a
+ * CONNECT's exchange refuses the CONNECT with CONNACK 0x95 Packet too large where that fits; SUBACK, UNSUBACK,
+ * PUBACK/PUBREC/PUBREL/PUBCOMP, AUTH and PINGRESP on a live connection close it with DISCONNECT 0x95 where that
+ * fits; a DISCONNECT that does not fit is not sent. The table is in docs/conformance.md.
  */
 final class OutboundPacketWriter
 {
