@@ -165,6 +165,33 @@ class ConformanceTest
         }
     }
 
+    /**
+     * A session that ends at a takeover ends like any other: the QoS 1 message it never acknowledged through a shared
+     * subscription goes to another member of the group, as when its connection is lost.
+     */
+    @Test
+    void aSessionEndingAtTakeoverHandsItsSharedMessagesOn() throws IOException
+    {
+        start();
+        try (RawClient first = client(); RawClient other = client(); RawClient publisher = client())
+        {
+            connected(first, 5, 0x02, bytes(0), "share-a", 0);             // Session Expiry 0
+            subscribe(first, 5, "$share/g/shared/t", 1);
+            connected(publisher, 5, 0x02, bytes(0), "share-pub", 0);
+            publisher.send(0x32, str("shared/t"), bytes(0, 1), bytes(0), bytes('m'));
+            publisher.expect(4);
+            first.expect(3);                                                // in flight to A, never acknowledged
+            connected(other, 5, 0x02, bytes(0), "share-b", 0);
+            subscribe(other, 5, "$share/g/shared/t", 1);
+            try (RawClient second = client())
+            {
+                connected(second, 5, 0x00, props(bytes(0x11, 0, 0, 0, 60)), "share-a", 0);
+                final byte[] moved = other.expect(3);
+                assertEquals('m', moved[moved.length - 1], "the message A never acknowledged went to B");
+            }
+        }
+    }
+
     // ---- 2. Maximum Packet Size on every packet -------------------------------------------------------------------
 
     private static byte[] maxPacketSize(final int bytes)
