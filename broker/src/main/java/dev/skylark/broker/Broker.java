@@ -409,6 +409,7 @@ public final class Broker implements AutoCloseable
         boolean sharedSubscriptionsAvailable;
         boolean subscriptionIdentifiersAvailable;
         boolean payloadFormatCheck;
+        boolean pubackNoMatchingSubscribers;
         int topicMaxLength;
         int topicMaxDepth;
         int clientIdMaxLength;
@@ -1123,6 +1124,13 @@ public final class Broker implements AutoCloseable
         public Context payloadFormatCheck(final boolean check)
         {
             this.payloadFormatCheck = check;
+            return this;
+        }
+
+        /** See {@link Configuration#PUBACK_NO_MATCHING_SUBSCRIBERS_PROP_NAME}. */
+        public Context pubackNoMatchingSubscribers(final boolean say0x10)
+        {
+            this.pubackNoMatchingSubscribers = say0x10;
             return this;
         }
 

@@ -118,6 +118,7 @@ final class BrokerAgents
         router.slowConsumerTimeoutNs(TimeUnit.MILLISECONDS.toNanos(context.slowConsumerTimeoutMs));
         router.retainedLimits(context.retainedMaxMessages, context.retainedMaxBytes, context.retainedClientMaxMessages,
             context.retainedClientMaxBytes);
+        router.pubackNoMatchingSubscribers(context.pubackNoMatchingSubscribers);
         router.epochClock(context.epochClock);
         router.sysTopics(TimeUnit.SECONDS.toNanos(context.sysIntervalS),
             () -> CountersSnapshot.of(countersFile.reader()).total("skylark_messages_sent_total"));

@@ -256,6 +256,14 @@ public final class Configuration
     public static final String PAYLOAD_FORMAT_CHECK_PROP_NAME = "skylark.payload.format.check";
 
     /**
+     * Whether a v5 PUBACK/PUBREC for a message no subscription matched says 0x10 No matching subscribers (true, as the
+     * specification allows) or 0x00 Success (false: for older clients that take any non-zero code as a failure).
+     * The message is accepted either way.
+     */
+    public static final String PUBACK_NO_MATCHING_SUBSCRIBERS_PROP_NAME = "skylark.puback.no.matching.subscribers";
+    public static final boolean PUBACK_NO_MATCHING_SUBSCRIBERS_DEFAULT = true;
+
+    /**
      * A subscriber more than {@code skylark.outbound.buffer.max} behind for this long is disconnected (v5 0x97
      * Quota exceeded; its will is published); 0 = only drop its QoS 0 messages.
      */
@@ -468,6 +476,7 @@ public final class Configuration
         bool(SHARED_SUBSCRIPTIONS_PROP_NAME, true, "shared subscriptions supported");
         bool(SUBSCRIPTION_IDENTIFIERS_PROP_NAME, true, "subscription identifiers supported");
         bool(PAYLOAD_FORMAT_CHECK_PROP_NAME, false, "refuse payloads marked UTF-8 that are not (0x99)");
+        bool(PUBACK_NO_MATCHING_SUBSCRIBERS_PROP_NAME, PUBACK_NO_MATCHING_SUBSCRIBERS_DEFAULT, "v5 PUBACK/PUBREC say 0x10 when no subscription matched (false = 0x00)");
         longInteger(SLOW_CONSUMER_TIMEOUT_MS_PROP_NAME, SLOW_CONSUMER_TIMEOUT_MS_DEFAULT, 0, Long.MAX_VALUE, "disconnect subscribers behind the outbound limit this long (0 = never)");
         integer(RETAINED_MAX_MESSAGES_PROP_NAME, RETAINED_MAX_MESSAGES_DEFAULT, 0, Integer.MAX_VALUE, "retained messages in all (0 = unlimited)");
         longInteger(RETAINED_MAX_BYTES_PROP_NAME, RETAINED_MAX_BYTES_DEFAULT, 0, Long.MAX_VALUE, "stored bytes of all retained messages (0 = unlimited)");

@@ -66,6 +66,8 @@ final class ContextDefaults
         c.subscriptionIdentifiersAvailable =
             Configuration.getBoolean(properties, Configuration.SUBSCRIPTION_IDENTIFIERS_PROP_NAME);
         c.payloadFormatCheck = Configuration.getBoolean(properties, Configuration.PAYLOAD_FORMAT_CHECK_PROP_NAME);
+        c.pubackNoMatchingSubscribers =
+            Configuration.getBoolean(properties, Configuration.PUBACK_NO_MATCHING_SUBSCRIBERS_PROP_NAME);
         c.topicMaxLength = Configuration.getInt(properties, Configuration.TOPIC_MAX_LENGTH_PROP_NAME);
         c.topicMaxDepth = Configuration.getInt(properties, Configuration.TOPIC_MAX_DEPTH_PROP_NAME);
         c.clientIdMaxLength = Configuration.getInt(properties, Configuration.CLIENT_ID_MAX_LENGTH_PROP_NAME);

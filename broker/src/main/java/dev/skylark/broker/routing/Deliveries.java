@@ -108,10 +108,12 @@ final class Deliveries implements DeliveryWindow.Outbound
         session.window.resend(this);
     }
 
-    void onAck(final Session session, final int packetType, final int reasonCode, final int packetId)
+    /** False when the acknowledgement is of the wrong type for the delivery it names (a protocol violation). */
+    boolean onAck(final Session session, final int packetType, final int reasonCode, final int packetId)
     {
-        session.window.onAck(packetType, reasonCode, packetId, clock.nanoTime(), this);
+        final boolean valid = session.window.onAck(packetType, reasonCode, packetId, clock.nanoTime(), this);
         slowSubscribers.onProgress(session);
+        return valid;
     }
 
     /** The session ends: everything it was owed goes back to the pool. */

@@ -170,33 +170,45 @@ final class DeliveryWindow
     }
 
     /** A PUBACK, PUBREC or PUBCOMP from the subscriber; a completed message frees room and the queue drains. */
-    void onAck(final int packetType, final int reasonCode, final int packetId, final long nowNs, final Outbound outbound)
+    boolean onAck(
+        final int packetType, final int reasonCode, final int packetId, final long nowNs, final Outbound outbound)
     {
         final PendingMessage pending = inFlight.get(packetId);
         if (pending == null)
         {
+            // Unknown id: not a violation — after a reconnection (or a resend) an acknowledgement may come for what
+            // is already complete. PUBREC is answered PUBREL 0x92 Packet Identifier not found.
             if (packetType == PacketType.PUBREC)
             {
                 outbound.pubrel(session, packetId, ReasonCode.PACKET_IDENTIFIER_NOT_FOUND);
             }
-            return;
+            return true;
         }
-        if (packetType == PacketType.PUBREC && pending.state == PendingMessage.AWAIT_PUBREC &&
+        final int state = pending.state;
+        if (packetType == PacketType.PUBREC && state == PendingMessage.AWAIT_PUBREC &&
             reasonCode < ReasonCode.UNSPECIFIED_ERROR)
         {
             pending.state = PendingMessage.AWAIT_PUBCOMP;
             outbound.delivered(session, pending, JournalRecord.DELIVERED_RELEASED);
             outbound.releaseMessage(pending);
             outbound.pubrel(session, packetId, ReasonCode.SUCCESS);
-            return;
+            return true;
+        }
+        if (packetType == PacketType.PUBREC && state == PendingMessage.AWAIT_PUBCOMP)
+        {
+            // The same PUBREC again: the sender answers every PUBREC with a PUBREL [MQTT-4.3.3-4].
+            outbound.pubrel(session, packetId, ReasonCode.SUCCESS);
+            return true;
         }
         final boolean completes =
-            (packetType == PacketType.PUBACK && pending.state == PendingMessage.AWAIT_PUBACK) ||
-            (packetType == PacketType.PUBCOMP && pending.state == PendingMessage.AWAIT_PUBCOMP) ||
-            (packetType == PacketType.PUBREC && pending.state == PendingMessage.AWAIT_PUBREC);
+            (packetType == PacketType.PUBACK && state == PendingMessage.AWAIT_PUBACK) ||
+            (packetType == PacketType.PUBCOMP && state == PendingMessage.AWAIT_PUBCOMP) ||
+            (packetType == PacketType.PUBREC && state == PendingMessage.AWAIT_PUBREC);
         if (!completes)
         {
-            return;
+            // An acknowledgement of the wrong type for this delivery: PUBREC or PUBCOMP for QoS 1, PUBACK for QoS 2,
+            // PUBCOMP before PUBREC. A protocol violation [MQTT-4.3.2-2], [MQTT-4.3.3-*]: the caller closes.
+            return false;
         }
         inFlight.remove(packetId);
         outbound.delivered(session, pending, JournalRecord.DELIVERED_COMPLETE);
@@ -210,6 +222,7 @@ final class DeliveryWindow
         }
         outbound.recycle(pending);
         drain(nowNs, outbound);
+        return true;
     }
 
     /** Takes a queued or in-flight message out of the window (it goes to another session); the caller owns it. */

@@ -23,6 +23,8 @@ final class InboundQos
     private final RoutingCounters counters;
     private final PendingAcks pendingAcks = new PendingAcks();
     private long lastRefusalLogNs = System.nanoTime() - REFUSAL_LOG_INTERVAL_NS - 1;
+    /** The reason a v5 publisher gets when no subscription matched: 0x10 No matching subscribers, or 0x00. */
+    private int noMatchingSubscribersReason = ReasonCode.NO_MATCHING_SUBSCRIBERS;
 
     InboundQos(
         final MessageRouter router,
@@ -103,7 +105,7 @@ final class InboundQos
         if (qos > 0)
         {
             final int reason = matched == 0 && session.version == MqttVersion.V5 ?
-                ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS;
+                noMatchingSubscribersReason : ReasonCode.SUCCESS;
             ackWhenDurable(connectionId, qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, packetId, reason);
         }
     }
@@ -201,6 +203,11 @@ final class InboundQos
      * At QoS 2 a success-class answer opens the exchange like a routed message (PUBREL then gets PUBCOMP); a
      * resend whose first copy was accepted keeps that first answer.
      */
+    void noMatchingSubscribers(final boolean say0x10)
+    {
+        noMatchingSubscribersReason = say0x10 ? ReasonCode.NO_MATCHING_SUBSCRIBERS : ReasonCode.SUCCESS;
+    }
+
     void onNotRouted(final Session session, final int qos, final int packetId, final int reason)
     {
         final long connectionId = session.connectionId;

@@ -1,5 +1,6 @@
 package dev.skylark.broker.routing;
 
+import dev.skylark.codec.mqtt.ReasonCode;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.MessageHandler;
 
@@ -94,9 +95,9 @@ final class RouterCommandAdapter implements MessageHandler
     private void onAck(final long connectionId, final int packetType, final int reasonCode, final int packetId)
     {
         final Session session = sessions.byConnection(connectionId);
-        if (session != null)
+        if (session != null && !deliveries.onAck(session, packetType, reasonCode, packetId))
         {
-            deliveries.onAck(session, packetType, reasonCode, packetId);
+            sessions.onProtocolError(connectionId, ReasonCode.PROTOCOL_ERROR);
         }
     }
 

@@ -190,7 +190,10 @@ public final class RouterProxy
         return true;
     }
 
-    /** An UNSUBSCRIBE: every entry of {@code unsubscribe} (rewound here). */
+    /**
+     * An UNSUBSCRIBE: every entry of {@code unsubscribe} (rewound here); an invalid topic filter is sent empty, for
+     * the routing agent to answer 0x8F Topic Filter invalid.
+     */
     public boolean unsubscribe(final long connectionId, final UnsubscribeDecoder unsubscribe)
     {
         int count = 0;
@@ -215,7 +218,8 @@ public final class RouterProxy
         unsubscribe.rewind();
         while (unsubscribe.nextEntry())
         {
-            final int filterLength = unsubscribe.filterLength();
+            // An invalid filter goes as an empty one (a valid filter never is): answered 0x8F Topic Filter invalid.
+            final int filterLength = unsubscribe.filterStatus() < 0 ? 0 : unsubscribe.filterLength();
             buffer.putShort(position, (short)filterLength);
             buffer.putBytes(position + 2, filters, unsubscribe.filterOffset(), filterLength);
             position += 2 + filterLength;

@@ -211,6 +211,12 @@ public final class RoutingAgent implements Agent
     }
 
     /** Subscriptions one session may hold (0 = unlimited); more get SUBACK 0x97 (3.1.1: 0x80). Set before start. */
+    /** Whether a v5 PUBACK/PUBREC for a message nobody subscribed to says 0x10 No matching subscribers (else 0x00). */
+    public void pubackNoMatchingSubscribers(final boolean say0x10)
+    {
+        inboundQos.noMatchingSubscribers(say0x10);
+    }
+
     public void subscriptionsPerClientMax(final int max)
     {
         subscriptions.subscriptionsPerClientMax(max);

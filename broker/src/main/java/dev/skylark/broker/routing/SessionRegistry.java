@@ -125,18 +125,33 @@ final class SessionRegistry implements SessionTimers.Handler
         boolean sessionPresent = false;
         if (session != null)
         {
+            // A session whose expiry is 0 (Clean Session 1 in 3.1.1) ends with its network connection
+            // [MQTT-3.1.2-23], [MQTT-3.1.2-6]: a takeover by a persistent connection must not find it present
+            // [MQTT-3.2.2-3], nor carry its subscriptions over.
+            final boolean ends = cleanStart || session.expiryInterval == 0;
             if (session.isOnline())
             {
-                // Session takeover: the old connection goes, with DISCONNECT 0x8E where v5 allows it.
+                // Session takeover: the old connection goes, with DISCONNECT 0x8E where v5 allows it. Its will goes
+                // at once when it has no delay; a delayed will is cancelled by this new connection, which comes
+                // before its delay ran out [MQTT-3.1.3-9] (3.1.2.5: "unless ... a new Network Connection for the
+                // ClientID is opened before the Will Delay Interval has elapsed").
                 sessionsByConnection.remove(session.connectionId);
                 out.disconnect(session.connectionId, ReasonCode.SESSION_TAKEN_OVER);
                 counters.takeovers.incrementRelease();
-                if (session.willHandle != MessageStore.NULL_HANDLE && (cleanStart || session.willDelay == 0))
+                if (session.willHandle != MessageStore.NULL_HANDLE && session.willDelay == 0)
                 {
                     wills.publish(session);
                 }
+                if (ends)
+                {
+                    // What it had not acknowledged through shared subscriptions goes to another member.
+                    redistributor.redistribute(session, true);
+                }
             }
-            if (cleanStart)
+            // Any new connection cancels a will still waiting for its delay, whatever its Clean Start: only the
+            // end of the session by expiry (not by this reconnection) publishes a delayed will early [MQTT-3.1.3-9].
+            wills.clear(session);
+            if (ends)
             {
                 endSession(session, true);
                 session = null;
@@ -144,7 +159,6 @@ final class SessionRegistry implements SessionTimers.Handler
             else
             {
                 sessionPresent = true;
-                wills.clear(session);
                 timers.cancelExpiry(session);
             }
         }
@@ -248,6 +262,20 @@ final class SessionRegistry implements SessionTimers.Handler
                 journal.sessionOffline(session);
             }
             // In-flight messages are redelivered on reconnect; until then they count against the window.
+        }
+    }
+
+    /**
+     * A violation only the routing agent can see (an acknowledgement of the wrong type): the connection is told
+     * (v5 DISCONNECT with {@code reasonCode}) and closed, and its session goes offline as on a lost connection —
+     * will included.
+     */
+    void onProtocolError(final long connectionId, final int reasonCode)
+    {
+        if (sessionsByConnection.containsKey(connectionId))
+        {
+            out.disconnect(connectionId, reasonCode);
+            onDisconnect(connectionId, DISCONNECT_WITH_WILL, SESSION_EXPIRY_UNCHANGED);
         }
     }
 

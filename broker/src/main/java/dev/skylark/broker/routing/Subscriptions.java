@@ -136,6 +136,11 @@ final class Subscriptions implements RetainedVisitor<Long>
 
     void onUnsubscribeEntry(final int i, final String filter)
     {
+        if (filter.isEmpty())
+        {
+            reasons[i] = (byte)ReasonCode.TOPIC_FILTER_INVALID; // [MQTT-4.7.3-1], [MQTT-4.7.1-1/2]: as SUBSCRIBE does
+            return;
+        }
         reasons[i] = (byte)(tree.unsubscribe(filter, session.sessionId) ?
             ReasonCode.SUCCESS : ReasonCode.NO_SUBSCRIPTION_EXISTED);
         if (session.durableId != 0 && session.durableSubscriptions.remove(filter) != null)

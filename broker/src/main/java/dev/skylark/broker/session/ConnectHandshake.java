@@ -33,6 +33,8 @@ final class ConnectHandshake
 {
     /** Most aliases the broker uses towards one client, whatever the client allows. */
     private static final int OUTBOUND_ALIASES_MAX = 256;
+    /** MQTT 3.1: a client id is 1 to 23 characters. */
+    static final int CLIENT_ID_MAX_CHARACTERS_V3_1 = 23;
 
     private final MqttProtocol protocol;
 
@@ -48,6 +50,7 @@ final class ConnectHandshake
         final ConnectDecoder connect = protocol.connectDecoder;
         final int result = connect.wrap(buffer, offset, length);
         handler.version = connect.protocolVersion() == MqttVersion.V5 ? MqttVersion.V5 : MqttVersion.V3_1_1;
+        handler.protocolLevel = connect.protocolVersion() == MqttVersion.V3_1 ? MqttVersion.V3_1 : handler.version;
         if (result < 0)
         {
             final int reason = -result;
@@ -76,6 +79,19 @@ final class ConnectHandshake
             return true;
         }
         handler.clientId = connect.clientId();
+        if (handler.protocolLevel == MqttVersion.V3_1)
+        {
+            // MQTT 3.1 (MQIsdp): "The Client Identifier (Client ID) is between 1 and 23 characters long ... If the
+            // Client ID contains more than 23 characters, the server responds to the CONNECT message with a CONNACK
+            // return code 2: Identifier Rejected." 3.1 has no empty id and no assigned one.
+            final int characters = handler.clientId.codePointCount(0, handler.clientId.length());
+            if (characters < 1 || characters > CLIENT_ID_MAX_CHARACTERS_V3_1)
+            {
+                handler.refuseConnect(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID,
+                    "MQTT 3.1 client id of " + characters + " characters (1 to 23 allowed)");
+                return true;
+            }
+        }
         handler.userName = connect.hasUserName() ? connect.userName() : null;
         if (v5 && connect.authenticationMethodLength() >= 0)
         {
@@ -166,7 +182,10 @@ final class ConnectHandshake
         {
             return;
         }
-        protocol.writer.connAck(handler, sessionPresent, reasonCode, grantedExpiry);
+        if (!protocol.writer.connAck(handler, sessionPresent, reasonCode, grantedExpiry))
+        {
+            return; // too large for the client: closed
+        }
         if (reasonCode != ReasonCode.SUCCESS)
         {
             handler.state = State.CLOSED;
@@ -176,7 +195,8 @@ final class ConnectHandshake
         handler.state = State.CONNECTED;
         handler.connection.scheduleTimer(handler.lastPacketNs); // keep-alive, slow consumer and token checks start now
         handler.logConnection("connected " + handler.clientId + " from " + handler.connection.remoteAddress() +
-            ", MQTT " + (handler.version == MqttVersion.V5 ? "5.0" : "3.1.1") + ", session present " + sessionPresent);
+            ", MQTT " + (handler.version == MqttVersion.V5 ? "5.0" :
+            handler.protocolLevel == MqttVersion.V3_1 ? "3.1" : "3.1.1") + ", session present " + sessionPresent);
         handler.connection.resumeReading();
     }
 
@@ -441,6 +461,12 @@ final class ConnectHandshake
         if (topicResult < 0)
         {
             handler.refuseConnect(ReasonCode.TOPIC_NAME_INVALID, "invalid will topic");
+            return false;
+        }
+        if (!limits.withinTopicLimits(buffer, topicOffset, topicLength))
+        {
+            // Held to the same limits as a PUBLISH's topic: refused now rather than published past them later.
+            handler.refuseConnect(ReasonCode.TOPIC_NAME_INVALID, "will topic beyond the length or depth limit");
             return false;
         }
         if (topicLength > 0 && buffer.getByte(topicOffset) == '$')

@@ -47,6 +47,8 @@ final class MqttConnectionHandler implements ConnectionHandler
     private final long acceptedNs;
     State state = State.AWAIT_CONNECT;
     int version = MqttVersion.V3_1_1;
+    /** The CONNECT's protocol level: {@link MqttVersion#V3_1} is spoken as 3.1.1 ({@link #version}) with 3.1's rules. */
+    int protocolLevel = MqttVersion.V3_1_1;
     String clientId;
     String assignedClientId;
     long keepAliveTimeoutNs;
@@ -143,7 +145,7 @@ final class MqttConnectionHandler implements ConnectionHandler
             case PacketType.PINGREQ:
                 if (check(protocol.pingDecoder.wrap(buffer, offset, length, version), "PINGREQ"))
                 {
-                    protocol.writer.pingResp(connection);
+                    protocol.writer.pingResp(this);
                 }
                 return true;
             case PacketType.DISCONNECT:
@@ -197,6 +199,20 @@ final class MqttConnectionHandler implements ConnectionHandler
             protocolError(-result, "invalid UNSUBSCRIBE");
             return true;
         }
+        if (version != MqttVersion.V5)
+        {
+            // 3.1.1 UNSUBACK has no reason codes: an invalid topic filter makes the packet malformed, and the answer
+            // is to close [MQTT-4.7.3-1], [MQTT-4.8.0-1]. (v5 answers it 0x8F in the UNSUBACK, as SUBSCRIBE does.)
+            unsubscribe.rewind();
+            while (unsubscribe.nextEntry())
+            {
+                if (unsubscribe.filterStatus() < 0)
+                {
+                    protocolError(ReasonCode.MALFORMED_PACKET, "UNSUBSCRIBE with an invalid topic filter");
+                    return true;
+                }
+            }
+        }
         if (!protocol.router.unsubscribe(connection.id(), unsubscribe))
         {
             protocol.blocked(connection);
@@ -241,8 +257,23 @@ final class MqttConnectionHandler implements ConnectionHandler
     void onServerDisconnect(final int reasonCode)
     {
         routerKnows = false; // the routing agent has already detached this connection
-        sendDisconnect(reasonCode, reasonCode == ReasonCode.SESSION_TAKEN_OVER ?
-            "another connection with this client id took the session over" : null);
+        if (state == State.CLOSED)
+        {
+            return;
+        }
+        final String why;
+        if (reasonCode == ReasonCode.SESSION_TAKEN_OVER)
+        {
+            why = "another connection with this client id took the session over";
+        }
+        else
+        {
+            // Only the routing agent sees it: an acknowledgement of the wrong type for the delivery it names.
+            why = "acknowledgement of the wrong type for the delivery it names";
+            protocol.counters.protocolErrors.incrementRelease();
+            logError("closing " + describe() + ": " + why + " (" + ReasonCode.describe(reasonCode) + ")");
+        }
+        sendDisconnect(reasonCode, why);
         state = State.CLOSED;
         connection.closeAfterFlush("disconnected by the broker: " + ReasonCode.describe(reasonCode));
     }
@@ -457,6 +488,35 @@ final class MqttConnectionHandler implements ConnectionHandler
         protocol.writer.connAckRefusal(this, reasonCode, why);
         state = State.CLOSED;
         connection.closeAfterFlush(why);
+    }
+
+    /**
+     * A packet for this client that does not fit its Maximum Packet Size even without what may be left out
+     * [MQTT-3.1.2-24]: the connection closes. Before CONNACK without an answer (a DISCONNECT may not come before
+     * CONNACK, and a refusing CONNACK would not fit either), and the session the routing agent opened goes offline
+     * as after a normal DISCONNECT (the client never learned it was connected: no will); after CONNACK as a protocol
+     * error with DISCONNECT 0x95 Packet too large, if that fits.
+     */
+    void tooLargeForClient(final String packet, final int length)
+    {
+        final String why = packet + " of " + length + " bytes does not fit the client's Maximum Packet Size of " +
+            clientMaxPacketSize;
+        switch (state)
+        {
+            case CONNECTED -> protocolError(ReasonCode.PACKET_TOO_LARGE, why);
+            case AWAIT_CONNECT, AUTHENTICATING -> refuseConnect(ReasonCode.PACKET_TOO_LARGE, why);
+            case CONNECTING ->
+            {
+                protocol.counters.connectsRefused.incrementRelease();
+                logError("closing " + describe() + ": " + why);
+                endWithRouter(DISCONNECT_NORMAL, SESSION_EXPIRY_UNCHANGED);
+                state = State.CLOSED;
+                connection.closeAfterFlush(why);
+            }
+            default ->
+            {
+            }
+        }
     }
 
     /** A first packet that is not CONNECT: closed without an answer [MQTT-3.1.0-1]. */

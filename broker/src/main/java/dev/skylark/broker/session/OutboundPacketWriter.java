@@ -27,6 +27,14 @@ import org.agrona.MutableDirectBuffer;
  * AUTH and PINGRESP, and applies the rules on what may go with them: Reason Strings only when the client did not
  * refuse problem information, and never past its Maximum Packet Size. Stateless: one instance per I/O thread, held by
  * {@link MqttProtocol}, reading the connection's negotiated values from its {@link MqttConnectionHandler}.
+ * <p>
+ * Maximum Packet Size [MQTT-3.1.2-24] is applied to every packet, by type: what the specification lets a server leave
+ * out goes first (the Reason String; the broker sends no User Properties of its own); a PUBLISH that still does not
+ * fit is not sent and counts as delivered [MQTT-3.1.2-25]; any other packet that still does not fit closes the
+ * connection ({@link MqttConnectionHandler#tooLargeForClient}): a CONNACK closes it without an answer; an AUTH of a
+ * CONNECT's exchange refuses the CONNECT with CONNACK 0x95 Packet too large where that fits; SUBACK, UNSUBACK,
+ * PUBACK/PUBREC/PUBREL/PUBCOMP, AUTH and PINGRESP on a live connection close it with DISCONNECT 0x95 where that
+ * fits; a DISCONNECT that does not fit is not sent. The table is in docs/conformance.md.
  */
 final class OutboundPacketWriter
 {
@@ -134,8 +142,13 @@ final class OutboundPacketWriter
         protocol.counters.messagesOut.incrementRelease();
     }
 
-    void pingResp(final Connection connection)
+    void pingResp(final MqttConnectionHandler handler)
     {
+        if (!fits(handler, 2, "PINGRESP"))
+        {
+            return;
+        }
+        final Connection connection = handler.connection;
         connection.ensureOutbound(2);
         connection.commit(PingEncoder.encodePingResp(connection.outboundBuffer(), connection.outboundPosition()));
     }
@@ -158,6 +171,10 @@ final class OutboundPacketWriter
             sendsProblemInformation(handler) &&
             // [MQTT-3.4.2-2]
             PubAckEncoder.encodedLength(version, reasonCode, why.length()) <= handler.clientMaxPacketSize;
+        if (!fits(handler, PubAckEncoder.encodedLength(version, reasonCode, 0), PacketType.name(packetType)))
+        {
+            return;
+        }
         connection.ensureOutbound(CONTROL_PACKET_MAX);
         connection.commit(PubAckEncoder.encode(
             connection.outboundBuffer(), connection.outboundPosition(), version, packetType, packetId, reasonCode,
@@ -186,6 +203,11 @@ final class OutboundPacketWriter
                 propertiesLength = 0; // [MQTT-3.9.2-1]
             }
         }
+        if (!fits(handler, SubAckEncoder.encodedLength(version, packetType, propertiesLength, count),
+            PacketType.name(packetType)))
+        {
+            return;
+        }
         connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength + count);
         connection.commit(SubAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
             packetType, packetId, protocol.propertyScratch, 0, propertiesLength, reasons, reasonsOffset, count));
@@ -204,6 +226,11 @@ final class OutboundPacketWriter
             {
                 propertiesLength = 0; // [MQTT-3.14.2-3]
             }
+            if (DisconnectEncoder.encodedLength(version, reasonCode, 0) > handler.clientMaxPacketSize)
+            {
+                protocol.counters.tooLargeForClient.incrementRelease();
+                return; // the connection closes without it
+            }
             connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength);
             connection.commit(DisconnectEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(),
                 version, reasonCode, protocol.propertyScratch, 0, propertiesLength));
@@ -220,6 +247,11 @@ final class OutboundPacketWriter
         {
             properties.putBytes(Property.AUTHENTICATION_DATA, data);
         }
+        // Method and data are the exchange itself: nothing to leave out.
+        if (!fits(handler, AuthEncoder.encodedLength(reasonCode, properties.length()), "AUTH"))
+        {
+            return;
+        }
         connection.ensureOutbound(CONTROL_PACKET_MAX + properties.length());
         connection.commit(AuthEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), reasonCode,
             protocol.propertyScratch, 0, properties.length()));
@@ -229,7 +261,7 @@ final class OutboundPacketWriter
      * The routing agent's answer to a CONNECT: in v5 with what the broker announces (limits, capabilities, assigned
      * client id, server keep alive, response information, authentication method and data).
      */
-    void connAck(
+    boolean connAck(
         final MqttConnectionHandler handler,
         final boolean sessionPresent,
         final int reasonCode,
@@ -292,10 +324,18 @@ final class OutboundPacketWriter
             }
             propertiesLength = properties.length();
         }
+        // Every property here is an announcement the client must not miss (none is a Reason String or User
+        // Property): a CONNACK that does not fit is not sent, and the connection closes.
+        if (!fits(handler, ConnAckEncoder.encodedLength(version, propertiesLength), "CONNACK"))
+        {
+            return false;
+        }
         connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength);
         connection.commit(ConnAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
-            sessionPresent, version == MqttVersion.V5 ? reasonCode : ReasonCode.toV3ConnackReturnCode(reasonCode),
+            sessionPresent && handler.protocolLevel != MqttVersion.V3_1, // 3.1: the byte is reserved, 0
+            version == MqttVersion.V5 ? reasonCode : ReasonCode.toV3ConnackReturnCode(reasonCode),
             protocol.propertyScratch, 0, propertiesLength));
+        return true;
     }
 
     /**
@@ -319,11 +359,31 @@ final class OutboundPacketWriter
             {
                 propertiesLength = 0; // [MQTT-3.2.2-19]
             }
+            if (ConnAckEncoder.encodedLength(version, propertiesLength) > handler.clientMaxPacketSize)
+            {
+                protocol.counters.tooLargeForClient.incrementRelease();
+                return; // [MQTT-3.1.2-24]: not even the bare refusal fits; the connection closes without it
+            }
             connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength);
             connection.commit(ConnAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
                 false, v5 ? reasonCode : ReasonCode.toV3ConnackReturnCode(reasonCode),
                 protocol.propertyScratch, 0, propertiesLength));
         }
+    }
+
+    /**
+     * [MQTT-3.1.2-24]: true when a packet of {@code length} bytes is within the client's Maximum Packet Size; else
+     * the connection is closed ({@link MqttConnectionHandler#tooLargeForClient}) and nothing is sent.
+     */
+    private boolean fits(final MqttConnectionHandler handler, final int length, final String packet)
+    {
+        if (length <= handler.clientMaxPacketSize)
+        {
+            return true;
+        }
+        protocol.counters.tooLargeForClient.incrementRelease();
+        handler.tooLargeForClient(packet, length);
+        return false;
     }
 
     /**

@@ -18,7 +18,7 @@ final class Corpus
 {
     final List<byte[]> connects3;
     final List<byte[]> connects5;
-    /** MQTT 3.1 (MQIsdp, level 3): the broker does not speak it, so it is only mutated. */
+    /** MQTT 3.1 (MQIsdp, level 3): spoken as 3.1.1 with 3.1's client id and CONNACK rules; mutated like the rest. */
     final List<byte[]> connects31;
     final List<byte[]> session3;
     final List<byte[]> session5;

@@ -46,7 +46,8 @@ final class KnownAnswers
     Case session(final boolean v5, final String clientId)
     {
         final byte[] noProps = v5 ? props() : new byte[0];
-        return switch (random.nextInt(v5 ? 14 : 7))
+        final int pick = random.nextInt(v5 ? 14 : 8);
+        return switch (v5 || pick < 7 ? pick : 100 + pick)
         {
             case 0 -> new Case("Remaining Length of five bytes", bytes(0x30, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F), 0x81);
             case 1 -> new Case("Remaining Length over the maximum packet size",
@@ -70,6 +71,9 @@ final class KnownAnswers
                 packet(0xF0, bytes(0x18), props(concat(bytes(0x15), str("x")))), 0x82);
             case 12 -> new Case("No Local on a shared subscription",
                 packet(0x82, id(), props(), str("$share/g/fz/k"), bytes(0x05)), 0x82);
+            // 3.1.1 only (its UNSUBACK has no codes; v5 answers 0x8F and stays): an invalid filter is malformed.
+            case 107 -> new Case("3.1.1 UNSUBSCRIBE with topic filter '#/x'",
+                packet(0xA2, id(), str(random.nextBoolean() ? "#/x" : "")), SILENT_CLOSE);
             default -> new Case("SUBSCRIBE options with reserved bits",
                 packet(0x82, id(), props(), topic(), bytes(0xC1)), 0x81);
         };
@@ -78,7 +82,7 @@ final class KnownAnswers
     /** The first packet of a fresh connection: the CONNACK reason (or 3.1.1 return code) it must get. */
     Case connect(final String clientId)
     {
-        return switch (random.nextInt(7))
+        return switch (random.nextInt(10))
         {
             case 0 -> new Case("first packet not CONNECT", random.nextBoolean() ? Packets.PINGREQ :
                 packet(0x30, topic(), bytes('x')), SILENT_CLOSE);
@@ -93,6 +97,13 @@ final class KnownAnswers
                     str(clientId)), 0x8C);
             case 5 -> new Case("protocol level 6",
                 packet(0x10, str("MQTT"), bytes(6, 0x02, 0, 30), props(), str(clientId)), 0x01);
+            case 6 -> new Case("MQTT 3.1 CONNECT with an empty client id",
+                packet(0x10, str("MQIsdp"), bytes(3, 0x02, 0, 30), str("")), 0x02);
+            case 7 -> new Case("MQTT 3.1 CONNECT with a client id of 24 characters",
+                packet(0x10, str("MQIsdp"), bytes(3, 0x02, 0, 30), str("c".repeat(24))), 0x02);
+            case 8 -> new Case("v5 CONNECT with a Maximum Packet Size no CONNACK fits in",
+                packet(0x10, str("MQTT"), bytes(5, 0x02, 0, 30), props(bytes(0x27, 0, 0, 0, 2 + random.nextInt(3))),
+                    str(clientId)), SILENT_CLOSE);
             default -> new Case("v5 CONNECT with Will QoS but no will",
                 packet(0x10, str("MQTT"), bytes(5, 0x0A, 0, 30), props(), str(clientId)), 0x81);
         };

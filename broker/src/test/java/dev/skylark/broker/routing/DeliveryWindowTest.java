@@ -93,6 +93,57 @@ class DeliveryWindowTest
         assertEquals(0, window.backlog());
     }
 
+    /**
+     * Every acknowledgement in every state (docs/conformance.md): the wrong type for the delivery it names is a
+     * protocol violation (false, nothing changes) [MQTT-4.3.2-2], [MQTT-4.3.3-*]; a repeated PUBREC gets its PUBREL
+     * again [MQTT-4.3.3-4]; an unknown id is not a violation.
+     */
+    @Test
+    void everyAcknowledgementInEveryState()
+    {
+        final int[] acks = {PacketType.PUBACK, PacketType.PUBREC, PacketType.PUBCOMP};
+        // state → {PUBACK, PUBREC, PUBCOMP}: accepted?
+        final boolean[][] accepted = {
+            {true, false, false},   // QoS 1, awaiting PUBACK
+            {false, true, false},   // QoS 2, awaiting PUBREC
+            {false, true, true},    // QoS 2, awaiting PUBCOMP
+        };
+        for (int state = 0; state < accepted.length; state++)
+        {
+            for (int a = 0; a < acks.length; a++)
+            {
+                online();
+                final PendingMessage m = message(state == 0 ? 1 : 2, 10);
+                window.offer(m, NO_LIMIT, 0, outbound);
+                if (state == 2)
+                {
+                    window.onAck(PacketType.PUBREC, ReasonCode.SUCCESS, m.packetId, 0, outbound);
+                }
+                final int before = m.state;
+                outbound.events.clear();
+                final boolean ok = window.onAck(acks[a], ReasonCode.SUCCESS, m.packetId, 0, outbound);
+                final String what = PacketType.name(acks[a]) + " in state " + before;
+                assertEquals(accepted[state][a], ok, what);
+                if (!ok)
+                {
+                    assertEquals(List.of(), outbound.events, what + ": nothing sent");
+                    assertEquals(before, m.state, what + ": state unchanged");
+                }
+                else if (state == 2 && acks[a] == PacketType.PUBREC)
+                {
+                    assertEquals(List.of("pubrel " + m.packetId + " " + ReasonCode.SUCCESS), outbound.events,
+                        "a repeated PUBREC gets its PUBREL again");
+                    assertEquals(PendingMessage.AWAIT_PUBCOMP, m.state);
+                }
+            }
+        }
+        online();
+        for (final int ack : acks)
+        {
+            assertTrue(window.onAck(ack, ReasonCode.SUCCESS, 999, 0, outbound), "unknown id: not a violation");
+        }
+    }
+
     @Test
     void unknownPubrecIsAnsweredWithPubrelPacketIdentifierNotFound()
     {
