@@ -48,6 +48,7 @@ public final class RoutingAgent implements Agent
     private final Deliveries deliveries;
     private final MessageRouter router;
     private final SessionRegistry sessions;
+    private final AccessRecheck accessRecheck;
     private final InboundQos inboundQos;
     private final Subscriptions subscriptions;
     private final RouterCommandAdapter commandAdapter;
@@ -97,6 +98,9 @@ public final class RoutingAgent implements Agent
         inboundQos = new InboundQos(router, out, log, journal, counters);
         subscriptions = new Subscriptions(tree, router, deliveries, store, out, journal, ids, counters, cachedClock);
         commandAdapter = new RouterCommandAdapter(sessions, inboundQos, deliveries, subscriptions);
+        accessRecheck = new AccessRecheck(tree, journal, deliveries, store, counters);
+        accessRecheck.sessions(sessions);
+        sessions.accessRecheck(accessRecheck);
         checkpointWriter =
             new CheckpointWriter(log, journal, sessions, router.retained(), store, ids, clock, checkpointBytes);
         replayAdapter = new JournalReplayAdapter(log, sessions, tree, router, deliveries, store, ids, counters, clock,
@@ -117,6 +121,7 @@ public final class RoutingAgent implements Agent
         int work = inbound.read(commandAdapter, COMMAND_LIMIT);
         work += inboundQos.releaseDurableAcks();
         work += timers.poll(nowNs);
+        work += accessRecheck.poll();
         updateGate();
         counters.storedBytes.setRelease(store.bytesInUse());
         if (nowNs - nextTickNs >= 0)
@@ -130,6 +135,7 @@ public final class RoutingAgent implements Agent
 
     private void onSlowTick(final long nowNs)
     {
+        accessRecheck.onSlowTick();
         if (sysTopics != null && sysTopics.isDue(nowNs))
         {
             sysTopics.publish(nowNs, sessions.connectedCount(), sessions.sessionCount(), tree.subscriptionCount(),
@@ -169,6 +175,16 @@ public final class RoutingAgent implements Agent
     public boolean hasWork()
     {
         return inbound.size() > 0 || inboundQos.hasDurableAcks();
+    }
+
+    /**
+     * Authorization re-checks: the I/O threads hand each connection's {@link SessionAccess} over through
+     * {@code updates}; when {@code rulesVersion} changes (a reload) every session's subscriptions and queued messages
+     * are re-checked. Set before start.
+     */
+    public void access(final AccessUpdates updates, final java.util.function.Supplier<Object> rulesVersion)
+    {
+        accessRecheck.wire(updates, rulesVersion);
     }
 
     /** Subscriptions one session may hold (0 = unlimited); more get SUBACK 0x97 (3.1.1: 0x80). Set before start. */

@@ -34,6 +34,10 @@ public final class RoutingCounters
     public final AtomicCounter publishGateClosed;
     /** Times the routing agent waited for room in an I/O agent's ring. */
     public final AtomicCounter outboundRingFull;
+    /** Subscriptions removed because the session may no longer hold them (rules reloaded, narrower token). */
+    public final AtomicCounter accessSubscriptionsRemoved;
+    /** Queued QoS 1/2 messages dropped because the session may no longer receive their topic. */
+    public final AtomicCounter accessQueuedDropped;
 
     public RoutingCounters(final Counters counters)
     {
@@ -60,5 +64,9 @@ public final class RoutingCounters
             "times publishers were held back (store high water)", null);
         outboundRingFull = counters.counter("skylark_outbound_ring_full_total",
             "waits for room in an I/O ring", null);
+        accessSubscriptionsRemoved = counters.counter("skylark_acl_subscriptions_removed_total",
+            "subscriptions removed: no longer allowed (rules reloaded, narrower token)", null);
+        accessQueuedDropped = counters.counter("skylark_acl_queued_dropped_total",
+            "queued messages dropped: no longer allowed (rules reloaded, narrower token)", null);
     }
 }

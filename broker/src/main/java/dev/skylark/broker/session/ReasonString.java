@@ -23,6 +23,7 @@ final class ReasonString
         of("payload format indicator says UTF-8 but the payload is not valid UTF-8");
     static final ReasonString RESERVED_TOPIC = of("topics starting with '$' are reserved for the broker");
     static final ReasonString PUBLISH_NOT_ALLOWED = of("topic not allowed by the token's acl.pub");
+    static final ReasonString PUBLISH_DENIED_BY_RULES = of("topic not allowed by the broker's authorization rules");
     static final ReasonString PACKET_ID_NOT_FOUND = of("packet identifier not found");
 
     private final UnsafeBuffer property;
@@ -93,7 +94,7 @@ final class ReasonString
             case ReasonCode.TOPIC_FILTER_INVALID:
                 return "invalid topic filter, or beyond the broker's length or depth limit";
             case ReasonCode.NOT_AUTHORIZED:
-                return "filter not allowed by the token's acl.sub";
+                return "filter not allowed by the token's acl.sub or the broker's authorization rules";
             case ReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED:
                 return "shared subscriptions are not available";
             case ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED:
