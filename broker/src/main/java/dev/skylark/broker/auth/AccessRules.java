@@ -212,9 +212,9 @@ public final class AccessRules
     }
 
     /**
-     * Mosquitto's {@code acl_file}: a matching {@code deny} line or a line granting the access decides, user lines
-     * before patterns (as Mosquitto checks them); topic lines before any {@code user} line are for clients without a
-     * user name.
+     * Mosquitto's {@code acl_file}, in the order Mosquitto 2 checks it: the client's user (or anonymous) lines before
+     * the patterns, and within each the {@code deny} lines first; then the first line granting the access decides.
+     * Topic lines before any {@code user} line are for clients without a user name.
      */
     private static List<AccessRule> parseMosquitto(final String name, final List<String> lines)
     {
@@ -297,9 +297,17 @@ public final class AccessRules
                         "pattern; see docs/authorization.md)");
             }
         }
-        final List<AccessRule> rules = new ArrayList<>(topicRules);
-        rules.addAll(patternRules);
+        // Mosquitto 2 puts deny lines first: a matching deny wins over any allow; user lines before patterns.
+        final List<AccessRule> rules = new ArrayList<>();
+        denyFirst(topicRules, rules);
+        denyFirst(patternRules, rules);
         return rules;
+    }
+
+    private static void denyFirst(final List<AccessRule> from, final List<AccessRule> to)
+    {
+        from.stream().filter((rule) -> !rule.allow()).forEach(to::add);
+        from.stream().filter(AccessRule::allow).forEach(to::add);
     }
 
     private static void checkFilter(final String source, final String filter, final int actions)
