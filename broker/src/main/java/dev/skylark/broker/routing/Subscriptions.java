@@ -89,6 +89,19 @@ final class Subscriptions implements RetainedVisitor<Long>
             reasons[i] = (byte)result;
             return;
         }
+        if (session.access != null)
+        {
+            // The routing agent's view is the last word: rules reloaded, or a token narrowed, after the I/O thread
+            // judged this entry (the session's access follows the rules in force; nothing allocated otherwise).
+            session.access = session.access.current();
+            if (!session.access.maySubscribe(filter))
+            {
+                counters.accessSubscriptionsRemoved.incrementRelease();
+                reasons[i] = (byte)(session.version == MqttVersion.V5 ?
+                    ReasonCode.NOT_AUTHORIZED : ReasonCode.V3_SUBACK_FAILURE);
+                return;
+            }
+        }
         final AtomicCounter overQuota = quotaExceeded(filter);
         if (overQuota != null)
         {

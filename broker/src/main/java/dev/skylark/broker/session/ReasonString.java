@@ -21,7 +21,8 @@ final class ReasonString
     static final ReasonString TOPIC_BEYOND_LIMITS = of("topic name beyond the broker's length or depth limit");
     static final ReasonString PAYLOAD_NOT_UTF8 =
         of("payload format indicator says UTF-8 but the payload is not valid UTF-8");
-    static final ReasonString RESERVED_TOPIC = of("topics starting with '$' are reserved for the broker");
+    static final ReasonString RESERVED_TOPIC =
+        of("topic under a prefix the broker reserves for itself (skylark.reserved.topic.prefixes)");
     static final ReasonString PUBLISH_NOT_ALLOWED = of("topic not allowed by the token's acl.pub");
     static final ReasonString PUBLISH_DENIED_BY_RULES = of("topic not allowed by the broker's authorization rules");
     static final ReasonString PACKET_ID_NOT_FOUND = of("packet identifier not found");

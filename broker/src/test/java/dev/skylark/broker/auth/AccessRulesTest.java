@@ -154,4 +154,32 @@ class AccessRulesTest
         assertTrue(all);
         assertTrue(allocated < 1024, "allocated " + allocated + " bytes for 100k decisions");
     }
+
+    /** The README's ten-line telemetry file parses and means what the README says. */
+    @Test
+    void theReadmeExampleMeansWhatItSays() throws Exception
+    {
+        final java.nio.file.Path readme = java.nio.file.Path.of("..", "README.md");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isReadable(readme), "README.md beside broker/");
+        final String text = java.nio.file.Files.readString(readme);
+        final int section = text.indexOf("## Authorization");
+        final int start = text.indexOf("```\n", section) + 4;
+        final List<String> lines = List.of(text.substring(start, text.indexOf("```", start)).split("\n"));
+        assertEquals(10, lines.size(), "ten lines");
+        final AccessRules rules = AccessRules.parse("README", lines, AccessRules.Format.AUTO, false);
+        final ClientAccess device = rules.forClient("dev-1", null);
+        assertTrue(pub(device, "devices/dev-1/telemetry"));
+        assertFalse(pub(device, "devices/dev-2/telemetry"));
+        assertFalse(pub(device, "devices/dev-1/secrets/key"), "the first line denies secrets to everyone");
+        assertTrue(device.maySubscribe("commands/dev-1/#"));
+        assertFalse(device.maySubscribe("dashboards/#"));
+        final ClientAccess backend = rules.forClient("backend-1", null);
+        assertTrue(backend.maySubscribe("$share/ingest/devices/+/telemetry"));
+        assertFalse(backend.maySubscribe("$share/other/devices/+/telemetry"));
+        assertFalse(backend.maySubscribe("devices/#"));
+        final ClientAccess browser = rules.forClient("b-9", "browser-9");
+        assertTrue(browser.maySubscribe("dashboards/#"));
+        assertFalse(pub(browser, "dashboards/x"));
+        assertFalse(browser.maySubscribe("devices/+/telemetry"));
+    }
 }
