@@ -410,6 +410,7 @@ final class ConnectHandshake
         {
             handler.responseInformation = limits.responseInformation() + handler.clientId;
         }
+        protocol.access(handler); // the rules for this identity, compiled once here rather than on the first PUBLISH
         protocol.offerAccess(handler); // before the CONNECT: a resumed session is re-checked before it gets anything
         if (!protocol.router.connect(handler.connection.id(), request))
         {
