@@ -69,6 +69,12 @@ final class AccessRecheck
     /** Duty cycle: applies the hand-offs; a re-authenticated online session is re-checked at once. */
     int poll()
     {
+        return drain(Session.NO_CONNECTION);
+    }
+
+    /** Applies the hand-offs; the one for {@code connecting} (whose CONNECT is being handled) is kept for it. */
+    private int drain(final long connecting)
+    {
         if (updates == null)
         {
             return 0;
@@ -83,7 +89,8 @@ final class AccessRecheck
                 pending.remove(update.connectionId());
                 continue;
             }
-            final Session session = sessions.byConnection(update.connectionId());
+            final Session session = update.connectionId() == connecting ? null :
+                sessions.byConnection(update.connectionId());
             if (session == null)
             {
                 pending.put(update.connectionId(), update.access()); // its CONNECT is on the way
@@ -127,11 +134,11 @@ final class AccessRecheck
     /** CONNECT: the connection's access becomes the session's; a resumed session is re-checked before it gets anything. */
     void onConnect(final Session session, final long connectionId, final boolean resumed)
     {
-        poll();
+        drain(connectionId);
         final SessionAccess access = pending.remove(connectionId);
+        session.access = access; // none handed over: nothing restricts this connection (an earlier one's limits go)
         if (access != null)
         {
-            session.access = access;
             if (resumed)
             {
                 beginPass();

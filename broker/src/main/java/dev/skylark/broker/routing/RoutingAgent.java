@@ -101,6 +101,7 @@ public final class RoutingAgent implements Agent
         accessRecheck = new AccessRecheck(tree, journal, deliveries, store, counters);
         accessRecheck.sessions(sessions);
         sessions.accessRecheck(accessRecheck);
+        subscriptions.accessRecheck(accessRecheck);
         checkpointWriter =
             new CheckpointWriter(log, journal, sessions, router.retained(), store, ids, clock, checkpointBytes);
         replayAdapter = new JournalReplayAdapter(log, sessions, tree, router, deliveries, store, ids, counters, clock,

@@ -36,6 +36,7 @@ final class Subscriptions implements RetainedVisitor<Long>
     private final int[] oneSubscriptionId = new int[1];
     private byte[] reasons = new byte[64];
     private Session session;
+    private AccessRecheck accessRecheck;
     private int packetId;
     private int count;
     private int subscriptionId;
@@ -75,8 +76,17 @@ final class Subscriptions implements RetainedVisitor<Long>
         subscribersPerFilterMax = max;
     }
 
+    void accessRecheck(final AccessRecheck accessRecheck)
+    {
+        this.accessRecheck = accessRecheck;
+    }
+
     void beginSubscribe(final Session session, final int packetId, final int count, final int subscriptionId)
     {
+        if (accessRecheck != null)
+        {
+            accessRecheck.poll(); // an access handed over before this SUBSCRIBE (a re-authentication) applies to it
+        }
         begin(session, packetId, count);
         this.subscriptionId = subscriptionId;
     }

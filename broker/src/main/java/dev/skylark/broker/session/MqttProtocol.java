@@ -235,9 +235,10 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
      */
     void offerAccess(final MqttConnectionHandler handler)
     {
-        if (accessUpdates == null || (!accessControl.enabled() && handler.grant.subscribeAcl().unrestricted()))
+        if (accessUpdates == null ||
+            (!accessControl.enabled() && handler.grant.subscribeAcl().unrestricted() && !handler.accessOffered))
         {
-            return;
+            return; // (once offered, a re-authentication always offers again: its wider access replaces the old)
         }
         accessUpdates.offer(handler.connection.id(),
             new GrantedAccess(accessControl, access(handler), handler.grant.subscribeAcl()));
