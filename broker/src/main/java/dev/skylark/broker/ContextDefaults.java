@@ -83,7 +83,8 @@ final class ContextDefaults
         c.aclFormat = AccessRules.Format.valueOf(
             Configuration.get(properties, Configuration.ACL_FORMAT_PROP_NAME).toUpperCase(java.util.Locale.ROOT));
         c.aclDefaultAllow = "allow".equals(Configuration.get(properties, Configuration.ACL_DEFAULT_PROP_NAME));
-        c.reservedTopicPrefixes = prefixes(Configuration.get(properties, Configuration.RESERVED_TOPIC_PREFIXES_PROP_NAME));
+        c.reservedTopicPrefixes =
+            prefixes(Configuration.get(properties, Configuration.RESERVED_TOPIC_PREFIXES_PROP_NAME));
         c.wsPath = Configuration.get(properties, Configuration.WS_PATH_PROP_NAME);
         c.wsSubprotocolStrict = Configuration.getBoolean(properties, Configuration.WS_SUBPROTOCOL_STRICT_PROP_NAME);
         c.wsAllowedOrigins = list(Configuration.get(properties, Configuration.WS_ALLOWED_ORIGINS_PROP_NAME));

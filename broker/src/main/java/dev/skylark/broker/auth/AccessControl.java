@@ -23,7 +23,8 @@ public final class AccessControl implements AutoCloseable
     private static final System.Logger LOG = System.getLogger(AccessControl.class.getName());
 
     /** No rules file: everything allowed. */
-    public static final AccessControl NONE = new AccessControl(null, AccessRules.Format.AUTO, true, AccessRules.ALLOW_ALL);
+    public static final AccessControl NONE =
+        new AccessControl(null, AccessRules.Format.AUTO, true, AccessRules.ALLOW_ALL);
 
     private final Path file;
     private final AccessRules.Format format;

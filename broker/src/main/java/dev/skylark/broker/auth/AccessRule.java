@@ -83,6 +83,7 @@ public record AccessRule(String source, boolean allow, int actions, Who who, Str
     public String toString()
     {
         return source + " (" + (allow ? "allow " : "deny ") +
-            (actions == (PUBLISH | SUBSCRIBE) ? "both" : actions == PUBLISH ? "publish" : "subscribe") + " " + filter + ")";
+            (actions == (PUBLISH | SUBSCRIBE) ? "both" : actions == PUBLISH ? "publish" : "subscribe") + " " +
+            filter + ")";
     }
 }

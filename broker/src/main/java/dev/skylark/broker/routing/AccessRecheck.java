@@ -131,7 +131,10 @@ final class AccessRecheck
         endPass();
     }
 
-    /** CONNECT: the connection's access becomes the session's; a resumed session is re-checked before it gets anything. */
+    /**
+     * CONNECT: the connection's access becomes the session's; a resumed session is re-checked before it gets
+     * anything.
+     */
     void onConnect(final Session session, final long connectionId, final boolean resumed)
     {
         drain(connectionId);

@@ -144,7 +144,8 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
      *
      * @param updates where each connection's access is handed to the routing agent (null: no re-checks).
      */
-    public void accessControl(final AccessControl control, final List<String> reservedPrefixes, final AccessUpdates updates)
+    public void accessControl(
+        final AccessControl control, final List<String> reservedPrefixes, final AccessUpdates updates)
     {
         this.accessControl = control;
         this.reservedPrefixes = prefixes(reservedPrefixes);
@@ -178,7 +179,8 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
         return false;
     }
 
-    private static boolean startsWith(final DirectBuffer topic, final int offset, final UnsafeBuffer prefix, final int n)
+    private static boolean startsWith(
+        final DirectBuffer topic, final int offset, final UnsafeBuffer prefix, final int n)
     {
         for (int i = 0; i < n; i++)
         {

@@ -115,7 +115,8 @@ final class PublishAdmission
             return true;
         }
 
-        if (topicLength > 0 && topic.getByte(topicOffset) == '$' && protocol.reservedTopic(topic, topicOffset, topicLength))
+        if (topicLength > 0 && topic.getByte(topicOffset) == '$' &&
+            protocol.reservedTopic(topic, topicOffset, topicLength))
         {
             // The broker's own '$' prefixes ($SYS/...) are refused; other '$' topics are governed by the rules.
             protocol.counters.reservedTopicPublishes.incrementRelease();
