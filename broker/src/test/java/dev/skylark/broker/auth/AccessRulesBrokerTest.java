@@ -407,6 +407,23 @@ class AccessRulesBrokerTest
     }
 
     @Test
+    void aRemovedSubscriptionStaysRemovedAfterARestart() throws Exception
+    {
+        launch("allow both all feed/#");
+        final Mqtt5BlockingClient keeper = hive("keeper", null, null, true, 3600);
+        assertEquals(0x01, subscribe(keeper, "feed/#"));
+        keeper.disconnect();
+        rules("allow publish all feed/#");
+        await(() -> counter("skylark_acl_subscriptions_removed_total") == 1, "feed/# removed from the offline session");
+        broker.close();
+        clients.clear();
+
+        broker = Broker.launch(context().aclFile(rules("allow both all feed/#").toString()));
+        final Mqtt5BlockingClient pub = hive("pub", null);
+        assertEquals(0x10, publish(pub, "feed/1", "x"), "the journal knows the subscription went");
+    }
+
+    @Test
     void narrowerTokenOnResumeDropsWhatItNoLongerAllows() throws Exception
     {
         startTokenBroker();
