@@ -35,6 +35,8 @@ public final class AccessControl implements AutoCloseable
     private ScheduledExecutorService watcher;
     private FileTime seenModified;
     private long seenSize = -1;
+    private FileTime candidateModified;
+    private long candidateSize;
 
     private AccessControl(
         final Path file, final AccessRules.Format format, final boolean defaultAllow, final AccessRules rules)
@@ -120,7 +122,10 @@ public final class AccessControl implements AutoCloseable
         }
     }
 
-    /** Reloads when the file's modification time or size changed since it was last read (the watcher's poll). */
+    /**
+     * Reloads when the file's modification time or size changed since it was last read and then stayed the same for
+     * one more poll (the watcher's), so a file caught half-written by an editor is not taken for the new rules.
+     */
     public synchronized void refreshIfChanged()
     {
         if (file == null)
@@ -131,9 +136,20 @@ public final class AccessControl implements AutoCloseable
         {
             final FileTime modified = Files.getLastModifiedTime(file);
             final long size = Files.size(file);
-            if (!modified.equals(seenModified) || size != seenSize)
+            if (modified.equals(seenModified) && size == seenSize)
             {
+                candidateModified = null;
+                return;
+            }
+            if (modified.equals(candidateModified) && size == candidateSize)
+            {
+                candidateModified = null;
                 reload();
+            }
+            else
+            {
+                candidateModified = modified; // changed: taken once it holds still for one poll
+                candidateSize = size;
             }
         }
         catch (final IOException ex)

@@ -81,8 +81,12 @@ class AccessRulesBrokerTest
 
     private Path rules(final String... lines) throws Exception
     {
+        // Replaced whole (write beside, then rename), as an operator should: the watcher never sees half a file.
         final Path file = dir.resolve("acl.conf");
-        Files.write(file, List.of(lines), StandardCharsets.UTF_8);
+        final Path next = dir.resolve("acl.conf.new");
+        Files.write(next, List.of(lines), StandardCharsets.UTF_8);
+        Files.move(next, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         return file;
     }
 

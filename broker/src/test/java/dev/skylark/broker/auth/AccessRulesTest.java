@@ -152,7 +152,8 @@ class AccessRulesTest
         }
         final long allocated = threads.getCurrentThreadAllocatedBytes() - before;
         assertTrue(all);
-        assertTrue(allocated < 1024, "allocated " + allocated + " bytes for 100k decisions");
+        // One object per decision would be at least 1.6 MB; what is left is the JIT's and the JVM's own noise.
+        assertTrue(allocated < 64 * 1024, "allocated " + allocated + " bytes for 100k decisions");
     }
 
     /** The README's ten-line telemetry file parses and means what the README says. */
