@@ -1,5 +1,7 @@
 package dev.skylark.broker;
 
+import dev.skylark.broker.auth.AccessControl;
+import dev.skylark.broker.auth.AccessRules;
 import dev.skylark.broker.auth.AdminApi;
 import dev.skylark.broker.auth.AuthMethod;
 import dev.skylark.broker.auth.AuthMode;
@@ -118,6 +120,17 @@ public final class Broker implements AutoCloseable
         });
         reloads.register("tls certificate", Set.of(Configuration.TLS_CERT_PROP_NAME, Configuration.TLS_KEY_PROP_NAME,
             Configuration.TLS_KEYSTORE_PROP_NAME, Configuration.TLS_KEYSTORE_PASSWORD_PROP_NAME), listeners::reloadTls);
+        if (context.aclFile != null && !context.aclFile.isEmpty())
+        {
+            reloads.register("acl file", Set.of(), (settings) ->
+            {
+                if (!agents.accessControl.reload())
+                {
+                    throw new IllegalStateException(context.aclFile + " not reloaded: the rules in force stay");
+                }
+                return context.aclFile + " reloaded";
+            });
+        }
         if (agents.auth != null)
         {
             reloads.register("revocations and keys", Set.of(), (settings) ->
@@ -308,6 +321,21 @@ public final class Broker implements AutoCloseable
         return agents.auth != null ? new AdminApi(agents.auth) : null;
     }
 
+    /**
+     * The authorization rules in force ({@code skylark.acl.file}); {@link AccessControl#reload()} is the reload entry
+     * point for SIGHUP. {@link AccessControl#NONE} when no rules file is configured.
+     */
+    public AccessControl accessControl()
+    {
+        return agents.accessControl;
+    }
+
+    /** Re-reads the authorization rules file (SIGHUP); a bad file keeps the rules in force. True when reloaded. */
+    public boolean reloadAccessRules()
+    {
+        return agents.accessControl.reload();
+    }
+
     public RoutingCounters routingCounters()
     {
         return agents.routingCounters;
@@ -354,6 +382,7 @@ public final class Broker implements AutoCloseable
         threads.close();
         CloseHelper.quietClose(agents.countersFile);
         CloseHelper.quietClose(agents.auth);
+        CloseHelper.quietClose(agents.accessControl);
         // The journal last: its agent drains what the routing agent appended and syncs it.
         CloseHelper.quietClose(agents.durableLog);
         agents.dataDirLock.close(); // last: the directory is free for the next broker
@@ -460,6 +489,10 @@ public final class Broker implements AutoCloseable
         long shutdownDrainMs;
         /** The {@code skylark.*} properties the context was made from, for what a reload compares against. */
         final Properties givenSettings = new Properties();
+        String aclFile;
+        AccessRules.Format aclFormat;
+        boolean aclDefaultAllow;
+        List<String> reservedTopicPrefixes;
         private boolean concluded;
 
         /** Defaults from the system properties. */
@@ -943,6 +976,33 @@ public final class Broker implements AutoCloseable
         public Context authWatchIntervalMs(final int ms)
         {
             this.authWatchIntervalMs = ms;
+            return this;
+        }
+
+        /** The authorization rules file ({@code skylark.acl.file}); null or empty for none. */
+        public Context aclFile(final String file)
+        {
+            this.aclFile = file == null ? "" : file;
+            return this;
+        }
+
+        public Context aclFormat(final AccessRules.Format format)
+        {
+            this.aclFormat = format;
+            return this;
+        }
+
+        /** What the rules file decides when no rule matches ({@code skylark.acl.default}). */
+        public Context aclDefaultAllow(final boolean allow)
+        {
+            this.aclDefaultAllow = allow;
+            return this;
+        }
+
+        /** Topic prefixes the broker owns ({@code skylark.reserved.topic.prefixes}); empty for none. */
+        public Context reservedTopicPrefixes(final String... prefixes)
+        {
+            this.reservedTopicPrefixes = List.of(prefixes);
             return this;
         }
 

@@ -1,6 +1,7 @@
 package dev.skylark.broker;
 
 import dev.skylark.broker.auth.AuthChain;
+import dev.skylark.broker.auth.AccessControl;
 import dev.skylark.broker.auth.AuthMethods;
 import dev.skylark.broker.auth.AuthMode;
 import dev.skylark.broker.auth.AuthService;
@@ -15,6 +16,7 @@ import dev.skylark.broker.ipc.IpcDurableLog;
 import dev.skylark.broker.journal.DataDirectoryLock;
 import dev.skylark.broker.net.ConnectionLimiter;
 import dev.skylark.broker.net.IoAgent;
+import dev.skylark.broker.routing.AccessUpdates;
 import dev.skylark.broker.routing.DeliveryPublisher;
 import dev.skylark.broker.routing.DurableLog;
 import dev.skylark.broker.routing.PublishGate;
@@ -61,6 +63,8 @@ final class BrokerAgents
     /** Signalled when the routing agent has work (dedicated threading); its idle strategy. */
     final SignalledIdleStrategy routerIdle;
     final AuthService auth;
+    /** The authorization rules file in force ({@link AccessControl#NONE} without one). */
+    final AccessControl accessControl;
     final IoAgent[] ioAgents;
     final MqttProtocol[] protocols;
     /** Null when no publish hook is configured. */
@@ -163,6 +167,11 @@ final class BrokerAgents
         }
         hookAgent = hookRef[0];
 
+        accessControl = context.aclFile == null || context.aclFile.isEmpty() ? AccessControl.NONE :
+            AccessControl.open(Path.of(context.aclFile), context.aclFormat, context.aclDefaultAllow)
+                .watch(context.authWatchIntervalMs);
+        final AccessUpdates accessUpdates = new AccessUpdates();
+        router.access(accessUpdates, accessControl::current);
         final SessionLimits limits = sessionLimits(context);
         for (int i = 0; i < ioThreads; i++)
         {
@@ -170,6 +179,7 @@ final class BrokerAgents
                 new RouterProxy(inbound, wakeRouter, gate), outbound[i], new ProtocolCounters(counters, String.valueOf(i)));
             protocol.authenticator(authenticator);
             protocol.authMethods(authMethods);
+            protocol.accessControl(accessControl, context.reservedTopicPrefixes, accessUpdates);
             protocol.epochClock(context.epochClock);
             if (hook != null)
             {
@@ -251,6 +261,7 @@ final class BrokerAgents
             hookAgent.onClose(); // never started: only its HTTP client to let go
         }
         CloseHelper.quietClose(auth);
+        CloseHelper.quietClose(accessControl);
         CloseHelper.quietClose(countersFile);
         durableLog.close();
         dataDirLock.close();

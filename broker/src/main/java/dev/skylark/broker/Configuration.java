@@ -415,6 +415,30 @@ public final class Configuration
     public static final java.util.Set<String> ENV_RESERVED = java.util.Set.of("SKYLARK_HOME", "SKYLARK_OPTS",
         "SKYLARK_CONF", "SKYLARK_JAVA");
 
+    /**
+     * Broker-wide authorization rules file (Skylark's format or Mosquitto's {@code acl_file}); empty for none. It
+     * applies in every authentication mode; with tokens both the token's {@code acl} and the file must allow. Reloaded
+     * when it changes (polled every {@code skylark.auth.watch.interval.ms}) and on SIGHUP. See docs/authorization.md.
+     */
+    public static final String ACL_FILE_PROP_NAME = "skylark.acl.file";
+    public static final String ACL_FILE_DEFAULT = "";
+
+    /** The rules file's format: {@code auto} (Mosquitto when it starts with user/topic/pattern), {@code skylark}, {@code mosquitto}. */
+    public static final String ACL_FORMAT_PROP_NAME = "skylark.acl.format";
+    public static final String ACL_FORMAT_DEFAULT = "auto";
+
+    /** What a rules file (Skylark format) decides when no rule matches: {@code deny} or {@code allow}. Mosquitto files always deny. */
+    public static final String ACL_DEFAULT_PROP_NAME = "skylark.acl.default";
+    public static final String ACL_DEFAULT_DEFAULT = "deny";
+
+    /**
+     * Comma-separated topic prefixes the broker owns: clients may not publish (or set wills) there. Other {@code $}
+     * topics ({@code $aws/...}, {@code $iothub/...}) are ordinary topics governed by the rules; a leading {@code +}
+     * or {@code #} never matches any {@code $} topic [MQTT-4.7.2-1]. Empty: nothing reserved.
+     */
+    public static final String RESERVED_TOPIC_PREFIXES_PROP_NAME = "skylark.reserved.topic.prefixes";
+    public static final String RESERVED_TOPIC_PREFIXES_DEFAULT = "$SYS/";
+
     private static final Map<String, Setting> SETTINGS = new LinkedHashMap<>();
 
     static
@@ -442,6 +466,11 @@ public final class Configuration
         optionalText(AUTH_HS256_SECRET_FILE_PROP_NAME, AUTH_HS256_SECRET_FILE_DEFAULT, "file holding an HS256 shared secret");
         integer(AUTH_WATCH_INTERVAL_MS_PROP_NAME, AUTH_WATCH_INTERVAL_MS_DEFAULT, 10, 3_600_000,
             "how often revocations/keys changed by the CLI are picked up, ms");
+        optionalText(ACL_FILE_PROP_NAME, ACL_FILE_DEFAULT, "authorization rules file (Skylark or Mosquitto acl_file format)");
+        choice(ACL_FORMAT_PROP_NAME, ACL_FORMAT_DEFAULT, "rules file format", "auto", "skylark", "mosquitto");
+        choice(ACL_DEFAULT_PROP_NAME, ACL_DEFAULT_DEFAULT, "what the rules file decides when no rule matches", "deny", "allow");
+        optionalText(RESERVED_TOPIC_PREFIXES_PROP_NAME, RESERVED_TOPIC_PREFIXES_DEFAULT,
+            "topic prefixes owned by the broker, comma-separated (clients may not publish there)");
         choice(IDLE_STRATEGY_PROP_NAME, IDLE_STRATEGY_DEFAULT, "what idle threads do", "park", "spin");
         choice(THREADING_PROP_NAME, THREADING_DEFAULT, "routing agent on its own thread, on I/O thread 0, or auto (shared on <= 2 cores)", "auto", "dedicated", "shared");
         integer(MAX_CONNECTIONS_PROP_NAME, 0, 0, Integer.MAX_VALUE, "open connections allowed (0 = unlimited)");

@@ -1,5 +1,7 @@
 package dev.skylark.broker;
 
+import dev.skylark.broker.auth.AccessRules;
+import dev.skylark.broker.auth.AccessRulesException;
 import dev.skylark.broker.auth.AuthMethod;
 import dev.skylark.broker.auth.AuthMode;
 import dev.skylark.broker.net.TlsIdentity;
@@ -52,6 +54,7 @@ final class ContextChecks
                 "Aeron pieces run on their own threads)");
         }
         checkAuth(context, problems);
+        checkAccessRules(context, problems);
         checkTls(context, problems);
         if (!context.hookPublishUrl.isEmpty())
         {
@@ -208,6 +211,31 @@ final class ContextChecks
             problems.add(Configuration.AUTH_MODE_PROP_NAME + "=certificate needs client certificates: " +
                 Configuration.TLS_CLIENT_AUTH_PROP_NAME + "=optional or required, and " +
                 Configuration.TLS_IDENTITY_PROP_NAME + " other than none");
+        }
+    }
+
+    /** A rules file that cannot be used stops the start with its file, line and why. */
+    private static void checkAccessRules(final Broker.Context context, final List<String> problems)
+    {
+        for (final String prefix : context.reservedTopicPrefixes)
+        {
+            if (prefix.indexOf('+') >= 0 || prefix.indexOf('#') >= 0)
+            {
+                problems.add(Configuration.RESERVED_TOPIC_PREFIXES_PROP_NAME + ": '" + prefix +
+                    "' holds a wildcard");
+            }
+        }
+        if (context.aclFile == null || context.aclFile.isEmpty())
+        {
+            return;
+        }
+        try
+        {
+            AccessRules.read(Path.of(context.aclFile), context.aclFormat, context.aclDefaultAllow);
+        }
+        catch (final AccessRulesException ex)
+        {
+            problems.add(Configuration.ACL_FILE_PROP_NAME + ": " + ex.getMessage());
         }
     }
 

@@ -1,12 +1,15 @@
 package dev.skylark.broker;
 
+import dev.skylark.broker.auth.AccessRules;
 import dev.skylark.broker.auth.AuthMode;
 import dev.skylark.broker.net.TlsIdentity;
 import dev.skylark.broker.hook.HookPolicy;
 import dev.skylark.broker.hook.HookSettings;
 import dev.skylark.broker.net.ListenerSpec;
 
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.Set;
@@ -90,6 +93,12 @@ final class ContextDefaults
         c.authJwksFile = Configuration.get(properties, Configuration.AUTH_JWKS_FILE_PROP_NAME);
         c.authHs256SecretFile = Configuration.get(properties, Configuration.AUTH_HS256_SECRET_FILE_PROP_NAME);
         c.authWatchIntervalMs = Configuration.getInt(properties, Configuration.AUTH_WATCH_INTERVAL_MS_PROP_NAME);
+        c.aclFile = Configuration.get(properties, Configuration.ACL_FILE_PROP_NAME);
+        c.aclFormat = AccessRules.Format.valueOf(
+            Configuration.get(properties, Configuration.ACL_FORMAT_PROP_NAME).toUpperCase(java.util.Locale.ROOT));
+        c.aclDefaultAllow = "allow".equals(Configuration.get(properties, Configuration.ACL_DEFAULT_PROP_NAME));
+        c.reservedTopicPrefixes =
+            prefixes(Configuration.get(properties, Configuration.RESERVED_TOPIC_PREFIXES_PROP_NAME));
         c.wsPath = Configuration.get(properties, Configuration.WS_PATH_PROP_NAME);
         c.wsSubprotocolStrict = Configuration.getBoolean(properties, Configuration.WS_SUBPROTOCOL_STRICT_PROP_NAME);
         c.wsAllowedOrigins = list(Configuration.get(properties, Configuration.WS_ALLOWED_ORIGINS_PROP_NAME));
@@ -116,6 +125,20 @@ final class ContextDefaults
         c.hookPublishBatchMaxBytes = Configuration.getInt(properties, Configuration.HOOK_PUBLISH_BATCH_MAX_BYTES_PROP_NAME);
         c.hookPublishQueueBytes = Configuration.getInt(properties, Configuration.HOOK_PUBLISH_QUEUE_BYTES_PROP_NAME);
         c.shutdownDrainMs = Configuration.getLong(properties, Configuration.SHUTDOWN_DRAIN_MS_PROP_NAME);
+    }
+
+    /** Comma-separated prefixes, trimmed, empty ones left out. */
+    private static List<String> prefixes(final String value)
+    {
+        final List<String> prefixes = new ArrayList<>();
+        for (final String prefix : value.split(","))
+        {
+            if (!prefix.isBlank())
+            {
+                prefixes.add(prefix.strip());
+            }
+        }
+        return List.copyOf(prefixes);
     }
 
     private static Set<String> list(final String value)

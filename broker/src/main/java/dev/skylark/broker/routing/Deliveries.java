@@ -170,6 +170,7 @@ final class Deliveries implements DeliveryWindow.Outbound
         {
             case DeliveryWindow.DROPPED_QUEUE_FULL -> counters.queueDropped.incrementRelease();
             case DeliveryWindow.DROPPED_QUEUE_BYTES -> counters.queueDroppedBytes.incrementRelease();
+            case DeliveryWindow.DROPPED_NOT_AUTHORIZED -> { } // counted by AccessRecheck
             default -> counters.expired.incrementRelease();
         }
     }

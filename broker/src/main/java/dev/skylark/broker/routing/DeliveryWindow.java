@@ -21,6 +21,14 @@ final class DeliveryWindow
     static final int DROPPED_QUEUE_BYTES = 2;
     /** Its Message Expiry Interval ran out before its delivery started [MQTT-3.3.2-5]. */
     static final int DROPPED_EXPIRED = 3;
+    /** Dropped because the session may no longer receive its topic (rules reloaded, narrower token). */
+    static final int DROPPED_NOT_AUTHORIZED = 4;
+
+    /** Decides whether a queued message stays ({@link #dropQueued}). */
+    interface QueuedCheck
+    {
+        boolean keep(PendingMessage pending, SessionAccess access);
+    }
 
     /** The side effects of the window's transitions. */
     interface Outbound
@@ -151,6 +159,29 @@ final class DeliveryWindow
             startInFlight(pending, outbound);
             outbound.send(session, pending, false);
         }
+    }
+
+    /**
+     * Drops the queued messages (not those in flight: they were sent) that {@code check} does not keep, keeping the
+     * order of the rest; returns how many went.
+     */
+    int dropQueued(final QueuedCheck check, final SessionAccess access, final Outbound outbound)
+    {
+        int dropped = 0;
+        for (int i = 0, n = queue.size(); i < n; i++)
+        {
+            final PendingMessage pending = queue.pollFirst();
+            if (check.keep(pending, access))
+            {
+                queue.addLast(pending);
+            }
+            else
+            {
+                drop(pending, DROPPED_NOT_AUTHORIZED, outbound);
+                dropped++;
+            }
+        }
+        return dropped;
     }
 
     /** On reconnect: every unacknowledged message again, in order, with DUP; PUBREL for those past PUBREC. */

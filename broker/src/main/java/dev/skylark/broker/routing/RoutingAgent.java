@@ -48,6 +48,7 @@ public final class RoutingAgent implements Agent
     private final Deliveries deliveries;
     private final MessageRouter router;
     private final SessionRegistry sessions;
+    private final AccessRecheck accessRecheck;
     private final InboundQos inboundQos;
     private final Subscriptions subscriptions;
     private final RouterCommandAdapter commandAdapter;
@@ -102,6 +103,10 @@ public final class RoutingAgent implements Agent
         inboundQos = new InboundQos(router, out, log, journal, counters);
         subscriptions = new Subscriptions(tree, router, deliveries, store, out, journal, ids, counters, cachedClock);
         commandAdapter = new RouterCommandAdapter(sessions, inboundQos, deliveries, subscriptions);
+        accessRecheck = new AccessRecheck(tree, journal, deliveries, store, counters);
+        accessRecheck.sessions(sessions);
+        sessions.accessRecheck(accessRecheck);
+        subscriptions.accessRecheck(accessRecheck);
         checkpointWriter =
             new CheckpointWriter(log, journal, sessions, router.retained(), store, ids, clock, checkpointBytes,
                 counters.journal);
@@ -124,6 +129,7 @@ public final class RoutingAgent implements Agent
         work += inboundQos.releaseDurableAcks();
         work += timers.poll(nowNs);
         work += retainedAdmin.poll(router, store);
+        work += accessRecheck.poll();
         updateGate();
         counters.storedBytes.setRelease(store.bytesInUse());
         counters.retainedBytes.setRelease(router.retainedQuota().bytes());
@@ -138,6 +144,7 @@ public final class RoutingAgent implements Agent
 
     private void onSlowTick(final long nowNs)
     {
+        accessRecheck.onSlowTick();
         if (sysTopics != null && sysTopics.isDue(nowNs))
         {
             sysTopics.publish(nowNs, sessions.connectedCount(), sessions.sessionCount(), tree.subscriptionCount(),
@@ -208,6 +215,16 @@ public final class RoutingAgent implements Agent
     public boolean hasWork()
     {
         return inbound.size() > 0 || inboundQos.hasDurableAcks() || retainedAdmin.hasRequests();
+    }
+
+    /**
+     * Authorization re-checks: the I/O threads hand each connection's {@link SessionAccess} over through
+     * {@code updates}; when {@code rulesVersion} changes (a reload) every session's subscriptions and queued messages
+     * are re-checked. Set before start.
+     */
+    public void access(final AccessUpdates updates, final java.util.function.Supplier<Object> rulesVersion)
+    {
+        accessRecheck.wire(updates, rulesVersion);
     }
 
     /** Subscriptions one session may hold (0 = unlimited); more get SUBACK 0x97 (3.1.1: 0x80). Set before start. */

@@ -48,6 +48,10 @@ public final class RoutingCounters
 
     /** The journal's health: replay damage, append failures, publishes refused while it fails. */
     public final JournalCounters journal;
+    /** Subscriptions removed because the session may no longer hold them (rules reloaded, narrower token). */
+    public final AtomicCounter accessSubscriptionsRemoved;
+    /** Queued QoS 1/2 messages dropped because the session may no longer receive their topic. */
+    public final AtomicCounter accessQueuedDropped;
 
     public RoutingCounters(final Counters counters)
     {
@@ -89,5 +93,9 @@ public final class RoutingCounters
             "1 while publishes that would grow the store are held back (store high water)", null);
         slowSubscribersDisconnected = counters.counter("skylark_slow_consumers_disconnected_total",
             "slow consumers disconnected", "router");
+        accessSubscriptionsRemoved = counters.counter("skylark_acl_subscriptions_removed_total",
+            "subscriptions removed: no longer allowed (rules reloaded, narrower token)", null);
+        accessQueuedDropped = counters.counter("skylark_acl_queued_dropped_total",
+            "queued messages dropped: no longer allowed (rules reloaded, narrower token)", null);
     }
 }

@@ -55,6 +55,8 @@ final class Session
     long offlineSinceEpochMs;
     /** A persistent session's subscriptions, filter to options (low 8 bits) and subscription id (high 32 bits). */
     final java.util.HashMap<String, Long> durableSubscriptions = new java.util.HashMap<>();
+    /** What the session may receive (its last connection's token and the rules); null when nothing restricts it. */
+    SessionAccess access;
     /** During replay only: pending messages by message id. */
     org.agrona.collections.Long2ObjectHashMap<PendingMessage> replayIndex;
 

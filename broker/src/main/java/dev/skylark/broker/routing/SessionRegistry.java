@@ -45,6 +45,7 @@ final class SessionRegistry implements SessionTimers.Handler
     private final int receiveMaximum;
     private final long sessionExpiryMax;
     private EpochClock epochClock;
+    private AccessRecheck accessRecheck;
 
     SessionRegistry(
         final Int2ObjectHashMap<Session> sessionsById,
@@ -84,6 +85,11 @@ final class SessionRegistry implements SessionTimers.Handler
     void epochClock(final EpochClock epochClock)
     {
         this.epochClock = epochClock;
+    }
+
+    void accessRecheck(final AccessRecheck accessRecheck)
+    {
+        this.accessRecheck = accessRecheck;
     }
 
     Session byConnection(final long connectionId)
@@ -198,6 +204,10 @@ final class SessionRegistry implements SessionTimers.Handler
             session.willDelay = connect.willDelay();
         }
 
+        if (accessRecheck != null)
+        {
+            accessRecheck.onConnect(session, connectionId, sessionPresent); // before it gets anything it kept
+        }
         out.connack(connectionId, sessionPresent, ReasonCode.SUCCESS, grantedExpiry, receiveMaximum);
         if (sessionPresent)
         {
@@ -208,6 +218,10 @@ final class SessionRegistry implements SessionTimers.Handler
 
     void onDisconnect(final long connectionId, final int kind, final int sessionExpiry)
     {
+        if (accessRecheck != null)
+        {
+            accessRecheck.onDisconnect(connectionId);
+        }
         final Session session = sessionsByConnection.remove(connectionId);
         if (session == null)
         {

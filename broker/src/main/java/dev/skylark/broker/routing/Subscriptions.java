@@ -36,6 +36,7 @@ final class Subscriptions implements RetainedVisitor<Long>
     private final int[] oneSubscriptionId = new int[1];
     private byte[] reasons = new byte[64];
     private Session session;
+    private AccessRecheck accessRecheck;
     private int packetId;
     private int count;
     private int subscriptionId;
@@ -75,8 +76,17 @@ final class Subscriptions implements RetainedVisitor<Long>
         subscribersPerFilterMax = max;
     }
 
+    void accessRecheck(final AccessRecheck accessRecheck)
+    {
+        this.accessRecheck = accessRecheck;
+    }
+
     void beginSubscribe(final Session session, final int packetId, final int count, final int subscriptionId)
     {
+        if (accessRecheck != null)
+        {
+            accessRecheck.poll(); // an access handed over before this SUBSCRIBE (a re-authentication) applies to it
+        }
         begin(session, packetId, count);
         this.subscriptionId = subscriptionId;
     }
@@ -88,6 +98,19 @@ final class Subscriptions implements RetainedVisitor<Long>
         {
             reasons[i] = (byte)result;
             return;
+        }
+        if (session.access != null)
+        {
+            // The routing agent's view is the last word: rules reloaded, or a token narrowed, after the I/O thread
+            // judged this entry (the session's access follows the rules in force; nothing allocated otherwise).
+            session.access = session.access.current();
+            if (!session.access.maySubscribe(filter))
+            {
+                counters.accessSubscriptionsRemoved.incrementRelease();
+                reasons[i] = (byte)(session.version == MqttVersion.V5 ?
+                    ReasonCode.NOT_AUTHORIZED : ReasonCode.V3_SUBACK_FAILURE);
+                return;
+            }
         }
         final AtomicCounter overQuota = quotaExceeded(filter);
         if (overQuota != null)

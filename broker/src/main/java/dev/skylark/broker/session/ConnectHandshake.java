@@ -1,5 +1,6 @@
 package dev.skylark.broker.session;
 
+import dev.skylark.broker.auth.ClientAccess;
 import dev.skylark.broker.auth.AuthMethod;
 import dev.skylark.broker.auth.AuthMethods;
 import dev.skylark.broker.auth.AuthRequest;
@@ -353,6 +354,7 @@ final class ConnectHandshake
                 exchange.reauthenticating = false;
                 exchange.state = null;
                 handler.grant = renewed;
+                protocol.offerAccess(handler); // the routing agent re-checks the session's subscriptions and queue
                 handler.connection.scheduleTimer(handler.lastPacketNs); // the new grant may expire: look at it now
                 protocol.writer.auth(handler, ReasonCode.SUCCESS, step.data());
                 handler.logConnection("re-authenticated " + handler.clientId + " with " + exchange.method.name() +
@@ -436,6 +438,8 @@ final class ConnectHandshake
         {
             handler.responseInformation = limits.responseInformation() + handler.clientId;
         }
+        protocol.access(handler); // the rules for this identity, compiled once here rather than on the first PUBLISH
+        protocol.offerAccess(handler); // before the CONNECT: a resumed session is re-checked before it gets anything
         if (!protocol.router.connect(handler.connection.id(), request))
         {
             protocol.blocked(handler.connection);
@@ -469,9 +473,9 @@ final class ConnectHandshake
             handler.refuseConnect(ReasonCode.TOPIC_NAME_INVALID, "will topic beyond the length or depth limit");
             return false;
         }
-        if (topicLength > 0 && buffer.getByte(topicOffset) == '$')
+        if (protocol.reservedTopic(buffer, topicOffset, topicLength))
         {
-            handler.refuseConnect(ReasonCode.NOT_AUTHORIZED, "will topic in the reserved '$' space");
+            handler.refuseConnect(ReasonCode.NOT_AUTHORIZED, "will topic under a prefix the broker owns");
             return false;
         }
         if (connect.willRetain() && !limits.retainAvailable())
@@ -487,6 +491,13 @@ final class ConnectHandshake
         if (!handler.grant.mayPublish(buffer, topicOffset, topicLength))
         {
             handler.refuseConnect(ReasonCode.NOT_AUTHORIZED, "will topic not allowed by the token");
+            return false;
+        }
+        final ClientAccess access = protocol.access(handler);
+        final int rule = access.publishRule(buffer, topicOffset, topicLength);
+        if (!access.allowed(rule))
+        {
+            handler.refuseConnect(ReasonCode.NOT_AUTHORIZED, "will topic denied by " + access.describe(rule));
             return false;
         }
         request.hasWill = true;

@@ -1,5 +1,6 @@
 package dev.skylark.broker.session;
 
+import dev.skylark.broker.auth.ClientAccess;
 import dev.skylark.broker.auth.ClientGrant;
 import dev.skylark.broker.net.Connection;
 import dev.skylark.broker.net.ConnectionHandler;
@@ -68,6 +69,10 @@ final class MqttConnectionHandler implements ConnectionHandler
     OutboundTopicAliases outboundAliases;
     ClientGrant grant = ClientGrant.UNRESTRICTED;
     String userName;
+    /** The rules file's rules for this connection's identity; compiled on first use and again after a reload. */
+    ClientAccess access;
+    /** Its access was handed to the routing agent (withdrawn if the CONNECT never gets there). */
+    boolean accessOffered;
     /** The CONNECT decoded: its Maximum Packet Size and Request Problem Information are known. */
     boolean connectDecoded;
     /** The enhanced authentication method and its exchange; null while the client authenticated with its password. */
@@ -376,6 +381,11 @@ final class MqttConnectionHandler implements ConnectionHandler
             routerKnows = false;
             protocol.disconnect(connection.id(), kind, sessionExpiry);
         }
+        else if (accessOffered && protocol.accessUpdates != null)
+        {
+            protocol.accessUpdates.withdraw(connection.id());
+        }
+        accessOffered = false;
     }
 
     // ------------------------------------------------------------------------------------------------ output

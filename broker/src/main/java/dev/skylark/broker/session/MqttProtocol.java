@@ -1,5 +1,8 @@
 package dev.skylark.broker.session;
 
+import dev.skylark.broker.auth.AccessControl;
+import dev.skylark.broker.auth.AccessRules;
+import dev.skylark.broker.auth.ClientAccess;
 import dev.skylark.broker.auth.AuthMethods;
 import dev.skylark.broker.auth.Authenticator;
 import dev.skylark.broker.hook.PublishHookProxy;
@@ -8,6 +11,7 @@ import dev.skylark.broker.net.ConnectionHandler;
 import dev.skylark.broker.net.ConnectionHandlerFactory;
 import dev.skylark.broker.net.DutyCycleHook;
 import dev.skylark.broker.net.IoAgent;
+import dev.skylark.broker.routing.AccessUpdates;
 import dev.skylark.broker.routing.Delivery;
 import dev.skylark.broker.routing.MessageLayout;
 import dev.skylark.broker.routing.RouterProxy;
@@ -19,15 +23,18 @@ import dev.skylark.codec.mqtt.PubAckDecoder;
 import dev.skylark.codec.mqtt.PublishDecoder;
 import dev.skylark.codec.mqtt.SubscribeDecoder;
 import dev.skylark.codec.mqtt.UnsubscribeDecoder;
+import org.agrona.DirectBuffer;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.LongArrayList;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.SystemEpochClock;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 import java.util.ArrayList;
+import java.util.List;
 
 import static dev.skylark.broker.routing.Delivery.*;
 
@@ -66,6 +73,16 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     Authenticator authenticator = Authenticator.NONE;
     /** Enhanced authentication methods by name (shared, never changed after start); none unless the broker sets them. */
     AuthMethods authMethods = AuthMethods.NONE;
+    /** The authorization rules file in force (shared, thread-safe); NONE unless the broker sets one. */
+    AccessControl accessControl = AccessControl.NONE;
+    /** Topic prefixes the broker owns (clients may not publish there), as bytes. */
+    UnsafeBuffer[] reservedPrefixes = prefixes(List.of("$SYS/"));
+    /** Hands each connection's access over to the routing agent for its re-checks; null when nothing needs them. */
+    AccessUpdates accessUpdates;
+    /** Lines naming the rule that refused a PUBLISH or SUBSCRIBE. */
+    final LogLimiter accessLog = new LogLimiter();
+    private String accessLogPrefix = "";
+    private static final System.Logger ACCESS_LOG = System.getLogger("dev.skylark.broker.auth.access");
     /** The publish hook's queue, or null when no hook is configured. */
     PublishHookProxy hook;
     /** Wall-clock time for the publish hook's "received at"; the system clock unless the broker injects one. */
@@ -120,6 +137,114 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     public void authMethods(final AuthMethods authMethods)
     {
         this.authMethods = authMethods;
+    }
+
+    /**
+     * Authorization rules and the broker's own topic prefixes (set once, before the agent starts).
+     *
+     * @param updates where each connection's access is handed to the routing agent (null: no re-checks).
+     */
+    public void accessControl(
+        final AccessControl control, final List<String> reservedPrefixes, final AccessUpdates updates)
+    {
+        this.accessControl = control;
+        this.reservedPrefixes = prefixes(reservedPrefixes);
+        this.accessUpdates = updates;
+    }
+
+    private static UnsafeBuffer[] prefixes(final List<String> prefixes)
+    {
+        final UnsafeBuffer[] buffers = new UnsafeBuffer[prefixes.size()];
+        for (int i = 0; i < buffers.length; i++)
+        {
+            buffers[i] = new UnsafeBuffer(prefixes.get(i).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return buffers;
+    }
+
+    /** Is the topic under a prefix the broker owns ("$SYS/" also owns "$SYS")? Allocation-free. */
+    boolean reservedTopic(final DirectBuffer topic, final int offset, final int length)
+    {
+        for (final UnsafeBuffer prefix : reservedPrefixes)
+        {
+            final int prefixLength = prefix.capacity();
+            final boolean slashEnded = prefixLength > 0 && prefix.getByte(prefixLength - 1) == '/';
+            final int compared = length >= prefixLength ? prefixLength :
+                slashEnded && length == prefixLength - 1 ? length : -1;
+            if (compared >= 0 && startsWith(topic, offset, prefix, compared))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean startsWith(
+        final DirectBuffer topic, final int offset, final UnsafeBuffer prefix, final int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            if (topic.getByte(offset + i) != prefix.getByte(i))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Is a line about a denial due (at most {@link LogLimiter#LINES_PER_SECOND} a second on this thread)? */
+    boolean accessLogAdmits()
+    {
+        final String prefix = accessLog.admit(nowNs);
+        if (prefix == null)
+        {
+            return false;
+        }
+        accessLogPrefix = prefix;
+        return true;
+    }
+
+    /** Writes a denial line admitted by {@link #accessLogAdmits()}; control characters shown as '?'. */
+    void logAccess(final String line)
+    {
+        final StringBuilder text = new StringBuilder(accessLogPrefix.length() + line.length()).append(accessLogPrefix);
+        for (int i = 0; i < line.length(); i++)
+        {
+            final char c = line.charAt(i);
+            text.append(Character.isISOControl(c) ? '?' : c);
+        }
+        ACCESS_LOG.log(System.Logger.Level.WARNING, text.toString());
+    }
+
+    /**
+     * The connection's rules (compiled for its client id and user name), compiled again when the rules were reloaded:
+     * one volatile read per call, allocation only after a reload.
+     */
+    ClientAccess access(final MqttConnectionHandler handler)
+    {
+        final AccessRules rules = accessControl.current();
+        ClientAccess access = handler.access;
+        if (access == null || access.rules() != rules)
+        {
+            access = handler.access = rules.forClient(handler.clientId, handler.userName);
+        }
+        return access;
+    }
+
+    /**
+     * Hands the connection's access (token and rules) to the routing agent, which re-checks a resumed session or a
+     * re-authenticated one with it. Nothing when neither the token nor a rules file restricts anything.
+     */
+    void offerAccess(final MqttConnectionHandler handler)
+    {
+        if (accessUpdates == null ||
+            (!accessControl.enabled() && handler.grant.subscribeAcl().unrestricted() && !handler.accessOffered))
+        {
+            return; // (once offered, a re-authentication always offers again: its wider access replaces the old)
+        }
+        accessUpdates.offer(handler.connection.id(),
+            new GrantedAccess(accessControl, access(handler), handler.grant.subscribeAcl()));
+        handler.accessOffered = true;
     }
 
     /** The wall clock for the publish hook's timestamps (set once, before the agent starts). */

@@ -25,6 +25,10 @@ public final class ProtocolCounters
     public final AtomicCounter slowConsumersDisconnected;
     /** Times a connection stopped being read because the routing ring was full or publishers were held back. */
     public final AtomicCounter inboundBackPressure;
+    /** Publishes (QoS 0 dropped, QoS 1/2 answered 0x87) denied by the authorization rules file. */
+    public final AtomicCounter aclPublishesDenied;
+    /** Subscriptions (SUBACK 0x87 / 0x80) denied by the authorization rules file. */
+    public final AtomicCounter aclSubscriptionsDenied;
 
     public ProtocolCounters(final Counters counters, final String io)
     {
@@ -43,5 +47,9 @@ public final class ProtocolCounters
             "slow consumers disconnected", io);
         inboundBackPressure = counters.counter("skylark_inbound_back_pressure_total",
             "reads paused by back pressure", io);
+        aclPublishesDenied = counters.counter("skylark_acl_publishes_denied_total",
+            "publishes denied by the authorization rules", io);
+        aclSubscriptionsDenied = counters.counter("skylark_acl_subscriptions_denied_total",
+            "subscriptions denied by the authorization rules", io);
     }
 }

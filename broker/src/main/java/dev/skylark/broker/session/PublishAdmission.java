@@ -1,5 +1,6 @@
 package dev.skylark.broker.session;
 
+import dev.skylark.broker.auth.ClientAccess;
 import dev.skylark.broker.hook.PublishHookProxy;
 import dev.skylark.codec.mqtt.MqttVersion;
 import dev.skylark.codec.mqtt.PacketType;
@@ -114,9 +115,10 @@ final class PublishAdmission
             return true;
         }
 
-        if (topicLength > 0 && topic.getByte(topicOffset) == '$')
+        if (topicLength > 0 && topic.getByte(topicOffset) == '$' &&
+            protocol.reservedTopic(topic, topicOffset, topicLength))
         {
-            // '$' topics ($SYS/...) belong to the broker: refused, and the publisher told where it can be.
+            // The broker's own '$' prefixes ($SYS/...) are refused; other '$' topics are governed by the rules.
             protocol.counters.reservedTopicPublishes.incrementRelease();
             if (qos > 0)
             {
@@ -130,6 +132,19 @@ final class PublishAdmission
             if (qos > 0)
             {
                 refuse(handler, qos, decoder.packetId(), notAuthorized(version), ReasonString.PUBLISH_NOT_ALLOWED);
+            }
+            return true;
+        }
+
+        final ClientAccess access = protocol.access(handler);
+        final int rule = access.publishRule(topic, topicOffset, topicLength);
+        if (!access.allowed(rule))
+        {
+            protocol.counters.aclPublishesDenied.incrementRelease();
+            logDenied(handler, access, rule, topic, topicOffset, topicLength);
+            if (qos > 0)
+            {
+                refuse(handler, qos, decoder.packetId(), notAuthorized(version), ReasonString.PUBLISH_DENIED_BY_RULES);
             }
             return true;
         }
@@ -201,6 +216,18 @@ final class PublishAdmission
             publish.propertiesLength(), Property.TOPIC_ALIAS, protocol.scratch, 0);
         publish.properties(protocol.scratch, 0, propertiesLength);
         return true;
+    }
+
+    /** A rate-limited line naming the rule that refused a PUBLISH (allocates, only when it is written). */
+    private void logDenied(
+        final MqttConnectionHandler handler, final ClientAccess access, final int rule, final DirectBuffer topic,
+        final int offset, final int length)
+    {
+        if (protocol.accessLogAdmits())
+        {
+            protocol.logAccess("PUBLISH from '" + handler.clientId + "' to '" +
+                topic.getStringWithoutLengthUtf8(offset, length) + "' denied by " + access.describe(rule));
+        }
     }
 
     /** PUBACK or PUBREC refusing the message (or, in 3.1.1, acknowledging it as if it went through). */

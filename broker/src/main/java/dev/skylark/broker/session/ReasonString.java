@@ -21,8 +21,10 @@ final class ReasonString
     static final ReasonString TOPIC_BEYOND_LIMITS = of("topic name beyond the broker's length or depth limit");
     static final ReasonString PAYLOAD_NOT_UTF8 =
         of("payload format indicator says UTF-8 but the payload is not valid UTF-8");
-    static final ReasonString RESERVED_TOPIC = of("topics starting with '$' are reserved for the broker");
+    static final ReasonString RESERVED_TOPIC =
+        of("topic under a prefix the broker reserves for itself (skylark.reserved.topic.prefixes)");
     static final ReasonString PUBLISH_NOT_ALLOWED = of("topic not allowed by the token's acl.pub");
+    static final ReasonString PUBLISH_DENIED_BY_RULES = of("topic not allowed by the broker's authorization rules");
     static final ReasonString PACKET_ID_NOT_FOUND = of("packet identifier not found");
     static final ReasonString RETAINED_QUOTA_EXCEEDED =
         of("retained message over this client's or the broker's retained quota (count or bytes); not stored");
@@ -100,7 +102,7 @@ final class ReasonString
             case ReasonCode.TOPIC_FILTER_INVALID:
                 return "invalid topic filter, or beyond the broker's length or depth limit";
             case ReasonCode.NOT_AUTHORIZED:
-                return "filter not allowed by the token's acl.sub";
+                return "filter not allowed by the token's acl.sub or the broker's authorization rules";
             case ReasonCode.SHARED_SUBSCRIPTIONS_NOT_SUPPORTED:
                 return "shared subscriptions are not available";
             case ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED:

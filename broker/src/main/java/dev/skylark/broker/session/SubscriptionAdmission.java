@@ -1,5 +1,6 @@
 package dev.skylark.broker.session;
 
+import dev.skylark.broker.auth.ClientAccess;
 import dev.skylark.broker.routing.SubscriptionOptions;
 import dev.skylark.codec.mqtt.MqttVersion;
 import dev.skylark.codec.mqtt.ReasonCode;
@@ -94,6 +95,22 @@ final class SubscriptionAdmission
         if (reason == ReasonCode.SUCCESS && !handler.grant.maySubscribe(buffer, filterOffset, filterLength))
         {
             reason = ReasonCode.NOT_AUTHORIZED;
+        }
+        if (reason == ReasonCode.SUCCESS && protocol.accessControl.enabled())
+        {
+            final ClientAccess access = protocol.access(handler);
+            final String filter = buffer.getStringWithoutLengthUtf8(filterOffset, filterLength);
+            final int rule = access.subscribeRule(filter);
+            if (!access.allowed(rule))
+            {
+                reason = ReasonCode.NOT_AUTHORIZED;
+                protocol.counters.aclSubscriptionsDenied.incrementRelease();
+                if (protocol.accessLogAdmits())
+                {
+                    protocol.logAccess("SUBSCRIBE from '" + handler.clientId + "' to '" + filter + "' denied by " +
+                        access.describe(rule));
+                }
+            }
         }
         if (handler.version != MqttVersion.V5 && reason != ReasonCode.SUCCESS)
         {
