@@ -14,12 +14,15 @@ import dev.skylark.broker.http.HttpRouter;
 import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.net.ListenerSpec;
 import dev.skylark.broker.routing.RoutingCounters;
+import dev.skylark.broker.status.BuildInfo;
 import dev.skylark.broker.status.CountersFile;
+import dev.skylark.broker.status.LogSetup;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.SystemNanoClock;
+
 
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
@@ -39,6 +42,12 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Broker implements AutoCloseable
 {
+    static
+    {
+        // Before anything can load Chronicle (the journal) or log: its announcer and analytics stay off.
+        LogSetup.quietChronicle();
+    }
+
     private static final System.Logger LOG = System.getLogger(Broker.class.getName());
 
     private final Context context;
@@ -70,13 +79,15 @@ public final class Broker implements AutoCloseable
     public static Broker launch(final Context context)
     {
         context.conclude();
+        LogSetup.apply(context.logLevel, context.logFormat);
         final Broker broker = new Broker(context);
         broker.threads.start();
         for (final String line : broker.listeners.log)
         {
             LOG.log(Level.INFO, line);
         }
-        LOG.log(Level.INFO, "Skylark started: " + context.ioThreads + " I/O thread(s), routing agent " +
+        LOG.log(Level.INFO, "Skylark " + BuildInfo.VERSION + " started (Java " + BuildInfo.javaVersion() + ", pid " +
+            ProcessHandle.current().pid() + "): " + context.ioThreads + " I/O thread(s), routing agent " +
             routerPlacement(context.threadingMode) + ", idle strategy " +
             context.idleMode.name().toLowerCase(Locale.ROOT) + ", auth mode " + context.authMode.propertyValue() +
             ", durability " + context.durability.propertyValue());
@@ -87,7 +98,8 @@ public final class Broker implements AutoCloseable
         }
         else if (broker.agents.auth.keyRing().created())
         {
-            FirstStart.printWelcome(broker.agents.auth, context.bindAddress, broker.listeners.mqttPort, System.out);
+            FirstStart.announce(broker.agents.auth, context.bindAddress, broker.listeners.mqttPort, System.out,
+                FirstStart.Output.detect());
         }
         broker.ready = true;
         return broker;
@@ -230,6 +242,10 @@ public final class Broker implements AutoCloseable
         EpochClock epochClock = SystemEpochClock.INSTANCE;
         boolean adminRemote;
         long sysIntervalS;
+        String logLevel;
+        String logFormat;
+        int managementPort;
+        String managementBindAddress;
         int subscriptionsPerClientMax;
         int subscribersPerFilterMax;
         long queueMaxBytes;
@@ -433,6 +449,37 @@ public final class Broker implements AutoCloseable
         public Context sysIntervalS(final long seconds)
         {
             this.sysIntervalS = seconds;
+            return this;
+        }
+
+        /** Lowest level logged ({@code trace} … {@code error}); applied when the broker launches. */
+        public Context logLevel(final String level)
+        {
+            this.logLevel = level;
+            return this;
+        }
+
+        /** {@code text} or {@code json} log lines; applied when the broker launches. */
+        public Context logFormat(final String format)
+        {
+            this.logFormat = format;
+            return this;
+        }
+
+        /**
+         * Port of the management listener ({@code /metrics}, {@code /healthz}, {@code /readyz}, admin API), 0 = any
+         * free port, -1 = none (they stay on the HTTP listener).
+         */
+        public Context managementPort(final int port)
+        {
+            this.managementPort = port;
+            return this;
+        }
+
+        /** Address the management listener binds to (loopback by default). */
+        public Context managementBindAddress(final String address)
+        {
+            this.managementBindAddress = address;
             return this;
         }
 
