@@ -68,7 +68,7 @@ final class BrokerAgents
         final NanoClock clock = context.nanoClock;
         final ThreadingMode threading = context.threadingMode;
         final int ioThreads = context.ioThreads;
-        countersFile = CountersFile.create(Path.of(context.dataDir), 96 + 16 * ioThreads, context.epochClock);
+        countersFile = CountersFile.create(Path.of(context.dataDir), 96 + 64 * ioThreads, context.epochClock);
         final Counters counters = new Counters(countersFile.manager());
         routingCounters = new RoutingCounters(counters);
 

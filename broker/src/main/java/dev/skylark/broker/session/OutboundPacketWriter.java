@@ -129,7 +129,7 @@ final class OutboundPacketWriter
             outboundAliases.assign(buffer, topicOffset, topicLength);
         }
         connection.ensureOutbound(length);
-        connection.commit(PublishEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
+        commit(connection, PublishEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
             publish));
         protocol.counters.messagesOut.incrementRelease();
     }
@@ -137,7 +137,7 @@ final class OutboundPacketWriter
     void pingResp(final Connection connection)
     {
         connection.ensureOutbound(2);
-        connection.commit(PingEncoder.encodePingResp(connection.outboundBuffer(), connection.outboundPosition()));
+        commit(connection, PingEncoder.encodePingResp(connection.outboundBuffer(), connection.outboundPosition()));
     }
 
     /**
@@ -159,7 +159,7 @@ final class OutboundPacketWriter
             // [MQTT-3.4.2-2]
             PubAckEncoder.encodedLength(version, reasonCode, why.length()) <= handler.clientMaxPacketSize;
         connection.ensureOutbound(CONTROL_PACKET_MAX);
-        connection.commit(PubAckEncoder.encode(
+        commit(connection, PubAckEncoder.encode(
             connection.outboundBuffer(), connection.outboundPosition(), version, packetType, packetId, reasonCode,
             withReason ? why.buffer() : null, 0, withReason ? why.length() : 0));
     }
@@ -187,7 +187,7 @@ final class OutboundPacketWriter
             }
         }
         connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength + count);
-        connection.commit(SubAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
+        commit(connection, SubAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
             packetType, packetId, protocol.propertyScratch, 0, propertiesLength, reasons, reasonsOffset, count));
     }
 
@@ -205,7 +205,7 @@ final class OutboundPacketWriter
                 propertiesLength = 0; // [MQTT-3.14.2-3]
             }
             connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength);
-            connection.commit(DisconnectEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(),
+            commit(connection, DisconnectEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(),
                 version, reasonCode, protocol.propertyScratch, 0, propertiesLength));
         }
     }
@@ -221,7 +221,7 @@ final class OutboundPacketWriter
             properties.putBytes(Property.AUTHENTICATION_DATA, data);
         }
         connection.ensureOutbound(CONTROL_PACKET_MAX + properties.length());
-        connection.commit(AuthEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), reasonCode,
+        commit(connection, AuthEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), reasonCode,
             protocol.propertyScratch, 0, properties.length()));
     }
 
@@ -293,7 +293,7 @@ final class OutboundPacketWriter
             propertiesLength = properties.length();
         }
         connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength);
-        connection.commit(ConnAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
+        commit(connection, ConnAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
             sessionPresent, version == MqttVersion.V5 ? reasonCode : ReasonCode.toV3ConnackReturnCode(reasonCode),
             protocol.propertyScratch, 0, propertiesLength));
     }
@@ -319,7 +319,7 @@ final class OutboundPacketWriter
                 propertiesLength = 0; // [MQTT-3.2.2-19]
             }
             connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength);
-            connection.commit(ConnAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
+            commit(connection, ConnAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
                 false, v5 ? reasonCode : ReasonCode.toV3ConnackReturnCode(reasonCode),
                 protocol.propertyScratch, 0, propertiesLength));
         }
@@ -339,5 +339,16 @@ final class OutboundPacketWriter
     {
         return why == null || why.isEmpty() ? 0 :
             ReasonString.put(properties.wrap(protocol.propertyScratch, 0), why).length();
+    }
+
+    /** Hands an encoded packet to the connection and counts it by type (read back from its first byte). */
+    private void commit(final Connection connection, final int length)
+    {
+        if (length > 0)
+        {
+            protocol.counters.sent(PacketType.of(connection.outboundBuffer().getByte(connection.outboundPosition())),
+                length);
+        }
+        connection.commit(length);
     }
 }
