@@ -62,10 +62,14 @@ public final class Broker implements AutoCloseable
     {
         this.context = context;
         agents = new BrokerAgents(context);
-        BrokerRoutes.mount(context.httpRouter(), agents.countersFile, () -> ready, agents.auth, context.adminRemote);
+        // With a management port, the operational paths live there and leave the public HTTP listener.
+        final HttpRouter management = context.managementPort >= 0 ?
+            BrokerRoutes.managementRouter(context.httpRouter()) : null;
+        BrokerRoutes.mount(management != null ? management : context.httpRouter(), agents.countersFile, () -> ready,
+            agents.auth, context.adminRemote);
         try
         {
-            listeners = new Listeners(context, agents.ioAgents[0]);
+            listeners = new Listeners(context, agents.ioAgents[0], management);
         }
         catch (final RuntimeException ex)
         {
@@ -141,6 +145,12 @@ public final class Broker implements AutoCloseable
     public int httpPort()
     {
         return listeners.httpPort;
+    }
+
+    /** The bound management port ({@code /metrics}, {@code /healthz}, {@code /readyz}, admin API), or -1 when off. */
+    public int managementPort()
+    {
+        return listeners.managementPort;
     }
 
     /** The bound MQTT/TLS port, or -1 when off (no certificate configured). */
@@ -481,6 +491,11 @@ public final class Broker implements AutoCloseable
         {
             this.managementBindAddress = address;
             return this;
+        }
+
+        public String managementBindAddress()
+        {
+            return managementBindAddress;
         }
 
         /** True: the admin API also answers peers that are not on this machine (its bearer token still applies). */

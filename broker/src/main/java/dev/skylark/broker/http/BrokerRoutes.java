@@ -66,6 +66,23 @@ public final class BrokerRoutes
         }
     }
 
+    /** Paths the management listener takes over from the public HTTP listener. */
+    private static final String[] MANAGEMENT_PATHS = {"/metrics", "/healthz", "/readyz", "/admin/v1/"};
+
+    /**
+     * The router of the management listener ({@code skylark.management.port}): {@code /healthz} here, and the
+     * operational paths mounted by {@link #mount}; the public router loses every one of them (it keeps the demo page
+     * and MQTT over WebSocket).
+     */
+    public static HttpRouter managementRouter(final HttpRouter publicRouter)
+    {
+        for (final String path : MANAGEMENT_PATHS)
+        {
+            publicRouter.without(path);
+        }
+        return new HttpRouter().route("/healthz", (request) -> HttpResponse.text(200, "OK", "ok\n"));
+    }
+
     /** Reason codes a refused CONNECT always has a series for (others appear once counted). */
     private static final int[] REFUSAL_REASONS = {
         ReasonCode.CLIENT_IDENTIFIER_NOT_VALID, ReasonCode.BAD_USER_NAME_OR_PASSWORD, ReasonCode.NOT_AUTHORIZED};
