@@ -108,7 +108,8 @@ final class BrokerAgents
         router.queueMaxBytes(context.queueMaxBytes);
         router.epochClock(context.epochClock);
         router.sysTopics(TimeUnit.SECONDS.toNanos(context.sysIntervalS),
-            () -> CountersSnapshot.of(countersFile.reader()).total("skylark_messages_sent_total"));
+            () -> CountersSnapshot.of(countersFile.reader()).total("skylark_messages_sent_total"),
+            (name) -> CountersSnapshot.of(countersFile.reader()).total(name));
         // Start-up replay: sessions, subscriptions, owed messages and retained messages, before any listener opens.
         try
         {
