@@ -3,8 +3,10 @@ package dev.skylark.broker.status;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.ClassicHistogramBuckets;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 import io.prometheus.metrics.model.snapshots.GaugeSnapshot;
+import io.prometheus.metrics.model.snapshots.HistogramSnapshot;
 import io.prometheus.metrics.model.snapshots.InfoSnapshot;
 import io.prometheus.metrics.model.snapshots.Labels;
 import io.prometheus.metrics.model.snapshots.MetricSnapshot;
@@ -76,8 +78,18 @@ public final class PrometheusRenderer
         {
             metrics.metricSnapshot(jvm);
         }
-        for (final Map.Entry<String, List<CountersSnapshot.Entry>> metric : snapshot.byName().entrySet())
+        final Map<String, List<CountersSnapshot.Entry>> byName = snapshot.byName();
+        for (final Map.Entry<String, List<CountersSnapshot.Entry>> metric : byName.entrySet())
         {
+            final String histogram = histogramOf(metric.getKey(), byName);
+            if (histogram != null)
+            {
+                if (metric.getKey().endsWith(CounterHistogram.BUCKET_SUFFIX))
+                {
+                    metrics.metricSnapshot(histogram(histogram, byName));
+                }
+                continue;
+            }
             final List<CountersSnapshot.Entry> entries = metric.getValue();
             // The label without its qualifier: "(io-0)", or another label's value such as "(timeout)".
             final String label = entries.get(0).label().replaceAll(" \\(io-\\d+\\)$", "");
@@ -179,5 +191,42 @@ public final class PrometheusRenderer
         final PrometheusRegistry registry = new PrometheusRegistry();
         JvmMetrics.builder().register(registry);
         return registry;
+    }
+
+    /** The histogram a counter belongs to ({@link CounterHistogram}: NAME_bucket, NAME_sum_us, NAME_count), or null. */
+    private static String histogramOf(final String name, final Map<String, List<CountersSnapshot.Entry>> byName)
+    {
+        for (final String suffix : new String[] {
+            CounterHistogram.BUCKET_SUFFIX, CounterHistogram.SUM_SUFFIX, CounterHistogram.COUNT_SUFFIX})
+        {
+            if (name.endsWith(suffix))
+            {
+                final String base = name.substring(0, name.length() - suffix.length());
+                if (base.endsWith("_seconds") && byName.containsKey(base + CounterHistogram.BUCKET_SUFFIX) &&
+                    byName.containsKey(base + CounterHistogram.SUM_SUFFIX))
+                {
+                    return base;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static HistogramSnapshot histogram(final String name, final Map<String, List<CountersSnapshot.Entry>> byName)
+    {
+        final List<CountersSnapshot.Entry> buckets = byName.get(name + CounterHistogram.BUCKET_SUFFIX);
+        final ClassicHistogramBuckets.Builder classic = ClassicHistogramBuckets.builder();
+        for (final CountersSnapshot.Entry bucket : buckets)
+        {
+            final String le = bucket.labels().replaceAll("^le=\"|\"$", "");
+            classic.bucket(CounterHistogram.INFINITY.equals(le) ? Double.POSITIVE_INFINITY : Double.parseDouble(le),
+                bucket.value());
+        }
+        final long sumUs = byName.get(name + CounterHistogram.SUM_SUFFIX).get(0).value();
+        final String help = buckets.get(0).label().replaceAll(" \\([^)]*\\)$", "");
+        final HistogramSnapshot.HistogramDataPointSnapshot.Builder point =
+            HistogramSnapshot.HistogramDataPointSnapshot.builder().classicHistogramBuckets(classic.build());
+        point.sum(sumUs / 1e6);
+        return HistogramSnapshot.builder().name(name).help(help + ", seconds").dataPoint(point.build()).build();
     }
 }
