@@ -226,10 +226,11 @@ public final class Broker implements AutoCloseable
         closed = true;
         // I/O agents first: they say goodbye to clients and flush; then the hook, then the routing agent.
         threads.close();
-        CloseHelper.quietClose(agents.countersFile);
         CloseHelper.quietClose(agents.auth);
         // The journal last: its agent drains what the routing agent appended and syncs it.
         CloseHelper.quietClose(agents.durableLog);
+        // Only now the counters file: the journal agent writes its metrics into it until it stops.
+        CloseHelper.quietClose(agents.countersFile);
         LOG.log(Level.INFO, "Skylark stopped");
     }
 

@@ -10,6 +10,7 @@ import dev.skylark.broker.hook.HookSettings;
 import dev.skylark.broker.hook.PublishHookAgent;
 import dev.skylark.broker.hook.PublishHookProxy;
 import dev.skylark.broker.ipc.IpcDurableLog;
+import dev.skylark.broker.ipc.JournalMetrics;
 import dev.skylark.broker.net.ConnectionLimiter;
 import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.routing.DeliveryPublisher;
@@ -23,6 +24,7 @@ import dev.skylark.broker.routing.SignalledIdleStrategy;
 import dev.skylark.broker.session.MqttProtocol;
 import dev.skylark.broker.session.ProtocolCounters;
 import dev.skylark.broker.session.SessionLimits;
+import dev.skylark.broker.status.CounterHistogram;
 import dev.skylark.broker.status.Counters;
 import dev.skylark.broker.status.CountersFile;
 import dev.skylark.broker.status.CountersSnapshot;
@@ -36,6 +38,7 @@ import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+import org.agrona.concurrent.status.AtomicCounter;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -123,6 +126,7 @@ final class BrokerAgents
         }
         if (durableLog instanceof IpcDurableLog ipc)
         {
+            ipc.metrics(journalMetrics(counters));
             ipc.start();
         }
 
@@ -237,8 +241,8 @@ final class BrokerAgents
             hookAgent.onClose(); // never started: only its HTTP client to let go
         }
         CloseHelper.quietClose(auth);
+        durableLog.close(); // its agent runs already and writes its metrics into the counters file: stop it first
         CloseHelper.quietClose(countersFile);
-        durableLog.close();
     }
 
     /** Idles by doing another agent's draining work, for a thread that waits on a queue it consumes itself. */
@@ -271,5 +275,24 @@ final class BrokerAgents
         public void reset()
         {
         }
+    }
+
+    /** The journal's health in the counters file: batch append latency, bytes, generation, records not yet durable. */
+    private static JournalMetrics journalMetrics(final Counters counters)
+    {
+        final CounterHistogram append = new CounterHistogram(counters, "skylark_journal_append_seconds",
+            "journal batch append and sync time");
+        final AtomicCounter bytes = counters.gauge("skylark_journal_bytes", "journal bytes appended since start", null);
+        final AtomicCounter generation = counters.gauge("skylark_journal_generation",
+            "journal generation (a new one per checkpoint)", null);
+        final AtomicCounter lag = counters.gauge("skylark_journal_durable_lag_records",
+            "records offered to the journal and not yet durable", null);
+        return (appendNs, bytesAppended, gen, lagRecords) ->
+        {
+            append.recordMicros(appendNs / 1000);
+            bytes.setRelease(bytesAppended);
+            generation.setRelease(gen);
+            lag.setRelease(lagRecords);
+        };
     }
 }

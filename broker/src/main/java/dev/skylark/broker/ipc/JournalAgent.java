@@ -26,6 +26,7 @@ final class JournalAgent implements Agent, FragmentHandler
     private final Runnable routerWaker;
     private final AtomicLong offeredSequence;
     private long lastSequence;
+    private JournalMetrics metrics;
 
     JournalAgent(
         final Subscription subscription,
@@ -50,14 +51,27 @@ final class JournalAgent implements Agent, FragmentHandler
     @Override
     public int doWork()
     {
+        final JournalMetrics metrics = this.metrics;
+        final long startNs = metrics != null ? System.nanoTime() : 0;
         final int fragments = subscription.poll(assembler, FRAGMENT_LIMIT);
         if (fragments > 0)
         {
             journal.sync();
             durableSequence.setRelease(lastSequence);
             routerWaker.run();
+            if (metrics != null)
+            {
+                metrics.onBatch(System.nanoTime() - startNs, journal.bytesAppended(), journal.generation(),
+                    Math.max(0, offeredSequence.getAcquire() - lastSequence));
+            }
         }
         return fragments;
+    }
+
+    /** Set before the agent starts. */
+    void metrics(final JournalMetrics metrics)
+    {
+        this.metrics = metrics;
     }
 
     /** True when records offered by the routing agent wait on the stream (checked before parking). */
