@@ -64,4 +64,18 @@ class BrowserDemoTest
             assertTrue(java.nio.file.Files.size(screenshot) > 0, "screenshot saved");
         }
     }
+
+    @Test
+    void tokenModeTakesTheClientIdFromTheTokenAndShowsTheReasonString(@TempDir final Path dir) throws Exception
+    {
+        assumeBrowser();
+        try (Broker broker = Broker.launch(new Broker.Context().authMode("token").mqttPort(0).httpPort(0)
+            .bindAddress("127.0.0.1").dataDir(dir.resolve("data").toString())))
+        {
+            final String output = NodeScripts.run(90, "browser-refusal.mjs", "http://127.0.0.1:" + broker.httpPort() + "/");
+            assertTrue(output.contains("ok refusal: The broker refused the connection: "), output);
+            assertTrue(!output.contains("ok refusal: The broker refused the connection: reason code"),
+                "the broker's own Reason String is shown: " + output);
+        }
+    }
 }
