@@ -46,8 +46,33 @@ try {
   await page.click('#publish');
   const payload = await received;
   if (payload !== 'from-browser') throw new Error('TCP client got ' + payload);
+
+  // Live telemetry: JSON published over TCP is plotted, two series (temperature, humidity), five points each.
+  for (let i = 0; i < 5; i++) {
+    await tcp.publishAsync('demo/browser/in', JSON.stringify({ temperature: 20 + i, humidity: 50 - 2 * i }), { qos: 1 });
+  }
+  await page.waitForFunction(() => window.SkylarkDemo.chartPoints() >= 10, null, { timeout: 10000 });
+  if (!(await page.$('#chart canvas'))) throw new Error('no chart canvas');
+  const legend = await page.textContent('#chart');
+  if (!legend.includes('demo/browser/in temperature')) throw new Error('chart legend: ' + legend);
+
+  // Simulate devices: the page publishes JSON telemetry that the TCP client receives.
+  await tcp.subscribeAsync('demo/sim/#', { qos: 0 });
+  const simulated = new Promise((resolve) => tcp.on('message', (t, p) => {
+    if (t.startsWith('demo/sim/device-')) resolve(p.toString());
+  }));
+  await page.click('#simulate');
+  const reading = JSON.parse(await simulated);
+  if (typeof reading.temperature !== 'number') throw new Error('simulated ' + JSON.stringify(reading));
+  await page.click('#simulate');
+
+  // A token names its client id: the page takes it from the token's sub.
+  const claims = Buffer.from(JSON.stringify({ sub: 'device-42' })).toString('base64url');
+  await page.fill('#token', 'eyJhbGciOiJFZERTQSJ9.' + claims + '.c2ln');
+  if ((await page.inputValue('#client-id')) !== 'device-42') throw new Error('client id not taken from the token');
   if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
-  console.log('ok browser over ' + url + ' <-> tcp');
+  console.log('ok browser over ' + url + ' <-> tcp, chart points ' +
+    (await page.evaluate(() => window.SkylarkDemo.chartPoints())));
 } finally {
   if (tcp) await tcp.endAsync();
   await browser.close();

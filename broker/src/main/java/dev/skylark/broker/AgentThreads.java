@@ -58,7 +58,7 @@ final class AgentThreads implements AutoCloseable
         {
             final IdleStrategy idle = spin ? new BusySpinIdleStrategy() : new SelectorIdleStrategy(ioAgents[i]);
             final Agent agent = shared && i == 0 ?
-                new CompositeAgent(ioAgents[0], agents.router, agents.heartbeat) : ioAgents[i];
+                named("skylark-io-0+router", ioAgents[0], agents.router, agents.heartbeat) : ioAgents[i];
             ioRunners[i] = new AgentRunner(idle, onError, null, agent);
         }
         if (shared)
@@ -69,8 +69,21 @@ final class AgentThreads implements AutoCloseable
         else
         {
             routerRunner = new AgentRunner(spin ? new BusySpinIdleStrategy() : agents.routerIdle, onError, null,
-                new CompositeAgent(agents.router, agents.heartbeat));
+                named("skylark-router", agents.router, agents.heartbeat));
         }
+    }
+
+    /** A composite whose thread gets a readable name (Agrona's would be {@code [[a,b,c]]}). */
+    private static Agent named(final String name, final Agent... agents)
+    {
+        return new CompositeAgent(agents)
+        {
+            @Override
+            public String roleName()
+            {
+                return name;
+            }
+        };
     }
 
     /** Starts the threads (or, in invoker mode, the agents: their {@code onStart}). */

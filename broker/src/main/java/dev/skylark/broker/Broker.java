@@ -19,12 +19,15 @@ import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.net.ListenerSpec;
 import dev.skylark.broker.net.TlsIdentity;
 import dev.skylark.broker.routing.RoutingCounters;
+import dev.skylark.broker.status.BuildInfo;
 import dev.skylark.broker.status.CountersFile;
+import dev.skylark.broker.status.LogSetup;
 import org.agrona.CloseHelper;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.SystemNanoClock;
+
 
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
@@ -44,6 +47,12 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Broker implements AutoCloseable
 {
+    static
+    {
+        // Before anything can load Chronicle (the journal) or log: its announcer and analytics stay off.
+        LogSetup.quietChronicle();
+    }
+
     private static final System.Logger LOG = System.getLogger(Broker.class.getName());
 
     private final Context context;
@@ -69,9 +78,12 @@ public final class Broker implements AutoCloseable
             lock.close();
             throw ex;
         }
+        // With a management port, the operational paths live there and leave the public HTTP listener.
+        final HttpRouter management = context.managementPort >= 0 ?
+            BrokerRoutes.managementRouter(context.httpRouter()) : null;
         final dev.skylark.broker.routing.RetainedAdmin retainedAdmin = agents.router.retainedAdmin();
-        BrokerRoutes.mount(context.httpRouter(), agents.countersFile, () -> ready, agents.auth, context.adminRemote,
-            new dev.skylark.broker.auth.AdminApi.RetainedAccess()
+        BrokerRoutes.mount(management != null ? management : context.httpRouter(), agents.countersFile, () -> ready,
+            agents.auth, context.adminRemote, new dev.skylark.broker.auth.AdminApi.RetainedAccess()
             {
                 public long submit(
                     final String filter, final int qos, final long minBytes, final int limit, final boolean delete)
@@ -86,7 +98,7 @@ public final class Broker implements AutoCloseable
             });
         try
         {
-            listeners = new Listeners(context, agents.ioAgents[0]);
+            listeners = new Listeners(context, agents.ioAgents[0], management);
         }
         catch (final RuntimeException ex)
         {
@@ -216,13 +228,15 @@ public final class Broker implements AutoCloseable
     public static Broker launch(final Context context)
     {
         context.conclude();
+        LogSetup.apply(context.logLevel, context.logFormat);
         final Broker broker = new Broker(context);
         broker.threads.start();
         for (final String line : broker.listeners.log)
         {
             LOG.log(Level.INFO, line);
         }
-        LOG.log(Level.INFO, "Skylark started: " + context.ioThreads + " I/O thread(s), routing agent " +
+        LOG.log(Level.INFO, "Skylark " + BuildInfo.VERSION + " started (Java " + BuildInfo.javaVersion() + ", pid " +
+            ProcessHandle.current().pid() + "): " + context.ioThreads + " I/O thread(s), routing agent " +
             routerPlacement(context.threadingMode) + ", idle strategy " +
             context.idleMode.name().toLowerCase(Locale.ROOT) + ", auth mode " + AuthMode.propertyValue(context.authModes) +
             (context.authAnonymous && context.authMode != AuthMode.NONE ? " (anonymous allowed)" : "") +
@@ -234,7 +248,8 @@ public final class Broker implements AutoCloseable
         }
         else if (context.tokenAuth() && broker.agents.auth.keyRing().created())
         {
-            FirstStart.printWelcome(broker.agents.auth, context.bindAddress, broker.listeners.mqttPort, System.out);
+            FirstStart.announce(broker.agents.auth, context.bindAddress, broker.listeners.mqttPort, System.out,
+                FirstStart.Output.detect());
         }
         broker.ready = true;
         return broker;
@@ -276,6 +291,12 @@ public final class Broker implements AutoCloseable
     public int httpPort()
     {
         return listeners.httpPort;
+    }
+
+    /** The bound management port ({@code /metrics}, {@code /healthz}, {@code /readyz}, admin API), or -1 when off. */
+    public int managementPort()
+    {
+        return listeners.managementPort;
     }
 
     /** The bound MQTT/TLS port, or -1 when off (no certificate configured). */
@@ -380,11 +401,12 @@ public final class Broker implements AutoCloseable
         closed = true;
         // I/O agents first: they say goodbye to clients and flush; then the hook, then the routing agent.
         threads.close();
-        CloseHelper.quietClose(agents.countersFile);
         CloseHelper.quietClose(agents.auth);
         CloseHelper.quietClose(agents.accessControl);
         // The journal last: its agent drains what the routing agent appended and syncs it.
         CloseHelper.quietClose(agents.durableLog);
+        // Only now the counters file: the journal agent writes its metrics into it until it stops.
+        CloseHelper.quietClose(agents.countersFile);
         agents.dataDirLock.close(); // last: the directory is free for the next broker
         LOG.log(Level.INFO, "Skylark stopped");
     }
@@ -415,6 +437,10 @@ public final class Broker implements AutoCloseable
         EpochClock epochClock = SystemEpochClock.INSTANCE;
         boolean adminRemote;
         long sysIntervalS;
+        String logLevel;
+        String logFormat;
+        int managementPort;
+        String managementBindAddress;
         int subscriptionsPerClientMax;
         int subscribersPerFilterMax;
         long queueMaxBytes;
@@ -646,6 +672,42 @@ public final class Broker implements AutoCloseable
         {
             this.sysIntervalS = seconds;
             return this;
+        }
+
+        /** Lowest level logged ({@code trace} … {@code error}); applied when the broker launches. */
+        public Context logLevel(final String level)
+        {
+            this.logLevel = level;
+            return this;
+        }
+
+        /** {@code text} or {@code json} log lines; applied when the broker launches. */
+        public Context logFormat(final String format)
+        {
+            this.logFormat = format;
+            return this;
+        }
+
+        /**
+         * Port of the management listener ({@code /metrics}, {@code /healthz}, {@code /readyz}, admin API), 0 = any
+         * free port, -1 = none (they stay on the HTTP listener).
+         */
+        public Context managementPort(final int port)
+        {
+            this.managementPort = port;
+            return this;
+        }
+
+        /** Address the management listener binds to (loopback by default). */
+        public Context managementBindAddress(final String address)
+        {
+            this.managementBindAddress = address;
+            return this;
+        }
+
+        public String managementBindAddress()
+        {
+            return managementBindAddress;
         }
 
         /** True: the admin API also answers peers that are not on this machine (its bearer token still applies). */

@@ -14,6 +14,7 @@ import dev.skylark.broker.hook.PublishHookAgent;
 import dev.skylark.broker.hook.PublishHookProxy;
 import dev.skylark.broker.ipc.IpcDurableLog;
 import dev.skylark.broker.journal.DataDirectoryLock;
+import dev.skylark.broker.ipc.JournalMetrics;
 import dev.skylark.broker.net.ConnectionLimiter;
 import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.routing.AccessUpdates;
@@ -28,6 +29,7 @@ import dev.skylark.broker.routing.SignalledIdleStrategy;
 import dev.skylark.broker.session.MqttProtocol;
 import dev.skylark.broker.session.ProtocolCounters;
 import dev.skylark.broker.session.SessionLimits;
+import dev.skylark.broker.status.CounterHistogram;
 import dev.skylark.broker.status.Counters;
 import dev.skylark.broker.status.CountersFile;
 import dev.skylark.broker.status.CountersSnapshot;
@@ -41,6 +43,7 @@ import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+import org.agrona.concurrent.status.AtomicCounter;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -80,7 +83,7 @@ final class BrokerAgents
         final NanoClock clock = context.nanoClock;
         final ThreadingMode threading = context.threadingMode;
         final int ioThreads = context.ioThreads;
-        countersFile = CountersFile.create(Path.of(context.dataDir), 96 + 16 * ioThreads, context.epochClock);
+        countersFile = CountersFile.create(Path.of(context.dataDir), 96 + 64 * ioThreads, context.epochClock);
         final Counters counters = new Counters(countersFile.manager());
         routingCounters = new RoutingCounters(counters);
 
@@ -125,7 +128,8 @@ final class BrokerAgents
         router.pubackNoMatchingSubscribers(context.pubackNoMatchingSubscribers);
         router.epochClock(context.epochClock);
         router.sysTopics(TimeUnit.SECONDS.toNanos(context.sysIntervalS),
-            () -> CountersSnapshot.of(countersFile.reader()).total("skylark_messages_sent_total"));
+            () -> CountersSnapshot.of(countersFile.reader()).total("skylark_messages_sent_total"),
+            (name) -> CountersSnapshot.of(countersFile.reader()).total(name));
         // Start-up replay: sessions, subscriptions, owed messages and retained messages, before any listener opens.
         try
         {
@@ -139,6 +143,7 @@ final class BrokerAgents
         }
         if (durableLog instanceof IpcDurableLog ipc)
         {
+            ipc.metrics(journalMetrics(counters));
             ipc.start();
         }
 
@@ -262,8 +267,8 @@ final class BrokerAgents
         }
         CloseHelper.quietClose(auth);
         CloseHelper.quietClose(accessControl);
+        durableLog.close(); // its agent runs already and writes its metrics into the counters file: stop it first
         CloseHelper.quietClose(countersFile);
-        durableLog.close();
         dataDirLock.close();
     }
 
@@ -297,5 +302,24 @@ final class BrokerAgents
         public void reset()
         {
         }
+    }
+
+    /** The journal's health in the counters file: batch append latency, bytes, generation, records not yet durable. */
+    private static JournalMetrics journalMetrics(final Counters counters)
+    {
+        final CounterHistogram append = new CounterHistogram(counters, "skylark_journal_append_seconds",
+            "journal batch append and sync time");
+        final AtomicCounter bytes = counters.gauge("skylark_journal_bytes", "journal bytes appended since start", null);
+        final AtomicCounter generation = counters.gauge("skylark_journal_generation",
+            "journal generation (a new one per checkpoint)", null);
+        final AtomicCounter lag = counters.gauge("skylark_journal_durable_lag_records",
+            "records offered to the journal and not yet durable", null);
+        return (appendNs, bytesAppended, gen, lagRecords) ->
+        {
+            append.recordMicros(appendNs / 1000);
+            bytes.setRelease(bytesAppended);
+            generation.setRelease(gen);
+            lag.setRelease(lagRecords);
+        };
     }
 }

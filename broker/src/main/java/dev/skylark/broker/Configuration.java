@@ -439,6 +439,25 @@ public final class Configuration
     public static final String RESERVED_TOPIC_PREFIXES_PROP_NAME = "skylark.reserved.topic.prefixes";
     public static final String RESERVED_TOPIC_PREFIXES_DEFAULT = "$SYS/";
 
+    /** Lowest level logged: {@code trace}, {@code debug}, {@code info}, {@code warn} or {@code error}. */
+    public static final String LOG_LEVEL_PROP_NAME = "skylark.log.level";
+    public static final String LOG_LEVEL_DEFAULT = "info";
+
+    /** Log lines as {@code text} (zoned timestamp, level, thread, logger, message) or {@code json} (one object a line). */
+    public static final String LOG_FORMAT_PROP_NAME = "skylark.log.format";
+    public static final String LOG_FORMAT_DEFAULT = "text";
+
+    /**
+     * Port of the management listener: {@code /metrics}, {@code /healthz}, {@code /readyz} and the admin API on their
+     * own port, which the public HTTP listener then no longer serves (-1 = off: they stay on the HTTP listener).
+     */
+    public static final String MANAGEMENT_PORT_PROP_NAME = "skylark.management.port";
+    public static final int MANAGEMENT_PORT_DEFAULT = -1;
+
+    /** Address the management listener binds to (loopback unless set). */
+    public static final String MANAGEMENT_BIND_ADDRESS_PROP_NAME = "skylark.management.bind.address";
+    public static final String MANAGEMENT_BIND_ADDRESS_DEFAULT = "127.0.0.1";
+
     private static final Map<String, Setting> SETTINGS = new LinkedHashMap<>();
 
     static
@@ -539,6 +558,10 @@ public final class Configuration
         integer(HOOK_PUBLISH_BATCH_MAX_BYTES_PROP_NAME, HOOK_PUBLISH_BATCH_MAX_BYTES_DEFAULT, 1024, 1 << 30, "most message bytes in one publish hook request");
         powerOfTwo(HOOK_PUBLISH_QUEUE_BYTES_PROP_NAME, HOOK_PUBLISH_QUEUE_BYTES_DEFAULT, "bytes that may wait for the publish hook");
         longInteger(SHUTDOWN_DRAIN_MS_PROP_NAME, SHUTDOWN_DRAIN_MS_DEFAULT, 0, 3_600_000, "on SIGTERM, wait this long for clients to leave before DISCONNECT 0x8B, ms");
+        choice(LOG_LEVEL_PROP_NAME, LOG_LEVEL_DEFAULT, "lowest level logged", "trace", "debug", "info", "warn", "error");
+        choice(LOG_FORMAT_PROP_NAME, LOG_FORMAT_DEFAULT, "log lines as text or JSON (one object a line)", "text", "json");
+        port(MANAGEMENT_PORT_PROP_NAME, MANAGEMENT_PORT_DEFAULT, "management listener for /metrics, /healthz, /readyz and the admin API (-1 = off: on the HTTP listener)");
+        text(MANAGEMENT_BIND_ADDRESS_PROP_NAME, MANAGEMENT_BIND_ADDRESS_DEFAULT, "address the management listener binds to");
     }
 
     private Configuration()

@@ -87,6 +87,10 @@ final class ContextChecks
         put(p, Configuration.SUBSCRIPTIONS_PER_CLIENT_MAX_PROP_NAME, c.subscriptionsPerClientMax);
         put(p, Configuration.SUBSCRIBERS_PER_FILTER_MAX_PROP_NAME, c.subscribersPerFilterMax);
         put(p, Configuration.SYS_INTERVAL_S_PROP_NAME, c.sysIntervalS);
+        put(p, Configuration.LOG_LEVEL_PROP_NAME, c.logLevel);
+        put(p, Configuration.LOG_FORMAT_PROP_NAME, c.logFormat);
+        put(p, Configuration.MANAGEMENT_PORT_PROP_NAME, c.managementPort);
+        put(p, Configuration.MANAGEMENT_BIND_ADDRESS_PROP_NAME, c.managementBindAddress);
         put(p, Configuration.TOPIC_MAX_LENGTH_PROP_NAME, c.topicMaxLength);
         put(p, Configuration.TOPIC_MAX_DEPTH_PROP_NAME, c.topicMaxDepth);
         put(p, Configuration.CLIENT_ID_MAX_LENGTH_PROP_NAME, c.clientIdMaxLength);

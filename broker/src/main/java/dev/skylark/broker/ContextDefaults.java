@@ -42,6 +42,10 @@ final class ContextDefaults
             Runtime.getRuntime().availableProcessors());
         c.adminRemote = Configuration.getBoolean(properties, Configuration.ADMIN_REMOTE_PROP_NAME);
         c.sysIntervalS = Configuration.getLong(properties, Configuration.SYS_INTERVAL_S_PROP_NAME);
+        c.logLevel = Configuration.get(properties, Configuration.LOG_LEVEL_PROP_NAME);
+        c.logFormat = Configuration.get(properties, Configuration.LOG_FORMAT_PROP_NAME);
+        c.managementPort = Configuration.getInt(properties, Configuration.MANAGEMENT_PORT_PROP_NAME);
+        c.managementBindAddress = Configuration.get(properties, Configuration.MANAGEMENT_BIND_ADDRESS_PROP_NAME);
         c.subscriptionsPerClientMax = Configuration.getInt(properties, Configuration.SUBSCRIPTIONS_PER_CLIENT_MAX_PROP_NAME);
         c.subscribersPerFilterMax = Configuration.getInt(properties, Configuration.SUBSCRIBERS_PER_FILTER_MAX_PROP_NAME);
         c.queueMaxBytes = Configuration.getLong(properties, Configuration.QUEUE_MAX_BYTES_PROP_NAME);

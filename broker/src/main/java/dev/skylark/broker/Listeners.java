@@ -1,5 +1,6 @@
 package dev.skylark.broker;
 
+import dev.skylark.broker.net.HttpService;
 import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.net.ListenerSpec;
 import dev.skylark.broker.net.ReloadableKeyManager;
@@ -34,6 +35,8 @@ final class Listeners
     final int httpPort;
     final int mqttsPort;
     final int httpsPort;
+    /** The management listener's port ({@code skylark.management.port}), or -1 when off. */
+    final int managementPort;
     /** One line per listener, logged once the broker has started. */
     final List<String> log = new ArrayList<>();
 
@@ -47,6 +50,12 @@ final class Listeners
     private String tlsDescription;
 
     Listeners(final Broker.Context context, final IoAgent acceptor)
+    {
+        this(context, acceptor, null);
+    }
+
+    /** @param management the management listener's routes, or null when it is off. */
+    Listeners(final Broker.Context context, final IoAgent acceptor, final HttpService management)
     {
         this.context = context;
         this.acceptor = acceptor;
@@ -63,6 +72,11 @@ final class Listeners
                 context.mqttsPort, Configuration.MQTTS_PORT_PROP_NAME);
             httpsPort = tls == null || context.httpsPort < 0 ? -1 : listen(new ListenerSpec("https", tls, webSocket),
                 context.httpsPort, Configuration.HTTPS_PORT_PROP_NAME);
+            // HTTP only: its WebSocket path is empty, which no request path equals, so no MQTT upgrade succeeds here.
+            managementPort = management == null || context.managementPort < 0 ? -1 : listen(
+                new ListenerSpec("management", null, new WebSocketSettings("", true, context.wsAllowedOrigins,
+                    context.httpTrustedProxies, TimeUnit.MILLISECONDS.toNanos(context.connectTimeoutMs), 8192, management)),
+                context.managementBindAddress, context.managementPort, Configuration.MANAGEMENT_PORT_PROP_NAME);
         }
         catch (final RuntimeException ex)
         {
@@ -73,24 +87,29 @@ final class Listeners
 
     private int listen(final ListenerSpec spec, final int port, final String propName)
     {
+        return listen(spec, context.bindAddress, port, propName);
+    }
+
+    private int listen(final ListenerSpec spec, final String bindAddress, final int port, final String propName)
+    {
         try
         {
             final ServerSocketChannel listener = ServerSocketChannel.open();
             bound.add(listener);
-            listener.bind(new InetSocketAddress(context.bindAddress, port), 1024);
+            listener.bind(new InetSocketAddress(bindAddress, port), 1024);
             final int boundPort = ((InetSocketAddress)listener.getLocalAddress()).getPort();
             acceptor.addListener(listener, spec);
             if (spec.webSocket() == null)
             {
                 mqttListeners.add(listener);
             }
-            log.add(spec.name() + " listener on " + context.bindAddress + ":" + boundPort +
+            log.add(spec.name() + " listener on " + bindAddress + ":" + boundPort +
                 (port == 0 ? " (free port chosen)" : ""));
             return boundPort;
         }
         catch (final IOException ex)
         {
-            throw new UncheckedIOException("cannot listen on " + context.bindAddress + ":" + port + " (" + propName +
+            throw new UncheckedIOException("cannot listen on " + bindAddress + ":" + port + " (" + propName +
                 "): " + ex.getMessage() + (port < 1024 && port > 0 ? " (ports below 1024 need privileges: see the " +
                 "README, 'WebSockets, TLS and the browser')" : ""), ex);
         }

@@ -114,6 +114,7 @@ public final class TokenAuthenticator implements Authenticator
         if (grant.refused())
         {
             counters.connectsRefused.incrementAndGet();
+            counters.connectsRefusedByReason.incrementAndGet(grant.reasonCode() & 0xFF);
         }
         return grant;
     }

@@ -1,5 +1,6 @@
 package dev.skylark.broker.hook;
 
+import dev.skylark.broker.status.CounterHistogram;
 import dev.skylark.broker.status.Counters;
 import org.agrona.concurrent.status.AtomicCounter;
 
@@ -32,6 +33,9 @@ public final class HookCounters
     /** Bytes waiting in the queue for the hook. */
     public final AtomicCounter queueBytes;
 
+    /** Hook round trips as a histogram ({@code skylark_hook_request_seconds}); written by the hook agent only. */
+    public final CounterHistogram latency;
+
     public HookCounters(final Counters counters)
     {
         requests = counters.counter("skylark_hook_requests_total", "hook requests sent", null);
@@ -55,6 +59,7 @@ public final class HookCounters
         latencyMicrosLast = counters.gauge("skylark_hook_request_micros_last",
             "last hook round trip, microseconds", null);
         queueBytes = counters.gauge("skylark_hook_queue_bytes", "bytes waiting for the hook", null);
+        latency = new CounterHistogram(counters, "skylark_hook_request_seconds", "hook request round trips");
     }
 
     private static AtomicCounter failure(final Counters counters, final String reason, final String why)

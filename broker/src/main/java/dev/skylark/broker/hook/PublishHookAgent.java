@@ -346,6 +346,7 @@ public final class PublishHookAgent implements Agent
         final long micros = TimeUnit.NANOSECONDS.toMicros(nowNs - sentNs);
         counters.latencyMicrosTotal.getAndAddRelease(micros);
         counters.latencyMicrosLast.setRelease(micros);
+        counters.latency.recordMicros(micros);
     }
 
     /**

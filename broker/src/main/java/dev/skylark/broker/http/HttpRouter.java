@@ -41,6 +41,13 @@ public final class HttpRouter implements HttpService
         return this;
     }
 
+    /** Removes the handler of exactly this prefix, if any (e.g. {@code /healthz} moved to the management port). */
+    public synchronized HttpRouter without(final String prefix)
+    {
+        routes.removeIf((route) -> route.prefix().equals(prefix));
+        return this;
+    }
+
     /** The default routes: {@code /healthz} and the demo page at {@code /}. */
     public static HttpRouter withDefaults()
     {

@@ -157,6 +157,12 @@ public final class IpcDurableLog implements DurableLog
         LOG.log(Level.ERROR, "journal agent error", error);
     }
 
+    /** Where the journal agent reports each batch ({@link JournalMetrics}); set before {@link #start()}. */
+    public void metrics(final JournalMetrics metrics)
+    {
+        agent.metrics(metrics);
+    }
+
     /** Starts the journal agent's thread (after the replay). */
     public void start()
     {

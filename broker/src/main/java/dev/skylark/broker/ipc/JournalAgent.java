@@ -44,6 +44,7 @@ final class JournalAgent implements Agent, FragmentHandler
     private boolean failed;
     /** A checkpoint after a failure is being appended: nothing becomes durable until it ends. */
     private boolean recovering;
+    private JournalMetrics metrics;
 
     JournalAgent(
         final Subscription subscription,
@@ -72,10 +73,17 @@ final class JournalAgent implements Agent, FragmentHandler
     @Override
     public int doWork()
     {
+        final JournalMetrics metrics = this.metrics;
+        final long startNs = metrics != null ? System.nanoTime() : 0;
         final int fragments = subscription.poll(assembler, FRAGMENT_LIMIT);
         if (fragments > 0)
         {
             publishDurable();
+            if (metrics != null)
+            {
+                metrics.onBatch(System.nanoTime() - startNs, journal.bytesAppended(), journal.generation(),
+                    Math.max(0, offeredSequence.getAcquire() - durableSequence.get()));
+            }
         }
         return fragments;
     }
@@ -100,6 +108,12 @@ final class JournalAgent implements Agent, FragmentHandler
             durableSequence.setRelease(appendedSequence);
             routerWaker.run();
         }
+    }
+
+    /** Set before the agent starts. */
+    void metrics(final JournalMetrics metrics)
+    {
+        this.metrics = metrics;
     }
 
     /** True when records offered by the routing agent wait on the stream (checked before parking). */

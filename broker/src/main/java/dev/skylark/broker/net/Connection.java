@@ -177,6 +177,15 @@ public final class Connection
         return remoteAddress;
     }
 
+    /** The transport this connection came in on, as metrics label it: {@link #TRANSPORTS} by index. */
+    public int transport()
+    {
+        return (tls != null ? 1 : 0) + (webSocket != null ? 2 : 0);
+    }
+
+    /** Transport names by {@link #transport()}: plain TCP, TLS, WebSocket, WebSocket over TLS. */
+    public static final String[] TRANSPORTS = {"tcp", "tls", "ws", "wss"};
+
     public boolean isClosed()
     {
         return closed;

@@ -148,7 +148,7 @@ public final class RoutingAgent implements Agent
         if (sysTopics != null && sysTopics.isDue(nowNs))
         {
             sysTopics.publish(nowNs, sessions.connectedCount(), sessions.sessionCount(), tree.subscriptionCount(),
-                router.retained().size(), counters.publishesIn.get(), router);
+                router.retained().size(), counters.publishesIn.get(), store.count(), router);
         }
         if (checkpointWriter.isDue())
         {
@@ -264,6 +264,13 @@ public final class RoutingAgent implements Agent
     public void sysTopics(final long intervalNs, final LongSupplier messagesSent)
     {
         sysTopics = new SysTopics(intervalNs, clock.nanoTime(), messagesSent);
+    }
+
+    /** As above; {@code counterTotal} reads a counter's total by metric name (bytes, packets, connections). */
+    public void sysTopics(final long intervalNs, final LongSupplier messagesSent,
+        final java.util.function.ToLongFunction<String> counterTotal)
+    {
+        sysTopics = new SysTopics(intervalNs, clock.nanoTime(), messagesSent, counterTotal);
     }
 
     /**

@@ -117,6 +117,7 @@ final class MqttConnectionHandler implements ConnectionHandler
         }
         lastPacketNs = nowNs;
         final int type = PacketType.of(buffer.getByte(offset));
+        protocol.counters.received(type, length);
         if (state == State.AWAIT_CONNECT)
         {
             if (type != PacketType.CONNECT)
@@ -354,6 +355,7 @@ final class MqttConnectionHandler implements ConnectionHandler
     public void onClosed(final String cause)
     {
         state = State.CLOSED;
+        protocol.counters.clientConnection(connection.transport(), -1);
         if (routerKnows)
         {
             endWithRouter(DISCONNECT_WITH_WILL, SESSION_EXPIRY_UNCHANGED);

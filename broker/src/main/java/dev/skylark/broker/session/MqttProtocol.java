@@ -263,6 +263,7 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     public ConnectionHandler newHandler(final Connection connection)
     {
         counters.connections.incrementRelease();
+        counters.clientConnection(connection.transport(), 1);
         return new MqttConnectionHandler(this, connection);
     }
 

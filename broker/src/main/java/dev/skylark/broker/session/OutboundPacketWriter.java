@@ -137,7 +137,7 @@ final class OutboundPacketWriter
             outboundAliases.assign(buffer, topicOffset, topicLength);
         }
         connection.ensureOutbound(length);
-        connection.commit(PublishEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
+        commit(connection, PublishEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
             publish));
         protocol.counters.messagesOut.incrementRelease();
     }
@@ -150,7 +150,7 @@ final class OutboundPacketWriter
         }
         final Connection connection = handler.connection;
         connection.ensureOutbound(2);
-        connection.commit(PingEncoder.encodePingResp(connection.outboundBuffer(), connection.outboundPosition()));
+        commit(connection, PingEncoder.encodePingResp(connection.outboundBuffer(), connection.outboundPosition()));
     }
 
     /**
@@ -176,7 +176,7 @@ final class OutboundPacketWriter
             return;
         }
         connection.ensureOutbound(CONTROL_PACKET_MAX);
-        connection.commit(PubAckEncoder.encode(
+        commit(connection, PubAckEncoder.encode(
             connection.outboundBuffer(), connection.outboundPosition(), version, packetType, packetId, reasonCode,
             withReason ? why.buffer() : null, 0, withReason ? why.length() : 0));
     }
@@ -209,7 +209,7 @@ final class OutboundPacketWriter
             return;
         }
         connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength + count);
-        connection.commit(SubAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
+        commit(connection, SubAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
             packetType, packetId, protocol.propertyScratch, 0, propertiesLength, reasons, reasonsOffset, count));
     }
 
@@ -232,7 +232,7 @@ final class OutboundPacketWriter
                 return; // the connection closes without it
             }
             connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength);
-            connection.commit(DisconnectEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(),
+            commit(connection, DisconnectEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(),
                 version, reasonCode, protocol.propertyScratch, 0, propertiesLength));
         }
     }
@@ -253,7 +253,7 @@ final class OutboundPacketWriter
             return;
         }
         connection.ensureOutbound(CONTROL_PACKET_MAX + properties.length());
-        connection.commit(AuthEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), reasonCode,
+        commit(connection, AuthEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), reasonCode,
             protocol.propertyScratch, 0, properties.length()));
     }
 
@@ -331,7 +331,7 @@ final class OutboundPacketWriter
             return false;
         }
         connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength);
-        connection.commit(ConnAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
+        commit(connection, ConnAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
             sessionPresent && handler.protocolLevel != MqttVersion.V3_1, // 3.1: the byte is reserved, 0
             version == MqttVersion.V5 ? reasonCode : ReasonCode.toV3ConnackReturnCode(reasonCode),
             protocol.propertyScratch, 0, propertiesLength));
@@ -365,7 +365,7 @@ final class OutboundPacketWriter
                 return; // [MQTT-3.1.2-24]: not even the bare refusal fits; the connection closes without it
             }
             connection.ensureOutbound(CONTROL_PACKET_MAX + propertiesLength);
-            connection.commit(ConnAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
+            commit(connection, ConnAckEncoder.encode(connection.outboundBuffer(), connection.outboundPosition(), version,
                 false, v5 ? reasonCode : ReasonCode.toV3ConnackReturnCode(reasonCode),
                 protocol.propertyScratch, 0, propertiesLength));
         }
@@ -400,5 +400,16 @@ final class OutboundPacketWriter
     {
         return why == null || why.isEmpty() ? 0 :
             ReasonString.put(properties.wrap(protocol.propertyScratch, 0), why).length();
+    }
+
+    /** Hands an encoded packet to the connection and counts it by type (read back from its first byte). */
+    private void commit(final Connection connection, final int length)
+    {
+        if (length > 0)
+        {
+            protocol.counters.sent(PacketType.of(connection.outboundBuffer().getByte(connection.outboundPosition())),
+                length);
+        }
+        connection.commit(length);
     }
 }

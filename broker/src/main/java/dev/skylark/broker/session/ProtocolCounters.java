@@ -1,6 +1,8 @@
 package dev.skylark.broker.session;
 
+import dev.skylark.broker.net.Connection;
 import dev.skylark.broker.status.Counters;
+import dev.skylark.codec.mqtt.PacketType;
 import org.agrona.concurrent.status.AtomicCounter;
 
 /**
@@ -30,6 +32,15 @@ public final class ProtocolCounters
     /** Subscriptions (SUBACK 0x87 / 0x80) denied by the authorization rules file. */
     public final AtomicCounter aclSubscriptionsDenied;
 
+    /** Bytes of MQTT packets received and sent (after TLS and WebSocket framing are taken off). */
+    public final AtomicCounter bytesReceived;
+    public final AtomicCounter bytesSent;
+    /** MQTT connections open, by transport (index: {@code Connection.transport()}); HTTP requests are not counted. */
+    private final AtomicCounter[] clientsByTransport;
+    /** Packets received and sent, by packet type (index: the MQTT packet type, 1..15). */
+    private final AtomicCounter[] packetsReceived = new AtomicCounter[PacketType.AUTH + 1];
+    private final AtomicCounter[] packetsSent = new AtomicCounter[PacketType.AUTH + 1];
+
     public ProtocolCounters(final Counters counters, final String io)
     {
         connections = counters.counter("skylark_connections_accepted_total", "connections accepted", io);
@@ -51,5 +62,40 @@ public final class ProtocolCounters
             "publishes denied by the authorization rules", io);
         aclSubscriptionsDenied = counters.counter("skylark_acl_subscriptions_denied_total",
             "subscriptions denied by the authorization rules", io);
+        bytesReceived = counters.counter("skylark_bytes_received_total", "MQTT bytes received", io);
+        bytesSent = counters.counter("skylark_bytes_sent_total", "MQTT bytes sent", io);
+        clientsByTransport = new AtomicCounter[Connection.TRANSPORTS.length];
+        for (int i = 0; i < clientsByTransport.length; i++)
+        {
+            clientsByTransport[i] = counters.gauge("skylark_client_connections", "MQTT connections open",
+                "transport", Connection.TRANSPORTS[i], io);
+        }
+        for (int type = PacketType.CONNECT; type <= PacketType.AUTH; type++)
+        {
+            final String name = PacketType.name(type).toLowerCase(java.util.Locale.ROOT);
+            packetsReceived[type] = counters.counter("skylark_packets_received_total", "MQTT packets received",
+                "type", name, io);
+            packetsSent[type] = counters.counter("skylark_packets_sent_total", "MQTT packets sent", "type", name, io);
+        }
+    }
+
+    /** One packet received: its type (from the first byte) and whole length. Single writer: plain stores. */
+    public void received(final int type, final int length)
+    {
+        packetsReceived[type].incrementRelease();
+        bytesReceived.getAndAddRelease(length);
+    }
+
+    /** One packet written to a connection's outbound buffer. */
+    public void sent(final int type, final int length)
+    {
+        packetsSent[type].incrementRelease();
+        bytesSent.getAndAddRelease(length);
+    }
+
+    /** An MQTT connection on this transport opened (+1) or closed (-1). */
+    public void clientConnection(final int transport, final int delta)
+    {
+        clientsByTransport[transport].getAndAddRelease(delta);
     }
 }

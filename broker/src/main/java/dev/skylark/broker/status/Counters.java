@@ -31,7 +31,7 @@ public final class Counters
     /** Counters on the heap only, for tests and benchmarks. */
     public static Counters inMemory()
     {
-        final int counters = 256;
+        final int counters = 1024;
         return new Counters(new CountersManager(
             new UnsafeBuffer(ByteBuffer.allocateDirect(counters * CountersReader.METADATA_LENGTH)),
             new UnsafeBuffer(ByteBuffer.allocateDirect(counters * CountersReader.COUNTER_LENGTH)),
@@ -50,6 +50,22 @@ public final class Counters
     public AtomicCounter counter(final String name, final String label, final String labelName, final String labelValue)
     {
         return allocate(COUNTER, name + "{" + labelName + "=\"" + labelValue + "\"}", label + " (" + labelValue + ")");
+    }
+
+    /** One series of a per-I/O-thread counter split by a further label, e.g. {@code {type="publish",io="0"}}. */
+    public AtomicCounter counter(final String name, final String label, final String labelName, final String labelValue,
+        final String io)
+    {
+        return allocate(COUNTER, name + "{" + labelName + "=\"" + labelValue + "\",io=\"" + io + "\"}",
+            label + " (" + labelValue + ", io-" + io + ")");
+    }
+
+    /** One series of a per-I/O-thread gauge split by a further label, e.g. {@code {transport="ws",io="0"}}. */
+    public AtomicCounter gauge(final String name, final String label, final String labelName, final String labelValue,
+        final String io)
+    {
+        return allocate(GAUGE, name + "{" + labelName + "=\"" + labelValue + "\",io=\"" + io + "\"}",
+            label + " (" + labelValue + ", io-" + io + ")");
     }
 
     public AtomicCounter gauge(final String name, final String label, final String io)

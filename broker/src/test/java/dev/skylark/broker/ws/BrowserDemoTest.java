@@ -53,13 +53,29 @@ class BrowserDemoTest
         assumeBrowser();
         try (Broker broker = Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(0).bindAddress("127.0.0.1")))
         {
-            final String screenshot = System.getProperty("demo.screenshot", "");
-            final String output = screenshot.isEmpty() ?
-                NodeScripts.run(90, "browser.mjs", "http://127.0.0.1:" + broker.httpPort() + "/",
-                    "mqtt://127.0.0.1:" + broker.mqttPort()) :
-                NodeScripts.run(90, "browser.mjs", "http://127.0.0.1:" + broker.httpPort() + "/",
-                    "mqtt://127.0.0.1:" + broker.mqttPort(), screenshot);
+            // The page after the run (telemetry chart included) is saved: target/browser-demo.png unless told.
+            final Path screenshot = Path.of(System.getProperty("demo.screenshot", "target/browser-demo.png"))
+                .toAbsolutePath();
+            java.nio.file.Files.deleteIfExists(screenshot);
+            final String output = NodeScripts.run(90, "browser.mjs", "http://127.0.0.1:" + broker.httpPort() + "/",
+                "mqtt://127.0.0.1:" + broker.mqttPort(), screenshot.toString());
             assertTrue(output.contains("ok browser"), output);
+            assertTrue(output.contains("chart points"), output);
+            assertTrue(java.nio.file.Files.size(screenshot) > 0, "screenshot saved");
+        }
+    }
+
+    @Test
+    void tokenModeTakesTheClientIdFromTheTokenAndShowsTheReasonString(@TempDir final Path dir) throws Exception
+    {
+        assumeBrowser();
+        try (Broker broker = Broker.launch(new Broker.Context().authMode("token").mqttPort(0).httpPort(0)
+            .bindAddress("127.0.0.1").dataDir(dir.resolve("data").toString())))
+        {
+            final String output = NodeScripts.run(90, "browser-refusal.mjs", "http://127.0.0.1:" + broker.httpPort() + "/");
+            assertTrue(output.contains("ok refusal: The broker refused the connection: "), output);
+            assertTrue(!output.contains("ok refusal: The broker refused the connection: reason code"),
+                "the broker's own Reason String is shown: " + output);
         }
     }
 }

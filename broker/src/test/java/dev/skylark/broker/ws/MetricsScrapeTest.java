@@ -52,6 +52,7 @@ class MetricsScrapeTest
     Path dir;
 
     private final HttpClient http = HttpClient.newHttpClient();
+    private long refusalConnackBytes;
 
     @Test
     void metricsParseWithThePrometheusParserAndMatchKnownTraffic() throws Exception
@@ -92,6 +93,7 @@ class MetricsScrapeTest
                 final byte[] header = refusal.readNBytes(2);
                 assertEquals(0x20, header[0], "CONNACK");
                 final byte[] connack = refusal.readNBytes(header[1]);                             // (Reason String)
+                refusalConnackBytes = 2 + header[1];
                 assertEquals((byte)0x85, connack[1], "Client Identifier not valid");
                 assertEquals(-1, refusal.read());
             }
@@ -107,7 +109,11 @@ class MetricsScrapeTest
 
             for (final Map.Entry<String, String> family : scrape.types.entrySet())
             {
-                assertTrue(family.getValue().equals("counter") || family.getValue().equals("gauge"),
+                // The broker's own families are counters and gauges, but for skylark_build (an info); the JVM's
+                // (instrumentation-jvm) add infos and the GC summary.
+                assertTrue(family.getValue().equals("counter") || family.getValue().equals("gauge") ||
+                    family.getKey().equals("skylark_build") && family.getValue().equals("info") ||
+                    !family.getKey().startsWith("skylark_") && List.of("info", "summary").contains(family.getValue()),
                     family.getKey() + " is typed: " + family.getValue());
                 assertFalse(scrape.help.get(family.getKey()).isBlank(), family.getKey() + " has help");
             }
@@ -126,6 +132,64 @@ class MetricsScrapeTest
             assertEquals(0, scrape.sum("skylark_protocol_errors"));
             assertEquals(0, scrape.value("skylark_queue_dropped_total", "reason=bytes"));
             assertEquals(0, scrape.value("skylark_queue_dropped_total", "reason=messages"));
+
+            // Packets and bytes by type, per I/O thread; HTTP (this scrape) is not an MQTT client.
+            assertEquals(PUBLISHES, scrape.sumOf("skylark_packets_received_total", "type=publish"), "PUBLISH in");
+            assertEquals(PUBLISHES, scrape.sumOf("skylark_packets_sent_total", "type=publish"), "PUBLISH out");
+            assertEquals(3, scrape.sumOf("skylark_packets_received_total", "type=connect"));
+            assertEquals(1, scrape.sumOf("skylark_packets_received_total", "type=subscribe"));
+            assertEquals(1, scrape.sumOf("skylark_packets_sent_total", "type=suback"));
+            assertEquals(3, scrape.sumOf("skylark_packets_sent_total", "type=connack"), "two accepted, one refused");
+            assertEquals(2 * 15 + 10 + PUBLISHES * 8 + 24, scrape.sum("skylark_bytes_received"), "MQTT bytes in");
+            assertEquals(2 * 4 + 5 + PUBLISHES * 8 + scrape.connackRefusalBytes, scrape.sum("skylark_bytes_sent"));
+            assertEquals("gauge", scrape.types.get("skylark_client_connections"));
+            assertEquals(2, scrape.sumOf("skylark_client_connections", "transport=tcp"), "two MQTT/TCP clients open");
+            assertEquals(0, scrape.sumOf("skylark_client_connections", "transport=ws"));
+            assertEquals(0, scrape.sumOf("skylark_client_connections", "transport=tls"));
+            assertEquals(0, scrape.sumOf("skylark_client_connections", "transport=wss"));
+            // Every drop in one family, by reason; build info; the JVM's own metrics.
+            assertEquals("counter", scrape.types.get("skylark_messages_dropped"));
+            assertEquals(0, scrape.value("skylark_messages_dropped_total", "reason=slow_subscriber"));
+            assertEquals(0, scrape.value("skylark_messages_dropped_total", "reason=queue_bytes"));
+            assertEquals(1, scrape.value("skylark_build_info", "java=" + Runtime.version() + ",version=" +
+                dev.skylark.broker.status.BuildInfo.VERSION));
+            assertTrue(scrape.sum("jvm_memory_used_bytes") > 0, "JVM memory");
+            assertTrue(scrape.types.containsKey("jvm_threads_current"), "JVM threads");
+            assertTrue(scrape.types.containsKey("process_cpu_seconds"), "process CPU: " + scrape.types.keySet());
+        }
+    }
+
+    @Test
+    void authenticationCountersAreExportedByReason() throws Exception
+    {
+        final String python = pythonWithParser();
+        Assumptions.assumeTrue(python != null, "skipped: no python3 with prometheus_client here");
+        try (Broker broker = Broker.launch(new Broker.Context().authMode("token").ioThreads(1).mqttPort(0).httpPort(0)
+            .bindAddress("127.0.0.1").dataDir(dir.resolve("data").toString())))
+        {
+            for (int i = 0; i < 2; i++)
+            {
+                try (Socket refused = new Socket("127.0.0.1", broker.mqttPort()))
+                {
+                    refused.setSoTimeout(5000);
+                    // v3.1.1 CONNECT "c", user name "c", password "x" (no token): CONNACK 4, bad user name or password.
+                    refused.getOutputStream().write(new byte[]{0x10, 19, 0, 4, 'M', 'Q', 'T', 'T', 4, (byte)0xC2, 0, 60,
+                        0, 1, 'c', 0, 1, 'c', 0, 1, 'x'});
+                    final byte[] connack = refused.getInputStream().readNBytes(4);
+                    assertEquals(0x20, connack[0]);
+                    assertEquals(4, connack[3], "bad user name or password");
+                }
+            }
+            final Scrape scrape = scrape(broker, python);
+            assertEquals("counter", scrape.types.get("skylark_auth_connects_refused"));
+            assertEquals(2, scrape.value("skylark_auth_connects_refused_total", "reason=bad_user_name_or_password"));
+            assertEquals(0, scrape.value("skylark_auth_connects_refused_total", "reason=not_authorized"));
+            assertEquals(0, scrape.value("skylark_auth_acl_denied_total", "action=publish"));
+            assertEquals(0, scrape.value("skylark_auth_acl_denied_total", "action=subscribe"));
+            assertEquals(0, scrape.value("skylark_auth_token_expiries_total", ""));
+            assertEquals(0, scrape.value("skylark_auth_token_revocations_total", ""));
+            assertEquals(0, scrape.value("skylark_auth_reauthentications_total", "result=accepted"));
+            assertEquals(0, scrape.value("skylark_auth_reauthentications_total", "result=refused"));
         }
     }
 
@@ -145,7 +209,9 @@ class MetricsScrapeTest
         final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(process.waitFor(30, TimeUnit.SECONDS));
         assertEquals(0, process.exitValue(), "the Prometheus parser refused /metrics:\n" + output + "\n" + response.body());
-        return new Scrape(output);
+        final Scrape scrape = new Scrape(output);
+        scrape.connackRefusalBytes = refusalConnackBytes;
+        return scrape;
     }
 
     /** The parser's view: family types and help, samples by family and by name + labels. */
@@ -188,6 +254,28 @@ class MetricsScrapeTest
             {
                 sum += value;
             }
+            return (long)sum;
+        }
+
+        /** The CONNACK 0x85 with its Reason String, as this test's refused client read it. */
+        long connackRefusalBytes;
+
+        /** Sum of the samples of one name whose labels include the given pair (e.g. every I/O thread's). */
+        long sumOf(final String name, final String pair)
+        {
+            double sum = 0;
+            boolean found = false;
+            for (final Map.Entry<String, Double> sample : byKey.entrySet())
+            {
+                final String key = sample.getKey();
+                if (key.startsWith(name + "{") && List.of(key.substring(name.length() + 1, key.length() - 1)
+                    .split(",")).contains(pair))
+                {
+                    sum += sample.getValue();
+                    found = true;
+                }
+            }
+            assertTrue(found, "no sample " + name + "{" + pair + ",...} in " + byKey.keySet());
             return (long)sum;
         }
 
