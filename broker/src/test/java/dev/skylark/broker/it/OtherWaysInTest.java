@@ -1,0 +1,127 @@
+package dev.skylark.broker.it;
+
+import dev.skylark.broker.Broker;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.util.concurrent.TimeUnit;
+
+import static dev.skylark.broker.it.RawClient.bytes;
+import static dev.skylark.broker.it.RawClient.packet;
+import static dev.skylark.broker.it.RawClient.reason;
+import static dev.skylark.broker.it.RawClient.str;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** Issue #15, "Other ways in": raw-byte tests of what a hostile client can no longer do to the broker. */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class OtherWaysInTest
+{
+    private Broker broker;
+
+    @AfterEach
+    void stop()
+    {
+        if (broker != null)
+        {
+            broker.close();
+        }
+    }
+
+    private void start(final Broker.Context context)
+    {
+        broker = Broker.launch(context.authMode("none").mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
+    }
+
+    private static byte[] connect(final int version, final String clientId)
+    {
+        return version == 5 ?
+            packet(0x10, str("MQTT"), bytes(5, 0x02, 0, 0), bytes(0), str(clientId)) :
+            packet(0x10, str("MQTT"), bytes(4, 0x02, 0, 0), str(clientId));
+    }
+
+    /** A topic alias set on a PUBLISH whose topic is refused is not kept (it would pin up to 64 KB per alias). */
+    @Test
+    void aliasOfATopicBeyondTheLimitsIsNotStored() throws Exception
+    {
+        start(new Broker.Context().topicMaxLength(8));
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            client.sendRaw(connect(5, "alias")).expect(2);
+            client.send(0x32, str("a/b/cdef"), bytes(0, 1), bytes(3, 0x23, 0, 1), bytes('x'));  // 8 bytes, alias 1
+            assertArrayEquals(bytes(0x40, 3, 0, 1, 0x10), client.expect(4), "at the limit: accepted, alias 1 set");
+            client.send(0x32, str(""), bytes(0, 2), bytes(3, 0x23, 0, 1), bytes('x'));          // alias 1 alone
+            assertArrayEquals(bytes(0x40, 3, 0, 2, 0x10), client.expect(4), "alias 1 resolves");
+
+            client.send(0x32, str("a/b/cdefg"), bytes(0, 3), bytes(3, 0x23, 0, 2), bytes('x')); // 9 bytes, alias 2
+            assertArrayEquals(packet(0x40, bytes(0, 3, 0x90),
+                reason("topic name beyond the broker's length or depth limit")), client.expect(4), "too long: 0x90");
+            client.send(0x32, str(""), bytes(0, 4), bytes(3, 0x23, 0, 2), bytes('x'));          // alias 2 alone
+            assertArrayEquals(packet(0xE0, bytes(0x82), reason("unknown topic alias 2")), client.read(),
+                "the refused topic was never stored under alias 2");
+            client.assertClosed();
+        }
+    }
+
+    /** {@code count} entries {@code "a"}, QoS 0, as a SUBSCRIBE payload. */
+    private static byte[] filters(final int count)
+    {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream(count * 4);
+        for (int i = 0; i < count; i++)
+        {
+            out.writeBytes(bytes(0, 1, 'a', 0));
+        }
+        return out.toByteArray();
+    }
+
+    @Test
+    void subscribeWithMoreThan65535FiltersIsRefusedNotTruncated() throws Exception
+    {
+        start(new Broker.Context());
+        try (RawClient atLimit = new RawClient(broker.mqttPort());
+            RawClient over5 = new RawClient(broker.mqttPort());
+            RawClient over3 = new RawClient(broker.mqttPort()))
+        {
+            atLimit.sendRaw(connect(5, "at")).expect(2);
+            atLimit.send(0x82, bytes(0, 1), bytes(0), filters(65_535));
+            final byte[] suback = atLimit.expect(9);
+            assertEquals(1 + 3 + 2 + 1 + 65_535, suback.length, "65,535 filters: 65,535 reason codes (3-byte length)");
+            for (int i = 0; i < 65_535; i++)
+            {
+                assertEquals(0, suback[suback.length - 65_535 + i], "granted QoS 0");
+            }
+            atLimit.sendRaw(packet(0xC0)).expect(13);
+
+            over5.sendRaw(connect(5, "over5")).expect(2);
+            over5.send(0x82, bytes(0, 1), bytes(0), filters(65_536));
+            assertArrayEquals(packet(0xE0, bytes(0x97), reason("more than 65535 topic filters in one SUBSCRIBE")),
+                over5.read(), "65,536 filters: DISCONNECT Quota exceeded, not a truncated SUBACK");
+            over5.assertClosed();
+
+            over3.sendRaw(connect(4, "over3")).expect(2);
+            over3.send(0x82, bytes(0, 1), filters(65_536));
+            over3.assertClosed();
+        }
+    }
+
+    @Test
+    void unsubscribeWithMoreThan65535FiltersIsRefused() throws Exception
+    {
+        start(new Broker.Context());
+        try (RawClient client = new RawClient(broker.mqttPort()))
+        {
+            client.sendRaw(connect(5, "unsub")).expect(2);
+            final ByteArrayOutputStream payload = new ByteArrayOutputStream();
+            for (int i = 0; i < 65_536; i++)
+            {
+                payload.writeBytes(bytes(0, 1, 'a'));
+            }
+            client.send(0xA2, bytes(0, 1), bytes(0), payload.toByteArray());
+            final byte[] disconnect = client.expect(14);
+            assertEquals(0x97, disconnect[2] & 0xFF, "65,536 filters: DISCONNECT Quota exceeded");
+            client.assertClosed();
+        }
+    }
+}
