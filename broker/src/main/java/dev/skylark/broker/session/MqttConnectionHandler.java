@@ -3,6 +3,7 @@ package dev.skylark.broker.session;
 import dev.skylark.broker.auth.ClientGrant;
 import dev.skylark.broker.net.Connection;
 import dev.skylark.broker.net.ConnectionHandler;
+import dev.skylark.codec.LogText;
 import dev.skylark.codec.mqtt.DisconnectDecoder;
 import dev.skylark.codec.mqtt.MqttVersion;
 import dev.skylark.codec.mqtt.PacketType;
@@ -324,7 +325,7 @@ final class MqttConnectionHandler implements ConnectionHandler
         }
         if (clientId != null)
         {
-            logConnection("disconnected " + clientId + " from " + connection.remoteAddress() + ": " + cause);
+            logConnection("disconnected " + LogText.of(clientId) + " from " + connection.remoteAddress() + ": " + cause);
         }
     }
 
@@ -488,7 +489,7 @@ final class MqttConnectionHandler implements ConnectionHandler
             final String prefix = protocol.connectionLog.admit(protocol.nowNs);
             if (prefix != null)
             {
-                LOG.log(Level.INFO, prefix + line);
+                LOG.log(Level.INFO, prefix + LogText.line(line));
             }
         }
     }
@@ -501,13 +502,13 @@ final class MqttConnectionHandler implements ConnectionHandler
             final String prefix = protocol.errorLog.admit(protocol.nowNs);
             if (prefix != null)
             {
-                LOG.log(Level.INFO, prefix + line);
+                LOG.log(Level.INFO, prefix + LogText.line(line));
             }
         }
     }
 
     private String describe()
     {
-        return (clientId != null ? "'" + clientId + "' " : "") + connection.remoteAddress();
+        return (clientId != null ? "'" + LogText.of(clientId) + "' " : "") + connection.remoteAddress();
     }
 }

@@ -1,11 +1,19 @@
 package dev.skylark.broker.it;
 
 import dev.skylark.broker.Broker;
+import dev.skylark.broker.auth.Tokens;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.KeyPairGenerator;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import static dev.skylark.broker.it.RawClient.bytes;
@@ -14,6 +22,7 @@ import static dev.skylark.broker.it.RawClient.reason;
 import static dev.skylark.broker.it.RawClient.str;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Issue #15, "Other ways in": raw-byte tests of what a hostile client can no longer do to the broker. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -32,7 +41,7 @@ class OtherWaysInTest
 
     private void start(final Broker.Context context)
     {
-        broker = Broker.launch(context.authMode("none").mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
+        broker = Broker.launch(context.mqttPort(0).httpPort(-1).bindAddress("127.0.0.1"));
     }
 
     private static byte[] connect(final int version, final String clientId)
@@ -46,7 +55,7 @@ class OtherWaysInTest
     @Test
     void aliasOfATopicBeyondTheLimitsIsNotStored() throws Exception
     {
-        start(new Broker.Context().topicMaxLength(8));
+        start(new Broker.Context().authMode("none").topicMaxLength(8));
         try (RawClient client = new RawClient(broker.mqttPort()))
         {
             client.sendRaw(connect(5, "alias")).expect(2);
@@ -79,7 +88,7 @@ class OtherWaysInTest
     @Test
     void subscribeWithMoreThan65535FiltersIsRefusedNotTruncated() throws Exception
     {
-        start(new Broker.Context());
+        start(new Broker.Context().authMode("none"));
         try (RawClient atLimit = new RawClient(broker.mqttPort());
             RawClient over5 = new RawClient(broker.mqttPort());
             RawClient over3 = new RawClient(broker.mqttPort()))
@@ -109,7 +118,7 @@ class OtherWaysInTest
     @Test
     void unsubscribeWithMoreThan65535FiltersIsRefused() throws Exception
     {
-        start(new Broker.Context());
+        start(new Broker.Context().authMode("none"));
         try (RawClient client = new RawClient(broker.mqttPort()))
         {
             client.sendRaw(connect(5, "unsub")).expect(2);
@@ -122,6 +131,62 @@ class OtherWaysInTest
             final byte[] disconnect = client.expect(14);
             assertEquals(0x97, disconnect[2] & 0xFF, "65,536 filters: DISCONNECT Quota exceeded");
             client.assertClosed();
+        }
+    }
+
+    /**
+     * Issue #15: a token's {@code kid} with a line break in it used to start a forged log line (MQTT strings cannot
+     * carry control characters, but the JSON inside a JWT can).
+     */
+    @Test
+    void clientControlledTextCannotForgeALogLine(@TempDir final Path dataDir) throws Exception
+    {
+        final PrintStream original = System.err;
+        final ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        final CountDownLatch logged = new CountDownLatch(1);
+        final PrintStream tee = new PrintStream(new OutputStream()
+        {
+            @Override
+            public synchronized void write(final int b)
+            {
+                original.write(b);
+                captured.write(b);
+                if (b == '\n' && captured.toString(StandardCharsets.UTF_8).contains("unknown key id"))
+                {
+                    logged.countDown();
+                }
+            }
+        }, true, StandardCharsets.UTF_8);
+        System.setErr(tee);
+        try
+        {
+            start(new Broker.Context().authMode("token").dataDir(dataDir.toString()));
+            final String kid = "x\n2026-12-03T08:00:00.000 [main] [INFO] forged\r\u001b[2K";
+            final String token = Tokens.sign(Tokens.claims("forger", "j1", System.currentTimeMillis(), 60_000),
+                "ES256", kid, KeyPairGenerator.getInstance("EC").generateKeyPair().getPrivate());
+            try (RawClient client = new RawClient(broker.mqttPort()))
+            {
+                client.send(0x10, str("MQTT"), bytes(4, 0xC2, 0, 60), str("forger"), str("forger"), str(token));
+                assertArrayEquals(bytes(0x20, 2, 0, 4), client.expect(2), "3.1.1: bad user name or password");
+                assertTrue(logged.await(10, TimeUnit.SECONDS), "the refusal is logged");
+            }
+        }
+        finally
+        {
+            System.setErr(original);
+        }
+        final String log;
+        synchronized (tee)
+        {
+            log = captured.toString(StandardCharsets.UTF_8);
+        }
+        for (final String line : log.split("\n"))
+        {
+            if (line.contains("forged"))
+            {
+                assertTrue(line.contains("unknown key id 'x\\n2026-12-03T08:00:00.000 [main] [INFO] forged\\r\\x1b[2K'"),
+                    "the kid stays inside its own line, escaped: " + line);
+            }
         }
     }
 }
