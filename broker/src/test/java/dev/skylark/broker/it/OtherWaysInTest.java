@@ -8,8 +8,11 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyPairGenerator;
@@ -187,6 +190,51 @@ class OtherWaysInTest
                 assertTrue(line.contains("unknown key id 'x\\n2026-12-03T08:00:00.000 [main] [INFO] forged\\r\\x1b[2K'"),
                     "the kid stays inside its own line, escaped: " + line);
             }
+        }
+    }
+
+    /**
+     * Issue #15: replies to a client that never reads (here a PINGREQ flood) grew the broker's memory without bound
+     * and, since every PINGREQ counts as being heard from, the connection lived on. Past the outbound limit the broker
+     * stops reading it, so the flood stays in the kernel and its keep-alive (1 s) runs out; a client that reads is
+     * unaffected.
+     */
+    @Test
+    void pingFloodFromAClientThatNeverReadsIsHeldThenDisconnected() throws Exception
+    {
+        start(new Broker.Context().authMode("none").outboundBufferMax(4096));
+        try (Socket flooder = new Socket(); RawClient reader = new RawClient(broker.mqttPort()))
+        {
+            flooder.setReceiveBufferSize(4096);
+            flooder.connect(new InetSocketAddress("127.0.0.1", broker.mqttPort()));
+            final OutputStream out = flooder.getOutputStream();
+            out.write(packet(0x10, str("MQTT"), bytes(4, 0x02, 0, 1), str("flooder")));     // keep-alive 1 s
+            reader.sendRaw(connect(4, "reader")).expect(2);
+
+            final byte[] pings = new byte[64 * 1024];
+            for (int i = 0; i < pings.length; i += 2)
+            {
+                pings[i] = (byte)0xC0;                                                         // PINGREQ, length 0
+            }
+            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            long sent = 0;
+            boolean disconnected = false;
+            while (!disconnected && System.nanoTime() - deadlineNs < 0)
+            {
+                try
+                {
+                    out.write(pings);
+                    sent += pings.length;
+                }
+                catch (final IOException closedByTheBroker)
+                {
+                    disconnected = true;
+                }
+                reader.sendRaw(packet(0xC0));
+                assertEquals(13, (reader.expect(13)[0] & 0xFF) >> 4, "a client that reads gets its PINGRESP");
+            }
+            assertTrue(disconnected, "the flooder is disconnected; it sent " + sent + " bytes of PINGREQ");
+            assertTrue(sent < 64L * 1024 * 1024, "it was not read without bound: " + sent + " bytes taken");
         }
     }
 }
