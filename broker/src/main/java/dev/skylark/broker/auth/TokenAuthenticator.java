@@ -1,5 +1,6 @@
 package dev.skylark.broker.auth;
 
+import dev.skylark.codec.LogText;
 import dev.skylark.codec.mqtt.ReasonCode;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.EpochClock;
@@ -199,12 +200,12 @@ public final class TokenAuthenticator implements Authenticator
             if (!clientId.isEmpty() && !clientId.equals(subject))
             {
                 return ClientGrant.refuse(ReasonCode.CLIENT_IDENTIFIER_NOT_VALID,
-                    "client id '" + clientId + "' is not the token's subject '" + subject + "'", counters);
+                    "client id '" + LogText.of(clientId) + "' is not the token's subject '" + LogText.of(subject) + "'", counters);
             }
             if (userName != null && !userName.equals(subject))
             {
                 return ClientGrant.refuse(ReasonCode.NOT_AUTHORIZED,
-                    "user name '" + userName + "' is not the client id '" + subject + "'", counters);
+                    "user name '" + LogText.of(userName) + "' is not the client id '" + LogText.of(subject) + "'", counters);
             }
             final String jti = claims.getJwtId();
             if (revocations.contains(jti))
@@ -275,7 +276,7 @@ public final class TokenAuthenticator implements Authenticator
         final String alg = jws.getAlgorithmHeaderValue();
         if (alg == null || AlgorithmIdentifiers.NONE.equals(alg))
         {
-            throw new Refusal("token algorithm '" + alg + "' is not accepted");
+            throw new Refusal("token algorithm '" + LogText.of(alg) + "' is not accepted");
         }
         final String kid = jws.getKeyIdHeaderValue();
         final Key key = keyFor(alg, kid);
@@ -285,7 +286,7 @@ public final class TokenAuthenticator implements Authenticator
         {
             if (!jws.verifySignature())
             {
-                throw new Refusal("bad signature (kid " + kid + ", alg " + alg + ")");
+                throw new Refusal("bad signature (kid " + LogText.of(kid) + ", alg " + LogText.of(alg) + ")");
             }
             return JwtClaims.parse(jws.getUnverifiedPayload());
         }
@@ -295,7 +296,8 @@ public final class TokenAuthenticator implements Authenticator
         }
         catch (final JoseException | RuntimeException ex)
         {
-            throw new Refusal("cannot verify token (kid " + kid + ", alg " + alg + "): " + ex.getMessage());
+            throw new Refusal("cannot verify token (kid " + LogText.of(kid) + ", alg " + LogText.of(alg) + "): " +
+                LogText.of(ex.getMessage()));
         }
     }
 
@@ -313,7 +315,7 @@ public final class TokenAuthenticator implements Authenticator
         if (!AlgorithmIdentifiers.EDDSA.equals(alg) && !AlgorithmIdentifiers.ECDSA_USING_P256_CURVE_AND_SHA256.equals(alg) &&
             !AlgorithmIdentifiers.RSA_USING_SHA256.equals(alg))
         {
-            throw new Refusal("token algorithm '" + alg + "' is not accepted");
+            throw new Refusal("token algorithm '" + LogText.of(alg) + "' is not accepted");
         }
         PublicJsonWebKey found = null;
         int candidates = 0;
@@ -335,7 +337,7 @@ public final class TokenAuthenticator implements Authenticator
         }
         if (found == null)
         {
-            throw new Refusal("unknown key id '" + kid + "'");
+            throw new Refusal("unknown key id '" + LogText.of(kid) + "'");
         }
         if (kid == null && candidates > 1)
         {
@@ -344,7 +346,7 @@ public final class TokenAuthenticator implements Authenticator
         final String expected = algorithmOf(found);
         if (!alg.equals(expected))
         {
-            throw new Refusal("token algorithm '" + alg + "' does not fit key '" + found.getKeyId() + "' (" + expected + ")");
+            throw new Refusal("token algorithm '" + LogText.of(alg) + "' does not fit key '" + found.getKeyId() + "' (" + expected + ")");
         }
         return found.getPublicKey();
     }

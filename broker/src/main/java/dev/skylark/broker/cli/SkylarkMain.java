@@ -383,8 +383,8 @@ public final class SkylarkMain extends CliCommand
         out.println("made a self-signed certificate for " + String.join(", ", hosts) + " (valid " + days + " days):");
         out.println("  " + files.certificate() + "   certificate (give it to clients: mosquitto_sub --cafile ...)");
         out.println("  " + files.privateKey() + "    private key (PKCS#8, keep it secret)");
-        out.println("  " + files.keystore() + "  PKCS#12 with both (password " +
-            SelfSignedCertificate.KEYSTORE_PASSWORD + ")");
+        out.println("  " + files.keystore() + "  PKCS#12 with both (its random password is in " +
+            files.keystorePassword() + ")");
         out.println("use it with:");
         out.println("  java -jar skylark.jar --tls.cert " + files.certificate() + " --tls.key " + files.privateKey());
         return 0;

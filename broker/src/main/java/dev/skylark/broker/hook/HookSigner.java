@@ -9,12 +9,17 @@ import java.util.Base64;
 
 /**
  * Signs hook requests with the broker's Ed25519 key (the one {@code skylark keys} prints), so a receiver verifies
- * them with the public key alone: the signature covers {@code timestamp + "." + body}.
+ * them with the public key alone: the signature covers {@code "skylark-publish-hook-v1:" + timestamp + "." + body}.
+ * <p>
+ * The same key signs tokens, so the signed text is domain-separated: a JWS signing input is base64url and dots only
+ * and never holds the ':' of {@link #DOMAIN}, so no token signature verifies as a hook signature and no hook
+ * signature as a token's (before, a token's header, payload and signature sent as timestamp, body and signature
+ * verified with a hook that did not insist on a numeric timestamp).
  *
  * <pre>
  * X-Skylark-Timestamp: 1764000000000            epoch milliseconds when the request was signed
  * X-Skylark-Key-Id:    ed25519-20261124T...     the "kid" of the key in `skylark keys`
- * X-Skylark-Signature: base64url(Ed25519(timestamp + "." + body)), no padding
+ * X-Skylark-Signature: base64url(Ed25519("skylark-publish-hook-v1:" + timestamp + "." + body)), no padding
  * </pre>
  * Not thread safe: one instance for the hook agent.
  */
@@ -23,6 +28,9 @@ public final class HookSigner
     public static final String SIGNATURE_HEADER = "X-Skylark-Signature";
     public static final String TIMESTAMP_HEADER = "X-Skylark-Timestamp";
     public static final String KEY_ID_HEADER = "X-Skylark-Key-Id";
+    /** What every signed text starts with, so a hook signature means nothing else (see the class comment). */
+    public static final String DOMAIN = "skylark-publish-hook-v1:";
+    private static final byte[] DOMAIN_BYTES = DOMAIN.getBytes(StandardCharsets.US_ASCII);
     private static final byte[] SEPARATOR = {'.'};
 
     private final KeyRing keyRing;
@@ -53,6 +61,7 @@ public final class HookSigner
         try
         {
             signature.initSign(key.privateKey());
+            signature.update(DOMAIN_BYTES);
             signature.update(timestamp.getBytes(StandardCharsets.US_ASCII));
             signature.update(SEPARATOR);
             signature.update(body);

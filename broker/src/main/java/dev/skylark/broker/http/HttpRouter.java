@@ -2,6 +2,7 @@ package dev.skylark.broker.http;
 
 import dev.skylark.broker.net.HttpRequestHead;
 import dev.skylark.broker.net.HttpService;
+import dev.skylark.codec.LogText;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -69,8 +70,8 @@ public final class HttpRouter implements HttpService
             if (route.matches(request.path()))
             {
                 final HttpResponse response = route.handler().handle(request);
-                LOG.log(System.Logger.Level.DEBUG, () -> request.method() + " " + request.path() + " from " +
-                    request.remoteAddress() + " -> " + response.status());
+                LOG.log(System.Logger.Level.DEBUG, () -> LogText.of(request.method()) + " " +
+                    LogText.of(request.path()) + " from " + request.remoteAddress() + " -> " + response.status());
                 return response.encode();
             }
         }

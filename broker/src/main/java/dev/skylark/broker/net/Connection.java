@@ -46,6 +46,8 @@ public final class Connection
     private boolean closeAfterFlush;
     /** Closed for the broker, but the socket stays open to swallow what the peer still sends (see closeGracefully). */
     private boolean lingering;
+    /** Reading held: the peer is more than the outbound limit behind (see {@link #read}). */
+    private boolean heldForOutbound;
     private long lingerDeadlineNs;
     private boolean closed;
     private String closeCause;
@@ -332,7 +334,45 @@ public final class Connection
         {
             return LingeringClose.drain(this, channel, shared);
         }
+        if (sender.backlog() > sender.limit())
+        {
+            holdReadsForOutbound();
+            return 0;
+        }
         return receiver.read(shared, sharedView, nowNs);
+    }
+
+    /**
+     * A peer more than the outbound limit behind is not read from until it catches up: every request read could add
+     * a reply it does not read (PINGRESP, PUBACK, SUBACK, WebSocket pong), so its requests stay in the kernel and the
+     * memory the broker holds for it stays near the limit. Its keep-alive then runs out (it is not heard from), or
+     * it reads and is read again. Deliveries are bounded where they are made (QoS 0 dropped past the same limit).
+     */
+    private void holdReadsForOutbound()
+    {
+        if (!heldForOutbound && key != null && key.isValid())
+        {
+            heldForOutbound = true;
+            key.interestOps(key.interestOps() & ~SelectionKey.OP_READ);
+        }
+    }
+
+    /** After a write: reading resumes once the peer is within the outbound limit again. */
+    void onOutboundWritten()
+    {
+        if (heldForOutbound && sender.backlog() <= sender.limit() && !closed)
+        {
+            heldForOutbound = false;
+            if (key != null && key.isValid() && !receiver.isPaused())
+            {
+                key.interestOps(key.interestOps() | SelectionKey.OP_READ);
+            }
+        }
+    }
+
+    boolean isHeldForOutbound()
+    {
+        return heldForOutbound;
     }
 
     /** MQTT stream bytes after the WebSocket stage. */
@@ -395,6 +435,11 @@ public final class Connection
     {
         if (closed || closeAfterFlush)
         {
+            return;
+        }
+        if (heldForOutbound)
+        {
+            close(cause); // it does not read: the last packet would never go, and the connection would stay forever
             return;
         }
         if (webSocket != null)

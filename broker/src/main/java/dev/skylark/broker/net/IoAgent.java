@@ -101,6 +101,9 @@ public final class IoAgent implements Agent
     private ConnectionLimiter limiter = new ConnectionLimiter(0, 0);
     private AtomicCounter openConnections;
     private java.util.function.BooleanSupplier sharedWork = () -> false;
+    private final AcceptBackoff acceptBackoff = new AcceptBackoff();
+    /** Listeners not watched while {@link #acceptBackoff} pauses accepting (at most the listeners there are). */
+    private final List<SelectionKey> pausedListeners = new ArrayList<>();
 
     public IoAgent(
         final int index,
@@ -215,6 +218,7 @@ public final class IoAgent implements Agent
         work += resumePaused(nowNs);
         work += timers.poll(nowNs);
         work += lingeringClose.closeExpired(nowNs);
+        work += resumeAccepting(nowNs);
         if (sweepVersion != null && nowNs - nextSweepCheckNs >= 0)
         {
             nextSweepCheckNs = nowNs + SWEEP_CHECK_INTERVAL_NS;
@@ -260,6 +264,10 @@ public final class IoAgent implements Agent
     {
         long deadlineNs = Math.min(nowNs + IDLE_MAX_NS, timers.nextDeadlineNs(nowNs, IDLE_MAX_NS));
         deadlineNs = Math.min(deadlineNs, lingeringClose.nextDeadlineNs());
+        if (acceptBackoff.isPaused())
+        {
+            deadlineNs = Math.min(deadlineNs, acceptBackoff.resumeAtNs());
+        }
         if (sweepVersion != null)
         {
             deadlineNs = Math.min(deadlineNs, nextSweepCheckNs);
@@ -301,7 +309,7 @@ public final class IoAgent implements Agent
         final Object attachment = key.attachment();
         if (attachment instanceof ListenerSpec)
         {
-            accept((ServerSocketChannel)key.channel(), (ListenerSpec)attachment, selectNowNs);
+            accept(key, (ServerSocketChannel)key.channel(), (ListenerSpec)attachment, selectNowNs);
             return;
         }
         final Connection connection = (Connection)attachment;
@@ -315,7 +323,8 @@ public final class IoAgent implements Agent
         }
     }
 
-    private void accept(final ServerSocketChannel listener, final ListenerSpec spec, final long nowNs)
+    private void accept(
+        final SelectionKey key, final ServerSocketChannel listener, final ListenerSpec spec, final long nowNs)
     {
         for (int i = 0; i < 64; i++)
         {
@@ -326,13 +335,14 @@ public final class IoAgent implements Agent
             }
             catch (final IOException ex)
             {
-                LOG.log(Level.WARNING, "accept failed: " + ex.getMessage());
+                pauseAccepting(key, ex, nowNs);
                 return;
             }
             if (channel == null)
             {
                 return;
             }
+            acceptBackoff.onSuccess();
             final InetAddress peer = peerAddress(channel);
             if (!limiter.tryAcquire(peer))
             {
@@ -356,6 +366,48 @@ public final class IoAgent implements Agent
                 CloseHelper.quietClose(channel);
             }
         }
+    }
+
+    /**
+     * accept() failed (out of file descriptors, most often): the connection stays in the backlog and the listener
+     * stays ready, so it is not watched until the backoff ends; logged at most once per period.
+     */
+    private void pauseAccepting(final SelectionKey key, final IOException ex, final long nowNs)
+    {
+        final long delayNs = acceptBackoff.onFailure(nowNs);
+        if (key.isValid())
+        {
+            key.interestOps(0);
+            if (!pausedListeners.contains(key))
+            {
+                pausedListeners.add(key);
+            }
+        }
+        final long failures = acceptBackoff.failuresToLog(nowNs);
+        if (failures > 0)
+        {
+            LOG.log(Level.WARNING, "accept failed: " + ex.getMessage() + "; not accepting for " +
+                TimeUnit.NANOSECONDS.toMillis(delayNs) + " ms (" + failures + " failure(s) since the last line)");
+        }
+    }
+
+    /** Watches the paused listeners again once the backoff is over. */
+    private int resumeAccepting(final long nowNs)
+    {
+        if (!acceptBackoff.resume(nowNs))
+        {
+            return 0;
+        }
+        for (int i = 0; i < pausedListeners.size(); i++)
+        {
+            final SelectionKey key = pausedListeners.get(i);
+            if (key.isValid())
+            {
+                key.interestOps(SelectionKey.OP_ACCEPT);
+            }
+        }
+        pausedListeners.clear();
+        return 1;
     }
 
     private static InetAddress peerAddress(final SocketChannel channel)

@@ -254,6 +254,7 @@ final class SendEndPoint
                     outboundByteBuffer = agent.bufferPool().release(outboundByteBuffer);
                 }
             }
+            connection.onOutboundWritten();
             if (!complete)
             {
                 key.interestOps(key.interestOps() | SelectionKey.OP_WRITE);

@@ -1,5 +1,6 @@
 package dev.skylark.broker.net;
 
+import dev.skylark.codec.LogText;
 import dev.skylark.codec.ws.HttpUpgradeRequestDecoder;
 import dev.skylark.codec.ws.HttpUpgradeResponseEncoder;
 import dev.skylark.codec.ws.WebSocketCloseCode;
@@ -299,7 +300,7 @@ final class WebSocketStage implements WebSocketFrameHandler
         }
         catch (final RuntimeException ex)
         {
-            LOG.log(Level.WARNING, "HTTP handler failed for " + request.path(), ex);
+            LOG.log(Level.WARNING, "HTTP handler failed for " + LogText.of(request.path()), ex);
             response = errorBytes(500, "Internal Server Error", "internal error\n");
         }
         respondRaw(response, "served " + request.path());

@@ -1,5 +1,6 @@
 package dev.skylark.broker.routing;
 
+import dev.skylark.codec.LogText;
 import dev.skylark.codec.mqtt.ReasonCode;
 import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.IntArrayQueue;
@@ -300,7 +301,7 @@ final class SessionRegistry implements SessionTimers.Handler
 
     public void onSessionExpired(final Session session)
     {
-        LOG.log(Level.DEBUG, "session expired: " + session.clientId);
+        LOG.log(Level.DEBUG, "session expired: " + LogText.of(session.clientId));
         endSession(session, true);
     }
 

@@ -8,6 +8,7 @@ import dev.skylark.broker.auth.AuthStep;
 import dev.skylark.broker.auth.ClientGrant;
 import dev.skylark.broker.routing.ConnectRequest;
 import dev.skylark.broker.session.MqttConnectionHandler.State;
+import dev.skylark.codec.LogText;
 import dev.skylark.codec.mqtt.AuthDecoder;
 import dev.skylark.codec.mqtt.ConnectDecoder;
 import dev.skylark.codec.mqtt.MqttPrimitives;
@@ -195,8 +196,8 @@ final class ConnectHandshake
         }
         handler.state = State.CONNECTED;
         handler.connection.scheduleTimer(handler.lastPacketNs); // keep-alive, slow consumer and token checks start now
-        handler.logConnection("connected " + handler.clientId + " from " + handler.connection.remoteAddress() +
-            ", MQTT " + (handler.version == MqttVersion.V5 ? "5.0" :
+        handler.logConnection("connected " + LogText.of(handler.clientId) + " from " +
+            handler.connection.remoteAddress() + ", MQTT " + (handler.version == MqttVersion.V5 ? "5.0" :
             handler.protocolLevel == MqttVersion.V3_1 ? "3.1" : "3.1.1") + ", session present " + sessionPresent);
         handler.connection.resumeReading();
     }
@@ -357,7 +358,7 @@ final class ConnectHandshake
                 protocol.offerAccess(handler); // the routing agent re-checks the session's subscriptions and queue
                 handler.connection.scheduleTimer(handler.lastPacketNs); // the new grant may expire: look at it now
                 protocol.writer.auth(handler, ReasonCode.SUCCESS, step.data());
-                handler.logConnection("re-authenticated " + handler.clientId + " with " + exchange.method.name() +
+                handler.logConnection("re-authenticated " + LogText.of(handler.clientId) + " with " + exchange.method.name() +
                     (renewed.expiresAtMs() == 0 ? "" : ", now valid until " +
                     java.time.Instant.ofEpochMilli(renewed.expiresAtMs())));
                 return;

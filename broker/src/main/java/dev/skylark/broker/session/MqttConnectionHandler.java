@@ -4,6 +4,7 @@ import dev.skylark.broker.auth.ClientAccess;
 import dev.skylark.broker.auth.ClientGrant;
 import dev.skylark.broker.net.Connection;
 import dev.skylark.broker.net.ConnectionHandler;
+import dev.skylark.codec.LogText;
 import dev.skylark.codec.mqtt.DisconnectDecoder;
 import dev.skylark.codec.mqtt.MqttVersion;
 import dev.skylark.codec.mqtt.PacketType;
@@ -362,7 +363,7 @@ final class MqttConnectionHandler implements ConnectionHandler
         }
         if (clientId != null)
         {
-            logConnection("disconnected " + clientId + " from " + connection.remoteAddress() + ": " + cause);
+            logConnection("disconnected " + LogText.of(clientId) + " from " + connection.remoteAddress() + ": " + cause);
         }
     }
 
@@ -560,7 +561,7 @@ final class MqttConnectionHandler implements ConnectionHandler
             final String prefix = protocol.connectionLog.admit(protocol.nowNs);
             if (prefix != null)
             {
-                LOG.log(Level.INFO, prefix + line);
+                LOG.log(Level.INFO, prefix + LogText.line(line));
             }
         }
     }
@@ -573,13 +574,13 @@ final class MqttConnectionHandler implements ConnectionHandler
             final String prefix = protocol.errorLog.admit(protocol.nowNs);
             if (prefix != null)
             {
-                LOG.log(Level.INFO, prefix + line);
+                LOG.log(Level.INFO, prefix + LogText.line(line));
             }
         }
     }
 
     private String describe()
     {
-        return (clientId != null ? "'" + clientId + "' " : "") + connection.remoteAddress();
+        return (clientId != null ? "'" + LogText.of(clientId) + "' " : "") + connection.remoteAddress();
     }
 }

@@ -200,7 +200,12 @@ final class PublishAdmission
         }
         if (publish.topicLength() > 0)
         {
-            handler.inboundAliases.set(alias, buffer, publish.topicOffset(), publish.topicLength());
+            // Only a topic within the limits is kept: the caller refuses a longer one, and an alias must not pin
+            // what the broker would not accept (up to 64 KB per alias otherwise).
+            if (protocol.limits.withinTopicLimits(buffer, publish.topicOffset(), publish.topicLength()))
+            {
+                handler.inboundAliases.set(alias, buffer, publish.topicOffset(), publish.topicLength());
+            }
         }
         else
         {

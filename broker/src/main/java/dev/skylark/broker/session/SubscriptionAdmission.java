@@ -38,7 +38,8 @@ final class SubscriptionAdmission
         final int result = subscribe.wrap(buffer, offset, length, version);
         if (result < 0)
         {
-            handler.protocolError(-result, "invalid SUBSCRIBE");
+            handler.protocolError(-result, result == -ReasonCode.QUOTA_EXCEEDED ?
+                "more than " + SubscribeDecoder.MAX_ENTRIES + " topic filters in one SUBSCRIBE" : "invalid SUBSCRIBE");
             return true;
         }
         if (subscribe.subscriptionIdentifier() > 0 && !limits.subscriptionIdentifiersAvailable())

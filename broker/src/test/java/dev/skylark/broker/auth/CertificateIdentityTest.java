@@ -117,10 +117,10 @@ class CertificateIdentityTest
         final KeyStore keys = KeyStore.getInstance("PKCS12");
         try (InputStream in = Files.newInputStream(device.keystore()))
         {
-            keys.load(in, SelfSignedCertificate.KEYSTORE_PASSWORD.toCharArray());
+            keys.load(in, device.password());
         }
         final KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(keys, SelfSignedCertificate.KEYSTORE_PASSWORD.toCharArray());
+        kmf.init(keys, device.password());
         return kmf;
     }
 

@@ -129,7 +129,10 @@ final class HookTests
         return out.toString(StandardCharsets.UTF_8);
     }
 
-    /** The README's Java verification, verbatim in spirit: JWK "x" → X.509 key → Ed25519 over timestamp.body. */
+    /**
+     * The README's Java verification, verbatim in spirit: JWK "x" → X.509 key → a numeric, fresh timestamp →
+     * Ed25519 over the domain, timestamp and body.
+     */
     static boolean verify(final String jwks, final HookServer.Request request) throws Exception
     {
         for (final JsonNode jwk : HookServer.JSON.readTree(jwks).get("keys"))
@@ -148,7 +151,9 @@ final class HookTests
                 ByteBuffer.allocate(44).put(spki).put(Base64.getUrlDecoder().decode(x)).array()));
             Signature verifier = Signature.getInstance("Ed25519");
             verifier.initVerify(key);
-            verifier.update((timestamp + ".").getBytes(StandardCharsets.US_ASCII));
+            if (!timestamp.matches("[0-9]{1,15}") ||
+                Math.abs(System.currentTimeMillis() - Long.parseLong(timestamp)) > 5 * 60 * 1000) return false;
+            verifier.update(("skylark-publish-hook-v1:" + timestamp + ".").getBytes(StandardCharsets.US_ASCII));
             verifier.update(body);
             boolean valid = verifier.verify(Base64.getUrlDecoder().decode(signature));
             return valid;

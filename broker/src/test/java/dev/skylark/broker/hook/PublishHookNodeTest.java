@@ -5,6 +5,8 @@ import com.hivemq.client.mqtt.mqtt5.Mqtt5BlockingClient;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PayloadFormatIndicator;
 import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5Publish;
 import dev.skylark.broker.Broker;
+import dev.skylark.broker.auth.KeyRing;
+import dev.skylark.broker.auth.Tokens;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -20,7 +22,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.Signature;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -95,6 +99,7 @@ class PublishHookNodeTest
         final HttpResponse<String> unsigned = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
             .POST(HttpRequest.BodyPublishers.ofString("[]")).build(), HttpResponse.BodyHandlers.ofString());
         assertEquals(401, unsigned.statusCode());
+        refusesTokensStaleAndNonNumericTimestamps(url);
 
         broker = Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(-1).bindAddress("127.0.0.1")
             .dataDir(dataDir.toString()).hookPublish(url));
@@ -117,6 +122,48 @@ class PublishHookNodeTest
         }
         assertEquals(0, counter(broker, "skylark_hook_failures_total"), "every signature verified in Node");
         assertEquals(1, counter(broker, "skylark_hook_messages_dropped_total"));
+    }
+
+    /**
+     * Issue #15: hook requests and tokens are signed with the same key. A token sent as a hook request (its header
+     * as the timestamp, its payload as the body) used to verify; a stale or non-numeric timestamp is refused too,
+     * while a fresh request signed as the broker signs is accepted.
+     */
+    private void refusesTokensStaleAndNonNumericTimestamps(final String url) throws Exception
+    {
+        final KeyRing ring = KeyRing.openOrCreate(dataDir.resolve("auth"));
+        final String keyId = ring.currentSigningKey().keyId();
+        final long nowMs = System.currentTimeMillis();
+        final String[] token = Tokens.sign(ring, Tokens.claims("forger", "j1", nowMs, 60_000)).split("\\.");
+        assertEquals(401, post(url, token[0], keyId, token[2], token[1].getBytes(StandardCharsets.US_ASCII)),
+            "a token replayed as a hook request");
+
+        final byte[] empty = "[]".getBytes(StandardCharsets.US_ASCII);
+        final HookSigner signer = new HookSigner(ring);
+        final HookSigner.Signed stale = signer.sign(nowMs - TimeUnit.MINUTES.toMillis(6), empty);
+        assertEquals(401, post(url, stale.timestamp(), keyId, stale.signature(), empty), "6 minutes old");
+
+        final String spaced = " " + nowMs; // Number(" 1764...") is a number: only a plain run of digits will do
+        final Signature ed25519 = Signature.getInstance("Ed25519");
+        ed25519.initSign(ring.currentSigningKey().privateKey());
+        ed25519.update((HookSigner.DOMAIN + spaced + ".[]").getBytes(StandardCharsets.US_ASCII));
+        final String spacedSignature = Base64.getUrlEncoder().withoutPadding().encodeToString(ed25519.sign());
+        assertEquals(401, post(url, spaced, keyId, spacedSignature, empty), "timestamp not a plain number");
+
+        final HookSigner.Signed fresh = signer.sign(nowMs, empty);
+        assertEquals(200, post(url, fresh.timestamp(), keyId, fresh.signature(), empty), "signed as the broker signs");
+    }
+
+    private static int post(
+        final String url, final String timestamp, final String keyId, final String signature, final byte[] body)
+        throws Exception
+    {
+        return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+            .header(HookSigner.TIMESTAMP_HEADER, timestamp)
+            .header(HookSigner.KEY_ID_HEADER, keyId)
+            .header(HookSigner.SIGNATURE_HEADER, signature)
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.discarding())
+            .statusCode();
     }
 
     /** The first ```js block after the marker in the repository's README. */

@@ -93,10 +93,10 @@ class TlsTest
             final KeyStore keys = KeyStore.getInstance("PKCS12");
             try (InputStream in = Files.newInputStream(identity.keystore()))
             {
-                keys.load(in, SelfSignedCertificate.KEYSTORE_PASSWORD.toCharArray());
+                keys.load(in, identity.password());
             }
             kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            kmf.init(keys, SelfSignedCertificate.KEYSTORE_PASSWORD.toCharArray());
+            kmf.init(keys, identity.password());
         }
         final SSLContext context = SSLContext.getInstance("TLS");
         context.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);

@@ -19,6 +19,8 @@ import static dev.skylark.codec.mqtt.MqttPrimitives.readUtf8Length;
  *                                   v5: bit 2 No Local, bit 3 Retain As Published, bits 5-4 Retain Handling (3 → 0x82),
  *                                   bits 7-6 reserved (→ 0x81); v3.1.1: bits 7-2 reserved (→ 0x81)
  *                                   v5: No Local on a shared subscription → 0x82
+ *  At most {@link #MAX_ENTRIES} entries (else 0x97 Quota exceeded: the SUBACK and the broker's internal
+ *  command count entries in 16 bits; the spec sets no number, so this is the broker's limit)
  * </pre>
  * Usage: {@code if (d.wrap(...) == 0) while (d.nextEntry()) { d.filterOffset(); d.qos(); ... }}
  */
@@ -26,6 +28,8 @@ public final class SubscribeDecoder
 {
     public static final int PACKET_ID_OFFSET = 2;
     public static final int FLAGS = 0x02;
+    /** Most entries one SUBSCRIBE may carry; more is refused whole with {@code -QUOTA_EXCEEDED}. */
+    public static final int MAX_ENTRIES = 65_535;
 
     public static final int OPTION_QOS_MASK = 0x03;
     public static final int OPTION_NO_LOCAL = 0x04;
@@ -127,7 +131,10 @@ public final class SubscribeDecoder
             {
                 return -ReasonCode.PROTOCOL_ERROR;
             }
-            entryCount++;
+            if (++entryCount > MAX_ENTRIES)
+            {
+                return -ReasonCode.QUOTA_EXCEEDED;
+            }
         }
 
         limit = end;

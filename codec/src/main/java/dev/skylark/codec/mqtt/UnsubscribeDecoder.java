@@ -13,12 +13,15 @@ import static dev.skylark.codec.mqtt.MqttPrimitives.readUtf8Length;
  *  Packet Identifier (2)            non-zero (else 0x81)
  *  v5: Property Length + properties User Properties only
  *  Payload: Topic Filter (string)+  at least one (else 0x82); bad UTF-8 → 0x81; syntax see {@link #filterStatus()}
+ *                                   at most {@link #MAX_ENTRIES} (else 0x97 Quota exceeded, as SUBSCRIBE)
  * </pre>
  */
 public final class UnsubscribeDecoder
 {
     public static final int PACKET_ID_OFFSET = 2;
     public static final int FLAGS = 0x02;
+    /** Most filters one UNSUBSCRIBE may carry (the UNSUBACK and the broker's command count them in 16 bits). */
+    public static final int MAX_ENTRIES = SubscribeDecoder.MAX_ENTRIES;
 
     private final PropertiesDecoder properties = new PropertiesDecoder();
     private DirectBuffer buffer;
@@ -85,7 +88,10 @@ public final class UnsubscribeDecoder
                 return fLength;
             }
             pos += 2 + fLength;
-            entryCount++;
+            if (++entryCount > MAX_ENTRIES)
+            {
+                return -ReasonCode.QUOTA_EXCEEDED;
+            }
         }
 
         limit = end;
