@@ -339,7 +339,24 @@ public final class Connection
             holdReadsForOutbound();
             return 0;
         }
-        return receiver.read(shared, sharedView, nowNs);
+        try
+        {
+            return receiver.read(shared, sharedView, nowNs);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw closeOnBug(ex);
+        }
+    }
+
+    /**
+     * A bug met while this connection's input was handled: the connection is closed (it would otherwise hang, neither
+     * answered nor closed), and the error goes on to the agent's error handler, which logs and counts it.
+     */
+    private RuntimeException closeOnBug(final RuntimeException ex)
+    {
+        close("internal error: " + ex);
+        return ex;
     }
 
     /**
@@ -384,7 +401,14 @@ public final class Connection
     /** Dispatches packets already carried over, e.g. after back pressure lifts. */
     void drainPending(final long nowNs)
     {
-        receiver.drain(nowNs);
+        try
+        {
+            receiver.drain(nowNs);
+        }
+        catch (final RuntimeException ex)
+        {
+            throw closeOnBug(ex);
+        }
     }
 
     // ---------------------------------------------------------------- lifecycle

@@ -70,9 +70,10 @@ public final class ProtocolCounters
             clientsByTransport[i] = counters.gauge("skylark_client_connections", "MQTT connections open",
                 "transport", Connection.TRANSPORTS[i], io);
         }
-        for (int type = PacketType.CONNECT; type <= PacketType.AUTH; type++)
+        // Type 0 is reserved: a client can still send it (the connection is then closed), and it is counted too.
+        for (int type = 0; type <= PacketType.AUTH; type++)
         {
-            final String name = PacketType.name(type).toLowerCase(java.util.Locale.ROOT);
+            final String name = type == 0 ? "reserved" : PacketType.name(type).toLowerCase(java.util.Locale.ROOT);
             packetsReceived[type] = counters.counter("skylark_packets_received_total", "MQTT packets received",
                 "type", name, io);
             packetsSent[type] = counters.counter("skylark_packets_sent_total", "MQTT packets sent", "type", name, io);

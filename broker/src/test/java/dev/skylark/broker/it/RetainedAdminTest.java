@@ -37,8 +37,9 @@ class RetainedAdminTest
     @Test
     void listsAndDeletesRetainedMessagesByFilter() throws Exception
     {
+        // $SYS off: its figures are retained too and would count in the retained gauge checked below.
         try (Broker broker = Broker.launch(new Broker.Context().mqttPort(0).httpPort(0).bindAddress("127.0.0.1")
-            .dataDir(dataDir.toString())))
+            .dataDir(dataDir.toString()).sysIntervalS(0)))
         {
             final String base = "http://127.0.0.1:" + broker.httpPort() + "/admin/v1/";
             final String admin = "Bearer " + Files.readString(dataDir.resolve("auth/admin-token")).trim();

@@ -90,7 +90,7 @@ final class SkylarkProcess implements AutoCloseable
     /** Waits until the broker has started and returns the port of that listener ("mqtt", "http", "mqtts"). */
     int port(final String listener)
     {
-        awaitLog("Skylark started", 60);
+        awaitLog(" started (Java", 60); // "Skylark <version> started (Java ..., pid ...)"
         final Integer port = ports.get(listener);
         if (port == null)
         {
