@@ -110,8 +110,8 @@ final class Listeners
         catch (final IOException ex)
         {
             throw new UncheckedIOException("cannot listen on " + bindAddress + ":" + port + " (" + propName +
-                "): " + ex.getMessage() + (port < 1024 && port > 0 ? " (ports below 1024 need privileges: see the " +
-                "README, 'WebSockets, TLS and the browser')" : ""), ex);
+                "): " + ex.getMessage() + (port < 1024 && port > 0 ? " (ports below 1024 need privileges: see " +
+                "docs/websockets-tls.md, 'Ports 443 / 80')" : ""), ex);
         }
     }
 

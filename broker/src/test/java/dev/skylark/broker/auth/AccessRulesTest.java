@@ -156,14 +156,15 @@ class AccessRulesTest
         assertTrue(allocated < 64 * 1024, "allocated " + allocated + " bytes for 100k decisions");
     }
 
-    /** The README's ten-line telemetry file parses and means what the README says. */
+    /** The ten-line telemetry file of docs/authorization.md parses and means what the page says. */
     @Test
     void theReadmeExampleMeansWhatItSays() throws Exception
     {
-        final java.nio.file.Path readme = java.nio.file.Path.of("..", "README.md");
-        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isReadable(readme), "README.md beside broker/");
+        final java.nio.file.Path readme = java.nio.file.Path.of("..", "docs", "authorization.md");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isReadable(readme), "docs/authorization.md beside broker/");
         final String text = java.nio.file.Files.readString(readme);
-        final int section = text.indexOf("## Authorization");
+        final int section = text.indexOf("## A telemetry deployment in ten lines");
+        assertTrue(section >= 0, "docs/authorization.md has the ten-line example");
         final int start = text.indexOf("```\n", section) + 4;
         final List<String> lines = List.of(text.substring(start, text.indexOf("```", start)).split("\n"));
         assertEquals(10, lines.size(), "ten lines");

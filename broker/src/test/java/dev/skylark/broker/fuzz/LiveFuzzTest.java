@@ -37,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * agent threw, and the heap after GC grew by less than {@link #HEAP_GROWTH_MAX}.</li>
  * </ul>
  * Seeded and reproducible: the seed is printed; {@code -Dfuzz.seed=N} (or {@code random}), {@code -Dfuzz.cases=N}
- * per transport, {@code -Dfuzz.workers=N}. {@code mvn -Pfuzz-long verify} runs a long campaign (see the README).
+ * per transport, {@code -Dfuzz.workers=N}. {@code mvn -Pfuzz-long verify} runs a long campaign (see docs/limits.md).
  * Properties are named {@code fuzz.*}, not {@code skylark.*}: the broker refuses unknown {@code skylark.*} settings.
  */
 class LiveFuzzTest

@@ -130,7 +130,7 @@ final class HookTests
     }
 
     /**
-     * The README's Java verification, verbatim in spirit: JWK "x" → X.509 key → a numeric, fresh timestamp →
+     * The Java verification of docs/publish-hook.md, verbatim in spirit: JWK "x" → X.509 key → a numeric, fresh timestamp →
      * Ed25519 over the domain, timestamp and body.
      */
     static boolean verify(final String jwks, final HookServer.Request request) throws Exception

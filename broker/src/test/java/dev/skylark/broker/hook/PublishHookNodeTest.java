@@ -37,8 +37,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The README's Node.js hook, taken from the README and run as it stands: it verifies the broker's signatures with
- * the output of {@code skylark keys}, drops "drop me" and tags the rest. Skipped when node is not installed.
+ * The Node.js hook of docs/publish-hook.md, taken from that page and run as it stands: it verifies the broker's
+ * signatures with the output of {@code skylark keys}, drops "drop me" and tags the rest. Skipped when node is not
+ * installed.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class PublishHookNodeTest
@@ -166,18 +167,18 @@ class PublishHookNodeTest
             .statusCode();
     }
 
-    /** The first ```js block after the marker in the repository's README. */
+    /** The first ```js block after the marker in the repository's docs/publish-hook.md. */
     private static String readmeExample() throws Exception
     {
         Path dir = Path.of("").toAbsolutePath();
-        while (dir != null && !Files.isRegularFile(dir.resolve("README.md")))
+        while (dir != null && !Files.isRegularFile(dir.resolve("docs/publish-hook.md")))
         {
             dir = dir.getParent();
         }
-        Assumptions.assumeTrue(dir != null, "README.md not found");
-        final String readme = Files.readString(dir.resolve("README.md"));
+        Assumptions.assumeTrue(dir != null, "docs/publish-hook.md not found");
+        final String readme = Files.readString(dir.resolve("docs/publish-hook.md"));
         final int marker = readme.indexOf(MARKER);
-        assertTrue(marker >= 0, "README has the hook example marker");
+        assertTrue(marker >= 0, "docs/publish-hook.md has the hook example marker");
         final int start = readme.indexOf("```js\n", marker) + "```js\n".length();
         final int end = readme.indexOf("```", start);
         return readme.substring(start, end);
