@@ -110,7 +110,7 @@ public final class Broker implements AutoCloseable
         registerReloads();
     }
 
-    /** The parts a SIGHUP reloads (more register at merge: the authorization rules and password files). */
+    /** The parts a SIGHUP reloads: connection limits, the log level and format, TLS, auth files and the rules file. */
     private void registerReloads()
     {
         reloads.register("connection limits", Set.of(Configuration.MAX_CONNECTIONS_PROP_NAME,
@@ -130,6 +130,20 @@ public final class Broker implements AutoCloseable
             context.maxConnectionsPerAddress = perAddress;
             return what;
         });
+        reloads.register("log level", Set.of(Configuration.LOG_LEVEL_PROP_NAME, Configuration.LOG_FORMAT_PROP_NAME),
+            (settings) ->
+            {
+                final String level = Configuration.get(settings, Configuration.LOG_LEVEL_PROP_NAME);
+                final String format = Configuration.get(settings, Configuration.LOG_FORMAT_PROP_NAME);
+                if (level.equals(context.logLevel) && format.equals(context.logFormat))
+                {
+                    return null;
+                }
+                LogSetup.apply(level, format);
+                context.logLevel = level;
+                context.logFormat = format;
+                return "level " + level + ", format " + format;
+            });
         reloads.register("tls certificate", Set.of(Configuration.TLS_CERT_PROP_NAME, Configuration.TLS_KEY_PROP_NAME,
             Configuration.TLS_KEYSTORE_PROP_NAME, Configuration.TLS_KEYSTORE_PASSWORD_PROP_NAME), listeners::reloadTls);
         if (context.aclFile != null && !context.aclFile.isEmpty())
