@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class LimitsTest
 {
-    private static final String QUOTA = "quota exceeded: subscriptions per client or subscribers per filter";
+    private static final String QUOTA =
+        "quota exceeded: subscriptions/shared groups per client or subscribers/groups per filter";
     private Broker broker;
 
     @AfterEach
@@ -176,6 +177,73 @@ class LimitsTest
             assertArrayEquals(bytes(0x90, 4, 0, 7, 0, 0), c.expect(9), "room again once a member left");
         }
         assertEquals(3, counter("skylark_subscriptions_refused_total", "reason=\"per_filter\""));
+    }
+
+    @Test
+    void sharedGroupsPerFilterAtTheBoundary() throws Exception
+    {
+        start(new Broker.Context().sharedGroupsPerFilterMax(2));
+        try (RawClient a = new RawClient(broker.mqttPort());
+            RawClient b = new RawClient(broker.mqttPort());
+            RawClient c = new RawClient(broker.mqttPort());
+            RawClient v3 = new RawClient(broker.mqttPort()))
+        {
+            a.sendRaw(connect(5, "a")).expect(2);
+            b.sendRaw(connect(5, "b")).expect(2);
+            c.sendRaw(connect(5, "c")).expect(2);
+            v3.sendRaw(connect(4, "v3")).expect(2);
+
+            a.send(0x82, bytes(0, 1), bytes(0), str("$share/g1/t/x"), bytes(0));
+            assertArrayEquals(bytes(0x90, 4, 0, 1, 0, 0), a.expect(9), "limit - 1 groups: a group fits");
+            b.send(0x82, bytes(0, 2), bytes(0), str("$share/g2/t/x"), bytes(0));
+            assertArrayEquals(bytes(0x90, 4, 0, 2, 0, 0), b.expect(9), "the group that reaches the limit fits");
+            c.send(0x82, bytes(0, 3), bytes(0), str("$share/g3/t/x"), bytes(0), str("$share/g1/t/x"), bytes(1),
+                str("t/x"), bytes(0), str("$share/g3/t/y"), bytes(0));
+            assertArrayEquals(packet(0x90, bytes(0, 3), reason("filter 1: " + QUOTA), bytes(0x97, 1, 0, 0)),
+                c.expect(9), "limit + 1 groups: refused; joining a group there, a plain subscriber, another filter fit");
+            v3.send(0x82, bytes(0, 4), str("$share/g3/t/x"), bytes(1));
+            assertArrayEquals(bytes(0x90, 3, 0, 4, 0x80), v3.expect(9), "3.1.1: 0x80");
+            a.send(0x82, bytes(0, 5), bytes(0), str("$share/g1/t/x"), bytes(1));
+            assertArrayEquals(bytes(0x90, 4, 0, 5, 0, 1), a.expect(9), "re-subscribing to one's group adds none");
+
+            b.send(0xA2, bytes(0, 6), bytes(0), str("$share/g2/t/x"));
+            assertArrayEquals(bytes(0xB0, 4, 0, 6, 0, 0), b.expect(11));
+            c.send(0x82, bytes(0, 7), bytes(0), str("$share/g3/t/x"), bytes(0));
+            assertArrayEquals(bytes(0x90, 4, 0, 7, 0, 0), c.expect(9), "room again once a group emptied");
+        }
+        assertEquals(2, counter("skylark_subscriptions_refused_total", "reason=\"shared_groups_per_filter\""));
+        assertEquals(0, counter("skylark_subscriptions_refused_total", "reason=\"shared_groups_per_client\""));
+    }
+
+    @Test
+    void sharedGroupsPerClientAtTheBoundary() throws Exception
+    {
+        start(new Broker.Context().sharedGroupsPerClientMax(2));
+        try (RawClient a = new RawClient(broker.mqttPort()); RawClient v3 = new RawClient(broker.mqttPort()))
+        {
+            a.sendRaw(connect(5, "a")).expect(2);
+            v3.sendRaw(connect(4, "v3")).expect(2);
+
+            a.send(0x82, bytes(0, 1), bytes(0), str("$share/g1/t/x"), bytes(0));
+            assertArrayEquals(bytes(0x90, 4, 0, 1, 0, 0), a.expect(9), "limit - 1 groups joined: one more fits");
+            a.send(0x82, bytes(0, 2), bytes(0), str("$share/g2/t/x"), bytes(0));
+            assertArrayEquals(bytes(0x90, 4, 0, 2, 0, 0), a.expect(9), "the group that reaches the limit fits");
+            a.send(0x82, bytes(0, 3), bytes(0), str("$share/g1/t/y"), bytes(0), str("$share/g1/t/x"), bytes(1),
+                str("t/y"), bytes(0));
+            assertArrayEquals(packet(0x90, bytes(0, 3), reason("filter 1: " + QUOTA), bytes(0x97, 1, 0)),
+                a.expect(9), "limit + 1: refused; re-subscribing to a group one is in and a plain filter fit");
+
+            a.send(0xA2, bytes(0, 4), bytes(0), str("$share/g2/t/x"));
+            assertArrayEquals(bytes(0xB0, 4, 0, 4, 0, 0), a.expect(11));
+            a.send(0x82, bytes(0, 5), bytes(0), str("$share/g1/t/y"), bytes(0));
+            assertArrayEquals(bytes(0x90, 4, 0, 5, 0, 0), a.expect(9), "room again after leaving a group");
+
+            v3.send(0x82, bytes(0, 6), str("$share/a/x"), bytes(0), str("$share/b/x"), bytes(0), str("$share/c/x"),
+                bytes(0));
+            assertArrayEquals(bytes(0x90, 5, 0, 6, 0, 0, 0x80), v3.expect(9), "3.1.1: 0x80");
+        }
+        assertEquals(2, counter("skylark_subscriptions_refused_total", "reason=\"shared_groups_per_client\""));
+        assertEquals(0, counter("skylark_subscriptions_refused_total", "reason=\"shared_groups_per_filter\""));
     }
 
     @Test
