@@ -220,7 +220,8 @@ final class Subscriptions implements RetainedVisitor<Long>
         }
         if (TopicFilter.isShared(filter))
         {
-            if (sharedGroupsPerClientMax > 0 && tree.sharedSubscriptionCount(session.sessionId) >= sharedGroupsPerClientMax)
+            if (sharedGroupsPerClientMax > 0 &&
+                tree.sharedSubscriptionCount(session.sessionId) >= sharedGroupsPerClientMax)
             {
                 return counters.subscriptionsRefusedGroupsPerClient;
             }

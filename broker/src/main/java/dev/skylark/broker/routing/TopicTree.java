@@ -45,6 +45,7 @@ public final class TopicTree
         SharedGroup[] groups; // dense, for match to walk without allocating
         int groupCount;
         Object2ObjectHashMap<String, SharedGroup> groupsByName; // the same groups, for SUBSCRIBE to find by name
+        int sharedMembers; // members of all the groups, for the per-filter subscriber count without a scan
 
         Node(final Node parent, final byte[] level)
         {
@@ -240,6 +241,10 @@ public final class TopicTree
                 node.addGroup(group);
             }
             existed = group.members.put(sessionId, options, subscriptionId);
+            if (!existed)
+            {
+                node.sharedMembers++;
+            }
         }
         else
         {
@@ -401,23 +406,8 @@ public final class TopicTree
      */
     public int subscriberCount(final String filter)
     {
-        final String inner = TopicFilter.isShared(filter) ? TopicFilter.innerFilter(filter) : filter;
-        Node node = root;
-        for (final byte[] level : TopicFilter.levels(inner))
-        {
-            node = node.child(level);
-            if (null == node)
-            {
-                return 0;
-            }
-        }
-
-        int count = node.subscribers.count;
-        for (int g = 0; g < node.groupCount; g++)
-        {
-            count += node.groups[g].memberCount();
-        }
-        return count;
+        final Node node = find(TopicFilter.isShared(filter) ? TopicFilter.innerFilter(filter) : filter);
+        return null == node ? 0 : node.subscribers.count + node.sharedMembers;
     }
 
     /**
@@ -540,6 +530,10 @@ public final class TopicTree
         {
             final SharedGroup group = group(node, TopicFilter.shareName(filter));
             removed = null != group && group.members.remove(sessionId);
+            if (removed)
+            {
+                node.sharedMembers--;
+            }
             if (removed && 0 == group.memberCount())
             {
                 node.removeGroup(group);

@@ -200,7 +200,7 @@ class LimitsTest
             c.send(0x82, bytes(0, 3), bytes(0), str("$share/g3/t/x"), bytes(0), str("$share/g1/t/x"), bytes(1),
                 str("t/x"), bytes(0), str("$share/g3/t/y"), bytes(0));
             assertArrayEquals(packet(0x90, bytes(0, 3), reason("filter 1: " + QUOTA), bytes(0x97, 1, 0, 0)),
-                c.expect(9), "limit + 1 groups: refused; joining a group there, a plain subscriber, another filter fit");
+                c.expect(9), "limit + 1 groups: refused; joining a group, a plain subscriber, another filter fit");
             v3.send(0x82, bytes(0, 4), str("$share/g3/t/x"), bytes(1));
             assertArrayEquals(bytes(0x90, 3, 0, 4, 0x80), v3.expect(9), "3.1.1: 0x80");
             a.send(0x82, bytes(0, 5), bytes(0), str("$share/g1/t/x"), bytes(1));

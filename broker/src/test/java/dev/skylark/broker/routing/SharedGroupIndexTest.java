@@ -35,6 +35,7 @@ class SharedGroupIndexTest
         assertEquals(GROUPS, tree.sharedGroupCount("a/b"));
         assertEquals(1, tree.sharedGroupCount("$share/x/a/c"));
         assertEquals(0, tree.sharedGroupCount("x/y"));
+        assertEquals(GROUPS + 1, tree.subscriberCount("a/b"), "members of every group on a/b, kept as a count");
 
         long before = tree.groupsExamined();
         assertFalse(tree.subscribe("$share/late/a/b", GROUPS + 2, ofQos(1), 0));
@@ -42,6 +43,7 @@ class SharedGroupIndexTest
         assertTrue(tree.unsubscribe("$share/late/a/b", GROUPS + 2));
         assertTrue(tree.hasSharedGroup("$share/g123/a/b"));
         assertFalse(tree.hasSharedGroup("$share/late/a/b"));
+        assertEquals(GROUPS + 1, tree.subscriberCount("$share/any/a/b"));
         assertTrue(tree.groupsExamined() - before <= 3,
             "join, re-join and leave among " + GROUPS + " groups looked at " + (tree.groupsExamined() - before));
 
