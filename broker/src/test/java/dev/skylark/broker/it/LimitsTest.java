@@ -216,6 +216,49 @@ class LimitsTest
     }
 
     @Test
+    void defaultGroupsPerFilterHoldAndEachGroupGetsOneCopy() throws Exception
+    {
+        start(new Broker.Context().sharedGroupsPerClientMax(0)); // skylark.shared.groups.per.filter.max at 1000
+        final int groups = 1000;
+        try (RawClient member = new RawClient(broker.mqttPort()); RawClient publisher = new RawClient(broker.mqttPort()))
+        {
+            member.sendRaw(connect(5, "member")).expect(2);
+            publisher.sendRaw(connect(5, "publisher")).expect(2);
+
+            final byte[][] entries = new byte[4 + 2 * (groups + 1)][];
+            entries[0] = bytes(0, 1);
+            entries[1] = bytes(0);
+            for (int g = 0; g <= groups; g++)
+            {
+                entries[2 + 2 * g] = str("$share/g" + g + "/big/t");
+                entries[3 + 2 * g] = bytes(0);
+            }
+            entries[entries.length - 1] = bytes(0); // the options of "end", below
+            entries[entries.length - 2] = str("end");
+            member.send(0x82, entries);
+            final byte[] subAck = member.expect(9);
+            final int codes = subAck.length - (groups + 2);
+            for (int g = 0; g < groups; g++)
+            {
+                assertEquals(0, subAck[codes + g], "group " + g + " of " + groups + " fits");
+            }
+            assertEquals((byte)0x97, subAck[codes + groups], "group " + (groups + 1) + " on one filter is refused");
+            assertEquals(0, subAck[codes + groups + 1], "a plain filter fits");
+
+            publisher.send(0x30, str("big/t"), bytes(0, 'x'));
+            publisher.send(0x30, str("end"), bytes(0, 'y'));
+            for (int g = 0; g < groups; g++)
+            {
+                final byte[] publish = member.expect(3);
+                assertEquals('x', publish[publish.length - 1], "copy " + (g + 1) + " of big/t");
+            }
+            final byte[] end = member.expect(3);
+            assertEquals('y', end[end.length - 1], "one copy per group, then the next message");
+        }
+        assertEquals(1, counter("skylark_subscriptions_refused_total", "reason=\"shared_groups_per_filter\""));
+    }
+
+    @Test
     void sharedGroupsPerClientAtTheBoundary() throws Exception
     {
         start(new Broker.Context().sharedGroupsPerClientMax(2));
