@@ -457,6 +457,8 @@ public final class Broker implements AutoCloseable
         String managementBindAddress;
         int subscriptionsPerClientMax;
         int subscribersPerFilterMax;
+        int sharedGroupsPerFilterMax;
+        int sharedGroupsPerClientMax;
         long queueMaxBytes;
         int maxConnections;
         int maxConnectionsPerAddress;
@@ -671,6 +673,20 @@ public final class Broker implements AutoCloseable
         public Context subscribersPerFilterMax(final int max)
         {
             this.subscribersPerFilterMax = max;
+            return this;
+        }
+
+        /** Shared groups one topic filter may have (0 = unlimited); another gets SUBACK 0x97 (3.1.1: 0x80). */
+        public Context sharedGroupsPerFilterMax(final int max)
+        {
+            this.sharedGroupsPerFilterMax = max;
+            return this;
+        }
+
+        /** Shared groups one client may join (0 = unlimited); another gets SUBACK 0x97 (3.1.1: 0x80). */
+        public Context sharedGroupsPerClientMax(final int max)
+        {
+            this.sharedGroupsPerClientMax = max;
             return this;
         }
 

@@ -121,6 +121,7 @@ final class BrokerAgents
         router.retainedAdmin().wakeRouter(wakeRouter);
         router.subscriptionsPerClientMax(context.subscriptionsPerClientMax);
         router.subscribersPerFilterMax(context.subscribersPerFilterMax);
+        router.sharedGroupsMax(context.sharedGroupsPerFilterMax, context.sharedGroupsPerClientMax);
         router.queueMaxBytes(context.queueMaxBytes);
         router.slowConsumerTimeoutNs(TimeUnit.MILLISECONDS.toNanos(context.slowConsumerTimeoutMs));
         router.retainedLimits(context.retainedMaxMessages, context.retainedMaxBytes, context.retainedClientMaxMessages,

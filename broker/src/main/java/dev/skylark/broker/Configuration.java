@@ -175,6 +175,21 @@ public final class Configuration
      */
     public static final String SUBSCRIBERS_PER_FILTER_MAX_PROP_NAME = "skylark.subscribers.per.filter.max";
 
+    /**
+     * Shared groups one topic filter may have ({@code $share/g1/a/b} and {@code $share/g2/a/b} are two groups on
+     * {@code a/b}; each gets a copy of every message), 0 = unlimited; a SUBSCRIBE that would add another gets SUBACK
+     * 0x97 Quota exceeded (3.1.1: 0x80). Joining an existing group is not limited by this.
+     */
+    public static final String SHARED_GROUPS_PER_FILTER_MAX_PROP_NAME = "skylark.shared.groups.per.filter.max";
+    public static final int SHARED_GROUPS_PER_FILTER_MAX_DEFAULT = 1000;
+
+    /**
+     * Shared subscriptions (groups joined) one client may hold, 0 = unlimited; more get SUBACK 0x97 Quota exceeded
+     * (3.1.1: 0x80). Re-subscribing to a group the client is already in does not count again.
+     */
+    public static final String SHARED_GROUPS_PER_CLIENT_MAX_PROP_NAME = "skylark.shared.groups.per.client.max";
+    public static final int SHARED_GROUPS_PER_CLIENT_MAX_DEFAULT = 100;
+
     /** Seconds between updates of the $SYS/broker/... topics (0 = off). */
     public static final String SYS_INTERVAL_S_PROP_NAME = "skylark.sys.interval.s";
 
@@ -496,6 +511,8 @@ public final class Configuration
         integer(MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME, 0, 0, Integer.MAX_VALUE, "open connections per source address (0 = unlimited)");
         integer(SUBSCRIPTIONS_PER_CLIENT_MAX_PROP_NAME, 0, 0, Integer.MAX_VALUE, "subscriptions per client (0 = unlimited)");
         integer(SUBSCRIBERS_PER_FILTER_MAX_PROP_NAME, 0, 0, Integer.MAX_VALUE, "subscribers per topic filter, shared members included (0 = unlimited)");
+        integer(SHARED_GROUPS_PER_FILTER_MAX_PROP_NAME, SHARED_GROUPS_PER_FILTER_MAX_DEFAULT, 0, Integer.MAX_VALUE, "shared groups ($share/<group>/) per topic filter (0 = unlimited)");
+        integer(SHARED_GROUPS_PER_CLIENT_MAX_PROP_NAME, SHARED_GROUPS_PER_CLIENT_MAX_DEFAULT, 0, Integer.MAX_VALUE, "shared groups one client may join (0 = unlimited)");
         longInteger(SYS_INTERVAL_S_PROP_NAME, 10, 0, 86_400, "seconds between $SYS/broker/... updates (0 = off)");
         bool(ADMIN_REMOTE_PROP_NAME, false, "admin API reachable from other machines");
         choice(PRESET_PROP_NAME, PRESET_DEFAULT, "limits preset", "default", "hosted");

@@ -86,6 +86,8 @@ final class ContextChecks
         put(p, Configuration.MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME, c.maxConnectionsPerAddress);
         put(p, Configuration.SUBSCRIPTIONS_PER_CLIENT_MAX_PROP_NAME, c.subscriptionsPerClientMax);
         put(p, Configuration.SUBSCRIBERS_PER_FILTER_MAX_PROP_NAME, c.subscribersPerFilterMax);
+        put(p, Configuration.SHARED_GROUPS_PER_FILTER_MAX_PROP_NAME, c.sharedGroupsPerFilterMax);
+        put(p, Configuration.SHARED_GROUPS_PER_CLIENT_MAX_PROP_NAME, c.sharedGroupsPerClientMax);
         put(p, Configuration.SYS_INTERVAL_S_PROP_NAME, c.sysIntervalS);
         put(p, Configuration.LOG_LEVEL_PROP_NAME, c.logLevel);
         put(p, Configuration.LOG_FORMAT_PROP_NAME, c.logFormat);

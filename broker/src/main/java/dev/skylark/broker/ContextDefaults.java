@@ -48,6 +48,8 @@ final class ContextDefaults
         c.managementBindAddress = Configuration.get(properties, Configuration.MANAGEMENT_BIND_ADDRESS_PROP_NAME);
         c.subscriptionsPerClientMax = Configuration.getInt(properties, Configuration.SUBSCRIPTIONS_PER_CLIENT_MAX_PROP_NAME);
         c.subscribersPerFilterMax = Configuration.getInt(properties, Configuration.SUBSCRIBERS_PER_FILTER_MAX_PROP_NAME);
+        c.sharedGroupsPerFilterMax = Configuration.getInt(properties, Configuration.SHARED_GROUPS_PER_FILTER_MAX_PROP_NAME);
+        c.sharedGroupsPerClientMax = Configuration.getInt(properties, Configuration.SHARED_GROUPS_PER_CLIENT_MAX_PROP_NAME);
         c.queueMaxBytes = Configuration.getLong(properties, Configuration.QUEUE_MAX_BYTES_PROP_NAME);
         c.maxConnections = Configuration.getInt(properties, Configuration.MAX_CONNECTIONS_PROP_NAME);
         c.maxConnectionsPerAddress = Configuration.getInt(properties, Configuration.MAX_CONNECTIONS_PER_ADDRESS_PROP_NAME);

@@ -249,6 +249,15 @@ public final class RoutingAgent implements Agent
     }
 
     /**
+     * Shared groups one topic filter may have and shared groups one session may join (0 = unlimited); a SUBSCRIBE
+     * over either gets SUBACK 0x97 (3.1.1: 0x80). Set before start.
+     */
+    public void sharedGroupsMax(final int perFilter, final int perClient)
+    {
+        subscriptions.sharedGroupsMax(perFilter, perClient);
+    }
+
+    /**
      * Stored bytes of QoS 1/2 messages queued for one offline session (0 = unlimited); a message that would take the
      * queue past it is dropped and counted. Set before start.
      */

@@ -26,6 +26,10 @@ public final class RoutingCounters
     public final AtomicCounter subscriptionsRefusedPerClient;
     /** Subscriptions refused: the filter already has skylark.subscribers.per.filter.max subscribers. */
     public final AtomicCounter subscriptionsRefusedPerFilter;
+    /** Shared subscriptions refused: the filter already has skylark.shared.groups.per.filter.max groups. */
+    public final AtomicCounter subscriptionsRefusedGroupsPerFilter;
+    /** Shared subscriptions refused: the client is already in skylark.shared.groups.per.client.max groups. */
+    public final AtomicCounter subscriptionsRefusedGroupsPerClient;
     /** Shared-subscription messages handed to another member because theirs went away. */
     public final AtomicCounter sharedRedistributed;
     /** QoS 1/2 copies deleted because their Message Expiry Interval ran out before delivery started. */
@@ -72,6 +76,10 @@ public final class RoutingCounters
             "reason", "per_client");
         subscriptionsRefusedPerFilter = counters.counter("skylark_subscriptions_refused_total", refused,
             "reason", "per_filter");
+        subscriptionsRefusedGroupsPerFilter = counters.counter("skylark_subscriptions_refused_total", refused,
+            "reason", "shared_groups_per_filter");
+        subscriptionsRefusedGroupsPerClient = counters.counter("skylark_subscriptions_refused_total", refused,
+            "reason", "shared_groups_per_client");
         sharedRedistributed = counters.counter("skylark_shared_redistributed_total",
             "shared-subscription messages moved to another member", null);
         expired = counters.counter("skylark_messages_expired_total", "queued messages expired before delivery", null);

@@ -11,6 +11,7 @@ public final class SharedGroup
     private final String filter;
     final SubscriberList members = new SubscriberList();
     private int cursor;
+    int slot; // index in the node's group array, for removal without a scan
 
     SharedGroup(final String name, final String filter)
     {

@@ -29,6 +29,8 @@ final class Subscriptions implements RetainedVisitor<Long>
     private final CachedNanoClock clock;
     private int subscriptionsPerClientMax;
     private int subscribersPerFilterMax;
+    private int sharedGroupsPerFilterMax;
+    private int sharedGroupsPerClientMax;
 
     private final UnsafeBuffer storedView = new UnsafeBuffer(0, 0);
     private final ArrayList<String> pendingRetained = new ArrayList<>();
@@ -74,6 +76,12 @@ final class Subscriptions implements RetainedVisitor<Long>
     void subscribersPerFilterMax(final int max)
     {
         subscribersPerFilterMax = max;
+    }
+
+    void sharedGroupsMax(final int perFilter, final int perClient)
+    {
+        sharedGroupsPerFilterMax = perFilter;
+        sharedGroupsPerClientMax = perClient;
     }
 
     void accessRecheck(final AccessRecheck accessRecheck)
@@ -191,12 +199,13 @@ final class Subscriptions implements RetainedVisitor<Long>
     }
 
     /**
-     * The limit a new subscription would break, as the counter of its refusals; null when it is within both (a
+     * The limit a new subscription would break, as the counter of its refusals; null when it is within all (a
      * SUBSCRIBE that replaces the session's own subscription to the same filter adds nothing and always is).
      */
     private AtomicCounter quotaExceeded(final String filter)
     {
-        if ((subscriptionsPerClientMax == 0 && subscribersPerFilterMax == 0) ||
+        if ((subscriptionsPerClientMax == 0 && subscribersPerFilterMax == 0 &&
+            sharedGroupsPerFilterMax == 0 && sharedGroupsPerClientMax == 0) ||
             tree.hasSubscription(filter, session.sessionId))
         {
             return null;
@@ -208,6 +217,19 @@ final class Subscriptions implements RetainedVisitor<Long>
         if (subscribersPerFilterMax > 0 && tree.subscriberCount(filter) >= subscribersPerFilterMax)
         {
             return counters.subscriptionsRefusedPerFilter;
+        }
+        if (TopicFilter.isShared(filter))
+        {
+            if (sharedGroupsPerClientMax > 0 &&
+                tree.sharedSubscriptionCount(session.sessionId) >= sharedGroupsPerClientMax)
+            {
+                return counters.subscriptionsRefusedGroupsPerClient;
+            }
+            if (sharedGroupsPerFilterMax > 0 && !tree.hasSharedGroup(filter) &&
+                tree.sharedGroupCount(filter) >= sharedGroupsPerFilterMax)
+            {
+                return counters.subscriptionsRefusedGroupsPerFilter; // joining a group that exists adds no group
+            }
         }
         return null;
     }

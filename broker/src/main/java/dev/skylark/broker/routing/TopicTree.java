@@ -1,7 +1,9 @@
 package dev.skylark.broker.routing;
 
 import org.agrona.DirectBuffer;
+import org.agrona.collections.Int2IntHashMap;
 import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.collections.Object2ObjectHashMap;
 import org.agrona.collections.ObjectHashSet;
 
 import java.util.Arrays;
@@ -16,7 +18,9 @@ import java.util.function.Consumer;
  * with '$' is not matched by a filter starting with '+' or '#', while {@code $SYS/#} matches {@code $SYS/x}.
  * <p>
  * Shared subscriptions ({@code $share/<name>/<filter>}) are kept in a {@link SharedGroup} per name at the node of
- * {@code <filter>}; a match picks one member per group with the {@link SharedSubscriptionPolicy}.
+ * {@code <filter>}, in a dense array a match walks and a map by name a SUBSCRIBE or UNSUBSCRIBE looks up (no scan
+ * over the node's groups); a match picks one member per group with the {@link SharedSubscriptionPolicy}. The
+ * routing agent bounds groups per filter and per client at SUBSCRIBE (skylark.shared.groups.per.*.max).
  * <p>
  * {@link #match} is the hot path and allocates nothing: a node's children are found through a {@link LevelMap} that
  * hashes and compares the level bytes straight from the publish buffer, wildcard children sit in fields of their
@@ -38,8 +42,10 @@ public final class TopicTree
         Node singleLevelChild;
         Node multiLevelChild;
         final SubscriberList subscribers = new SubscriberList();
-        SharedGroup[] groups;
+        SharedGroup[] groups; // dense, for match to walk without allocating
         int groupCount;
+        Object2ObjectHashMap<String, SharedGroup> groupsByName; // the same groups, for SUBSCRIBE to find by name
+        int sharedMembers; // members of all the groups, for the per-filter subscriber count without a scan
 
         Node(final Node parent, final byte[] level)
         {
@@ -110,19 +116,6 @@ public final class TopicTree
             }
         }
 
-        SharedGroup group(final String name)
-        {
-            for (int i = 0; i < groupCount; i++)
-            {
-                if (groups[i].name().equals(name))
-                {
-                    return groups[i];
-                }
-            }
-
-            return null;
-        }
-
         void addGroup(final SharedGroup group)
         {
             if (null == groups)
@@ -133,23 +126,27 @@ public final class TopicTree
             {
                 groups = Arrays.copyOf(groups, groupCount << 1);
             }
+            group.slot = groupCount;
             groups[groupCount++] = group;
+            if (null == groupsByName)
+            {
+                groupsByName = new Object2ObjectHashMap<>();
+            }
+            groupsByName.put(group.name(), group);
         }
 
         void removeGroup(final SharedGroup group)
         {
-            for (int i = 0; i < groupCount; i++)
+            final int slot = group.slot;
+            final SharedGroup last = groups[--groupCount];
+            groups[slot] = last;
+            last.slot = slot;
+            groups[groupCount] = null;
+            groupsByName.remove(group.name());
+            if (0 == groupCount)
             {
-                if (groups[i] == group)
-                {
-                    groups[i] = groups[--groupCount];
-                    groups[groupCount] = null;
-                    if (0 == groupCount)
-                    {
-                        groups = null;
-                    }
-                    return;
-                }
+                groups = null;
+                groupsByName = null;
             }
         }
 
@@ -163,8 +160,10 @@ public final class TopicTree
     private final Node root = new Node(null, null);
     private final SharedSubscriptionPolicy sharedPolicy;
     private final Int2ObjectHashMap<ObjectHashSet<String>> filtersBySession = new Int2ObjectHashMap<>();
+    private final Int2IntHashMap sharedBySession = new Int2IntHashMap(0);
     private int subscriptionCount;
     private int nodeCount;
+    private long groupsExamined;
 
     private DirectBuffer matchBuffer;
     private int matchEnd;
@@ -235,13 +234,17 @@ public final class TopicTree
         if (shared)
         {
             final String name = TopicFilter.shareName(filter);
-            SharedGroup group = node.group(name);
+            SharedGroup group = group(node, name);
             if (null == group)
             {
                 group = new SharedGroup(name, inner);
                 node.addGroup(group);
             }
             existed = group.members.put(sessionId, options, subscriptionId);
+            if (!existed)
+            {
+                node.sharedMembers++;
+            }
         }
         else
         {
@@ -251,6 +254,10 @@ public final class TopicTree
         if (!existed)
         {
             subscriptionCount++;
+            if (shared)
+            {
+                sharedBySession.put(sessionId, sharedBySession.get(sessionId) + 1);
+            }
             ObjectHashSet<String> filters = filtersBySession.get(sessionId);
             if (null == filters)
             {
@@ -399,23 +406,39 @@ public final class TopicTree
      */
     public int subscriberCount(final String filter)
     {
-        final String inner = TopicFilter.isShared(filter) ? TopicFilter.innerFilter(filter) : filter;
-        Node node = root;
-        for (final byte[] level : TopicFilter.levels(inner))
-        {
-            node = node.child(level);
-            if (null == node)
-            {
-                return 0;
-            }
-        }
+        final Node node = find(TopicFilter.isShared(filter) ? TopicFilter.innerFilter(filter) : filter);
+        return null == node ? 0 : node.subscribers.count + node.sharedMembers;
+    }
 
-        int count = node.subscribers.count;
-        for (int g = 0; g < node.groupCount; g++)
-        {
-            count += node.groups[g].memberCount();
-        }
-        return count;
+    /**
+     * Shared groups on a filter: {@code $share/g1/a/b} and {@code $share/g2/a/b} are two groups on {@code a/b}.
+     *
+     * @param filter a valid filter, with or without a {@code $share/<name>/} prefix.
+     * @return the number of groups with at least one member on it.
+     */
+    public int sharedGroupCount(final String filter)
+    {
+        final Node node = find(TopicFilter.isShared(filter) ? TopicFilter.innerFilter(filter) : filter);
+        return null == node ? 0 : node.groupCount;
+    }
+
+    /**
+     * @param sharedFilter a valid {@code $share/<name>/<filter>} filter.
+     * @return true when group {@code <name>} on {@code <filter>} has members (joining it adds no group).
+     */
+    public boolean hasSharedGroup(final String sharedFilter)
+    {
+        final Node node = find(TopicFilter.innerFilter(sharedFilter));
+        return null != node && null != group(node, TopicFilter.shareName(sharedFilter));
+    }
+
+    /**
+     * @param sessionId of a subscriber.
+     * @return the session's shared subscriptions: the groups it is a member of.
+     */
+    public int sharedSubscriptionCount(final int sessionId)
+    {
+        return sharedBySession.get(sessionId);
     }
 
     /**
@@ -452,6 +475,40 @@ public final class TopicTree
         return nodeCount;
     }
 
+    /**
+     * @return shared groups looked at so far, by a SUBSCRIBE or UNSUBSCRIBE finding its group by name and by
+     * {@link #match} choosing a member of each group on a matching filter: what a flood of groups costs the routing
+     * thread (tests assert on it).
+     */
+    public long groupsExamined()
+    {
+        return groupsExamined;
+    }
+
+    private SharedGroup group(final Node node, final String name)
+    {
+        final SharedGroup group = null == node.groupsByName ? null : node.groupsByName.get(name);
+        if (null != group)
+        {
+            groupsExamined++;
+        }
+        return group;
+    }
+
+    private Node find(final String inner)
+    {
+        Node node = root;
+        for (final byte[] level : TopicFilter.levels(inner))
+        {
+            node = node.child(level);
+            if (null == node)
+            {
+                return null;
+            }
+        }
+        return node;
+    }
+
     private boolean remove(final String filter, final int sessionId)
     {
         final boolean shared = TopicFilter.isShared(filter);
@@ -471,8 +528,12 @@ public final class TopicTree
         final boolean removed;
         if (shared)
         {
-            final SharedGroup group = node.group(TopicFilter.shareName(filter));
+            final SharedGroup group = group(node, TopicFilter.shareName(filter));
             removed = null != group && group.members.remove(sessionId);
+            if (removed)
+            {
+                node.sharedMembers--;
+            }
             if (removed && 0 == group.memberCount())
             {
                 node.removeGroup(group);
@@ -486,6 +547,18 @@ public final class TopicTree
         if (removed)
         {
             subscriptionCount--;
+            if (shared)
+            {
+                final int left = sharedBySession.get(sessionId) - 1;
+                if (0 == left)
+                {
+                    sharedBySession.remove(sessionId);
+                }
+                else
+                {
+                    sharedBySession.put(sessionId, left);
+                }
+            }
             prune(node);
         }
 
@@ -592,6 +665,7 @@ public final class TopicTree
             for (int g = 0; g < groupCount; g++)
             {
                 final SharedGroup group = groups[g];
+                groupsExamined++;
                 final int member = sharedPolicy.select(group, matchAvailability, matchPublisherSessionId);
                 if (member >= 0)
                 {

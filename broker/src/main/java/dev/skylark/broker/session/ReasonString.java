@@ -108,7 +108,7 @@ final class ReasonString
             case ReasonCode.WILDCARD_SUBSCRIPTIONS_NOT_SUPPORTED:
                 return "wildcard subscriptions are not available";
             case ReasonCode.QUOTA_EXCEEDED:
-                return "quota exceeded: subscriptions per client or subscribers per filter";
+                return "quota exceeded: subscriptions/shared groups per client or subscribers/groups per filter";
             case ReasonCode.PROTOCOL_ERROR:
                 return "No Local on a shared subscription";
             default:

@@ -20,7 +20,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class LimitsTest
 {
-    private static final String QUOTA = "quota exceeded: subscriptions per client or subscribers per filter";
+    private static final String QUOTA =
+        "quota exceeded: subscriptions/shared groups per client or subscribers/groups per filter";
     private Broker broker;
 
     @AfterEach
@@ -176,6 +177,116 @@ class LimitsTest
             assertArrayEquals(bytes(0x90, 4, 0, 7, 0, 0), c.expect(9), "room again once a member left");
         }
         assertEquals(3, counter("skylark_subscriptions_refused_total", "reason=\"per_filter\""));
+    }
+
+    @Test
+    void sharedGroupsPerFilterAtTheBoundary() throws Exception
+    {
+        start(new Broker.Context().sharedGroupsPerFilterMax(2));
+        try (RawClient a = new RawClient(broker.mqttPort());
+            RawClient b = new RawClient(broker.mqttPort());
+            RawClient c = new RawClient(broker.mqttPort());
+            RawClient v3 = new RawClient(broker.mqttPort()))
+        {
+            a.sendRaw(connect(5, "a")).expect(2);
+            b.sendRaw(connect(5, "b")).expect(2);
+            c.sendRaw(connect(5, "c")).expect(2);
+            v3.sendRaw(connect(4, "v3")).expect(2);
+
+            a.send(0x82, bytes(0, 1), bytes(0), str("$share/g1/t/x"), bytes(0));
+            assertArrayEquals(bytes(0x90, 4, 0, 1, 0, 0), a.expect(9), "limit - 1 groups: a group fits");
+            b.send(0x82, bytes(0, 2), bytes(0), str("$share/g2/t/x"), bytes(0));
+            assertArrayEquals(bytes(0x90, 4, 0, 2, 0, 0), b.expect(9), "the group that reaches the limit fits");
+            c.send(0x82, bytes(0, 3), bytes(0), str("$share/g3/t/x"), bytes(0), str("$share/g1/t/x"), bytes(1),
+                str("t/x"), bytes(0), str("$share/g3/t/y"), bytes(0));
+            assertArrayEquals(packet(0x90, bytes(0, 3), reason("filter 1: " + QUOTA), bytes(0x97, 1, 0, 0)),
+                c.expect(9), "limit + 1 groups: refused; joining a group, a plain subscriber, another filter fit");
+            v3.send(0x82, bytes(0, 4), str("$share/g3/t/x"), bytes(1));
+            assertArrayEquals(bytes(0x90, 3, 0, 4, 0x80), v3.expect(9), "3.1.1: 0x80");
+            a.send(0x82, bytes(0, 5), bytes(0), str("$share/g1/t/x"), bytes(1));
+            assertArrayEquals(bytes(0x90, 4, 0, 5, 0, 1), a.expect(9), "re-subscribing to one's group adds none");
+
+            b.send(0xA2, bytes(0, 6), bytes(0), str("$share/g2/t/x"));
+            assertArrayEquals(bytes(0xB0, 4, 0, 6, 0, 0), b.expect(11));
+            c.send(0x82, bytes(0, 7), bytes(0), str("$share/g3/t/x"), bytes(0));
+            assertArrayEquals(bytes(0x90, 4, 0, 7, 0, 0), c.expect(9), "room again once a group emptied");
+        }
+        assertEquals(2, counter("skylark_subscriptions_refused_total", "reason=\"shared_groups_per_filter\""));
+        assertEquals(0, counter("skylark_subscriptions_refused_total", "reason=\"shared_groups_per_client\""));
+    }
+
+    @Test
+    void defaultGroupsPerFilterHoldAndEachGroupGetsOneCopy() throws Exception
+    {
+        start(new Broker.Context().sharedGroupsPerClientMax(0)); // skylark.shared.groups.per.filter.max at 1000
+        final int groups = 1000;
+        try (RawClient member = new RawClient(broker.mqttPort()); RawClient publisher = new RawClient(broker.mqttPort()))
+        {
+            member.sendRaw(connect(5, "member")).expect(2);
+            publisher.sendRaw(connect(5, "publisher")).expect(2);
+
+            final byte[][] entries = new byte[4 + 2 * (groups + 1)][];
+            entries[0] = bytes(0, 1);
+            entries[1] = bytes(0);
+            for (int g = 0; g <= groups; g++)
+            {
+                entries[2 + 2 * g] = str("$share/g" + g + "/big/t");
+                entries[3 + 2 * g] = bytes(0);
+            }
+            entries[entries.length - 1] = bytes(0); // the options of "end", below
+            entries[entries.length - 2] = str("end");
+            member.send(0x82, entries);
+            final byte[] subAck = member.expect(9);
+            final int codes = subAck.length - (groups + 2);
+            for (int g = 0; g < groups; g++)
+            {
+                assertEquals(0, subAck[codes + g], "group " + g + " of " + groups + " fits");
+            }
+            assertEquals((byte)0x97, subAck[codes + groups], "group " + (groups + 1) + " on one filter is refused");
+            assertEquals(0, subAck[codes + groups + 1], "a plain filter fits");
+
+            publisher.send(0x30, str("big/t"), bytes(0, 'x'));
+            publisher.send(0x30, str("end"), bytes(0, 'y'));
+            for (int g = 0; g < groups; g++)
+            {
+                final byte[] publish = member.expect(3);
+                assertEquals('x', publish[publish.length - 1], "copy " + (g + 1) + " of big/t");
+            }
+            final byte[] end = member.expect(3);
+            assertEquals('y', end[end.length - 1], "one copy per group, then the next message");
+        }
+        assertEquals(1, counter("skylark_subscriptions_refused_total", "reason=\"shared_groups_per_filter\""));
+    }
+
+    @Test
+    void sharedGroupsPerClientAtTheBoundary() throws Exception
+    {
+        start(new Broker.Context().sharedGroupsPerClientMax(2));
+        try (RawClient a = new RawClient(broker.mqttPort()); RawClient v3 = new RawClient(broker.mqttPort()))
+        {
+            a.sendRaw(connect(5, "a")).expect(2);
+            v3.sendRaw(connect(4, "v3")).expect(2);
+
+            a.send(0x82, bytes(0, 1), bytes(0), str("$share/g1/t/x"), bytes(0));
+            assertArrayEquals(bytes(0x90, 4, 0, 1, 0, 0), a.expect(9), "limit - 1 groups joined: one more fits");
+            a.send(0x82, bytes(0, 2), bytes(0), str("$share/g2/t/x"), bytes(0));
+            assertArrayEquals(bytes(0x90, 4, 0, 2, 0, 0), a.expect(9), "the group that reaches the limit fits");
+            a.send(0x82, bytes(0, 3), bytes(0), str("$share/g1/t/y"), bytes(0), str("$share/g1/t/x"), bytes(1),
+                str("t/y"), bytes(0));
+            assertArrayEquals(packet(0x90, bytes(0, 3), reason("filter 1: " + QUOTA), bytes(0x97, 1, 0)),
+                a.expect(9), "limit + 1: refused; re-subscribing to a group one is in and a plain filter fit");
+
+            a.send(0xA2, bytes(0, 4), bytes(0), str("$share/g2/t/x"));
+            assertArrayEquals(bytes(0xB0, 4, 0, 4, 0, 0), a.expect(11));
+            a.send(0x82, bytes(0, 5), bytes(0), str("$share/g1/t/y"), bytes(0));
+            assertArrayEquals(bytes(0x90, 4, 0, 5, 0, 0), a.expect(9), "room again after leaving a group");
+
+            v3.send(0x82, bytes(0, 6), str("$share/a/x"), bytes(0), str("$share/b/x"), bytes(0), str("$share/c/x"),
+                bytes(0));
+            assertArrayEquals(bytes(0x90, 5, 0, 6, 0, 0, 0x80), v3.expect(9), "3.1.1: 0x80");
+        }
+        assertEquals(2, counter("skylark_subscriptions_refused_total", "reason=\"shared_groups_per_client\""));
+        assertEquals(0, counter("skylark_subscriptions_refused_total", "reason=\"shared_groups_per_filter\""));
     }
 
     @Test

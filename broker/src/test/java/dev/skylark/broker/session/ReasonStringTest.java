@@ -49,7 +49,7 @@ class ReasonStringTest
         final UnsafeBuffer reasons = new UnsafeBuffer(new byte[]{0x01, (byte)ReasonCode.NOT_AUTHORIZED,
             (byte)ReasonCode.QUOTA_EXCEEDED});
         assertEquals("filter 2: filter not allowed by the token's acl.sub or the broker's authorization rules; " +
-            "filter 3: quota exceeded: subscriptions per client or subscribers per filter",
+            "filter 3: quota exceeded: subscriptions/shared groups per client or subscribers/groups per filter",
             ReasonString.forSubAck(reasons, 0, 3));
         assertNull(ReasonString.forSubAck(reasons, 0, 1), "nothing refused, no text");
     }
