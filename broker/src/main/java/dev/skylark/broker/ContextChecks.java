@@ -10,6 +10,7 @@ import dev.skylark.broker.hook.HookSettings;
 import dev.skylark.broker.ipc.IpcDurableLog;
 import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.net.ListenerSpec;
+import dev.skylark.broker.routing.DurableLog;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -157,6 +158,17 @@ final class ContextChecks
                     "the journal's largest Aeron message (" + aeronMax + " bytes, less " +
                     BrokerAgents.journalRecordSize(0) + " bytes of headers); lower it or set " +
                     Configuration.DURABILITY_PROP_NAME + "=none");
+            }
+            // The smallest records a message is cut into: its header and the largest message, and one target.
+            final int recordMax = IpcDurableLog.maxRecordLength(record);
+            final long smallest = Math.max(
+                DurableLog.MESSAGE_HEADER_LENGTH + 256L + record - BrokerAgents.journalRecordSize(0),
+                DurableLog.SMALLEST_TARGETS_RECORD);
+            if (smallest > recordMax)
+            {
+                problems.add(Configuration.MAX_PACKET_SIZE_PROP_NAME + "=" + context.maxPacketSize + ": the " +
+                    "smallest journal record of a message (" + smallest + " bytes) does not fit the journal link's " +
+                    recordMax + "; lower it or set " + Configuration.DURABILITY_PROP_NAME + "=none");
             }
         }
     }

@@ -162,6 +162,28 @@ class ConfigurationTest
         return new Broker.Context(new Properties());
     }
 
+    /**
+     * Issue #15: a message's journal record is cut into parts of at most the link's record length; whatever packet
+     * size conclude() accepts, the smallest parts (header and the largest message; one target with 65,535
+     * subscription identifiers) fit, so the cut always makes progress.
+     */
+    @Test
+    void theSmallestJournalRecordOfAMessageFitsForEveryAcceptedPacketSize()
+    {
+        final int ring = 1 << 30;
+        for (final int packet : new int[]{ 64, Configuration.MAX_PACKET_SIZE_DEFAULT, 16 * 1024 * 1024 - 64 * 1024 })
+        {
+            fresh().durability(Durability.OS).inboundRingCapacity(ring).outboundRingCapacity(ring)
+                .maxPacketSize(packet).conclude();
+            final int recordMax = dev.skylark.broker.ipc.IpcDurableLog.maxRecordLength(
+                BrokerAgents.journalRecordSize(packet));
+            assertTrue(dev.skylark.broker.routing.DurableLog.MESSAGE_HEADER_LENGTH + 256L + packet <= recordMax,
+                packet + " in " + recordMax);
+            assertTrue(dev.skylark.broker.routing.DurableLog.SMALLEST_TARGETS_RECORD <= recordMax,
+                "one target in " + recordMax);
+        }
+    }
+
     private static void assertRejected(final Broker.Context context, final String name)
     {
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, context::conclude);

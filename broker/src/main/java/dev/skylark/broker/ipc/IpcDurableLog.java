@@ -67,6 +67,7 @@ public final class IpcDurableLog implements DurableLog
     private long bytesSinceCheckpoint;
     private boolean appendedThisCycle;
     private boolean started;
+    private final int maxRecordLength;
 
     /**
      * @param dataDir       the broker's data directory; the journal lives in {@code <dataDir>/journal}.
@@ -82,6 +83,7 @@ public final class IpcDurableLog implements DurableLog
         this.clock = clock;
         journal = new ChronicleJournal(dataDir.resolve("journal"), fsync);
         final int termLength = termLength(maxRecordSize);
+        maxRecordLength = maxRecordLength(maxRecordSize);
         final MediaDriver.Context driverContext = new MediaDriver.Context()
             .aeronDirectoryName(aeronDirectory(dataDir))
             .dirDeleteOnStart(true)
@@ -131,6 +133,18 @@ public final class IpcDurableLog implements DurableLog
     public static int maxMessageLength(final int maxRecordSize)
     {
         return FrameDescriptor.computeMaxMessageLength(termLength(maxRecordSize));
+    }
+
+    /** The longest record {@link #append} takes when sized for {@code maxRecordSize}: Aeron's limit less our header. */
+    public static int maxRecordLength(final int maxRecordSize)
+    {
+        return maxMessageLength(maxRecordSize) - JournalStream.HEADER_LENGTH;
+    }
+
+    @Override
+    public int maxRecordLength()
+    {
+        return maxRecordLength;
     }
 
     private static int termLength(final int maxRecordSize)

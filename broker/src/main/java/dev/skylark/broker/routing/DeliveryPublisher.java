@@ -129,6 +129,12 @@ public final class DeliveryPublisher
         final int subscriptionIdCount)
     {
         final int agent = IoAgent.agentIndexOf(connectionId);
+        final int entryLength = ENTRY_SUBSCRIPTION_IDS_OFFSET + subscriptionIdCount * SIZE_OF_INT;
+        if (entryCounts[agent] > 0 && (long)PUBLISH_MESSAGE_OFFSET + batchMessageLength + entryLengths[agent] +
+            entryLength > rings[agent].maxMsgLength())
+        {
+            flushBatch(agent); // the record would pass what the ring takes: the rest goes in another one
+        }
         final ExpandableArrayBuffer buffer = entries[agent];
         final int position = entryLengths[agent];
         buffer.putLong(position + ENTRY_CONNECTION_ID_OFFSET, connectionId);
@@ -141,7 +147,7 @@ public final class DeliveryPublisher
             buffer.putInt(position + ENTRY_SUBSCRIPTION_IDS_OFFSET + i * SIZE_OF_INT,
                 subscriptionIds[subscriptionIdOffset + i]);
         }
-        entryLengths[agent] = position + ENTRY_SUBSCRIPTION_IDS_OFFSET + subscriptionIdCount * SIZE_OF_INT;
+        entryLengths[agent] = position + entryLength;
         entryCounts[agent]++;
         if (entryLengths[agent] >= MAX_BATCH_BYTES)
         {

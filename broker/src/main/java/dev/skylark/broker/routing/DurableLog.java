@@ -59,6 +59,25 @@ public interface DurableLog extends AutoCloseable
         return false;
     }
 
+    /**
+     * The longest record {@link #append} takes (the journal link's largest message, less its own header). A MESSAGE
+     * record whose target list would pass it is written as several contiguous records ({@link JournalRecord}).
+     */
+    default int maxRecordLength()
+    {
+        return Integer.MAX_VALUE;
+    }
+
+    /**
+     * Room every durable log must give one record whatever the broker's settings: a continuation record carrying one
+     * target with the most subscription identifiers a target can have (65,535). The first record of a message is its
+     * header ({@link #MESSAGE_HEADER_LENGTH}) and the message, with no target if need be.
+     */
+    int SMALLEST_TARGETS_RECORD = 16 + 12 + 4 * 0xFFFF;
+
+    /** Bytes a MESSAGE record adds to the message it carries when it holds no target. */
+    int MESSAGE_HEADER_LENGTH = 16;
+
     /** Appends (or syncs) that failed since start. Any thread. */
     default long appendFailures()
     {

@@ -19,12 +19,21 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  * MESSAGE          type:1 flags:1 pad:2 targetCount:4 messageId:8
  *                  { durableId:8 qos:1 flags:1 subscriptionIdCount:2 subscriptionIds:4*n }*targetCount
  *                  message:{@link MessageLayout}
+ * TARGETS          type:1 flags:1 pad:2 targetCount:4 messageId:8               more targets of the MESSAGE before
+ *                  { durableId:8 qos:1 flags:1 subscriptionIdCount:2 subscriptionIds:4*n }*targetCount
  * DELIVERED        type:1 state:1 packetId:2 pad:4 durableId:8 messageId:8       a subscriber's PUBREC / completion
  * RECEIVED         type:1 state:1 packetId:2 pad:4 durableId:8                   inbound QoS 2: PUBREC owed (1)
  *                                                                                 or PUBREL received (0)
  * </pre>
  * MESSAGE flag {@link #MESSAGE_FLAG_RETAINED} stores the message as the topic's retained message on replay; a
  * target's flag {@link Delivery#ENTRY_FLAG_RETAIN} is the retain flag it is delivered with.
+ * <p>
+ * A MESSAGE record never passes {@link DurableLog#maxRecordLength()}: when its targets would take it past, the
+ * MESSAGE record carries the message and the targets that fit, with flag {@link #MESSAGE_FLAG_CONTINUED}, and
+ * TARGETS records follow at once, contiguous, each with as many targets as fit; all but the last carry
+ * {@link #MESSAGE_FLAG_CONTINUED}. The publisher's acknowledgement waits for the last of them, and the replay applies
+ * the message only once it has read the last: a message cut short by a crash was never acknowledged, and no target
+ * gets it from a partial list.
  */
 final class JournalRecord
 {
@@ -36,6 +45,7 @@ final class JournalRecord
     static final int MESSAGE = 6;
     static final int DELIVERED = 7;
     static final int RECEIVED = 8;
+    static final int TARGETS = 9;
 
     static final int TYPE_OFFSET = 0;
     static final int DURABLE_ID_OFFSET = 8;
@@ -57,6 +67,8 @@ final class JournalRecord
     static final int MESSAGE_ID_OFFSET = 8;
     static final int MESSAGE_TARGETS_OFFSET = 16;
     static final int MESSAGE_FLAG_RETAINED = 1;
+    /** More targets of this message follow in the next record (a TARGETS record). */
+    static final int MESSAGE_FLAG_CONTINUED = 2;
     static final int TARGET_QOS_OFFSET = 8;
     static final int TARGET_FLAGS_OFFSET = 9;
     static final int TARGET_SUBSCRIPTION_ID_COUNT_OFFSET = 10;
@@ -76,7 +88,10 @@ final class JournalRecord
     private final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(4096);
     /** MESSAGE records are built across the routing of one message, during which other records may be written. */
     private final ExpandableArrayBuffer messageBuffer = new ExpandableArrayBuffer(64 * 1024);
+    /** Where a MESSAGE record too long for the log is cut into records that fit. */
+    private final ExpandableArrayBuffer chunkBuffer = new ExpandableArrayBuffer(4096);
     private final DurableLog log;
+    private final int maxRecordLength;
     /** False for {@link DurableLog#NONE}: nothing is encoded at all. */
     private final boolean enabled;
     private int targetCount;
@@ -86,6 +101,7 @@ final class JournalRecord
     {
         this.log = log;
         this.enabled = log != DurableLog.NONE;
+        this.maxRecordLength = log.maxRecordLength();
     }
 
     long session(final Session session)
@@ -227,8 +243,87 @@ final class JournalRecord
         {
             return 0;
         }
-        messageBuffer.putInt(MESSAGE_TARGET_COUNT_OFFSET, targetCount);
-        messageBuffer.putBytes(position, message, offset, length);
-        return log.append(messageBuffer, 0, position + length);
+        if ((long)position + length <= maxRecordLength)
+        {
+            messageBuffer.putInt(MESSAGE_TARGET_COUNT_OFFSET, targetCount);
+            messageBuffer.putBytes(position, message, offset, length);
+            return log.append(messageBuffer, 0, position + length);
+        }
+        return appendInChunks(message, offset, length);
+    }
+
+    /**
+     * The MESSAGE record with the message and the targets that fit beside it, then TARGETS records with the rest,
+     * each as long as the log takes. Returns the last record's sequence: the message is durable once it is.
+     */
+    private long appendInChunks(final DirectBuffer message, final int offset, final int length)
+    {
+        final int flags = messageBuffer.getByte(MESSAGE_FLAGS_OFFSET);
+        int target = MESSAGE_TARGETS_OFFSET;
+        int remaining = targetCount;
+        int end = targetsEnd(target, remaining, maxRecordLength - length);
+        int count = countTargets(target, end);
+        chunkBuffer.putBytes(0, messageBuffer, 0, MESSAGE_TARGETS_OFFSET);
+        chunkBuffer.putByte(MESSAGE_FLAGS_OFFSET, (byte)(flags | (count < remaining ? MESSAGE_FLAG_CONTINUED : 0)));
+        chunkBuffer.putInt(MESSAGE_TARGET_COUNT_OFFSET, count);
+        chunkBuffer.putBytes(MESSAGE_TARGETS_OFFSET, messageBuffer, target, end - target);
+        final int messageAt = MESSAGE_TARGETS_OFFSET + end - target;
+        chunkBuffer.putBytes(messageAt, message, offset, length);
+        long sequence = log.append(chunkBuffer, 0, messageAt + length);
+        remaining -= count;
+        target = end;
+        final long messageId = messageBuffer.getLong(MESSAGE_ID_OFFSET);
+        while (remaining > 0)
+        {
+            end = targetsEnd(target, remaining, maxRecordLength);
+            count = countTargets(target, end);
+            if (count == 0)
+            {
+                // Cannot happen once the configuration checks passed: one target always fits a record.
+                throw new IllegalStateException("journal: one target does not fit a record of " + maxRecordLength);
+            }
+            remaining -= count;
+            chunkBuffer.putByte(TYPE_OFFSET, (byte)TARGETS);
+            chunkBuffer.putByte(MESSAGE_FLAGS_OFFSET, (byte)(remaining > 0 ? MESSAGE_FLAG_CONTINUED : 0));
+            chunkBuffer.putInt(MESSAGE_TARGET_COUNT_OFFSET, count);
+            chunkBuffer.putLong(MESSAGE_ID_OFFSET, messageId);
+            chunkBuffer.putBytes(MESSAGE_TARGETS_OFFSET, messageBuffer, target, end - target);
+            sequence = log.append(chunkBuffer, 0, MESSAGE_TARGETS_OFFSET + end - target);
+            target = end;
+        }
+        return sequence;
+    }
+
+    /** Where the targets from {@code from} (at most {@code count}) end so that a header and they fit {@code room}. */
+    private int targetsEnd(final int from, final int count, final int room)
+    {
+        final long limit = (long)room - MESSAGE_TARGETS_OFFSET;
+        int end = from;
+        for (int i = 0; i < count; i++)
+        {
+            final int next = end + targetLength(end);
+            if (next - from > limit)
+            {
+                break;
+            }
+            end = next;
+        }
+        return end;
+    }
+
+    private int countTargets(final int from, final int end)
+    {
+        int count = 0;
+        for (int at = from; at < end; at += targetLength(at))
+        {
+            count++;
+        }
+        return count;
+    }
+
+    private int targetLength(final int at)
+    {
+        return TARGET_SUBSCRIPTION_IDS_OFFSET +
+            (messageBuffer.getShort(at + TARGET_SUBSCRIPTION_ID_COUNT_OFFSET) & 0xFFFF) * 4;
     }
 }

@@ -1,6 +1,7 @@
 package dev.skylark.broker.routing;
 
 import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.NanoClock;
@@ -39,6 +40,16 @@ final class JournalReplayAdapter implements DurableLog.Replayer
     private final int[] noSubscriptionIds = new int[1];
     private int[] replayIds = new int[8];
     private long replayRecords;
+    /** A MESSAGE record cut into several ({@link JournalRecord#MESSAGE_FLAG_CONTINUED}) while its parts are read. */
+    private final ExpandableArrayBuffer chunkTargets = new ExpandableArrayBuffer(4096);
+    private final ExpandableArrayBuffer chunkMessage = new ExpandableArrayBuffer(4096);
+    private boolean chunkPending;
+    private int chunkFlags;
+    private long chunkMessageId;
+    private int chunkTargetCount;
+    private int chunkTargetsLength;
+    private int chunkMessageLength;
+    private long chunksDropped;
 
     JournalReplayAdapter(
         final DurableLog log,
@@ -95,6 +106,10 @@ final class JournalReplayAdapter implements DurableLog.Replayer
         replayRecords++;
         final int type = buffer.getByte(offset + JournalRecord.TYPE_OFFSET);
         final long durableId = buffer.getLong(offset + JournalRecord.DURABLE_ID_OFFSET);
+        if (chunkPending && type != JournalRecord.TARGETS)
+        {
+            dropChunkedMessage();
+        }
         switch (type)
         {
             case JournalRecord.SESSION -> onSession(buffer, offset, durableId);
@@ -128,7 +143,19 @@ final class JournalReplayAdapter implements DurableLog.Replayer
                     session.durableSubscriptions.remove(filter);
                 }
             }
-            case JournalRecord.MESSAGE -> replayMessage(buffer, offset, length);
+            case JournalRecord.MESSAGE ->
+            {
+                if ((buffer.getByte(offset + JournalRecord.MESSAGE_FLAGS_OFFSET) &
+                    JournalRecord.MESSAGE_FLAG_CONTINUED) != 0)
+                {
+                    beginChunkedMessage(buffer, offset, length);
+                }
+                else
+                {
+                    replayMessage(buffer, offset, length);
+                }
+            }
+            case JournalRecord.TARGETS -> onTargets(buffer, offset, length);
             case JournalRecord.DELIVERED -> replayDelivered(buffer, offset, durableId);
             case JournalRecord.RECEIVED ->
             {
@@ -190,6 +217,89 @@ final class JournalReplayAdapter implements DurableLog.Replayer
             tree.subscribe(filter, session.sessionId, options, subscriptionId);
             session.durableSubscriptions.put(filter, Session.packSubscription(options, subscriptionId));
         }
+    }
+
+    /** The first part of a message cut into several records: kept until its last part has been read. */
+    private void beginChunkedMessage(final DirectBuffer buffer, final int offset, final int length)
+    {
+        chunkPending = true;
+        chunkFlags = buffer.getByte(offset + JournalRecord.MESSAGE_FLAGS_OFFSET) & ~JournalRecord.MESSAGE_FLAG_CONTINUED;
+        chunkMessageId = buffer.getLong(offset + JournalRecord.MESSAGE_ID_OFFSET);
+        ids.messageIdSeen(chunkMessageId);
+        final int count = buffer.getInt(offset + JournalRecord.MESSAGE_TARGET_COUNT_OFFSET);
+        final int targetsLength = targetsLength(buffer, offset + JournalRecord.MESSAGE_TARGETS_OFFSET, count);
+        chunkTargetCount = count;
+        chunkTargetsLength = targetsLength;
+        chunkTargets.putBytes(0, buffer, offset + JournalRecord.MESSAGE_TARGETS_OFFSET, targetsLength);
+        final int messageOffset = offset + JournalRecord.MESSAGE_TARGETS_OFFSET + targetsLength;
+        chunkMessageLength = offset + length - messageOffset;
+        chunkMessage.putBytes(0, buffer, messageOffset, chunkMessageLength);
+    }
+
+    /** More targets of the message being read; the last part replays the whole message. */
+    private void onTargets(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final long messageId = buffer.getLong(offset + JournalRecord.MESSAGE_ID_OFFSET);
+        if (!chunkPending || messageId != chunkMessageId)
+        {
+            dropChunkedMessage();
+            ids.messageIdSeen(messageId);
+            LOG.log(Level.WARNING, "journal: targets of message " + messageId + " without its message skipped");
+            return;
+        }
+        final int count = buffer.getInt(offset + JournalRecord.MESSAGE_TARGET_COUNT_OFFSET);
+        final int targetsLength = Math.min(length - JournalRecord.MESSAGE_TARGETS_OFFSET,
+            targetsLength(buffer, offset + JournalRecord.MESSAGE_TARGETS_OFFSET, count));
+        chunkTargets.putBytes(chunkTargetsLength, buffer, offset + JournalRecord.MESSAGE_TARGETS_OFFSET, targetsLength);
+        chunkTargetsLength += targetsLength;
+        chunkTargetCount += count;
+        if ((buffer.getByte(offset + JournalRecord.MESSAGE_FLAGS_OFFSET) & JournalRecord.MESSAGE_FLAG_CONTINUED) == 0)
+        {
+            // Whole: the record as it would have been written had it fitted.
+            final ExpandableArrayBuffer whole = new ExpandableArrayBuffer(
+                JournalRecord.MESSAGE_TARGETS_OFFSET + chunkTargetsLength + chunkMessageLength);
+            whole.putByte(JournalRecord.TYPE_OFFSET, (byte)JournalRecord.MESSAGE);
+            whole.putByte(JournalRecord.MESSAGE_FLAGS_OFFSET, (byte)chunkFlags);
+            whole.putInt(JournalRecord.MESSAGE_TARGET_COUNT_OFFSET, chunkTargetCount);
+            whole.putLong(JournalRecord.MESSAGE_ID_OFFSET, chunkMessageId);
+            whole.putBytes(JournalRecord.MESSAGE_TARGETS_OFFSET, chunkTargets, 0, chunkTargetsLength);
+            whole.putBytes(JournalRecord.MESSAGE_TARGETS_OFFSET + chunkTargetsLength, chunkMessage, 0,
+                chunkMessageLength);
+            chunkPending = false;
+            replayMessage(whole, 0, JournalRecord.MESSAGE_TARGETS_OFFSET + chunkTargetsLength + chunkMessageLength);
+        }
+    }
+
+    /**
+     * A message whose parts stop short (a crash between them, or a damaged part skipped): it was never acknowledged,
+     * so it is dropped whole rather than delivered to part of its targets; its publisher sends it again.
+     */
+    private void dropChunkedMessage()
+    {
+        if (chunkPending)
+        {
+            chunkPending = false;
+            chunksDropped++;
+            LOG.log(Level.WARNING, "journal: message " + chunkMessageId + " cut short (" + chunkTargetCount +
+                " target(s) read), never acknowledged: dropped");
+        }
+    }
+
+    /** Messages dropped at replay because their records stopped short. */
+    long chunkedMessagesDropped()
+    {
+        return chunksDropped;
+    }
+
+    private static int targetsLength(final DirectBuffer buffer, final int from, final int count)
+    {
+        int position = from;
+        for (int i = 0; i < count; i++)
+        {
+            final int ids = buffer.getShort(position + JournalRecord.TARGET_SUBSCRIPTION_ID_COUNT_OFFSET) & 0xFFFF;
+            position += JournalRecord.TARGET_SUBSCRIPTION_IDS_OFFSET + ids * SIZE_OF_INT;
+        }
+        return position - from;
     }
 
     private void replayMessage(final DirectBuffer buffer, final int offset, final int length)
@@ -294,6 +404,7 @@ final class JournalReplayAdapter implements DurableLog.Replayer
 
     private void finishReplay(final long nowNs)
     {
+        dropChunkedMessage();
         final long nowEpochMs = epochClock.time();
         expired.clear();
         for (final Session session : sessions.sessions())

@@ -1,0 +1,361 @@
+package dev.skylark.broker.routing;
+
+import dev.skylark.broker.net.IoAgent;
+import dev.skylark.broker.status.Counters;
+import dev.skylark.codec.mqtt.MqttVersion;
+import dev.skylark.codec.mqtt.PacketType;
+import dev.skylark.codec.mqtt.PublishView;
+import dev.skylark.codec.mqtt.ReasonCode;
+import org.agrona.BufferUtil;
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.BusySpinIdleStrategy;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static dev.skylark.broker.routing.RouterCommand.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+/**
+ * Issue #15: a message's journal record grows with its target list (12 bytes a persistent QoS 1/2 subscriber, 4 more
+ * a subscription identifier) and once past the journal link's largest message Aeron refused it: the append threw
+ * inside routing and the publisher never got its PUBACK. Records are now cut to fit (MESSAGE + TARGETS records);
+ * here the log enforces a small limit the way Aeron does, keeps what was appended, and replays it into a new agent.
+ */
+class JournalRecordSplitTest
+{
+    private static final long ONE_MS = 1_000_000L;
+    private static final long START_NS = 5_000 * ONE_MS;
+    private static final int RING_CAPACITY = 256 * 1024;
+    private static final int MAX_RECORD = 600;
+    private static final int SUBSCRIBERS = 120;
+
+    private final ControlledClock clock = new ControlledClock();
+    private final RecordingLog log = new RecordingLog(MAX_RECORD);
+    private final List<String> out = new ArrayList<>();
+    private int delivered;
+    private RingBuffer inbound;
+    private RingBuffer outbound;
+    private RoutingAgent router;
+
+    @BeforeEach
+    void setUp()
+    {
+        start();
+        for (int i = 0; i < SUBSCRIBERS; i++)
+        {
+            connect(10 + i, "sub" + i, 3600, 0, null, 0, true, MqttVersion.V5);
+            subscribe(10 + i, "t/#", 1, i % 3 == 0 ? 0 : 1 + i); // some targets carry a subscription identifier
+            if (i % 7 == 0)
+            {
+                subscribe(10 + i, "t/+", 1, 1000 + i); // two matching subscriptions: two identifiers
+            }
+        }
+        connect(2, "pub", 0, 0, null, 0, true, MqttVersion.V5);
+        log.durable = log.sequence;
+        pump();
+        out.clear();
+        delivered = 0;
+    }
+
+    private void start()
+    {
+        clock.nowNs = START_NS;
+        inbound = new ManyToOneRingBuffer(ring());
+        outbound = new OneToOneRingBuffer(ring());
+        final RoutingCounters counters = new RoutingCounters(Counters.inMemory());
+        final DeliveryPublisher publisher = new DeliveryPublisher(new RingBuffer[]{ outbound },
+            new Runnable[]{ () -> { } }, new BusySpinIdleStrategy(), counters.outboundRingFull);
+        router = new RoutingAgent(inbound, publisher, clock, counters, 10, 100, 65_535, 3600,
+            new PublishGate(), Long.MAX_VALUE, SharedSubscriptionPolicy.ROUND_ROBIN, log, Long.MAX_VALUE);
+        router.replay();
+        log.durable = log.sequence;
+    }
+
+    @Test
+    void aMessageWhoseTargetsPassTheLimitIsAcknowledgedDeliveredAndReplayedToEveryTarget()
+    {
+        final int before = log.records.size();
+        publish(2, "t/a", 1, 10);
+        assertTrue(log.records.size() - before > 2, "cut into several records: " + (log.records.size() - before));
+        assertEquals(SUBSCRIBERS, delivered, "every subscriber got it at once");
+        assertFalse(out.contains("ack " + PacketType.PUBACK + " 10 " + ReasonCode.SUCCESS), "not durable yet");
+
+        // Durable up to all but the last part: still held.
+        log.durable = log.sequence - 1;
+        pump();
+        assertFalse(out.contains("ack " + PacketType.PUBACK + " 10 " + ReasonCode.SUCCESS), "held for the last part");
+        log.durable = log.sequence;
+        pump();
+        assertTrue(out.contains("ack " + PacketType.PUBACK + " 10 " + ReasonCode.SUCCESS), "PUBACK: " + out);
+
+        // Restart: every persistent subscriber is owed the message once more (never acknowledged by them).
+        router.onClose();
+        start();
+        out.clear();
+        delivered = 0;
+        for (int i = 0; i < SUBSCRIBERS; i++)
+        {
+            connect(10 + i, "sub" + i, 3600, 0, null, 0, false, MqttVersion.V5);
+        }
+        pump();
+        assertEquals(SUBSCRIBERS, delivered, "after the restart every subscriber is owed it: " + out.size());
+    }
+
+    @Test
+    void aMessageCutShortByACrashIsNeitherAcknowledgedNorDeliveredToPartOfItsTargets()
+    {
+        final int before = log.records.size();
+        publish(2, "t/a", 1, 10);
+        final int parts = log.records.size() - before;
+        assertTrue(parts > 2, "cut into several records: " + parts);
+        // kill -9 after the first parts reached the journal: the last one never did, so no PUBACK went out.
+        log.durable = log.sequence - 1;
+        pump();
+        assertFalse(out.contains("ack " + PacketType.PUBACK + " 10 " + ReasonCode.SUCCESS));
+        log.records.remove(log.records.size() - 1);
+
+        router.onClose();
+        start();
+        out.clear();
+        delivered = 0;
+        for (int i = 0; i < SUBSCRIBERS; i++)
+        {
+            connect(10 + i, "sub" + i, 3600, 0, null, 0, false, MqttVersion.V5);
+        }
+        pump();
+        assertEquals(0, delivered, "no target gets it from a partial list");
+
+        // The publisher sends it again (it never had its PUBACK): every subscriber gets it, acknowledged.
+        connect(2, "pub", 0, 0, null, 0, true, MqttVersion.V5);
+        publish(2, "t/a", 1, 10);
+        log.durable = log.sequence;
+        pump();
+        assertEquals(SUBSCRIBERS, delivered);
+        assertTrue(out.contains("ack " + PacketType.PUBACK + " 10 " + ReasonCode.SUCCESS), "PUBACK: " + out);
+    }
+
+    private void pump()
+    {
+        while (router.doWork() > 0)
+        {
+            // until idle
+        }
+        outbound.read((msgTypeId, buffer, index, length) ->
+        {
+            if (msgTypeId == Delivery.PUBLISH)
+            {
+                delivered += buffer.getInt(index + Delivery.PUBLISH_COUNT_OFFSET);
+                final int message = index + Delivery.PUBLISH_MESSAGE_OFFSET;
+                out.add("publish " + buffer.getStringWithoutLengthUtf8(
+                    MessageLayout.topicOffset(message), MessageLayout.topicLength(buffer, message)));
+            }
+            else if (msgTypeId == Delivery.ACK)
+            {
+                out.add("ack " + buffer.getByte(index + Delivery.ACK_PACKET_TYPE_OFFSET) + " " +
+                    (buffer.getShort(index + Delivery.ACK_PACKET_ID_OFFSET) & 0xFFFF) + " " +
+                    (buffer.getByte(index + Delivery.ACK_REASONS_OFFSET) & 0xFF));
+            }
+        }, Integer.MAX_VALUE);
+    }
+
+    private void connect(
+        final int client,
+        final String clientId,
+        final long expiryS,
+        final long willDelayS,
+        final String willTopic,
+        final int willQos,
+        final boolean cleanStart,
+        final int version)
+    {
+        final byte[] id = bytes(clientId);
+        final byte[] topic = willTopic == null ? new byte[0] : bytes(willTopic);
+        final byte[] payload = bytes("gone");
+        final int index = claim(CONNECT, CONNECT_CLIENT_ID_OFFSET + 2 + id.length + 2 + topic.length + 4 + 4 +
+            payload.length);
+        final MutableDirectBuffer buffer = inbound.buffer();
+        buffer.putLong(index + CONNECTION_ID_OFFSET, connectionId(client));
+        buffer.putByte(index + CONNECT_VERSION_OFFSET, (byte)version);
+        int flags = cleanStart ? CONNECT_FLAG_CLEAN_START : 0;
+        flags |= willTopic != null ? CONNECT_FLAG_WILL : 0;
+        buffer.putByte(index + CONNECT_FLAGS_OFFSET, (byte)flags);
+        buffer.putByte(index + CONNECT_WILL_QOS_OFFSET, (byte)willQos);
+        buffer.putInt(index + CONNECT_RECEIVE_MAXIMUM_OFFSET, 65_535);
+        buffer.putInt(index + CONNECT_SESSION_EXPIRY_OFFSET, (int)expiryS);
+        buffer.putInt(index + CONNECT_MAX_PACKET_SIZE_OFFSET, 0);
+        buffer.putInt(index + CONNECT_WILL_DELAY_OFFSET, (int)willDelayS);
+        int position = index + CONNECT_CLIENT_ID_OFFSET;
+        buffer.putShort(position, (short)id.length);
+        buffer.putBytes(position + 2, id);
+        position += 2 + id.length;
+        buffer.putShort(position, (short)topic.length);
+        buffer.putBytes(position + 2, topic);
+        position += 2 + topic.length;
+        buffer.putInt(position, 0);
+        position += 4;
+        buffer.putInt(position, payload.length);
+        buffer.putBytes(position + 4, payload);
+        inbound.commit(index);
+        pump();
+    }
+
+    private void subscribe(final int client, final String filter, final int qos, final int subscriptionId)
+    {
+        final byte[] bytes = bytes(filter);
+        final int index = claim(SUBSCRIBE, SUBSCRIBE_ENTRIES_OFFSET + 4 + bytes.length);
+        final MutableDirectBuffer buffer = inbound.buffer();
+        buffer.putLong(index + CONNECTION_ID_OFFSET, connectionId(client));
+        buffer.putShort(index + PACKET_ID_OFFSET, (short)1);
+        buffer.putShort(index + SUBSCRIBE_COUNT_OFFSET, (short)1);
+        buffer.putInt(index + SUBSCRIBE_SUBSCRIPTION_ID_OFFSET, subscriptionId);
+        final int entry = index + SUBSCRIBE_ENTRIES_OFFSET;
+        buffer.putByte(entry, (byte)SubscriptionOptions.ofQos(qos));
+        buffer.putByte(entry + 1, (byte)0);
+        buffer.putShort(entry + 2, (short)bytes.length);
+        buffer.putBytes(entry + 4, bytes);
+        inbound.commit(index);
+        pump();
+    }
+
+    private void publish(final int client, final String topic, final int qos, final int packetId)
+    {
+        final byte[] topicBytes = bytes(topic);
+        final byte[] payload = bytes("hello");
+        final int messageLength = MessageLayout.length(topicBytes.length, 0, payload.length);
+        final int index = claim(PUBLISH, PUBLISH_MESSAGE_OFFSET + messageLength);
+        final MutableDirectBuffer buffer = inbound.buffer();
+        buffer.putLong(index + CONNECTION_ID_OFFSET, connectionId(client));
+        MessageLayout.write(buffer, index + PUBLISH_MESSAGE_OFFSET, new PublishView()
+            .flags(qos, false, false)
+            .packetId(packetId)
+            .topic(new UnsafeBuffer(topicBytes), 0, topicBytes.length)
+            .properties(new UnsafeBuffer(new byte[0]), 0, 0)
+            .payload(new UnsafeBuffer(payload), 0, payload.length));
+        inbound.commit(index);
+        pump();
+    }
+
+    private int claim(final int type, final int length)
+    {
+        final int index = inbound.tryClaim(type, length);
+        assertEquals(true, index > 0, "room in the inbound ring");
+        return index;
+    }
+
+    private static long connectionId(final int client)
+    {
+        return (long)client << IoAgent.AGENT_INDEX_BITS; // I/O agent 0
+    }
+
+    private static byte[] bytes(final String text)
+    {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static UnsafeBuffer ring()
+    {
+        return new UnsafeBuffer(BufferUtil.allocateDirectAligned(RING_CAPACITY + RingBufferDescriptor.TRAILER_LENGTH, 64));
+    }
+
+    private static final class ControlledClock implements NanoClock
+    {
+        long nowNs;
+
+        public long nanoTime()
+        {
+            return nowNs;
+        }
+    }
+
+    /** Keeps every record; refuses one longer than its limit as Aeron's publication does. */
+    private static final class RecordingLog implements DurableLog
+    {
+        final int maxRecord;
+        final List<byte[]> records = new ArrayList<>();
+        long sequence;
+        long durable;
+
+        RecordingLog(final int maxRecord)
+        {
+            this.maxRecord = maxRecord;
+        }
+
+        public long append(final DirectBuffer buffer, final int offset, final int length)
+        {
+            if (length > maxRecord)
+            {
+                throw new IllegalArgumentException("message exceeds maxMessageLength of " + maxRecord + ", length=" +
+                    length);
+            }
+            final byte[] copy = new byte[length];
+            buffer.getBytes(offset, copy);
+            records.add(copy);
+            return ++sequence;
+        }
+
+        public int maxRecordLength()
+        {
+            return maxRecord;
+        }
+
+        public void beginCheckpoint()
+        {
+            ++sequence;
+        }
+
+        public void endCheckpoint()
+        {
+            ++sequence;
+        }
+
+        public long lastSequence()
+        {
+            return sequence;
+        }
+
+        public long durableSequence()
+        {
+            return durable;
+        }
+
+        public long bytesSinceCheckpoint()
+        {
+            return 0;
+        }
+
+        public boolean isBackPressured()
+        {
+            return false;
+        }
+
+        public int doWork()
+        {
+            return 0;
+        }
+
+        public void replay(final Replayer replayer)
+        {
+            for (final byte[] record : records)
+            {
+                replayer.onRecord(new UnsafeBuffer(record), 0, record.length);
+            }
+        }
+
+        public void close()
+        {
+        }
+    }
+}
