@@ -51,6 +51,9 @@ public final class SkylarkMain extends CliCommand
         PasswdCommand.class,
         RetainedCommand.class);
 
+    /** Options of {@code skylark} itself rather than settings for {@code run}. */
+    private static final java.util.Set<String> TOP_LEVEL_OPTIONS = java.util.Set.of("-h", "--help", "-V", "--version");
+
     /** The properties file read when no {@code --config} is given (bin/skylark sets it to conf/skylark.properties). */
     static final String CONF_VARIABLE = "SKYLARK_CONF";
 
@@ -87,7 +90,7 @@ public final class SkylarkMain extends CliCommand
         final CommandLine.ParseResult parsed;
         try
         {
-            parsed = commandLine.parseArgs(args);
+            parsed = commandLine.parseArgs(withDefaultCommand(args));
         }
         catch (final CommandLine.ParameterException ex)
         {
@@ -112,6 +115,22 @@ public final class SkylarkMain extends CliCommand
         final CliCommand command = last.commandSpec().commandLine().getCommand();
         command.out = out;
         return command.call();
+    }
+
+    /**
+     * Settings without a command mean {@code run}: said explicitly, so that a setting whose value is also a command's
+     * name ({@code --auth.mode token}) is read as a value, not as the {@code token} command.
+     */
+    static String[] withDefaultCommand(final String[] args)
+    {
+        if (args.length == 0 || !args[0].startsWith("-") || TOP_LEVEL_OPTIONS.contains(args[0]))
+        {
+            return args;
+        }
+        final String[] run = new String[args.length + 1];
+        run[0] = "run";
+        System.arraycopy(args, 0, run, 1, args.length);
+        return run;
     }
 
     /** The command tree, printing help and version to {@code out}. */
