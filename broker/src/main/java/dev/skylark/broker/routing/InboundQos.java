@@ -112,7 +112,8 @@ final class InboundQos
 
     /**
      * The journal cannot append: a QoS 1/2 message is neither routed nor acknowledged as received. v5 gets PUBACK or
-     * PUBREC 0x97 (Quota exceeded — 0x89 Server busy is not a PUBACK/PUBREC reason code) and may resend later; 3.1.1
+     * PUBREC 0x83 (Implementation specific error — 0x89 Server busy is not a PUBACK/PUBREC reason code, and 0x97 is
+     * the publisher's own retained quota) with a Reason String naming the journal, and may resend later; 3.1.1
      * has no negative PUBACK, so the connection is closed and the client resends after reconnecting. Sent at once,
      * ahead of acknowledgements still waiting for the journal (those go out, success, once a checkpoint written after
      * the failure is durable — it holds what they acknowledge).
@@ -127,8 +128,9 @@ final class InboundQos
         }
         if (session.version == MqttVersion.V5)
         {
+            // 0x83, not 0x97: the publisher is over no quota of its own, and the Reason String must say the journal.
             out.ack(connectionId, qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, packetId,
-                ReasonCode.QUOTA_EXCEEDED);
+                ReasonCode.IMPLEMENTATION_SPECIFIC_ERROR);
         }
         else
         {

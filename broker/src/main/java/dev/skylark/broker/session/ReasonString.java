@@ -26,6 +26,8 @@ final class ReasonString
     static final ReasonString PUBLISH_NOT_ALLOWED = of("topic not allowed by the token's acl.pub");
     static final ReasonString PUBLISH_DENIED_BY_RULES = of("topic not allowed by the broker's authorization rules");
     static final ReasonString PACKET_ID_NOT_FOUND = of("packet identifier not found");
+    static final ReasonString JOURNAL_FAILING =
+        of("the broker cannot journal messages now (e.g. its disk is full): not accepted, send it again later");
     static final ReasonString RETAINED_QUOTA_EXCEEDED =
         of("retained message over this client's or the broker's retained quota (count or bytes); not stored");
 
@@ -90,6 +92,11 @@ final class ReasonString
             (packetType == PacketType.PUBACK || packetType == PacketType.PUBREC))
         {
             return RETAINED_QUOTA_EXCEEDED; // the routing agent's only 0x97 on these: InboundQos's retained quotas
+        }
+        if (reasonCode == ReasonCode.IMPLEMENTATION_SPECIFIC_ERROR &&
+            (packetType == PacketType.PUBACK || packetType == PacketType.PUBREC))
+        {
+            return JOURNAL_FAILING; // the routing agent's only 0x83 on these: InboundQos while the journal fails
         }
         return null;
     }

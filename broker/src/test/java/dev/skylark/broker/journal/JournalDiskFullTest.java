@@ -39,7 +39,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The journal's disk fills up for real (a small tmpfs this test mounts; skipped unless root): no publisher gets
- * PUBACK 0x00 for a message that is not in the journal, QoS 1 is refused with 0x97 while QoS 0 keeps flowing, and
+ * PUBACK 0x00 for a message that is not in the journal, QoS 1 is refused with 0x83 while QoS 0 keeps flowing, and
  * acknowledgements resume once space returns — every message acknowledged with 0x00 survives a restart.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -134,7 +134,7 @@ class JournalDiskFullTest
             {
                 acknowledged.add(next); // appended before the disk was full (a page still free)
             }
-            else if (reason == ReasonCode.QUOTA_EXCEEDED)
+            else if (reason == ReasonCode.IMPLEMENTATION_SPECIFIC_ERROR)
             {
                 refusedAt = next;
             }
@@ -155,7 +155,7 @@ class JournalDiskFullTest
         final Optional<Mqtt5Publish> q0 = liveIn.receive(5, TimeUnit.SECONDS);
         assertTrue(q0.isPresent(), "QoS 0 kept flowing");
         // Still full: still refused, never 0x00.
-        assertEquals(ReasonCode.QUOTA_EXCEEDED, reason(publish(pub, next++), 5));
+        assertEquals(ReasonCode.IMPLEMENTATION_SPECIFIC_ERROR, reason(publish(pub, next++), 5));
 
         // Space returns: a recovery checkpoint makes everything durable again and acknowledgements resume.
         Files.delete(filler);

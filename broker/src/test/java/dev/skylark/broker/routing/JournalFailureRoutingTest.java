@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * The acknowledgement path when the journal cannot append, with a fault-injecting {@link DurableLog}: no
- * acknowledgement for a record that was not appended, QoS 1/2 refused (v5 PUBACK 0x97, 3.1.1 disconnect), QoS 0
+ * acknowledgement for a record that was not appended, QoS 1/2 refused (v5 PUBACK 0x83, 3.1.1 disconnect), QoS 0
  * still routed, a recovery checkpoint offered, acknowledgements resuming once it is durable.
  */
 class JournalFailureRoutingTest
@@ -79,13 +79,13 @@ class JournalFailureRoutingTest
         at(200 * ONE_MS);
         assertEquals(1, counters.journal.failing.get());
 
-        // v5 QoS 1 and QoS 2: refused with 0x97 at once, not routed; 3.1.1 QoS 1: disconnected, no PUBACK.
+        // v5 QoS 1 and QoS 2: refused with 0x83 at once, not routed; 3.1.1 QoS 1: disconnected, no PUBACK.
         publish(2, "t/a", 1, 11);
         publish(2, "t/a", 2, 12);
         publish(3, "t/a", 1, 13);
         assertEquals(List.of(
-            "ack " + PacketType.PUBACK + " 11 " + ReasonCode.QUOTA_EXCEEDED,
-            "ack " + PacketType.PUBREC + " 12 " + ReasonCode.QUOTA_EXCEEDED,
+            "ack " + PacketType.PUBACK + " 11 " + ReasonCode.IMPLEMENTATION_SPECIFIC_ERROR,
+            "ack " + PacketType.PUBREC + " 12 " + ReasonCode.IMPLEMENTATION_SPECIFIC_ERROR,
             "disconnect " + connectionId(3)), out);
         assertEquals(3, counters.journal.publishesRefused.get());
         out.clear();
