@@ -49,7 +49,9 @@ public final class SkylarkMain extends CliCommand
         ConfigCommand.class,
         CertCommand.class,
         PasswdCommand.class,
-        RetainedCommand.class);
+        RetainedCommand.class,
+        ClientsCommand.class,
+        SessionsCommand.class);
 
     /** The properties file read when no {@code --config} is given (bin/skylark sets it to conf/skylark.properties). */
     static final String CONF_VARIABLE = "SKYLARK_CONF";
