@@ -40,6 +40,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SessionAdminTest
 {
+    private static final java.util.concurrent.atomic.AtomicReference<String> REASON_STRING =
+        new java.util.concurrent.atomic.AtomicReference<>();
+
     @TempDir
     Path dataDir;
 
@@ -91,6 +94,7 @@ class SessionAdminTest
                 final String kicked = answer(base, admin, "POST", "clients/kick?client=v5-dev");
                 assertEquals("{\"clientId\":\"v5-dev\",\"kicked\":true,\"sessionKept\":true}", kicked);
                 assertEquals(0x98, reason.get(10, TimeUnit.SECONDS));
+                assertEquals("disconnected by an administrator", REASON_STRING.get(), "not a protocol error");
                 final String after = answer(base, admin, "GET", "sessions?filter=v5-dev");
                 assertTrue(after.contains("\"connected\":false") && after.contains("\"subscriptions\":1"), after);
                 final String clients = answer(base, admin, "GET", "clients");
@@ -165,8 +169,18 @@ class SessionAdminTest
     {
         return Mqtt5Client.builder().identifier("v5-dev").serverHost("127.0.0.1").serverPort(broker.mqttPort())
             .simpleAuth().username("v5-dev").password(token.getBytes(StandardCharsets.UTF_8)).applySimpleAuth()
-            .addDisconnectedListener(ctx -> reason.complete(ctx.getCause() instanceof Mqtt5DisconnectException d ?
-                d.getMqttMessage().getReasonCode().getCode() : -1))
+            .addDisconnectedListener(ctx ->
+            {
+                if (ctx.getCause() instanceof Mqtt5DisconnectException d)
+                {
+                    REASON_STRING.set(d.getMqttMessage().getReasonString().map(Object::toString).orElse(""));
+                    reason.complete(d.getMqttMessage().getReasonCode().getCode());
+                }
+                else
+                {
+                    reason.complete(-1);
+                }
+            })
             .buildBlocking();
     }
 
