@@ -94,6 +94,11 @@ public final class Broker implements AutoCloseable
                 {
                     return retainedAdmin.answer(id);
                 }
+
+                public long submitSessions(final int kind, final String clientFilter, final int limit)
+                {
+                    return retainedAdmin.submitSessions(kind, clientFilter, limit);
+                }
             });
         try
         {

@@ -29,6 +29,12 @@ import java.util.Map;
  *                                        or {"deleted": N, "matched": N, "more": b}; 202 while pending
  * (the routing agent owns the retained messages: it answers on its own thread, so a request is queued and its
  * answer fetched; the CLI's {@code skylark retained list|delete} does both)
+ * GET    /admin/v1/sessions?filter=F&amp;limit=N   sessions by client id (glob or prefix)  -&gt; 202 {"request": id, ...}
+ * DELETE /admin/v1/sessions?client=ID          end a session (its client disconnected, 0x98) -&gt; 202
+ * GET    /admin/v1/clients?filter=F&amp;limit=N    the connected sessions                  -&gt; 202
+ * POST   /admin/v1/clients/kick?client=ID      disconnect a client (0x98), session kept -&gt; 202
+ * GET    /admin/v1/requests/{id}               the answer to any of these (as retained/requests/{id})
+ * (the same queue of at most 32 requests into the routing agent; {@code skylark clients|sessions} do both)
  * </pre>
  */
 public final class AdminApi
@@ -56,7 +62,20 @@ public final class AdminApi
 
         /** @return the answer (JSON), "" while pending, null when unknown. */
         String answer(long id);
+
+        /**
+         * A session request ({@code routing.RetainedAdmin.SESSIONS_LIST ... CLIENT_KICK}) on the same queue.
+         *
+         * @return a request id, or 0 when too many are pending; IllegalArgumentException for bad input.
+         */
+        long submitSessions(int kind, String clientFilter, int limit);
     }
+
+    /** {@link RetainedAccess#submitSessions} kinds (the values of routing.RetainedAdmin's). */
+    public static final int SESSIONS_LIST = 1;
+    public static final int CLIENTS_LIST = 2;
+    public static final int SESSION_DELETE = 3;
+    public static final int CLIENT_KICK = 4;
 
     private final AuthService auth;
     private RetainedAccess retained;
@@ -158,7 +177,47 @@ public final class AdminApi
                 answer.put("answer", PREFIX + "retained/requests/" + id);
                 return json(202, answer);
             }
-            if (retained != null && rest.startsWith("retained/requests/"))
+            if (retained != null && (rest.equals("sessions") || rest.equals("clients") || rest.equals("clients/kick")))
+            {
+                final Map<String, String> params = query(query >= 0 ? path.substring(query + 1) : "");
+                final int kind;
+                if (rest.equals("sessions") && "GET".equals(method))
+                {
+                    kind = SESSIONS_LIST;
+                }
+                else if (rest.equals("sessions") && "DELETE".equals(method))
+                {
+                    kind = SESSION_DELETE;
+                }
+                else if (rest.equals("clients") && "GET".equals(method))
+                {
+                    kind = CLIENTS_LIST;
+                }
+                else if (rest.equals("clients/kick") && "POST".equals(method))
+                {
+                    kind = CLIENT_KICK;
+                }
+                else
+                {
+                    return notAllowed();
+                }
+                final boolean one = kind == SESSION_DELETE || kind == CLIENT_KICK;
+                final String client = params.get(one ? "client" : "filter");
+                if (one && (client == null || client.isEmpty()))
+                {
+                    return error(400, "needs 'client' (the client id)");
+                }
+                final long id = retained.submitSessions(kind, client, one ? 0 : intParam(params, "limit", 0));
+                if (id == 0)
+                {
+                    return error(503, "too many admin requests pending; try again");
+                }
+                final Map<String, Object> answer = new LinkedHashMap<>();
+                answer.put("request", id);
+                answer.put("answer", PREFIX + "requests/" + id);
+                return json(202, answer);
+            }
+            if (retained != null && (rest.startsWith("retained/requests/") || rest.startsWith("requests/")))
             {
                 if (!"GET".equals(method))
                 {
@@ -167,7 +226,7 @@ public final class AdminApi
                 final long id;
                 try
                 {
-                    id = Long.parseLong(rest.substring("retained/requests/".length()));
+                    id = Long.parseLong(rest.substring(rest.lastIndexOf('/') + 1));
                 }
                 catch (final NumberFormatException ex)
                 {

@@ -94,10 +94,23 @@ final class RetainedCommand extends CliCommand
         {
             token = Files.readString(Path.of(dataDir, "auth", "admin-token")).trim();
         }
+        return submitAndWait(url, "retained" + (query.length() > 0 ? "?" + query : ""), delete ? "DELETE" : "GET",
+            token, out);
+    }
+
+    /**
+     * Submits an admin request that the routing agent answers ({@code /admin/v1/<path>}, 202 with the answer's
+     * address), polls its answer for up to 30 s and prints it; shared by {@code retained}, {@code sessions} and
+     * {@code clients}.
+     *
+     * @return 0 when the answer came (200), else 1.
+     */
+    static int submitAndWait(final String url, final String path, final String method, final String token,
+        final PrintStream out) throws IOException, InterruptedException
+    {
         final String base = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
         final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-        final HttpResponse<String> submitted = send(http, base + "/admin/v1/retained" +
-            (query.length() > 0 ? "?" + query : ""), delete ? "DELETE" : "GET", token);
+        final HttpResponse<String> submitted = send(http, base + "/admin/v1/" + path, method, token);
         final Matcher answer = ANSWER.matcher(submitted.body());
         if (submitted.statusCode() != 202 || !answer.find())
         {
@@ -126,17 +139,17 @@ final class RetainedCommand extends CliCommand
             HttpResponse.BodyHandlers.ofString());
     }
 
-    private static void param(final StringBuilder query, final String name, final String value)
+    static void param(final StringBuilder query, final String name, final String value)
     {
         query.append(query.length() == 0 ? "" : "&").append(name).append('=')
             .append(URLEncoder.encode(value, StandardCharsets.UTF_8));
     }
 
-    private static String value(final String[] args, final int i)
+    static String value(final String[] args, final int i)
     {
         if (i >= args.length)
         {
-            throw new IllegalArgumentException("retained: " + args[i - 1] + " needs a value");
+            throw new IllegalArgumentException(args[i - 1] + " needs a value");
         }
         return args[i];
     }

@@ -49,7 +49,9 @@ public final class SkylarkMain extends CliCommand
         ConfigCommand.class,
         CertCommand.class,
         PasswdCommand.class,
-        RetainedCommand.class);
+        RetainedCommand.class,
+        ClientsCommand.class,
+        SessionsCommand.class);
 
     /** Options of {@code skylark} itself rather than settings for {@code run}. */
     private static final java.util.Set<String> TOP_LEVEL_OPTIONS = java.util.Set.of("-h", "--help", "-V", "--version");

@@ -128,7 +128,7 @@ public final class RoutingAgent implements Agent
         int work = inbound.read(commandAdapter, COMMAND_LIMIT);
         work += inboundQos.releaseDurableAcks();
         work += timers.poll(nowNs);
-        work += retainedAdmin.poll(router, store);
+        work += retainedAdmin.poll(router, store, sessions, tree);
         work += accessRecheck.poll();
         updateGate();
         counters.storedBytes.setRelease(store.bytesInUse());

@@ -294,6 +294,41 @@ final class SessionRegistry implements SessionTimers.Handler
         }
     }
 
+    /** The admin API: the session of {@code clientId}, or null. */
+    Session session(final String clientId)
+    {
+        return sessionsByClientId.get(clientId);
+    }
+
+    /**
+     * The admin API: a connected session's connection is told (v5 DISCONNECT 0x98 Administrative action; 3.1.1:
+     * closed) and its session goes offline as on a lost connection — will included — and then stays or ends as its
+     * expiry says.
+     *
+     * @return whether it was connected.
+     */
+    boolean kick(final Session session)
+    {
+        if (!session.isOnline() || !sessionsByConnection.containsKey(session.connectionId))
+        {
+            return false;
+        }
+        final long connectionId = session.connectionId;
+        out.disconnect(connectionId, ReasonCode.ADMINISTRATIVE_ACTION);
+        onDisconnect(connectionId, DISCONNECT_WITH_WILL, SESSION_EXPIRY_UNCHANGED);
+        return true;
+    }
+
+    /** The admin API: disconnects the session's client if connected, then ends the session (journaled). */
+    void delete(final Session session)
+    {
+        kick(session);
+        if (sessionsByClientId.get(session.clientId) == session)
+        {
+            endSession(session, true);
+        }
+    }
+
     public void onWillDelayElapsed(final Session session)
     {
         wills.publish(session);

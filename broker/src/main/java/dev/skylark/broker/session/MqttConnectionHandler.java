@@ -273,6 +273,11 @@ final class MqttConnectionHandler implements ConnectionHandler
         {
             why = "another connection with this client id took the session over";
         }
+        else if (reasonCode == ReasonCode.ADMINISTRATIVE_ACTION)
+        {
+            why = "disconnected by an administrator";
+            logError("closing " + describe() + ": " + why);
+        }
         else
         {
             // Only the routing agent sees it: an acknowledgement of the wrong type for the delivery it names.
