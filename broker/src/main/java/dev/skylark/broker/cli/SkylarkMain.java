@@ -352,8 +352,10 @@ public final class SkylarkMain extends CliCommand
         }
         if (!unknown.isEmpty())
         {
-            throw new IllegalArgumentException("unknown setting in environment variable(s) " +
-                String.join(", ", unknown) + " (SKYLARK_ then the setting's name in upper case, dots as underscores)");
+            // Not refused: other tools share the prefix (perf-scripts export SKYLARK_JAR, SKYLARK_ARGS, ...), and the
+            // environment is not the operator's to clean. A typo is still said, loudly, and ignored.
+            LOG.log(System.Logger.Level.WARNING, "ignoring environment variable(s) " + String.join(", ", unknown) +
+                ": no such setting (SKYLARK_ then the setting's name in upper case, dots as underscores)");
         }
         for (final String name : System.getProperties().stringPropertyNames())
         {
