@@ -82,7 +82,9 @@ make_certificate() {
         log "certificate: neither $SKYLARK_JAR nor openssl is available"
         return 1
     fi
-    chmod 644 "$dir/key.pem"
+    # skylark cert writes owner-only files in an owner-only directory (issue #15); these are throw-away.
+    chmod 755 "$dir"
+    chmod 644 "$dir/key.pem" "$dir/cert.pem"
 }
 
 # start_skylark <mqtt port> [<kind> <port>]: kind ws (HTTP + WebSocket), tls (MQTT/TLS) or wss (HTTPS + secure
