@@ -209,4 +209,15 @@ public final class DeliveryPublisher
         ring.commit(index);
         wakers[IoAgent.agentIndexOf(connectionId)].run();
     }
+
+    /** Bytes waiting in all the I/O agents' rings (a sample: the I/O agents drain them concurrently). */
+    long queuedBytes()
+    {
+        long bytes = 0;
+        for (final RingBuffer ring : rings)
+        {
+            bytes += ring.size();
+        }
+        return bytes;
+    }
 }

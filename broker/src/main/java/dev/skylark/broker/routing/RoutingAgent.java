@@ -35,6 +35,7 @@ public final class RoutingAgent implements Agent
     private static final long TICK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
 
     private final RingBuffer inbound;
+    private final DeliveryPublisher out;
     private final NanoClock clock;
     private final CachedNanoClock cachedClock = new CachedNanoClock();
     private final RoutingCounters counters;
@@ -77,6 +78,7 @@ public final class RoutingAgent implements Agent
         final long checkpointBytes)
     {
         this.inbound = inbound;
+        this.out = out;
         this.clock = clock;
         this.counters = counters;
         this.gate = gate;
@@ -144,6 +146,8 @@ public final class RoutingAgent implements Agent
 
     private void onSlowTick(final long nowNs)
     {
+        counters.inboundRingBytes.setRelease(inbound.size());
+        counters.outboundRingBytes.setRelease(out.queuedBytes());
         accessRecheck.onSlowTick();
         if (sysTopics != null && sysTopics.isDue(nowNs))
         {

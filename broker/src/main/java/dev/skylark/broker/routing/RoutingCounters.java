@@ -57,8 +57,17 @@ public final class RoutingCounters
     /** Queued QoS 1/2 messages dropped because the session may no longer receive their topic. */
     public final AtomicCounter accessQueuedDropped;
 
+    /** Bytes of commands waiting in the I/O-to-routing ring, sampled every 100 ms. */
+    public final AtomicCounter inboundRingBytes;
+    /** Bytes of deliveries waiting in the routing-to-I/O rings (all I/O agents), sampled every 100 ms. */
+    public final AtomicCounter outboundRingBytes;
+
     public RoutingCounters(final Counters counters)
     {
+        inboundRingBytes = counters.gauge("skylark_inbound_ring_bytes",
+            "bytes of commands waiting for the routing agent (I/O to routing ring)", null);
+        outboundRingBytes = counters.gauge("skylark_outbound_ring_bytes",
+            "bytes of deliveries waiting for the I/O agents (routing to I/O rings, all agents)", null);
         journal = new JournalCounters(counters);
         publishesIn = counters.counter("skylark_publishes_routed_total", "publishes routed", null);
         sessions = counters.gauge("skylark_sessions", "sessions (online and offline)", null);

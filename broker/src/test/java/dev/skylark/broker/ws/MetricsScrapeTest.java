@@ -122,6 +122,9 @@ class MetricsScrapeTest
             assertEquals("counter", scrape.types.get("skylark_messages_sent"));
             assertEquals(PUBLISHES, scrape.sum("skylark_messages_sent"), "PUBLISH packets sent, over all I/O threads");
             assertEquals(2, scrape.samples("skylark_messages_sent").size(), "one series per I/O thread (io label)");
+            assertEquals("gauge", scrape.types.get("skylark_inbound_ring_bytes"), "queue depth: I/O to routing ring");
+            assertEquals("gauge", scrape.types.get("skylark_outbound_ring_bytes"), "queue depth: routing to I/O rings");
+            assertTrue(scrape.sum("skylark_inbound_ring_bytes") >= 0 && scrape.sum("skylark_outbound_ring_bytes") >= 0);
             assertEquals("gauge", scrape.types.get("skylark_connections"));
             assertEquals(3, scrape.sum("skylark_connections"), "subscriber, publisher and this scrape");
             assertEquals(2, scrape.value("skylark_clients_connected", ""));
