@@ -1,0 +1,99 @@
+package dev.skylark.broker.routing;
+
+import org.agrona.DirectBuffer;
+
+/**
+ * The routing agent's link to the other nodes of a Skylark cluster: the registry, whose state every node agrees on
+ * through Aeron Cluster's Raft log, and node-to-node messages over Aeron UDP. The routing package knows only this
+ * seam; {@code dev.skylark.broker.cluster} implements it. A single node runs with no link at all (null), so it pays
+ * nothing for the cluster.
+ * <p>
+ * Registry commands are appended to the log; their effect comes back later through {@link #poll} as
+ * {@link Events}, on every node (this one included) in the same log order. A command returns false when it cannot
+ * be queued now (no leader yet, back pressure): the caller refuses what depended on it (CONNACK 0x88 Server
+ * unavailable, SUBACK 0x80) or retries on a later duty cycle; it never blocks.
+ * <p>
+ * Called on the routing agent's thread only; implementations never block it and allocate nothing per message on
+ * {@link #send} and {@link #poll}.
+ */
+public interface ClusterLink
+{
+    /** No owner, no node. */
+    int NO_NODE = -1;
+
+    /** This node's id. */
+    int nodeId();
+
+    /**
+     * Claims {@code clientId} for this node. Committed as {@link Events#onClaimed} with a new epoch (greater than
+     * every epoch before it, cluster-wide); the last claim in the log owns the client id.
+     */
+    boolean claim(long correlationId, String clientId);
+
+    /**
+     * This node's session of {@code clientId} ended (not merely went offline). Committed as
+     * {@link Events#onReleased} only when {@code epoch} is still the client id's current epoch.
+     */
+    boolean release(String clientId, long epoch);
+
+    /**
+     * This node has (gained) a subscriber for {@code filter}, as subscribed: {@code "a/+/c"} or
+     * {@code "$share/group/a/+/c"}. The registry counts adds and removes per (filter, node).
+     */
+    boolean addRoute(long correlationId, String filter);
+
+    /** This node lost a subscriber for {@code filter}; the count per (filter, node) never goes below zero. */
+    boolean removeRoute(long correlationId, String filter);
+
+    /**
+     * Sets (or, empty payload, clears) the retained message of its topic cluster-wide; {@code message} is in the
+     * {@link MessageLayout}. The registry keeps the latest per topic, size-capped.
+     */
+    boolean setRetained(DirectBuffer message, int offset, int length);
+
+    /**
+     * A message to node {@code nodeId} (not this one): delivered once, in order per (sender, receiver) pair, while
+     * both live. {@code type} and the bytes are the routing package's own. False on back pressure or when the node
+     * is not reachable.
+     */
+    boolean send(int nodeId, int type, DirectBuffer buffer, int offset, int length);
+
+    /** Delivers up to {@code limit} committed registry events and peer messages; returns how many. */
+    int poll(Events events, int limit);
+
+    /** What comes back: committed registry changes (on every node, in log order) and peer messages. */
+    interface Events
+    {
+        /**
+         * A node joined (or rejoined) the cluster. When it is this node, the registry has just dropped every route
+         * it held for this node: the routing agent adds its routes again.
+         */
+        void onNodeUp(int nodeId);
+
+        /** A node left or timed out; the registry has dropped its routes (an {@link #onRoute} each came first). */
+        void onNodeDown(int nodeId);
+
+        /**
+         * {@code clientId} is now owned by {@code ownerNodeId} under {@code epoch}. {@code correlationId} is the
+         * one given to {@link #claim} when {@code ownerNodeId} is this node, else 0. {@code previousNodeId} is the
+         * owner before ({@link #NO_NODE} for none), {@code previousEpoch} its epoch (0 for none).
+         */
+        void onClaimed(
+            long correlationId, String clientId, int ownerNodeId, long epoch, int previousNodeId, long previousEpoch);
+
+        /** {@code clientId}'s session on {@code nodeId} under {@code epoch} ended; nobody owns it now. */
+        void onReleased(String clientId, int nodeId, long epoch);
+
+        /** The count of {@code filter} on {@code nodeId} went from 0 to 1 ({@code present}) or from 1 to 0. */
+        void onRoute(String filter, int nodeId, boolean present);
+
+        /** This node's {@link #addRoute} or {@link #removeRoute} with {@code correlationId} is committed. */
+        void onRouteCommitted(long correlationId);
+
+        /** The retained message of a topic was set or cleared (empty payload) by a publisher on {@code originNodeId}. */
+        void onRetained(int originNodeId, DirectBuffer message, int offset, int length);
+
+        /** A message another node {@link #send sent} to this one. */
+        void onPeerMessage(int fromNodeId, int type, DirectBuffer buffer, int offset, int length);
+    }
+}
