@@ -379,6 +379,7 @@ public final class Broker implements AutoCloseable
         ThreadingMode threadingMode;
         NanoClock nanoClock = SystemNanoClock.INSTANCE;
         EpochClock epochClock = SystemEpochClock.INSTANCE;
+        dev.skylark.broker.routing.ClusterLink clusterLink;
         boolean adminRemote;
         long sysIntervalS;
         String logLevel;
@@ -727,6 +728,21 @@ public final class Broker implements AutoCloseable
         public EpochClock epochClock()
         {
             return epochClock;
+        }
+
+        /**
+         * The link to the other nodes of a cluster (an embedding or test seam): when set, the routing agent uses it
+         * instead of one built from the {@code skylark.cluster.*} settings. Default null: a single node.
+         */
+        public Context clusterLink(final dev.skylark.broker.routing.ClusterLink link)
+        {
+            this.clusterLink = link;
+            return this;
+        }
+
+        public dev.skylark.broker.routing.ClusterLink clusterLink()
+        {
+            return clusterLink;
         }
 
         public Context inboundRingCapacity(final int bytes)

@@ -128,6 +128,10 @@ final class BrokerAgents
             context.retainedClientMaxBytes);
         router.pubackNoMatchingSubscribers(context.pubackNoMatchingSubscribers);
         router.epochClock(context.epochClock);
+        if (context.clusterLink != null)
+        {
+            router.cluster(context.clusterLink);
+        }
         router.sysTopics(TimeUnit.SECONDS.toNanos(context.sysIntervalS),
             () -> CountersSnapshot.of(countersFile.reader()).total("skylark_messages_sent_total"),
             (name) -> CountersSnapshot.of(countersFile.reader()).total(name));

@@ -58,6 +58,12 @@ public interface ClusterLink
      */
     boolean send(int nodeId, int type, DirectBuffer buffer, int offset, int length);
 
+    /**
+     * True when events or peer messages wait for {@link #poll}: the routing agent does not park then. The link also
+     * wakes a parked routing agent when they arrive (it is given the agent's waker where it is built).
+     */
+    boolean hasWork();
+
     /** Delivers up to {@code limit} committed registry events and peer messages; returns how many. */
     int poll(Events events, int limit);
 

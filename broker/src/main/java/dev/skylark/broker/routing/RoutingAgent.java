@@ -60,6 +60,8 @@ public final class RoutingAgent implements Agent
     private final RetainedAdmin retainedAdmin = new RetainedAdmin();
 
     private SysTopics sysTopics;
+    /** The other nodes of a cluster; null on a single node. */
+    private ClusterLink cluster;
     private long nextTickNs;
 
     public RoutingAgent(
@@ -199,6 +201,14 @@ public final class RoutingAgent implements Agent
         slowSubscribers.timeoutNs(timeoutNs);
     }
 
+    /**
+     * Joins this node's routing to a cluster through {@code link} (null: a single node). Set before {@link #replay()}.
+     */
+    public void cluster(final ClusterLink link)
+    {
+        this.cluster = link;
+    }
+
     /** The admin API's requests to list or delete retained messages, answered on this agent's duty cycle. */
     public RetainedAdmin retainedAdmin()
     {
@@ -218,7 +228,8 @@ public final class RoutingAgent implements Agent
     /** True when the inbound ring holds commands; used by the idle strategy before parking. */
     public boolean hasWork()
     {
-        return inbound.size() > 0 || inboundQos.hasDurableAcks() || retainedAdmin.hasRequests();
+        return inbound.size() > 0 || inboundQos.hasDurableAcks() || retainedAdmin.hasRequests() ||
+            (cluster != null && cluster.hasWork());
     }
 
     /**
