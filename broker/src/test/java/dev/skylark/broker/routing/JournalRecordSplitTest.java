@@ -1,25 +1,18 @@
 package dev.skylark.broker.routing;
 
-import dev.skylark.broker.net.IoAgent;
 import dev.skylark.broker.status.Counters;
 import dev.skylark.codec.mqtt.MqttVersion;
 import dev.skylark.codec.mqtt.PacketType;
-import dev.skylark.codec.mqtt.PublishView;
 import dev.skylark.codec.mqtt.ReasonCode;
-import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
-import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.BusySpinIdleStrategy;
-import org.agrona.concurrent.NanoClock;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
-import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -42,11 +35,12 @@ class JournalRecordSplitTest
     private static final int MAX_RECORD = 600;
     private static final int SUBSCRIBERS = 120;
 
-    private final ControlledClock clock = new ControlledClock();
+    private final RouterCommands.ControlledClock clock = new RouterCommands.ControlledClock();
     private final RecordingLog log = new RecordingLog(MAX_RECORD);
     private final List<String> out = new ArrayList<>();
     private int delivered;
     private RingBuffer inbound;
+    private RouterCommands commands;
     private RingBuffer outbound;
     private RoutingAgent router;
 
@@ -56,14 +50,14 @@ class JournalRecordSplitTest
         start();
         for (int i = 0; i < SUBSCRIBERS; i++)
         {
-            connect(10 + i, "sub" + i, 3600, 0, null, 0, true, MqttVersion.V5);
-            subscribe(10 + i, "t/#", 1, i % 3 == 0 ? 0 : 1 + i); // some targets carry a subscription identifier
+            commands.connect(10 + i, "sub" + i, 3600, 0, null, 0, true, MqttVersion.V5);
+            commands.subscribe(10 + i, "t/#", 1, i % 3 == 0 ? 0 : 1 + i); // some targets carry a subscription identifier
             if (i % 7 == 0)
             {
-                subscribe(10 + i, "t/+", 1, 1000 + i); // two matching subscriptions: two identifiers
+                commands.subscribe(10 + i, "t/+", 1, 1000 + i); // two matching subscriptions: two identifiers
             }
         }
-        connect(2, "pub", 0, 0, null, 0, true, MqttVersion.V5);
+        commands.connect(2, "pub", 0, 0, null, 0, true, MqttVersion.V5);
         log.durable = log.sequence;
         pump();
         out.clear();
@@ -73,8 +67,9 @@ class JournalRecordSplitTest
     private void start()
     {
         clock.nowNs = START_NS;
-        inbound = new ManyToOneRingBuffer(ring());
-        outbound = new OneToOneRingBuffer(ring());
+        inbound = new ManyToOneRingBuffer(RouterCommands.ring(RING_CAPACITY));
+        commands = new RouterCommands(inbound, this::pump);
+        outbound = new OneToOneRingBuffer(RouterCommands.ring(RING_CAPACITY));
         final RoutingCounters counters = new RoutingCounters(Counters.inMemory());
         final DeliveryPublisher publisher = new DeliveryPublisher(new RingBuffer[]{ outbound },
             new Runnable[]{ () -> { } }, new BusySpinIdleStrategy(), counters.outboundRingFull);
@@ -88,7 +83,7 @@ class JournalRecordSplitTest
     void aMessageWhoseTargetsPassTheLimitIsAcknowledgedDeliveredAndReplayedToEveryTarget()
     {
         final int before = log.records.size();
-        publish(2, "t/a", 1, 10);
+        commands.publish(2, "t/a", 1, 10, new byte[0]);
         assertTrue(log.records.size() - before > 2, "cut into several records: " + (log.records.size() - before));
         assertEquals(SUBSCRIBERS, delivered, "every subscriber got it at once");
         assertFalse(out.contains("ack " + PacketType.PUBACK + " 10 " + ReasonCode.SUCCESS), "not durable yet");
@@ -108,7 +103,7 @@ class JournalRecordSplitTest
         delivered = 0;
         for (int i = 0; i < SUBSCRIBERS; i++)
         {
-            connect(10 + i, "sub" + i, 3600, 0, null, 0, false, MqttVersion.V5);
+            commands.connect(10 + i, "sub" + i, 3600, 0, null, 0, false, MqttVersion.V5);
         }
         pump();
         assertEquals(SUBSCRIBERS, delivered, "after the restart every subscriber is owed it: " + out.size());
@@ -118,7 +113,7 @@ class JournalRecordSplitTest
     void aMessageCutShortByACrashIsNeitherAcknowledgedNorDeliveredToPartOfItsTargets()
     {
         final int before = log.records.size();
-        publish(2, "t/a", 1, 10);
+        commands.publish(2, "t/a", 1, 10, new byte[0]);
         final int parts = log.records.size() - before;
         assertTrue(parts > 2, "cut into several records: " + parts);
         // kill -9 after the first parts reached the journal: the last one never did, so no PUBACK went out.
@@ -133,14 +128,14 @@ class JournalRecordSplitTest
         delivered = 0;
         for (int i = 0; i < SUBSCRIBERS; i++)
         {
-            connect(10 + i, "sub" + i, 3600, 0, null, 0, false, MqttVersion.V5);
+            commands.connect(10 + i, "sub" + i, 3600, 0, null, 0, false, MqttVersion.V5);
         }
         pump();
         assertEquals(0, delivered, "no target gets it from a partial list");
 
         // The publisher sends it again (it never had its PUBACK): every subscriber gets it, acknowledged.
-        connect(2, "pub", 0, 0, null, 0, true, MqttVersion.V5);
-        publish(2, "t/a", 1, 10);
+        commands.connect(2, "pub", 0, 0, null, 0, true, MqttVersion.V5);
+        commands.publish(2, "t/a", 1, 10, new byte[0]);
         log.durable = log.sequence;
         pump();
         assertEquals(SUBSCRIBERS, delivered);
@@ -169,115 +164,6 @@ class JournalRecordSplitTest
                     (buffer.getByte(index + Delivery.ACK_REASONS_OFFSET) & 0xFF));
             }
         }, Integer.MAX_VALUE);
-    }
-
-    private void connect(
-        final int client,
-        final String clientId,
-        final long expiryS,
-        final long willDelayS,
-        final String willTopic,
-        final int willQos,
-        final boolean cleanStart,
-        final int version)
-    {
-        final byte[] id = bytes(clientId);
-        final byte[] topic = willTopic == null ? new byte[0] : bytes(willTopic);
-        final byte[] payload = bytes("gone");
-        final int index = claim(CONNECT, CONNECT_CLIENT_ID_OFFSET + 2 + id.length + 2 + topic.length + 4 + 4 +
-            payload.length);
-        final MutableDirectBuffer buffer = inbound.buffer();
-        buffer.putLong(index + CONNECTION_ID_OFFSET, connectionId(client));
-        buffer.putByte(index + CONNECT_VERSION_OFFSET, (byte)version);
-        int flags = cleanStart ? CONNECT_FLAG_CLEAN_START : 0;
-        flags |= willTopic != null ? CONNECT_FLAG_WILL : 0;
-        buffer.putByte(index + CONNECT_FLAGS_OFFSET, (byte)flags);
-        buffer.putByte(index + CONNECT_WILL_QOS_OFFSET, (byte)willQos);
-        buffer.putInt(index + CONNECT_RECEIVE_MAXIMUM_OFFSET, 65_535);
-        buffer.putInt(index + CONNECT_SESSION_EXPIRY_OFFSET, (int)expiryS);
-        buffer.putInt(index + CONNECT_MAX_PACKET_SIZE_OFFSET, 0);
-        buffer.putInt(index + CONNECT_WILL_DELAY_OFFSET, (int)willDelayS);
-        int position = index + CONNECT_CLIENT_ID_OFFSET;
-        buffer.putShort(position, (short)id.length);
-        buffer.putBytes(position + 2, id);
-        position += 2 + id.length;
-        buffer.putShort(position, (short)topic.length);
-        buffer.putBytes(position + 2, topic);
-        position += 2 + topic.length;
-        buffer.putInt(position, 0);
-        position += 4;
-        buffer.putInt(position, payload.length);
-        buffer.putBytes(position + 4, payload);
-        inbound.commit(index);
-        pump();
-    }
-
-    private void subscribe(final int client, final String filter, final int qos, final int subscriptionId)
-    {
-        final byte[] bytes = bytes(filter);
-        final int index = claim(SUBSCRIBE, SUBSCRIBE_ENTRIES_OFFSET + 4 + bytes.length);
-        final MutableDirectBuffer buffer = inbound.buffer();
-        buffer.putLong(index + CONNECTION_ID_OFFSET, connectionId(client));
-        buffer.putShort(index + PACKET_ID_OFFSET, (short)1);
-        buffer.putShort(index + SUBSCRIBE_COUNT_OFFSET, (short)1);
-        buffer.putInt(index + SUBSCRIBE_SUBSCRIPTION_ID_OFFSET, subscriptionId);
-        final int entry = index + SUBSCRIBE_ENTRIES_OFFSET;
-        buffer.putByte(entry, (byte)SubscriptionOptions.ofQos(qos));
-        buffer.putByte(entry + 1, (byte)0);
-        buffer.putShort(entry + 2, (short)bytes.length);
-        buffer.putBytes(entry + 4, bytes);
-        inbound.commit(index);
-        pump();
-    }
-
-    private void publish(final int client, final String topic, final int qos, final int packetId)
-    {
-        final byte[] topicBytes = bytes(topic);
-        final byte[] payload = bytes("hello");
-        final int messageLength = MessageLayout.length(topicBytes.length, 0, payload.length);
-        final int index = claim(PUBLISH, PUBLISH_MESSAGE_OFFSET + messageLength);
-        final MutableDirectBuffer buffer = inbound.buffer();
-        buffer.putLong(index + CONNECTION_ID_OFFSET, connectionId(client));
-        MessageLayout.write(buffer, index + PUBLISH_MESSAGE_OFFSET, new PublishView()
-            .flags(qos, false, false)
-            .packetId(packetId)
-            .topic(new UnsafeBuffer(topicBytes), 0, topicBytes.length)
-            .properties(new UnsafeBuffer(new byte[0]), 0, 0)
-            .payload(new UnsafeBuffer(payload), 0, payload.length));
-        inbound.commit(index);
-        pump();
-    }
-
-    private int claim(final int type, final int length)
-    {
-        final int index = inbound.tryClaim(type, length);
-        assertEquals(true, index > 0, "room in the inbound ring");
-        return index;
-    }
-
-    private static long connectionId(final int client)
-    {
-        return (long)client << IoAgent.AGENT_INDEX_BITS; // I/O agent 0
-    }
-
-    private static byte[] bytes(final String text)
-    {
-        return text.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static UnsafeBuffer ring()
-    {
-        return new UnsafeBuffer(BufferUtil.allocateDirectAligned(RING_CAPACITY + RingBufferDescriptor.TRAILER_LENGTH, 64));
-    }
-
-    private static final class ControlledClock implements NanoClock
-    {
-        long nowNs;
-
-        public long nanoTime()
-        {
-            return nowNs;
-        }
     }
 
     /** Keeps every record; refuses one longer than its limit as Aeron's publication does. */
