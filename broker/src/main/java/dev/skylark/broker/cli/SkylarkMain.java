@@ -4,6 +4,7 @@ import dev.skylark.broker.Broker;
 import dev.skylark.broker.Configuration;
 import dev.skylark.broker.journal.DataDirectoryLock;
 import dev.skylark.broker.net.SelfSignedCertificate;
+import dev.skylark.broker.status.BuildInfo;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Unmatched;
@@ -168,28 +169,10 @@ public final class SkylarkMain extends CliCommand
         }
     }
 
-    /** The broker's version, e.g. {@code 0.1.0-SNAPSHOT}, or {@code unknown}. */
+    /** The broker's version, e.g. {@code 0.1.0-SNAPSHOT}, or {@code unknown}: the one the start line and /metrics show. */
     public static String version()
     {
-        try (InputStream in = SkylarkMain.class.getResourceAsStream("/dev/skylark/broker/skylark-version.properties"))
-        {
-            if (in != null)
-            {
-                final Properties properties = new Properties();
-                properties.load(in);
-                final String version = properties.getProperty("version", "");
-                if (!version.isEmpty() && !version.startsWith("$"))
-                {
-                    return version;
-                }
-            }
-        }
-        catch (final IOException ignore)
-        {
-            // fall through
-        }
-        final String fromManifest = SkylarkMain.class.getPackage().getImplementationVersion();
-        return fromManifest != null ? fromManifest : "unknown";
+        return BuildInfo.VERSION;
     }
 
     /**

@@ -25,14 +25,18 @@ public final class BuildInfo
     {
         try (InputStream in = BuildInfo.class.getResourceAsStream("build.properties"))
         {
-            if (in == null)
+            if (in != null)
             {
-                return "unknown";
+                final Properties properties = new Properties();
+                properties.load(in);
+                final String version = properties.getProperty("version", "");
+                if (!version.isEmpty() && !version.startsWith("$"))
+                {
+                    return version;
+                }
             }
-            final Properties properties = new Properties();
-            properties.load(in);
-            final String version = properties.getProperty("version", "unknown");
-            return version.startsWith("${") ? "unknown" : version;
+            final String fromManifest = BuildInfo.class.getPackage().getImplementationVersion();
+            return fromManifest != null ? fromManifest : "unknown";
         }
         catch (final IOException ex)
         {
