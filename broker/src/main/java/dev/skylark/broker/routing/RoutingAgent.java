@@ -62,6 +62,8 @@ public final class RoutingAgent implements Agent
     private SysTopics sysTopics;
     /** The other nodes of a cluster; null on a single node. */
     private ClusterLink cluster;
+    /** What the routing agent does with {@link #cluster}; null on a single node. */
+    private ClusterAdapter clusterAdapter;
     private long nextTickNs;
 
     public RoutingAgent(
@@ -134,6 +136,10 @@ public final class RoutingAgent implements Agent
         work += timers.poll(nowNs);
         work += retainedAdmin.poll(router, store, sessions, tree);
         work += accessRecheck.poll();
+        if (clusterAdapter != null)
+        {
+            work += clusterAdapter.doWork();
+        }
         updateGate();
         counters.storedBytes.setRelease(store.bytesInUse());
         counters.retainedBytes.setRelease(router.retainedQuota().bytes());
@@ -207,6 +213,21 @@ public final class RoutingAgent implements Agent
     public void cluster(final ClusterLink link)
     {
         this.cluster = link;
+        if (link == null)
+        {
+            return;
+        }
+        final LocalRoutes localRoutes = new LocalRoutes(link);
+        final ClusterForwarding forwarding = new ClusterForwarding(link, counters, cachedClock);
+        forwarding.router(router);
+        final PendingClaims claims = new PendingClaims(link, out);
+        clusterAdapter =
+            new ClusterAdapter(link, claims, localRoutes, forwarding, sessions, subscriptions, router);
+        tree.filterListener(localRoutes);
+        router.forwarding(forwarding);
+        subscriptions.localRoutes(localRoutes);
+        commandAdapter.pendingClaims(claims);
+        sessions.endListener(clusterAdapter);
     }
 
     /** The admin API's requests to list or delete retained messages, answered on this agent's duty cycle. */
