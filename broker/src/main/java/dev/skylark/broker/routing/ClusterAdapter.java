@@ -28,6 +28,9 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     private final SessionRegistry sessions;
     private final Subscriptions subscriptions;
     private final MessageRouter router;
+    private final SessionTransfer transfer;
+    /** Nodes the registry says are up. */
+    private final org.agrona.collections.IntHashSet nodesUp = new org.agrona.collections.IntHashSet();
     /** Releases that could not be queued: client id → epoch, retried. */
     private final Map<String, Long> releases = new HashMap<>();
 
@@ -38,8 +41,10 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         final ClusterForwarding forwarding,
         final SessionRegistry sessions,
         final Subscriptions subscriptions,
-        final MessageRouter router)
+        final MessageRouter router,
+        final SessionTransfer transfer)
     {
+        this.transfer = transfer;
         this.link = link;
         this.self = link.nodeId();
         this.claims = claims;
@@ -56,6 +61,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         int work = link.poll(this, POLL_LIMIT);
         work += subscriptions.releaseCommitted();
         work += localRoutes.retry();
+        work += transfer.poll();
         if (!releases.isEmpty())
         {
             releases.entrySet().removeIf((entry) -> link.release(entry.getKey(), entry.getValue()));
@@ -65,6 +71,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
 
     public void onNodeUp(final int nodeId)
     {
+        nodesUp.add(nodeId);
         if (nodeId == self)
         {
             localRoutes.onNodeUp();
@@ -73,6 +80,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
 
     public void onNodeDown(final int nodeId)
     {
+        nodesUp.remove(nodeId);
         forwarding.onNodeDown(nodeId);
     }
 
@@ -91,7 +99,13 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
             {
                 return; // not a claim this run of the node made
             }
-            if (pending.lost)
+            if (!pending.lost && previousNodeId != ClusterLink.NO_NODE && previousNodeId != self &&
+                nodesUp.contains(previousNodeId) && !claims.decode(pending).cleanStart())
+            {
+                transfer.await(pending, epoch); // CONNACK once the previous owner has sent the session
+                return;
+            }
+            if (!claims.connected(pending))
             {
                 final Session session = sessions.byClientId(clientId);
                 if (session == null)
@@ -116,7 +130,15 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         if (session != null)
         {
             LOG.log(Level.DEBUG, () -> "cluster: " + LogText.of(clientId) + " taken over by node " + ownerNodeId);
+            if (previousNodeId == self)
+            {
+                transfer.send(session, ownerNodeId, epoch);
+            }
             sessions.onTakenOverElsewhere(session);
+        }
+        else if (previousNodeId == self)
+        {
+            transfer.sendNone(clientId, ownerNodeId, epoch);
         }
     }
 
@@ -148,7 +170,14 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     public void onPeerMessage(final int fromNodeId, final int type, final DirectBuffer buffer, final int offset,
         final int length)
     {
-        forwarding.onPeerMessage(fromNodeId, type, buffer, offset, length);
+        if (type == ClusterForwarding.FORWARD)
+        {
+            forwarding.onPeerMessage(fromNodeId, type, buffer, offset, length);
+        }
+        else
+        {
+            transfer.onPeerMessage(fromNodeId, type, buffer, offset, length);
+        }
     }
 
     public void onSessionEnded(final Session session)

@@ -76,15 +76,24 @@ final class PendingClaims
         return true;
     }
 
-    /** The claim with {@code correlationId} committed: its CONNECT, or null when it is not one of ours. */
+    /**
+     * The claim with {@code correlationId} committed: its CONNECT, or null when it is not one of ours. The
+     * connection stays known here (a loss is still noticed) until {@link #connected}.
+     */
     Pending onClaimed(final long correlationId)
     {
-        final Pending pending = byCorrelation.remove(correlationId);
-        if (pending != null && !pending.lost)
+        return byCorrelation.remove(correlationId);
+    }
+
+    /** The CONNECT goes to the session registry now: true unless its connection was lost meanwhile. */
+    boolean connected(final Pending pending)
+    {
+        if (pending.lost)
         {
-            byConnection.remove(pending.connectionId);
+            return false;
         }
-        return pending;
+        byConnection.remove(pending.connectionId);
+        return true;
     }
 
     /** The waiting CONNECT decoded. */

@@ -43,6 +43,8 @@ public final class RoutingAgent implements Agent
     private final long storeHighWater;
     private final DurableLog log;
     private final MessageStore store = new MessageStore();
+    private final DurableIds durableIds = new DurableIds();
+    private final JournalRecord journalRecord;
     private final TopicTree tree;
 
     private final SessionTimers timers;
@@ -88,12 +90,13 @@ public final class RoutingAgent implements Agent
         this.gate = gate;
         this.storeHighWater = storeHighWater;
         this.log = log;
+        this.journalRecord = new JournalRecord(log);
         this.tree = new TopicTree(sharedPolicy);
         cachedClock.update(clock.nanoTime());
 
         final EpochClock epochClock = SystemEpochClock.INSTANCE;
-        final JournalRecord journal = new JournalRecord(log);
-        final DurableIds ids = new DurableIds();
+        final JournalRecord journal = journalRecord;
+        final DurableIds ids = durableIds;
         final Int2ObjectHashMap<Session> sessionsById = new Int2ObjectHashMap<>();
         timers = new SessionTimers(cachedClock.nanoTime());
         slowSubscribers = new SlowSubscribers(timers, out, counters, cachedClock);
@@ -221,8 +224,10 @@ public final class RoutingAgent implements Agent
         final ClusterForwarding forwarding = new ClusterForwarding(link, counters, cachedClock);
         forwarding.router(router);
         final PendingClaims claims = new PendingClaims(link, out);
+        final SessionTransfer transfer = new SessionTransfer(link, sessions, tree, deliveries, store,
+            journalRecord, durableIds, cachedClock, claims);
         clusterAdapter =
-            new ClusterAdapter(link, claims, localRoutes, forwarding, sessions, subscriptions, router);
+            new ClusterAdapter(link, claims, localRoutes, forwarding, sessions, subscriptions, router, transfer);
         tree.filterListener(localRoutes);
         router.forwarding(forwarding);
         subscriptions.localRoutes(localRoutes);

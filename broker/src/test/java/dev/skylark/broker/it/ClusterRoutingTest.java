@@ -465,6 +465,61 @@ class ClusterRoutingTest
     }
 
     @Test
+    void aPersistentSessionMovesToTheNodeItReconnectsTo() throws Exception
+    {
+        start(3);
+        final Mqtt5BlockingClient first = Mqtt5Client.builder().identifier("mover").serverHost("127.0.0.1")
+            .serverPort(port(1)).buildBlocking();
+        first.connectWith().cleanStart(true).sessionExpiryInterval(300).send();
+        first.subscribeWith().topicFilter("mv/#").qos(MqttQos.AT_LEAST_ONCE).send();
+        first.disconnect();
+        final Mqtt5BlockingClient pub = hive(2, "mvpub");
+        for (int i = 0; i < 3; i++)
+        {
+            pub.publishWith().topic("mv/" + i).qos(MqttQos.AT_LEAST_ONCE).payload(("q" + i).getBytes()).send();
+        }
+        await(() -> links.stream().allMatch(InJvmCluster.Link::caughtUp), "the messages are queued on node 1");
+
+        final Mqtt5BlockingClient moved = Mqtt5Client.builder().identifier("mover").serverHost("127.0.0.1")
+            .serverPort(port(2)).buildBlocking();
+        final BlockingQueue<Mqtt5Publish> in = new LinkedBlockingQueue<>();
+        moved.toAsync().publishes(MqttGlobalPublishFilter.ALL, in::add);
+        final var connack = moved.connectWith().cleanStart(false).sessionExpiryInterval(300).send();
+        clients.add(moved::disconnect);
+        assertTrue(connack.isSessionPresent(), "CONNACK session present 1: the session came from node 1");
+        for (int i = 0; i < 3; i++)
+        {
+            final Mqtt5Publish p = in.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+            assertNotNull(p, "queued message " + i + " moved with the session");
+            assertEquals("q" + i, new String(p.getPayloadAsBytes()), "in order");
+        }
+        assertEquals(2, cluster.owner("mover"));
+        final Mqtt5BlockingClient pub3 = hive(3, "mvpub3");
+        await(() -> links.stream().allMatch(InJvmCluster.Link::caughtUp), "every node applied the log");
+        pub3.publishWith().topic("mv/later").qos(MqttQos.AT_LEAST_ONCE).payload("later".getBytes()).send();
+        final Mqtt5Publish later = in.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+        assertNotNull(later, "the moved subscription routes to node 2");
+        assertEquals("later", new String(later.getPayloadAsBytes()));
+        assertEquals(0, cluster.peerMessages(3, 1), "node 1 no longer has the route");
+    }
+
+    @Test
+    void aSessionWhosePreviousNodeIsDownStartsAfresh() throws Exception
+    {
+        start(2);
+        final Mqtt5BlockingClient first = Mqtt5Client.builder().identifier("orphan").serverHost("127.0.0.1")
+            .serverPort(port(1)).buildBlocking();
+        first.connectWith().cleanStart(true).sessionExpiryInterval(300).send();
+        first.disconnect();
+        cluster.nodeDown(1);
+        final Mqtt5BlockingClient again = Mqtt5Client.builder().identifier("orphan").serverHost("127.0.0.1")
+            .serverPort(port(2)).buildBlocking();
+        final var connack = again.connectWith().cleanStart(false).sessionExpiryInterval(300).send();
+        clients.add(again::disconnect);
+        assertFalse(connack.isSessionPresent(), "the previous node is down: no session to move (part 2 restores it)");
+    }
+
+    @Test
     void twoSimultaneousConnectsOnTwoNodesEndWithExactlyOneOwner() throws Exception
     {
         start(2);

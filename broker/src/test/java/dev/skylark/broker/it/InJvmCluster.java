@@ -28,6 +28,8 @@ final class InJvmCluster
     private final Object lock = new Object();
     private final List<Link> links = new ArrayList<>();
     private final List<Runnable> held = new ArrayList<>();
+    /** Every committed event, for a link that joins later: it hears the whole log, as a real member would. */
+    private final List<Consumer<ClusterLink.Events>> history = new ArrayList<>();
     private long epochs;
     private final Map<String, long[]> owners = new HashMap<>(); // client id -> {node, epoch}
     private final Map<String, Map<Integer, Integer>> routes = new HashMap<>();
@@ -46,6 +48,7 @@ final class InJvmCluster
         synchronized (lock)
         {
             final Link link = new Link(nodeId);
+            history.forEach(link::enqueue);
             links.add(link);
             return link;
         }
@@ -136,6 +139,7 @@ final class InJvmCluster
 
     private void broadcast(final Consumer<ClusterLink.Events> event)
     {
+        history.add(event);
         for (final Link link : links)
         {
             link.enqueue(event);
@@ -208,6 +212,8 @@ final class InJvmCluster
                 final long[] previous = owners.put(clientId, new long[] {nodeId, epoch});
                 final int previousNode = previous == null ? NO_NODE : (int)previous[0];
                 final long previousEpoch = previous == null ? 0 : previous[1];
+                history.add((events) ->
+                    events.onClaimed(0, clientId, nodeId, epoch, previousNode, previousEpoch));
                 for (final Link link : links)
                 {
                     final long correlation = link == this ? correlationId : 0;
