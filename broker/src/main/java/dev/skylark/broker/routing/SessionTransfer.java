@@ -65,6 +65,18 @@ final class SessionTransfer
     private final CachedNanoClock clock;
     private final PendingClaims claims;
     private final Map<String, Awaiting> awaiting = new HashMap<>();
+    /**
+     * Transfer messages that came before this node saw the claim they answer (peer messages and registry events
+     * travel apart): kept, bounded by {@link #EARLY_BYTES_MAX}, until the claim commits here or {@link #waitNs}.
+     */
+    private final ArrayList<Early> early = new ArrayList<>();
+    private long earlyBytes;
+    private static final long EARLY_BYTES_MAX = 64L * 1024 * 1024;
+
+    /** A transfer message kept until its claim commits here. */
+    private record Early(String clientId, long epoch, int type, byte[] bytes, long keptUntilNs)
+    {
+    }
     private final ExpandableArrayBuffer scratch = new ExpandableArrayBuffer(1024);
     private final UnsafeBuffer storedView = new UnsafeBuffer(0, 0);
     private final ArrayList<String> filters = new ArrayList<>();
@@ -102,6 +114,17 @@ final class SessionTransfer
     void await(final PendingClaims.Pending pending, final long epoch)
     {
         awaiting.put(pending.clientId, new Awaiting(pending, epoch, clock.nanoTime() + waitNs));
+        if (!early.isEmpty())
+        {
+            final ArrayList<Early> due = new ArrayList<>();
+            early.removeIf((e) -> e.clientId.equals(pending.clientId) && e.epoch == epoch && due.add(e));
+            for (final Early e : due)
+            {
+                earlyBytes -= e.bytes.length;
+                final UnsafeBuffer view = new UnsafeBuffer(e.bytes);
+                onPeerMessage(ClusterLink.NO_NODE, e.type, view, 0, e.bytes.length);
+            }
+        }
     }
 
     /** Whether a CONNECT waits here. */
@@ -113,6 +136,11 @@ final class SessionTransfer
     /** CONNECTs whose wait ran out go on with what has arrived (session present 0 when nothing did). */
     int poll()
     {
+        if (!early.isEmpty())
+        {
+            final long nowNs = clock.nanoTime();
+            early.removeIf((e) -> nowNs - e.keptUntilNs >= 0 && (earlyBytes -= e.bytes.length) >= 0);
+        }
         if (awaiting.isEmpty())
         {
             return 0;
@@ -229,7 +257,15 @@ final class SessionTransfer
         final Awaiting wait = awaiting.get(clientId);
         if (wait == null || wait.epoch != epoch)
         {
-            return; // not waited for (any more): the CONNECT went on without it
+            if (wait == null && earlyBytes + length <= EARLY_BYTES_MAX)
+            {
+                // Perhaps ahead of the claim's commit here: kept a while (else the CONNECT went on without it).
+                final byte[] bytes = new byte[length];
+                buffer.getBytes(offset, bytes);
+                earlyBytes += length;
+                early.add(new Early(clientId, epoch, type, bytes, clock.nanoTime() + waitNs));
+            }
+            return;
         }
         switch (type)
         {

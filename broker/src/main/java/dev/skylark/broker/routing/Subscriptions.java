@@ -45,6 +45,8 @@ final class Subscriptions implements RetainedVisitor<Long>
     private int retainedQos;
     private int retainedSubscriptionIdCount;
     private long nowNs;
+    /** The longest a SUBACK/UNSUBACK waits for its route change to commit (a lost command must not hold it forever). */
+    private static final long HELD_WAIT_MS = 10_000;
     /** This node's routes in the cluster registry: null on a single node. */
     private LocalRoutes localRoutes;
     /** SUBACKs and UNSUBACKs waiting for their route changes to commit, in the order they are due. */
@@ -60,6 +62,7 @@ final class Subscriptions implements RetainedVisitor<Long>
         byte[] reasons;
         int subscriptionId;
         long awaitedCorrelation;
+        long deadlineNs;
         String[] retainedFilters;
         int[] retainedQos;
     }
@@ -247,8 +250,17 @@ final class Subscriptions implements RetainedVisitor<Long>
     {
         int released = 0;
         Held ack;
-        while ((ack = held.peekFirst()) != null && localRoutes.isCommitted(ack.awaitedCorrelation))
+        final long nowNs = clock.nanoTime();
+        while ((ack = held.peekFirst()) != null &&
+            (localRoutes.isCommitted(ack.awaitedCorrelation) || nowNs - ack.deadlineNs >= 0))
         {
+            if (!localRoutes.isCommitted(ack.awaitedCorrelation))
+            {
+                // A route change lost in the registry (a leader change) would hold every acknowledgement behind it.
+                localRoutes.onRouteCommitted(ack.awaitedCorrelation);
+                java.lang.System.getLogger(Subscriptions.class.getName()).log(java.lang.System.Logger.Level.WARNING,
+                    "cluster: a route change was not committed within " + HELD_WAIT_MS + " ms; acknowledging anyway");
+            }
             held.pollFirst();
             released++;
             final Session owner = ack.session;
@@ -292,6 +304,7 @@ final class Subscriptions implements RetainedVisitor<Long>
         ack.packetId = packetId;
         ack.reasons = java.util.Arrays.copyOf(reasons, count);
         ack.awaitedCorrelation = localRoutes.lastIssued();
+        ack.deadlineNs = clock.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(HELD_WAIT_MS);
         held.addLast(ack);
         return ack;
     }

@@ -456,6 +456,8 @@ class ClusterRoutingTest
         try (Mqtt5BlockingClient.Mqtt5Publishes in = watcher.publishes(MqttGlobalPublishFilter.ALL))
         {
             watcher.subscribeWith().topicFilter("w/#").send();
+            // pub was connected before the route existed: node 2 applies the log a moment after node 1's SUBACK.
+            await(() -> links.stream().allMatch(InJvmCluster.Link::caughtUp), "every node applied the log");
             pub.publishWith().topic("tk/x").payload("x".getBytes()).send();
             pub.publishWith().topic("w/x").payload("w".getBytes()).send();
             assertEquals("w", new String(in.receive(WAIT_MS, TimeUnit.MILLISECONDS).orElseThrow().getPayloadAsBytes()));
