@@ -67,7 +67,7 @@ class ClusterRoutingTest
         {
             final InJvmCluster.Link link = cluster.link(i);
             links.add(link);
-            brokers.add(Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(-1)
+            brokers.add(Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(0)
                 .bindAddress("127.0.0.1").dataDir(dataDir.resolve("node" + i).toString()).clusterLink(link)));
         }
         await(() -> links.stream().allMatch((l) -> l.up), "every node up");
@@ -110,6 +110,25 @@ class ClusterRoutingTest
             Thread.onSpinWait();
             Thread.yield();
         }
+    }
+
+    /** A counter or gauge of {@code node}'s {@code /metrics} (summed over labels), or -1 when absent. */
+    private long metric(final int node, final String name) throws Exception
+    {
+        final java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+            java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:" +
+                brokers.get(node - 1).httpPort() + "/metrics")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString());
+        long total = -1;
+        for (final String line : response.body().split("\n"))
+        {
+            if (line.startsWith(name + " ") || line.startsWith(name + "{"))
+            {
+                final String[] parts = line.trim().split(" ");
+                total = Math.max(total, 0) + (long)Double.parseDouble(parts[parts.length - 1]);
+            }
+        }
+        return total;
     }
 
     private Mqtt5BlockingClient hive(final int node, final String id)
@@ -276,6 +295,11 @@ class ClusterRoutingTest
             assertEquals(10, cluster.peerMessages(1, 2), "once per node, not once per subscriber");
             assertEquals(10, cluster.peerMessages(1, 3));
             assertEquals(0, cluster.peerMessages(2, 3) + cluster.peerMessages(3, 2), "never forwarded again");
+            assertEquals(20, metric(1, "skylark_cluster_forwarded_out_total"), "node 1 sent 10 to each node");
+            assertEquals(10, metric(2, "skylark_cluster_forwarded_in_total"));
+            assertEquals(10, metric(3, "skylark_cluster_forwarded_in_total"));
+            assertEquals(0, metric(1, "skylark_cluster_forwarded_in_total"));
+            assertEquals(2, metric(1, "skylark_cluster_routes"), "node 1's route table: f/+ on 2, f/# on 3");
 
             b.unsubscribeWith().topicFilter("f/+").send();
             a.unsubscribeWith().topicFilter("f/+").send();
