@@ -29,6 +29,8 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
     private final DurableIds ids;
     private final RoutingCounters counters;
     private final CachedNanoClock clock;
+    /** The other nodes of a cluster: null on a single node. */
+    private ClusterForwarding forwarding;
     /** An empty retained message, journaled when the admin API deletes one. */
     private final ExpandableArrayBuffer clearScratch = new ExpandableArrayBuffer(256);
 
@@ -52,6 +54,12 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
         this.ids = ids;
         this.counters = counters;
         this.clock = clock;
+    }
+
+    /** Joins a cluster: messages published here are also sent to the nodes whose routes match. */
+    void forwarding(final ClusterForwarding forwarding)
+    {
+        this.forwarding = forwarding;
     }
 
     RetainedIndex<Long> retained()
@@ -110,10 +118,40 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
         return retainedExpiry.get(handle);
     }
 
-    /** The $SYS publisher's sink: a QoS 0 message from nobody. */
+    /** The $SYS publisher's sink: a QoS 0 message from nobody, about this node, so never sent to other nodes. */
     public void route(final ExpandableArrayBuffer buffer, final int offset, final int length)
     {
-        route(buffer, offset, length, -1, MessageStore.NULL_HANDLE);
+        route(buffer, offset, length, -1, MessageStore.NULL_HANDLE, null, null, false);
+    }
+
+    /**
+     * A message another cluster node published and {@link ClusterForwarding} received: delivered to this node's
+     * subscribers only (never forwarded again), its shared groups as {@code forwarding} says, the retained index
+     * untouched (retained messages arrive through the registry).
+     */
+    int routeForwarded(
+        final DirectBuffer buffer, final int offset, final int length, final ClusterForwarding forwarding)
+    {
+        return route(buffer, offset, length, -1, MessageStore.NULL_HANDLE, null, forwarding, true);
+    }
+
+    /**
+     * A retained message the cluster registry committed (from any node, this one included): replaces its topic's
+     * entry in the retained index, or clears it, without routing anything.
+     */
+    void applyRetained(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final long handle = updateRetained(buffer, offset, length, MessageLayout.topicOffset(offset),
+            MessageLayout.topicLength(buffer, offset), MessageStore.NULL_HANDLE, null);
+        if (handle != MessageStore.NULL_HANDLE)
+        {
+            final long expiryDeadlineNs = MessageExpiry.deadlineNs(buffer, offset, clock.nanoTime());
+            if (expiryDeadlineNs != 0)
+            {
+                retainedExpiry.put(handle, expiryDeadlineNs);
+            }
+            store.release(handle); // the retained index holds its own reference
+        }
     }
 
     /**
@@ -146,6 +184,24 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
         final long storedHandle,
         final String owner)
     {
+        return route(buffer, offset, length, publisherSessionId, storedHandle, owner, forwarding, false);
+    }
+
+    /**
+     * @param forwarding null on a single node (and for $SYS); else the cluster's view of which shared groups this
+     *                   node delivers, and, unless {@code forwarded}, where the message goes besides.
+     * @param forwarded  the message came from another node: only this node's subscribers get it.
+     */
+    private int route(
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final int publisherSessionId,
+        final long storedHandle,
+        final String owner,
+        final ClusterForwarding forwarding,
+        final boolean forwarded)
+    {
         final int qos = MessageLayout.qos(buffer, offset);
         final boolean retain = MessageLayout.retain(buffer, offset);
         final int topicOffset = MessageLayout.topicOffset(offset);
@@ -153,13 +209,22 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
 
         final long expiryDeadlineNs = MessageExpiry.deadlineNs(buffer, offset, clock.nanoTime());
         long handle = storedHandle;
-        if (retain)
+        if (retain && !forwarded)
         {
             handle = updateRetained(buffer, offset, length, topicOffset, topicLength, handle, owner);
             if (handle != MessageStore.NULL_HANDLE && expiryDeadlineNs != 0)
             {
                 retainedExpiry.put(handle, expiryDeadlineNs);
             }
+        }
+        int forwardedTo = 0;
+        if (forwarding != null && !forwarded)
+        {
+            if (retain)
+            {
+                forwarding.setRetained(buffer, offset, length);
+            }
+            forwardedTo = forwarding.matchRemote(buffer, topicOffset, topicLength);
         }
         final boolean journaled = qos > 0 || retain;
         final long messageId = journaled ? ids.newMessageId() : 0;
@@ -180,7 +245,11 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
             {
                 store.release(handle); // the routing's own reference: the retained index holds its own
             }
-            return 0;
+            if (forwardedTo > 0)
+            {
+                forwarding.sendForwards(buffer, offset, length);
+            }
+            return forwardedTo;
         }
 
         out.beginBatch(buffer, offset, length);
@@ -188,7 +257,8 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
         for (int i = 0; i < count; i++)
         {
             final Session session = sessionsById.get(match.sessionId(i));
-            if (session == null)
+            if (session == null ||
+                (forwarding != null && match.isShared(i) && !forwarding.deliversHere(match.sharedGroup(i))))
             {
                 continue;
             }
@@ -239,7 +309,11 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
         {
             store.release(handle); // the routing's own reference; queues and windows hold theirs
         }
-        return count;
+        if (forwardedTo > 0)
+        {
+            forwarding.sendForwards(buffer, offset, length);
+        }
+        return count + forwardedTo;
     }
 
     /**

@@ -26,6 +26,8 @@ final class RouterCommandAdapter implements MessageHandler
     private final Deliveries deliveries;
     private final Subscriptions subscriptions;
     private final ConnectCommandDecoder connect = new ConnectCommandDecoder();
+    /** CONNECTs waiting for the cluster registry: null on a single node. */
+    private PendingClaims pendingClaims;
 
     RouterCommandAdapter(
         final SessionRegistry sessions,
@@ -39,13 +41,19 @@ final class RouterCommandAdapter implements MessageHandler
         this.subscriptions = subscriptions;
     }
 
+    /** Joins a cluster: a CONNECT waits for its client id's claim to commit. */
+    void pendingClaims(final PendingClaims pendingClaims)
+    {
+        this.pendingClaims = pendingClaims;
+    }
+
     @Override
     public void onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
         final long connectionId = buffer.getLong(index + CONNECTION_ID_OFFSET);
         switch (msgTypeId)
         {
-            case CONNECT -> sessions.onConnect(connectionId, connect.wrap(buffer, index));
+            case CONNECT -> onConnect(connectionId, buffer, index, length);
             case PUBLISH -> inboundQos.onPublish(
                 connectionId,
                 sessions.byConnection(connectionId),
@@ -66,12 +74,34 @@ final class RouterCommandAdapter implements MessageHandler
                 buffer.getShort(index + ACK_PACKET_ID_OFFSET) & 0xFFFF);
             case SUBSCRIBE -> onSubscribe(connectionId, buffer, index);
             case UNSUBSCRIBE -> onUnsubscribe(connectionId, buffer, index);
-            case DISCONNECT -> sessions.onDisconnect(
-                connectionId,
-                buffer.getByte(index + DISCONNECT_KIND_OFFSET),
-                buffer.getInt(index + DISCONNECT_SESSION_EXPIRY_OFFSET));
+            case DISCONNECT -> onDisconnect(connectionId, buffer, index);
             default -> LOG.log(Level.WARNING, "unknown router command " + msgTypeId);
         }
+    }
+
+    private void onConnect(final long connectionId, final MutableDirectBuffer buffer, final int index,
+        final int length)
+    {
+        if (pendingClaims == null)
+        {
+            sessions.onConnect(connectionId, connect.wrap(buffer, index));
+        }
+        else
+        {
+            pendingClaims.onConnect(connectionId, buffer, index, length);
+        }
+    }
+
+    private void onDisconnect(final long connectionId, final MutableDirectBuffer buffer, final int index)
+    {
+        if (pendingClaims != null && pendingClaims.onDisconnect(connectionId))
+        {
+            return; // lost while its claim was in flight: it never had a session
+        }
+        sessions.onDisconnect(
+            connectionId,
+            buffer.getByte(index + DISCONNECT_KIND_OFFSET),
+            buffer.getInt(index + DISCONNECT_SESSION_EXPIRY_OFFSET));
     }
 
     private void onPubrel(final long connectionId, final int packetId)

@@ -43,6 +43,8 @@ public final class RoutingAgent implements Agent
     private final long storeHighWater;
     private final DurableLog log;
     private final MessageStore store = new MessageStore();
+    private final DurableIds durableIds = new DurableIds();
+    private final JournalRecord journalRecord;
     private final TopicTree tree;
 
     private final SessionTimers timers;
@@ -62,6 +64,8 @@ public final class RoutingAgent implements Agent
     private SysTopics sysTopics;
     /** The other nodes of a cluster; null on a single node. */
     private ClusterLink cluster;
+    /** What the routing agent does with {@link #cluster}; null on a single node. */
+    private ClusterAdapter clusterAdapter;
     private long nextTickNs;
 
     public RoutingAgent(
@@ -86,12 +90,13 @@ public final class RoutingAgent implements Agent
         this.gate = gate;
         this.storeHighWater = storeHighWater;
         this.log = log;
+        this.journalRecord = new JournalRecord(log);
         this.tree = new TopicTree(sharedPolicy);
         cachedClock.update(clock.nanoTime());
 
         final EpochClock epochClock = SystemEpochClock.INSTANCE;
-        final JournalRecord journal = new JournalRecord(log);
-        final DurableIds ids = new DurableIds();
+        final JournalRecord journal = journalRecord;
+        final DurableIds ids = durableIds;
         final Int2ObjectHashMap<Session> sessionsById = new Int2ObjectHashMap<>();
         timers = new SessionTimers(cachedClock.nanoTime());
         slowSubscribers = new SlowSubscribers(timers, out, counters, cachedClock);
@@ -134,6 +139,10 @@ public final class RoutingAgent implements Agent
         work += timers.poll(nowNs);
         work += retainedAdmin.poll(router, store, sessions, tree);
         work += accessRecheck.poll();
+        if (clusterAdapter != null)
+        {
+            work += clusterAdapter.doWork();
+        }
         updateGate();
         counters.storedBytes.setRelease(store.bytesInUse());
         counters.retainedBytes.setRelease(router.retainedQuota().bytes());
@@ -207,6 +216,23 @@ public final class RoutingAgent implements Agent
     public void cluster(final ClusterLink link)
     {
         this.cluster = link;
+        if (link == null)
+        {
+            return;
+        }
+        final LocalRoutes localRoutes = new LocalRoutes(link);
+        final ClusterForwarding forwarding = new ClusterForwarding(link, counters, cachedClock);
+        forwarding.router(router);
+        final PendingClaims claims = new PendingClaims(link, out);
+        final SessionTransfer transfer = new SessionTransfer(link, sessions, tree, deliveries, store,
+            journalRecord, durableIds, cachedClock, claims);
+        clusterAdapter =
+            new ClusterAdapter(link, claims, localRoutes, forwarding, sessions, subscriptions, router, transfer);
+        tree.filterListener(localRoutes);
+        router.forwarding(forwarding);
+        subscriptions.localRoutes(localRoutes);
+        commandAdapter.pendingClaims(claims);
+        sessions.endListener(clusterAdapter);
     }
 
     /** The admin API's requests to list or delete retained messages, answered on this agent's duty cycle. */

@@ -62,6 +62,15 @@ public final class RoutingCounters
     /** Bytes of deliveries waiting in the routing-to-I/O rings (all I/O agents), sampled every 100 ms. */
     public final AtomicCounter outboundRingBytes;
 
+    /** Routes in this node's cluster route table: (filter, node) pairs, this node's own included (0 off a cluster). */
+    public final AtomicCounter clusterRoutes;
+    /** Messages this node sent to other cluster nodes (once per node, not per subscriber). */
+    public final AtomicCounter clusterForwardedOut;
+    /** Messages other cluster nodes forwarded to this one. */
+    public final AtomicCounter clusterForwardedIn;
+    /** Messages (or retained updates) not sent to another node or the registry: unreachable or back pressure. */
+    public final AtomicCounter clusterForwardDropped;
+
     public RoutingCounters(final Counters counters)
     {
         inboundRingBytes = counters.gauge("skylark_inbound_ring_bytes",
@@ -114,5 +123,14 @@ public final class RoutingCounters
             "subscriptions removed: no longer allowed (rules reloaded, narrower token)", null);
         accessQueuedDropped = counters.counter("skylark_acl_queued_dropped_total",
             "queued messages dropped: no longer allowed (rules reloaded, narrower token)", null);
+        clusterRoutes = counters.gauge("skylark_cluster_routes",
+            "routes in the cluster route table: (filter, node) pairs", null);
+        clusterForwardedOut = counters.counter("skylark_cluster_forwarded_out_total",
+            "messages forwarded to other cluster nodes (once per node)", null);
+        clusterForwardedIn = counters.counter("skylark_cluster_forwarded_in_total",
+            "messages forwarded here by other cluster nodes", null);
+        clusterForwardDropped = counters.counter("skylark_cluster_forward_dropped_total",
+            "messages or retained updates not sent to another node or the registry (unreachable, back pressure)",
+            null);
     }
 }

@@ -51,6 +51,8 @@ final class Session
 
     /** Journal identity of a persistent session (expiry > 0); 0 when the session is not journaled. */
     long durableId;
+    /** The cluster epoch under which this node owns the client id (0 on a single node, or not claimed yet). */
+    long clusterEpoch;
     /** Wall-clock time the session went offline, for its expiry across a restart. */
     long offlineSinceEpochMs;
     /** A persistent session's subscriptions, filter to options (low 8 bits) and subscription id (high 32 bits). */

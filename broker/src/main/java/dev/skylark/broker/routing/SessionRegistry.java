@@ -47,6 +47,14 @@ final class SessionRegistry implements SessionTimers.Handler
     private final long sessionExpiryMax;
     private EpochClock epochClock;
     private AccessRecheck accessRecheck;
+    /** Told when a session ends (a cluster node releases its client id); null on a single node. */
+    private EndListener endListener;
+
+    /** Told when a session ends, whatever ended it. */
+    interface EndListener
+    {
+        void onSessionEnded(Session session);
+    }
 
     SessionRegistry(
         final Int2ObjectHashMap<Session> sessionsById,
@@ -91,6 +99,11 @@ final class SessionRegistry implements SessionTimers.Handler
     void accessRecheck(final AccessRecheck accessRecheck)
     {
         this.accessRecheck = accessRecheck;
+    }
+
+    void endListener(final EndListener endListener)
+    {
+        this.endListener = endListener;
     }
 
     Session byConnection(final long connectionId)
@@ -294,6 +307,36 @@ final class SessionRegistry implements SessionTimers.Handler
         }
     }
 
+    /**
+     * Another cluster node took the client id over (its claim committed after ours): the connection here, if any,
+     * gets DISCONNECT 0x8E Session taken over (3.1.1: closed), its will goes as on a takeover on one node (at once
+     * without a delay; a delayed will is cancelled by the new connection), and the session ends here.
+     */
+    void onTakenOverElsewhere(final Session session)
+    {
+        if (session.isOnline())
+        {
+            final long connectionId = session.connectionId;
+            if (accessRecheck != null)
+            {
+                accessRecheck.onDisconnect(connectionId);
+            }
+            sessionsByConnection.remove(connectionId);
+            counters.clientsConnected.setRelease(sessionsByConnection.size());
+            out.disconnect(connectionId, ReasonCode.SESSION_TAKEN_OVER);
+            counters.takeovers.incrementRelease();
+            session.connectionId = Session.NO_CONNECTION;
+            if (session.willHandle != MessageStore.NULL_HANDLE && session.willDelay == 0)
+            {
+                wills.publish(session);
+            }
+        }
+        wills.clear(session);
+        redistributor.redistribute(session, true);
+        session.clusterEpoch = 0; // not ours any more: nothing to release
+        endSession(session, true);
+    }
+
     /** The admin API: the session of {@code clientId}, or null. */
     Session session(final String clientId)
     {
@@ -390,5 +433,9 @@ final class SessionRegistry implements SessionTimers.Handler
         sessionsById.remove(session.sessionId);
         freeSessionIds.addInt(session.sessionId);
         counters.sessions.setRelease(sessionsById.size());
+        if (endListener != null)
+        {
+            endListener.onSessionEnded(session);
+        }
     }
 }

@@ -12,6 +12,8 @@ public final class SharedGroup
     final SubscriberList members = new SubscriberList();
     private int cursor;
     int slot; // index in the node's group array, for removal without a scan
+    /** {@code <name>/<filter>} in UTF-8, made on first use: how a group is named between cluster nodes. */
+    private byte[] key;
 
     SharedGroup(final String name, final String filter)
     {
@@ -33,6 +35,34 @@ public final class SharedGroup
     public String filter()
     {
         return filter;
+    }
+
+    /** The group's name between cluster nodes, {@code <name>/<filter>} in UTF-8 (made once, then reused). */
+    byte[] key()
+    {
+        if (key == null)
+        {
+            key = (name + '/' + filter).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        }
+        return key;
+    }
+
+    /** Whether {@code length} bytes at {@code offset} are this group's {@link #key()}. */
+    boolean hasKey(final org.agrona.DirectBuffer buffer, final int offset, final int length)
+    {
+        final byte[] bytes = key();
+        if (bytes.length != length)
+        {
+            return false;
+        }
+        for (int i = 0; i < length; i++)
+        {
+            if (buffer.getByte(offset + i) != bytes[i])
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     public int memberCount()

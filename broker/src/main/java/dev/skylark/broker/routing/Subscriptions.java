@@ -45,6 +45,27 @@ final class Subscriptions implements RetainedVisitor<Long>
     private int retainedQos;
     private int retainedSubscriptionIdCount;
     private long nowNs;
+    /** The longest a SUBACK/UNSUBACK waits for its route change to commit (a lost command must not hold it forever). */
+    private static final long HELD_WAIT_MS = 10_000;
+    /** This node's routes in the cluster registry: null on a single node. */
+    private LocalRoutes localRoutes;
+    /** SUBACKs and UNSUBACKs waiting for their route changes to commit, in the order they are due. */
+    private final java.util.ArrayDeque<Held> held = new java.util.ArrayDeque<>();
+
+    /** A SUBACK or UNSUBACK held until the route change it follows has committed in the cluster registry. */
+    private static final class Held
+    {
+        Session session;
+        long connectionId;
+        int packetType;
+        int packetId;
+        byte[] reasons;
+        int subscriptionId;
+        long awaitedCorrelation;
+        long deadlineNs;
+        String[] retainedFilters;
+        int[] retainedQos;
+    }
 
     Subscriptions(
         final TopicTree tree,
@@ -82,6 +103,15 @@ final class Subscriptions implements RetainedVisitor<Long>
     {
         sharedGroupsPerFilterMax = perFilter;
         sharedGroupsPerClientMax = perClient;
+    }
+
+    /**
+     * Joins a cluster: a filter new to this node is announced to the registry before it is subscribed, and the
+     * SUBACK/UNSUBACK goes only once the route change is committed ({@link #releaseCommitted()}).
+     */
+    void localRoutes(final LocalRoutes localRoutes)
+    {
+        this.localRoutes = localRoutes;
     }
 
     void accessRecheck(final AccessRecheck accessRecheck)
@@ -128,6 +158,12 @@ final class Subscriptions implements RetainedVisitor<Long>
                 ReasonCode.QUOTA_EXCEEDED : ReasonCode.V3_SUBACK_FAILURE);
             return;
         }
+        if (localRoutes != null && !localRoutes.announce(filter))
+        {
+            // The cluster registry cannot take the route now (no leader, back pressure): refused, as the link says.
+            reasons[i] = (byte)ReasonCode.UNSPECIFIED_ERROR; // 0x80: the same value in v5 and 3.1.1
+            return;
+        }
         final boolean existed = tree.subscribe(filter, session.sessionId, options, subscriptionId);
         if (session.durableId != 0)
         {
@@ -149,6 +185,17 @@ final class Subscriptions implements RetainedVisitor<Long>
     void endSubscribe()
     {
         counters.subscriptions.setRelease(tree.subscriptionCount());
+        if (mustHold())
+        {
+            final Held ack = hold(PacketType.SUBACK);
+            ack.subscriptionId = subscriptionId;
+            ack.retainedFilters = pendingRetained.toArray(new String[0]);
+            ack.retainedQos = pendingRetainedQos.toIntArray();
+            pendingRetained.clear();
+            pendingRetainedQos.clear();
+            session = null;
+            return;
+        }
         out.ackList(session.connectionId, PacketType.SUBACK, packetId, reasons, count);
         // Retained messages go after the SUBACK, as clients expect.
         for (int i = 0; i < pendingRetained.size(); i++)
@@ -183,8 +230,83 @@ final class Subscriptions implements RetainedVisitor<Long>
     void endUnsubscribe()
     {
         counters.subscriptions.setRelease(tree.subscriptionCount());
+        if (mustHold())
+        {
+            hold(PacketType.UNSUBACK);
+            session = null;
+            return;
+        }
         out.ackList(session.connectionId, PacketType.UNSUBACK, packetId, reasons, count);
         session = null;
+    }
+
+    /**
+     * Sends the held SUBACKs and UNSUBACKs whose route changes have committed, in order (with the retained messages
+     * a SUBACK brings); those of a connection that has gone are dropped.
+     *
+     * @return how many were due.
+     */
+    int releaseCommitted()
+    {
+        int released = 0;
+        Held ack;
+        final long nowNs = clock.nanoTime();
+        while ((ack = held.peekFirst()) != null &&
+            (localRoutes.isCommitted(ack.awaitedCorrelation) || nowNs - ack.deadlineNs >= 0))
+        {
+            if (!localRoutes.isCommitted(ack.awaitedCorrelation))
+            {
+                // A route change lost in the registry (a leader change) would hold every acknowledgement behind it.
+                localRoutes.onRouteCommitted(ack.awaitedCorrelation);
+                java.lang.System.getLogger(Subscriptions.class.getName()).log(java.lang.System.Logger.Level.WARNING,
+                    "cluster: a route change was not committed within " + HELD_WAIT_MS + " ms; acknowledging anyway");
+            }
+            held.pollFirst();
+            released++;
+            final Session owner = ack.session;
+            if (!owner.isOnline() || owner.connectionId != ack.connectionId)
+            {
+                continue;
+            }
+            out.ackList(ack.connectionId, ack.packetType, ack.packetId, ack.reasons, ack.reasons.length);
+            if (ack.retainedFilters != null && ack.retainedFilters.length > 0)
+            {
+                session = owner;
+                subscriptionId = ack.subscriptionId;
+                for (int i = 0; i < ack.retainedFilters.length; i++)
+                {
+                    sendRetained(ack.retainedFilters[i], ack.retainedQos[i]);
+                }
+                session = null;
+            }
+        }
+        return released;
+    }
+
+    /** Acknowledgements waiting for the cluster registry (tests and status). */
+    int heldCount()
+    {
+        return held.size();
+    }
+
+    /** In a cluster, an acknowledgement waits while a route change before it is uncommitted, or others wait. */
+    private boolean mustHold()
+    {
+        return localRoutes != null && (!held.isEmpty() || !localRoutes.isCommitted(localRoutes.lastIssued()));
+    }
+
+    private Held hold(final int packetType)
+    {
+        final Held ack = new Held();
+        ack.session = session;
+        ack.connectionId = session.connectionId;
+        ack.packetType = packetType;
+        ack.packetId = packetId;
+        ack.reasons = java.util.Arrays.copyOf(reasons, count);
+        ack.awaitedCorrelation = localRoutes.lastIssued();
+        ack.deadlineNs = clock.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(HELD_WAIT_MS);
+        held.addLast(ack);
+        return ack;
     }
 
     private void begin(final Session session, final int packetId, final int count)

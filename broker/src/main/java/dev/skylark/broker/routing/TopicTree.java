@@ -163,6 +163,8 @@ public final class TopicTree
     private final Int2IntHashMap sharedBySession = new Int2IntHashMap(0);
     private int subscriptionCount;
     private int nodeCount;
+    /** Told of every (filter, session) added or removed; null unless the node is in a cluster. */
+    private FilterListener filterListener;
     private long groupsExamined;
 
     private DirectBuffer matchBuffer;
@@ -186,6 +188,23 @@ public final class TopicTree
     public TopicTree(final SharedSubscriptionPolicy sharedPolicy)
     {
         this.sharedPolicy = sharedPolicy;
+    }
+
+    /**
+     * Told when a session gains a subscription to a filter it did not have, and when it loses one (unsubscribe, or
+     * its session ended): a cluster node counts its subscribers per filter from these. Not called while matching.
+     */
+    public interface FilterListener
+    {
+        void onFilterAdded(String filter);
+
+        void onFilterRemoved(String filter);
+    }
+
+    /** Sets the one {@link FilterListener} (null: none, the single-node default). */
+    public void filterListener(final FilterListener listener)
+    {
+        this.filterListener = listener;
     }
 
     /**
@@ -265,6 +284,10 @@ public final class TopicTree
                 filtersBySession.put(sessionId, filters);
             }
             filters.add(filter);
+            if (null != filterListener)
+            {
+                filterListener.onFilterAdded(filter);
+            }
         }
 
         return existed;
@@ -292,6 +315,10 @@ public final class TopicTree
             {
                 filtersBySession.remove(sessionId);
             }
+            if (null != filterListener)
+            {
+                filterListener.onFilterRemoved(filter);
+            }
             return true;
         }
 
@@ -318,6 +345,10 @@ public final class TopicTree
             if (remove(filter, sessionId))
             {
                 removed++;
+                if (null != filterListener)
+                {
+                    filterListener.onFilterRemoved(filter);
+                }
             }
         }
 

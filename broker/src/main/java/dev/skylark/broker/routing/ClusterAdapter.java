@@ -1,0 +1,199 @@
+package dev.skylark.broker.routing;
+
+import dev.skylark.codec.LogText;
+import org.agrona.DirectBuffer;
+
+import java.lang.System.Logger.Level;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The routing agent's side of a cluster: polls the {@link ClusterLink} on each duty cycle and dispatches what the
+ * registry committed, and what other nodes sent, to the part that handles it — ownership claims to
+ * {@link PendingClaims} and the {@link SessionRegistry}, route commits to {@link LocalRoutes} and the held
+ * SUBACK/UNSUBACKs of {@link Subscriptions}, routes and peer messages to {@link ClusterForwarding}, retained
+ * messages to the {@link MessageRouter}'s retained index. Releases a client id when its session here ends.
+ * Owned by the routing agent's thread.
+ */
+final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndListener
+{
+    private static final System.Logger LOG = System.getLogger(ClusterAdapter.class.getName());
+    private static final int POLL_LIMIT = 256;
+
+    private final ClusterLink link;
+    private final int self;
+    private final PendingClaims claims;
+    private final LocalRoutes localRoutes;
+    private final ClusterForwarding forwarding;
+    private final SessionRegistry sessions;
+    private final Subscriptions subscriptions;
+    private final MessageRouter router;
+    private final SessionTransfer transfer;
+    /** Nodes the registry says are up. */
+    private final org.agrona.collections.IntHashSet nodesUp = new org.agrona.collections.IntHashSet();
+    /** Releases that could not be queued: client id → epoch, retried. */
+    private final Map<String, Long> releases = new HashMap<>();
+
+    ClusterAdapter(
+        final ClusterLink link,
+        final PendingClaims claims,
+        final LocalRoutes localRoutes,
+        final ClusterForwarding forwarding,
+        final SessionRegistry sessions,
+        final Subscriptions subscriptions,
+        final MessageRouter router,
+        final SessionTransfer transfer)
+    {
+        this.transfer = transfer;
+        this.link = link;
+        this.self = link.nodeId();
+        this.claims = claims;
+        this.localRoutes = localRoutes;
+        this.forwarding = forwarding;
+        this.sessions = sessions;
+        this.subscriptions = subscriptions;
+        this.router = router;
+    }
+
+    /** One duty cycle's cluster work: committed events and peer messages, then retries. */
+    int doWork()
+    {
+        int work = link.poll(this, POLL_LIMIT);
+        work += subscriptions.releaseCommitted();
+        work += localRoutes.retry();
+        work += transfer.poll();
+        if (!releases.isEmpty())
+        {
+            releases.entrySet().removeIf((entry) -> link.release(entry.getKey(), entry.getValue()));
+        }
+        return work;
+    }
+
+    public void onNodeUp(final int nodeId)
+    {
+        nodesUp.add(nodeId);
+        if (nodeId == self)
+        {
+            localRoutes.onNodeUp();
+        }
+    }
+
+    public void onNodeDown(final int nodeId)
+    {
+        nodesUp.remove(nodeId);
+        forwarding.onNodeDown(nodeId);
+    }
+
+    public void onClaimed(
+        final long correlationId,
+        final String clientId,
+        final int ownerNodeId,
+        final long epoch,
+        final int previousNodeId,
+        final long previousEpoch)
+    {
+        if (ownerNodeId == self)
+        {
+            final PendingClaims.Pending pending = claims.onClaimed(correlationId);
+            if (pending == null)
+            {
+                return; // not a claim this run of the node made
+            }
+            if (!pending.lost && previousNodeId != ClusterLink.NO_NODE && previousNodeId != self &&
+                nodesUp.contains(previousNodeId) && !claims.decode(pending).cleanStart())
+            {
+                transfer.await(pending, epoch); // CONNACK once the previous owner has sent the session
+                return;
+            }
+            if (!claims.connected(pending))
+            {
+                final Session session = sessions.byClientId(clientId);
+                if (session == null)
+                {
+                    release(clientId, epoch); // nobody here to own it
+                }
+                else
+                {
+                    session.clusterEpoch = epoch;
+                }
+                return;
+            }
+            sessions.onConnect(pending.connectionId, claims.decode(pending));
+            final Session session = sessions.byClientId(clientId);
+            if (session != null)
+            {
+                session.clusterEpoch = epoch;
+            }
+            return;
+        }
+        final Session session = sessions.byClientId(clientId);
+        if (session != null)
+        {
+            LOG.log(Level.DEBUG, () -> "cluster: " + LogText.of(clientId) + " taken over by node " + ownerNodeId);
+            if (previousNodeId == self)
+            {
+                transfer.send(session, ownerNodeId, epoch);
+            }
+            sessions.onTakenOverElsewhere(session);
+        }
+        else if (previousNodeId == self)
+        {
+            transfer.sendNone(clientId, ownerNodeId, epoch);
+        }
+    }
+
+    public void onReleased(final String clientId, final int nodeId, final long epoch)
+    {
+    }
+
+    public void onRoute(final String filter, final int nodeId, final boolean present)
+    {
+        forwarding.onRoute(filter, nodeId, present);
+    }
+
+    public void onRouteCommitted(final long correlationId)
+    {
+        localRoutes.onRouteCommitted(correlationId);
+    }
+
+    public void onRetained(final int originNodeId, final DirectBuffer message, final int offset, final int length)
+    {
+        if (length < MessageLayout.TOPIC_OFFSET || MessageLayout.length(message, offset) != length)
+        {
+            LOG.log(Level.WARNING, "cluster: a malformed retained message from the registry (node " + originNodeId +
+                ")");
+            return;
+        }
+        router.applyRetained(message, offset, length);
+    }
+
+    public void onPeerMessage(final int fromNodeId, final int type, final DirectBuffer buffer, final int offset,
+        final int length)
+    {
+        if (type == ClusterForwarding.FORWARD)
+        {
+            forwarding.onPeerMessage(fromNodeId, type, buffer, offset, length);
+        }
+        else
+        {
+            transfer.onPeerMessage(fromNodeId, type, buffer, offset, length);
+        }
+    }
+
+    public void onSessionEnded(final Session session)
+    {
+        if (session.clusterEpoch != 0)
+        {
+            release(session.clientId, session.clusterEpoch);
+            session.clusterEpoch = 0;
+        }
+    }
+
+    private void release(final String clientId, final long epoch)
+    {
+        if (!link.release(clientId, epoch))
+        {
+            releases.put(clientId, epoch);
+        }
+    }
+}

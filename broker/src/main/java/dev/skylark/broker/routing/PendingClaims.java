@@ -1,0 +1,109 @@
+package dev.skylark.broker.routing;
+
+import dev.skylark.codec.mqtt.ReasonCode;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * CONNECTs waiting for their client id's ownership claim to commit in the cluster registry. The CONNECT command is
+ * copied and handed to the {@link SessionRegistry} once {@link ClusterLink.Events#onClaimed} comes back with its
+ * correlation; meanwhile the I/O side reads nothing more from the connection (it paused reading at CONNECT), so
+ * packets sent after CONNECT wait in the socket until the session exists. A claim that cannot be queued refuses the
+ * CONNECT with CONNACK 0x88 Server unavailable (3.1.1: return code 3); a connection lost while waiting is forgotten
+ * (its claim, when it commits, is released unless a session of that client id lives here).
+ * <p>
+ * Bounded by the connections the I/O side accepts: one entry per connection between CONNECT and CONNACK. Owned by
+ * the routing agent's thread.
+ */
+final class PendingClaims
+{
+    /** One CONNECT waiting for its claim. */
+    static final class Pending
+    {
+        final long connectionId;
+        final String clientId;
+        final UnsafeBuffer connect;
+        boolean lost;
+
+        Pending(final long connectionId, final String clientId, final UnsafeBuffer connect)
+        {
+            this.connectionId = connectionId;
+            this.clientId = clientId;
+            this.connect = connect;
+        }
+    }
+
+    private final ClusterLink link;
+    private final DeliveryPublisher out;
+    private final ConnectCommandDecoder decoder = new ConnectCommandDecoder();
+    private final Long2ObjectHashMap<Pending> byCorrelation = new Long2ObjectHashMap<>();
+    private final Long2ObjectHashMap<Pending> byConnection = new Long2ObjectHashMap<>();
+    private long nextCorrelation;
+
+    PendingClaims(final ClusterLink link, final DeliveryPublisher out)
+    {
+        this.link = link;
+        this.out = out;
+    }
+
+    /** A CONNECT command (the whole ring record): claims its client id, or refuses it with 0x88. */
+    void onConnect(final long connectionId, final DirectBuffer buffer, final int index, final int length)
+    {
+        final String clientId = decoder.wrap(buffer, index).clientId();
+        final long correlationId = ++nextCorrelation;
+        if (!link.claim(correlationId, clientId))
+        {
+            out.connack(connectionId, false, ReasonCode.SERVER_UNAVAILABLE, 0, 0);
+            return;
+        }
+        final byte[] copy = new byte[length];
+        buffer.getBytes(index, copy);
+        final Pending pending = new Pending(connectionId, clientId, new UnsafeBuffer(copy));
+        byCorrelation.put(correlationId, pending);
+        byConnection.put(connectionId, pending);
+    }
+
+    /** The connection ended before its CONNACK: true when it was waiting here. */
+    boolean onDisconnect(final long connectionId)
+    {
+        final Pending pending = byConnection.remove(connectionId);
+        if (pending == null)
+        {
+            return false;
+        }
+        pending.lost = true;
+        return true;
+    }
+
+    /**
+     * The claim with {@code correlationId} committed: its CONNECT, or null when it is not one of ours. The
+     * connection stays known here (a loss is still noticed) until {@link #connected}.
+     */
+    Pending onClaimed(final long correlationId)
+    {
+        return byCorrelation.remove(correlationId);
+    }
+
+    /** The CONNECT goes to the session registry now: true unless its connection was lost meanwhile. */
+    boolean connected(final Pending pending)
+    {
+        if (pending.lost)
+        {
+            return false;
+        }
+        byConnection.remove(pending.connectionId);
+        return true;
+    }
+
+    /** The waiting CONNECT decoded. */
+    ConnectCommandDecoder decode(final Pending pending)
+    {
+        return decoder.wrap(pending.connect, 0);
+    }
+
+    int size()
+    {
+        return byCorrelation.size();
+    }
+}

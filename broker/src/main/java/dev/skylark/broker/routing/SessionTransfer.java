@@ -1,0 +1,409 @@
+package dev.skylark.broker.routing;
+
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.CachedNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.agrona.BitUtil.SIZE_OF_INT;
+import static org.agrona.BitUtil.SIZE_OF_LONG;
+import static org.agrona.BitUtil.SIZE_OF_SHORT;
+
+/**
+ * A session moving between cluster nodes when its client id is claimed on another node. The old owner sends the
+ * session as peer messages — {@link #BEGIN} (expiry, version, subscriptions with options and ids), one
+ * {@link #MESSAGE} per queued or in-flight QoS 1/2 message (packet id and state kept, so a resumed client sees the
+ * same ids with DUP), {@link #END} — then drops it; the new owner holds the CONNECT until END (or a bounded wait)
+ * and answers CONNACK with session present 1 once it has the session.
+ *
+ * <pre>
+ * every type: epoch:8 clientIdLength:2 clientId:n, then
+ * BEGIN:   expiryInterval:8 version:4 subscriptionCount:4 (packed:8 filterLength:2 filter:n)*
+ * MESSAGE: qos:1 state:1 packetId:2 retain:1 expiryLeftMs:8 subscriptionIdCount:2 (subscriptionId:4)* message
+ * END:     present:1
+ * </pre>
+ * Messages that came through a shared subscription are not moved (the old node hands them to another member of
+ * the group, as on a session's end). Rare, so it may allocate. Owned by the routing agent's thread.
+ */
+final class SessionTransfer
+{
+    static final int BEGIN = 2;
+    static final int MESSAGE = 3;
+    static final int END = 4;
+    private static final System.Logger LOG = System.getLogger(SessionTransfer.class.getName());
+
+    /** A CONNECT waiting for the session its previous owner sends. */
+    private static final class Awaiting
+    {
+        final PendingClaims.Pending pending;
+        final long epoch;
+        final long deadlineNs;
+        Session session;
+
+        Awaiting(final PendingClaims.Pending pending, final long epoch, final long deadlineNs)
+        {
+            this.pending = pending;
+            this.epoch = epoch;
+            this.deadlineNs = deadlineNs;
+        }
+    }
+
+    private final ClusterLink link;
+    private final SessionRegistry sessions;
+    private final TopicTree tree;
+    private final Deliveries deliveries;
+    private final MessageStore store;
+    private final JournalRecord journal;
+    private final DurableIds ids;
+    private final CachedNanoClock clock;
+    private final PendingClaims claims;
+    private final Map<String, Awaiting> awaiting = new HashMap<>();
+    /**
+     * Transfer messages that came before this node saw the claim they answer (peer messages and registry events
+     * travel apart): kept, bounded by {@link #EARLY_BYTES_MAX}, until the claim commits here or {@link #waitNs}.
+     */
+    private final ArrayList<Early> early = new ArrayList<>();
+    private long earlyBytes;
+    private static final long EARLY_BYTES_MAX = 64L * 1024 * 1024;
+
+    /** A transfer message kept until its claim commits here. */
+    private record Early(String clientId, long epoch, int type, byte[] bytes, long keptUntilNs)
+    {
+    }
+    private final ExpandableArrayBuffer scratch = new ExpandableArrayBuffer(1024);
+    private final UnsafeBuffer storedView = new UnsafeBuffer(0, 0);
+    private final ArrayList<String> filters = new ArrayList<>();
+    private long waitNs = TimeUnit.SECONDS.toNanos(3);
+
+    SessionTransfer(
+        final ClusterLink link,
+        final SessionRegistry sessions,
+        final TopicTree tree,
+        final Deliveries deliveries,
+        final MessageStore store,
+        final JournalRecord journal,
+        final DurableIds ids,
+        final CachedNanoClock clock,
+        final PendingClaims claims)
+    {
+        this.link = link;
+        this.sessions = sessions;
+        this.tree = tree;
+        this.deliveries = deliveries;
+        this.store = store;
+        this.journal = journal;
+        this.ids = ids;
+        this.clock = clock;
+        this.claims = claims;
+    }
+
+    /** How long a CONNECT waits for its session from the previous owner before it goes on without it. */
+    void waitNs(final long waitNs)
+    {
+        this.waitNs = waitNs;
+    }
+
+    /** A CONNECT whose claim took the client id from a live node: it waits for that node's session. */
+    void await(final PendingClaims.Pending pending, final long epoch)
+    {
+        awaiting.put(pending.clientId, new Awaiting(pending, epoch, clock.nanoTime() + waitNs));
+        if (!early.isEmpty())
+        {
+            final ArrayList<Early> due = new ArrayList<>();
+            early.removeIf((e) -> e.clientId.equals(pending.clientId) && e.epoch == epoch && due.add(e));
+            for (final Early e : due)
+            {
+                earlyBytes -= e.bytes.length;
+                final UnsafeBuffer view = new UnsafeBuffer(e.bytes);
+                onPeerMessage(ClusterLink.NO_NODE, e.type, view, 0, e.bytes.length);
+            }
+        }
+    }
+
+    /** Whether a CONNECT waits here. */
+    int awaitingCount()
+    {
+        return awaiting.size();
+    }
+
+    /** CONNECTs whose wait ran out go on with what has arrived (session present 0 when nothing did). */
+    int poll()
+    {
+        if (!early.isEmpty())
+        {
+            final long nowNs = clock.nanoTime();
+            early.removeIf((e) -> nowNs - e.keptUntilNs >= 0 && (earlyBytes -= e.bytes.length) >= 0);
+        }
+        if (awaiting.isEmpty())
+        {
+            return 0;
+        }
+        final long nowNs = clock.nanoTime();
+        int done = 0;
+        final Iterator<Awaiting> it = awaiting.values().iterator();
+        while (it.hasNext())
+        {
+            final Awaiting wait = it.next();
+            if (nowNs - wait.deadlineNs >= 0)
+            {
+                it.remove();
+                LOG.log(Level.INFO, "cluster: the previous owner did not send the session in time; connecting " +
+                    "without it");
+                connect(wait);
+                done++;
+            }
+        }
+        return done;
+    }
+
+    /**
+     * This node lost {@code session}'s client id to {@code ownerNodeId} under {@code epoch}: sends the session
+     * (nothing but END when it does not outlive its connection). The caller then drops it here.
+     */
+    void send(final Session session, final int ownerNodeId, final long epoch)
+    {
+        final boolean persistent = session.expiryInterval > 0;
+        if (persistent)
+        {
+            int position = header(epoch, session.clientId);
+            scratch.putLong(position, session.expiryInterval);
+            scratch.putInt(position + SIZE_OF_LONG, session.version);
+            final int countOffset = position + SIZE_OF_LONG + SIZE_OF_INT;
+            position = countOffset + SIZE_OF_INT;
+            filters.clear();
+            tree.forEachFilter(session.sessionId, filters::add);
+            int count = 0;
+            for (final String filter : filters)
+            {
+                final Long packed = session.durableSubscriptions.get(filter);
+                scratch.putLong(position, packed == null ? Session.packSubscription(SubscriptionOptions.ofQos(1), 0) :
+                    packed);
+                final int length = scratch.putStringWithoutLengthUtf8(position + SIZE_OF_LONG + SIZE_OF_SHORT, filter);
+                scratch.putShort(position + SIZE_OF_LONG, (short)length);
+                position += SIZE_OF_LONG + SIZE_OF_SHORT + length;
+                count++;
+            }
+            scratch.putInt(countOffset, count);
+            send(ownerNodeId, BEGIN, position);
+            final long nowNs = clock.nanoTime();
+            for (final PendingMessage pending : session.window.inFlightOrder)
+            {
+                sendMessage(session, pending, ownerNodeId, epoch, nowNs);
+            }
+            for (final PendingMessage pending : session.window.queue)
+            {
+                sendMessage(session, pending, ownerNodeId, epoch, nowNs);
+            }
+        }
+        final int position = header(epoch, session.clientId);
+        scratch.putByte(position, (byte)(persistent ? 1 : 0));
+        send(ownerNodeId, END, position + 1);
+    }
+
+    private void sendMessage(
+        final Session session, final PendingMessage pending, final int ownerNodeId, final long epoch, final long nowNs)
+    {
+        if (pending.sharedGroup != null || pending.isExpired(nowNs))
+        {
+            return;
+        }
+        int position = header(epoch, session.clientId);
+        scratch.putByte(position, (byte)pending.qos);
+        scratch.putByte(position + 1, (byte)pending.state);
+        scratch.putShort(position + 2, (short)pending.packetId);
+        scratch.putByte(position + 4, (byte)(pending.retain ? 1 : 0));
+        scratch.putLong(position + 5, pending.expiryDeadlineNs == 0 ? 0 :
+            Math.max(1, TimeUnit.NANOSECONDS.toMillis(pending.expiryDeadlineNs - nowNs)));
+        scratch.putShort(position + 13, (short)pending.subscriptionIdCount);
+        position += 15;
+        for (int i = 0; i < pending.subscriptionIdCount; i++)
+        {
+            scratch.putInt(position, pending.subscriptionIds[i]);
+            position += SIZE_OF_INT;
+        }
+        if (pending.handle != MessageStore.NULL_HANDLE)
+        {
+            store.wrap(pending.handle, storedView);
+            MessageExpiry.patchRemaining(storedView, 0, pending.expiryDeadlineNs, nowNs);
+            scratch.putBytes(position, storedView, 0, storedView.capacity());
+            position += storedView.capacity();
+        }
+        send(ownerNodeId, MESSAGE, position);
+    }
+
+    /** This node lost the client id but has no session of it: the new owner need not wait. */
+    void sendNone(final String clientId, final int ownerNodeId, final long epoch)
+    {
+        final int position = header(epoch, clientId);
+        scratch.putByte(position, (byte)0);
+        send(ownerNodeId, END, position + 1);
+    }
+
+    /** A peer message of the transfer, for a CONNECT waiting here. */
+    void onPeerMessage(final int fromNodeId, final int type, final DirectBuffer buffer, final int offset,
+        final int length)
+    {
+        final long epoch = buffer.getLong(offset);
+        final int idLength = buffer.getShort(offset + SIZE_OF_LONG) & 0xFFFF;
+        final String clientId = buffer.getStringWithoutLengthUtf8(offset + SIZE_OF_LONG + SIZE_OF_SHORT, idLength);
+        int position = offset + SIZE_OF_LONG + SIZE_OF_SHORT + idLength;
+        final Awaiting wait = awaiting.get(clientId);
+        if (wait == null || wait.epoch != epoch)
+        {
+            if (wait == null && earlyBytes + length <= EARLY_BYTES_MAX)
+            {
+                // Perhaps ahead of the claim's commit here: kept a while (else the CONNECT went on without it).
+                final byte[] bytes = new byte[length];
+                buffer.getBytes(offset, bytes);
+                earlyBytes += length;
+                early.add(new Early(clientId, epoch, type, bytes, clock.nanoTime() + waitNs));
+            }
+            return;
+        }
+        switch (type)
+        {
+            case BEGIN -> wait.session = begin(clientId, buffer, position);
+            case MESSAGE -> message(wait.session, buffer, position, offset + length);
+            case END ->
+            {
+                awaiting.remove(clientId);
+                connect(wait);
+            }
+            default ->
+            {
+            }
+        }
+    }
+
+    private Session begin(final String clientId, final DirectBuffer buffer, final int offset)
+    {
+        final Session existing = sessions.byClientId(clientId);
+        if (existing != null)
+        {
+            existing.clusterEpoch = 0; // an older session of ours: the one from the previous owner replaces it
+            sessions.endSession(existing, true);
+        }
+        final Session session = sessions.add(clientId);
+        session.expiryInterval = buffer.getLong(offset);
+        session.version = buffer.getInt(offset + SIZE_OF_LONG);
+        session.offline = true;
+        session.durableId = ids.newDurableId();
+        journal.session(session);
+        final int count = buffer.getInt(offset + SIZE_OF_LONG + SIZE_OF_INT);
+        int position = offset + SIZE_OF_LONG + 2 * SIZE_OF_INT;
+        for (int i = 0; i < count; i++)
+        {
+            final long packed = buffer.getLong(position);
+            final int filterLength = buffer.getShort(position + SIZE_OF_LONG) & 0xFFFF;
+            final String filter = buffer.getStringWithoutLengthUtf8(position + SIZE_OF_LONG + SIZE_OF_SHORT,
+                filterLength);
+            position += SIZE_OF_LONG + SIZE_OF_SHORT + filterLength;
+            if (TopicFilter.validate(filter) != null)
+            {
+                continue;
+            }
+            final int options = Session.packedOptions(packed);
+            final int subscriptionId = Session.packedSubscriptionId(packed);
+            tree.subscribe(filter, session.sessionId, options, subscriptionId);
+            session.durableSubscriptions.put(filter, packed);
+            journal.subscribe(session.durableId, filter, options, subscriptionId);
+        }
+        return session;
+    }
+
+    private void message(final Session session, final DirectBuffer buffer, final int offset, final int end)
+    {
+        if (session == null)
+        {
+            return;
+        }
+        final int qos = buffer.getByte(offset);
+        final int state = buffer.getByte(offset + 1);
+        final int packetId = buffer.getShort(offset + 2) & 0xFFFF;
+        final boolean retain = buffer.getByte(offset + 4) != 0;
+        final long expiryLeftMs = buffer.getLong(offset + 5);
+        final int idCount = buffer.getShort(offset + 13) & 0xFFFF;
+        int position = offset + 15;
+        final int[] subscriptionIds = new int[idCount];
+        for (int i = 0; i < idCount; i++)
+        {
+            subscriptionIds[i] = buffer.getInt(position);
+            position += SIZE_OF_INT;
+        }
+        final long deadlineNs = expiryLeftMs == 0 ? 0 :
+            clock.nanoTime() + TimeUnit.MILLISECONDS.toNanos(expiryLeftMs) | 1;
+        final long handle = position < end ? store.store(buffer, position, end - position) : MessageStore.NULL_HANDLE;
+        final PendingMessage pending =
+            deliveries.newPending(deadlineNs, handle, qos, retain, subscriptionIds, 0, idCount);
+        if (handle != MessageStore.NULL_HANDLE)
+        {
+            pending.messageId = ids.newMessageId();
+            journal.beginMessage(pending.messageId, 0);
+            journal.addTarget(session.durableId, qos, retain ? Delivery.ENTRY_FLAG_RETAIN : 0, subscriptionIds, 0,
+                idCount);
+            journal.endMessage(buffer, position, end - position);
+        }
+        if (state != PendingMessage.QUEUED && packetId != 0)
+        {
+            pending.packetId = packetId;
+            pending.state = state;
+            pending.redelivery = true;
+            session.window.restoreInFlight(pending, deliveries);
+        }
+        else if (handle != MessageStore.NULL_HANDLE)
+        {
+            deliveries.enqueue(session, pending);
+        }
+        else
+        {
+            deliveries.recycle(pending);
+        }
+    }
+
+    private void connect(final Awaiting wait)
+    {
+        final PendingClaims.Pending pending = wait.pending;
+        if (claims.connected(pending))
+        {
+            sessions.onConnect(pending.connectionId, claims.decode(pending));
+        }
+        final Session session = sessions.byClientId(pending.clientId);
+        if (session != null)
+        {
+            session.clusterEpoch = wait.epoch;
+            if (!session.isOnline() && session.expiryInterval != Session.NEVER)
+            {
+                // Its connection went while it waited: the session stays here, offline, until it expires.
+                sessions.expireAt(session, clock.nanoTime() + TimeUnit.SECONDS.toNanos(session.expiryInterval));
+            }
+        }
+        else
+        {
+            link.release(pending.clientId, wait.epoch);
+        }
+    }
+
+    private int header(final long epoch, final String clientId)
+    {
+        scratch.putLong(0, epoch);
+        final int length = scratch.putStringWithoutLengthUtf8(SIZE_OF_LONG + SIZE_OF_SHORT, clientId);
+        scratch.putShort(SIZE_OF_LONG, (short)length);
+        return SIZE_OF_LONG + SIZE_OF_SHORT + length;
+    }
+
+    private void send(final int nodeId, final int type, final int length)
+    {
+        if (!link.send(nodeId, type, scratch, 0, length))
+        {
+            LOG.log(Level.WARNING, "cluster: part of a session could not be sent to node " + nodeId +
+                " (unreachable or back pressure); the new owner goes on without it");
+        }
+    }
+}
