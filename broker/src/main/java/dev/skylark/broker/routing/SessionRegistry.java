@@ -196,7 +196,7 @@ final class SessionRegistry implements SessionTimers.Handler
         {
             journal.sessionEnd(session.durableId); // no longer persistent: it ends with this connection
             session.durableId = 0;
-            session.durableSubscriptions.clear();
+            session.clearDurableSubscriptions();
         }
 
         if (connect.hasWill())
@@ -384,7 +384,7 @@ final class SessionRegistry implements SessionTimers.Handler
                 journal.sessionEnd(session.durableId);
             }
             session.durableId = 0;
-            session.durableSubscriptions.clear();
+            session.clearDurableSubscriptions();
         }
         sessionsByClientId.remove(session.clientId);
         sessionsById.remove(session.sessionId);
