@@ -13,7 +13,12 @@
 # direct buffers under "Other"), which is where the RSS beyond the Java heap goes.
 #
 # Environment:
-#   CONNECTIONS=19900 SOURCE_ADDRESSES=4 SETTLE_S=3 ROUNDS=1 HISTOGRAM=1 NMT=0 HISTOGRAM_TOP=30
+# With SMAPS=1 (default) the report also lists the memory mappings whose resident size grew most (from
+# /proc/<pid>/smaps): the Java heap, malloc arenas, and the memory-mapped rings, Aeron log buffers and journal files,
+# whose pages count in RSS once touched however many connections there are.
+#
+# Environment:
+#   CONNECTIONS=19900 SOURCE_ADDRESSES=4 SETTLE_S=3 ROUNDS=1 HISTOGRAM=1 NMT=0 SMAPS=1 HISTOGRAM_TOP=30
 #   SKYLARK_JAR=broker/target/skylark.jar SKYLARK_JAVA_OPTS="" (broker JVM) SKYLARK_ARGS="" (after -jar)
 #   JAVA_OPTS="" (load generator JVM)  LOADGEN_CP=benchmarks/target/benchmarks.jar  REPORT=<file> (default: stdout)
 #
@@ -34,6 +39,7 @@ ROUNDS="${ROUNDS:-1}"
 HISTOGRAM="${HISTOGRAM:-1}"
 HISTOGRAM_TOP="${HISTOGRAM_TOP:-30}"
 NMT="${NMT:-0}"
+SMAPS="${SMAPS:-1}"
 SKYLARK_JAR="${SKYLARK_JAR:-$ROOT/broker/target/skylark.jar}"
 SKYLARK_JAVA_OPTS="${SKYLARK_JAVA_OPTS:-}"
 SKYLARK_ARGS="${SKYLARK_ARGS:-}"
@@ -74,6 +80,21 @@ trap cleanup EXIT
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
+# smaps <pid> <file>: "rss_kb start-end name" per mapping
+smaps() {
+    awk '/^[0-9a-f]+-[0-9a-f]+ / { range = $1; name = (NF >= 6 ? $6 : "[anon]") }
+        /^Rss:/ { print $2, range, name }' "/proc/$1/smaps" > "$2"
+}
+
+# smaps_diff <before> <after>: the mappings whose resident size grew most, by name (anonymous ones by address)
+smaps_diff() {
+    awk 'NR == FNR { b[$2] = $1; next } { d = $1 - b[$2]; if (d > 0) printf "%d\t%s\t%s\n", d, $3, $2 }' "$1" "$2" |
+        sort -g -r | head -n 15 |
+        awk -F'\t' -v n="$CONNECTIONS" 'BEGIN { print "| grew kB | B/conn | mapping |"; print "|---:|---:|---|" }
+            { printf "| %d | %.0f | %s %s |\n", $1, $1 * 1024 / n, $2, $3 }'
+    awk 'NR == FNR { b += $1; next } { a += $1 } END { printf "\nall mappings: %+d kB\n", a - b }' "$1" "$2"
+}
+
 # full_gc <pid>: a full collection, then a short pause for the RSS to follow (G1 uncommits after a full GC).
 full_gc() {
     jcmd "$1" GC.run > /dev/null
@@ -106,6 +127,7 @@ one_round() {
     [[ "$NMT" == 1 ]] && jcmd "$BROKER_PID" VM.native_memory baseline > /dev/null
     [[ "$HISTOGRAM" == 1 ]] && histogram "$BROKER_PID" "$WORK/histo0-$round"
     rss0="$(rss_kb "$BROKER_PID")"
+    [[ "$SMAPS" == 1 ]] && smaps "$BROKER_PID" "$WORK/smaps0-$round"
 
     # shellcheck disable=SC2086
     java $JAVA_OPTS -cp "$LOADGEN_CP" dev.skylark.benchmarks.load.LoadGenerator --broker skylark \
@@ -127,6 +149,7 @@ one_round() {
     full_gc "$BROKER_PID"
     [[ "$HISTOGRAM" == 1 ]] && histogram "$BROKER_PID" "$WORK/histoN-$round"
     rssN="$(rss_kb "$BROKER_PID")"
+    [[ "$SMAPS" == 1 ]] && smaps "$BROKER_PID" "$WORK/smapsN-$round"
     [[ "$NMT" == 1 ]] && jcmd "$BROKER_PID" VM.native_memory summary.diff > "$WORK/nmt-$round"
     grep -q "connections ready" "$WORK/loadgen-$round.log" && kill -0 "$LOADGEN_PID" 2>/dev/null ||
         { log "the load generator stopped during the measurement"; tail -n 20 "$WORK/loadgen-$round.log" >&2; exit 1; }
@@ -187,6 +210,12 @@ main() {
             echo "## Heap: classes that grew between 0 and $CONNECTIONS connections (last round)"
             echo
             histogram_diff "$WORK/histo0-$ROUNDS" "$WORK/histoN-$ROUNDS"
+        fi
+        if [[ "$SMAPS" == 1 ]]; then
+            echo
+            echo "## Mappings whose resident size grew most between 0 and $CONNECTIONS connections (last round)"
+            echo
+            smaps_diff "$WORK/smaps0-$ROUNDS" "$WORK/smapsN-$ROUNDS"
         fi
         if [[ "$NMT" == 1 ]]; then
             echo
