@@ -13,6 +13,12 @@
 # direct buffers under "Other"), which is where the RSS beyond the Java heap goes.
 #
 # Environment:
+# WARMUP=1 (default) first opens the same connections once and closes them, so that the 0-connection reading is of a
+# JVM that has compiled the connect path: the C2 compiler's arenas are malloc'ed, and glibc keeps them resident
+# after they are freed, which would otherwise count as ~1 KB "per connection" (measured: a 19 MB arena at 19,900).
+# When the JVM offers it (17.0.9+), jcmd System.trim_native_heap follows every GC.run for the same reason; TRIM=0
+# turns that off. WARMUP=0 TRIM=0 is the cold reading.
+#
 # With SMAPS=1 (default) the report also lists the memory mappings whose resident size grew most (from
 # /proc/<pid>/smaps): the Java heap, malloc arenas, and the memory-mapped rings, Aeron log buffers and journal files,
 # whose pages count in RSS once touched however many connections there are.
@@ -40,6 +46,8 @@ HISTOGRAM="${HISTOGRAM:-1}"
 HISTOGRAM_TOP="${HISTOGRAM_TOP:-30}"
 NMT="${NMT:-0}"
 SMAPS="${SMAPS:-1}"
+WARMUP="${WARMUP:-1}"
+TRIM="${TRIM:-1}"
 SKYLARK_JAR="${SKYLARK_JAR:-$ROOT/broker/target/skylark.jar}"
 SKYLARK_JAVA_OPTS="${SKYLARK_JAVA_OPTS:-}"
 SKYLARK_ARGS="${SKYLARK_ARGS:-}"
@@ -95,10 +103,35 @@ smaps_diff() {
     awk 'NR == FNR { b += $1; next } { a += $1 } END { printf "\nall mappings: %+d kB\n", a - b }' "$1" "$2"
 }
 
-# full_gc <pid>: a full collection, then a short pause for the RSS to follow (G1 uncommits after a full GC).
+# full_gc <pid>: a full collection (and a native-heap trim when TRIM=1 and the JVM has it), then a short pause for
+# the RSS to follow (G1 uncommits after a full GC).
 full_gc() {
     jcmd "$1" GC.run > /dev/null
+    if [[ "$TRIM" == 1 ]] && jcmd "$1" help 2>/dev/null | grep -q System.trim_native_heap; then
+        jcmd "$1" System.trim_native_heap > /dev/null
+    fi
     sleep 1
+}
+
+# open_connections <port> <log>: starts the load generator holding CONNECTIONS idle connections (LOADGEN_PID) and
+# waits until every one is subscribed.
+open_connections() {
+    local port="$1" log="$2" deadline
+    # shellcheck disable=SC2086
+    java $JAVA_OPTS -cp "$LOADGEN_CP" dev.skylark.benchmarks.load.LoadGenerator --broker skylark \
+        --host 127.0.0.1 --port "$port" --scenario connections --connections "$CONNECTIONS" \
+        --source-addresses "$SOURCE_ADDRESSES" --broker-pid "$BROKER_PID" --warmup 0s --duration 3600s \
+        --connect-timeout "${CONNECT_TIMEOUT_S}s" > "$log" 2>&1 &
+    LOADGEN_PID=$!
+    deadline=$((SECONDS + CONNECT_TIMEOUT_S + 10))
+    until grep -q "connections ready" "$log"; do
+        if ! kill -0 "$LOADGEN_PID" 2>/dev/null || ((SECONDS >= deadline)); then
+            log "the load generator did not get $CONNECTIONS connections subscribed; its log:"
+            tail -n 20 "$log" >&2
+            exit 1
+        fi
+        sleep 0.2
+    done
 }
 
 # histogram <pid> <file>: "class bytes instances" per line (jcmd's own histogram runs a full GC first)
@@ -119,31 +152,22 @@ start_broker() {
 
 # one_round <round>: prints "rss0_kb rssN_kb ready bytes_per_conn"
 one_round() {
-    local round="$1" port rss0 rssN ready deadline
+    local round="$1" port rss0 rssN ready
     port="$(free_port)"
     start_broker "$port" || { log "broker did not start"; exit 1; }
     sleep "$SETTLE_S"
+    if [[ "$WARMUP" == 1 ]]; then
+        open_connections "$port" "$WORK/warmup-$round.log"
+        stop_loadgen
+        sleep "$SETTLE_S"
+    fi
     full_gc "$BROKER_PID"
     [[ "$NMT" == 1 ]] && jcmd "$BROKER_PID" VM.native_memory baseline > /dev/null
     [[ "$HISTOGRAM" == 1 ]] && histogram "$BROKER_PID" "$WORK/histo0-$round"
     rss0="$(rss_kb "$BROKER_PID")"
     [[ "$SMAPS" == 1 ]] && smaps "$BROKER_PID" "$WORK/smaps0-$round"
 
-    # shellcheck disable=SC2086
-    java $JAVA_OPTS -cp "$LOADGEN_CP" dev.skylark.benchmarks.load.LoadGenerator --broker skylark \
-        --host 127.0.0.1 --port "$port" --scenario connections --connections "$CONNECTIONS" \
-        --source-addresses "$SOURCE_ADDRESSES" --broker-pid "$BROKER_PID" --warmup 0s --duration 3600s \
-        --connect-timeout "${CONNECT_TIMEOUT_S}s" > "$WORK/loadgen-$round.log" 2>&1 &
-    LOADGEN_PID=$!
-    deadline=$((SECONDS + CONNECT_TIMEOUT_S + 10))
-    until grep -q "connections ready" "$WORK/loadgen-$round.log"; do
-        if ! kill -0 "$LOADGEN_PID" 2>/dev/null || ((SECONDS >= deadline)); then
-            log "the load generator did not get $CONNECTIONS connections subscribed; its log:"
-            tail -n 20 "$WORK/loadgen-$round.log" >&2
-            exit 1
-        fi
-        sleep 0.2
-    done
+    open_connections "$port" "$WORK/loadgen-$round.log"
     ready="$CONNECTIONS"
     sleep "$SETTLE_S"
     full_gc "$BROKER_PID"
@@ -187,7 +211,8 @@ main() {
         echo "- load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
         echo "- $CONNECTIONS idle connections (CONNECT + SUBSCRIBE idle/<i>, MQTT 3.1.1) from $SOURCE_ADDRESSES loopback"
         echo "  addresses; broker at default settings (journal on), auth.mode=none; VmRSS read after jcmd GC.run,"
-        echo "  ${SETTLE_S}s after start and ${SETTLE_S}s after the last SUBACK"
+        echo "  ${SETTLE_S}s after start and ${SETTLE_S}s after the last SUBACK; warm-up round (open and close them all"
+        echo "  once before the 0 reading): $([[ "$WARMUP" == 1 ]] && echo yes || echo no); native heap trimmed after each GC: $([[ "$TRIM" == 1 ]] && echo "yes, when the JVM has System.trim_native_heap" || echo no)"
         echo
         echo "| round | rss_0_kb | rss_N_kb | connections | bytes_per_conn |"
         echo "|---:|---:|---:|---:|---:|"
