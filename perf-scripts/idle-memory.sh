@@ -13,18 +13,18 @@
 # direct buffers under "Other"), which is where the RSS beyond the Java heap goes.
 #
 # Environment:
-# WARMUP=1 (default) first opens the same connections once and closes them, so that the 0-connection reading is of a
-# JVM that has compiled the connect path: the C2 compiler's arenas are malloc'ed, and glibc keeps them resident
-# after they are freed, which would otherwise count as ~1 KB "per connection" (measured: a 19 MB arena at 19,900).
-# When the JVM offers it (17.0.9+), jcmd System.trim_native_heap follows every GC.run for the same reason; TRIM=0
-# turns that off. WARMUP=0 TRIM=0 is the cold reading.
+# The figure is the cold one the issue defines (a fresh broker, then N connections). It includes one-time costs of
+# a JVM that has not run the connect path yet: the C2 compiler's arenas are malloc'ed and glibc keeps freed ones
+# resident, so when the JVM offers it (17.0.9+) jcmd System.trim_native_heap follows every GC.run (TRIM=0: not).
+# WARMUP=1 opens the same connections once and closes them before the 0 reading: that removes the JIT but leaves the
+# heap regions the warm-up touched resident at 0, so it reads low; read it as a lower bound.
 #
 # With SMAPS=1 (default) the report also lists the memory mappings whose resident size grew most (from
 # /proc/<pid>/smaps): the Java heap, malloc arenas, and the memory-mapped rings, Aeron log buffers and journal files,
 # whose pages count in RSS once touched however many connections there are.
 #
 # Environment:
-#   CONNECTIONS=19900 SOURCE_ADDRESSES=4 SETTLE_S=3 ROUNDS=1 HISTOGRAM=1 NMT=0 SMAPS=1 HISTOGRAM_TOP=30
+#   CONNECTIONS=19900 SOURCE_ADDRESSES=4 SETTLE_S=3 ROUNDS=1 HISTOGRAM=1 NMT=0 SMAPS=1 WARMUP=0 TRIM=1 HISTOGRAM_TOP=30
 #   SKYLARK_JAR=broker/target/skylark.jar SKYLARK_JAVA_OPTS="" (broker JVM) SKYLARK_ARGS="" (after -jar)
 #   JAVA_OPTS="" (load generator JVM)  LOADGEN_CP=benchmarks/target/benchmarks.jar  REPORT=<file> (default: stdout)
 #
@@ -46,7 +46,7 @@ HISTOGRAM="${HISTOGRAM:-1}"
 HISTOGRAM_TOP="${HISTOGRAM_TOP:-30}"
 NMT="${NMT:-0}"
 SMAPS="${SMAPS:-1}"
-WARMUP="${WARMUP:-1}"
+WARMUP="${WARMUP:-0}"
 TRIM="${TRIM:-1}"
 SKYLARK_JAR="${SKYLARK_JAR:-$ROOT/broker/target/skylark.jar}"
 SKYLARK_JAVA_OPTS="${SKYLARK_JAVA_OPTS:-}"
