@@ -24,6 +24,12 @@ public final class ClientAccess
     /** No rule decided: the default applies. */
     public static final int DEFAULT = -1;
 
+    private static final boolean[] NO_ALLOW = new boolean[0];
+    private static final int[] NO_ACTIONS = new int[0];
+    private static final String[] NO_STRINGS = new String[0];
+    private static final UnsafeBuffer[] NO_FILTERS = new UnsafeBuffer[0];
+    private static final String[][] NO_LEVELS = new String[0][];
+
     private final AccessRules rules;
     private final String clientId;
     private final String userName;
@@ -56,12 +62,13 @@ public final class ClientAccess
             }
         }
         final int n = applicable.size();
-        allow = new boolean[n];
-        actions = new int[n];
-        sources = new String[n];
-        topicFilters = new UnsafeBuffer[n];
-        levels = new String[n][];
-        groups = new String[n];
+        // no rule applies (always so without a rules file): the shared empty arrays, not six per connection
+        allow = 0 == n ? NO_ALLOW : new boolean[n];
+        actions = 0 == n ? NO_ACTIONS : new int[n];
+        sources = 0 == n ? NO_STRINGS : new String[n];
+        topicFilters = 0 == n ? NO_FILTERS : new UnsafeBuffer[n];
+        levels = 0 == n ? NO_LEVELS : new String[n][];
+        groups = 0 == n ? NO_STRINGS : new String[n];
         for (int i = 0; i < n; i++)
         {
             final AccessRule rule = applicable.get(i);

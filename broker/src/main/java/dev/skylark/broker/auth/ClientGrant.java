@@ -99,6 +99,10 @@ public final class ClientGrant
      */
     public ClientGrant withUserName(final String userName)
     {
+        if (java.util.Objects.equals(userName, this.userName))
+        {
+            return this; // nothing to change (an anonymous client of the none mode shares UNRESTRICTED: no copy per connection)
+        }
         final ClientGrant copy = new ClientGrant(reasonCode, why, clientId, jti, expiresAtMs, publishAcl, subscribeAcl,
             revocations, clock, counters);
         copy.userName = userName;

@@ -31,7 +31,10 @@ public final class Connection
     private final long id;
     private final SocketChannel channel;
     private final IoAgent agent;
+    /** Set only when something else names the client (a proxy's forwarded address); else derived, see {@link #remoteAddress()}. */
     private String remoteAddress;
+    /** The peer's port, or -1 when the channel could not tell it. */
+    private final int remotePort;
     private final ListenerSpec spec;
     private final TlsStage tls;
     private final WebSocketStage webSocket;
@@ -69,17 +72,18 @@ public final class Connection
         this.spec = spec;
         this.channel = channel;
         this.agent = agent;
-        String address;
+        int port;
         try
         {
             final InetSocketAddress remote = (InetSocketAddress)channel.getRemoteAddress();
-            address = remote.getAddress().getHostAddress() + ":" + remote.getPort();
+            port = remote.getPort();
+            peer = remote.getAddress();
         }
         catch (final IOException | RuntimeException ex)
         {
-            address = "unknown";
+            port = -1;
         }
-        this.remoteAddress = address;
+        this.remotePort = port; // the "address:port" text is made when a log line asks (no String per idle connection)
         if (spec.tls() != null)
         {
             final SSLEngine engine = spec.tls().context().createSSLEngine();
@@ -176,7 +180,13 @@ public final class Connection
 
     public String remoteAddress()
     {
-        return remoteAddress;
+        final String address = remoteAddress;
+        if (null != address)
+        {
+            return address;
+        }
+        final java.net.InetAddress peerAddress = peer;
+        return null == peerAddress || remotePort < 0 ? "unknown" : peerAddress.getHostAddress() + ":" + remotePort;
     }
 
     /** The transport this connection came in on, as metrics label it: {@link #TRANSPORTS} by index. */

@@ -176,7 +176,7 @@ final class AccessRecheck
                 continue;
             }
             tree.unsubscribe(filter, session.sessionId);
-            if (session.durableId != 0 && session.durableSubscriptions.remove(filter) != null)
+            if (session.durableId != 0 && session.removeDurableSubscription(filter) != null)
             {
                 journal.unsubscribe(session.durableId, filter);
             }

@@ -115,18 +115,21 @@ final class CheckpointWriter
             {
                 journal.sessionOffline(session);
             }
-            for (final Map.Entry<String, Long> entry : session.durableSubscriptions.entrySet())
+            for (final Map.Entry<String, Long> entry : session.durableSubscriptions().entrySet())
             {
                 final long packed = entry.getValue();
                 journal.subscribe(session.durableId, entry.getKey(), Session.packedOptions(packed),
                     Session.packedSubscriptionId(packed));
             }
-            final IntHashSet.IntIterator received = session.awaitingPubrel.iterator();
-            while (received.hasNext())
+            if (null != session.awaitingPubrel)
             {
-                journal.received(session.durableId, received.nextValue(), true);
+                final IntHashSet.IntIterator received = session.awaitingPubrel.iterator();
+                while (received.hasNext())
+                {
+                    journal.received(session.durableId, received.nextValue(), true);
+                }
             }
-            for (final PendingMessage pending : session.window.inFlightOrder)
+            for (final PendingMessage pending : session.window.inFlightOrder())
             {
                 messages += checkpointPending(session, pending);
             }

@@ -5,6 +5,7 @@ import dev.skylark.codec.mqtt.ReasonCode;
 import org.agrona.collections.Int2ObjectHashMap;
 
 import java.util.ArrayDeque;
+import java.util.Collections;
 
 /**
  * One session's outbound QoS 1/2 state machine: the messages in flight under packet ids (QUEUED → AWAIT_PUBACK, or
@@ -56,9 +57,14 @@ final class DeliveryWindow
     /** How many QoS 1/2 messages may be in flight to the client at once. */
     int sendWindow;
     private int nextPacketId = 1;
-    final Int2ObjectHashMap<PendingMessage> inFlight = new Int2ObjectHashMap<>();
-    /** In-flight messages in the order they were first sent, for redelivery in order. */
-    final ArrayDeque<PendingMessage> inFlightOrder = new ArrayDeque<>(2); // small: most sessions are idle
+    /**
+     * Messages in flight by packet id; null until the session's first QoS 1/2 delivery (most idle sessions never
+     * get one), then kept for the session's life so an active session allocates nothing per message.
+     */
+    private Int2ObjectHashMap<PendingMessage> inFlight;
+    /** In-flight messages in the order they were first sent, for redelivery in order; created with {@link #inFlight}. */
+    private ArrayDeque<PendingMessage> inFlightOrder;
+    /** Queued messages (its deque is created on first use). */
     final PendingQueue queue = new PendingQueue();
 
     DeliveryWindow(final Session session)
@@ -69,7 +75,35 @@ final class DeliveryWindow
     /** True when the window has room for one more message in flight. */
     boolean canSend()
     {
-        return inFlight.size() < sendWindow;
+        return inFlightCount() < sendWindow;
+    }
+
+    /** Messages in flight. */
+    int inFlightCount()
+    {
+        return null == inFlight ? 0 : inFlight.size();
+    }
+
+    /** The message in flight under {@code packetId}, or null. */
+    PendingMessage inFlight(final int packetId)
+    {
+        return null == inFlight ? null : inFlight.get(packetId);
+    }
+
+    /** The messages in flight in the order they were first sent (an empty view while there were none). */
+    Iterable<PendingMessage> inFlightOrder()
+    {
+        return null == inFlightOrder ? Collections.emptyList() : inFlightOrder;
+    }
+
+    /** Creates the in-flight map and order on the session's first QoS 1/2 delivery. */
+    private void ensureInFlight()
+    {
+        if (null == inFlight)
+        {
+            inFlight = new Int2ObjectHashMap<>();
+            inFlightOrder = new ArrayDeque<>(2); // small: grows with the window actually used
+        }
     }
 
     /** True when a new message may go out at once: online, room in the window and nothing queued ahead of it. */
@@ -81,14 +115,14 @@ final class DeliveryWindow
     /** Messages in flight and queued. */
     int backlog()
     {
-        return inFlight.size() + queue.size();
+        return inFlightCount() + queue.size();
     }
 
     /** The next packet id not in flight (1..65535). */
     int nextPacketId()
     {
         int id = nextPacketId;
-        while (inFlight.containsKey(id))
+        while (null != inFlight && inFlight.containsKey(id))
         {
             id = id == 65_535 ? 1 : id + 1;
         }
@@ -101,6 +135,7 @@ final class DeliveryWindow
     {
         pending.packetId = nextPacketId();
         pending.state = pending.qos == 1 ? PendingMessage.AWAIT_PUBACK : PendingMessage.AWAIT_PUBREC;
+        ensureInFlight();
         inFlight.put(pending.packetId, pending);
         inFlightOrder.addLast(pending);
         if (pending.qos == 2)
@@ -187,6 +222,10 @@ final class DeliveryWindow
     /** On reconnect: every unacknowledged message again, in order, with DUP; PUBREL for those past PUBREC. */
     void resend(final Outbound outbound)
     {
+        if (null == inFlightOrder)
+        {
+            return;
+        }
         for (final PendingMessage pending : inFlightOrder)
         {
             if (pending.state == PendingMessage.AWAIT_PUBCOMP)
@@ -204,7 +243,7 @@ final class DeliveryWindow
     boolean onAck(
         final int packetType, final int reasonCode, final int packetId, final long nowNs, final Outbound outbound)
     {
-        final PendingMessage pending = inFlight.get(packetId);
+        final PendingMessage pending = inFlight(packetId);
         if (pending == null)
         {
             // Unknown id: not a violation — after a reconnection (or a resend) an acknowledgement may come for what
@@ -263,7 +302,7 @@ final class DeliveryWindow
         {
             queue.remove(pending);
         }
-        else
+        else if (null != inFlight)
         {
             inFlight.remove(pending.packetId);
             inFlightOrder.remove(pending);
@@ -276,6 +315,7 @@ final class DeliveryWindow
      */
     void restoreInFlight(final PendingMessage pending, final Outbound outbound)
     {
+        ensureInFlight();
         if (inFlight.containsKey(pending.packetId))
         {
             if (pending.handle != MessageStore.NULL_HANDLE)
@@ -296,16 +336,19 @@ final class DeliveryWindow
     /** The session ends: every message it was owed is recycled. */
     void clear(final Outbound outbound)
     {
-        for (final PendingMessage pending : inFlightOrder)
+        if (null != inFlight)
         {
-            outbound.recycle(pending);
+            for (final PendingMessage pending : inFlightOrder)
+            {
+                outbound.recycle(pending);
+            }
+            inFlight.clear();
+            inFlightOrder.clear();
         }
         for (final PendingMessage pending : queue)
         {
             outbound.recycle(pending);
         }
-        inFlight.clear();
-        inFlightOrder.clear();
         queue.clear();
     }
 

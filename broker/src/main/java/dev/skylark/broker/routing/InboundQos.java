@@ -67,7 +67,7 @@ final class InboundQos
         }
         counters.publishesIn.incrementRelease();
 
-        if (qos == 2 && session.awaitingPubrel.contains(packetId))
+        if (qos == 2 && session.awaitsPubrel(packetId))
         {
             // A resent QoS 2 PUBLISH whose PUBREL has not come yet: already routed once.
             ackWhenDurable(connectionId, PacketType.PUBREC, packetId, ReasonCode.SUCCESS);
@@ -87,7 +87,7 @@ final class InboundQos
         }
         if (qos == 2)
         {
-            session.awaitingPubrel.add(packetId);
+            session.awaitPubrel(packetId);
         }
 
         if (qos > 0 && log.isFailing())
@@ -124,7 +124,7 @@ final class InboundQos
         counters.journal.publishesRefused.incrementRelease();
         if (qos == 2)
         {
-            session.awaitingPubrel.remove(packetId);
+            session.pubrelArrived(packetId);
         }
         if (session.version == MqttVersion.V5)
         {
@@ -218,14 +218,14 @@ final class InboundQos
             ackWhenDurable(connectionId, PacketType.PUBACK, packetId, reason);
             return;
         }
-        if (session.awaitingPubrel.contains(packetId))
+        if (session.awaitsPubrel(packetId))
         {
             ackWhenDurable(connectionId, PacketType.PUBREC, packetId, ReasonCode.SUCCESS);
             return;
         }
         if (reason < ReasonCode.UNSPECIFIED_ERROR)
         {
-            session.awaitingPubrel.add(packetId);
+            session.awaitPubrel(packetId);
             if (session.durableId != 0)
             {
                 journal.received(session.durableId, packetId, true);
@@ -236,7 +236,7 @@ final class InboundQos
 
     void onPubrel(final Session session, final int packetId)
     {
-        final boolean known = session.awaitingPubrel.remove(packetId);
+        final boolean known = session.pubrelArrived(packetId);
         if (known && session.durableId != 0)
         {
             journal.received(session.durableId, packetId, false);

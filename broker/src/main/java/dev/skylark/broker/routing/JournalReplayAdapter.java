@@ -140,7 +140,7 @@ final class JournalReplayAdapter implements DurableLog.Replayer
                     final String filter = buffer.getStringWithoutLengthUtf8(
                         offset + JournalRecord.UNSUBSCRIBE_FILTER_OFFSET + SIZE_OF_SHORT, filterLength);
                     tree.unsubscribe(filter, session.sessionId);
-                    session.durableSubscriptions.remove(filter);
+                    session.removeDurableSubscription(filter);
                 }
             }
             case JournalRecord.MESSAGE ->
@@ -165,11 +165,11 @@ final class JournalReplayAdapter implements DurableLog.Replayer
                     final int packetId = buffer.getShort(offset + JournalRecord.DELIVERED_PACKET_ID_OFFSET) & 0xFFFF;
                     if (buffer.getByte(offset + JournalRecord.DELIVERED_STATE_OFFSET) != 0)
                     {
-                        session.awaitingPubrel.add(packetId);
+                        session.awaitPubrel(packetId);
                     }
                     else
                     {
-                        session.awaitingPubrel.remove(packetId);
+                        session.pubrelArrived(packetId);
                     }
                 }
             }
@@ -215,7 +215,7 @@ final class JournalReplayAdapter implements DurableLog.Replayer
             final String filter = buffer.getStringWithoutLengthUtf8(
                 offset + JournalRecord.SUBSCRIBE_FILTER_OFFSET + SIZE_OF_SHORT, filterLength);
             tree.subscribe(filter, session.sessionId, options, subscriptionId);
-            session.durableSubscriptions.put(filter, Session.packSubscription(options, subscriptionId));
+            session.putDurableSubscription(filter, Session.packSubscription(options, subscriptionId));
         }
     }
 
@@ -431,7 +431,7 @@ final class JournalReplayAdapter implements DurableLog.Replayer
             }
             for (final PendingMessage pending : session.replayIndex.values())
             {
-                if (pending.state == PendingMessage.AWAIT_PUBCOMP && window.inFlight.get(pending.packetId) != pending)
+                if (pending.state == PendingMessage.AWAIT_PUBCOMP && window.inFlight(pending.packetId) != pending)
                 {
                     window.restoreInFlight(pending, deliveries); // from a checkpoint: only the PUBREL is owed
                 }

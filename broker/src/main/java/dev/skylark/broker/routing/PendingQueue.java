@@ -1,6 +1,7 @@
 package dev.skylark.broker.routing;
 
 import java.util.ArrayDeque;
+import java.util.Collections;
 import java.util.Iterator;
 
 /**
@@ -10,18 +11,23 @@ import java.util.Iterator;
  */
 final class PendingQueue implements Iterable<PendingMessage>
 {
-    private final ArrayDeque<PendingMessage> messages = new ArrayDeque<>(2); // grows on demand; most sessions queue nothing
+    /** Created by the first {@link #addLast} and kept (an idle session never queues anything; an active one allocates once). */
+    private ArrayDeque<PendingMessage> messages;
     private long bytes;
 
     void addLast(final PendingMessage pending)
     {
+        if (null == messages)
+        {
+            messages = new ArrayDeque<>(2); // grows on demand
+        }
         messages.addLast(pending);
         bytes += pending.length;
     }
 
     PendingMessage pollFirst()
     {
-        final PendingMessage pending = messages.pollFirst();
+        final PendingMessage pending = null == messages ? null : messages.pollFirst();
         if (pending != null)
         {
             bytes -= pending.length;
@@ -31,7 +37,7 @@ final class PendingQueue implements Iterable<PendingMessage>
 
     boolean remove(final PendingMessage pending)
     {
-        if (messages.remove(pending))
+        if (null != messages && messages.remove(pending))
         {
             bytes -= pending.length;
             return true;
@@ -41,18 +47,21 @@ final class PendingQueue implements Iterable<PendingMessage>
 
     void clear()
     {
-        messages.clear();
+        if (null != messages)
+        {
+            messages.clear();
+        }
         bytes = 0;
     }
 
     boolean isEmpty()
     {
-        return messages.isEmpty();
+        return null == messages || messages.isEmpty();
     }
 
     int size()
     {
-        return messages.size();
+        return null == messages ? 0 : messages.size();
     }
 
     /** Stored bytes of the queued messages (as counted when each was queued). */
@@ -64,6 +73,6 @@ final class PendingQueue implements Iterable<PendingMessage>
     @Override
     public Iterator<PendingMessage> iterator()
     {
-        return messages.iterator();
+        return null == messages ? Collections.emptyIterator() : messages.iterator();
     }
 }

@@ -281,7 +281,7 @@ public final class RetainedAdmin
             {
                 sb.append(",\"subscriptions\":").append(tree.subscriptionCount(session.sessionId))
                     .append(",\"queued\":").append(session.window.queue.size())
-                    .append(",\"inFlight\":").append(session.window.inFlight.size());
+                    .append(",\"inFlight\":").append(session.window.inFlightCount());
             }
             sb.append('}');
         }

@@ -28,8 +28,11 @@ final class Session
 
     /** QoS 1/2 messages in flight to the client and queued behind them. */
     final DeliveryWindow window = new DeliveryWindow(this);
-    /** Inbound QoS 2 packet ids received (PUBREC sent) whose PUBREL has not arrived. */
-    final IntHashSet awaitingPubrel = new IntHashSet();
+    /**
+     * Inbound QoS 2 packet ids received (PUBREC sent) whose PUBREL has not arrived; null until the session's first
+     * QoS 2 PUBLISH (most sessions never send one), then kept. Read it through {@link #awaitsPubrel}.
+     */
+    IntHashSet awaitingPubrel;
 
     /** The will as a {@link MessageStore} handle (0 when none), with its delay in seconds. */
     long willHandle;
@@ -56,7 +59,7 @@ final class Session
     /** Wall-clock time the session went offline, for its expiry across a restart. */
     long offlineSinceEpochMs;
     /** A persistent session's subscriptions, filter to options (low 8 bits) and subscription id (high 32 bits). */
-    final java.util.HashMap<String, Long> durableSubscriptions = new java.util.HashMap<>();
+    private java.util.HashMap<String, Long> durableSubscriptions; // null until the first: see durableSubscriptions()
     /** What the session may receive (its last connection's token and the rules); null when nothing restricts it. */
     SessionAccess access;
     /** During replay only: pending messages by message id. */
@@ -71,6 +74,58 @@ final class Session
     boolean isOnline()
     {
         return connectionId != NO_CONNECTION;
+    }
+
+    /** True when a PUBREL is owed for the inbound QoS 2 {@code packetId}. */
+    boolean awaitsPubrel(final int packetId)
+    {
+        return null != awaitingPubrel && awaitingPubrel.contains(packetId);
+    }
+
+    /** PUBREC sent for the inbound QoS 2 {@code packetId}: its PUBREL is owed. */
+    void awaitPubrel(final int packetId)
+    {
+        if (null == awaitingPubrel)
+        {
+            awaitingPubrel = new IntHashSet();
+        }
+        awaitingPubrel.add(packetId);
+    }
+
+    /** The PUBREL of {@code packetId} came (or is no longer owed); true when it was owed. */
+    boolean pubrelArrived(final int packetId)
+    {
+        return null != awaitingPubrel && awaitingPubrel.remove(packetId);
+    }
+
+    /** A persistent session's subscriptions (read-only use; empty while it has none). */
+    java.util.Map<String, Long> durableSubscriptions()
+    {
+        return null == durableSubscriptions ? java.util.Collections.emptyMap() : durableSubscriptions;
+    }
+
+    /** Records a persistent session's subscription ({@link #packSubscription}); created on the first. */
+    void putDurableSubscription(final String filter, final long packed)
+    {
+        if (null == durableSubscriptions)
+        {
+            durableSubscriptions = new java.util.HashMap<>();
+        }
+        durableSubscriptions.put(filter, packed);
+    }
+
+    /** Forgets a persistent session's subscription; the packed value it had, or null. */
+    Long removeDurableSubscription(final String filter)
+    {
+        return null == durableSubscriptions ? null : durableSubscriptions.remove(filter);
+    }
+
+    void clearDurableSubscriptions()
+    {
+        if (null != durableSubscriptions)
+        {
+            durableSubscriptions.clear();
+        }
     }
 
     /** Packs subscription options and id as {@link #durableSubscriptions} holds them. */

@@ -209,7 +209,7 @@ final class SessionRegistry implements SessionTimers.Handler
         {
             journal.sessionEnd(session.durableId); // no longer persistent: it ends with this connection
             session.durableId = 0;
-            session.durableSubscriptions.clear();
+            session.clearDurableSubscriptions();
         }
 
         if (connect.hasWill())
@@ -427,7 +427,7 @@ final class SessionRegistry implements SessionTimers.Handler
                 journal.sessionEnd(session.durableId);
             }
             session.durableId = 0;
-            session.durableSubscriptions.clear();
+            session.clearDurableSubscriptions();
         }
         sessionsByClientId.remove(session.clientId);
         sessionsById.remove(session.sessionId);

@@ -182,7 +182,7 @@ final class SessionTransfer
             int count = 0;
             for (final String filter : filters)
             {
-                final Long packed = session.durableSubscriptions.get(filter);
+                final Long packed = session.durableSubscriptions().get(filter);
                 scratch.putLong(position, packed == null ? Session.packSubscription(SubscriptionOptions.ofQos(1), 0) :
                     packed);
                 final int length = scratch.putStringWithoutLengthUtf8(position + SIZE_OF_LONG + SIZE_OF_SHORT, filter);
@@ -193,7 +193,7 @@ final class SessionTransfer
             scratch.putInt(countOffset, count);
             send(ownerNodeId, BEGIN, position);
             final long nowNs = clock.nanoTime();
-            for (final PendingMessage pending : session.window.inFlightOrder)
+            for (final PendingMessage pending : session.window.inFlightOrder())
             {
                 sendMessage(session, pending, ownerNodeId, epoch, nowNs);
             }
@@ -312,7 +312,7 @@ final class SessionTransfer
             final int options = Session.packedOptions(packed);
             final int subscriptionId = Session.packedSubscriptionId(packed);
             tree.subscribe(filter, session.sessionId, options, subscriptionId);
-            session.durableSubscriptions.put(filter, packed);
+            session.putDurableSubscription(filter, packed);
             journal.subscribe(session.durableId, filter, options, subscriptionId);
         }
         return session;

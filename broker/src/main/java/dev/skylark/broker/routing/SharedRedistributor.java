@@ -54,7 +54,7 @@ final class SharedRedistributor
         }
         if (includeInFlight)
         {
-            for (final PendingMessage pending : from.window.inFlightOrder)
+            for (final PendingMessage pending : from.window.inFlightOrder())
             {
                 if (pending.sharedGroup != null && pending.handle != MessageStore.NULL_HANDLE &&
                     pending.state != PendingMessage.AWAIT_PUBCOMP)

@@ -167,7 +167,7 @@ final class Subscriptions implements RetainedVisitor<Long>
         final boolean existed = tree.subscribe(filter, session.sessionId, options, subscriptionId);
         if (session.durableId != 0)
         {
-            session.durableSubscriptions.put(filter, Session.packSubscription(options, subscriptionId));
+            session.putDurableSubscription(filter, Session.packSubscription(options, subscriptionId));
             journal.subscribe(session.durableId, filter, options, subscriptionId);
         }
         final int grantedQos = SubscriptionOptions.maxQos(options);
@@ -221,7 +221,7 @@ final class Subscriptions implements RetainedVisitor<Long>
         }
         reasons[i] = (byte)(tree.unsubscribe(filter, session.sessionId) ?
             ReasonCode.SUCCESS : ReasonCode.NO_SUBSCRIPTION_EXISTED);
-        if (session.durableId != 0 && session.durableSubscriptions.remove(filter) != null)
+        if (session.durableId != 0 && session.removeDurableSubscription(filter) != null)
         {
             journal.unsubscribe(session.durableId, filter);
         }

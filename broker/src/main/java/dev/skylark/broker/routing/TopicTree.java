@@ -159,7 +159,11 @@ public final class TopicTree
 
     private final Node root = new Node(null, null);
     private final SharedSubscriptionPolicy sharedPolicy;
-    private final Int2ObjectHashMap<ObjectHashSet<String>> filtersBySession = new Int2ObjectHashMap<>();
+    /**
+     * A session's filters: the filter itself (a String) while it has one, the usual case of a device, else an
+     * {@code ObjectHashSet<String>} of them; no set per single-subscription session.
+     */
+    private final Int2ObjectHashMap<Object> filtersBySession = new Int2ObjectHashMap<>();
     private final Int2IntHashMap sharedBySession = new Int2IntHashMap(0);
     private int subscriptionCount;
     private int nodeCount;
@@ -277,13 +281,22 @@ public final class TopicTree
             {
                 sharedBySession.put(sessionId, sharedBySession.get(sessionId) + 1);
             }
-            ObjectHashSet<String> filters = filtersBySession.get(sessionId);
+            final Object filters = filtersBySession.get(sessionId);
             if (null == filters)
             {
-                filters = new ObjectHashSet<>();
-                filtersBySession.put(sessionId, filters);
+                filtersBySession.put(sessionId, filter);
             }
-            filters.add(filter);
+            else if (filters instanceof String only)
+            {
+                final ObjectHashSet<String> set = new ObjectHashSet<>();
+                set.add(only);
+                set.add(filter);
+                filtersBySession.put(sessionId, set);
+            }
+            else
+            {
+                filterSet(filters).add(filter);
+            }
             if (null != filterListener)
             {
                 filterListener.onFilterAdded(filter);
@@ -309,9 +322,8 @@ public final class TopicTree
 
         if (remove(filter, sessionId))
         {
-            final ObjectHashSet<String> filters = filtersBySession.get(sessionId);
-            filters.remove(filter);
-            if (filters.isEmpty())
+            final Object filters = filtersBySession.get(sessionId);
+            if (filters instanceof String || (filterSet(filters).remove(filter) && filterSet(filters).isEmpty()))
             {
                 filtersBySession.remove(sessionId);
             }
@@ -333,14 +345,26 @@ public final class TopicTree
      */
     public int removeSession(final int sessionId)
     {
-        final ObjectHashSet<String> filters = filtersBySession.remove(sessionId);
+        final Object filters = filtersBySession.remove(sessionId);
         if (null == filters)
         {
             return 0;
         }
+        if (filters instanceof String only)
+        {
+            if (!remove(only, sessionId))
+            {
+                return 0;
+            }
+            if (null != filterListener)
+            {
+                filterListener.onFilterRemoved(only);
+            }
+            return 1;
+        }
 
         int removed = 0;
-        for (final String filter : filters)
+        for (final String filter : filterSet(filters))
         {
             if (remove(filter, sessionId))
             {
@@ -415,8 +439,8 @@ public final class TopicTree
      */
     public int subscriptionCount(final int sessionId)
     {
-        final ObjectHashSet<String> filters = filtersBySession.get(sessionId);
-        return null == filters ? 0 : filters.size();
+        final Object filters = filtersBySession.get(sessionId);
+        return null == filters ? 0 : filters instanceof String ? 1 : filterSet(filters).size();
     }
 
     /**
@@ -424,8 +448,8 @@ public final class TopicTree
      */
     public boolean hasSubscription(final String filter, final int sessionId)
     {
-        final ObjectHashSet<String> filters = filtersBySession.get(sessionId);
-        return null != filters && filters.contains(filter);
+        final Object filters = filtersBySession.get(sessionId);
+        return null != filters && (filters instanceof String ? filters.equals(filter) : filterSet(filters).contains(filter));
     }
 
     /**
@@ -480,14 +504,24 @@ public final class TopicTree
      */
     public void forEachFilter(final int sessionId, final Consumer<String> consumer)
     {
-        final ObjectHashSet<String> filters = filtersBySession.get(sessionId);
-        if (null != filters)
+        final Object filters = filtersBySession.get(sessionId);
+        if (filters instanceof String only)
         {
-            for (final String filter : filters)
+            consumer.accept(only);
+        }
+        else if (null != filters)
+        {
+            for (final String filter : filterSet(filters))
             {
                 consumer.accept(filter);
             }
         }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static ObjectHashSet<String> filterSet(final Object filters)
+    {
+        return (ObjectHashSet<String>)filters;
     }
 
     /**

@@ -55,8 +55,8 @@ class DeliveryWindowTest
         assertEquals(List.of("delivered " + JournalRecord.DELIVERED_COMPLETE, "recycle", "send " + c.packetId),
             outbound.events);
         assertEquals(0, window.queue.size());
-        assertEquals(2, window.inFlight.size());
-        assertEquals(List.of(b, c), new ArrayList<>(window.inFlightOrder));
+        assertEquals(2, window.inFlightCount());
+        assertEquals(List.of(b, c), listOf(window.inFlightOrder()));
     }
 
     @Test
@@ -187,7 +187,7 @@ class DeliveryWindowTest
         {
             window.offer(message(1, 100), 2, 1000, outbound);
         }
-        assertEquals(1, window.inFlight.size());
+        assertEquals(1, window.inFlightCount());
         assertEquals(2, window.queue.size(), "the message limit holds while online");
         assertEquals(2, outbound.events.stream().filter(("dropped " + DeliveryWindow.DROPPED_QUEUE_FULL)::equals).count());
 
@@ -273,8 +273,8 @@ class DeliveryWindowTest
         window.remove(b);
         assertEquals(0, window.queue.size());
         window.remove(a);
-        assertEquals(0, window.inFlight.size());
-        assertTrue(window.inFlightOrder.isEmpty());
+        assertEquals(0, window.inFlightCount());
+        assertFalse(window.inFlightOrder().iterator().hasNext());
 
         window.offer(a, NO_LIMIT, 0, outbound);
         window.offer(b, NO_LIMIT, 0, outbound);
@@ -327,5 +327,12 @@ class DeliveryWindowTest
         {
             events.add("dropped " + reason);
         }
+    }
+
+    private static List<PendingMessage> listOf(final Iterable<PendingMessage> messages)
+    {
+        final List<PendingMessage> list = new ArrayList<>();
+        messages.forEach(list::add);
+        return list;
     }
 }

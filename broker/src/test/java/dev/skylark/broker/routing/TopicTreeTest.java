@@ -235,6 +235,39 @@ class TopicTreeTest
     }
 
     @Test
+    void shouldTrackOneThenManyThenOneFilterOfASession()
+    {
+        // a session's only filter is kept without a set (issue #21); a second one makes the set, and back
+        tree.subscribe("idle/1", 1, 0, 0);
+        assertEquals(1, tree.subscriptionCount(1));
+        assertTrue(tree.hasSubscription("idle/1", 1));
+        assertFalse(tree.hasSubscription("idle/2", 1));
+        assertTrue(tree.subscribe("idle/1", 1, 1, 0), "the same filter again replaces it");
+        assertEquals(1, tree.subscriptionCount(1));
+
+        tree.subscribe("idle/2", 1, 0, 0);
+        assertEquals(2, tree.subscriptionCount(1));
+        assertTrue(tree.unsubscribe("idle/1", 1));
+        assertEquals(1, tree.subscriptionCount(1));
+        final List<String> filters = new ArrayList<>();
+        tree.forEachFilter(1, filters::add);
+        assertEquals(List.of("idle/2"), filters);
+        assertEquals(1, tree.sessionCount());
+
+        assertFalse(tree.unsubscribe("idle/1", 1));
+        assertTrue(tree.unsubscribe("idle/2", 1));
+        assertEquals(0, tree.subscriptionCount(1));
+        assertEquals(0, tree.sessionCount());
+        assertEquals(0, tree.nodeCount());
+
+        tree.subscribe("idle/3", 2, 0, 0);
+        assertEquals(1, tree.removeSession(2));
+        assertEquals(0, tree.removeSession(2));
+        assertEquals(Set.of(), sessions("idle/3"));
+        assertEquals(0, tree.sessionCount());
+    }
+
+    @Test
     void shouldRemoveSession()
     {
         tree.subscribe("a/b", 1, 0, 0);
