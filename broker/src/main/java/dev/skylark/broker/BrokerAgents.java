@@ -123,6 +123,7 @@ final class BrokerAgents
         router.subscribersPerFilterMax(context.subscribersPerFilterMax);
         router.sharedGroupsMax(context.sharedGroupsPerFilterMax, context.sharedGroupsPerClientMax);
         router.queueMaxBytes(context.queueMaxBytes);
+        router.inflightMaxBytes(context.inflightMaxBytes);
         router.slowConsumerTimeoutNs(TimeUnit.MILLISECONDS.toNanos(context.slowConsumerTimeoutMs));
         router.retainedLimits(context.retainedMaxMessages, context.retainedMaxBytes, context.retainedClientMaxMessages,
             context.retainedClientMaxBytes);

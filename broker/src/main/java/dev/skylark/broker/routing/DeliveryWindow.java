@@ -55,6 +55,14 @@ final class DeliveryWindow
     private final Session session;
     /** How many QoS 1/2 messages may be in flight to the client at once. */
     int sendWindow;
+    /**
+     * Stored bytes in flight past which no further message starts ({@code skylark.inflight.max.bytes}): the window is
+     * bounded by memory as well as by count, so a large count costs a slow subscriber no more than this. One message
+     * always may go, whatever its size.
+     */
+    int sendWindowBytes = Integer.MAX_VALUE;
+    /** Stored bytes of the messages in flight whose body is still held (QoS 1, and QoS 2 before PUBREC). */
+    int inFlightBytes;
     private int nextPacketId = 1;
     final Int2ObjectHashMap<PendingMessage> inFlight = new Int2ObjectHashMap<>();
     /** In-flight messages in the order they were first sent, for redelivery in order. */
@@ -66,10 +74,11 @@ final class DeliveryWindow
         this.session = session;
     }
 
-    /** True when the window has room for one more message in flight. */
+    /** True when the window has room for one more message in flight: below its count and its bytes. */
     boolean canSend()
     {
-        return inFlight.size() < sendWindow;
+        final int inFlightCount = inFlight.size();
+        return inFlightCount < sendWindow && (inFlightBytes < sendWindowBytes || inFlightCount == 0);
     }
 
     /** True when a new message may go out at once: online, room in the window and nothing queued ahead of it. */
@@ -103,6 +112,7 @@ final class DeliveryWindow
         pending.state = pending.qos == 1 ? PendingMessage.AWAIT_PUBACK : PendingMessage.AWAIT_PUBREC;
         inFlight.put(pending.packetId, pending);
         inFlightOrder.addLast(pending);
+        inFlightBytes += pending.length;
         if (pending.qos == 2)
         {
             // The subscriber may keep this packet id: a resend after a restart must use it again (exactly once).
@@ -221,6 +231,8 @@ final class DeliveryWindow
         {
             pending.state = PendingMessage.AWAIT_PUBCOMP;
             outbound.delivered(session, pending, JournalRecord.DELIVERED_RELEASED);
+            inFlightBytes -= pending.length; // the body goes: only the PUBREL/PUBCOMP exchange is left
+            pending.length = 0;
             outbound.releaseMessage(pending);
             outbound.pubrel(session, packetId, ReasonCode.SUCCESS);
             return true;
@@ -242,6 +254,7 @@ final class DeliveryWindow
             return false;
         }
         inFlight.remove(packetId);
+        inFlightBytes -= pending.length;
         outbound.delivered(session, pending, JournalRecord.DELIVERED_COMPLETE);
         if (inFlightOrder.peekFirst() == pending)
         {
@@ -267,6 +280,7 @@ final class DeliveryWindow
         {
             inFlight.remove(pending.packetId);
             inFlightOrder.remove(pending);
+            inFlightBytes -= pending.length;
         }
     }
 
@@ -291,6 +305,7 @@ final class DeliveryWindow
         }
         inFlight.put(pending.packetId, pending);
         inFlightOrder.addLast(pending);
+        inFlightBytes += pending.length;
     }
 
     /** The session ends: every message it was owed is recycled. */
@@ -306,6 +321,7 @@ final class DeliveryWindow
         }
         inFlight.clear();
         inFlightOrder.clear();
+        inFlightBytes = 0;
         queue.clear();
     }
 
