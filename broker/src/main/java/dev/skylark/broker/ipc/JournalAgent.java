@@ -82,7 +82,8 @@ final class JournalAgent implements Agent, FragmentHandler
             if (metrics != null)
             {
                 metrics.onBatch(System.nanoTime() - startNs, journal.bytesAppended(), journal.generation(),
-                    Math.max(0, offeredSequence.getAcquire() - durableSequence.get()));
+                    Math.max(0, offeredSequence.getAcquire() - durableSequence.get()), journal.recordsAppended(),
+                    journal.syncs());
             }
         }
         return fragments;
