@@ -11,7 +11,8 @@
 # Environment: SKYLARK_JAR (broker/target/skylark.jar), LOADGEN_CP (benchmarks/target/benchmarks.jar), ROUNDS=3,
 # DURABILITY=os, PUBLISHER_COUNTS="100 1000", INFLIGHTS="64 1", SUBSCRIBER_KINDS="one shared", SHARED_SUBSCRIBERS=4,
 # PAYLOAD=64, DURATION=5s, WARMUP=3s, MAX_OUTSTANDING=10000 (as compare.sh), THREADS=2, CONFIGS="defaults=",
-# SKYLARK_JAVA_OPTS, REPORT (perf-scripts/results/ingest-<date>-<host>-<durability>.md).
+# SKYLARK_JAVA_OPTS, REPORT (perf-scripts/results/ingest-<date>-<host>-<durability>.md). JAR_<config name> runs that
+# configuration with another build (A/B of two jars: CONFIGS="before= after=" JAR_before=/tmp/old/skylark.jar).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -41,13 +42,13 @@ trap 'stop_broker; rm -rf "$WORK"' EXIT
 [[ -f "$SKYLARK_JAR" ]] || { log "no $SKYLARK_JAR: mvn -o -q -pl broker,benchmarks -am package -DskipTests"; exit 1; }
 [[ -f "$LOADGEN_CP" ]] || { log "no $LOADGEN_CP"; exit 1; }
 
-# start <extra args...>: a fresh broker with the journal on and nothing tuned.
+# start <jar> <port> <extra args...>: a fresh broker with the journal on and nothing tuned.
 start() {
-    local port="$1"; shift
+    local jar="$1" port="$2"; shift 2
     rm -rf "$WORK/data"; mkdir -p "$WORK/data"
     # shellcheck disable=SC2086
     java ${SKYLARK_JAVA_OPTS:-} -Dskylark.mqtt.port="$port" -Dskylark.http.port=0 -Dskylark.auth.mode=none \
-        -Dskylark.durability="$DURABILITY" -Dskylark.data.dir="$WORK/data" "$@" -jar "$SKYLARK_JAR" \
+        -Dskylark.durability="$DURABILITY" -Dskylark.data.dir="$WORK/data" "$@" -jar "$jar" \
         > "$WORK/skylark.log" 2>&1 &
     BROKER_PID=$!
     wait_port "$port" "$BROKER_PID" skylark
@@ -64,7 +65,8 @@ for ((round = 1; round <= ROUNDS; round++)); do
                     sub_args=(--subscribers 1)
                     [[ "$kind" == shared ]] && sub_args=(--subscribers "$SHARED_SUBSCRIBERS" --shared-group backends)
                     port="$(free_port)"
-                    start "$port" ${extra[@]+"${extra[@]}"} || { stop_broker; continue; }
+                    jar_var="JAR_$name"
+                    start "${!jar_var:-$SKYLARK_JAR}" "$port" ${extra[@]+"${extra[@]}"} || { stop_broker; continue; }
                     out="$(java -cp "$LOADGEN_CP" dev.skylark.benchmarks.load.LoadGenerator --broker skylark \
                         --host 127.0.0.1 --port "$port" --publishers "$publishers" --qos 1 --payload "$PAYLOAD" \
                         --duration "$DURATION" --warmup "$WARMUP" --inflight "$inflight" --threads "$THREADS" \
