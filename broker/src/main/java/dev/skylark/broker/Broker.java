@@ -396,6 +396,7 @@ public final class Broker implements AutoCloseable
         int maxPacketSize;
         int connectTimeoutMs;
         int inflightMax;
+        int inflightMaxBytes;
         int receiveMaximum;
         int queueMaxMessages;
         int topicAliasMaximum;
@@ -1074,6 +1075,13 @@ public final class Broker implements AutoCloseable
         public Context inflightMax(final int messages)
         {
             this.inflightMax = messages;
+            return this;
+        }
+
+        /** Stored bytes of QoS 1/2 messages in flight to one client past which further ones queue. */
+        public Context inflightMaxBytes(final int bytes)
+        {
+            this.inflightMaxBytes = bytes;
             return this;
         }
 

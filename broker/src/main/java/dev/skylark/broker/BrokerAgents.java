@@ -123,6 +123,7 @@ final class BrokerAgents
         router.subscribersPerFilterMax(context.subscribersPerFilterMax);
         router.sharedGroupsMax(context.sharedGroupsPerFilterMax, context.sharedGroupsPerClientMax);
         router.queueMaxBytes(context.queueMaxBytes);
+        router.inflightMaxBytes(context.inflightMaxBytes);
         router.slowConsumerTimeoutNs(TimeUnit.MILLISECONDS.toNanos(context.slowConsumerTimeoutMs));
         router.retainedLimits(context.retainedMaxMessages, context.retainedMaxBytes, context.retainedClientMaxMessages,
             context.retainedClientMaxBytes);
@@ -319,12 +320,18 @@ final class BrokerAgents
             "journal generation (a new one per checkpoint)", null);
         final AtomicCounter lag = counters.gauge("skylark_journal_durable_lag_records",
             "records offered to the journal and not yet durable", null);
-        return (appendNs, bytesAppended, gen, lagRecords) ->
+        final AtomicCounter records = counters.counter("skylark_journal_records_appended_total",
+            "records appended to the journal", null);
+        final AtomicCounter syncs = counters.counter("skylark_journal_syncs_total",
+            "journal syncs to disk (fsync mode; each covers every record appended before it)", null);
+        return (appendNs, bytesAppended, gen, lagRecords, recordsAppended, syncCount) ->
         {
             append.recordMicros(appendNs / 1000);
             bytes.setRelease(bytesAppended);
             generation.setRelease(gen);
             lag.setRelease(lagRecords);
+            records.setRelease(recordsAppended);
+            syncs.setRelease(syncCount);
         };
     }
 }

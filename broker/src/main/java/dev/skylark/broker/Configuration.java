@@ -204,9 +204,22 @@ public final class Configuration
     public static final String CONNECT_TIMEOUT_MS_PROP_NAME = "skylark.connect.timeout.ms";
     public static final int CONNECT_TIMEOUT_MS_DEFAULT = 10_000;
 
-    /** Unacknowledged QoS 1/2 messages the broker sends to one client at once (further ones queue). */
+    /**
+     * Unacknowledged QoS 1/2 messages the broker sends to one client at once (further ones queue). A v5 client's
+     * Receive Maximum lowers it for that client; a 3.1.1 client, which has none, gets this. Large by default so one
+     * backend subscriber that drains many devices is not throttled by a count: the window is bounded in memory by
+     * {@link #INFLIGHT_MAX_BYTES_PROP_NAME}, and a subscriber that stops acknowledging by the slow-consumer timeout.
+     */
     public static final String INFLIGHT_MAX_PROP_NAME = "skylark.inflight.max";
-    public static final int INFLIGHT_MAX_DEFAULT = 32;
+    public static final int INFLIGHT_MAX_DEFAULT = 65_535;
+
+    /**
+     * Stored bytes (as in {@link #QUEUE_MAX_BYTES_PROP_NAME}) of the QoS 1/2 messages in flight to one client past
+     * which no further one starts; the rest queue within the queue limits. One message always may go, whatever its
+     * size. With {@code skylark.queue.max.bytes} this bounds what one slow subscriber holds in the store.
+     */
+    public static final String INFLIGHT_MAX_BYTES_PROP_NAME = "skylark.inflight.max.bytes";
+    public static final int INFLIGHT_MAX_BYTES_DEFAULT = 16 * 1024 * 1024;
 
     /** Unacknowledged QoS 1/2 publishes the broker accepts from one client (v5 Receive Maximum). */
     public static final String RECEIVE_MAXIMUM_PROP_NAME = "skylark.receive.maximum";
@@ -525,6 +538,7 @@ public final class Configuration
         integer(MAX_PACKET_SIZE_PROP_NAME, MAX_PACKET_SIZE_DEFAULT, 64, 268_435_460, "largest MQTT packet accepted, bytes");
         integer(CONNECT_TIMEOUT_MS_PROP_NAME, CONNECT_TIMEOUT_MS_DEFAULT, 100, 3_600_000, "close sockets that send no CONNECT within this, ms");
         integer(INFLIGHT_MAX_PROP_NAME, INFLIGHT_MAX_DEFAULT, 1, 65_535, "unacknowledged QoS 1/2 messages sent to one client");
+        integer(INFLIGHT_MAX_BYTES_PROP_NAME, INFLIGHT_MAX_BYTES_DEFAULT, 1024, 1024 * 1024 * 1024, "stored bytes of QoS 1/2 messages in flight to one client");
         integer(RECEIVE_MAXIMUM_PROP_NAME, RECEIVE_MAXIMUM_DEFAULT, 1, 65_535, "unacknowledged QoS 1/2 publishes accepted from one client");
         integer(QUEUE_MAX_MESSAGES_PROP_NAME, QUEUE_MAX_MESSAGES_DEFAULT, 0, Integer.MAX_VALUE, "queued QoS 1/2 messages per session");
         longInteger(QUEUE_MAX_BYTES_PROP_NAME, QUEUE_MAX_BYTES_DEFAULT, 0, Long.MAX_VALUE, "queued QoS 1/2 message bytes per session, online or offline (0 = unlimited)");

@@ -102,6 +102,7 @@ final class ContextChecks
         put(p, Configuration.MAX_PACKET_SIZE_PROP_NAME, c.maxPacketSize);
         put(p, Configuration.CONNECT_TIMEOUT_MS_PROP_NAME, c.connectTimeoutMs);
         put(p, Configuration.INFLIGHT_MAX_PROP_NAME, c.inflightMax);
+        put(p, Configuration.INFLIGHT_MAX_BYTES_PROP_NAME, c.inflightMaxBytes);
         put(p, Configuration.RECEIVE_MAXIMUM_PROP_NAME, c.receiveMaximum);
         put(p, Configuration.QUEUE_MAX_MESSAGES_PROP_NAME, c.queueMaxMessages);
         put(p, Configuration.QUEUE_MAX_BYTES_PROP_NAME, c.queueMaxBytes);

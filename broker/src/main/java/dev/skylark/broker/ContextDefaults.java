@@ -56,6 +56,7 @@ final class ContextDefaults
         c.maxPacketSize = Configuration.getInt(properties, Configuration.MAX_PACKET_SIZE_PROP_NAME);
         c.connectTimeoutMs = Configuration.getInt(properties, Configuration.CONNECT_TIMEOUT_MS_PROP_NAME);
         c.inflightMax = Configuration.getInt(properties, Configuration.INFLIGHT_MAX_PROP_NAME);
+        c.inflightMaxBytes = Configuration.getInt(properties, Configuration.INFLIGHT_MAX_BYTES_PROP_NAME);
         c.receiveMaximum = Configuration.getInt(properties, Configuration.RECEIVE_MAXIMUM_PROP_NAME);
         c.queueMaxMessages = Configuration.getInt(properties, Configuration.QUEUE_MAX_MESSAGES_PROP_NAME);
         c.topicAliasMaximum = Configuration.getInt(properties, Configuration.TOPIC_ALIAS_MAXIMUM_PROP_NAME);

@@ -72,6 +72,8 @@ public final class ChronicleJournal implements AutoCloseable
     private final List<Long> olderGenerations = new ArrayList<>();
     private boolean unsynced;
     private long bytesAppended;
+    private long recordsAppended;
+    private long syncs;
     private long recordsSkipped;
     private long generationsQuarantined;
 
@@ -394,6 +396,7 @@ public final class ChronicleJournal implements AutoCloseable
     public void append(final DirectBuffer buffer, final int offset, final int length)
     {
         write(RECORD, buffer, offset, length);
+        recordsAppended++;
     }
 
     /** Starts a new generation whose first records are a checkpoint. */
@@ -411,6 +414,7 @@ public final class ChronicleJournal implements AutoCloseable
                 if (fsync && unsynced)
                 {
                     previousAppender.sync();
+                    syncs++;
                 }
             }
             finally
@@ -447,8 +451,24 @@ public final class ChronicleJournal implements AutoCloseable
         if (fsync && unsynced && appender != null)
         {
             appender.sync();
+            syncs++;
         }
         unsynced = false;
+    }
+
+    /** Records appended since this journal opened (checkpoint markers not counted). */
+    public long recordsAppended()
+    {
+        return recordsAppended;
+    }
+
+    /**
+     * Syncs that forced appended records to disk since this journal opened (fsync mode; always 0 otherwise). Against
+     * {@link #recordsAppended()} it shows the group commit: one sync covers every record appended before it.
+     */
+    public long syncs()
+    {
+        return syncs;
     }
 
     /** Bytes appended to the current generation. */

@@ -22,6 +22,7 @@ final class Deliveries implements DeliveryWindow.Outbound
     private final int queueMaxMessages;
     private final SlowSubscribers slowSubscribers;
     private long queueMaxBytes;
+    private int inflightMaxBytes = Integer.MAX_VALUE;
     private final ArrayDeque<PendingMessage> pendingPool = new ArrayDeque<>();
     private final UnsafeBuffer storedView = new UnsafeBuffer(0, 0);
 
@@ -46,6 +47,17 @@ final class Deliveries implements DeliveryWindow.Outbound
     void queueMaxBytes(final long bytes)
     {
         queueMaxBytes = bytes;
+    }
+
+    /** Stored bytes in flight to one session past which its window takes no further message. */
+    void inflightMaxBytes(final int bytes)
+    {
+        inflightMaxBytes = bytes;
+    }
+
+    int inflightMaxBytes()
+    {
+        return inflightMaxBytes;
     }
 
     /** A pooled pending message holding {@code handle} (the caller has taken the reference for it). */
@@ -152,6 +164,7 @@ final class Deliveries implements DeliveryWindow.Outbound
     {
         store.release(pending.handle);
         pending.handle = MessageStore.NULL_HANDLE;
+        pending.length = 0; // nothing stored is held for it any more (the window's in-flight bytes)
     }
 
     public void recycle(final PendingMessage pending)

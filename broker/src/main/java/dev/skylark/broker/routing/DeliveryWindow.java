@@ -56,6 +56,14 @@ final class DeliveryWindow
     private final Session session;
     /** How many QoS 1/2 messages may be in flight to the client at once. */
     int sendWindow;
+    /**
+     * Stored bytes in flight past which no further message starts ({@code skylark.inflight.max.bytes}): the window is
+     * bounded by memory as well as by count, so a large count costs a slow subscriber no more than this. One message
+     * always may go, whatever its size.
+     */
+    int sendWindowBytes = Integer.MAX_VALUE;
+    /** Stored bytes of the messages in flight whose body is still held (QoS 1, and QoS 2 before PUBREC). */
+    int inFlightBytes;
     private int nextPacketId = 1;
     /**
      * Messages in flight by packet id; null until the session's first QoS 1/2 delivery (most idle sessions never
@@ -72,10 +80,11 @@ final class DeliveryWindow
         this.session = session;
     }
 
-    /** True when the window has room for one more message in flight. */
+    /** True when the window has room for one more message in flight: below its count and its bytes. */
     boolean canSend()
     {
-        return inFlightCount() < sendWindow;
+        final int inFlightCount = inFlightCount();
+        return inFlightCount < sendWindow && (inFlightBytes < sendWindowBytes || inFlightCount == 0);
     }
 
     /** Messages in flight. */
@@ -138,6 +147,7 @@ final class DeliveryWindow
         ensureInFlight();
         inFlight.put(pending.packetId, pending);
         inFlightOrder.addLast(pending);
+        inFlightBytes += pending.length;
         if (pending.qos == 2)
         {
             // The subscriber may keep this packet id: a resend after a restart must use it again (exactly once).
@@ -260,6 +270,8 @@ final class DeliveryWindow
         {
             pending.state = PendingMessage.AWAIT_PUBCOMP;
             outbound.delivered(session, pending, JournalRecord.DELIVERED_RELEASED);
+            inFlightBytes -= pending.length; // the body goes: only the PUBREL/PUBCOMP exchange is left
+            pending.length = 0;
             outbound.releaseMessage(pending);
             outbound.pubrel(session, packetId, ReasonCode.SUCCESS);
             return true;
@@ -281,6 +293,7 @@ final class DeliveryWindow
             return false;
         }
         inFlight.remove(packetId);
+        inFlightBytes -= pending.length;
         outbound.delivered(session, pending, JournalRecord.DELIVERED_COMPLETE);
         if (inFlightOrder.peekFirst() == pending)
         {
@@ -306,6 +319,7 @@ final class DeliveryWindow
         {
             inFlight.remove(pending.packetId);
             inFlightOrder.remove(pending);
+            inFlightBytes -= pending.length;
         }
     }
 
@@ -331,6 +345,7 @@ final class DeliveryWindow
         }
         inFlight.put(pending.packetId, pending);
         inFlightOrder.addLast(pending);
+        inFlightBytes += pending.length;
     }
 
     /** The session ends: every message it was owed is recycled. */
@@ -349,6 +364,7 @@ final class DeliveryWindow
         {
             outbound.recycle(pending);
         }
+        inFlightBytes = 0;
         queue.clear();
     }
 

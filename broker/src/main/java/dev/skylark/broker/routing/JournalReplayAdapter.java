@@ -201,6 +201,7 @@ final class JournalReplayAdapter implements DurableLog.Replayer
         session.version = buffer.getInt(offset + JournalRecord.SESSION_VERSION_OFFSET);
         session.expiryInterval = buffer.getLong(offset + JournalRecord.SESSION_EXPIRY_OFFSET);
         session.window.sendWindow = inflightMax;
+        session.window.sendWindowBytes = deliveries.inflightMaxBytes();
         ids.durableIdSeen(durableId);
     }
 

@@ -308,6 +308,15 @@ public final class RoutingAgent implements Agent
     }
 
     /**
+     * Stored bytes of QoS 1/2 messages in flight to one session past which no further one starts (they queue), so a
+     * large in-flight count is bounded by memory; one message always may go. Set before start.
+     */
+    public void inflightMaxBytes(final int bytes)
+    {
+        deliveries.inflightMaxBytes(bytes);
+    }
+
+    /**
      * Publishes the broker's figures on {@code $SYS/broker/...} every {@code intervalNs} (0 = off); set before the
      * agent starts.
      */

@@ -193,7 +193,10 @@ final class SessionRegistry implements SessionTimers.Handler
         session.offline = false;
         session.version = connect.version();
         session.expiryInterval = grantedExpiry;
+        // v5: the client's Receive Maximum (65,535 when it names none) within skylark.inflight.max; 3.1.1 (no
+        // Receive Maximum) gets skylark.inflight.max. Either way bounded in bytes by skylark.inflight.max.bytes.
         session.window.sendWindow = Math.max(1, Math.min(inflightMax, connect.receiveMaximum()));
+        session.window.sendWindowBytes = deliveries.inflightMaxBytes();
         session.maxPacketSize = clientMaxPacketSize > 0 ? clientMaxPacketSize : Integer.MAX_VALUE;
         sessionsByConnection.put(connectionId, session);
         counters.clientsConnected.setRelease(sessionsByConnection.size());

@@ -200,6 +200,70 @@ class DeliveryWindowTest
             "delivered " + JournalRecord.DELIVERED_COMPLETE, "recycle"), outbound.events);
     }
 
+    /**
+     * Issue #21: the window is bounded in stored bytes as well as by count, so the count can default high (an ingest
+     * backend is not throttled) while a slow subscriber holds no more than {@code sendWindowBytes} in flight.
+     */
+    @Test
+    void theWindowIsBoundedInBytesAndOneMessageAlwaysGoes()
+    {
+        window.sendWindow = 65_535;
+        window.sendWindowBytes = 300;
+        final PendingMessage a = message(1, 100);
+        final PendingMessage b = message(1, 100);
+        final PendingMessage c = message(1, 100);
+        final PendingMessage d = message(1, 100);
+        window.offer(a, NO_LIMIT, 0, outbound);
+        window.offer(b, NO_LIMIT, 0, outbound);
+        assertTrue(window.canSend(), "200 < 300 bytes in flight: room for one more");
+        window.offer(c, NO_LIMIT, 0, outbound);
+        assertEquals(300, window.inFlightBytes);
+        assertFalse(window.canSend(), "300 bytes in flight: the bound is reached");
+        window.offer(d, NO_LIMIT, 0, outbound);
+        assertEquals(3, window.inFlightCount());
+        assertEquals(1, window.queue.size(), "the 4th waits in the queue, within the queue's own limits");
+
+        outbound.events.clear();
+        window.onAck(PacketType.PUBACK, ReasonCode.SUCCESS, a.packetId, 0, outbound);
+        assertEquals(List.of("delivered " + JournalRecord.DELIVERED_COMPLETE, "recycle", "send " + d.packetId),
+            outbound.events);
+        assertEquals(300, window.inFlightBytes);
+
+        for (final PendingMessage m : List.of(b, c, d))
+        {
+            window.onAck(PacketType.PUBACK, ReasonCode.SUCCESS, m.packetId, 0, outbound);
+        }
+        assertEquals(0, window.inFlightBytes);
+        final PendingMessage big = message(1, 10_000);
+        window.offer(big, NO_LIMIT, 0, outbound);
+        assertEquals(1, window.inFlightCount(), "a message larger than the bound goes when nothing is in flight");
+        assertFalse(window.canSend());
+    }
+
+    @Test
+    void pubrecRemoveAndClearGiveTheInFlightBytesBack()
+    {
+        window.sendWindow = 65_535;
+        window.sendWindowBytes = 200;
+        final PendingMessage q2 = message(2, 100);
+        final PendingMessage q1 = message(1, 100);
+        window.offer(q2, NO_LIMIT, 0, outbound);
+        window.offer(q1, NO_LIMIT, 0, outbound);
+        assertFalse(window.canSend());
+
+        window.onAck(PacketType.PUBREC, ReasonCode.SUCCESS, q2.packetId, 0, outbound);
+        assertEquals(100, window.inFlightBytes, "past PUBREC the body is released: only the PUBCOMP is owed");
+        assertTrue(window.canSend());
+        window.onAck(PacketType.PUBCOMP, ReasonCode.SUCCESS, q2.packetId, 0, outbound);
+        assertEquals(100, window.inFlightBytes);
+
+        window.remove(q1);
+        assertEquals(0, window.inFlightBytes);
+        window.offer(message(1, 100), NO_LIMIT, 0, outbound);
+        window.clear(outbound);
+        assertEquals(0, window.inFlightBytes);
+    }
+
     @Test
     void aQueuedCopyExpiresExactlyAtItsDeadline()
     {
