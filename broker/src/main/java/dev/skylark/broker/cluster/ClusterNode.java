@@ -1,0 +1,335 @@
+package dev.skylark.broker.cluster;
+
+import io.aeron.Aeron;
+import io.aeron.archive.Archive;
+import io.aeron.archive.ArchiveThreadingMode;
+import io.aeron.archive.client.AeronArchive;
+import io.aeron.cluster.ClusterControl;
+import io.aeron.cluster.ClusteredMediaDriver;
+import io.aeron.cluster.ConsensusModule;
+import io.aeron.cluster.client.AeronCluster;
+import io.aeron.cluster.service.Cluster;
+import io.aeron.cluster.service.ClusteredServiceContainer;
+import io.aeron.driver.MediaDriver;
+import io.aeron.driver.ThreadingMode;
+import org.agrona.CloseHelper;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.BackoffIdleStrategy;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.NoOpLock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+
+import java.io.File;
+import java.nio.ByteBuffer;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * One member of a Skylark cluster, hosted in the broker's process: its own media driver (SHARED threading, so
+ * one thread; the broker's embedded journal driver is left alone), an Archive (SHARED), the ConsensusModule, the
+ * {@link RegistryService} in a ClusteredServiceContainer, and {@link ClusterNodeAgent} on one more thread, which
+ * keeps this node's registry client session (an {@link AeronCluster}), receives node-to-node messages and triggers
+ * snapshots. The routing agent talks to all of it through {@link #link()}.
+ * <p>
+ * Every agent here is off the hot path and idles with a {@link BackoffIdleStrategy} that parks after a few spins
+ * (2 cores can host 3 nodes). Directories: {@code <dir>/driver} (Aeron's, deleted on start), {@code <dir>/archive}
+ * and {@code <dir>/consensus} (kept: the log and snapshots a restart recovers from).
+ */
+public final class ClusterNode implements AutoCloseable
+{
+    /** Everything a node needs, validated by the caller (the broker's {@code conclude()}). */
+    public record Settings(
+        int nodeId,
+        ClusterMembers members,
+        File dir,
+        long electionTimeoutMs,
+        long leaderHeartbeatTimeoutMs,
+        long sessionTimeoutMs,
+        long snapshotLogBytes,
+        long snapshotIntervalMs,
+        long retainedMaxBytes,
+        int peerTermLength,
+        int maxMessageLength)
+    {
+    }
+
+    static final int CLUSTER_ID = 0;
+    static final int PEER_STREAM_ID = 1101;
+    static final int LOG_TERM_LENGTH = 4 * 1024 * 1024;
+    static final int INGRESS_TERM_LENGTH = 1024 * 1024;
+
+    private final Settings settings;
+    private final RegistryService service;
+    private final ClusteredMediaDriver clusteredMediaDriver;
+    private final ClusteredServiceContainer container;
+    private final Aeron aeron;
+    private final AeronClusterLink link;
+    private final ClusterNodeAgent agent;
+    private final AgentRunner agentRunner;
+    private volatile boolean running = true;
+
+    private ClusterNode(final Settings settings, final Runnable wakeRouter, final ErrorHandler errorHandler)
+    {
+        this.settings = settings;
+        final ClusterMembers.Member self = settings.members().member(settings.nodeId());
+        final String host = self.host();
+        final File driverDir = new File(settings.dir(), "driver");
+        final Supplier<IdleStrategy> idle = ClusterNode::offHotPathIdle;
+
+        final int ringBytes = ringBytes(settings.maxMessageLength());
+        final OneToOneRingBuffer eventRing = ring(ringBytes);
+        final OneToOneRingBuffer peerRing = ring(ringBytes);
+        final OneToOneRingBuffer commandRing = ring(ringBytes);
+        final Registry registry = new Registry(settings.nodeId(), settings.retainedMaxBytes(), null);
+        registry.events(new RegistryEvents.Writer(eventRing, offHotPathIdle(), () -> running, wakeRouter));
+        service = new RegistryService(registry);
+
+        final MediaDriver.Context driver = new MediaDriver.Context()
+            .aeronDirectoryName(driverDir.getAbsolutePath())
+            .dirDeleteOnStart(true)
+            .dirDeleteOnShutdown(true)
+            .threadingMode(ThreadingMode.SHARED)
+            .sharedIdleStrategy(offHotPathIdle())
+            .termBufferSparseFile(true)
+            .publicationTermBufferLength(settings.peerTermLength())
+            .ipcTermBufferLength(INGRESS_TERM_LENGTH)
+            .errorHandler(errorHandler);
+
+        final Archive.Context archive = new Archive.Context()
+            .aeronDirectoryName(driverDir.getAbsolutePath())
+            .archiveDir(new File(settings.dir(), "archive"))
+            .controlChannel("aeron:udp?endpoint=" + self.endpoint(ClusterMembers.ARCHIVE_OFFSET))
+            .archiveClientContext(new AeronArchive.Context().controlResponseChannel("aeron:udp?endpoint=" + host + ":0"))
+            .localControlChannel("aeron:ipc?term-length=64k")
+            .replicationChannel("aeron:udp?endpoint=" + host + ":0")
+            .recordingEventsEnabled(false)
+            .threadingMode(ArchiveThreadingMode.SHARED)
+            .idleStrategySupplier(idle)
+            .archiveId(settings.nodeId())
+            .deleteArchiveOnStart(false)
+            .errorHandler(errorHandler);
+
+        final AeronArchive.Context archiveClient = new AeronArchive.Context()
+            .lock(NoOpLock.INSTANCE)
+            .controlRequestChannel(archive.localControlChannel())
+            .controlRequestStreamId(archive.localControlStreamId())
+            .controlResponseChannel(archive.localControlChannel())
+            .aeronDirectoryName(driverDir.getAbsolutePath());
+
+        final File consensusDir = new File(settings.dir(), "consensus");
+        final ConsensusModule.Context consensus = new ConsensusModule.Context()
+            .clusterId(CLUSTER_ID)
+            .clusterMemberId(settings.nodeId())
+            .clusterMembers(settings.members().consensusMembers())
+            .clusterDir(consensusDir)
+            .aeronDirectoryName(driverDir.getAbsolutePath())
+            .archiveContext(archiveClient.clone())
+            .serviceCount(1)
+            .logChannel("aeron:udp?term-length=" + LOG_TERM_LENGTH)
+            .ingressChannel("aeron:udp")
+            .replicationChannel("aeron:udp?endpoint=" + host + ":0")
+            .electionTimeoutNs(TimeUnit.MILLISECONDS.toNanos(settings.electionTimeoutMs()))
+            .leaderHeartbeatTimeoutNs(TimeUnit.MILLISECONDS.toNanos(settings.leaderHeartbeatTimeoutMs()))
+            .sessionTimeoutNs(TimeUnit.MILLISECONDS.toNanos(settings.sessionTimeoutMs()))
+            .startupCanvassTimeoutNs(TimeUnit.MILLISECONDS.toNanos(Math.max(
+                2 * settings.leaderHeartbeatTimeoutMs(), 2 * settings.electionTimeoutMs())))
+            .idleStrategySupplier(idle)
+            .errorHandler(errorHandler);
+
+        final ClusteredServiceContainer.Context serviceContext = new ClusteredServiceContainer.Context()
+            .clusterId(CLUSTER_ID)
+            .aeronDirectoryName(driverDir.getAbsolutePath())
+            .archiveContext(archiveClient.clone())
+            .clusterDir(consensusDir)
+            .clusteredService(service)
+            .serviceId(0)
+            .idleStrategySupplier(idle)
+            .errorHandler(errorHandler);
+
+        ClusteredMediaDriver cmd = null;
+        ClusteredServiceContainer csc = null;
+        Aeron client = null;
+        try
+        {
+            cmd = ClusteredMediaDriver.launch(driver, archive, consensus);
+            csc = ClusteredServiceContainer.launch(serviceContext);
+            client = Aeron.connect(new Aeron.Context()
+                .aeronDirectoryName(driverDir.getAbsolutePath())
+                .errorHandler(errorHandler));
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietCloseAll(client, csc, cmd);
+            throw ex;
+        }
+        clusteredMediaDriver = cmd;
+        container = csc;
+        aeron = client;
+
+        link = new AeronClusterLink(settings, aeron, commandRing, eventRing, peerRing);
+        final AeronCluster.Context clientContext = new AeronCluster.Context()
+            .aeron(aeron)
+            .ownsAeronClient(false)
+            .ingressChannel("aeron:udp?term-length=" + INGRESS_TERM_LENGTH)
+            .ingressEndpoints(settings.members().ingressEndpoints())
+            .egressChannel("aeron:udp?endpoint=" + host + ":0")
+            .messageTimeoutNs(TimeUnit.MILLISECONDS.toNanos(Math.max(1000, settings.electionTimeoutMs())));
+        agent = new ClusterNodeAgent(settings, clientContext, aeron, service, link, commandRing, peerRing,
+            wakeRouter, errorHandler);
+        link.agent(agent);
+        agentRunner = new AgentRunner(offHotPathIdle(), errorHandler, null, agent);
+        AgentRunner.startOnThread(agentRunner);
+    }
+
+    /** Starts node {@code settings.nodeId()}; {@code wakeRouter} wakes the routing agent when events arrive. */
+    public static ClusterNode launch(final Settings settings, final Runnable wakeRouter, final ErrorHandler errors)
+    {
+        if (settings.members().member(settings.nodeId()) == null)
+        {
+            throw new IllegalArgumentException("node id " + settings.nodeId() + " is not one of the members " +
+                settings.members());
+        }
+        return new ClusterNode(settings, wakeRouter, errors);
+    }
+
+    /** The idle strategy of every cluster agent: a few spins and yields, then parks from 1 µs up to 1 ms. */
+    static IdleStrategy offHotPathIdle()
+    {
+        return new BackoffIdleStrategy(10, 10, TimeUnit.MICROSECONDS.toNanos(1), TimeUnit.MILLISECONDS.toNanos(1));
+    }
+
+    static int ringBytes(final int maxMessageLength)
+    {
+        int bytes = 1024 * 1024;
+        while (bytes / 8 < maxMessageLength + 64)
+        {
+            bytes <<= 1;
+        }
+        return bytes;
+    }
+
+    private static OneToOneRingBuffer ring(final int bytes)
+    {
+        return new OneToOneRingBuffer(new UnsafeBuffer(
+            ByteBuffer.allocateDirect(bytes + RingBufferDescriptor.TRAILER_LENGTH)));
+    }
+
+    /** The link the routing agent uses. */
+    public AeronClusterLink link()
+    {
+        return link;
+    }
+
+    public int nodeId()
+    {
+        return settings.nodeId();
+    }
+
+    /** This member's Raft role: "leader", "follower" or "candidate". */
+    public String role()
+    {
+        final Cluster.Role role = service.role();
+        return role.name().toLowerCase();
+    }
+
+    public boolean isLeader()
+    {
+        return isLeaderRole(service);
+    }
+
+    static boolean isLeaderRole(final RegistryService service)
+    {
+        return service.role() == Cluster.Role.LEADER;
+    }
+
+    /** The leader as this node's registry client last heard it, or -1. */
+    public int leaderId()
+    {
+        return agent.leaderId();
+    }
+
+    /** True while this node's registry session is open (commands can be offered). */
+    public boolean connected()
+    {
+        return agent.connected();
+    }
+
+    /** Bit n set: the registry holds node n as live. */
+    public long liveNodesMask()
+    {
+        return service.liveNodesMask();
+    }
+
+    public int routeEntries()
+    {
+        return service.routeEntries();
+    }
+
+    public long snapshots()
+    {
+        return service.snapshots();
+    }
+
+    public long commandsApplied()
+    {
+        return service.commands();
+    }
+
+    public long appliedLogPosition()
+    {
+        return service.appliedLogPosition();
+    }
+
+    /** Bytes of commands appended since the last snapshot. */
+    public long logBytesSinceSnapshot()
+    {
+        return service.logBytesSinceSnapshot();
+    }
+
+    /**
+     * The registry's state hash and the log position it was taken at, computed on the service thread; waits up to
+     * {@code timeoutMs}. Returns {hash, position}, or null on timeout.
+     */
+    public long[] stateHash(final long timeoutMs) throws InterruptedException
+    {
+        service.requestStateHash();
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (System.nanoTime() < deadline)
+        {
+            final long position = service.stateHashPosition();
+            if (position >= 0)
+            {
+                return new long[] {service.stateHash(), position};
+            }
+            Thread.onSpinWait();
+            Thread.sleep(1);
+        }
+        return null;
+    }
+
+    /** Asks for a snapshot now (leader only; false elsewhere or while one is under way). */
+    public boolean snapshot()
+    {
+        return agent.toggleSnapshot();
+    }
+
+    ClusterControl.ToggleState toggleState()
+    {
+        return agent.toggleState();
+    }
+
+    @Override
+    public void close()
+    {
+        running = false;
+        CloseHelper.quietClose(agentRunner);
+        CloseHelper.quietClose(agent::closeClient);
+        CloseHelper.quietClose(link);
+        CloseHelper.quietClose(container);
+        CloseHelper.quietClose(aeron);
+        CloseHelper.quietClose(clusteredMediaDriver);
+    }
+}
