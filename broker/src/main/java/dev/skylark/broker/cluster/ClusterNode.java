@@ -23,6 +23,11 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 import java.io.File;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.ByteBuffer;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -69,11 +74,15 @@ public final class ClusterNode implements AutoCloseable
     private final AeronClusterLink link;
     private final ClusterNodeAgent agent;
     private final AgentRunner agentRunner;
+    private final FileChannel lockChannel;
     private volatile boolean running = true;
 
-    private ClusterNode(final Settings settings, final Runnable wakeRouter, final ErrorHandler errorHandler)
+    private ClusterNode(
+        final Settings settings, final FileChannel lockChannel, final Runnable wakeRouter,
+        final ErrorHandler errorHandler)
     {
         this.settings = settings;
+        this.lockChannel = lockChannel;
         final ClusterMembers.Member self = settings.members().member(settings.nodeId());
         final String host = self.host();
         final File driverDir = new File(settings.dir(), "driver");
@@ -192,7 +201,64 @@ public final class ClusterNode implements AutoCloseable
             throw new IllegalArgumentException("node id " + settings.nodeId() + " is not one of the members " +
                 settings.members());
         }
-        return new ClusterNode(settings, wakeRouter, errors);
+        final FileChannel lock = lock(settings.dir());
+        try
+        {
+            removeStaleMarkFiles(settings.dir());
+            return new ClusterNode(settings, lock, wakeRouter, errors);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(lock);
+            throw ex;
+        }
+    }
+
+    /**
+     * Locks {@code <dir>/node.lock} for this process (the OS drops the lock when the process dies, even on SIGKILL):
+     * two processes never run one node directory.
+     */
+    private static FileChannel lock(final File dir)
+    {
+        try
+        {
+            Files.createDirectories(dir.toPath());
+            final FileChannel channel = FileChannel.open(dir.toPath().resolve("node.lock"),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            if (channel.tryLock() == null)
+            {
+                channel.close();
+                throw new IllegalStateException("cluster directory " + dir + " is in use by another process");
+            }
+            return channel;
+        }
+        catch (final IOException | OverlappingFileLockException ex)
+        {
+            throw new IllegalStateException("cannot lock cluster directory " + dir + ": " + ex, ex);
+        }
+    }
+
+    /**
+     * With the node lock held, mark files left by a killed process are stale: Aeron would otherwise refuse to start
+     * until their heartbeat ages out (a restart right after kill -9 fails with "active mark file detected").
+     */
+    private static void removeStaleMarkFiles(final File dir)
+    {
+        for (final String sub : new String[] {"archive", "consensus"})
+        {
+            final File[] files = new File(dir, sub).listFiles((d, name) -> name.contains("-mark") &&
+                name.endsWith(".dat"));
+            if (files != null)
+            {
+                for (final File file : files)
+                {
+                    if (!file.delete())
+                    {
+                        throw new IllegalStateException("cannot remove stale mark file " + file);
+                    }
+                }
+            }
+        }
     }
 
     /** The idle strategy of every cluster agent: a few spins and yields, then parks from 1 µs up to 1 ms. */
@@ -331,5 +397,6 @@ public final class ClusterNode implements AutoCloseable
         CloseHelper.quietClose(container);
         CloseHelper.quietClose(aeron);
         CloseHelper.quietClose(clusteredMediaDriver);
+        CloseHelper.quietClose(lockChannel);
     }
 }

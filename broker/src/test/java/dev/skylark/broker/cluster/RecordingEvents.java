@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Events as readable lines, in order. */
-final class RecordingEvents implements ClusterLink.Events
+class RecordingEvents implements ClusterLink.Events
 {
     final List<String> lines = new ArrayList<>();
 
