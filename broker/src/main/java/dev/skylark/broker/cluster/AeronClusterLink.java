@@ -21,7 +21,7 @@ import org.agrona.concurrent.ringbuffer.RingBuffer;
  * A peer message on the wire: {@code fromNodeId:4 type:4 bytes:n}.
  * <p>
  * The routing agent's thread calls everything here except {@link #received} (the node agent's thread). The
- * per-peer figures are written by one thread each and read racily by metrics.
+ * per-peer figures ({@link ClusterMetrics}) have one writer each.
  */
 public final class AeronClusterLink implements ClusterLink, AutoCloseable
 {
@@ -41,17 +41,13 @@ public final class AeronClusterLink implements ClusterLink, AutoCloseable
     private ClusterNodeAgent agent;
     private Events events;
 
-    private final long[] messagesSent = new long[ClusterMembers.MAX_NODE_ID + 1];
-    private final long[] bytesSent = new long[ClusterMembers.MAX_NODE_ID + 1];
-    private final long[] messagesReceived = new long[ClusterMembers.MAX_NODE_ID + 1];
-    private final long[] bytesReceived = new long[ClusterMembers.MAX_NODE_ID + 1];
-    private long sendsRefused;
-    private long commandsRefused;
+    private final ClusterMetrics metrics;
 
     AeronClusterLink(
         final ClusterNode.Settings settings, final Aeron aeron, final RingBuffer commandRing,
-        final RingBuffer eventRing, final RingBuffer peerRing)
+        final RingBuffer eventRing, final RingBuffer peerRing, final ClusterMetrics metrics)
     {
+        this.metrics = metrics;
         this.nodeId = settings.nodeId();
         this.commandRing = commandRing;
         this.eventRing = eventRing;
@@ -125,7 +121,7 @@ public final class AeronClusterLink implements ClusterLink, AutoCloseable
 
     private boolean refused()
     {
-        commandsRefused++;
+        metrics.commandsRefused.incrementRelease();
         return false;
     }
 
@@ -134,17 +130,17 @@ public final class AeronClusterLink implements ClusterLink, AutoCloseable
         final ExclusivePublication publication = nodeId >= 0 && nodeId < peers.length ? peers[nodeId] : null;
         if (publication == null)
         {
-            sendsRefused++;
+            metrics.sendRefused.incrementRelease();
             return false;
         }
         peerHeader.putInt(PEER_TYPE_OFFSET, type);
         if (publication.offer(peerHeader, 0, PEER_HEADER_LENGTH, buffer, offset, length, null) < 0)
         {
-            sendsRefused++;
+            metrics.sendRefused.incrementRelease();
             return false;
         }
-        messagesSent[nodeId]++;
-        bytesSent[nodeId] += length;
+        metrics.sentMessages[nodeId].incrementRelease();
+        metrics.sentBytes[nodeId].getAndAddRelease(length);
         return true;
     }
 
@@ -173,10 +169,10 @@ public final class AeronClusterLink implements ClusterLink, AutoCloseable
     /** Counts a peer message taken in (the node agent's thread). */
     void received(final int fromNodeId, final int length)
     {
-        if (fromNodeId >= 0 && fromNodeId < messagesReceived.length)
+        if (fromNodeId >= 0 && fromNodeId < metrics.receivedMessages.length && metrics.receivedMessages[fromNodeId] != null)
         {
-            messagesReceived[fromNodeId]++;
-            bytesReceived[fromNodeId] += length - PEER_HEADER_LENGTH;
+            metrics.receivedMessages[fromNodeId].incrementRelease();
+            metrics.receivedBytes[fromNodeId].getAndAddRelease(length - PEER_HEADER_LENGTH);
         }
     }
 
@@ -189,32 +185,12 @@ public final class AeronClusterLink implements ClusterLink, AutoCloseable
 
     public long messagesSent(final int peer)
     {
-        return messagesSent[peer];
-    }
-
-    public long bytesSent(final int peer)
-    {
-        return bytesSent[peer];
+        return metrics.sentMessages[peer].get();
     }
 
     public long messagesReceived(final int peer)
     {
-        return messagesReceived[peer];
-    }
-
-    public long bytesReceived(final int peer)
-    {
-        return bytesReceived[peer];
-    }
-
-    public long sendsRefused()
-    {
-        return sendsRefused;
-    }
-
-    public long commandsRefused()
-    {
-        return commandsRefused;
+        return metrics.receivedMessages[peer].get();
     }
 
     @Override

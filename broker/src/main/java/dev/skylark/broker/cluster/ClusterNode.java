@@ -79,7 +79,7 @@ public final class ClusterNode implements AutoCloseable
 
     private ClusterNode(
         final Settings settings, final FileChannel lockChannel, final Runnable wakeRouter,
-        final ErrorHandler errorHandler)
+        final ErrorHandler errorHandler, final ClusterMetrics metrics)
     {
         this.settings = settings;
         this.lockChannel = lockChannel;
@@ -178,7 +178,7 @@ public final class ClusterNode implements AutoCloseable
         container = csc;
         aeron = client;
 
-        link = new AeronClusterLink(settings, aeron, commandRing, eventRing, peerRing);
+        link = new AeronClusterLink(settings, aeron, commandRing, eventRing, peerRing, metrics);
         final AeronCluster.Context clientContext = new AeronCluster.Context()
             .aeron(aeron)
             .ownsAeronClient(false)
@@ -187,14 +187,25 @@ public final class ClusterNode implements AutoCloseable
             .egressChannel("aeron:udp?endpoint=" + host + ":0")
             .messageTimeoutNs(TimeUnit.MILLISECONDS.toNanos(Math.max(1000, settings.electionTimeoutMs())));
         agent = new ClusterNodeAgent(settings, clientContext, aeron, service, link, commandRing, peerRing,
-            wakeRouter, errorHandler);
+            wakeRouter, errorHandler, metrics);
         link.agent(agent);
         agentRunner = new AgentRunner(offHotPathIdle(), errorHandler, null, agent);
         AgentRunner.startOnThread(agentRunner);
     }
 
-    /** Starts node {@code settings.nodeId()}; {@code wakeRouter} wakes the routing agent when events arrive. */
+    /** Starts node {@code settings.nodeId()} with its figures in memory only (tests, tools). */
     public static ClusterNode launch(final Settings settings, final Runnable wakeRouter, final ErrorHandler errors)
+    {
+        return launch(settings, wakeRouter, errors,
+            new ClusterMetrics(dev.skylark.broker.status.Counters.inMemory(), settings.members(), settings.nodeId()));
+    }
+
+    /**
+     * Starts node {@code settings.nodeId()}; {@code wakeRouter} wakes the routing agent when events arrive; its
+     * figures go to {@code metrics}. A node with bad settings fails here with a message naming the problem.
+     */
+    public static ClusterNode launch(
+        final Settings settings, final Runnable wakeRouter, final ErrorHandler errors, final ClusterMetrics metrics)
     {
         if (settings.members().member(settings.nodeId()) == null)
         {
@@ -205,7 +216,7 @@ public final class ClusterNode implements AutoCloseable
         try
         {
             removeStaleMarkFiles(settings.dir());
-            return new ClusterNode(settings, lock, wakeRouter, errors);
+            return new ClusterNode(settings, lock, wakeRouter, errors, metrics);
         }
         catch (final RuntimeException ex)
         {

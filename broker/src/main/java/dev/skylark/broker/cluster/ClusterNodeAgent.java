@@ -17,6 +17,9 @@ import org.agrona.concurrent.ControlledMessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersReader;
+import io.aeron.cluster.ConsensusModule;
+import io.aeron.cluster.service.Cluster;
 
 import java.util.concurrent.TimeUnit;
 
@@ -56,12 +59,16 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
     private long lastSnapshotNs;
     private long lastSnapshotCount;
     private AtomicCounter controlToggle;
+    private final ClusterMetrics metrics;
+    private int commitPositionCounterId = CountersReader.NULL_COUNTER_ID;
 
     ClusterNodeAgent(
         final ClusterNode.Settings settings, final AeronCluster.Context clientContext, final Aeron aeron,
         final RegistryService service, final AeronClusterLink link, final RingBuffer commandRing,
-        final RingBuffer peerRing, final Runnable wakeRouter, final ErrorHandler errorHandler)
+        final RingBuffer peerRing, final Runnable wakeRouter, final ErrorHandler errorHandler,
+        final ClusterMetrics metrics)
     {
+        this.metrics = metrics;
         this.settings = settings;
         this.clientContext = clientContext.egressListener(this);
         this.aeron = aeron;
@@ -92,6 +99,7 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
         {
             nextPolicyNs = nowNs + POLICY_INTERVAL_NS;
             snapshotPolicy(nowNs);
+            updateMetrics();
         }
         return work;
     }
@@ -211,6 +219,37 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
         if ((big || old) && toggleSnapshot())
         {
             lastSnapshotNs = nowNs;
+        }
+    }
+
+    private void updateMetrics()
+    {
+        final Cluster.Role role = service.role();
+        metrics.role.setRelease(role == Cluster.Role.LEADER ? 2 : role == Cluster.Role.CANDIDATE ? 1 : 0);
+        metrics.leader.setRelease(leaderId);
+        metrics.liveNodes.setRelease(Long.bitCount(service.liveNodesMask()));
+        metrics.routeEntries.setRelease(service.routeEntries());
+        metrics.snapshots.setRelease(service.snapshots());
+        final CountersReader counters = aeron.countersReader();
+        if (commitPositionCounterId == CountersReader.NULL_COUNTER_ID ||
+            counters.getCounterState(commitPositionCounterId) != CountersReader.RECORD_ALLOCATED ||
+            counters.getCounterTypeId(commitPositionCounterId) != ConsensusModule.Configuration.COMMIT_POSITION_TYPE_ID)
+        {
+            commitPositionCounterId = CountersReader.NULL_COUNTER_ID;
+            for (int id = 0, max = counters.maxCounterId(); id <= max; id++)
+            {
+                if (counters.getCounterState(id) == CountersReader.RECORD_ALLOCATED &&
+                    counters.getCounterTypeId(id) == ConsensusModule.Configuration.COMMIT_POSITION_TYPE_ID)
+                {
+                    commitPositionCounterId = id;
+                    break;
+                }
+            }
+        }
+        if (commitPositionCounterId != CountersReader.NULL_COUNTER_ID)
+        {
+            metrics.commitLagBytes.setRelease(Math.max(0,
+                counters.getCounterValue(commitPositionCounterId) - service.appliedLogPosition()));
         }
     }
 
