@@ -382,7 +382,7 @@ public final class ClusterNode implements AutoCloseable
                 return new long[] {service.stateHash(), position};
             }
             Thread.onSpinWait();
-            Thread.sleep(1);
+            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
         return null;
     }
