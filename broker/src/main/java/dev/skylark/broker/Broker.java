@@ -99,7 +99,7 @@ public final class Broker implements AutoCloseable
                 {
                     return retainedAdmin.submitSessions(kind, clientFilter, limit);
                 }
-            });
+            }, agents.clusterNode == null ? null : agents.clusterNode::nodesJson);
         try
         {
             listeners = new Listeners(context, agents.ioAgents[0], management);
@@ -304,6 +304,12 @@ public final class Broker implements AutoCloseable
     public RoutingCounters routingCounters()
     {
         return agents.routingCounters;
+    }
+
+    /** The cluster's nodes as {@code GET /admin/v1/nodes} answers, or null on a single node. */
+    public String clusterNodesJson()
+    {
+        return agents.clusterNode == null ? null : agents.clusterNode.nodesJson();
     }
 
     /** The counters file that {@code skylark stat} reads. */

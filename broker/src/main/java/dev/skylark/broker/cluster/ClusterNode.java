@@ -79,8 +79,16 @@ public final class ClusterNode implements AutoCloseable
 
     private ClusterNode(
         final Settings settings, final FileChannel lockChannel, final Runnable wakeRouter,
-        final ErrorHandler errorHandler, final ClusterMetrics metrics)
+        final ErrorHandler errors, final ClusterMetrics metrics)
     {
+        // While closing, the parts see each other go (service client closed, unexpected termination): not errors.
+        final ErrorHandler errorHandler = (t) ->
+        {
+            if (running)
+            {
+                errors.onError(t);
+            }
+        };
         this.settings = settings;
         this.lockChannel = lockChannel;
         final ClusterMembers.Member self = settings.members().member(settings.nodeId());
@@ -385,6 +393,30 @@ public final class ClusterNode implements AutoCloseable
             java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
         }
         return null;
+    }
+
+    /**
+     * The cluster's nodes for the admin API: {@code {"self": N, "leader": N, "nodes": [{"id", "host", "basePort",
+     * "live", "role"}]}}; live as the registry holds it, role "leader" or "follower" (of live nodes, as this node
+     * knows the leader), else "down".
+     */
+    public String nodesJson()
+    {
+        final long live = service.liveNodesMask();
+        final int leader = leaderId();
+        final StringBuilder sb = new StringBuilder(128).append("{\"self\": ").append(settings.nodeId())
+            .append(", \"leader\": ").append(leader).append(", \"nodes\": [");
+        boolean first = true;
+        for (final ClusterMembers.Member m : settings.members().all().values())
+        {
+            final boolean isLive = (live & (1L << m.id())) != 0;
+            sb.append(first ? "" : ", ").append("{\"id\": ").append(m.id()).append(", \"host\": \"")
+                .append(m.host().replace("\\", "\\\\").replace("\"", "\\\"")).append("\", \"basePort\": ")
+                .append(m.basePort()).append(", \"live\": ").append(isLive).append(", \"role\": \"")
+                .append(m.id() == leader ? "leader" : isLive ? "follower" : "down").append("\"}");
+            first = false;
+        }
+        return sb.append("]}").toString();
     }
 
     /** Asks for a snapshot now (leader only; false elsewhere or while one is under way). */

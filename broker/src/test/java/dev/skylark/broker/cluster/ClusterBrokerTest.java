@@ -82,6 +82,7 @@ class ClusterBrokerTest
     {
         broker = Broker.launch(context());
         assertEquals(0, CountersSnapshot.of(broker.countersFile().reader()).total("skylark_cluster_live_nodes"));
+        assertEquals(null, broker.clusterNodesJson());
         assertFalse(Files.exists(dir.resolve("cluster")));
     }
 
@@ -102,6 +103,8 @@ class ClusterBrokerTest
         assertEquals(1, metric("skylark_cluster_live_nodes"));
         assertEquals(0, metric("skylark_cluster_leader"));
         assertTrue(Files.isDirectory(dir.resolve("cluster").resolve("consensus")), "cluster dir under data dir");
+        assertEquals("{\"self\": 0, \"leader\": 0, \"nodes\": [{\"id\": 0, \"host\": \"127.0.0.1\", \"basePort\": " +
+            base + ", \"live\": true, \"role\": \"leader\"}]}", broker.clusterNodesJson());
         broker.close();
         broker = null;
         // the node lock is free again: the same directory starts a second time
