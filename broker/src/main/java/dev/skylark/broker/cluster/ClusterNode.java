@@ -102,7 +102,7 @@ public final class ClusterNode implements AutoCloseable
         final OneToOneRingBuffer commandRing = ring(ringBytes);
         final Registry registry = new Registry(settings.nodeId(), settings.retainedMaxBytes(), null);
         registry.events(new RegistryEvents.Writer(eventRing, offHotPathIdle(), () -> running, wakeRouter));
-        service = new RegistryService(registry);
+        service = new RegistryService(registry, settings.nodeId());
 
         final MediaDriver.Context driver = new MediaDriver.Context()
             .aeronDirectoryName(driverDir.getAbsolutePath())

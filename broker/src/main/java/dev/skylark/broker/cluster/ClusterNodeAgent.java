@@ -11,6 +11,7 @@ import io.aeron.logbuffer.Header;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.ErrorHandler;
+import org.agrona.ExpandableRingBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ControlledMessageHandler;
@@ -48,6 +49,15 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
     private final Subscription peerSubscription;
     private final ControlledFragmentAssembler peerAssembler = new ControlledFragmentAssembler(this);
     private final UnsafeBuffer helloBuffer = new UnsafeBuffer(new byte[RegistryCommands.HELLO_LENGTH]);
+    /** Commands offered in this session and not yet applied: resent after a leader change. */
+    private final ExpandableRingBuffer unapplied;
+    private final ExpandableRingBuffer.MessageConsumer trimmer = this::trim;
+    private final ExpandableRingBuffer.MessageConsumer resender = this::resend;
+    private final ExpandableRingBuffer.MessageConsumer renumberer = this::renumber;
+    private int nextSequence;
+    private int appliedSequence;
+    private boolean resendPending;
+    private long resends;
 
     private AeronCluster.AsyncConnect connecting;
     private AeronCluster client;
@@ -82,6 +92,7 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
             settings.members().member(settings.nodeId()).endpoint(ClusterMembers.PEER_OFFSET),
             ClusterNode.PEER_STREAM_ID);
         RegistryCommands.encodeHello(helloBuffer, 0, settings.nodeId());
+        unapplied = new ExpandableRingBuffer(0, ClusterNode.ringBytes(settings.maxMessageLength()), true);
         lastSnapshotNs = System.nanoTime();
     }
 
@@ -129,6 +140,10 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
             }
             connecting = null;
             helloSent = false;
+            // a new session numbers from 1 again: what the old one left unapplied goes again, renumbered
+            nextSequence = 0;
+            unapplied.forEach(renumberer, Integer.MAX_VALUE);
+            resendPending = !unapplied.isEmpty();
             leaderId = client.leaderMemberId();
             nextKeepAliveNs = nowNs + KEEP_ALIVE_INTERVAL_NS;
         }
@@ -151,6 +166,13 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
             connected = true;
             work++;
         }
+        trimApplied();
+        if (resendPending)
+        {
+            resendPending = false;
+            unapplied.forEach(resender, Integer.MAX_VALUE);
+            work++;
+        }
         work += commandRing.controlledRead(this, 64);
         if (nowNs - nextKeepAliveNs >= 0)
         {
@@ -160,12 +182,59 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
         return work;
     }
 
-    /** A command from the routing agent: offered to the ingress, or left at the head of the ring for later. */
+    /**
+     * A command from the routing agent: numbered, offered to the ingress and kept until applied; or left at the head
+     * of the ring for later (back pressure, or too much unapplied).
+     */
     public ControlledMessageHandler.Action onMessage(
         final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
-        return client.offer(buffer, index, length) < 0 ?
-            ControlledMessageHandler.Action.ABORT : ControlledMessageHandler.Action.CONTINUE;
+        if (resendPending || unapplied.size() + length + 2 * ExpandableRingBuffer.HEADER_ALIGNMENT >
+            unapplied.maxCapacity())
+        {
+            return ControlledMessageHandler.Action.ABORT;
+        }
+        RegistryCommands.sequence(buffer, index, nextSequence + 1);
+        if (client.offer(buffer, index, length) < 0)
+        {
+            return ControlledMessageHandler.Action.ABORT;
+        }
+        nextSequence++;
+        unapplied.append(buffer, index, length);
+        return ControlledMessageHandler.Action.CONTINUE;
+    }
+
+    private void trimApplied()
+    {
+        final long session = service.localSession();
+        final int sequence = service.localAppliedSequence();
+        if (session == client.clusterSessionId() && service.localSession() == session && sequence != appliedSequence)
+        {
+            appliedSequence = sequence;
+            unapplied.consume(trimmer, Integer.MAX_VALUE);
+        }
+    }
+
+    private boolean trim(final MutableDirectBuffer buffer, final int offset, final int length, final int headOffset)
+    {
+        return RegistryCommands.sequence(buffer, offset) <= appliedSequence;
+    }
+
+    private boolean resend(final MutableDirectBuffer buffer, final int offset, final int length, final int headOffset)
+    {
+        if (client.offer(buffer, offset, length) < 0)
+        {
+            resendPending = true; // all again later: the registry skips what it applied already
+            return false;
+        }
+        resends++;
+        return true;
+    }
+
+    private boolean renumber(final MutableDirectBuffer buffer, final int offset, final int length, final int headOffset)
+    {
+        RegistryCommands.sequence(buffer, offset, ++nextSequence);
+        return true;
     }
 
     /** A node-to-node message: into the peer ring for the routing agent, or left in Aeron while the ring is full. */
@@ -198,6 +267,7 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
         final String ingressEndpoints)
     {
         leaderId = leaderMemberId;
+        resendPending = !unapplied.isEmpty(); // what went to the old leader may be lost: again, to the new one
     }
 
     private void snapshotPolicy(final long nowNs)

@@ -42,6 +42,7 @@ public final class Registry
     static final int SECTION_OWNERS = 3;
     static final int SECTION_ROUTES = 4;
     static final int SECTION_RETAINED = 5;
+    static final int SECTION_SEQUENCES = 6;
 
     /** Owner of a client id. */
     static final class Owner
@@ -79,6 +80,8 @@ public final class Registry
     /** filter → (node → count > 0). */
     private final TreeMap<String, TreeMap<Integer, Integer>> routes = new TreeMap<>();
     private final TreeMap<String, Retained> retained = new TreeMap<>();
+    /** node → the last command sequence applied in its current session. */
+    private final TreeMap<Integer, Integer> sequences = new TreeMap<>();
     private long lastEpoch;
     private long retainedBytes;
     private long retainedRefused;
@@ -125,6 +128,19 @@ public final class Registry
             return;
         }
         final int nodeId = node;
+        if (length >= RegistryCommands.SEQUENCE_OFFSET + 4)
+        {
+            final int sequence = RegistryCommands.sequence(buffer, offset);
+            if (sequence != 0)
+            {
+                if (sequence <= sequences.getOrDefault(nodeId, 0))
+                {
+                    commandsIgnored++; // a resend of a command already applied
+                    return;
+                }
+                sequences.put(nodeId, sequence);
+            }
+        }
         switch (type)
         {
             case RegistryCommands.CLAIM:
@@ -170,6 +186,7 @@ public final class Registry
             return;
         }
         nodeSessions.remove(node);
+        sequences.remove(node);
         dropRoutes(node);
         events.onNodeDown(node);
     }
@@ -188,6 +205,7 @@ public final class Registry
             sessionNodes.remove(previous);
         }
         sessionNodes.put(sessionId, nodeId);
+        sequences.put(nodeId, 0);
         dropRoutes(nodeId); // the node adds its routes again once it sees its own onNodeUp
         events.onNodeUp(nodeId);
     }
@@ -423,6 +441,18 @@ public final class Registry
             buffer.putBytes(at + 8, r.message);
             at += 8 + r.message.length;
         }
+        at = endSection(buffer, start, at);
+
+        start = beginSection(buffer, at, SECTION_SEQUENCES);
+        at = start;
+        buffer.putInt(at, sequences.size());
+        at += 4;
+        for (final Map.Entry<Integer, Integer> entry : sequences.entrySet())
+        {
+            buffer.putInt(at, entry.getKey());
+            buffer.putInt(at + 4, entry.getValue());
+            at += 8;
+        }
         return endSection(buffer, start, at);
     }
 
@@ -514,6 +544,15 @@ public final class Registry
                     }
                     break;
                 }
+                case SECTION_SEQUENCES:
+                {
+                    int p = at + 4;
+                    for (int i = 0, n = buffer.getInt(at); i < n; i++, p += 8)
+                    {
+                        sequences.put(buffer.getInt(p), buffer.getInt(p + 4));
+                    }
+                    break;
+                }
                 default:
                     break; // a section from a later version: skipped
             }
@@ -528,6 +567,7 @@ public final class Registry
         owners.clear();
         routes.clear();
         retained.clear();
+        sequences.clear();
         lastEpoch = 0;
         retainedBytes = 0;
         retainedRefused = 0;
@@ -573,6 +613,19 @@ public final class Registry
     {
         final Owner owner = owners.get(clientId);
         return owner == null ? 0 : owner.epoch;
+    }
+
+    /** The last command sequence applied for {@code nodeId} in its current session (0: none). */
+    public int appliedSequence(final int nodeId)
+    {
+        return sequences.getOrDefault(nodeId, 0);
+    }
+
+    /** The cluster session {@code nodeId} is live on, or -1. */
+    public long sessionOf(final int nodeId)
+    {
+        final Long session = nodeSessions.get(nodeId);
+        return session == null ? -1 : session;
     }
 
     public long lastEpoch()

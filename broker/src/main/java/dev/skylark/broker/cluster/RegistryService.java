@@ -41,10 +41,14 @@ final class RegistryService implements ClusteredService
     private volatile boolean hashRequested;
     private volatile long stateHash;
     private volatile long stateHashPosition = -1;
+    private final int localNodeId;
+    private volatile long localSession = -1;
+    private volatile int localAppliedSequence;
 
-    RegistryService(final Registry registry)
+    RegistryService(final Registry registry, final int localNodeId)
     {
         this.registry = registry;
+        this.localNodeId = localNodeId;
     }
 
     public void onStart(final Cluster cluster, final Image snapshotImage)
@@ -142,6 +146,9 @@ final class RegistryService implements ClusteredService
 
     private void published()
     {
+        // sequence first, then session: a reader that sees the session sees at least that session's sequence
+        localAppliedSequence = registry.appliedSequence(localNodeId);
+        localSession = registry.sessionOf(localNodeId);
         routeEntries = registry.routeEntries();
         long mask = 0;
         for (final int node : registry.liveNodes())
@@ -152,6 +159,18 @@ final class RegistryService implements ClusteredService
             }
         }
         liveNodesMask = mask;
+    }
+
+    /** The cluster session this node's registry client is live on (-1: none); read it before and after the sequence. */
+    long localSession()
+    {
+        return localSession;
+    }
+
+    /** The last of this node's commands applied (its sequence, in {@link #localSession()}). */
+    int localAppliedSequence()
+    {
+        return localAppliedSequence;
     }
 
     Cluster.Role role()

@@ -188,6 +188,28 @@ class RegistryTest
     }
 
     @Test
+    void aResentCommandIsAppliedOnceAndANewSessionNumbersAgain()
+    {
+        hello(10, 1);
+        events.take();
+        int length = RegistryCommands.encodeLongString(buffer, 0, RegistryCommands.CLAIM, 5, "c");
+        RegistryCommands.sequence(buffer, 0, 1);
+        registry.onCommand(10, ++time, buffer, 0, length);
+        registry.onCommand(10, ++time, buffer, 0, length); // resent after a leader change: skipped
+        length = RegistryCommands.encodeLongString(buffer, 0, RegistryCommands.ROUTE_ADD, 6, "f");
+        RegistryCommands.sequence(buffer, 0, 2);
+        registry.onCommand(10, ++time, buffer, 0, length);
+        assertEquals(List.of("claimed 5 c 1 1 -1 0", "route f 1 true", "committed 6"), events.take());
+        assertEquals(2, registry.appliedSequence(1));
+        hello(11, 1); // a new session numbers from 1 again
+        events.take();
+        length = RegistryCommands.encodeLongString(buffer, 0, RegistryCommands.CLAIM, 7, "c");
+        RegistryCommands.sequence(buffer, 0, 1);
+        registry.onCommand(11, ++time, buffer, 0, length);
+        assertEquals(List.of("claimed 7 c 1 2 1 1"), events.take());
+    }
+
+    @Test
     void malformedCommandsAreIgnoredAndCounted()
     {
         hello(10, 1);
