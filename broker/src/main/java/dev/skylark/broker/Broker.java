@@ -99,7 +99,7 @@ public final class Broker implements AutoCloseable
                 {
                     return retainedAdmin.submitSessions(kind, clientFilter, limit);
                 }
-            });
+            }, agents.clusterNode == null ? null : agents.clusterNode::nodesJson);
         try
         {
             listeners = new Listeners(context, agents.ioAgents[0], management);
@@ -306,6 +306,12 @@ public final class Broker implements AutoCloseable
         return agents.routingCounters;
     }
 
+    /** The cluster's nodes as {@code GET /admin/v1/nodes} answers, or null on a single node. */
+    public String clusterNodesJson()
+    {
+        return agents.clusterNode == null ? null : agents.clusterNode.nodesJson();
+    }
+
     /** The counters file that {@code skylark stat} reads. */
     public CountersFile countersFile()
     {
@@ -347,6 +353,8 @@ public final class Broker implements AutoCloseable
         threads.close();
         CloseHelper.quietClose(agents.auth);
         CloseHelper.quietClose(agents.accessControl);
+        // The cluster node after the routing agent (its only reader) stopped: the others see this node's session close.
+        CloseHelper.quietClose(agents.clusterNode);
         // The journal last: its agent drains what the routing agent appended and syncs it.
         CloseHelper.quietClose(agents.durableLog);
         // Only now the counters file: the journal agent writes its metrics into it until it stops.
@@ -380,6 +388,17 @@ public final class Broker implements AutoCloseable
         NanoClock nanoClock = SystemNanoClock.INSTANCE;
         EpochClock epochClock = SystemEpochClock.INSTANCE;
         dev.skylark.broker.routing.ClusterLink clusterLink;
+        /** This node's cluster id; -1: no cluster. */
+        int clusterNodeId = -1;
+        String clusterMembers;
+        String clusterDir;
+        long clusterElectionTimeoutMs;
+        long clusterLeaderHeartbeatTimeoutMs;
+        long clusterSessionTimeoutMs;
+        long clusterSnapshotLogBytes;
+        long clusterSnapshotIntervalMs;
+        long clusterRetainedMaxBytes;
+        int clusterPeerTermLength;
         boolean adminRemote;
         long sysIntervalS;
         String logLevel;
@@ -744,6 +763,68 @@ public final class Broker implements AutoCloseable
         public dev.skylark.broker.routing.ClusterLink clusterLink()
         {
             return clusterLink;
+        }
+
+        /** This node's id in a cluster (see {@link Configuration#CLUSTER_NODE_ID_PROP_NAME}); -1 = no cluster. */
+        public Context clusterNodeId(final int nodeId)
+        {
+            this.clusterNodeId = nodeId;
+            return this;
+        }
+
+        public int clusterNodeId()
+        {
+            return clusterNodeId;
+        }
+
+        /** See {@link Configuration#CLUSTER_MEMBERS_PROP_NAME}. */
+        public Context clusterMembers(final String members)
+        {
+            this.clusterMembers = members;
+            return this;
+        }
+
+        /** See {@link Configuration#CLUSTER_DIR_PROP_NAME}; empty = {@code <data.dir>/cluster}. */
+        public Context clusterDir(final String dir)
+        {
+            this.clusterDir = dir;
+            return this;
+        }
+
+        /** Election, leader heartbeat and node session timeouts, ms (see the {@code skylark.cluster.*} settings). */
+        public Context clusterTimeouts(final long electionMs, final long leaderHeartbeatMs, final long sessionMs)
+        {
+            this.clusterElectionTimeoutMs = electionMs;
+            this.clusterLeaderHeartbeatTimeoutMs = leaderHeartbeatMs;
+            this.clusterSessionTimeoutMs = sessionMs;
+            return this;
+        }
+
+        /** Snapshot policy: log bytes, and longest interval (0 = only by size). */
+        public Context clusterSnapshotPolicy(final long logBytes, final long intervalMs)
+        {
+            this.clusterSnapshotLogBytes = logBytes;
+            this.clusterSnapshotIntervalMs = intervalMs;
+            return this;
+        }
+
+        public Context clusterRetainedMaxBytes(final long bytes)
+        {
+            this.clusterRetainedMaxBytes = bytes;
+            return this;
+        }
+
+        public Context clusterPeerTermLength(final int bytes)
+        {
+            this.clusterPeerTermLength = bytes;
+            return this;
+        }
+
+        /** The cluster directory this context resolves to. */
+        public String clusterDirectory()
+        {
+            return clusterDir == null || clusterDir.isEmpty() ?
+                java.nio.file.Path.of(dataDir, "cluster").toString() : clusterDir;
         }
 
         public Context inboundRingCapacity(final int bytes)

@@ -76,6 +76,8 @@ final class BrokerAgents
     final HeartbeatAgent heartbeat;
     /** Shared by the I/O agents; its limits change on a reload. */
     final ConnectionLimiter limiter;
+    /** This node's cluster member (registry, Raft, node-to-node links); null on a single node. */
+    final dev.skylark.broker.cluster.ClusterNode clusterNode;
 
     BrokerAgents(final Broker.Context context, final DataDirectoryLock dataDirLock)
     {
@@ -83,7 +85,10 @@ final class BrokerAgents
         final NanoClock clock = context.nanoClock;
         final ThreadingMode threading = context.threadingMode;
         final int ioThreads = context.ioThreads;
-        countersFile = CountersFile.create(Path.of(context.dataDir), 96 + 64 * ioThreads, context.epochClock);
+        final int clusterCounters = context.clusterNodeId < 0 || context.clusterLink != null ? 0 :
+            8 + 4 * dev.skylark.broker.cluster.ClusterMembers.parse(context.clusterMembers).size();
+        countersFile = CountersFile.create(Path.of(context.dataDir), 96 + 64 * ioThreads + clusterCounters,
+            context.epochClock);
         final Counters counters = new Counters(countersFile.manager());
         routingCounters = new RoutingCounters(counters);
 
@@ -132,6 +137,30 @@ final class BrokerAgents
         if (context.clusterLink != null)
         {
             router.cluster(context.clusterLink);
+            clusterNode = null;
+        }
+        else if (context.clusterNodeId >= 0)
+        {
+            try
+            {
+                clusterNode = dev.skylark.broker.cluster.ClusterNode.launch(clusterSettings(context), wakeRouter,
+                    (t) -> System.getLogger("dev.skylark.broker.cluster").log(System.Logger.Level.ERROR,
+                        "cluster node " + context.clusterNodeId + ": " + t, t),
+                    new dev.skylark.broker.cluster.ClusterMetrics(counters,
+                        dev.skylark.broker.cluster.ClusterMembers.parse(context.clusterMembers), context.clusterNodeId));
+            }
+            catch (final RuntimeException ex)
+            {
+                durableLog.close();
+                CloseHelper.quietClose(countersFile);
+                throw new IllegalStateException("cluster node " + context.clusterNodeId + " did not start: " +
+                    ex.getMessage(), ex);
+            }
+            router.cluster(clusterNode.link());
+        }
+        else
+        {
+            clusterNode = null;
         }
         router.sysTopics(TimeUnit.SECONDS.toNanos(context.sysIntervalS),
             () -> CountersSnapshot.of(countersFile.reader()).total("skylark_messages_sent_total"),
@@ -143,6 +172,7 @@ final class BrokerAgents
         }
         catch (final RuntimeException ex)
         {
+            CloseHelper.quietClose(clusterNode);
             durableLog.close();
             CloseHelper.quietClose(countersFile);
             throw ex;
@@ -259,6 +289,15 @@ final class BrokerAgents
             context.willMaxBytes);
     }
 
+    private static dev.skylark.broker.cluster.ClusterNode.Settings clusterSettings(final Broker.Context c)
+    {
+        return new dev.skylark.broker.cluster.ClusterNode.Settings(c.clusterNodeId,
+            dev.skylark.broker.cluster.ClusterMembers.parse(c.clusterMembers), new java.io.File(c.clusterDirectory()),
+            c.clusterElectionTimeoutMs, c.clusterLeaderHeartbeatTimeoutMs, c.clusterSessionTimeoutMs,
+            c.clusterSnapshotLogBytes, c.clusterSnapshotIntervalMs, c.clusterRetainedMaxBytes, c.clusterPeerTermLength,
+            c.maxPacketSize + 64);
+    }
+
     private static UnsafeBuffer ring(final int capacity)
     {
         return new UnsafeBuffer(ByteBuffer.allocateDirect(capacity + RingBufferDescriptor.TRAILER_LENGTH));
@@ -273,6 +312,7 @@ final class BrokerAgents
         }
         CloseHelper.quietClose(auth);
         CloseHelper.quietClose(accessControl);
+        CloseHelper.quietClose(clusterNode);
         durableLog.close(); // its agent runs already and writes its metrics into the counters file: stop it first
         CloseHelper.quietClose(countersFile);
         dataDirLock.close();

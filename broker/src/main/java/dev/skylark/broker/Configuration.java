@@ -486,6 +486,57 @@ public final class Configuration
     public static final String MANAGEMENT_BIND_ADDRESS_PROP_NAME = "skylark.management.bind.address";
     public static final String MANAGEMENT_BIND_ADDRESS_DEFAULT = "127.0.0.1";
 
+    /**
+     * This node's id in a Skylark cluster (0 to 63, one of {@code skylark.cluster.members}); empty = no cluster:
+     * nothing cluster-related starts and a single node pays nothing for it. See docs/cluster.md.
+     */
+    public static final String CLUSTER_NODE_ID_PROP_NAME = "skylark.cluster.node.id";
+    public static final String CLUSTER_NODE_ID_DEFAULT = "";
+
+    /**
+     * The cluster's members, {@code id=host:basePort} comma-separated, e.g.
+     * {@code 0=127.0.0.1:9100,1=127.0.0.1:9200,2=127.0.0.1:9300}, the same list on every node. Each member uses six
+     * UDP ports from its base: +0 cluster ingress, +1 consensus, +2 log, +3 catch-up, +4 archive control, +5
+     * node-to-node messages.
+     */
+    public static final String CLUSTER_MEMBERS_PROP_NAME = "skylark.cluster.members";
+    public static final String CLUSTER_MEMBERS_DEFAULT = "";
+
+    /** Where the node keeps its Raft log, archive and snapshots; empty = {@code <data.dir>/cluster}. */
+    public static final String CLUSTER_DIR_PROP_NAME = "skylark.cluster.dir";
+    public static final String CLUSTER_DIR_DEFAULT = "";
+
+    /** How long a Raft election may take before it starts over, ms (Aeron Cluster's election timeout). */
+    public static final String CLUSTER_ELECTION_TIMEOUT_MS_PROP_NAME = "skylark.cluster.election.timeout.ms";
+    public static final long CLUSTER_ELECTION_TIMEOUT_MS_DEFAULT = 1000;
+
+    /**
+     * A leader not heard from for this long is replaced (an election starts), ms: the floor of fail-over time after
+     * a leader dies. Above the heartbeat interval (200 ms) with room for GC pauses.
+     */
+    public static final String CLUSTER_LEADER_HEARTBEAT_TIMEOUT_MS_PROP_NAME = "skylark.cluster.leader.heartbeat.timeout.ms";
+    public static final long CLUSTER_LEADER_HEARTBEAT_TIMEOUT_MS_DEFAULT = 5000;
+
+    /** A node whose registry session is silent this long is declared down (its routes dropped), ms. */
+    public static final String CLUSTER_SESSION_TIMEOUT_MS_PROP_NAME = "skylark.cluster.session.timeout.ms";
+    public static final long CLUSTER_SESSION_TIMEOUT_MS_DEFAULT = 10_000;
+
+    /** The leader asks for a registry snapshot once this many command bytes were appended since the last one. */
+    public static final String CLUSTER_SNAPSHOT_LOG_BYTES_PROP_NAME = "skylark.cluster.snapshot.log.bytes";
+    public static final long CLUSTER_SNAPSHOT_LOG_BYTES_DEFAULT = 64L * 1024 * 1024;
+
+    /** The leader asks for a registry snapshot this long after the last one when commands came since, ms (0 = only by size). */
+    public static final String CLUSTER_SNAPSHOT_INTERVAL_MS_PROP_NAME = "skylark.cluster.snapshot.interval.ms";
+    public static final long CLUSTER_SNAPSHOT_INTERVAL_MS_DEFAULT = 3_600_000;
+
+    /** Bytes of all retained messages the cluster registry keeps; a set that would go past it is refused and counted. */
+    public static final String CLUSTER_RETAINED_MAX_BYTES_PROP_NAME = "skylark.cluster.retained.max.bytes";
+    public static final long CLUSTER_RETAINED_MAX_BYTES_DEFAULT = 64L * 1024 * 1024;
+
+    /** Term length of each node-to-node publication (a message is at most an eighth of it), bytes. */
+    public static final String CLUSTER_PEER_TERM_LENGTH_PROP_NAME = "skylark.cluster.peer.term.length";
+    public static final int CLUSTER_PEER_TERM_LENGTH_DEFAULT = 16 * 1024 * 1024;
+
     private static final Map<String, Setting> SETTINGS = new LinkedHashMap<>();
 
     static
@@ -593,6 +644,23 @@ public final class Configuration
         choice(LOG_FORMAT_PROP_NAME, LOG_FORMAT_DEFAULT, "log lines as text or JSON (one object a line)", "text", "json");
         port(MANAGEMENT_PORT_PROP_NAME, MANAGEMENT_PORT_DEFAULT, "management listener for /metrics, /healthz, /readyz and the admin API (-1 = off: on the HTTP listener)");
         text(MANAGEMENT_BIND_ADDRESS_PROP_NAME, MANAGEMENT_BIND_ADDRESS_DEFAULT, "address the management listener binds to");
+        add(CLUSTER_NODE_ID_PROP_NAME, CLUSTER_NODE_ID_DEFAULT, "this node's id in a cluster, 0-63 (empty = no cluster)",
+            (v) -> v.isEmpty() ? null : checkRange(v, 0, dev.skylark.broker.cluster.ClusterMembers.MAX_NODE_ID));
+        add(CLUSTER_MEMBERS_PROP_NAME, CLUSTER_MEMBERS_DEFAULT, "cluster members, id=host:basePort comma-separated (6 UDP ports each from the base)",
+            (v) -> v.isEmpty() ? null : checkMembers(v));
+        optionalText(CLUSTER_DIR_PROP_NAME, CLUSTER_DIR_DEFAULT, "cluster log, archive and snapshots (empty: <data.dir>/cluster)");
+        longInteger(CLUSTER_ELECTION_TIMEOUT_MS_PROP_NAME, CLUSTER_ELECTION_TIMEOUT_MS_DEFAULT, 100, 600_000, "Raft election timeout, ms");
+        longInteger(CLUSTER_LEADER_HEARTBEAT_TIMEOUT_MS_PROP_NAME, CLUSTER_LEADER_HEARTBEAT_TIMEOUT_MS_DEFAULT, 500, 600_000, "a silent leader is replaced after this, ms");
+        longInteger(CLUSTER_SESSION_TIMEOUT_MS_PROP_NAME, CLUSTER_SESSION_TIMEOUT_MS_DEFAULT, 1000, 3_600_000, "a silent node is declared down after this, ms");
+        longInteger(CLUSTER_SNAPSHOT_LOG_BYTES_PROP_NAME, CLUSTER_SNAPSHOT_LOG_BYTES_DEFAULT, 4096, Long.MAX_VALUE, "registry log bytes between snapshots");
+        longInteger(CLUSTER_SNAPSHOT_INTERVAL_MS_PROP_NAME, CLUSTER_SNAPSHOT_INTERVAL_MS_DEFAULT, 0, Long.MAX_VALUE / 1_000_000, "longest time between registry snapshots, ms (0 = only by size)");
+        longInteger(CLUSTER_RETAINED_MAX_BYTES_PROP_NAME, CLUSTER_RETAINED_MAX_BYTES_DEFAULT, 0, Long.MAX_VALUE, "bytes of retained messages in the cluster registry");
+        add(CLUSTER_PEER_TERM_LENGTH_PROP_NAME, CLUSTER_PEER_TERM_LENGTH_DEFAULT, "term length of each node-to-node publication, bytes (power of two, 64k to 1g)",
+            (v) ->
+            {
+                final String why = checkRange(v, 64 * 1024, 1 << 30);
+                return why != null ? why : Integer.bitCount(Integer.parseInt(v)) == 1 ? null : "must be a power of two";
+            });
     }
 
     private Configuration()
@@ -784,6 +852,19 @@ public final class Configuration
         try
         {
             dev.skylark.broker.auth.AuthMode.list(value);
+            return null;
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return ex.getMessage();
+        }
+    }
+
+    private static String checkMembers(final String value)
+    {
+        try
+        {
+            dev.skylark.broker.cluster.ClusterMembers.parse(value);
             return null;
         }
         catch (final IllegalArgumentException ex)

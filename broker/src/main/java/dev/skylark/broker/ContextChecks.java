@@ -61,6 +61,7 @@ final class ContextChecks
         {
             checkHook(context, problems);
         }
+        checkCluster(context, problems);
         return problems;
     }
 
@@ -123,6 +124,18 @@ final class ContextChecks
         put(p, Configuration.OUTBOUND_RING_CAPACITY_PROP_NAME, c.outboundRingCapacity);
         put(p, Configuration.WS_PATH_PROP_NAME, c.wsPath);
         put(p, Configuration.SHUTDOWN_DRAIN_MS_PROP_NAME, c.shutdownDrainMs);
+        put(p, Configuration.CLUSTER_NODE_ID_PROP_NAME, c.clusterNodeId < 0 ? "" : String.valueOf(c.clusterNodeId));
+        put(p, Configuration.CLUSTER_MEMBERS_PROP_NAME, c.clusterMembers == null ? "" : c.clusterMembers);
+        if (c.clusterNodeId >= 0)
+        {
+            put(p, Configuration.CLUSTER_ELECTION_TIMEOUT_MS_PROP_NAME, c.clusterElectionTimeoutMs);
+            put(p, Configuration.CLUSTER_LEADER_HEARTBEAT_TIMEOUT_MS_PROP_NAME, c.clusterLeaderHeartbeatTimeoutMs);
+            put(p, Configuration.CLUSTER_SESSION_TIMEOUT_MS_PROP_NAME, c.clusterSessionTimeoutMs);
+            put(p, Configuration.CLUSTER_SNAPSHOT_LOG_BYTES_PROP_NAME, c.clusterSnapshotLogBytes);
+            put(p, Configuration.CLUSTER_SNAPSHOT_INTERVAL_MS_PROP_NAME, c.clusterSnapshotIntervalMs);
+            put(p, Configuration.CLUSTER_RETAINED_MAX_BYTES_PROP_NAME, c.clusterRetainedMaxBytes);
+            put(p, Configuration.CLUSTER_PEER_TERM_LENGTH_PROP_NAME, c.clusterPeerTermLength);
+        }
         put(p, Configuration.HOOK_PUBLISH_URL_PROP_NAME, c.hookPublishUrl);
         if (!c.hookPublishUrl.isEmpty())
         {
@@ -291,6 +304,56 @@ final class ContextChecks
         {
             problems.add(Configuration.HOOK_PUBLISH_QUEUE_BYTES_PROP_NAME + "=" + queueBytes +
                 " must be a power of two of at least 8 x (max packet size + client id + token id + 64) = " + 8 * record);
+        }
+    }
+
+    /** A node id needs members that name it; members need a node id; the cluster runs threads; messages fit. */
+    private static void checkCluster(final Broker.Context c, final List<String> problems)
+    {
+        final boolean hasMembers = c.clusterMembers != null && !c.clusterMembers.isEmpty();
+        if (c.clusterNodeId < 0)
+        {
+            if (hasMembers && c.clusterLink == null)
+            {
+                problems.add(Configuration.CLUSTER_MEMBERS_PROP_NAME + " is set but " +
+                    Configuration.CLUSTER_NODE_ID_PROP_NAME + " is not: which member is this node?");
+            }
+            return;
+        }
+        if (!hasMembers)
+        {
+            problems.add(Configuration.CLUSTER_NODE_ID_PROP_NAME + "=" + c.clusterNodeId + " needs " +
+                Configuration.CLUSTER_MEMBERS_PROP_NAME + " (id=host:basePort,...)");
+            return;
+        }
+        try
+        {
+            final dev.skylark.broker.cluster.ClusterMembers members =
+                dev.skylark.broker.cluster.ClusterMembers.parse(c.clusterMembers);
+            if (members.member(c.clusterNodeId) == null)
+            {
+                problems.add(Configuration.CLUSTER_NODE_ID_PROP_NAME + "=" + c.clusterNodeId + " is not one of " +
+                    Configuration.CLUSTER_MEMBERS_PROP_NAME + " (" + members + ")");
+            }
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            return; // reported by the property check
+        }
+        if (c.clusterLeaderHeartbeatTimeoutMs >= c.clusterSessionTimeoutMs)
+        {
+            problems.add(Configuration.CLUSTER_SESSION_TIMEOUT_MS_PROP_NAME + " must be above " +
+                Configuration.CLUSTER_LEADER_HEARTBEAT_TIMEOUT_MS_PROP_NAME + " (a node's session must outlive an " +
+                "election)");
+        }
+        if (c.threadingMode == ThreadingMode.INVOKER)
+        {
+            problems.add("threading mode INVOKER cannot run a cluster node (Aeron Cluster runs its own threads)");
+        }
+        if ((long)c.maxPacketSize + 64 > c.clusterPeerTermLength / 8)
+        {
+            problems.add(Configuration.MAX_PACKET_SIZE_PROP_NAME + " (" + c.maxPacketSize + ") must fit an eighth of " +
+                Configuration.CLUSTER_PEER_TERM_LENGTH_PROP_NAME + " (" + c.clusterPeerTermLength + ") to be forwarded");
         }
     }
 }

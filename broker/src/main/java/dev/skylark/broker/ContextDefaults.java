@@ -30,6 +30,18 @@ final class ContextDefaults
         c.httpPort = Configuration.getInt(properties, Configuration.HTTP_PORT_PROP_NAME);
         c.bindAddress = Configuration.get(properties, Configuration.BIND_ADDRESS_PROP_NAME);
         c.dataDir = Configuration.get(properties, Configuration.DATA_DIR_PROP_NAME);
+        final String clusterNodeId = Configuration.get(properties, Configuration.CLUSTER_NODE_ID_PROP_NAME);
+        c.clusterNodeId = clusterNodeId.isEmpty() ? -1 : Integer.parseInt(clusterNodeId);
+        c.clusterMembers = Configuration.get(properties, Configuration.CLUSTER_MEMBERS_PROP_NAME);
+        c.clusterDir = Configuration.get(properties, Configuration.CLUSTER_DIR_PROP_NAME);
+        c.clusterElectionTimeoutMs = Configuration.getLong(properties, Configuration.CLUSTER_ELECTION_TIMEOUT_MS_PROP_NAME);
+        c.clusterLeaderHeartbeatTimeoutMs =
+            Configuration.getLong(properties, Configuration.CLUSTER_LEADER_HEARTBEAT_TIMEOUT_MS_PROP_NAME);
+        c.clusterSessionTimeoutMs = Configuration.getLong(properties, Configuration.CLUSTER_SESSION_TIMEOUT_MS_PROP_NAME);
+        c.clusterSnapshotLogBytes = Configuration.getLong(properties, Configuration.CLUSTER_SNAPSHOT_LOG_BYTES_PROP_NAME);
+        c.clusterSnapshotIntervalMs = Configuration.getLong(properties, Configuration.CLUSTER_SNAPSHOT_INTERVAL_MS_PROP_NAME);
+        c.clusterRetainedMaxBytes = Configuration.getLong(properties, Configuration.CLUSTER_RETAINED_MAX_BYTES_PROP_NAME);
+        c.clusterPeerTermLength = Configuration.getInt(properties, Configuration.CLUSTER_PEER_TERM_LENGTH_PROP_NAME);
         c.ioThreads = Configuration.getInt(properties, Configuration.IO_THREADS_PROP_NAME);
         c.authModes = AuthMode.list(Configuration.get(properties, Configuration.AUTH_MODE_PROP_NAME));
         c.authMode = c.authModes.get(0);

@@ -31,9 +31,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * entries, field and method descriptors, generic signatures, annotations; string literals excluded) counts as a
  * dependency. No bytecode library: the constant pool is read by hand.
  * <pre>
- *   io.aeron    only in broker.ipc        net.openhft only in broker.journal
+ *   io.aeron    only in broker.ipc and broker.cluster        net.openhft only in broker.journal
  *   codec       -> nothing of the broker   net         -> codec only (no routing, session, journal, auth, ...)
  *   journal, status, auth -> no other broker package     routing -> net, status, codec only
+ *   cluster -> routing, status only (it implements routing's ClusterLink)
  *   only the root package and cli use the root package; nothing uses cli; no cycles between packages
  * </pre>
  */
@@ -57,9 +58,15 @@ class ArchitectureTest
     }
 
     @Test
-    void aeronOnlyInIpc()
+    void aeronOnlyInIpcAndCluster()
     {
-        assertOnlyIn("io.aeron", BROKER + ".ipc");
+        assertOnlyIn("io.aeron", BROKER + ".ipc", BROKER + ".cluster");
+    }
+
+    @Test
+    void clusterUsesOnlyRoutingAndStatus()
+    {
+        assertUsesOnly("cluster", "routing", "status");
     }
 
     @Test
@@ -151,10 +158,10 @@ class ArchitectureTest
         return List.of();
     }
 
-    private static void assertOnlyIn(final String library, final String allowed)
+    private static void assertOnlyIn(final String library, final String... allowed)
     {
         BROKER_ARROWS.forEach((pkg, uses) ->
-            assertTrue(pkg.equals(allowed) || !uses.contains(library), pkg + " uses " + library));
+            assertTrue(List.of(allowed).contains(pkg) || !uses.contains(library), pkg + " uses " + library));
     }
 
     /** The broker package {@code name} uses no other skylark package than {@code allowed} (short names). */

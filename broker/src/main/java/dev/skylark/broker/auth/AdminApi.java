@@ -35,6 +35,8 @@ import java.util.Map;
  * POST   /admin/v1/clients/kick?client=ID      disconnect a client (0x98), session kept -&gt; 202
  * GET    /admin/v1/requests/{id}               the answer to any of these (as retained/requests/{id})
  * (the same queue of at most 32 requests into the routing agent; {@code skylark clients|sessions} do both)
+ * GET    /admin/v1/nodes                       the cluster's nodes (404 on a single node)
+ *                                        -&gt; {"self": N, "leader": N, "nodes": [{"id", "host", "basePort", "live", "role"}]}
  * </pre>
  */
 public final class AdminApi
@@ -79,6 +81,7 @@ public final class AdminApi
 
     private final AuthService auth;
     private RetainedAccess retained;
+    private java.util.function.Supplier<String> nodes;
 
     public AdminApi(final AuthService auth)
     {
@@ -89,6 +92,13 @@ public final class AdminApi
     public AdminApi retained(final RetainedAccess retained)
     {
         this.retained = retained;
+        return this;
+    }
+
+    /** Enables {@code /admin/v1/nodes}: {@code nodes} answers with the cluster's nodes as JSON (null: not a cluster). */
+    public AdminApi nodes(final java.util.function.Supplier<String> nodes)
+    {
+        this.nodes = nodes;
         return this;
     }
 
@@ -115,6 +125,10 @@ public final class AdminApi
         final String rest = route.substring(PREFIX.length());
         try
         {
+            if (rest.equals("nodes") && nodes != null)
+            {
+                return "GET".equals(method) ? new Response(200, JSON, utf8(nodes.get())) : notAllowed();
+            }
             if (rest.equals("keys"))
             {
                 return "GET".equals(method) ? new Response(200, JSON, utf8(auth.keyRing().publicJwks())) : notAllowed();

@@ -54,6 +54,19 @@ public final class BrokerRoutes
         final boolean adminRemote,
         final AdminApi.RetainedAccess retained)
     {
+        mount(router, countersFile, ready, auth, adminRemote, retained, null);
+    }
+
+    /** As above, with {@code /admin/v1/nodes} answered by {@code nodes} (null: not a cluster). */
+    public static void mount(
+        final HttpRouter router,
+        final CountersFile countersFile,
+        final BooleanSupplier ready,
+        final AuthService auth,
+        final boolean adminRemote,
+        final AdminApi.RetainedAccess retained,
+        final java.util.function.Supplier<String> nodes)
+    {
         router
             .route("/metrics", (request) -> HttpResponse.ok(PrometheusRenderer.CONTENT_TYPE,
                 PrometheusRenderer.render(CountersSnapshot.of(countersFile.reader()),
@@ -62,7 +75,7 @@ public final class BrokerRoutes
                 HttpResponse.text(200, "OK", "ready\n") : HttpResponse.text(503, "Service Unavailable", "starting\n"));
         if (auth != null)
         {
-            final AdminApi admin = new AdminApi(auth).retained(retained);
+            final AdminApi admin = new AdminApi(auth).retained(retained).nodes(nodes);
             router.route("/admin/v1/", (request) ->
             {
                 if (!request.loopback() && !adminRemote)

@@ -1,0 +1,677 @@
+package dev.skylark.broker.cluster;
+
+import dev.skylark.broker.routing.ClusterLink;
+import dev.skylark.broker.routing.MessageLayout;
+import org.agrona.DirectBuffer;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import static dev.skylark.broker.routing.ClusterLink.NO_NODE;
+
+/**
+ * The cluster registry: a pure, deterministic state machine fed the committed Raft log, one command at a time, on
+ * every member. No Aeron types and no wall clock: the only time it knows is the log timestamp given with each
+ * command. Every map is ordered, so the events it emits, its snapshot and its {@link #stateHash()} depend on the
+ * log alone.
+ * <p>
+ * State: live nodes (node id ↔ the cluster session that said {@code HELLO}), client-id ownership (owner node and
+ * epoch; one epoch counter for the whole cluster, so epochs only rise), routes as counts per (filter, node), and
+ * retained messages per topic, capped at {@code retainedMaxBytes} in total (over it a set is refused and counted).
+ * Each change is reported through {@link ClusterLink.Events}, on every member in log order; the correlation id of
+ * a claim or route change only on its origin node ({@code localNodeId}), 0 elsewhere.
+ * <p>
+ * Part 2 (session metadata, buddies and heirs) adds command types and snapshot sections: the snapshot is a list of
+ * (section, length, bytes), and a decoder skips sections it does not know.
+ * <p>
+ * Not thread safe: the clustered service's thread alone calls it.
+ */
+public final class Registry
+{
+    static final int SNAPSHOT_MAGIC = 0x534B5247; // "SKRG"
+    static final int SNAPSHOT_VERSION = 1;
+    static final int SECTION_COUNTERS = 1;
+    static final int SECTION_NODES = 2;
+    static final int SECTION_OWNERS = 3;
+    static final int SECTION_ROUTES = 4;
+    static final int SECTION_RETAINED = 5;
+    static final int SECTION_SEQUENCES = 6;
+
+    /** Owner of a client id. */
+    static final class Owner
+    {
+        final int nodeId;
+        final long epoch;
+
+        Owner(final int nodeId, final long epoch)
+        {
+            this.nodeId = nodeId;
+            this.epoch = epoch;
+        }
+    }
+
+    /** A retained message as set, with the node it was published on. */
+    static final class Retained
+    {
+        final int originNodeId;
+        final byte[] message;
+
+        Retained(final int originNodeId, final byte[] message)
+        {
+            this.originNodeId = originNodeId;
+            this.message = message;
+        }
+    }
+
+    private final int localNodeId;
+    private final long retainedMaxBytes;
+    private ClusterLink.Events events;
+
+    private final TreeMap<Integer, Long> nodeSessions = new TreeMap<>();
+    private final Map<Long, Integer> sessionNodes = new HashMap<>();
+    private final TreeMap<String, Owner> owners = new TreeMap<>();
+    /** filter → (node → count > 0). */
+    private final TreeMap<String, TreeMap<Integer, Integer>> routes = new TreeMap<>();
+    private final TreeMap<String, Retained> retained = new TreeMap<>();
+    /** node → the last command sequence applied in its current session. */
+    private final TreeMap<Integer, Integer> sequences = new TreeMap<>();
+    private long lastEpoch;
+    private long retainedBytes;
+    private long retainedRefused;
+    private long commandsIgnored;
+    private long logTimestamp;
+    private int routeEntries;
+
+    private final UnsafeBuffer eventBuffer = new UnsafeBuffer(new byte[0]);
+    private final ExpandableArrayBuffer scratch = new ExpandableArrayBuffer(256);
+
+    public Registry(final int localNodeId, final long retainedMaxBytes, final ClusterLink.Events events)
+    {
+        this.localNodeId = localNodeId;
+        this.retainedMaxBytes = retainedMaxBytes;
+        this.events = events;
+    }
+
+    /** Where events go from now on (recovery hands them to the routing agent's ring). */
+    public void events(final ClusterLink.Events events)
+    {
+        this.events = events;
+    }
+
+    /** Applies one committed command sent by cluster session {@code sessionId} at log time {@code timestamp}. */
+    public void onCommand(
+        final long sessionId, final long timestamp, final DirectBuffer buffer, final int offset, final int length)
+    {
+        logTimestamp = timestamp;
+        final int type = RegistryCommands.type(buffer, offset, length);
+        if (type == RegistryCommands.HELLO)
+        {
+            if (length < RegistryCommands.HELLO_LENGTH)
+            {
+                commandsIgnored++;
+                return;
+            }
+            hello(sessionId, buffer.getInt(offset + RegistryCommands.NODE_ID_OFFSET));
+            return;
+        }
+        final Integer node = sessionNodes.get(sessionId);
+        if (node == null)
+        {
+            commandsIgnored++; // a session that never said HELLO, or one a newer session of its node replaced
+            return;
+        }
+        final int nodeId = node;
+        if (length >= RegistryCommands.SEQUENCE_OFFSET + 4)
+        {
+            final int sequence = RegistryCommands.sequence(buffer, offset);
+            if (sequence != 0)
+            {
+                if (sequence <= sequences.getOrDefault(nodeId, 0))
+                {
+                    commandsIgnored++; // a resend of a command already applied
+                    return;
+                }
+                sequences.put(nodeId, sequence);
+            }
+        }
+        switch (type)
+        {
+            case RegistryCommands.CLAIM:
+            case RegistryCommands.RELEASE:
+            case RegistryCommands.ROUTE_ADD:
+            case RegistryCommands.ROUTE_REMOVE:
+                if (!RegistryCommands.validLongString(buffer, offset, length))
+                {
+                    commandsIgnored++;
+                    return;
+                }
+                final long value = RegistryCommands.longValue(buffer, offset);
+                final String text = RegistryCommands.string(buffer, offset);
+                if (type == RegistryCommands.CLAIM)
+                {
+                    claim(nodeId, value, text);
+                }
+                else if (type == RegistryCommands.RELEASE)
+                {
+                    release(nodeId, text, value);
+                }
+                else
+                {
+                    route(nodeId, value, text, type == RegistryCommands.ROUTE_ADD);
+                }
+                return;
+            case RegistryCommands.RETAINED:
+                retained(nodeId, buffer, offset + RegistryCommands.RETAINED_MESSAGE_OFFSET,
+                    length - RegistryCommands.RETAINED_MESSAGE_OFFSET);
+                return;
+            default:
+                commandsIgnored++;
+        }
+    }
+
+    /** A cluster session closed (client closed it, or it timed out) at log time {@code timestamp}. */
+    public void onSessionClosed(final long sessionId, final long timestamp)
+    {
+        logTimestamp = timestamp;
+        final Integer node = sessionNodes.remove(sessionId);
+        if (node == null)
+        {
+            return;
+        }
+        nodeSessions.remove(node);
+        sequences.remove(node);
+        dropRoutes(node);
+        events.onNodeDown(node);
+    }
+
+    private void hello(final long sessionId, final int nodeId)
+    {
+        final Integer boundTo = sessionNodes.get(sessionId);
+        if (nodeId < 0 || (boundTo != null && boundTo != nodeId))
+        {
+            commandsIgnored++;
+            return;
+        }
+        final Long previous = nodeSessions.put(nodeId, sessionId);
+        if (previous != null && previous != sessionId)
+        {
+            sessionNodes.remove(previous);
+        }
+        sessionNodes.put(sessionId, nodeId);
+        sequences.put(nodeId, 0);
+        dropRoutes(nodeId); // the node adds its routes again once it sees its own onNodeUp
+        events.onNodeUp(nodeId);
+    }
+
+    private void claim(final int nodeId, final long correlationId, final String clientId)
+    {
+        final Owner previous = owners.get(clientId);
+        final long epoch = ++lastEpoch;
+        owners.put(clientId, new Owner(nodeId, epoch));
+        events.onClaimed(nodeId == localNodeId ? correlationId : 0, clientId, nodeId, epoch,
+            previous == null ? NO_NODE : previous.nodeId, previous == null ? 0 : previous.epoch);
+    }
+
+    private void release(final int nodeId, final String clientId, final long epoch)
+    {
+        final Owner owner = owners.get(clientId);
+        if (owner != null && owner.epoch == epoch && owner.nodeId == nodeId)
+        {
+            owners.remove(clientId);
+            events.onReleased(clientId, nodeId, epoch);
+        }
+    }
+
+    private void route(final int nodeId, final long correlationId, final String filter, final boolean add)
+    {
+        TreeMap<Integer, Integer> counts = routes.get(filter);
+        if (add)
+        {
+            if (counts == null)
+            {
+                counts = new TreeMap<>();
+                routes.put(filter, counts);
+            }
+            final int count = counts.getOrDefault(nodeId, 0) + 1;
+            counts.put(nodeId, count);
+            if (count == 1)
+            {
+                routeEntries++;
+                events.onRoute(filter, nodeId, true);
+            }
+        }
+        else if (counts != null && counts.containsKey(nodeId))
+        {
+            final int count = counts.get(nodeId) - 1;
+            if (count == 0)
+            {
+                counts.remove(nodeId);
+                routeEntries--;
+                if (counts.isEmpty())
+                {
+                    routes.remove(filter);
+                }
+                events.onRoute(filter, nodeId, false);
+            }
+            else
+            {
+                counts.put(nodeId, count);
+            }
+        }
+        if (nodeId == localNodeId)
+        {
+            events.onRouteCommitted(correlationId);
+        }
+    }
+
+    private void dropRoutes(final int nodeId)
+    {
+        final List<String> emptied = new ArrayList<>();
+        for (final Map.Entry<String, TreeMap<Integer, Integer>> entry : routes.entrySet())
+        {
+            if (entry.getValue().remove(nodeId) != null)
+            {
+                routeEntries--;
+                if (entry.getValue().isEmpty())
+                {
+                    emptied.add(entry.getKey());
+                }
+                events.onRoute(entry.getKey(), nodeId, false);
+            }
+        }
+        for (final String filter : emptied)
+        {
+            routes.remove(filter);
+        }
+    }
+
+    private void retained(final int nodeId, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length < MessageLayout.TOPIC_OFFSET || !wellFormed(buffer, offset, length))
+        {
+            commandsIgnored++;
+            return;
+        }
+        final String topic = buffer.getStringWithoutLengthUtf8(
+            MessageLayout.topicOffset(offset), MessageLayout.topicLength(buffer, offset));
+        final Retained old = retained.get(topic);
+        final long oldBytes = old == null ? 0 : old.message.length;
+        if (MessageLayout.payloadLength(buffer, offset) == 0)
+        {
+            if (old != null)
+            {
+                retained.remove(topic);
+                retainedBytes -= oldBytes;
+            }
+        }
+        else
+        {
+            if (retainedBytes - oldBytes + length > retainedMaxBytes)
+            {
+                retainedRefused++;
+                return;
+            }
+            final byte[] copy = new byte[length];
+            buffer.getBytes(offset, copy);
+            retained.put(topic, new Retained(nodeId, copy));
+            retainedBytes += length - oldBytes;
+        }
+        events.onRetained(nodeId, buffer, offset, length);
+    }
+
+    private static boolean wellFormed(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final int end = offset + length;
+        final int propertiesLengthOffset = MessageLayout.propertiesLengthOffset(buffer, offset);
+        if (propertiesLengthOffset + 4 > end)
+        {
+            return false;
+        }
+        final int propertiesLength = MessageLayout.propertiesLength(buffer, offset);
+        if (propertiesLength < 0 || propertiesLengthOffset + 4 + propertiesLength + 4 > end)
+        {
+            return false;
+        }
+        final int payloadLength = MessageLayout.payloadLength(buffer, offset);
+        return payloadLength >= 0 && MessageLayout.payloadLengthOffset(buffer, offset) + 4 + payloadLength == end;
+    }
+
+    /**
+     * Reports the whole state as events (nodes up, owners, routes, retained messages), as if the log that built it
+     * were replayed: after loading a snapshot, the routing agent rebuilds its view from these.
+     */
+    public void replayState()
+    {
+        for (final Integer node : nodeSessions.keySet())
+        {
+            events.onNodeUp(node);
+        }
+        for (final Map.Entry<String, Owner> entry : owners.entrySet())
+        {
+            events.onClaimed(0, entry.getKey(), entry.getValue().nodeId, entry.getValue().epoch, NO_NODE, 0);
+        }
+        for (final Map.Entry<String, TreeMap<Integer, Integer>> entry : routes.entrySet())
+        {
+            for (final Integer node : entry.getValue().keySet())
+            {
+                events.onRoute(entry.getKey(), node, true);
+            }
+        }
+        for (final Retained r : retained.values())
+        {
+            eventBuffer.wrap(r.message);
+            events.onRetained(r.originNodeId, eventBuffer, 0, r.message.length);
+        }
+    }
+
+    // ---- snapshot ----
+
+    /** Encodes the whole state into {@code buffer} at 0; returns the length. */
+    public int encodeSnapshot(final MutableDirectBuffer buffer)
+    {
+        int at = 0;
+        buffer.putInt(at, SNAPSHOT_MAGIC);
+        buffer.putInt(at + 4, SNAPSHOT_VERSION);
+        at += 8;
+
+        int start = beginSection(buffer, at, SECTION_COUNTERS);
+        at = start;
+        buffer.putLong(at, lastEpoch);
+        buffer.putLong(at + 8, retainedRefused);
+        buffer.putLong(at + 16, commandsIgnored);
+        buffer.putLong(at + 24, logTimestamp);
+        at = endSection(buffer, start, at + 32);
+
+        start = beginSection(buffer, at, SECTION_NODES);
+        at = start;
+        buffer.putInt(at, nodeSessions.size());
+        at += 4;
+        for (final Map.Entry<Integer, Long> entry : nodeSessions.entrySet())
+        {
+            buffer.putInt(at, entry.getKey());
+            buffer.putLong(at + 4, entry.getValue());
+            at += 12;
+        }
+        at = endSection(buffer, start, at);
+
+        start = beginSection(buffer, at, SECTION_OWNERS);
+        at = start;
+        buffer.putInt(at, owners.size());
+        at += 4;
+        for (final Map.Entry<String, Owner> entry : owners.entrySet())
+        {
+            at += buffer.putStringUtf8(at, entry.getKey());
+            buffer.putInt(at, entry.getValue().nodeId);
+            buffer.putLong(at + 4, entry.getValue().epoch);
+            at += 12;
+        }
+        at = endSection(buffer, start, at);
+
+        start = beginSection(buffer, at, SECTION_ROUTES);
+        at = start;
+        buffer.putInt(at, routeEntries);
+        at += 4;
+        for (final Map.Entry<String, TreeMap<Integer, Integer>> entry : routes.entrySet())
+        {
+            for (final Map.Entry<Integer, Integer> count : entry.getValue().entrySet())
+            {
+                at += buffer.putStringUtf8(at, entry.getKey());
+                buffer.putInt(at, count.getKey());
+                buffer.putInt(at + 4, count.getValue());
+                at += 8;
+            }
+        }
+        at = endSection(buffer, start, at);
+
+        start = beginSection(buffer, at, SECTION_RETAINED);
+        at = start;
+        buffer.putInt(at, retained.size());
+        at += 4;
+        for (final Retained r : retained.values())
+        {
+            buffer.putInt(at, r.originNodeId);
+            buffer.putInt(at + 4, r.message.length);
+            buffer.putBytes(at + 8, r.message);
+            at += 8 + r.message.length;
+        }
+        at = endSection(buffer, start, at);
+
+        start = beginSection(buffer, at, SECTION_SEQUENCES);
+        at = start;
+        buffer.putInt(at, sequences.size());
+        at += 4;
+        for (final Map.Entry<Integer, Integer> entry : sequences.entrySet())
+        {
+            buffer.putInt(at, entry.getKey());
+            buffer.putInt(at + 4, entry.getValue());
+            at += 8;
+        }
+        return endSection(buffer, start, at);
+    }
+
+    private static int beginSection(final MutableDirectBuffer buffer, final int at, final int section)
+    {
+        buffer.putInt(at, section);
+        return at + 8;
+    }
+
+    private static int endSection(final MutableDirectBuffer buffer, final int start, final int end)
+    {
+        buffer.putInt(start - 4, end - start);
+        return end;
+    }
+
+    /** Replaces the state with a snapshot made by {@link #encodeSnapshot}; emits nothing (see {@link #replayState}). */
+    public void loadSnapshot(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length < 8 || buffer.getInt(offset) != SNAPSHOT_MAGIC || buffer.getInt(offset + 4) != SNAPSHOT_VERSION)
+        {
+            throw new IllegalStateException("not a registry snapshot (version " + SNAPSHOT_VERSION + ")");
+        }
+        clear();
+        int at = offset + 8;
+        final int end = offset + length;
+        while (at < end)
+        {
+            final int section = buffer.getInt(at);
+            final int sectionLength = buffer.getInt(at + 4);
+            at += 8;
+            final int sectionEnd = at + sectionLength;
+            switch (section)
+            {
+                case SECTION_COUNTERS:
+                    lastEpoch = buffer.getLong(at);
+                    retainedRefused = buffer.getLong(at + 8);
+                    commandsIgnored = buffer.getLong(at + 16);
+                    logTimestamp = buffer.getLong(at + 24);
+                    break;
+                case SECTION_NODES:
+                {
+                    int p = at + 4;
+                    for (int i = 0, n = buffer.getInt(at); i < n; i++, p += 12)
+                    {
+                        nodeSessions.put(buffer.getInt(p), buffer.getLong(p + 4));
+                        sessionNodes.put(buffer.getLong(p + 4), buffer.getInt(p));
+                    }
+                    break;
+                }
+                case SECTION_OWNERS:
+                {
+                    int p = at + 4;
+                    for (int i = 0, n = buffer.getInt(at); i < n; i++)
+                    {
+                        final String clientId = buffer.getStringUtf8(p);
+                        p += 4 + buffer.getInt(p);
+                        owners.put(clientId, new Owner(buffer.getInt(p), buffer.getLong(p + 4)));
+                        p += 12;
+                    }
+                    break;
+                }
+                case SECTION_ROUTES:
+                {
+                    int p = at + 4;
+                    for (int i = 0, n = buffer.getInt(at); i < n; i++)
+                    {
+                        final String filter = buffer.getStringUtf8(p);
+                        p += 4 + buffer.getInt(p);
+                        routes.computeIfAbsent(filter, (k) -> new TreeMap<>()).put(buffer.getInt(p), buffer.getInt(p + 4));
+                        routeEntries++;
+                        p += 8;
+                    }
+                    break;
+                }
+                case SECTION_RETAINED:
+                {
+                    int p = at + 4;
+                    for (int i = 0, n = buffer.getInt(at); i < n; i++)
+                    {
+                        final int origin = buffer.getInt(p);
+                        final byte[] message = new byte[buffer.getInt(p + 4)];
+                        buffer.getBytes(p + 8, message);
+                        p += 8 + message.length;
+                        final int topicLength = ((message[MessageLayout.TOPIC_LENGTH_OFFSET] & 0xFF)) |
+                            ((message[MessageLayout.TOPIC_LENGTH_OFFSET + 1] & 0xFF) << 8);
+                        retained.put(new String(message, MessageLayout.TOPIC_OFFSET, topicLength,
+                            StandardCharsets.UTF_8), new Retained(origin, message));
+                        retainedBytes += message.length;
+                    }
+                    break;
+                }
+                case SECTION_SEQUENCES:
+                {
+                    int p = at + 4;
+                    for (int i = 0, n = buffer.getInt(at); i < n; i++, p += 8)
+                    {
+                        sequences.put(buffer.getInt(p), buffer.getInt(p + 4));
+                    }
+                    break;
+                }
+                default:
+                    break; // a section from a later version: skipped
+            }
+            at = sectionEnd;
+        }
+    }
+
+    private void clear()
+    {
+        nodeSessions.clear();
+        sessionNodes.clear();
+        owners.clear();
+        routes.clear();
+        retained.clear();
+        sequences.clear();
+        lastEpoch = 0;
+        retainedBytes = 0;
+        retainedRefused = 0;
+        commandsIgnored = 0;
+        logTimestamp = 0;
+        routeEntries = 0;
+    }
+
+    /** A 64-bit hash (FNV-1a) of the whole state, as its snapshot encodes it: equal states, equal hashes. */
+    public long stateHash()
+    {
+        final int length = encodeSnapshot(scratch);
+        long hash = 0xcbf29ce484222325L;
+        for (int i = 0; i < length; i++)
+        {
+            hash ^= scratch.getByte(i) & 0xFF;
+            hash *= 0x100000001b3L;
+        }
+        return hash;
+    }
+
+    // ---- queries (tests, metrics, admin) ----
+
+    public boolean isLive(final int nodeId)
+    {
+        return nodeSessions.containsKey(nodeId);
+    }
+
+    public List<Integer> liveNodes()
+    {
+        return new ArrayList<>(nodeSessions.keySet());
+    }
+
+    /** The owner node of {@code clientId}, or {@link ClusterLink#NO_NODE}. */
+    public int owner(final String clientId)
+    {
+        final Owner owner = owners.get(clientId);
+        return owner == null ? NO_NODE : owner.nodeId;
+    }
+
+    /** The current epoch of {@code clientId}, or 0. */
+    public long epoch(final String clientId)
+    {
+        final Owner owner = owners.get(clientId);
+        return owner == null ? 0 : owner.epoch;
+    }
+
+    /** The last command sequence applied for {@code nodeId} in its current session (0: none). */
+    public int appliedSequence(final int nodeId)
+    {
+        return sequences.getOrDefault(nodeId, 0);
+    }
+
+    /** The cluster session {@code nodeId} is live on, or -1. */
+    public long sessionOf(final int nodeId)
+    {
+        final Long session = nodeSessions.get(nodeId);
+        return session == null ? -1 : session;
+    }
+
+    public long lastEpoch()
+    {
+        return lastEpoch;
+    }
+
+    public int routeCount(final String filter, final int nodeId)
+    {
+        final TreeMap<Integer, Integer> counts = routes.get(filter);
+        return counts == null ? 0 : counts.getOrDefault(nodeId, 0);
+    }
+
+    /** Route entries: (filter, node) pairs with a count above zero. */
+    public int routeEntries()
+    {
+        return routeEntries;
+    }
+
+    public int ownerCount()
+    {
+        return owners.size();
+    }
+
+    public long retainedBytes()
+    {
+        return retainedBytes;
+    }
+
+    public int retainedCount()
+    {
+        return retained.size();
+    }
+
+    public long retainedRefused()
+    {
+        return retainedRefused;
+    }
+
+    public long commandsIgnored()
+    {
+        return commandsIgnored;
+    }
+
+    public long logTimestamp()
+    {
+        return logTimestamp;
+    }
+}

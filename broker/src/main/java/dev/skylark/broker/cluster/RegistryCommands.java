@@ -1,0 +1,115 @@
+package dev.skylark.broker.cluster;
+
+import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+
+import static org.agrona.BitUtil.SIZE_OF_INT;
+
+/**
+ * The registry's commands as they travel on the cluster ingress and sit in the Raft log: one message each,
+ * little-endian (Agrona's default), hand-rolled (SBE is not on the class path).
+ *
+ * <pre>
+ * 0  type:4
+ * HELLO         4 nodeId:4
+ * CLAIM         4 sequence:4  8 correlationId:8  16 clientIdLength:4  20 clientId:n (UTF-8)
+ * RELEASE       4 sequence:4  8 epoch:8          16 clientIdLength:4  20 clientId:n
+ * ROUTE_ADD     4 sequence:4  8 correlationId:8  16 filterLength:4    20 filter:n
+ * ROUTE_REMOVE  4 sequence:4  8 correlationId:8  16 filterLength:4    20 filter:n
+ * RETAINED      4 sequence:4  8 message:n ({@link dev.skylark.broker.routing.MessageLayout}; empty payload clears)
+ * </pre>
+ * {@code sequence} numbers a node's commands within its registry session (from 1, set by the node agent as it
+ * offers them): the registry applies a command only when its sequence is above the last it applied for that node,
+ * so the node agent can resend what was not yet applied after a leader change (ingress to a dead leader is lost)
+ * without anything applying twice. 0: not numbered (always applied).
+ * The node a command comes from is not in it: the registry knows it from the cluster session that sent
+ * {@code HELLO}. Part 2 adds types; a registry ignores (and counts) a type it does not know.
+ */
+public final class RegistryCommands
+{
+    public static final int TYPE_OFFSET = 0;
+    public static final int NODE_ID_OFFSET = 4;
+    public static final int SEQUENCE_OFFSET = 4;
+    public static final int LONG_OFFSET = 8;
+    public static final int STRING_LENGTH_OFFSET = 16;
+    public static final int STRING_OFFSET = 20;
+    public static final int RETAINED_MESSAGE_OFFSET = 8;
+
+    public static final int HELLO = 1;
+    public static final int CLAIM = 2;
+    public static final int RELEASE = 3;
+    public static final int ROUTE_ADD = 4;
+    public static final int ROUTE_REMOVE = 5;
+    public static final int RETAINED = 6;
+
+    public static final int HELLO_LENGTH = NODE_ID_OFFSET + SIZE_OF_INT;
+
+    private RegistryCommands()
+    {
+    }
+
+    public static int encodeHello(final MutableDirectBuffer buffer, final int offset, final int nodeId)
+    {
+        buffer.putInt(offset + TYPE_OFFSET, HELLO);
+        buffer.putInt(offset + NODE_ID_OFFSET, nodeId);
+        return HELLO_LENGTH;
+    }
+
+    /** CLAIM, RELEASE, ROUTE_ADD, ROUTE_REMOVE: a long and a string. Returns the length written. */
+    public static int encodeLongString(
+        final MutableDirectBuffer buffer, final int offset, final int type, final long value, final String text)
+    {
+        buffer.putInt(offset + TYPE_OFFSET, type);
+        buffer.putInt(offset + SEQUENCE_OFFSET, 0);
+        buffer.putLong(offset + LONG_OFFSET, value);
+        return STRING_LENGTH_OFFSET + buffer.putStringUtf8(offset + STRING_LENGTH_OFFSET, text);
+    }
+
+    public static int encodeRetained(
+        final MutableDirectBuffer buffer, final int offset, final DirectBuffer message, final int messageOffset,
+        final int messageLength)
+    {
+        buffer.putInt(offset + TYPE_OFFSET, RETAINED);
+        buffer.putInt(offset + SEQUENCE_OFFSET, 0);
+        buffer.putBytes(offset + RETAINED_MESSAGE_OFFSET, message, messageOffset, messageLength);
+        return RETAINED_MESSAGE_OFFSET + messageLength;
+    }
+
+    /** The sequence of a command other than HELLO (see the class comment). */
+    public static int sequence(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getInt(offset + SEQUENCE_OFFSET);
+    }
+
+    public static void sequence(final MutableDirectBuffer buffer, final int offset, final int sequence)
+    {
+        buffer.putInt(offset + SEQUENCE_OFFSET, sequence);
+    }
+
+    /** The type, or 0 when the message is too short to hold one. */
+    public static int type(final DirectBuffer buffer, final int offset, final int length)
+    {
+        return length < SIZE_OF_INT ? 0 : buffer.getInt(offset + TYPE_OFFSET);
+    }
+
+    /** True when a long-and-string command of {@code length} bytes holds its whole string. */
+    public static boolean validLongString(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length < STRING_OFFSET)
+        {
+            return false;
+        }
+        final int textLength = buffer.getInt(offset + STRING_LENGTH_OFFSET);
+        return textLength >= 0 && textLength == length - STRING_OFFSET;
+    }
+
+    public static long longValue(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getLong(offset + LONG_OFFSET);
+    }
+
+    public static String string(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getStringUtf8(offset + STRING_LENGTH_OFFSET);
+    }
+}
