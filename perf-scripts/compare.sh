@@ -530,8 +530,9 @@ write_report() {
                 hivemq) echo "- hivemq: HiveMQ CE 2025.5 embedded (perf-scripts/hivemq-launcher), in-memory persistence," \
                     "every client allowed, usage statistics off, otherwise defaults (per-client queue" \
                     "${HIVEMQ_MAX_QUEUE:-1000, the default}); JVM options: ${HIVEMQ_JAVA_OPTS:-none}; plain MQTT only" ;;
-                skylark*) echo "- $b: $(jar_of "$b") with -Dskylark.queue.max.messages=1000000" \
-                    "-Dskylark.inflight.max=100 ${SKYLARK_ARGS} (JVM: ${SKYLARK_JAVA_OPTS:-defaults})" ;;
+                skylark*) echo "- $b: $(jar_of "$b") with $( [[ "${SKYLARK_ALIGN:-1}" == 0 ]] &&
+                    echo "its own defaults" || echo "-Dskylark.queue.max.messages=1000000 -Dskylark.inflight.max=100")" \
+                    "${SKYLARK_ARGS} (JVM: ${SKYLARK_JAVA_OPTS:-defaults})" ;;
             esac
         done
         echo "- fan-in (qos*): $PUBLISHERS publishers -> 1 subscriber on devices/+/telemetry (*-many: $MANY_PUBLISHERS" \
