@@ -494,9 +494,11 @@ main() {
                 fi
             done
         done
-        # the report so far, so a long run stopped early still leaves one
-        LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg) (so far)"
-        write_report "${ran[@]}"
+        # the report so far, so a long run stopped early still leaves one (not in the short SMOKE runs)
+        if [[ "$SMOKE" != 1 ]]; then
+            LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg) (so far)"
+            write_report "${ran[@]}"
+        fi
     done
     LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -514,7 +516,8 @@ write_report() {
         echo "$title"
         echo
         echo "- cpu: $(nproc) x $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
-        echo "- java: $(java -version 2>&1 | head -1); mosquitto:" \
+        [[ -n "${JAVA_VERSION:-}" ]] || JAVA_VERSION="$(java -version 2>&1 | head -1)"
+        echo "- java: $JAVA_VERSION; mosquitto:" \
             "$( [[ -x "$MOSQUITTO" ]] && "$MOSQUITTO" -h 2>&1 | sed -n 's/^mosquitto version //p' | head -1)"
         echo "- load average before the run: $LOAD_BEFORE, after: $LOAD_AFTER (other work on the machine skews figures)"
         echo "- commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -581,7 +584,8 @@ write_report() {
         # every run's RESULT line, in the order they ran
         cut -f4 "$RUNS" | grep '^RESULT ' || true
         echo '```'
-    } > "$REPORT"
+    } > "$REPORT.tmp"
+    mv "$REPORT.tmp" "$REPORT"   # whole: a run stopped while the report is written keeps the previous one
 }
 
 # Latency percentile plot (HdrHistogram style, x = 1/(1-percentile)) of every paced run's histogram log. Tic labels
