@@ -1,21 +1,29 @@
 #!/usr/bin/env bash
 # Runs the same scenarios (fan-in, fan-out, p2p, shared subscriptions, QoS 0/1/2, TLS and WebSocket, idle
-# connections) against Mosquitto and Skylark, one broker after the other, and prints a table of every figure for both
-# plus the Skylark/Mosquitto ratio; also writes it to perf-scripts/results/<date>-<host>.md, with a latency-percentile
-# plot of the paced runs (gnuplot) and, with the ws-vs-tcp scenario, Skylark's WebSocket/TCP throughput ratio.
+# connections, QoS 1 ingest from 100/1,000 publishers, many slow devices) against a null relay (QoS 0 only: the 1.0),
+# Mosquitto, HiveMQ CE and Skylark, in alternating rounds (ROUNDS: per scenario relay, mosquitto, hivemq, skylark,
+# relay, ...), and prints a table of every figure (median and min..max over the rounds) plus Skylark's ratio to each
+# other broker; also writes it to perf-scripts/results/<date>-<host>.md, with a latency-percentile plot of the paced
+# runs (gnuplot) and, with the ws-vs-tcp scenario, Skylark's WebSocket/TCP throughput ratio.
 #
 # Environment (short defaults; see perf-scripts/README.md):
 #   DURATION=5s WARMUP=3s TLS_WARMUP=6s PUBLISHERS=4 RATE=20000 PAYLOAD=64 INFLIGHT=16 MQTT_VERSION=3 THREADS=2
 #   MANY_PUBLISHERS=100 SHARED_SUBSCRIBERS=4 FANOUT_SUBSCRIBERS=100 FANOUT_RATE=1000 FANOUT_LARGE_SUBSCRIBERS=1000
 #   FANOUT_LARGE_RATE=100 P2P_PAIRS=4 CONNECTIONS=5000 CONNECTIONS_HOLD=3s SOURCE_ADDRESSES=4 MAX_OUTSTANDING=10000
 #   WS_VS_TCP_ROUNDS=3 SCENARIOS="..." (or "all") REPORT=<file> SMOKE=0 WS_PATH=/mqtt
-#   BROKERS="mosquitto skylark"  SKIP_BUILD=0  MOSQUITTO=<path>  SKYLARK_JAR=broker/target/skylark.jar
+#   ROUNDS=3 (SMOKE: 1)  INGEST_SMALL=100 INGEST_LARGE=1000 INGEST_SHARED=4 SLOW_DEVICES=10000 SLOW_DEVICE_RATE=1
+#   BROKERS="relay mosquitto hivemq skylark" (SMOKE: "mosquitto skylark"; skylark-<X> = Skylark with $SKYLARK_JAR_<X>)
+#   HIVEMQ_JAR=perf-scripts/hivemq-launcher/target/hivemq-launcher.jar HIVEMQ_JAVA_OPTS="" HIVEMQ_MAX_QUEUE="" CC=cc
+#   METRICS="..." (rows of the table)
+#   SKIP_BUILD=0  MOSQUITTO=<path>  SKYLARK_JAR=broker/target/skylark.jar
 #   SKYLARK_ARGS=""  (extra arguments after -jar)  SKYLARK_JAVA_OPTS=""  (broker JVM)  JAVA_OPTS=""  (load generator JVM)
 #   LOADGEN_CP=benchmarks/target/benchmarks.jar  (class path of the load generator)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOG_TAG=compare
+# a JVM broker on a 2-core machine busy with other work took over 20 s to listen (seen 2026-12-03, load average 22)
+PORT_TIMEOUT_S="${PORT_TIMEOUT_S:-60}"
 # shellcheck source=perf-scripts/lib.sh
 source "$ROOT/perf-scripts/lib.sh"
 
@@ -37,6 +45,11 @@ if [[ "$SMOKE" == 1 ]]; then
     WS_VS_TCP_ROUNDS="${WS_VS_TCP_ROUNDS:-1}"
     SKIP_BUILD="${SKIP_BUILD:-1}"
     SCENARIOS="${SCENARIOS:-qos0-flat qos1-paced fanout-flat connections}"
+    BROKERS="${BROKERS:-mosquitto skylark}"
+    ROUNDS="${ROUNDS:-1}"
+    INGEST_SMALL="${INGEST_SMALL:-10}"
+    INGEST_LARGE="${INGEST_LARGE:-50}"
+    SLOW_DEVICES="${SLOW_DEVICES:-200}"
 fi
 DURATION="${DURATION:-5s}"
 # JIT: C2 was still compiling (10 % of the CPU) in the measured window after a 1 s warm-up; the WebSocket path has
@@ -62,7 +75,22 @@ MQTT_VERSION="${MQTT_VERSION:-3}"
 THREADS="${THREADS:-2}"
 WS_PATH="${WS_PATH:-/mqtt}"
 WS_VS_TCP_ROUNDS="${WS_VS_TCP_ROUNDS:-3}"
-BROKERS="${BROKERS:-mosquitto skylark}"
+# Alternating rounds: per scenario every broker once, then again, ... (A B C A B C): drift in the machine's other load
+# hits every broker alike; the table gives the median and min..max of each figure.
+ROUNDS="${ROUNDS:-3}"
+# QoS 1 ingest (issue #21): INGEST_SMALL and INGEST_LARGE publishers, window 64 and window 1, to one subscriber and to
+# a $share group of INGEST_SHARED
+INGEST_SMALL="${INGEST_SMALL:-100}"
+INGEST_LARGE="${INGEST_LARGE:-1000}"
+INGEST_SHARED="${INGEST_SHARED:-4}"
+# many slow devices: SLOW_DEVICES connections, each publishing QoS 1 SLOW_DEVICE_RATE times a second
+SLOW_DEVICES="${SLOW_DEVICES:-10000}"
+SLOW_DEVICE_RATE="${SLOW_DEVICE_RATE:-1}"
+BROKERS="${BROKERS:-relay mosquitto hivemq skylark}"
+HIVEMQ_JAR="${HIVEMQ_JAR:-$ROOT/perf-scripts/hivemq-launcher/target/hivemq-launcher.jar}"
+HIVEMQ_JAVA_OPTS="${HIVEMQ_JAVA_OPTS:-}"
+HIVEMQ_MAX_QUEUE="${HIVEMQ_MAX_QUEUE:-}"   # HiveMQ's per-client queue (max-queue-size); empty = its default, 1000
+CC="${CC:-cc}"
 SKIP_BUILD="${SKIP_BUILD:-0}"
 MOSQUITTO="${MOSQUITTO:-$(command -v mosquitto || echo /usr/sbin/mosquitto)}"
 SKYLARK_JAR="${SKYLARK_JAR:-$ROOT/broker/target/skylark.jar}"
@@ -85,6 +113,10 @@ CA_FILE="$TLS_DIR/cert.pem"
 # scenario name -> load generator arguments (given after the common ones, so they override them)
 DEFAULT_SCENARIOS="qos0-flat qos1-flat qos2-flat qos0-paced qos1-paced qos0-flat-many shared-qos1-flat fanout-flat"
 DEFAULT_SCENARIOS+=" fanout-paced fanout1000-paced p2p-qos1-flat connections"
+INGEST_SCENARIOS="ingest$INGEST_SMALL-w64 ingest$INGEST_SMALL-w1 ingest$INGEST_LARGE-w64 ingest$INGEST_LARGE-w1"
+INGEST_SCENARIOS+=" shared-ingest$INGEST_SMALL-w64 shared-ingest$INGEST_SMALL-w1 shared-ingest$INGEST_LARGE-w64"
+INGEST_SCENARIOS+=" shared-ingest$INGEST_LARGE-w1"
+DEFAULT_SCENARIOS+=" $INGEST_SCENARIOS slow-devices"
 OPT_IN_SCENARIOS="qos0-flat-ws qos0-flat-tls qos0-flat-wss ws-vs-tcp qos2-paced qos1-paced-many fanout1000-flat"
 OPT_IN_SCENARIOS+=" qos0-flat-1k qos0-flat-16k qos1-flat-1k"
 SCENARIOS="${SCENARIOS:-$DEFAULT_SCENARIOS}"
@@ -113,13 +145,28 @@ declare -A SCENARIO_ARGS=(
     [p2p-qos1-flat]="--scenario p2p --publishers $P2P_PAIRS --qos 1"
     [connections]="--scenario connections --connections $CONNECTIONS --source-addresses $SOURCE_ADDRESSES --duration $CONNECTIONS_HOLD --warmup 1s"
     [ws-vs-tcp]=""   # Skylark only: alternating qos0-flat and qos0-flat-ws rounds, reported as one ratio
+    # every device publishes once every 1/SLOW_DEVICE_RATE s, paced (latency from the intended send time)
+    [slow-devices]="--qos 1 --publishers $SLOW_DEVICES --rate $((SLOW_DEVICES * SLOW_DEVICE_RATE)) --connect-timeout 300s"
 )
-METRICS=(rate_msgs_s sent_msgs_s lost p50_us p99_us p999_us max_us broker_cpu_us_per_msg)
+for n in "$INGEST_SMALL" "$INGEST_LARGE"; do
+    for w in 64 1; do
+        # 1,000 connections took HiveMQ more than the load generator's default 5 s on a busy 2-core machine
+        SCENARIO_ARGS[ingest$n-w$w]="--qos 1 --publishers $n --inflight $w --connect-timeout 120s"
+        SCENARIO_ARGS[shared-ingest$n-w$w]="--qos 1 --publishers $n --inflight $w --subscribers $INGEST_SHARED --shared-group backends --connect-timeout 120s"
+    done
+done
+# the null relay forwards every QoS 0 PUBLISH to every subscriber, unmatched: right only where every subscriber is
+# meant to get every message (fan-in to one subscriber, fan-out on one topic), over plain TCP
+RELAY_SCENARIOS=" qos0-flat qos0-paced qos0-flat-many qos0-flat-1k qos0-flat-16k fanout-flat fanout-paced"
+RELAY_SCENARIOS+=" fanout1000-flat fanout1000-paced "
+read -r -a METRICS <<< "${METRICS:-rate_msgs_s sent_msgs_s lost p50_us p99_us p999_us max_us broker_cpu_us_per_msg puback_p50_us puback_p99_us puback_p999_us}"
 CONNECTION_METRICS=(ready rate_conn_s rss_before_kb rss_held_kb bytes_per_conn)
 
 BROKER_PID=""
+BROKER_NAME=""
 declare -A RESULT=()
 WS_VS_TCP_LINE=""
+NL=$'\n'
 HOST="$(hostname -s 2>/dev/null || hostname)"
 DATE="$(date +%Y-%m-%d)"
 # raw output and .hlog histogram logs of each run (not committed, see .gitignore)
@@ -130,10 +177,95 @@ if [[ "$SMOKE" == 1 ]]; then
 fi
 REPORT="${REPORT:-$ROOT/perf-scripts/results/$DATE-$HOST.md}"
 PLOT="${REPORT%.md}-latency.png"
+RUNS="$WORK/runs.tsv"   # <broker> <scenario> <round> <RESULT line or FAILED>, tab-separated, as runs finish
+RAN=()
+LOAD_AFTER=""
 
 cleanup() {
-    stop_broker
+    stop_current
     rm -rf "$WORK" "$TLS_DIR"
+}
+
+# HiveMQ keeps nothing worth a clean shutdown here (in-memory persistence) and takes ~4 s to stop: kill it.
+stop_current() {
+    if [[ "$BROKER_NAME" == hivemq && -n "${BROKER_PID:-}" ]]; then
+        kill -KILL "$BROKER_PID" 2>/dev/null || true
+    fi
+    stop_broker
+    BROKER_NAME=""
+}
+
+# start_relay <port>: the null relay (perf-scripts/relay/null-relay.c, compiled by prepare_relay)
+start_relay() {
+    "$WORK/null-relay" "$1" > "$WORK/relay.log" 2>&1 &
+    BROKER_PID=$!
+    wait_port "$1" "$BROKER_PID" relay
+}
+
+# start_hivemq <port>: HiveMQ CE embedded (perf-scripts/hivemq-launcher): in-memory persistence, every client allowed,
+# no usage statistics, one listener on 127.0.0.1:<port>, otherwise HiveMQ's defaults (HIVEMQ_MAX_QUEUE: its per-client
+# queue).
+start_hivemq() {
+    local port="$1"
+    rm -rf "$WORK/hivemq"
+    mkdir -p "$WORK/hivemq"
+    # shellcheck disable=SC2086
+    java $HIVEMQ_JAVA_OPTS -jar "$HIVEMQ_JAR" "$port" "$WORK/hivemq" $HIVEMQ_MAX_QUEUE > "$WORK/hivemq.log" 2>&1 &
+    BROKER_PID=$!
+    PORT_TIMEOUT_S="${HIVEMQ_START_TIMEOUT_S:-90}" wait_port "$port" "$BROKER_PID" hivemq
+}
+
+# start_skylark_as <broker> <port> [<kind> <port>]: skylark-<X> runs $SKYLARK_JAR_<X> (ab.sh: skylark-A, skylark-B)
+start_skylark_as() {
+    local broker="$1" var jar="$SKYLARK_JAR"
+    shift
+    if [[ "$broker" == skylark-* ]]; then
+        var="SKYLARK_JAR_${broker#skylark-}"
+        jar="${!var:-$SKYLARK_JAR}"
+    fi
+    SKYLARK_JAR="$jar" start_skylark "$@"
+}
+
+# applies <broker> <scenario>: whether the broker takes part in the scenario
+applies() {
+    local broker="$1" scenario="$2" kind
+    kind="$(listener_kind "$scenario")"
+    case "$broker" in
+        relay) [[ "$RELAY_SCENARIOS" == *" $scenario "* ]] ;;
+        hivemq) [[ -z "$kind" && "$scenario" != ws-vs-tcp ]] ;;   # plain MQTT listener only
+        mosquitto) [[ "$scenario" != ws-vs-tcp ]] ;;
+        *) true ;;
+    esac
+}
+
+# jar_of <broker>: the Skylark jar a skylark or skylark-<X> broker runs
+jar_of() {
+    local var
+    if [[ "$1" == skylark-* ]]; then
+        var="SKYLARK_JAR_${1#skylark-}"
+        echo "${!var:-$SKYLARK_JAR}"
+    else
+        echo "$SKYLARK_JAR"
+    fi
+}
+
+# prepare_relay: compile the null relay; false (relay skipped) without a C compiler
+prepare_relay() {
+    if ! command -v "$CC" > /dev/null; then
+        log "skipping the null relay: no C compiler ($CC; set CC=...)"
+        return 1
+    fi
+    "$CC" -O2 -o "$WORK/null-relay" "$ROOT/perf-scripts/relay/null-relay.c" 2> "$WORK/relay-cc.log" ||
+        { log "skipping the null relay: $CC failed:"; cat "$WORK/relay-cc.log" >&2; return 1; }
+}
+
+# prepare_hivemq: build the HiveMQ launcher jar on demand (not part of the default build: ~60 MB of dependencies)
+prepare_hivemq() {
+    [[ -f "$HIVEMQ_JAR" ]] && return 0
+    log "building the HiveMQ CE launcher (mvn -B -q -f perf-scripts/hivemq-launcher/pom.xml package)"
+    (cd "$ROOT" && mvn -B -q -f perf-scripts/hivemq-launcher/pom.xml package > "$WORK/hivemq-build.log" 2>&1) ||
+        { log "skipping HiveMQ: its launcher did not build:"; tail -20 "$WORK/hivemq-build.log" >&2; return 1; }
+    [[ -f "$HIVEMQ_JAR" ]] || { log "skipping HiveMQ: $HIVEMQ_JAR not found after the build"; return 1; }
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -178,9 +310,11 @@ listener_kind() {
     esac
 }
 
-# run_scenario <broker> <port> <scenario> [<result key>]
+# run_scenario <broker> <port> <scenario> [<result key> [<round>]]
 run_scenario() {
-    local broker="$1" port="$2" scenario="$3" key="${4:-$3}" out rc=0 line
+    local broker="$1" port="$2" scenario="$3" key="${4:-$3}" round="${5:-1}" out rc=0 line label="$3"
+    # ws-vs-tcp rounds are reported on their own line, not in the qos0-flat rows
+    [[ "$key" == ws-vs-tcp-* ]] && label="${key%-*}"
     # shellcheck disable=SC2086
     out="$(java $JAVA_OPTS -cp "$LOADGEN_CP" dev.skylark.benchmarks.load.LoadGenerator \
         --broker "$broker" --host 127.0.0.1 --port "$port" --publishers "$PUBLISHERS" --payload "$PAYLOAD" \
@@ -195,19 +329,22 @@ run_scenario() {
         log "$broker $scenario failed (exit $rc):"
         printf '%s\n' "$out" >&2
         RESULT[$broker,$key]="FAILED"
+        printf '%s\t%s\t%s\t%s\n' "$broker" "$label" "$round" FAILED >> "$RUNS"
         return 0
     fi
     ((rc == 0)) || log "$broker $scenario exited $rc (figures kept): $(grep '^error' <<< "$out" || true)"
     RESULT[$broker,$key]="$line"
+    printf '%s\t%s\t%s\t%s\n' "$broker" "$label" "$round" "$line" >> "$RUNS"
     printf '%s\n' "$line" >&2
 }
 
 MOSQUITTO_WS=1
 
-# start_and_run <broker> <scenario> [<result key>]: a fresh broker (a flat-out run leaves a backlog that would leak
-# into the next one) with the listener the scenario needs, the run, the broker stopped. Returns 2 when skipped.
+# start_and_run <broker> <scenario> [<result key> [<round>]]: a fresh broker (a flat-out run leaves a backlog that
+# would leak into the next one) with the listener the scenario needs, the run, the broker stopped. Returns 2 when
+# skipped.
 start_and_run() {
-    local broker="$1" scenario="$2" key="${3:-$2}" kind port extra="" attempt
+    local broker="$1" scenario="$2" key="${3:-$2}" round="${4:-1}" kind port extra="" attempt starter
     kind="$(listener_kind "$scenario")"
     if [[ "$broker" == mosquitto && "$MOSQUITTO_WS" == 0 && ( "$kind" == ws || "$kind" == wss ) ]]; then
         log "skipping mosquitto $scenario: this mosquitto has no WebSocket support"
@@ -217,11 +354,16 @@ start_and_run() {
     for attempt in 1 2 3; do
         port="$(free_port)"
         [[ -z "$kind" ]] || extra="$(free_port)"
-        log "$broker on 127.0.0.1:$port${kind:+ ($kind $extra)}: $scenario"
-        if "start_$broker" "$port" $kind $extra; then
+        log "$broker on 127.0.0.1:$port${kind:+ ($kind $extra)}: $scenario${4:+ (round $round/$ROUNDS)}"
+        BROKER_NAME="$broker"
+        case "$broker" in
+            skylark*) starter=(start_skylark_as "$broker") ;;
+            *) starter=("start_$broker") ;;
+        esac
+        if "${starter[@]}" "$port" $kind $extra; then
             break
         fi
-        stop_broker
+        stop_current
         if [[ "$broker" == mosquitto && ( "$kind" == ws || "$kind" == wss ) ]] &&
             grep -qi "websockets support not available" "$WORK/mosquitto.log"; then
             # tried once: a build without libwebsockets refuses "protocol websockets"
@@ -230,12 +372,15 @@ start_and_run() {
             return 2
         fi
         if ((attempt == 3)); then
-            log "$broker did not start after $attempt attempts"
-            exit 1
+            # one broker failing to start does not end a long multi-broker run: its cell reads FAILED
+            log "$broker did not start after $attempt attempts: $scenario FAILED"
+            RESULT[$broker,$key]="FAILED"
+            printf '%s\t%s\t%s\t%s\n' "$broker" "$scenario" "$round" FAILED >> "$RUNS"
+            return 0
         fi
     done
-    run_scenario "$broker" "${extra:-$port}" "$scenario" "$key"
-    stop_broker
+    run_scenario "$broker" "${extra:-$port}" "$scenario" "$key" "$round"
+    stop_current
 }
 
 ratio() { # ratio <skylark> <mosquitto>
@@ -251,17 +396,17 @@ median() { # median <number>...
 # Skylark's MQTT-over-WebSocket vs TCP fan-in throughput, QoS 0 flat out, in alternating rounds (A B, B A, ...) so
 # that a change in the machine's other load hits both sides alike; the median of the per-round ratios is reported.
 ws_vs_tcp() {
-    local round ratios=() cpu_ratios=() tcp_rates=() ws_rates=() t w
+    local sky="${1:-skylark}" round ratios=() cpu_ratios=() tcp_rates=() ws_rates=() t w
     for ((round = 1; round <= WS_VS_TCP_ROUNDS; round++)); do
         if ((round % 2)); then
-            start_and_run skylark qos0-flat "ws-vs-tcp-tcp-$round"
-            start_and_run skylark qos0-flat-ws "ws-vs-tcp-ws-$round"
+            start_and_run "$sky" qos0-flat "ws-vs-tcp-tcp-$round"
+            start_and_run "$sky" qos0-flat-ws "ws-vs-tcp-ws-$round"
         else
-            start_and_run skylark qos0-flat-ws "ws-vs-tcp-ws-$round"
-            start_and_run skylark qos0-flat "ws-vs-tcp-tcp-$round"
+            start_and_run "$sky" qos0-flat-ws "ws-vs-tcp-ws-$round"
+            start_and_run "$sky" qos0-flat "ws-vs-tcp-tcp-$round"
         fi
-        t="${RESULT[skylark,ws-vs-tcp-tcp-$round]:-FAILED}"
-        w="${RESULT[skylark,ws-vs-tcp-ws-$round]:-FAILED}"
+        t="${RESULT[$sky,ws-vs-tcp-tcp-$round]:-FAILED}"
+        w="${RESULT[$sky,ws-vs-tcp-ws-$round]:-FAILED}"
         [[ "$t" != FAILED && "$w" != FAILED ]] || continue
         tcp_rates+=("$(field "$t" rate_msgs_s)")
         ws_rates+=("$(field "$w" rate_msgs_s)")
@@ -269,18 +414,18 @@ ws_vs_tcp() {
         cpu_ratios+=("$(ratio "$(field "$w" broker_cpu_us_per_msg)" "$(field "$t" broker_cpu_us_per_msg)")")
     done
     if ((${#ratios[@]} == 0)); then
-        WS_VS_TCP_LINE="ws-vs-tcp: skylark FAILED (no complete round)"
+        WS_VS_TCP_LINE+="${WS_VS_TCP_LINE:+$NL}ws-vs-tcp: $sky FAILED (no complete round)"
     else
-        WS_VS_TCP_LINE="ws-vs-tcp: skylark WS/TCP throughput $(median "${ratios[@]}") (goal >= 0.9; median of"
+        WS_VS_TCP_LINE+="${WS_VS_TCP_LINE:+$NL}ws-vs-tcp: $sky WS/TCP throughput $(median "${ratios[@]}") (goal >= 0.9; median of"
         WS_VS_TCP_LINE+=" ${#ratios[@]} alternating round(s): ${ratios[*]}; msgs/s TCP ${tcp_rates[*]}, WS ${ws_rates[*]});"
         WS_VS_TCP_LINE+=" broker CPU per message WS/TCP $(median "${cpu_ratios[@]}") (${cpu_ratios[*]})"
     fi
-    log "$WS_VS_TCP_LINE"
+    log "${WS_VS_TCP_LINE##*$NL}"
 }
 
 main() {
     if [[ " $BROKERS " == *" mosquitto "* && ! -x "$MOSQUITTO" ]]; then
-        log "mosquitto not found (set MOSQUITTO=/path/to/mosquitto, or BROKERS=skylark)"
+        log "mosquitto not found (set MOSQUITTO=/path/to/mosquitto, or BROKERS without mosquitto)"
         exit 1
     fi
     local scenario
@@ -301,33 +446,61 @@ main() {
         log "FANOUT_LARGE_SUBSCRIBERS=$FANOUT_LARGE_SUBSCRIBERS does not fit the open-files limit $FD_LIMIT; lower it"
         exit 1
     fi
+    # one load generator process holds every device plus its subscriber, and the broker all of them
+    if [[ " ${SCENARIOS[*]} " == *" slow-devices "* ]] && ((SLOW_DEVICES + 100 > FD_LIMIT)); then
+        log "SLOW_DEVICES=$SLOW_DEVICES does not fit the open-files limit $FD_LIMIT (devices + 100 must); lower it"
+        exit 1
+    fi
     if [[ " ${SCENARIOS[*]} " == *"-tls "* || " ${SCENARIOS[*]} " == *"-wss "* ]]; then
         make_certificate "$TLS_DIR" || exit 1
     fi
     mkdir -p "$RESULTS_DIR" "$(dirname "$REPORT")"
+    : > "$RUNS"
     LOAD_BEFORE="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-    local ran=() broker
+    local ran=() broker round
     for broker in $BROKERS; do
         case "$broker" in
+            relay) prepare_relay || continue ;;
             mosquitto) ;;
-            skylark)
-                if [[ ! -f "$SKYLARK_JAR" ]]; then
-                    log "skipping Skylark: $SKYLARK_JAR not found (build the broker module first)"
+            hivemq) prepare_hivemq || continue ;;
+            skylark | skylark-*)
+                if [[ ! -f "$(jar_of "$broker")" ]]; then
+                    log "skipping $broker: $(jar_of "$broker") not found (build the broker module first)"
                     continue
                 fi
                 ;;
-            *) log "unknown broker: $broker"; exit 1 ;;
+            *) log "unknown broker: $broker (relay, mosquitto, hivemq, skylark, skylark-<X>)"; exit 1 ;;
         esac
-        for scenario in "${SCENARIOS[@]}"; do
-            if [[ "$scenario" == ws-vs-tcp ]]; then
-                [[ "$broker" == skylark ]] && ws_vs_tcp
-                continue
-            fi
-            start_and_run "$broker" "$scenario" || true
-        done
         ran+=("$broker")
     done
+    RAN=("${ran[@]}")
+
+    # per scenario: round 1 of every broker, round 2 of every broker, ...
+    for scenario in "${SCENARIOS[@]}"; do
+        if [[ "$scenario" == ws-vs-tcp ]]; then
+            for broker in "${ran[@]}"; do
+                [[ "$broker" == skylark* ]] && ws_vs_tcp "$broker"
+            done
+            continue
+        fi
+        for ((round = 1; round <= ROUNDS; round++)); do
+            for broker in "${ran[@]}"; do
+                applies "$broker" "$scenario" || continue
+                if ((ROUNDS == 1)); then
+                    start_and_run "$broker" "$scenario" || true
+                else
+                    start_and_run "$broker" "$scenario" "$scenario-r$round" "$round" || true
+                fi
+            done
+        done
+        # the report so far, so a long run stopped early still leaves one (not in the short SMOKE runs)
+        if [[ "$SMOKE" != 1 ]]; then
+            LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg) (so far)"
+            write_report "${ran[@]}"
+        fi
+    done
+    LOAD_AFTER="$(cut -d' ' -f1-3 /proc/loadavg)"
 
     plot_latency
     write_report "${ran[@]}"
@@ -336,17 +509,36 @@ main() {
 }
 
 write_report() {
-    local ran=("$@") scenario metric m s broker key round
+    local ran=("$@") scenario
     {
-        local title="# Skylark vs Mosquitto, $DATE on $HOST"
+        local title="# ${REPORT_TITLE:-Skylark vs ${ran[*]}}, $DATE on $HOST"
         [[ "$SMOKE" == 1 ]] && title+=" (SMOKE run: tiny durations, figures meaningless)"
         echo "$title"
         echo
         echo "- cpu: $(nproc) x $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"
-        echo "- java: $(java -version 2>&1 | head -1); mosquitto:" \
+        [[ -n "${JAVA_VERSION:-}" ]] || JAVA_VERSION="$(java -version 2>&1 | head -1)"
+        echo "- java: $JAVA_VERSION; mosquitto:" \
             "$( [[ -x "$MOSQUITTO" ]] && "$MOSQUITTO" -h 2>&1 | sed -n 's/^mosquitto version //p' | head -1)"
-        echo "- load average before the run: $LOAD_BEFORE (other work on the machine skews figures)"
+        echo "- load average before the run: $LOAD_BEFORE, after: $LOAD_AFTER (other work on the machine skews figures)"
         echo "- commit: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+        echo "- brokers: ${ran[*]}; $ROUNDS alternating round(s) per scenario (every broker once per round, in this" \
+            "order); cells: median (min..max) over the rounds; n/a: the broker does not take part"
+        local b
+        for b in "${ran[@]}"; do
+            case "$b" in
+                relay) echo "- relay: the null relay (perf-scripts/relay/null-relay.c): CONNACK, SUBACK, every QoS 0" \
+                    "PUBLISH forwarded byte for byte to every subscriber, one thread, epoll; QoS 0 over TCP only" \
+                    "(fan-in to one subscriber, fan-out): what the kernel and loopback allow, the 1.0" ;;
+                mosquitto) echo "- mosquitto: persistence off, anonymous, max_queued_messages 1000000, in-flight 100," \
+                    "TCP_NODELAY" ;;
+                hivemq) echo "- hivemq: HiveMQ CE 2025.5 embedded (perf-scripts/hivemq-launcher), in-memory persistence," \
+                    "every client allowed, usage statistics off, otherwise defaults (per-client queue" \
+                    "${HIVEMQ_MAX_QUEUE:-1000, the default}); JVM options: ${HIVEMQ_JAVA_OPTS:-none}; plain MQTT only" ;;
+                skylark*) echo "- $b: $(jar_of "$b") with $( [[ "${SKYLARK_ALIGN:-1}" == 0 ]] &&
+                    echo "its own defaults" || echo "-Dskylark.queue.max.messages=1000000 -Dskylark.inflight.max=100")" \
+                    "${SKYLARK_ARGS} (JVM: ${SKYLARK_JAVA_OPTS:-defaults})" ;;
+            esac
+        done
         echo "- fan-in (qos*): $PUBLISHERS publishers -> 1 subscriber on devices/+/telemetry (*-many: $MANY_PUBLISHERS" \
             "publishers; shared-*: $SHARED_SUBSCRIBERS subscribers in one \$share group, each message to one of them);" \
             "fan-out: 1 publisher -> $FANOUT_SUBSCRIBERS subscribers on one topic (paced at $FANOUT_RATE msgs/s =" \
@@ -355,6 +547,13 @@ write_report() {
             "p2p: $P2P_PAIRS publisher->subscriber pairs, QoS 1; payload $PAYLOAD B (*-1k, *-16k: 1,024 and 16,384 B)," \
             "MQTT $MQTT_VERSION, warm-up $WARMUP, measured $DURATION, flat-out in-flight window $INFLIGHT and at most" \
             "$MAX_OUTSTANDING deliveries outstanding, paced fan-in at $RATE msgs/s"
+        [[ " ${SCENARIOS[*]} " == *" ingest"* || " ${SCENARIOS[*]} " == *" shared-ingest"* ]] &&
+            echo "- ingest<N>-w<W>: QoS 1 fan-in flat out from N publishers, each with an in-flight window of W, to one" \
+                "QoS 1 subscriber; shared-ingest*: to a \$share group of $INGEST_SHARED subscribers"
+        [[ " ${SCENARIOS[*]} " == *" slow-devices "* ]] &&
+            echo "- slow-devices: $SLOW_DEVICES connections, each publishing QoS 1 $SLOW_DEVICE_RATE time(s) a second" \
+                "($((SLOW_DEVICES * SLOW_DEVICE_RATE)) msgs/s in all, paced) -> 1 subscriber; puback_* = send (intended" \
+                "time) to PUBACK, us; broker_cpu_us_per_msg = broker CPU per message"
         [[ " ${SCENARIOS[*]} " == *"-ws "* || " ${SCENARIOS[*]} " == *" ws-vs-tcp "* ]] &&
             echo "- *-ws: the same over MQTT over WebSocket (binary frames, subprotocol mqtt, path $WS_PATH; masked" \
                 "client frames) to the broker's WebSocket listener"
@@ -366,43 +565,27 @@ write_report() {
         echo "- rate_msgs_s = deliveries arriving during the measured window (fan-out: all subscribers together);" \
             "latency in us (paced: from intended send time, coordinated-omission corrected; flat-out: queueing included);" \
             "broker_cpu_us_per_msg = broker CPU time (all threads) per delivery in the window, steadier than rates" \
-            "when other work shares the machine; ratio = skylark / mosquitto (higher is better for rates, lower for" \
-            "latency, loss, CPU and memory)"
+            "when other work shares the machine; ratio = ${ran[${#ran[@]}-1]:-skylark} / the other broker (higher is" \
+            "better for rates, lower for latency, loss, CPU and memory)"
         [[ -f "$PLOT" ]] && echo "- latency percentiles of the paced runs: $(basename "$PLOT")"
+        [[ -n "${REPORT_NOTE:-}" ]] && echo "- note: $REPORT_NOTE"
         [[ -n "$WS_VS_TCP_LINE" ]] && { echo; echo "$WS_VS_TCP_LINE"; }
+        if [[ " ${ran[*]} " == *" relay "* ]] && grep -q '^relay' "$RUNS"; then
+            echo
+            echo "QoS 0 against the null relay (= 1.0; broker CPU per delivery in ns):"
+            echo
+            python3 "$ROOT/perf-scripts/summarize.py" "$RUNS" relay --brokers "${ran[*]}" --scenarios "${SCENARIOS[*]}"
+        fi
         echo
-        echo "| scenario | metric | mosquitto | skylark | ratio |"
-        echo "|---|---|---:|---:|---:|"
-        for scenario in "${SCENARIOS[@]}"; do
-            [[ "$scenario" == ws-vs-tcp ]] && continue
-            local metrics=("${METRICS[@]}")
-            [[ "$scenario" == connections ]] && metrics=("${CONNECTION_METRICS[@]}")
-            for metric in "${metrics[@]}"; do
-                m="-"; s="-"
-                [[ "${RESULT[mosquitto,$scenario]:-FAILED}" != FAILED ]] && m="$(field "${RESULT[mosquitto,$scenario]}" "$metric")"
-                [[ "${RESULT[skylark,$scenario]:-FAILED}" != FAILED ]] && s="$(field "${RESULT[skylark,$scenario]}" "$metric")"
-                [[ -n "${RESULT[mosquitto,$scenario]:-}" ]] || m="n/a"
-                [[ -n "${RESULT[skylark,$scenario]:-}" ]] || s="n/a"
-                echo "| $scenario | $metric | $m | $s | $(ratio "$s" "$m") |"
-            done
-        done
+        python3 "$ROOT/perf-scripts/summarize.py" "$RUNS" table --brokers "${ran[*]}" --scenarios "${SCENARIOS[*]}" \
+            --metrics "${METRICS[*]}" --connection-metrics "${CONNECTION_METRICS[*]}"
         echo
         echo '```'
-        for broker in "${ran[@]}"; do
-            for scenario in "${SCENARIOS[@]}"; do
-                if [[ "$scenario" == ws-vs-tcp ]]; then
-                    for ((round = 1; round <= WS_VS_TCP_ROUNDS; round++)); do
-                        for key in "ws-vs-tcp-tcp-$round" "ws-vs-tcp-ws-$round"; do
-                            [[ -n "${RESULT[$broker,$key]:-}" ]] && echo "${RESULT[$broker,$key]}"
-                        done
-                    done
-                    continue
-                fi
-                [[ -n "${RESULT[$broker,$scenario]:-}" ]] && echo "${RESULT[$broker,$scenario]}"
-            done
-        done
+        # every run's RESULT line, in the order they ran
+        cut -f4 "$RUNS" | grep '^RESULT ' || true
         echo '```'
-    } > "$REPORT"
+    } > "$REPORT.tmp"
+    mv "$REPORT.tmp" "$REPORT"   # whole: a run stopped while the report is written keeps the previous one
 }
 
 # Latency percentile plot (HdrHistogram style, x = 1/(1-percentile)) of every paced run's histogram log. Tic labels
@@ -410,6 +593,7 @@ write_report() {
 plot_latency() {
     local hlogs=() f name series=()
     for f in "$RESULTS_DIR"/*-paced*.hlog; do
+        [[ "$f" == *-r[0-9]*.hlog && "$f" != *-r1.hlog ]] && continue   # rounds: the first one is plotted
         [[ -s "$f" ]] && hlogs+=("$f")
     done
     ((${#hlogs[@]} > 0)) || return 0

@@ -102,10 +102,13 @@ start_skylark() {
         listeners+=(-Dskylark.tls.cert="$TLS_DIR/cert.pem" -Dskylark.tls.key="$TLS_DIR/key.pem")
     fi
     mkdir -p "$WORK/skylark-data"
-    # the same queue depth and in-flight window as compare.sh's Mosquitto config
+    # the same queue depth and in-flight window as compare.sh's Mosquitto config; SKYLARK_ALIGN=0: Skylark's own
+    # defaults (what a user who tunes nothing gets, issue #21)
+    local align=(-Dskylark.queue.max.messages=1000000 -Dskylark.inflight.max=100)
+    [[ "${SKYLARK_ALIGN:-1}" == 0 ]] && align=()
     # shellcheck disable=SC2086
     java ${SKYLARK_JAVA_OPTS:-} -Dskylark.mqtt.port="$port" "${listeners[@]}" -Dskylark.auth.mode=none \
-        -Dskylark.ws.path="$WS_PATH" -Dskylark.queue.max.messages=1000000 -Dskylark.inflight.max=100 \
+        -Dskylark.ws.path="$WS_PATH" "${align[@]}" \
         -Dskylark.data.dir="$WORK/skylark-data" -jar "$SKYLARK_JAR" ${SKYLARK_ARGS:-} > "$WORK/skylark.log" 2>&1 &
     BROKER_PID=$!
     wait_port "$port" "$BROKER_PID" skylark || return 1

@@ -50,6 +50,15 @@ final class ClientAgent implements Agent
     private final ClientSendEndPoint sender;
     private final ClientConnector connector;
     private final ClientInputAdapter input;
+
+    /**
+     * Record acknowledgement latency (PUBACK/PUBCOMP) into this recorder; give it only to the agent that owns the
+     * publishers (its single writer). Call before the agent starts.
+     */
+    void ackRecorder(final SingleWriterRecorder ackRecorder)
+    {
+        input.ackRecorder(ackRecorder);
+    }
     private final PublishPacer pacer;
 
     private long startNs = Long.MAX_VALUE;

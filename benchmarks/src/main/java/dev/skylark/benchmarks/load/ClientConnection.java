@@ -63,6 +63,13 @@ final class ClientConnection
     int sequence;
     private int nextPacketId = 1;
     private final long[] inflightIds;
+    /**
+     * Send stamps of in-flight packet ids for the acknowledgement latency (PUBACK, PUBCOMP), slot = id &amp; mask:
+     * at most {@link #MAX_ACK_SLOTS}, so a wide window tracks the ids that find their slot free (no allocation).
+     */
+    private final int[] ackIds;
+    private final long[] ackSentNs;
+    static final int MAX_ACK_SLOTS = 1024;
 
     ClientConnection(
         final Role role,
@@ -98,6 +105,10 @@ final class ClientConnection
         this.template = template;
         this.window = window;
         this.inflightIds = null != template && window > 0 ? new long[65536 / 64] : null;
+        final int ackSlots = null == inflightIds ? 0 :
+            Math.min(MAX_ACK_SLOTS, Integer.highestOneBit(Math.max(1, window - 1)) << 1);
+        this.ackIds = null == inflightIds ? null : new int[ackSlots];
+        this.ackSentNs = null == inflightIds ? null : new long[ackSlots];
         this.expectedSequence = sequenceTrackedPublishers > 0 ? new int[sequenceTrackedPublishers] : null;
     }
 
@@ -136,6 +147,39 @@ final class ClientConnection
         inflight--;
 
         return true;
+    }
+
+    /**
+     * Remember when an in-flight packet id was (meant to be) sent, for {@link #ackedSentNs(int)}; a taken slot
+     * leaves this one untracked.
+     */
+    void trackAck(final int packetId, final long sentNs)
+    {
+        final int slot = packetId & (ackIds.length - 1);
+        if (0 == ackIds[slot])
+        {
+            ackIds[slot] = packetId;
+            ackSentNs[slot] = sentNs;
+        }
+    }
+
+    /**
+     * @return the send stamp of an acknowledged packet id tracked by {@link #trackAck(int, long)} (and forget it),
+     * or {@link Long#MIN_VALUE} when it was not tracked.
+     */
+    long ackedSentNs(final int packetId)
+    {
+        if (null == ackIds)
+        {
+            return Long.MIN_VALUE;
+        }
+        final int slot = packetId & (ackIds.length - 1);
+        if (packetId <= 0 || ackIds[slot] != packetId)
+        {
+            return Long.MIN_VALUE;
+        }
+        ackIds[slot] = 0;
+        return ackSentNs[slot];
     }
 
     boolean isInFlight(final int packetId)

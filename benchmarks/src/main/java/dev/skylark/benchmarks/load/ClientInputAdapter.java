@@ -35,6 +35,7 @@ final class ClientInputAdapter
     private final LoadConfig config;
     private final LoadControl control;
     private final SingleWriterRecorder recorder;
+    private SingleWriterRecorder ackRecorder;
     private final ClientPacketDecoder decoder;
     private final ClientSendEndPoint sender;
     private final ClientConnector connector;
@@ -256,6 +257,24 @@ final class ClientInputAdapter
         return true;
     }
 
+    /**
+     * The acknowledgement latency recorder (PUBACK at QoS 1, PUBCOMP at QoS 2, from the stamped send time), written
+     * only by the agent that owns the publishers; null records nothing.
+     */
+    void ackRecorder(final SingleWriterRecorder ackRecorder)
+    {
+        this.ackRecorder = ackRecorder;
+    }
+
+    private void recordAck(final long sentNs, final long receivedNs)
+    {
+        if (null != ackRecorder && Long.MIN_VALUE != sentNs)
+        {
+            final long latencyNs = receivedNs - sentNs;
+            ackRecorder.recordValue(latencyNs < 1 ? 1 : Math.min(latencyNs, ClientAgent.HIGHEST_TRACKABLE_NS));
+        }
+    }
+
     private boolean onPacket(final ClientConnection c, final long receivedNs)
     {
         final ClientPacketDecoder decoder = this.decoder;
@@ -270,6 +289,7 @@ final class ClientInputAdapter
                 {
                     badAcks++;
                 }
+                recordAck(c.ackedSentNs(decoder.packetId()), receivedNs);
                 return true;
 
             case PUBREC:

@@ -24,6 +24,10 @@ final class LatencyLog
      */
     private final SingleWriterRecorder recorder = new SingleWriterRecorder(1, ClientAgent.HIGHEST_TRACKABLE_NS, 3);
     private final Histogram total = new Histogram(1, ClientAgent.HIGHEST_TRACKABLE_NS, 3);
+    /** Acknowledgement latency (PUBACK/PUBCOMP); single writer: the agent that owns the publishers. */
+    private final SingleWriterRecorder ackRecorder = new SingleWriterRecorder(1, ClientAgent.HIGHEST_TRACKABLE_NS, 3);
+    private final Histogram ackTotal = new Histogram(1, ClientAgent.HIGHEST_TRACKABLE_NS, 3);
+    private Histogram ackInterval;
     private Histogram interval;
     private HistogramLogWriter logWriter;
 
@@ -33,6 +37,22 @@ final class LatencyLog
     SingleWriterRecorder recorder()
     {
         return recorder;
+    }
+
+    /**
+     * @return the recorder the publishers' agent records acknowledgement latency (send to PUBACK/PUBCOMP) into, in ns.
+     */
+    SingleWriterRecorder ackRecorder()
+    {
+        return ackRecorder;
+    }
+
+    /**
+     * @return the acknowledgement latency of every interval collected so far, added up (not in the {@code --hlog}).
+     */
+    Histogram ackTotal()
+    {
+        return ackTotal;
     }
 
     /**
@@ -73,6 +93,8 @@ final class LatencyLog
     {
         interval = recorder.getIntervalHistogram(interval);
         total.add(interval);
+        ackInterval = ackRecorder.getIntervalHistogram(ackInterval);
+        ackTotal.add(ackInterval);
         if (null != logWriter && interval.getTotalCount() > 0)
         {
             logWriter.outputIntervalHistogram(interval);

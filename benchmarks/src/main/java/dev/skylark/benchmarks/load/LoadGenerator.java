@@ -156,6 +156,7 @@ public final class LoadGenerator
                 new ClientAgent("publishers", config, control, recorder, publishers) };
         }
 
+        agents[agents.length - 1].ackRecorder(latency.ackRecorder()); // the publishers' agent
         final AgentCounters[] counters = new AgentCounters[agents.length];
         final AgentRunner[] runners = new AgentRunner[agents.length];
         for (int i = 0; i < agents.length; i++)
@@ -272,7 +273,7 @@ public final class LoadGenerator
 
         return new LoadResult(config, 0, 0, 0, 0, 0, 0, 0, 0, 0, latency.total(), control.failure(),
             new LoadResult.Connections(connections.length, ready, addresses, connectNs, rssBeforeKb, rssAfterKb, rssHeldKb),
-            LoadResult.Usage.NONE);
+            LoadResult.Usage.NONE, null);
     }
 
     /**

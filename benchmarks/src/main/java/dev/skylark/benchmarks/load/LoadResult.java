@@ -25,6 +25,7 @@ import org.HdrHistogram.Histogram;
  * @param failure   first failure or null.
  * @param connections figures of the {@code connections} scenario, else null.
  * @param usage     CPU and memory used during the measured window.
+ * @param ackLatency acknowledgement latency (send time to PUBACK at QoS 1, PUBCOMP at QoS 2) in ns; empty at QoS 0.
  */
 public record LoadResult(
     LoadConfig config,
@@ -40,7 +41,8 @@ public record LoadResult(
     Histogram latency,
     LoadControl.Failure failure,
     LoadResult.Connections connections,
-    LoadResult.Usage usage)
+    LoadResult.Usage usage,
+    Histogram ackLatency)
 {
     /**
      * CPU and memory during the measured window, from {@code /proc} (-1 where unknown: not Linux, no
@@ -157,6 +159,19 @@ public record LoadResult(
     }
 
     /**
+     * @param percentile 0 to 100, or above 100 for the maximum.
+     * @return acknowledgement latency in microseconds, -1 when there is none (QoS 0, no histogram).
+     */
+    public double ackLatencyUs(final double percentile)
+    {
+        if (null == ackLatency || ackLatency.getTotalCount() == 0)
+        {
+            return -1;
+        }
+        return (percentile > 100 ? ackLatency.getMaxValue() : ackLatency.getValueAtPercentile(percentile)) / 1000.0;
+    }
+
+    /**
      * @return the single machine-readable summary line.
      */
     public String resultLine()
@@ -178,14 +193,16 @@ public record LoadResult(
             "mode=%s target_rate=%d duration_s=%.1f sent=%d expected=%d received=%d lost=%d gaps=%d " +
             "sent_msgs_s=%.0f rate_msgs_s=%.0f p50_us=%.1f p90_us=%.1f p99_us=%.1f p999_us=%.1f max_us=%.1f " +
             "loadgen_cpu=%.2f broker_cpu=%.2f broker_cpu_us_per_msg=%.3f broker_rss_kb=%d " +
-            "measure_start_ms=%d measure_end_ms=%d",
+            "measure_start_ms=%d measure_end_ms=%d puback_p50_us=%.1f puback_p99_us=%.1f puback_p999_us=%.1f " +
+            "puback_max_us=%.1f",
             config.scenario, config.brokerName, config.transport, config.versionLabel(), config.qos,
             config.publishers,
             config.subscribers, null == config.sharedGroup ? "-" : config.sharedGroup, config.payloadLength,
             0 == config.rate ? "flat-out" : "paced", config.rate, durationS(), sent, expected, received, lost(),
             gaps, sentRate(), receiveRate(), latencyUs(50), latencyUs(90), latencyUs(99), latencyUs(99.9),
             maxLatencyUs(), usage.loadgenCores(), usage.brokerCores(), usage.brokerCpuUsPerMessage(arrived),
-            usage.brokerRssKb(), usage.startEpochMs(), usage.endEpochMs());
+            usage.brokerRssKb(), usage.startEpochMs(), usage.endEpochMs(), ackLatencyUs(50), ackLatencyUs(99),
+            ackLatencyUs(99.9), ackLatencyUs(101));
     }
 
     private String transportLabel()
@@ -244,6 +261,13 @@ public record LoadResult(
             "  latency   p50=%.1f  p90=%.1f  p99=%.1f  p99.9=%.1f  max=%.1f us  (%d samples%s)",
             latencyUs(50), latencyUs(90), latencyUs(99), latencyUs(99.9), maxLatencyUs(), latency.getTotalCount(),
             0 == config.rate ? ", from actual send time" : ", from intended send time: CO-corrected"));
+        if (ackLatencyUs(50) >= 0)
+        {
+            sb.append(nl).append(String.format(Locale.ROOT,
+                "  ack       p50=%.1f  p99=%.1f  p99.9=%.1f  max=%.1f us  (send to %s, %d samples)",
+                ackLatencyUs(50), ackLatencyUs(99), ackLatencyUs(99.9), ackLatencyUs(101),
+                2 == config.qos ? "PUBCOMP" : "PUBACK", ackLatency.getTotalCount()));
+        }
         if (0 != config.rate)
         {
             sb.append(nl).append(String.format(Locale.ROOT, "  max lag behind schedule %.1f us", maxSendLagNs / 1000.0));

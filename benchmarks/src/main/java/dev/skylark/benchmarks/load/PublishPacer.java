@@ -208,6 +208,10 @@ final class PublishPacer
             if (stampNs - measureStartNs >= 0 && stampNs - measureEndNs < 0)
             {
                 sentInWindow++;
+                if (0 != packetId)
+                {
+                    c.trackAck(packetId, stampNs);
+                }
             }
             sent++;
         }

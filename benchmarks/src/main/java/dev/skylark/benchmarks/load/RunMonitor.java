@@ -197,7 +197,7 @@ final class RunMonitor
 
         return new LoadResult(config, result.sent(), result.expected(), result.received(), result.arrived(),
             result.gaps(), result.outOfOrder(), result.badAcks(), result.stale(), result.maxSendLagNs(),
-            latency.total(), control.failure(), null, usage);
+            latency.total(), control.failure(), null, usage, latency.ackTotal());
     }
 
     /**
@@ -226,6 +226,7 @@ final class RunMonitor
             latency.total(),
             null,
             null,
-            usage);
+            usage,
+            latency.ackTotal());
     }
 }

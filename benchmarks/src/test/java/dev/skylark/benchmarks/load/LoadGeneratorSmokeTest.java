@@ -119,6 +119,22 @@ class LoadGeneratorSmokeTest
         assertEquals(0, result.lost(), "QoS 1 loss");
         assertEquals(0, result.gaps());
         assertEquals(result.received(), result.latency().getTotalCount());
+        assertTrue(result.ackLatency().getTotalCount() > 0, "PUBACK latency recorded");
+    }
+
+    @Test
+    void shouldReportPubackLatencyOfEveryPacedQos1MessageWithWindowOne() throws IOException
+    {
+        final LoadResult result = run("--port", Integer.toString(openPort), "--publishers", "20", "--qos", "1",
+            "--inflight", "1", "--rate", "2000", "--duration", "1s", "--warmup", "200ms");
+
+        assertNull(result.failure());
+        assertEquals(0, result.lost(), "QoS 1 loss");
+        // window 1: every id is tracked, so every publish sent in the window gets its PUBACK latency
+        assertEquals(result.sent(), result.ackLatency().getTotalCount(), "acks recorded");
+        assertTrue(result.ackLatencyUs(50) > 0 && result.ackLatencyUs(99) >= result.ackLatencyUs(50));
+        assertTrue(result.resultLine().matches(".* puback_p50_us=[0-9.]+ puback_p99_us=[0-9.]+ .*"),
+            result.resultLine());
     }
 
     @Test
