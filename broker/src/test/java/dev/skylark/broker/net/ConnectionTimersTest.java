@@ -173,6 +173,28 @@ class ConnectionTimersTest
     }
 
     @Test
+    void dutyCyclesWithNothingDueInTheCurrentTickDoNotScanTheWheel() throws IOException
+    {
+        start(null);
+        final TestHandler handler = handlers.get(0);
+        final long deadlineNs = handler.nextDeadlineNs;
+        handler.nextDeadlineNs = ConnectionHandler.NO_DEADLINE;
+        final ConnectionTimers timers = agent.timers();
+        at(clock.nanoTime() + 1); // catches the wheel up to the clock
+        final long polls = timers.wheelPolls;
+        for (int i = 0; i < 1_000; i++)
+        {
+            at(clock.nanoTime() + 100); // many duty cycles within one tick (about 1 ms), the timer 5 s away
+        }
+        assertTrue(timers.wheelPolls - polls <= 1, "wheel polled " + (timers.wheelPolls - polls) + " times");
+
+        at(deadlineNs - 1);
+        assertEquals(1, handler.ticks.size(), "1 ns before: not yet");
+        at(deadlineNs);
+        assertEquals(2, handler.ticks.size(), "at the deadline");
+    }
+
+    @Test
     void deadlineMovedEarlierFiresEarlierAndLaterOnesAreLazy() throws IOException
     {
         start(null);
