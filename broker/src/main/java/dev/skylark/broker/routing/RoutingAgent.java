@@ -227,7 +227,8 @@ public final class RoutingAgent implements Agent
         final SessionTransfer transfer = new SessionTransfer(link, sessions, tree, deliveries, store,
             journalRecord, durableIds, cachedClock, claims);
         clusterAdapter =
-            new ClusterAdapter(link, claims, localRoutes, forwarding, sessions, subscriptions, router, transfer);
+            new ClusterAdapter(link, claims, localRoutes, forwarding, sessions, subscriptions, router, transfer,
+                cachedClock, counters);
         tree.filterListener(localRoutes);
         router.forwarding(forwarding);
         subscriptions.localRoutes(localRoutes);

@@ -246,6 +246,78 @@ class ClusterRoutingTest
         }
     }
 
+    @Test
+    void aPublishRightAfterSubackOnALaggingNodeReachesTheSubscriber() throws Exception
+    {
+        start(3);
+        final Mqtt5AsyncClient pub = hive(1, "pub").toAsync();
+        final Mqtt5AsyncClient sub = hive(2, "sub").toAsync();
+        final BlockingQueue<Mqtt5Publish> received = new LinkedBlockingQueue<>();
+        sub.publishes(MqttGlobalPublishFilter.ALL, received::add);
+        links.get(0).paused = true; // node 1 takes no committed event in: it has not applied the route
+        final CompletableFuture<Mqtt5SubAck> suback = sub.subscribeWith().topicFilter("lag/#")
+            .qos(MqttQos.AT_LEAST_ONCE).send();
+        // The publisher acts on the SUBACK at once, on the node that lags.
+        final CompletableFuture<?> published = suback.thenCompose((ack) ->
+            pub.publishWith().topic("lag/1").qos(MqttQos.AT_LEAST_ONCE).payload("right after".getBytes()).send());
+        await(() -> links.get(2).caughtUp() && links.get(1).caughtUp(), "nodes 2 and 3 apply the route");
+        assertTrue(noAnswerWithin(suback, 300), "no SUBACK while node 1 has not applied the route");
+        links.get(0).paused = false;
+        suback.get(WAIT_MS, TimeUnit.MILLISECONDS);
+        published.get(WAIT_MS, TimeUnit.MILLISECONDS);
+        final Mqtt5Publish p = received.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+        assertNotNull(p, "the publish right after the SUBACK on node 1");
+        assertEquals("right after", new String(p.getPayloadAsBytes()));
+        assertEquals(0, metric(2, "skylark_cluster_route_ack_timeouts_total"));
+
+        // A filter node 2 already routes needs no acknowledgement: its SUBACK goes while node 1 lags again.
+        links.get(0).paused = true;
+        final Mqtt5AsyncClient sub2 = hive(2, "sub2").toAsync();
+        sub2.subscribeWith().topicFilter("lag/#").qos(MqttQos.AT_LEAST_ONCE).send()
+            .get(WAIT_MS, TimeUnit.MILLISECONDS);
+        links.get(0).paused = false;
+    }
+
+    @Test
+    void aNodeThatNeverAcknowledgesARouteHoldsTheSubackABoundedTimeAndIsCounted() throws Exception
+    {
+        start(3);
+        final Mqtt5BlockingClient pub = hive(1, "pub");
+        final Mqtt5AsyncClient sub = hive(2, "sub").toAsync();
+        final BlockingQueue<Mqtt5Publish> received = new LinkedBlockingQueue<>();
+        sub.publishes(MqttGlobalPublishFilter.ALL, received::add);
+        links.get(2).paused = true; // node 3 never answers
+        final long start = System.nanoTime();
+        final CompletableFuture<Mqtt5SubAck> suback = sub.subscribeWith().topicFilter("mute/#")
+            .qos(MqttQos.AT_LEAST_ONCE).send();
+        await(() -> links.get(0).caughtUp() && links.get(1).caughtUp(), "nodes 1 and 2 apply the route");
+        assertTrue(noAnswerWithin(suback, 300), "the SUBACK waits for node 3");
+        suback.get(WAIT_MS, TimeUnit.MILLISECONDS);
+        final long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(waitedMs >= 2_900 && waitedMs < 8_000, "waited about 3 s for node 3: " + waitedMs);
+        assertEquals(1, metric(2, "skylark_cluster_route_ack_timeouts_total"));
+        pub.publishWith().topic("mute/1").qos(MqttQos.AT_LEAST_ONCE).payload("x".getBytes()).send();
+        assertNotNull(received.poll(WAIT_MS, TimeUnit.MILLISECONDS), "node 1 acknowledged and routes it");
+    }
+
+    @Test
+    void aNodeGoingDownNoLongerHoldsTheSuback() throws Exception
+    {
+        start(3);
+        final Mqtt5AsyncClient sub = hive(2, "sub").toAsync();
+        links.get(2).paused = true;
+        final CompletableFuture<Mqtt5SubAck> suback = sub.subscribeWith().topicFilter("down/#")
+            .qos(MqttQos.AT_LEAST_ONCE).send();
+        await(() -> links.get(0).caughtUp() && links.get(1).caughtUp(), "nodes 1 and 2 apply the route");
+        assertTrue(noAnswerWithin(suback, 300), "the SUBACK waits for node 3");
+        final long start = System.nanoTime();
+        cluster.nodeDown(3);
+        suback.get(WAIT_MS, TimeUnit.MILLISECONDS);
+        assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 2_500,
+            "released by the node going down, not by the time bound");
+        assertEquals(0, metric(2, "skylark_cluster_route_ack_timeouts_total"));
+    }
+
     private static boolean noAnswerWithin(final CompletableFuture<?> future, final long millis) throws Exception
     {
         try
