@@ -66,6 +66,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         work += subscriptions.releaseCommitted();
         work += localRoutes.retry();
         work += transfer.poll();
+        work += forwarding.drainBacklogs();
         if (!releases.isEmpty())
         {
             releases.entrySet().removeIf((entry) -> link.release(entry.getKey(), entry.getValue()));
@@ -206,6 +207,12 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
             release(session.clientId, session.clusterEpoch);
             session.clusterEpoch = 0;
         }
+    }
+
+    /** Whether forwards to other nodes back up: QoS 1/2 publishers are held back (the publish gate). */
+    boolean isBackPressured()
+    {
+        return forwarding.isBackPressured();
     }
 
     private void release(final String clientId, final long epoch)

@@ -318,6 +318,62 @@ class ClusterRoutingTest
         assertEquals(0, metric(2, "skylark_cluster_route_ack_timeouts_total"));
     }
 
+    @Test
+    void forwardsTheLinkRefusesWaitInOrderHoldPublishersBackAndNoQos1IsLost() throws Exception
+    {
+        start(2);
+        final Mqtt5AsyncClient pub = hive(1, "pub").toAsync();
+        final Mqtt5AsyncClient pub0 = hive(1, "pub0").toAsync();
+        final Mqtt5AsyncClient sub = hive(2, "sub").toAsync();
+        final BlockingQueue<Mqtt5Publish> received = new LinkedBlockingQueue<>();
+        sub.publishes(MqttGlobalPublishFilter.ALL, received::add);
+        sub.subscribeWith().topicFilter("bp/#").qos(MqttQos.AT_LEAST_ONCE).send().get(WAIT_MS, TimeUnit.MILLISECONDS);
+        links.get(0).refuseSends = true; // node 1's link pushes back
+
+        final int count = 100; // 100 x 64 KiB: past the 4 MiB bound of node 2's backlog
+        final List<CompletableFuture<?>> acks = new ArrayList<>();
+        for (int i = 0; i < count; i++)
+        {
+            final byte[] payload = new byte[64 * 1024];
+            java.nio.ByteBuffer.wrap(payload).putInt(i);
+            acks.add(pub.publishWith().topic("bp/x").qos(MqttQos.AT_LEAST_ONCE).payload(payload).send());
+        }
+        await(() -> metricOrFail(1, "skylark_publish_gate_held") == 1, "node 1 holds QoS 1/2 publishers back");
+        assertTrue(acks.stream().anyMatch((ack) -> !ack.isDone()), "some publishes wait at the gate");
+        pub0.publishWith().topic("bp/zero").qos(MqttQos.AT_MOST_ONCE).payload(new byte[64 * 1024]).send();
+        await(() -> metricOrFail(1, "skylark_cluster_forward_dropped_total") == 1, "QoS 0 past the bound dropped");
+        assertTrue(received.isEmpty(), "nothing went while the link refused");
+
+        links.get(0).refuseSends = false;
+        for (int i = 0; i < count; i++)
+        {
+            final Mqtt5Publish p = received.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+            assertNotNull(p, "QoS 1 message " + i);
+            assertEquals(i, java.nio.ByteBuffer.wrap(p.getPayloadAsBytes()).getInt(), "in publishing order");
+        }
+        for (final CompletableFuture<?> ack : acks)
+        {
+            ack.get(WAIT_MS, TimeUnit.MILLISECONDS);
+        }
+        await(() -> metricOrFail(1, "skylark_publish_gate_held") == 0, "the gate opens once drained");
+        assertTrue(metric(1, "skylark_publish_gate_closed_total") >= 1);
+        assertEquals(1, metric(1, "skylark_cluster_forward_dropped_total"), "only the QoS 0 message was dropped");
+        assertEquals(count, metric(1, "skylark_cluster_forwarded_out_total"));
+        assertTrue(received.poll(200, TimeUnit.MILLISECONDS) == null, "nothing more (the QoS 0 one was dropped)");
+    }
+
+    private long metricOrFail(final int node, final String name)
+    {
+        try
+        {
+            return metric(node, name);
+        }
+        catch (final Exception e)
+        {
+            throw new AssertionError(e);
+        }
+    }
+
     private static boolean noAnswerWithin(final CompletableFuture<?> future, final long millis) throws Exception
     {
         try

@@ -180,6 +180,8 @@ final class InJvmCluster
         volatile boolean up;
         /** While set, this node takes nothing in (committed events and peer messages wait): a node that lags. */
         volatile boolean paused;
+        /** While set, {@link #send} refuses every peer message (back pressure, as Aeron's offer says). */
+        volatile boolean refuseSends;
         private volatile boolean started;
         /** Events taken off {@link #inbox} and fully handled. */
         private final AtomicInteger handled = new AtomicInteger();
@@ -305,7 +307,7 @@ final class InJvmCluster
             synchronized (lock)
             {
                 final Link to = linkOf(toNodeId);
-                if (!up || !to.up || toNodeId == nodeId)
+                if (!up || !to.up || toNodeId == nodeId || refuseSends)
                 {
                     return false;
                 }
