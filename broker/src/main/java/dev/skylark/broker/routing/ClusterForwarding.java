@@ -167,6 +167,7 @@ final class ClusterForwarding
                 " bytes of forwards waiting for it: dropped");
             backlogBytes -= backlog.bytes;
             backlog.clear();
+            counters.clusterForwardBacklogBytes.setRelease(backlogBytes);
         }
         if (nodeId >= 0 && routes.removeSession(nodeId) > 0)
         {
@@ -342,6 +343,7 @@ final class ClusterForwarding
                 backlogBytes -= length;
             }
         }
+        counters.clusterForwardBacklogBytes.setRelease(backlogBytes);
         if (backPressured && backlogBytes <= BACKLOG_MAX_BYTES / 2)
         {
             backPressured = false;
@@ -429,6 +431,7 @@ final class ClusterForwarding
         }
         backlog.append(scratch, 0, length, deadlineNs);
         backlogBytes += length;
+        counters.clusterForwardBacklogBytes.setRelease(backlogBytes);
         if (!backPressured && backlog.bytes > BACKLOG_MAX_BYTES)
         {
             backPressured = true;

@@ -60,6 +60,8 @@ class ClusterRoutingTest
     private final List<InJvmCluster.Link> links = new ArrayList<>();
     private final List<Broker> brokers = new ArrayList<>();
     private final List<AutoCloseable> clients = new ArrayList<>();
+    /** Node 1's clock, when a test moves its time (null: the real one). */
+    private AdjustableClock node1Clock;
 
     private void start(final int nodes)
     {
@@ -67,8 +69,13 @@ class ClusterRoutingTest
         {
             final InJvmCluster.Link link = cluster.link(i);
             links.add(link);
-            brokers.add(Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(0)
-                .bindAddress("127.0.0.1").dataDir(dataDir.resolve("node" + i).toString()).clusterLink(link)));
+            final Broker.Context context = new Broker.Context().authMode("none").mqttPort(0).httpPort(0)
+                .bindAddress("127.0.0.1").dataDir(dataDir.resolve("node" + i).toString()).clusterLink(link);
+            if (i == 1 && node1Clock != null)
+            {
+                context.nanoClock(node1Clock);
+            }
+            brokers.add(Broker.launch(context));
         }
         await(() -> links.stream().allMatch((l) -> l.up), "every node up");
     }
@@ -360,6 +367,54 @@ class ClusterRoutingTest
         assertEquals(1, metric(1, "skylark_cluster_forward_dropped_total"), "only the QoS 0 message was dropped");
         assertEquals(count, metric(1, "skylark_cluster_forwarded_out_total"));
         assertTrue(received.poll(200, TimeUnit.MILLISECONDS) == null, "nothing more (the QoS 0 one was dropped)");
+    }
+
+    @Test
+    void aPeerThatGoesDownDropsItsBacklog() throws Exception
+    {
+        start(2);
+        final Mqtt5AsyncClient pub = hive(1, "pub").toAsync();
+        hive(2, "sub").toAsync().subscribeWith().topicFilter("gone/#").qos(MqttQos.AT_LEAST_ONCE).send()
+            .get(WAIT_MS, TimeUnit.MILLISECONDS);
+        links.get(0).refuseSends = true;
+        for (int i = 0; i < 3; i++)
+        {
+            pub.publishWith().topic("gone/x").qos(MqttQos.AT_LEAST_ONCE).payload(new byte[100]).send()
+                .get(WAIT_MS, TimeUnit.MILLISECONDS);
+        }
+        assertTrue(metric(1, "skylark_cluster_forward_backlog_bytes") > 300, "three forwards wait");
+        cluster.nodeDown(2);
+        await(() -> metricOrFail(1, "skylark_cluster_forward_backlog_bytes") == 0, "node 2's backlog dropped");
+        assertEquals(0, metric(1, "skylark_publish_gate_held"));
+    }
+
+    @Test
+    void aForwardedMessagesExpiryCountsTheTimeItWaitedOnTheOriginNode() throws Exception
+    {
+        node1Clock = new AdjustableClock();
+        start(2);
+        final Mqtt5AsyncClient pub = hive(1, "pub").toAsync();
+        final Mqtt5AsyncClient sub = hive(2, "sub").toAsync();
+        final BlockingQueue<Mqtt5Publish> received = new LinkedBlockingQueue<>();
+        sub.publishes(MqttGlobalPublishFilter.ALL, received::add);
+        sub.subscribeWith().topicFilter("exp/#").qos(MqttQos.AT_LEAST_ONCE).send().get(WAIT_MS, TimeUnit.MILLISECONDS);
+        links.get(0).refuseSends = true;
+        pub.publishWith().topic("exp/long").qos(MqttQos.AT_LEAST_ONCE).messageExpiryInterval(10)
+            .payload("long".getBytes()).send().get(WAIT_MS, TimeUnit.MILLISECONDS);
+        pub.publishWith().topic("exp/short").qos(MqttQos.AT_LEAST_ONCE).messageExpiryInterval(3)
+            .payload("short".getBytes()).send().get(WAIT_MS, TimeUnit.MILLISECONDS);
+        assertTrue(metric(1, "skylark_cluster_forward_backlog_bytes") > 0, "both wait on node 1");
+        node1Clock.advanceMs(4_000);
+        links.get(0).refuseSends = false;
+        final Mqtt5Publish p = received.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+        assertNotNull(p);
+        assertEquals("long", new String(p.getPayloadAsBytes()));
+        final long left = p.getMessageExpiryInterval().getAsLong();
+        // 10 s less the 4 s it waited on node 1 (and the real time the test took, on a loaded machine).
+        assertTrue(left <= 6 && left >= 3, "10 s less the 4 s it waited on node 1: " + left);
+        await(() -> metricOrFail(1, "skylark_cluster_forward_backlog_bytes") == 0, "the backlog drained");
+        assertEquals(1, metric(1, "skylark_messages_expired_total"), "the 3 s one expired on node 1");
+        assertTrue(received.poll(200, TimeUnit.MILLISECONDS) == null, "the expired one never arrives");
     }
 
     private long metricOrFail(final int node, final String name)
