@@ -405,6 +405,9 @@ class ClusterRoutingTest
             .payload("short".getBytes()).send().get(WAIT_MS, TimeUnit.MILLISECONDS);
         assertTrue(metric(1, "skylark_cluster_forward_backlog_bytes") > 0, "both wait on node 1");
         node1Clock.advanceMs(50_000);
+        final int polls = links.get(0).polls.get();
+        // A whole duty cycle of node 1 begins after the advance: it sees the new time before the link takes sends.
+        await(() -> links.get(0).polls.get() >= polls + 2, "node 1 runs a duty cycle on the advanced clock");
         links.get(0).refuseSends = false;
         final Mqtt5Publish p = received.poll(WAIT_MS, TimeUnit.MILLISECONDS);
         assertNotNull(p);

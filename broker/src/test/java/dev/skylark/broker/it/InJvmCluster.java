@@ -182,6 +182,8 @@ final class InJvmCluster
         volatile boolean paused;
         /** While set, {@link #send} refuses every peer message (back pressure, as Aeron's offer says). */
         volatile boolean refuseSends;
+        /** Calls of {@link #poll}: one per duty cycle of the node's routing agent. */
+        final AtomicInteger polls = new AtomicInteger();
         private volatile boolean started;
         /** Events taken off {@link #inbox} and fully handled. */
         private final AtomicInteger handled = new AtomicInteger();
@@ -328,6 +330,7 @@ final class InJvmCluster
 
         public int poll(final Events events, final int limit)
         {
+            polls.incrementAndGet();
             if (!started)
             {
                 synchronized (lock)
