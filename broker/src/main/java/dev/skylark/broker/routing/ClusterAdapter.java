@@ -33,6 +33,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     private final org.agrona.collections.IntHashSet nodesUp = new org.agrona.collections.IntHashSet();
     /** Releases that could not be queued: client id → epoch, retried. */
     private final Map<String, Long> releases = new HashMap<>();
+    private final org.agrona.ExpandableArrayBuffer ackBuffer = new org.agrona.ExpandableArrayBuffer(256);
 
     ClusterAdapter(
         final ClusterLink link,
@@ -42,7 +43,9 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         final SessionRegistry sessions,
         final Subscriptions subscriptions,
         final MessageRouter router,
-        final SessionTransfer transfer)
+        final SessionTransfer transfer,
+        final org.agrona.concurrent.CachedNanoClock clock,
+        final RoutingCounters counters)
     {
         this.transfer = transfer;
         this.link = link;
@@ -53,6 +56,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         this.sessions = sessions;
         this.subscriptions = subscriptions;
         this.router = router;
+        localRoutes.awaitAcks(nodesUp, clock, counters.clusterRouteAckTimeouts);
     }
 
     /** One duty cycle's cluster work: committed events and peer messages, then retries. */
@@ -62,6 +66,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         work += subscriptions.releaseCommitted();
         work += localRoutes.retry();
         work += transfer.poll();
+        work += forwarding.drainBacklogs();
         if (!releases.isEmpty())
         {
             releases.entrySet().removeIf((entry) -> link.release(entry.getKey(), entry.getValue()));
@@ -82,6 +87,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     {
         nodesUp.remove(nodeId);
         forwarding.onNodeDown(nodeId);
+        localRoutes.onNodeDown(nodeId);
     }
 
     public void onClaimed(
@@ -149,6 +155,16 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     public void onRoute(final String filter, final int nodeId, final boolean present)
     {
         forwarding.onRoute(filter, nodeId, present);
+        localRoutes.onRoute(filter, nodeId, present);
+        if (present && nodeId != self && nodeId >= 0)
+        {
+            // Applied: anything routed here from now on matches it. The subscribing node's SUBACK waits for this.
+            final int length = ackBuffer.putStringWithoutLengthUtf8(0, filter);
+            if (!link.send(nodeId, LocalRoutes.ROUTE_ACK, ackBuffer, 0, length))
+            {
+                LOG.log(Level.DEBUG, () -> "cluster: a route acknowledgement to node " + nodeId + " could not be sent");
+            }
+        }
     }
 
     public void onRouteCommitted(final long correlationId)
@@ -174,6 +190,10 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         {
             forwarding.onPeerMessage(fromNodeId, type, buffer, offset, length);
         }
+        else if (type == LocalRoutes.ROUTE_ACK)
+        {
+            localRoutes.onRouteAck(fromNodeId, buffer.getStringWithoutLengthUtf8(offset, length));
+        }
         else
         {
             transfer.onPeerMessage(fromNodeId, type, buffer, offset, length);
@@ -187,6 +207,12 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
             release(session.clientId, session.clusterEpoch);
             session.clusterEpoch = 0;
         }
+    }
+
+    /** Whether forwards to other nodes back up: QoS 1/2 publishers are held back (the publish gate). */
+    boolean isBackPressured()
+    {
+        return forwarding.isBackPressured();
     }
 
     private void release(final String clientId, final long epoch)

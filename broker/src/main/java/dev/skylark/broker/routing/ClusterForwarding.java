@@ -24,7 +24,15 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  * <pre>
  * FORWARD: groupCount:2 (keyLength:2 key:n)* message (the {@link MessageLayout})
  * </pre>
- * Owned by the routing agent's thread; matching and sending allocate nothing.
+ * A forward the link refuses (back pressure, a peer not reachable yet) is never dropped at QoS 1/2: it waits in
+ * that peer's backlog (bytes, in order; once a peer has a backlog, later forwards to it queue behind it, so one
+ * publisher's messages stay in order) and is retried on every duty cycle ({@link #drainBacklogs}). A backlog past
+ * {@link #BACKLOG_MAX_BYTES} holds QoS 1/2 publishers back ({@link #isBackPressured}, the publish gate) until all
+ * backlogs are below half of it; QoS 0 past the bound is dropped and counted. A peer that goes down drops its
+ * backlog. A waiting message's Message Expiry Interval is rewritten to what is left when it is finally sent, and
+ * one that expired meanwhile is dropped (counted as expired).
+ * <p>
+ * Owned by the routing agent's thread; matching and sending allocate nothing (a backlog grows to its bound once).
  */
 final class ClusterForwarding
 {
@@ -33,6 +41,57 @@ final class ClusterForwarding
     private static final System.Logger LOG = System.getLogger(ClusterForwarding.class.getName());
     private static final int ROUTE_OPTIONS = SubscriptionOptions.ofQos(2);
     private static final long LOG_INTERVAL_NS = 1_000_000_000L;
+    /** The bytes of refused forwards a peer's backlog holds before QoS 1/2 publishers are held back. */
+    static final long BACKLOG_MAX_BYTES = 4L << 20;
+    /** A backlog record: length:4 expiryDeadlineNs:8, then the peer message. */
+    private static final int RECORD_HEADER = 12;
+
+    /** Refused forwards to one peer, oldest first. */
+    private static final class Backlog
+    {
+        final int node;
+        final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(4096);
+        int head;
+        int tail;
+        long bytes;
+
+        Backlog(final int node)
+        {
+            this.node = node;
+        }
+
+        boolean isEmpty()
+        {
+            return head == tail;
+        }
+
+        void append(final DirectBuffer message, final int offset, final int length, final long deadlineNs)
+        {
+            if (head == tail)
+            {
+                head = 0;
+                tail = 0;
+            }
+            else if (head > 0 && tail + RECORD_HEADER + length > buffer.capacity() && head >= tail - head)
+            {
+                buffer.putBytes(0, buffer, head, tail - head); // compact: the live part moves to the front
+                tail -= head;
+                head = 0;
+            }
+            buffer.putInt(tail, length);
+            buffer.putLong(tail + 4, deadlineNs);
+            buffer.putBytes(tail + RECORD_HEADER, message, offset, length);
+            tail += RECORD_HEADER + length;
+            bytes += length;
+        }
+
+        void clear()
+        {
+            head = 0;
+            tail = 0;
+            bytes = 0;
+        }
+    }
 
     private final ClusterLink link;
     private final int self;
@@ -57,6 +116,9 @@ final class ClusterForwarding
     private int receivedGroupsOffset;
     private int receivedGroupCount;
     private long nextLogNs;
+    private Backlog[] backlogs = new Backlog[0];
+    private long backlogBytes;
+    private boolean backPressured;
 
     ClusterForwarding(
         final ClusterLink link, final RoutingCounters counters, final org.agrona.concurrent.CachedNanoClock clock)
@@ -98,6 +160,15 @@ final class ClusterForwarding
     /** A node left: whatever routes of it are left go (the registry sent an {@link #onRoute} for each first). */
     void onNodeDown(final int nodeId)
     {
+        final Backlog backlog = backlog(nodeId);
+        if (backlog != null && !backlog.isEmpty())
+        {
+            LOG.log(Level.WARNING, "cluster: node " + nodeId + " went down with " + backlog.bytes +
+                " bytes of forwards waiting for it: dropped");
+            backlogBytes -= backlog.bytes;
+            backlog.clear();
+            counters.clusterForwardBacklogBytes.setRelease(backlogBytes);
+        }
         if (nodeId >= 0 && routes.removeSession(nodeId) > 0)
         {
             counters.clusterRoutes.setRelease(routes.subscriptionCount());
@@ -178,8 +249,11 @@ final class ClusterForwarding
         return true;
     }
 
-    /** Sends the current message (matched by {@link #matchRemote}) once to each of its nodes. */
-    void sendForwards(final DirectBuffer buffer, final int offset, final int length)
+    /**
+     * Sends the current message (matched by {@link #matchRemote}) once to each of its nodes; {@code
+     * expiryDeadlineNs} is when its Message Expiry Interval ends on this node's routing clock (0: none).
+     */
+    void sendForwards(final DirectBuffer buffer, final int offset, final int length, final long expiryDeadlineNs)
     {
         for (int n = 0; n < nodeCount; n++)
         {
@@ -199,18 +273,84 @@ final class ClusterForwarding
             }
             scratch.putShort(0, (short)groups);
             scratch.putBytes(position, buffer, offset, length);
-            if (link.send(node, FORWARD, scratch, 0, position + length))
+            // What is left of the expiry interval now, counting the time the message spent on this node so far.
+            MessageExpiry.patchRemaining(scratch, position, expiryDeadlineNs, clock.nanoTime());
+            final Backlog backlog = backlog(node);
+            if (backlog != null && !backlog.isEmpty())
+            {
+                queue(node, backlog, position + length, MessageLayout.qos(buffer, offset), expiryDeadlineNs);
+            }
+            else if (link.send(node, FORWARD, scratch, 0, position + length))
             {
                 counters.clusterForwardedOut.incrementRelease();
             }
             else
             {
-                counters.clusterForwardDropped.incrementRelease();
-                logDrop("a message for node " + node + " was dropped: the node is unreachable or pushes back");
+                queue(node, backlog, position + length, MessageLayout.qos(buffer, offset), expiryDeadlineNs);
             }
         }
         nodeCount = 0;
         groupCount = 0;
+    }
+
+    /** Whether a peer's backlog passed its bound and has not drained below half since: QoS 1/2 publishers wait. */
+    boolean isBackPressured()
+    {
+        return backPressured;
+    }
+
+    /** Bytes of refused forwards waiting, all peers (tests and status). */
+    long backlogBytes()
+    {
+        return backlogBytes;
+    }
+
+    /** Retries the backlogs in order, each until the link refuses again; returns how many went. */
+    int drainBacklogs()
+    {
+        if (backlogBytes == 0)
+        {
+            return 0;
+        }
+        int sent = 0;
+        final long nowNs = clock.nanoTime();
+        for (final Backlog backlog : backlogs)
+        {
+            final ExpandableArrayBuffer buffer = backlog.buffer;
+            while (!backlog.isEmpty())
+            {
+                final int length = buffer.getInt(backlog.head);
+                final long deadlineNs = buffer.getLong(backlog.head + 4);
+                final int message = backlog.head + RECORD_HEADER;
+                final int layout = message + forwardHeaderLength(buffer, message);
+                final boolean expired = MessageExpiry.isExpired(deadlineNs, nowNs);
+                if (expired)
+                {
+                    counters.expired.incrementRelease();
+                }
+                else
+                {
+                    MessageExpiry.patchRemaining(buffer, layout, deadlineNs, nowNs);
+                    if (!link.send(backlog.node, FORWARD, buffer, message, length))
+                    {
+                        break;
+                    }
+                    counters.clusterForwardedOut.incrementRelease();
+                    sent++;
+                }
+                backlog.head = message + length;
+                backlog.bytes -= length;
+                backlogBytes -= length;
+            }
+        }
+        counters.clusterForwardBacklogBytes.setRelease(backlogBytes);
+        if (backPressured && backlogBytes <= BACKLOG_MAX_BYTES / 2)
+        {
+            backPressured = false;
+            LOG.log(Level.INFO, "cluster: forwards to other nodes drained (" + backlogBytes + " bytes waiting): " +
+                "publishers resume");
+        }
+        return sent;
     }
 
     /** A peer message: a {@link #FORWARD}ed PUBLISH is delivered to this node's subscribers. */
@@ -259,6 +399,56 @@ final class ClusterForwarding
             receiving = false;
             received = null;
         }
+    }
+
+    private Backlog backlog(final int node)
+    {
+        for (final Backlog backlog : backlogs)
+        {
+            if (backlog.node == node)
+            {
+                return backlog;
+            }
+        }
+        return null;
+    }
+
+    /** The forward in {@link #scratch} waits in {@code node}'s backlog (QoS 0 past the bound is dropped). */
+    private void queue(final int node, final Backlog existing, final int length, final int qos, final long deadlineNs)
+    {
+        Backlog backlog = existing;
+        if (qos == 0 && (backlog == null ? 0 : backlog.bytes) + length > BACKLOG_MAX_BYTES)
+        {
+            counters.clusterForwardDropped.incrementRelease();
+            logDrop("a QoS 0 message for node " + node + " was dropped: its backlog is full");
+            return;
+        }
+        if (backlog == null)
+        {
+            backlog = new Backlog(node);
+            backlogs = Arrays.copyOf(backlogs, backlogs.length + 1);
+            backlogs[backlogs.length - 1] = backlog;
+        }
+        backlog.append(scratch, 0, length, deadlineNs);
+        backlogBytes += length;
+        counters.clusterForwardBacklogBytes.setRelease(backlogBytes);
+        if (!backPressured && backlog.bytes > BACKLOG_MAX_BYTES)
+        {
+            backPressured = true;
+            LOG.log(Level.WARNING, "cluster: " + backlog.bytes + " bytes of forwards wait for node " + node +
+                ": holding back QoS 1/2 publishers until they drain");
+        }
+    }
+
+    private static int forwardHeaderLength(final DirectBuffer buffer, final int offset)
+    {
+        final int groups = buffer.getShort(offset) & 0xFFFF;
+        int position = offset + SIZE_OF_SHORT;
+        for (int i = 0; i < groups; i++)
+        {
+            position += SIZE_OF_SHORT + (buffer.getShort(position) & 0xFFFF);
+        }
+        return position - offset;
     }
 
     private void addNode(final int node)

@@ -1,6 +1,9 @@
 package dev.skylark.broker.routing;
 
+import org.agrona.collections.IntHashSet;
+
 import java.lang.System.Logger.Level;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
@@ -15,7 +18,15 @@ import java.util.Map;
  * <p>
  * Route changes are correlated with increasing ids and committed in the order they were issued, so a SUBACK waits
  * for {@link #lastIssued()} to be {@link #isCommitted committed}: its own adds, and any add of the same filter still
- * in flight, come no later. Owned by the routing agent's thread.
+ * in flight, come no later.
+ * <p>
+ * A route change that commits is not yet applied by every node: a publisher on another node would miss the
+ * subscriber until that node's routing agent has taken the {@link ClusterLink.Events#onRoute onRoute} in. So an
+ * add that makes this node's route appear (0 to 1 in the registry) also waits until every node that was live when it
+ * committed has acknowledged applying it ({@link #onRouteAck}, a {@link #ROUTE_ACK} peer message each node sends
+ * after applying another node's route) or has gone down ({@link #onNodeDown}); a node that does not answer is waited
+ * for at most {@link #ROUTE_ACK_WAIT_MS} (logged, counted). {@link #isSettled} is what a SUBACK waits for. Owned by
+ * the routing agent's thread.
  */
 final class LocalRoutes implements TopicTree.FilterListener
 {
@@ -29,8 +40,40 @@ final class LocalRoutes implements TopicTree.FilterListener
         boolean announced;
     }
 
+    /** Peer message type: "I have applied your route of this filter" (the filter's UTF-8 bytes). */
+    static final int ROUTE_ACK = 5;
+    /** The longest a committed route add waits for a live node's acknowledgement. */
+    static final long ROUTE_ACK_WAIT_MS = 3_000;
+
+    /** A route add whose commit, and the acknowledgements of the nodes live then, a SUBACK waits for. */
+    private static final class Wait
+    {
+        final String filter;
+        final long correlationId;
+        /** Nodes whose acknowledgement is still awaited (after the commit). */
+        final IntHashSet awaiting = new IntHashSet();
+        /** Nodes that acknowledged before this node saw its own commit. */
+        final IntHashSet ackedEarly = new IntHashSet();
+        boolean committed;
+        boolean done;
+        long deadlineNs;
+
+        Wait(final String filter, final long correlationId)
+        {
+            this.filter = filter;
+            this.correlationId = correlationId;
+        }
+    }
+
     private final ClusterLink link;
+    private final int self;
     private final Map<String, Route> routes = new HashMap<>();
+    /** Route adds not yet settled, in the order they were issued; the same ones by filter (the latest). */
+    private final ArrayDeque<Wait> waits = new ArrayDeque<>();
+    private final Map<String, Wait> waitsByFilter = new HashMap<>();
+    private IntHashSet nodesUp = new IntHashSet();
+    private org.agrona.concurrent.CachedNanoClock clock;
+    private org.agrona.concurrent.status.AtomicCounter ackTimeouts;
     /** Filters whose route change could not be queued: retried until the registry matches {@link #routes}. */
     private final ArrayList<String> retry = new ArrayList<>();
     private long lastIssued;
@@ -39,6 +82,21 @@ final class LocalRoutes implements TopicTree.FilterListener
     LocalRoutes(final ClusterLink link)
     {
         this.link = link;
+        this.self = link.nodeId();
+    }
+
+    /**
+     * Waits for other nodes' acknowledgements of this node's new routes: {@code nodesUp} are the nodes the registry
+     * says are up (kept by the caller), {@code ackTimeouts} counts nodes that did not answer in time.
+     */
+    void awaitAcks(
+        final IntHashSet nodesUp,
+        final org.agrona.concurrent.CachedNanoClock clock,
+        final org.agrona.concurrent.status.AtomicCounter ackTimeouts)
+    {
+        this.nodesUp = nodesUp;
+        this.clock = clock;
+        this.ackTimeouts = ackTimeouts;
     }
 
     /**
@@ -127,6 +185,119 @@ final class LocalRoutes implements TopicTree.FilterListener
         {
             lastCommitted = correlationId;
         }
+        // An add committed with no onRoute of this node first did not make the route appear: nothing to wait for.
+        for (final Wait wait : waits)
+        {
+            if (wait.correlationId > correlationId)
+            {
+                break;
+            }
+            if (!wait.committed)
+            {
+                finish(wait);
+            }
+        }
+        pollWaits();
+    }
+
+    /**
+     * The registry committed {@code nodeId}'s route of {@code filter} (0 to 1 when {@code present}). For this node's
+     * own: the nodes live now must acknowledge it before the SUBACK.
+     */
+    void onRoute(final String filter, final int nodeId, final boolean present)
+    {
+        if (nodeId != self || !present || clock == null)
+        {
+            return;
+        }
+        final Wait wait = waitsByFilter.get(filter);
+        if (wait == null || wait.committed)
+        {
+            return;
+        }
+        wait.committed = true;
+        wait.deadlineNs = clock.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(ROUTE_ACK_WAIT_MS);
+        for (final IntHashSet.IntIterator it = nodesUp.iterator(); it.hasNext(); )
+        {
+            final int node = it.nextValue();
+            if (node != self && !wait.ackedEarly.contains(node))
+            {
+                wait.awaiting.add(node);
+            }
+        }
+        if (wait.awaiting.isEmpty())
+        {
+            finish(wait);
+        }
+    }
+
+    /** {@code fromNodeId} has applied this node's route of {@code filter}. */
+    void onRouteAck(final int fromNodeId, final String filter)
+    {
+        final Wait wait = waitsByFilter.get(filter);
+        if (wait == null)
+        {
+            return; // late (the wait timed out, or the node went down and came back): nothing waits for it
+        }
+        if (!wait.committed)
+        {
+            wait.ackedEarly.add(fromNodeId); // the peer applied the commit before this node saw it
+        }
+        else if (wait.awaiting.remove(fromNodeId) && wait.awaiting.isEmpty())
+        {
+            finish(wait);
+        }
+    }
+
+    /** A node left: no route add waits for it any more. */
+    void onNodeDown(final int nodeId)
+    {
+        for (final Wait wait : waits)
+        {
+            if (wait.committed && !wait.done && wait.awaiting.remove(nodeId) && wait.awaiting.isEmpty())
+            {
+                finish(wait);
+            }
+        }
+    }
+
+    /** Whether a SUBACK issued after route change {@code correlationId} may go: committed and acknowledged. */
+    boolean isSettled(final long correlationId)
+    {
+        pollWaits();
+        final Wait oldest = waits.peekFirst();
+        return isCommitted(correlationId) && (oldest == null || oldest.correlationId > correlationId);
+    }
+
+    /** Drops the settled waits at the head, and gives up on nodes that did not answer in time. */
+    private void pollWaits()
+    {
+        Wait wait;
+        while ((wait = waits.peekFirst()) != null)
+        {
+            if (!wait.done && wait.committed && clock.nanoTime() - wait.deadlineNs >= 0)
+            {
+                ackTimeouts.incrementRelease();
+                LOG.log(Level.WARNING, "cluster: node(s) " + wait.awaiting + " did not acknowledge a new route within " +
+                    ROUTE_ACK_WAIT_MS + " ms; acknowledging the subscription anyway");
+                finish(wait);
+            }
+            if (!wait.done)
+            {
+                return;
+            }
+            waits.pollFirst();
+        }
+    }
+
+    private void finish(final Wait wait)
+    {
+        wait.done = true;
+        wait.awaiting.clear();
+        if (waitsByFilter.get(wait.filter) == wait)
+        {
+            waitsByFilter.remove(wait.filter);
+        }
     }
 
     /** The last route change issued; a SUBACK or UNSUBACK waits for it to commit. */
@@ -197,6 +368,16 @@ final class LocalRoutes implements TopicTree.FilterListener
         }
         lastIssued++;
         route.announced = true;
+        if (clock != null)
+        {
+            final Wait wait = new Wait(filter, lastIssued);
+            final Wait previous = waitsByFilter.put(filter, wait);
+            if (previous != null && !previous.done)
+            {
+                previous.done = true; // an earlier add of the filter is superseded: this one's acknowledgements count
+            }
+            waits.addLast(wait);
+        }
         return true;
     }
 

@@ -36,7 +36,8 @@ final class MessageExpiry
 
     /**
      * Rewrites the stored message's Message Expiry Interval to the time it has left, as forwarded messages must carry
-     * [MQTT-3.3.2-6]; at least 1 s for a message whose delivery had already started before it expired.
+     * [MQTT-3.3.2-6]; at least 1 s for a message whose delivery had already started before it expired, never more
+     * than the interval it carries (a copy forwarded to another node in the duty cycle it was routed in keeps its own).
      */
     static void patchRemaining(
         final MutableDirectBuffer buffer, final int offset, final long deadlineNs, final long nowNs)
@@ -45,7 +46,9 @@ final class MessageExpiry
         if (valueOffset >= 0)
         {
             final long remaining = Math.max(1, TimeUnit.NANOSECONDS.toSeconds(deadlineNs - nowNs + 999_999_999L));
-            buffer.putInt(valueOffset, (int)remaining, ByteOrder.BIG_ENDIAN);
+            final long interval = buffer.getInt(valueOffset, ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL;
+            // Never more than the interval the copy carries (the deadline's odd bit must not round it up a second).
+            buffer.putInt(valueOffset, (int)Math.max(1, Math.min(remaining, interval)), ByteOrder.BIG_ENDIAN);
         }
     }
 }

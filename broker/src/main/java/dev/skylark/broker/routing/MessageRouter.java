@@ -247,7 +247,7 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
             }
             if (forwardedTo > 0)
             {
-                forwarding.sendForwards(buffer, offset, length);
+                forwarding.sendForwards(buffer, offset, length, expiryDeadlineNs);
             }
             return forwardedTo;
         }
@@ -311,7 +311,7 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
         }
         if (forwardedTo > 0)
         {
-            forwarding.sendForwards(buffer, offset, length);
+            forwarding.sendForwards(buffer, offset, length, expiryDeadlineNs);
         }
         return count + forwardedTo;
     }

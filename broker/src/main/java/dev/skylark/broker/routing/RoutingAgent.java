@@ -182,23 +182,30 @@ public final class RoutingAgent implements Agent
         final long inUse = store.bytesInUse();
         if (!gate.isClosed())
         {
-            if (inUse > storeHighWater || log.isBackPressured())
+            if (inUse > storeHighWater || log.isBackPressured() || clusterBackPressured())
             {
                 gate.close();
                 counters.publishGateClosed.incrementRelease();
                 counters.publishGateHeld.setRelease(1);
                 LOG.log(Level.WARNING, "stored messages reached " + inUse + " bytes (retained " +
                     router.retainedQuota().bytes() + ")" + (log.isBackPressured() ? " or the journal pushes back" : "") +
+                    (clusterBackPressured() ? " or forwards to other cluster nodes back up" : "") +
                     ": holding back QoS 1/2 and retained publishes until below " + storeHighWater / 2 +
                     " (skylark.store.high.water); QoS 0 and retained clears still flow");
             }
         }
-        else if (inUse < storeHighWater / 2 && !log.isBackPressured())
+        else if (inUse < storeHighWater / 2 && !log.isBackPressured() && !clusterBackPressured())
         {
             gate.open();
             counters.publishGateHeld.setRelease(0);
             LOG.log(Level.INFO, "stored messages down to " + inUse + " bytes: publishers resume");
         }
+    }
+
+    /** Forwards to other cluster nodes back up past their bound (never on a single node). */
+    private boolean clusterBackPressured()
+    {
+        return clusterAdapter != null && clusterAdapter.isBackPressured();
     }
 
     /**
@@ -227,7 +234,8 @@ public final class RoutingAgent implements Agent
         final SessionTransfer transfer = new SessionTransfer(link, sessions, tree, deliveries, store,
             journalRecord, durableIds, cachedClock, claims);
         clusterAdapter =
-            new ClusterAdapter(link, claims, localRoutes, forwarding, sessions, subscriptions, router, transfer);
+            new ClusterAdapter(link, claims, localRoutes, forwarding, sessions, subscriptions, router, transfer,
+                cachedClock, counters);
         tree.filterListener(localRoutes);
         router.forwarding(forwarding);
         subscriptions.localRoutes(localRoutes);

@@ -70,6 +70,10 @@ public final class RoutingCounters
     public final AtomicCounter clusterForwardedIn;
     /** Messages (or retained updates) not sent to another node or the registry: unreachable or back pressure. */
     public final AtomicCounter clusterForwardDropped;
+    /** Nodes that did not acknowledge one of this node's new routes in time (its SUBACK went without them). */
+    public final AtomicCounter clusterRouteAckTimeouts;
+    /** Bytes of forwards the link refused, waiting to be retried (all peers). */
+    public final AtomicCounter clusterForwardBacklogBytes;
 
     public RoutingCounters(final Counters counters)
     {
@@ -132,5 +136,9 @@ public final class RoutingCounters
         clusterForwardDropped = counters.counter("skylark_cluster_forward_dropped_total",
             "messages or retained updates not sent to another node or the registry (unreachable, back pressure)",
             null);
+        clusterRouteAckTimeouts = counters.counter("skylark_cluster_route_ack_timeouts_total",
+            "new routes of this node some live node did not acknowledge in time (SUBACK sent without it)", null);
+        clusterForwardBacklogBytes = counters.gauge("skylark_cluster_forward_backlog_bytes",
+            "bytes of forwards to other cluster nodes waiting to be retried (the link pushed back)", null);
     }
 }

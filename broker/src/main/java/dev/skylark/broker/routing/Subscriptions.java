@@ -252,7 +252,7 @@ final class Subscriptions implements RetainedVisitor<Long>
         Held ack;
         final long nowNs = clock.nanoTime();
         while ((ack = held.peekFirst()) != null &&
-            (localRoutes.isCommitted(ack.awaitedCorrelation) || nowNs - ack.deadlineNs >= 0))
+            (localRoutes.isSettled(ack.awaitedCorrelation) || nowNs - ack.deadlineNs >= 0))
         {
             if (!localRoutes.isCommitted(ack.awaitedCorrelation))
             {
@@ -292,7 +292,7 @@ final class Subscriptions implements RetainedVisitor<Long>
     /** In a cluster, an acknowledgement waits while a route change before it is uncommitted, or others wait. */
     private boolean mustHold()
     {
-        return localRoutes != null && (!held.isEmpty() || !localRoutes.isCommitted(localRoutes.lastIssued()));
+        return localRoutes != null && (!held.isEmpty() || !localRoutes.isSettled(localRoutes.lastIssued()));
     }
 
     private Held hold(final int packetType)

@@ -60,6 +60,8 @@ class ClusterRoutingTest
     private final List<InJvmCluster.Link> links = new ArrayList<>();
     private final List<Broker> brokers = new ArrayList<>();
     private final List<AutoCloseable> clients = new ArrayList<>();
+    /** Node 1's clock, when a test moves its time (null: the real one). */
+    private AdjustableClock node1Clock;
 
     private void start(final int nodes)
     {
@@ -67,8 +69,13 @@ class ClusterRoutingTest
         {
             final InJvmCluster.Link link = cluster.link(i);
             links.add(link);
-            brokers.add(Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(0)
-                .bindAddress("127.0.0.1").dataDir(dataDir.resolve("node" + i).toString()).clusterLink(link)));
+            final Broker.Context context = new Broker.Context().authMode("none").mqttPort(0).httpPort(0)
+                .bindAddress("127.0.0.1").dataDir(dataDir.resolve("node" + i).toString()).clusterLink(link);
+            if (i == 1 && node1Clock != null)
+            {
+                context.nanoClock(node1Clock);
+            }
+            brokers.add(Broker.launch(context));
         }
         await(() -> links.stream().allMatch((l) -> l.up), "every node up");
     }
@@ -243,6 +250,185 @@ class ClusterRoutingTest
         {
             assertEquals(qos, got.get("1-" + qos), "from node 1 at " + qos);
             assertEquals(qos, got.get("3-" + qos), "from node 3 at " + qos);
+        }
+    }
+
+    @Test
+    void aPublishRightAfterSubackOnALaggingNodeReachesTheSubscriber() throws Exception
+    {
+        start(3);
+        final Mqtt5AsyncClient pub = hive(1, "pub").toAsync();
+        final Mqtt5AsyncClient sub = hive(2, "sub").toAsync();
+        final BlockingQueue<Mqtt5Publish> received = new LinkedBlockingQueue<>();
+        sub.publishes(MqttGlobalPublishFilter.ALL, received::add);
+        links.get(0).paused = true; // node 1 takes no committed event in: it has not applied the route
+        final CompletableFuture<Mqtt5SubAck> suback = sub.subscribeWith().topicFilter("lag/#")
+            .qos(MqttQos.AT_LEAST_ONCE).send();
+        // The publisher acts on the SUBACK at once, on the node that lags.
+        final CompletableFuture<?> published = suback.thenCompose((ack) ->
+            pub.publishWith().topic("lag/1").qos(MqttQos.AT_LEAST_ONCE).payload("right after".getBytes()).send());
+        await(() -> links.get(2).caughtUp() && links.get(1).caughtUp(), "nodes 2 and 3 apply the route");
+        assertTrue(noAnswerWithin(suback, 300), "no SUBACK while node 1 has not applied the route");
+        links.get(0).paused = false;
+        suback.get(WAIT_MS, TimeUnit.MILLISECONDS);
+        published.get(WAIT_MS, TimeUnit.MILLISECONDS);
+        final Mqtt5Publish p = received.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+        assertNotNull(p, "the publish right after the SUBACK on node 1");
+        assertEquals("right after", new String(p.getPayloadAsBytes()));
+        assertEquals(0, metric(2, "skylark_cluster_route_ack_timeouts_total"));
+
+        // A filter node 2 already routes needs no acknowledgement: its SUBACK goes while node 1 lags again.
+        links.get(0).paused = true;
+        final Mqtt5AsyncClient sub2 = hive(2, "sub2").toAsync();
+        sub2.subscribeWith().topicFilter("lag/#").qos(MqttQos.AT_LEAST_ONCE).send()
+            .get(WAIT_MS, TimeUnit.MILLISECONDS);
+        links.get(0).paused = false;
+    }
+
+    @Test
+    void aNodeThatNeverAcknowledgesARouteHoldsTheSubackABoundedTimeAndIsCounted() throws Exception
+    {
+        start(3);
+        final Mqtt5BlockingClient pub = hive(1, "pub");
+        final Mqtt5AsyncClient sub = hive(2, "sub").toAsync();
+        final BlockingQueue<Mqtt5Publish> received = new LinkedBlockingQueue<>();
+        sub.publishes(MqttGlobalPublishFilter.ALL, received::add);
+        links.get(2).paused = true; // node 3 never answers
+        final long start = System.nanoTime();
+        final CompletableFuture<Mqtt5SubAck> suback = sub.subscribeWith().topicFilter("mute/#")
+            .qos(MqttQos.AT_LEAST_ONCE).send();
+        await(() -> links.get(0).caughtUp() && links.get(1).caughtUp(), "nodes 1 and 2 apply the route");
+        assertTrue(noAnswerWithin(suback, 300), "the SUBACK waits for node 3");
+        suback.get(WAIT_MS, TimeUnit.MILLISECONDS);
+        final long waitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(waitedMs >= 2_900 && waitedMs < 8_000, "waited about 3 s for node 3: " + waitedMs);
+        assertEquals(1, metric(2, "skylark_cluster_route_ack_timeouts_total"));
+        pub.publishWith().topic("mute/1").qos(MqttQos.AT_LEAST_ONCE).payload("x".getBytes()).send();
+        assertNotNull(received.poll(WAIT_MS, TimeUnit.MILLISECONDS), "node 1 acknowledged and routes it");
+    }
+
+    @Test
+    void aNodeGoingDownNoLongerHoldsTheSuback() throws Exception
+    {
+        start(3);
+        final Mqtt5AsyncClient sub = hive(2, "sub").toAsync();
+        links.get(2).paused = true;
+        final CompletableFuture<Mqtt5SubAck> suback = sub.subscribeWith().topicFilter("down/#")
+            .qos(MqttQos.AT_LEAST_ONCE).send();
+        await(() -> links.get(0).caughtUp() && links.get(1).caughtUp(), "nodes 1 and 2 apply the route");
+        assertTrue(noAnswerWithin(suback, 300), "the SUBACK waits for node 3");
+        final long start = System.nanoTime();
+        cluster.nodeDown(3);
+        suback.get(WAIT_MS, TimeUnit.MILLISECONDS);
+        assertTrue(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) < 2_500,
+            "released by the node going down, not by the time bound");
+        assertEquals(0, metric(2, "skylark_cluster_route_ack_timeouts_total"));
+    }
+
+    @Test
+    void forwardsTheLinkRefusesWaitInOrderHoldPublishersBackAndNoQos1IsLost() throws Exception
+    {
+        start(2);
+        final Mqtt5AsyncClient pub = hive(1, "pub").toAsync();
+        final Mqtt5AsyncClient pub0 = hive(1, "pub0").toAsync();
+        final Mqtt5AsyncClient sub = hive(2, "sub").toAsync();
+        final BlockingQueue<Mqtt5Publish> received = new LinkedBlockingQueue<>();
+        sub.publishes(MqttGlobalPublishFilter.ALL, received::add);
+        sub.subscribeWith().topicFilter("bp/#").qos(MqttQos.AT_LEAST_ONCE).send().get(WAIT_MS, TimeUnit.MILLISECONDS);
+        links.get(0).refuseSends = true; // node 1's link pushes back
+
+        final int count = 100; // 100 x 64 KiB: past the 4 MiB bound of node 2's backlog
+        final List<CompletableFuture<?>> acks = new ArrayList<>();
+        for (int i = 0; i < count; i++)
+        {
+            final byte[] payload = new byte[64 * 1024];
+            java.nio.ByteBuffer.wrap(payload).putInt(i);
+            acks.add(pub.publishWith().topic("bp/x").qos(MqttQos.AT_LEAST_ONCE).payload(payload).send());
+        }
+        await(() -> metricOrFail(1, "skylark_publish_gate_held") == 1, "node 1 holds QoS 1/2 publishers back");
+        assertTrue(acks.stream().anyMatch((ack) -> !ack.isDone()), "some publishes wait at the gate");
+        pub0.publishWith().topic("bp/zero").qos(MqttQos.AT_MOST_ONCE).payload(new byte[64 * 1024]).send();
+        await(() -> metricOrFail(1, "skylark_cluster_forward_dropped_total") == 1, "QoS 0 past the bound dropped");
+        assertTrue(received.isEmpty(), "nothing went while the link refused");
+
+        links.get(0).refuseSends = false;
+        for (int i = 0; i < count; i++)
+        {
+            final Mqtt5Publish p = received.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+            assertNotNull(p, "QoS 1 message " + i);
+            assertEquals(i, java.nio.ByteBuffer.wrap(p.getPayloadAsBytes()).getInt(), "in publishing order");
+        }
+        for (final CompletableFuture<?> ack : acks)
+        {
+            ack.get(WAIT_MS, TimeUnit.MILLISECONDS);
+        }
+        await(() -> metricOrFail(1, "skylark_publish_gate_held") == 0, "the gate opens once drained");
+        assertTrue(metric(1, "skylark_publish_gate_closed_total") >= 1);
+        assertEquals(1, metric(1, "skylark_cluster_forward_dropped_total"), "only the QoS 0 message was dropped");
+        assertEquals(count, metric(1, "skylark_cluster_forwarded_out_total"));
+        assertTrue(received.poll(200, TimeUnit.MILLISECONDS) == null, "nothing more (the QoS 0 one was dropped)");
+    }
+
+    @Test
+    void aPeerThatGoesDownDropsItsBacklog() throws Exception
+    {
+        start(2);
+        final Mqtt5AsyncClient pub = hive(1, "pub").toAsync();
+        hive(2, "sub").toAsync().subscribeWith().topicFilter("gone/#").qos(MqttQos.AT_LEAST_ONCE).send()
+            .get(WAIT_MS, TimeUnit.MILLISECONDS);
+        links.get(0).refuseSends = true;
+        for (int i = 0; i < 3; i++)
+        {
+            pub.publishWith().topic("gone/x").qos(MqttQos.AT_LEAST_ONCE).payload(new byte[100]).send()
+                .get(WAIT_MS, TimeUnit.MILLISECONDS);
+        }
+        assertTrue(metric(1, "skylark_cluster_forward_backlog_bytes") > 300, "three forwards wait");
+        cluster.nodeDown(2);
+        await(() -> metricOrFail(1, "skylark_cluster_forward_backlog_bytes") == 0, "node 2's backlog dropped");
+        assertEquals(0, metric(1, "skylark_publish_gate_held"));
+    }
+
+    @Test
+    void aForwardedMessagesExpiryCountsTheTimeItWaitedOnTheOriginNode() throws Exception
+    {
+        node1Clock = new AdjustableClock();
+        start(2);
+        final Mqtt5AsyncClient pub = hive(1, "pub").toAsync();
+        final Mqtt5AsyncClient sub = hive(2, "sub").toAsync();
+        final BlockingQueue<Mqtt5Publish> received = new LinkedBlockingQueue<>();
+        sub.publishes(MqttGlobalPublishFilter.ALL, received::add);
+        sub.subscribeWith().topicFilter("exp/#").qos(MqttQos.AT_LEAST_ONCE).send().get(WAIT_MS, TimeUnit.MILLISECONDS);
+        links.get(0).refuseSends = true;
+        pub.publishWith().topic("exp/long").qos(MqttQos.AT_LEAST_ONCE).messageExpiryInterval(100)
+            .payload("long".getBytes()).send().get(WAIT_MS, TimeUnit.MILLISECONDS);
+        pub.publishWith().topic("exp/short").qos(MqttQos.AT_LEAST_ONCE).messageExpiryInterval(30)
+            .payload("short".getBytes()).send().get(WAIT_MS, TimeUnit.MILLISECONDS);
+        assertTrue(metric(1, "skylark_cluster_forward_backlog_bytes") > 0, "both wait on node 1");
+        node1Clock.advanceMs(50_000);
+        final int polls = links.get(0).polls.get();
+        // A whole duty cycle of node 1 begins after the advance: it sees the new time before the link takes sends.
+        await(() -> links.get(0).polls.get() >= polls + 2, "node 1 runs a duty cycle on the advanced clock");
+        links.get(0).refuseSends = false;
+        final Mqtt5Publish p = received.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+        assertNotNull(p);
+        assertEquals("long", new String(p.getPayloadAsBytes()));
+        final long left = p.getMessageExpiryInterval().getAsLong();
+        // 100 s less the 50 s it waited on node 1 (and the real time the test took, on a loaded machine).
+        assertTrue(left <= 50 && left >= 35, "100 s less the 50 s it waited on node 1: " + left);
+        await(() -> metricOrFail(1, "skylark_cluster_forward_backlog_bytes") == 0, "the backlog drained");
+        assertEquals(1, metric(1, "skylark_messages_expired_total"), "the 30 s one expired on node 1");
+        assertTrue(received.poll(200, TimeUnit.MILLISECONDS) == null, "the expired one never arrives");
+    }
+
+    private long metricOrFail(final int node, final String name)
+    {
+        try
+        {
+            return metric(node, name);
+        }
+        catch (final Exception e)
+        {
+            throw new AssertionError(e);
         }
     }
 

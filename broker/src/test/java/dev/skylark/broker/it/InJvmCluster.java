@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * <p>
  * A node is up from its link's first {@link ClusterLink#poll} (its "session" connects then); before that, and while
  * {@link #refuseCommands} is set (no leader), commands return false. {@link #holdCommits} keeps accepted commands
- * uncommitted until released, to see what waits for a commit.
+ * uncommitted until released, to see what waits for a commit; {@link Link#paused} holds back one node's delivery.
  */
 final class InJvmCluster
 {
@@ -37,7 +37,9 @@ final class InJvmCluster
     /** Commands accepted (tests): claims, and route adds per "filter@node". */
     final AtomicInteger claims = new AtomicInteger();
     final Map<String, AtomicInteger> routeAdds = new java.util.concurrent.ConcurrentHashMap<>();
-    /** Peer messages sent, per "from>to". */
+    /** Peer message type of a route acknowledgement (LocalRoutes.ROUTE_ACK): not counted in {@link #peerMessages}. */
+    static final int ROUTE_ACK = 5;
+    /** Peer messages sent, per "from>to", route acknowledgements apart. */
     final Map<String, AtomicInteger> peerMessages = new java.util.concurrent.ConcurrentHashMap<>();
 
     volatile boolean refuseCommands;
@@ -176,6 +178,12 @@ final class InJvmCluster
         final int nodeId;
         final ConcurrentLinkedQueue<Consumer<Events>> inbox = new ConcurrentLinkedQueue<>();
         volatile boolean up;
+        /** While set, this node takes nothing in (committed events and peer messages wait): a node that lags. */
+        volatile boolean paused;
+        /** While set, {@link #send} refuses every peer message (back pressure, as Aeron's offer says). */
+        volatile boolean refuseSends;
+        /** Calls of {@link #poll}: one per duty cycle of the node's routing agent. */
+        final AtomicInteger polls = new AtomicInteger();
         private volatile boolean started;
         /** Events taken off {@link #inbox} and fully handled. */
         private final AtomicInteger handled = new AtomicInteger();
@@ -301,11 +309,15 @@ final class InJvmCluster
             synchronized (lock)
             {
                 final Link to = linkOf(toNodeId);
-                if (!up || !to.up || toNodeId == nodeId)
+                if (!up || !to.up || toNodeId == nodeId || refuseSends)
                 {
                     return false;
                 }
-                peerMessages.computeIfAbsent(nodeId + ">" + toNodeId, (k) -> new AtomicInteger()).incrementAndGet();
+                if (type != ROUTE_ACK)
+                {
+                    peerMessages.computeIfAbsent(nodeId + ">" + toNodeId, (k) -> new AtomicInteger())
+                        .incrementAndGet();
+                }
                 to.enqueue((events) -> events.onPeerMessage(nodeId, type, new UnsafeBuffer(copy), 0, copy.length));
                 return true;
             }
@@ -313,11 +325,12 @@ final class InJvmCluster
 
         public boolean hasWork()
         {
-            return !started || !inbox.isEmpty();
+            return !started || (!paused && !inbox.isEmpty());
         }
 
         public int poll(final Events events, final int limit)
         {
+            polls.incrementAndGet();
             if (!started)
             {
                 synchronized (lock)
@@ -333,7 +346,7 @@ final class InJvmCluster
             }
             int count = 0;
             Consumer<Events> event;
-            while (count < limit && (event = inbox.poll()) != null)
+            while (count < limit && !paused && (event = inbox.poll()) != null)
             {
                 event.accept(events);
                 handled.incrementAndGet();

@@ -112,4 +112,48 @@ class LocalRoutesTest
             "both filters added again after the registry dropped them");
         assertEquals(4, link.commands.size());
     }
+
+    @Test
+    void aNewRouteSettlesOnceEveryNodeLiveAtItsCommitAcknowledgedItEarlyOrLateOrWentDown()
+    {
+        final RecordingLink link = new RecordingLink();
+        final LocalRoutes routes = new LocalRoutes(link);
+        final org.agrona.collections.IntHashSet up = new org.agrona.collections.IntHashSet();
+        up.add(1);
+        up.add(2);
+        up.add(3);
+        up.add(4);
+        final org.agrona.concurrent.CachedNanoClock clock = new org.agrona.concurrent.CachedNanoClock();
+        final org.agrona.concurrent.status.AtomicCounter timeouts = new org.agrona.concurrent.status.AtomicCounter(
+            new org.agrona.concurrent.UnsafeBuffer(new byte[64]), 0);
+        routes.awaitAcks(up, clock, timeouts);
+        assertTrue(routes.announce("a"));
+        final long add = routes.lastIssued();
+        routes.onRouteAck(2, "a"); // node 2 applied the commit before this node saw it
+        routes.onRoute("a", 1, true);
+        routes.onRouteCommitted(add);
+        assertTrue(routes.isCommitted(add));
+        assertFalse(routes.isSettled(add), "nodes 3 and 4 have not acknowledged");
+        routes.onRouteAck(3, "a");
+        assertFalse(routes.isSettled(add), "node 4 has not acknowledged");
+        routes.onNodeDown(4);
+        assertTrue(routes.isSettled(add), "node 4 went down");
+
+        // An add that did not make the route appear (no onRoute of this node) waits for nothing more.
+        assertTrue(routes.announce("b"));
+        routes.onRouteCommitted(routes.lastIssued());
+        assertTrue(routes.isSettled(routes.lastIssued()));
+
+        // A node that never answers is waited for at most ROUTE_ACK_WAIT_MS, counted.
+        assertTrue(routes.announce("c"));
+        routes.onRoute("c", 1, true);
+        routes.onRouteCommitted(routes.lastIssued());
+        clock.update(clock.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(
+            LocalRoutes.ROUTE_ACK_WAIT_MS) - 1);
+        assertFalse(routes.isSettled(routes.lastIssued()), "1 ns before the bound");
+        assertEquals(0, timeouts.get());
+        clock.update(clock.nanoTime() + 1);
+        assertTrue(routes.isSettled(routes.lastIssued()), "at the bound");
+        assertEquals(1, timeouts.get());
+    }
 }
