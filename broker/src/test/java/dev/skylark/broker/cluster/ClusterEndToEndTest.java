@@ -551,12 +551,13 @@ class ClusterEndToEndTest
         final int first = cluster.awaitFormed(WAIT_MS, -1);
         final long killed = System.nanoTime();
         cluster.node(first).kill();
-        final int second = cluster.awaitFormed(FAILOVER_MS, first);
-        assertNotEquals(first, second);
         final List<Integer> alive = survivors();
-        roundTrip(alive.get(0), alive.get(1), "idle");
+        roundTripBy(alive.get(0), alive.get(1), "idle", killed + TimeUnit.MILLISECONDS.toNanos(FAILOVER_MS));
         final long failoverMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
-        assertTrue(failoverMs < FAILOVER_MS, "working again " + failoverMs + " ms after the kill");
+        System.out.println("connect, subscribe and a message across nodes work again " + failoverMs + " ms after SIGKILL of the leader");
+        // the registry declares the dead node down after the session timeout: every survivor then agrees
+        final int second = cluster.awaitFormed(FAILOVER_MS + BrokerCluster.SESSION_MS, first);
+        assertNotEquals(first, second);
 
         // the killed node comes back from its own directory
         cluster.node(first).start();
@@ -600,12 +601,12 @@ class ClusterEndToEndTest
             cluster.await(() -> connected.get() >= 10, WAIT_MS, "clients connecting before the kill");
             final long killedAgain = System.nanoTime();
             cluster.node(leader).kill();
-            final int next = cluster.awaitFormed(FAILOVER_MS, leader);
-            assertNotEquals(leader, next);
             final int atKill = connected.get();
-            cluster.await(() -> connected.get() >= atKill + 10, FAILOVER_MS, "clients connecting after the new leader");
+            cluster.await(() -> connected.get() >= atKill + 10, FAILOVER_MS, "clients connecting after the kill");
             final long recoveredMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAgain);
-            assertTrue(recoveredMs < FAILOVER_MS, "connects work again " + recoveredMs + " ms after the kill");
+            System.out.println("connects and subscriptions work again " + recoveredMs + " ms after SIGKILL of the leader");
+            final int next = cluster.awaitFormed(FAILOVER_MS + BrokerCluster.SESSION_MS, leader);
+            assertNotEquals(leader, next);
         }
         finally
         {
@@ -644,6 +645,28 @@ class ClusterEndToEndTest
             }
         }
         return alive;
+    }
+
+    /** {@link #roundTrip} retried (connects refused while there is no leader) until it works or the deadline. */
+    private void roundTripBy(final int subNode, final int pubNode, final String tag, final long deadlineNs)
+        throws Exception
+    {
+        while (true)
+        {
+            try
+            {
+                roundTrip(subNode, pubNode, tag);
+                return;
+            }
+            catch (final RuntimeException | AssertionError ex)
+            {
+                if (System.nanoTime() > deadlineNs)
+                {
+                    throw new AssertionError("no round trip from node " + pubNode + " to node " + subNode +
+                        " by the deadline\n" + cluster.logs(), ex);
+                }
+            }
+        }
     }
 
     /** A new subscriber on {@code subNode}, a publisher on {@code pubNode}: a QoS 1 message arrives once. */
