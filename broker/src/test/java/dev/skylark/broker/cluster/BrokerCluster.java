@@ -221,6 +221,19 @@ final class BrokerCluster implements AutoCloseable
         {
             nodes[i] = new Node(i);
         }
+        // should the test JVM itself be killed (a surefire timeout), the brokers go with it
+        Runtime.getRuntime().addShutdownHook(new Thread(this::destroyNow, "broker-cluster-reaper"));
+    }
+
+    private void destroyNow()
+    {
+        for (final Node node : nodes)
+        {
+            if (node != null && node.process != null)
+            {
+                node.process.destroyForcibly();
+            }
+        }
     }
 
     Node node(final int id)
