@@ -114,7 +114,16 @@ final class BrokerAgents
         final RoutingAgent[] routerRef = new RoutingAgent[1];
         routerIdle = new SignalledIdleStrategy(() -> routerRef[0].hasWork());
         // Shared threading: the routing agent runs on I/O agent 0's thread, so waking it means waking that selector.
-        final Runnable wakeRouter = threading == ThreadingMode.SHARED ? () -> agents[0].wakeup() :
+        // The cluster node starts (and its registry writes events) before the I/O agents exist: nothing to wake then,
+        // the agent polls the event ring on its first duty cycle.
+        final Runnable wakeRouter = threading == ThreadingMode.SHARED ? () ->
+        {
+            final IoAgent agent = agents[0];
+            if (agent != null)
+            {
+                agent.wakeup();
+            }
+        } :
             threading == ThreadingMode.INVOKER ? () -> { } : routerIdle::signal;
         durableLog = context.durability == Durability.NONE ? DurableLog.NONE :
             new IpcDurableLog(Path.of(context.dataDir), context.durability == Durability.FSYNC,
