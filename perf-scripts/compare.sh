@@ -124,6 +124,7 @@ CLUSTER_SCENARIOS="cluster-fanin-qos0-flat cluster-fanin-qos1-flat cluster-fanin
 CLUSTER_SCENARIOS+=" cluster-fanout-qos0-flat cluster-fanout-qos1-flat cluster-local-qos0-flat"
 OPT_IN_SCENARIOS+=" $CLUSTER_SCENARIOS"
 CLUSTER_RATE="${CLUSTER_RATE:-5000}"
+CLUSTER_IDLE_S="${CLUSTER_IDLE_S:-2}"
 CLUSTER_FANOUT_SUBSCRIBERS="${CLUSTER_FANOUT_SUBSCRIBERS:-30}"
 SCENARIOS="${SCENARIOS:-$DEFAULT_SCENARIOS}"
 [[ "$SCENARIOS" == all ]] && SCENARIOS="$DEFAULT_SCENARIOS $OPT_IN_SCENARIOS"
@@ -186,7 +187,9 @@ declare -A SCENARIO_PLACEMENT=(
 # meant to get every message (fan-in to one subscriber, fan-out on one topic), over plain TCP
 RELAY_SCENARIOS=" qos0-flat qos0-paced qos0-flat-many qos0-flat-1k qos0-flat-16k fanout-flat fanout-paced"
 RELAY_SCENARIOS+=" fanout1000-flat fanout1000-paced "
-read -r -a METRICS <<< "${METRICS:-rate_msgs_s sent_msgs_s lost p50_us p99_us p999_us max_us broker_cpu_us_per_msg puback_p50_us puback_p99_us puback_p999_us}"
+DEFAULT_METRICS="rate_msgs_s sent_msgs_s lost p50_us p99_us p999_us max_us broker_cpu_us_per_msg puback_p50_us puback_p99_us puback_p999_us"
+[[ " ${SCENARIOS[*]} " == *" cluster-"* ]] && DEFAULT_METRICS+=" broker_cpu broker_idle_cpu broker_net_cpu_us_per_msg broker_rss_kb"
+read -r -a METRICS <<< "${METRICS:-$DEFAULT_METRICS}"
 CONNECTION_METRICS=(ready rate_conn_s rss_before_kb rss_held_kb bytes_per_conn)
 
 BROKER_PID=""
@@ -353,6 +356,16 @@ run_scenario() {
         placement=(--publisher-ports "$(cluster_ports "${nodes[0]}")" --subscriber-ports "$(cluster_ports "${nodes[1]}")"
             --broker-pids "$(IFS=,; echo "${CLUSTER_PIDS[*]}")")
     fi
+    # cluster scenarios: the brokers' CPU with no clients first (a cluster's agents cost something when idle), so the
+    # per-message cost can be told from the fixed one
+    local idle=""
+    if [[ "$scenario" == cluster-* ]]; then
+        if ((${#CLUSTER_PIDS[@]} > 0)); then
+            idle="$(idle_cores "$CLUSTER_IDLE_S" "${CLUSTER_PIDS[@]}")"
+        else
+            idle="$(idle_cores "$CLUSTER_IDLE_S" "$BROKER_PID")"
+        fi
+    fi
     # shellcheck disable=SC2086
     out="$(java $JAVA_OPTS -cp "$LOADGEN_CP" dev.skylark.benchmarks.load.LoadGenerator \
         --broker "$broker" --host 127.0.0.1 --port "$port" --publishers "$PUBLISHERS" --payload "$PAYLOAD" \
@@ -371,6 +384,11 @@ run_scenario() {
         return 0
     fi
     ((rc == 0)) || log "$broker $scenario exited $rc (figures kept): $(grep '^error' <<< "$out" || true)"
+    if [[ -n "$idle" ]]; then
+        # broker_idle_cpu: cores used before the clients came; broker_net_cpu_us_per_msg: (broker_cpu - idle) per delivery
+        line+=" broker_idle_cpu=$idle broker_net_cpu_us_per_msg=$(awk -v c="$(field "$line" broker_cpu)" -v i="$idle" \
+            -v r="$(field "$line" rate_msgs_s)" 'BEGIN { if (r > 0 && c >= 0 && i >= 0) printf "%.3f", (c - i) * 1e6 / r; else print -1 }')"
+    fi
     RESULT[$broker,$key]="$line"
     printf '%s\t%s\t%s\t%s\n' "$broker" "$label" "$round" "$line" >> "$RUNS"
     printf '%s\n' "$line" >&2

@@ -210,3 +210,27 @@ stop_skylark_cluster3() {
     CLUSTER_PIDS=()
     BROKER_PID=""
 }
+
+# cpu_ticks <pid>...: user + system clock ticks of these processes together (-1 when one cannot be read)
+cpu_ticks() {
+    local pid sum=0 stat rest
+    for pid in "$@"; do
+        stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || { echo -1; return 0; }
+        rest="${stat##*) }"   # after the command name, which may hold spaces
+        # fields from state (3): utime is the 14th overall = the 12th here, stime the 13th
+        sum=$((sum + $(awk '{ print $12 + $13 }' <<< "$rest")))
+    done
+    echo "$sum"
+}
+
+# idle_cores <seconds> <pid>...: the cores these processes used together over the next <seconds> (-1 when unknown)
+idle_cores() {
+    local seconds="$1" before after hz
+    shift
+    hz="$(getconf CLK_TCK 2>/dev/null || echo 100)"
+    before="$(cpu_ticks "$@")"
+    sleep "$seconds"
+    after="$(cpu_ticks "$@")"
+    awk -v b="$before" -v a="$after" -v s="$seconds" -v hz="$hz" \
+        'BEGIN { if (b < 0 || a < 0) print -1; else printf "%.3f", (a - b) / hz / s }'
+}
