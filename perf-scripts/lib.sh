@@ -194,6 +194,7 @@ wait_cluster_ready() {
 # stop_skylark_cluster3: SIGTERM to the three nodes at once, SIGKILL after 10 s; their data directories removed
 stop_skylark_cluster3() {
     local pid deadline=$((SECONDS + 10)) i
+    ((${#CLUSTER_PIDS[@]} > 0)) || return 0   # no cluster running: BROKER_PID (a single broker) is left alone
     for pid in "${CLUSTER_PIDS[@]}"; do
         kill -TERM "$pid" 2>/dev/null || true
     done
