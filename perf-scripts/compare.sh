@@ -119,6 +119,13 @@ INGEST_SCENARIOS+=" shared-ingest$INGEST_LARGE-w1"
 DEFAULT_SCENARIOS+=" $INGEST_SCENARIOS slow-devices"
 OPT_IN_SCENARIOS="qos0-flat-ws qos0-flat-tls qos0-flat-wss ws-vs-tcp qos2-paced qos1-paced-many fanout1000-flat"
 OPT_IN_SCENARIOS+=" qos0-flat-1k qos0-flat-16k qos1-flat-1k"
+# three nodes (broker skylark-cluster3) against one (skylark), issue #18: BROKERS="skylark skylark-cluster3"
+CLUSTER_SCENARIOS="cluster-fanin-qos0-flat cluster-fanin-qos1-flat cluster-fanin-qos0-paced cluster-fanin-qos1-paced"
+CLUSTER_SCENARIOS+=" cluster-fanout-qos0-flat cluster-fanout-qos1-flat cluster-local-qos0-flat"
+OPT_IN_SCENARIOS+=" $CLUSTER_SCENARIOS"
+CLUSTER_RATE="${CLUSTER_RATE:-5000}"
+CLUSTER_IDLE_S="${CLUSTER_IDLE_S:-2}"
+CLUSTER_FANOUT_SUBSCRIBERS="${CLUSTER_FANOUT_SUBSCRIBERS:-30}"
 SCENARIOS="${SCENARIOS:-$DEFAULT_SCENARIOS}"
 [[ "$SCENARIOS" == all ]] && SCENARIOS="$DEFAULT_SCENARIOS $OPT_IN_SCENARIOS"
 read -r -a SCENARIOS <<< "$SCENARIOS"
@@ -144,6 +151,13 @@ declare -A SCENARIO_ARGS=(
     [fanout1000-paced]="--scenario fan-out --publishers 1 --subscribers $FANOUT_LARGE_SUBSCRIBERS --qos 0 --rate $FANOUT_LARGE_RATE"
     [p2p-qos1-flat]="--scenario p2p --publishers $P2P_PAIRS --qos 1"
     [connections]="--scenario connections --connections $CONNECTIONS --source-addresses $SOURCE_ADDRESSES --duration $CONNECTIONS_HOLD --warmup 1s"
+    [cluster-fanin-qos0-flat]="--qos 0"
+    [cluster-fanin-qos1-flat]="--qos 1"
+    [cluster-fanin-qos0-paced]="--qos 0 --rate $CLUSTER_RATE"
+    [cluster-fanin-qos1-paced]="--qos 1 --rate $CLUSTER_RATE"
+    [cluster-fanout-qos0-flat]="--scenario fan-out --publishers 1 --subscribers $CLUSTER_FANOUT_SUBSCRIBERS --qos 0"
+    [cluster-fanout-qos1-flat]="--scenario fan-out --publishers 1 --subscribers $CLUSTER_FANOUT_SUBSCRIBERS --qos 1"
+    [cluster-local-qos0-flat]="--qos 0"
     [ws-vs-tcp]=""   # Skylark only: alternating qos0-flat and qos0-flat-ws rounds, reported as one ratio
     # every device publishes once every 1/SLOW_DEVICE_RATE s, paced (latency from the intended send time)
     [slow-devices]="--qos 1 --publishers $SLOW_DEVICES --rate $((SLOW_DEVICES * SLOW_DEVICE_RATE)) --connect-timeout 300s"
@@ -155,11 +169,27 @@ for n in "$INGEST_SMALL" "$INGEST_LARGE"; do
         SCENARIO_ARGS[shared-ingest$n-w$w]="--qos 1 --publishers $n --inflight $w --subscribers $INGEST_SHARED --shared-group backends --connect-timeout 120s"
     done
 done
+# cluster scenarios on skylark-cluster3: "<publishers' nodes> <subscribers' nodes>", connection i of a role on node
+# list[i mod n] (load generator --publisher-ports / --subscriber-ports); on a single broker everything is on its port.
+# fan-in: publishers on node 0, the subscriber on node 1 (every message crosses one hop); fan-out: the publisher on
+# node 0, subscribers round robin over nodes 0, 1, 2 (one peer message per remote node); local: all on node 0 (the
+# cluster's fixed cost without forwarding).
+declare -A SCENARIO_PLACEMENT=(
+    [cluster-fanin-qos0-flat]="0 1"
+    [cluster-fanin-qos1-flat]="0 1"
+    [cluster-fanin-qos0-paced]="0 1"
+    [cluster-fanin-qos1-paced]="0 1"
+    [cluster-fanout-qos0-flat]="0 0,1,2"
+    [cluster-fanout-qos1-flat]="0 0,1,2"
+    [cluster-local-qos0-flat]="0 0"
+)
 # the null relay forwards every QoS 0 PUBLISH to every subscriber, unmatched: right only where every subscriber is
 # meant to get every message (fan-in to one subscriber, fan-out on one topic), over plain TCP
 RELAY_SCENARIOS=" qos0-flat qos0-paced qos0-flat-many qos0-flat-1k qos0-flat-16k fanout-flat fanout-paced"
 RELAY_SCENARIOS+=" fanout1000-flat fanout1000-paced "
-read -r -a METRICS <<< "${METRICS:-rate_msgs_s sent_msgs_s lost p50_us p99_us p999_us max_us broker_cpu_us_per_msg puback_p50_us puback_p99_us puback_p999_us}"
+DEFAULT_METRICS="rate_msgs_s sent_msgs_s lost p50_us p99_us p999_us max_us broker_cpu_us_per_msg puback_p50_us puback_p99_us puback_p999_us"
+[[ " ${SCENARIOS[*]} " == *" cluster-"* ]] && DEFAULT_METRICS+=" broker_cpu broker_idle_cpu broker_net_cpu_us_per_msg broker_rss_kb"
+read -r -a METRICS <<< "${METRICS:-$DEFAULT_METRICS}"
 CONNECTION_METRICS=(ready rate_conn_s rss_before_kb rss_held_kb bytes_per_conn)
 
 BROKER_PID=""
@@ -190,6 +220,9 @@ cleanup() {
 stop_current() {
     if [[ "$BROKER_NAME" == hivemq && -n "${BROKER_PID:-}" ]]; then
         kill -KILL "$BROKER_PID" 2>/dev/null || true
+    fi
+    if ((${#CLUSTER_PIDS[@]} > 0)); then
+        stop_skylark_cluster3
     fi
     stop_broker
     BROKER_NAME=""
@@ -234,7 +267,8 @@ applies() {
         relay) [[ "$RELAY_SCENARIOS" == *" $scenario "* ]] ;;
         hivemq) [[ -z "$kind" && "$scenario" != ws-vs-tcp ]] ;;   # plain MQTT listener only
         mosquitto) [[ "$scenario" != ws-vs-tcp ]] ;;
-        *) true ;;
+        skylark-cluster3) [[ "$scenario" == cluster-* ]] ;;   # a three-node cluster: its own scenarios only
+        *) true ;;   # cluster-* on any other broker: the same clients, all on its one port
     esac
 }
 
@@ -315,13 +349,30 @@ run_scenario() {
     local broker="$1" port="$2" scenario="$3" key="${4:-$3}" round="${5:-1}" out rc=0 line label="$3"
     # ws-vs-tcp rounds are reported on their own line, not in the qos0-flat rows
     [[ "$key" == ws-vs-tcp-* ]] && label="${key%-*}"
+    local placement=() nodes
+    if [[ "$broker" == skylark-cluster3 && -n "${SCENARIO_PLACEMENT[$scenario]:-}" ]]; then
+        read -r -a nodes <<< "${SCENARIO_PLACEMENT[$scenario]}"
+        # broker CPU: the sum of the three JVMs (--broker-pids replaces --broker-pid)
+        placement=(--publisher-ports "$(cluster_ports "${nodes[0]}")" --subscriber-ports "$(cluster_ports "${nodes[1]}")"
+            --broker-pids "$(IFS=,; echo "${CLUSTER_PIDS[*]}")")
+    fi
+    # cluster scenarios: the brokers' CPU with no clients first (a cluster's agents cost something when idle), so the
+    # per-message cost can be told from the fixed one
+    local idle=""
+    if [[ "$scenario" == cluster-* ]]; then
+        if ((${#CLUSTER_PIDS[@]} > 0)); then
+            idle="$(idle_cores "$CLUSTER_IDLE_S" "${CLUSTER_PIDS[@]}")"
+        else
+            idle="$(idle_cores "$CLUSTER_IDLE_S" "$BROKER_PID")"
+        fi
+    fi
     # shellcheck disable=SC2086
     out="$(java $JAVA_OPTS -cp "$LOADGEN_CP" dev.skylark.benchmarks.load.LoadGenerator \
         --broker "$broker" --host 127.0.0.1 --port "$port" --publishers "$PUBLISHERS" --payload "$PAYLOAD" \
         --duration "$DURATION" --warmup "$WARMUP" --inflight "$INFLIGHT" --mqtt-version "$MQTT_VERSION" \
         --threads "$THREADS" --quiet --hlog "$RESULTS_DIR/$broker-$key.hlog" \
         --max-outstanding "$MAX_OUTSTANDING" --broker-pid "$BROKER_PID" \
-        ${SCENARIO_ARGS[$scenario]} 2>&1)" || rc=$?
+        ${SCENARIO_ARGS[$scenario]} "${placement[@]}" 2>&1)" || rc=$?
     printf '%s\n' "$out" > "$RESULTS_DIR/$broker-$key.out"
     [[ -s "$RESULTS_DIR/$broker-$key.hlog" ]] || rm -f "$RESULTS_DIR/$broker-$key.hlog"
     line="$(grep '^RESULT ' <<< "$out" || true)"
@@ -333,9 +384,24 @@ run_scenario() {
         return 0
     fi
     ((rc == 0)) || log "$broker $scenario exited $rc (figures kept): $(grep '^error' <<< "$out" || true)"
+    if [[ -n "$idle" ]]; then
+        # broker_idle_cpu: cores used before the clients came; broker_net_cpu_us_per_msg: (broker_cpu - idle) per delivery
+        line+=" broker_idle_cpu=$idle broker_net_cpu_us_per_msg=$(awk -v c="$(field "$line" broker_cpu)" -v i="$idle" \
+            -v r="$(field "$line" rate_msgs_s)" 'BEGIN { if (r > 0 && c >= 0 && i >= 0) printf "%.3f", (c - i) * 1e6 / r; else print -1 }')"
+    fi
     RESULT[$broker,$key]="$line"
     printf '%s\t%s\t%s\t%s\n' "$broker" "$label" "$round" "$line" >> "$RUNS"
     printf '%s\n' "$line" >&2
+}
+
+# cluster_ports <node list, e.g. 0,1,2>: the MQTT ports of those nodes of the running skylark-cluster3, comma-separated
+cluster_ports() {
+    local node n ports=()
+    IFS=, read -r -a node <<< "$1"
+    for n in "${node[@]}"; do
+        ports+=("${CLUSTER_MQTT_PORTS[$n]}")
+    done
+    (IFS=,; echo "${ports[*]}")
 }
 
 MOSQUITTO_WS=1
@@ -357,6 +423,7 @@ start_and_run() {
         log "$broker on 127.0.0.1:$port${kind:+ ($kind $extra)}: $scenario${4:+ (round $round/$ROUNDS)}"
         BROKER_NAME="$broker"
         case "$broker" in
+            skylark-cluster3) starter=(start_skylark_cluster3) ;;
             skylark*) starter=(start_skylark_as "$broker") ;;
             *) starter=("start_$broker") ;;
         esac
@@ -534,6 +601,12 @@ write_report() {
                 hivemq) echo "- hivemq: HiveMQ CE 2025.5 embedded (perf-scripts/hivemq-launcher), in-memory persistence," \
                     "every client allowed, usage statistics off, otherwise defaults (per-client queue" \
                     "${HIVEMQ_MAX_QUEUE:-1000, the default}); JVM options: ${HIVEMQ_JAVA_OPTS:-none}; plain MQTT only" ;;
+                skylark-cluster3) echo "- skylark-cluster3: three Skylark nodes (docs/cluster.md), one JVM each, on this" \
+                    "machine, $SKYLARK_JAR with the same settings as skylark plus skylark.cluster.node.id/members" \
+                    "(JVM: ${SKYLARK_JAVA_OPTS:-defaults} ${SKYLARK_CLUSTER_JAVA_OPTS:-}); broker CPU = the sum of the three;" \
+                    "cluster-fanin-*: publishers on node 0, subscriber on node 1; cluster-fanout-*: publisher on node 0," \
+                    "$CLUSTER_FANOUT_SUBSCRIBERS subscribers round robin over nodes 0, 1, 2; cluster-local-*: all on node" \
+                    "0; paced at $CLUSTER_RATE msgs/s; skylark (one node) runs the same scenarios on its one port" ;;
                 skylark*) echo "- $b: $(jar_of "$b") with $( [[ "${SKYLARK_ALIGN:-1}" == 0 ]] &&
                     echo "its own defaults" || echo "-Dskylark.queue.max.messages=1000000 -Dskylark.inflight.max=100")" \
                     "${SKYLARK_ARGS} (JVM: ${SKYLARK_JAVA_OPTS:-defaults})" ;;

@@ -118,3 +118,120 @@ start_skylark() {
 field() { # field <RESULT line> <key>
     sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<< " $1"
 }
+
+# --- skylark-cluster3: three Skylark nodes on this machine (docs/cluster.md), one JVM each ---------------------------
+# start_skylark_cluster3 <mqtt port of node 0>: nodes 0, 1, 2 from $SKYLARK_JAR, each with its own free MQTT and HTTP
+# port, its own data directory under $WORK (fresh every start: no Raft log from a previous run), the same members
+# list (UDP base ports 10 apart, every one of the 30 ports checked unused), the compare.sh alignment settings and
+# $SKYLARK_JAVA_OPTS / $SKYLARK_CLUSTER_JAVA_OPTS / $SKYLARK_ARGS. Waits until every node's /metrics shows a leader
+# and 3 live nodes (CLUSTER_TIMEOUT_S, default 90). Sets CLUSTER_PIDS, CLUSTER_MQTT_PORTS, CLUSTER_HTTP_PORTS and
+# BROKER_PID (node 0).
+CLUSTER_PIDS=()
+CLUSTER_MQTT_PORTS=()
+CLUSTER_HTTP_PORTS=()
+
+# udp_tcp_ports_free <first> <count>: no TCP or UDP socket of this machine uses a port in [first, first + count)
+udp_tcp_ports_free() {
+    local first="$1" count="$2"
+    ! ss -Htuan 2>/dev/null | awk '{ n = split($5, a, ":"); print a[n] }' |
+        awk -v lo="$first" -v hi="$((first + count))" '$1 >= lo && $1 < hi { found = 1 } END { exit !found }'
+}
+
+start_skylark_cluster3() {
+    local port0="$1" base="" tries i members align=(-Dskylark.queue.max.messages=1000000 -Dskylark.inflight.max=100)
+    [[ "${SKYLARK_ALIGN:-1}" == 0 ]] && align=()
+    for tries in $(seq 1 50); do
+        base="$(free_port)" || return 1
+        ((base + 30 < 65536)) && udp_tcp_ports_free "$base" 30 && break
+        base=""
+    done
+    [[ -n "$base" ]] || { log "no 30 free ports in a row for the cluster members"; return 1; }
+    members="0=127.0.0.1:$base,1=127.0.0.1:$((base + 10)),2=127.0.0.1:$((base + 20))"
+    CLUSTER_PIDS=()
+    CLUSTER_MQTT_PORTS=("$port0")
+    CLUSTER_HTTP_PORTS=()
+    for i in 0 1 2; do
+        ((i == 0)) || CLUSTER_MQTT_PORTS+=("$(free_port)")
+        CLUSTER_HTTP_PORTS+=("$(free_port)")
+        rm -rf "$WORK/cluster-data-$i"
+        mkdir -p "$WORK/cluster-data-$i"
+        # shellcheck disable=SC2086
+        java ${SKYLARK_JAVA_OPTS:-} ${SKYLARK_CLUSTER_JAVA_OPTS:-} -Dskylark.mqtt.port="${CLUSTER_MQTT_PORTS[$i]}" \
+            -Dskylark.http.port="${CLUSTER_HTTP_PORTS[$i]}" -Dskylark.auth.mode=none "${align[@]}" \
+            -Dskylark.data.dir="$WORK/cluster-data-$i" -Dskylark.cluster.node.id="$i" \
+            -Dskylark.cluster.members="$members" -jar "$SKYLARK_JAR" ${SKYLARK_ARGS:-} \
+            > "$WORK/skylark-node$i.log" 2>&1 &
+        CLUSTER_PIDS+=($!)
+    done
+    BROKER_PID="${CLUSTER_PIDS[0]}"
+    for i in 0 1 2; do
+        wait_port "${CLUSTER_MQTT_PORTS[$i]}" "${CLUSTER_PIDS[$i]}" "skylark-node$i" || return 1
+    done
+    wait_cluster_ready
+}
+
+# wait_cluster_ready: every node's /metrics reports a leader (skylark_cluster_leader >= 0) and 3 live nodes
+wait_cluster_ready() {
+    local deadline=$((SECONDS + ${CLUSTER_TIMEOUT_S:-90})) i ready metrics
+    while true; do
+        ready=0
+        for i in 0 1 2; do
+            kill -0 "${CLUSTER_PIDS[$i]}" 2>/dev/null ||
+                { log "skylark-node$i exited; the end of its log:"; tail -n 30 "$WORK/skylark-node$i.log" >&2; return 1; }
+            metrics="$(curl -sf --max-time 2 "http://127.0.0.1:${CLUSTER_HTTP_PORTS[$i]}/metrics" 2>/dev/null || true)"
+            awk '$1 == "skylark_cluster_leader" && $2 >= 0 { l = 1 } $1 == "skylark_cluster_live_nodes" && $2 == 3 { n = 1 }
+                END { exit !(l && n) }' <<< "$metrics" && ready=$((ready + 1))
+        done
+        ((ready == 3)) && return 0
+        if ((SECONDS >= deadline)); then
+            log "the cluster had no leader and 3 live nodes on every node within ${CLUSTER_TIMEOUT_S:-90}s"
+            return 1
+        fi
+        sleep 0.2
+    done
+}
+
+# stop_skylark_cluster3: SIGTERM to the three nodes at once, SIGKILL after 10 s; their data directories removed
+stop_skylark_cluster3() {
+    local pid deadline=$((SECONDS + 10)) i
+    ((${#CLUSTER_PIDS[@]} > 0)) || return 0   # no cluster running: BROKER_PID (a single broker) is left alone
+    for pid in "${CLUSTER_PIDS[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${CLUSTER_PIDS[@]}"; do
+        while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    for i in 0 1 2; do
+        rm -rf "$WORK/cluster-data-$i"
+    done
+    CLUSTER_PIDS=()
+    BROKER_PID=""
+}
+
+# cpu_ticks <pid>...: user + system clock ticks of these processes together (-1 when one cannot be read)
+cpu_ticks() {
+    local pid sum=0 stat rest
+    for pid in "$@"; do
+        stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || { echo -1; return 0; }
+        rest="${stat##*) }"   # after the command name, which may hold spaces
+        # fields from state (3): utime is the 14th overall = the 12th here, stime the 13th
+        sum=$((sum + $(awk '{ print $12 + $13 }' <<< "$rest")))
+    done
+    echo "$sum"
+}
+
+# idle_cores <seconds> <pid>...: the cores these processes used together over the next <seconds> (-1 when unknown)
+idle_cores() {
+    local seconds="$1" before after hz
+    shift
+    hz="$(getconf CLK_TCK 2>/dev/null || echo 100)"
+    before="$(cpu_ticks "$@")"
+    sleep "$seconds"
+    after="$(cpu_ticks "$@")"
+    awk -v b="$before" -v a="$after" -v s="$seconds" -v hz="$hz" \
+        'BEGIN { if (b < 0 || a < 0) print -1; else printf "%.3f", (a - b) / hz / s }'
+}

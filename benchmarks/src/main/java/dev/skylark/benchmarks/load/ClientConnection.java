@@ -36,6 +36,8 @@ final class ClientConnection
     String filter;
     /** Where to bind before connecting (a loopback source address), or null. */
     java.net.InetSocketAddress localAddress;
+    /** Where this connection connects: the role's port from {@link LoadConfig#portOf}. */
+    java.net.InetSocketAddress remoteAddress;
     State state = State.CONNECTING;
     SocketChannel channel;
     SelectionKey key;

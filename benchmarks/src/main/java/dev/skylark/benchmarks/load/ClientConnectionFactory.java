@@ -124,6 +124,7 @@ final class ClientConnectionFactory
     {
         final ClientConnection c = new ClientConnection(role, index, clientId, rxCapacity + tlsRoom, txCapacity,
             template, window, trackedPublishers, config.webSocket());
+        c.remoteAddress = new InetSocketAddress(config.host, config.portOf(role, index));
         if (null != tlsContext)
         {
             c.tls = new ClientTls(tlsContext, config, Math.min(rxCapacity, 64 * 1024), Math.min(txCapacity, 64 * 1024));

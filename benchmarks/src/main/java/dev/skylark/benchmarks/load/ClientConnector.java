@@ -103,7 +103,7 @@ final class ClientConnector
                 {
                     c.channel.bind(c.localAddress);
                 }
-                final boolean connected = c.channel.connect(address);
+                final boolean connected = c.channel.connect(null != c.remoteAddress ? c.remoteAddress : address);
                 c.interestOps = connected ? 0 : SelectionKey.OP_CONNECT;
                 c.key = c.channel.register(selector, c.interestOps, c);
                 if (connected)

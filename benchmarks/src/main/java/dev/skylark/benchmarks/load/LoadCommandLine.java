@@ -35,6 +35,11 @@ final class LoadCommandLine
         "  --source-addresses 4     connections scenario: spread connections over 127.0.0.1..127.0.0.N (loopback",
         "                           only) so one address's ephemeral ports do not limit them; 1 = no bind",
         "  --broker-pid pid         read the broker's VmRSS from /proc/<pid>/status before and after connecting",
+        "  --broker-pids p1,p2,..   several broker processes (a cluster's nodes): broker_cpu, broker_cpu_us_per_msg",
+        "                           and broker_rss_kb are their sums (replaces --broker-pid)",
+        "  --publisher-ports a,b,.. publisher i connects to port list[i mod n] (e.g. one node of a cluster each);",
+        "                           default --port",
+        "  --subscriber-ports a,..  the same for subscriber i",
         "  --max-outstanding 100000 flat out: publishers pause while deliveries outstanding (sent x copies -",
         "                           received, whole run) reach this, so the broker's queues stay bounded; 0 = off",
         "  --shared-group name      subscribe on $share/<name>/devices/+/telemetry",
@@ -95,6 +100,15 @@ final class LoadCommandLine
                 case "--connections": config.connections = parseInt(key, value); break;
                 case "--source-addresses": config.sourceAddresses = parseInt(key, value); break;
                 case "--broker-pid": config.brokerPid = parseLong(key, value); break;
+                case "--broker-pids":
+                {
+                    final long[] pids = parseLongs(key, value);
+                    config.brokerPid = pids[0];
+                    config.extraBrokerPids = java.util.Arrays.copyOfRange(pids, 1, pids.length);
+                    break;
+                }
+                case "--publisher-ports": config.publisherPorts = parseInts(key, value); break;
+                case "--subscriber-ports": config.subscriberPorts = parseInts(key, value); break;
                 case "--max-outstanding": config.maxOutstanding = parseLong(key, value); break;
                 case "--shared-group": config.sharedGroup = value; break;
                 case "--qos": config.qos = parseInt(key, value); break;
@@ -183,6 +197,34 @@ final class LoadCommandLine
         {
             throw new IllegalArgumentException(key + " is not an integer: " + value);
         }
+    }
+
+    private static int[] parseInts(final String key, final String value)
+    {
+        final long[] longs = parseLongs(key, value);
+        final int[] ints = new int[longs.length];
+        for (int i = 0; i < longs.length; i++)
+        {
+            if (longs[i] > Integer.MAX_VALUE)
+            {
+                throw new IllegalArgumentException(key + " is not a list of integers: " + value);
+            }
+            ints[i] = (int)longs[i];
+        }
+
+        return ints;
+    }
+
+    private static long[] parseLongs(final String key, final String value)
+    {
+        final String[] parts = value.split(",", -1);
+        final long[] longs = new long[parts.length];
+        for (int i = 0; i < parts.length; i++)
+        {
+            longs[i] = parseLong(key, parts[i]);
+        }
+
+        return longs;
     }
 
     private static long parseLong(final String key, final String value)

@@ -37,6 +37,12 @@ public final class LoadConfig
     public int connections = 1000;
     public int sourceAddresses = 4;
     public long brokerPid = -1;
+    /** More broker processes (a cluster's other nodes): CPU is summed over these and {@link #brokerPid}. */
+    public long[] extraBrokerPids = new long[0];
+    /** Ports publisher i connects to: {@code publisherPorts[i % length]}; empty = {@link #port}. */
+    public int[] publisherPorts = new int[0];
+    /** Ports subscriber i connects to: {@code subscriberPorts[i % length]}; empty = {@link #port}. */
+    public int[] subscriberPorts = new int[0];
     public long maxOutstanding = 100_000;
     public String sharedGroup;
     public int qos = 0;
@@ -115,6 +121,15 @@ public final class LoadConfig
         require(sourceAddresses >= 1 && sourceAddresses <= 254, "--source-addresses must be between 1 and 254");
         require(maxOutstanding >= 0, "--max-outstanding must be >= 0");
         require(port > 0 && port < 65536, "--port out of range: " + port);
+        for (final int p : publisherPorts)
+        {
+            require(p > 0 && p < 65536, "--publisher-ports: port out of range: " + p);
+        }
+        for (final int p : subscriberPorts)
+        {
+            require(p > 0 && p < 65536, "--subscriber-ports: port out of range: " + p);
+        }
+        require(extraBrokerPids.length == 0 || brokerPid > 0, "--broker-pids needs at least one pid");
         require(publishers >= 1 || CONNECTIONS.equals(scenario), "--publishers must be >= 1");
         require(subscribers >= 1, "--subscribers must be >= 1");
         require(qos >= 0 && qos <= 2, "--qos must be 0, 1 or 2");
@@ -133,6 +148,49 @@ public final class LoadConfig
         require(connectTimeoutNs > 0 && drainTimeoutNs >= 0, "timeouts must be positive");
 
         return this;
+    }
+
+    /**
+     * @param role  publisher or subscriber.
+     * @param index the connection's index within its role.
+     * @return the broker port this connection connects to: round robin over the role's port list, else {@link #port}.
+     */
+    public int portOf(final ClientConnection.Role role, final int index)
+    {
+        final int[] ports = ClientConnection.Role.PUBLISHER == role ? publisherPorts : subscriberPorts;
+        return 0 == ports.length ? port : ports[index % ports.length];
+    }
+
+    /**
+     * @return user + system CPU time of every broker process ({@link #brokerPid} and {@link #extraBrokerPids}) in
+     *     ns, or -1 when one of them cannot be read.
+     */
+    long brokerCpuNs()
+    {
+        long sum = ProcessUsage.cpuNs(brokerPid);
+        for (int i = 0; i < extraBrokerPids.length && sum >= 0; i++)
+        {
+            final long ns = ProcessUsage.cpuNs(extraBrokerPids[i]);
+            sum = ns < 0 ? -1 : sum + ns;
+        }
+
+        return sum;
+    }
+
+    /**
+     * @param field a {@code /proc/<pid>/status} field in kB.
+     * @return its sum over every broker process, or -1 when one of them cannot be read.
+     */
+    long brokerStatusKb(final String field)
+    {
+        long sum = ProcessUsage.statusKb(brokerPid, field);
+        for (int i = 0; i < extraBrokerPids.length && sum >= 0; i++)
+        {
+            final long kb = ProcessUsage.statusKb(extraBrokerPids[i], field);
+            sum = kb < 0 ? -1 : sum + kb;
+        }
+
+        return sum;
     }
 
     /**

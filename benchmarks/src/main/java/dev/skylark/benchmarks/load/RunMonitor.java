@@ -95,16 +95,16 @@ final class RunMonitor
                 windowStartNs = nowNs;
                 startEpochMs = System.currentTimeMillis();
                 loadgenCpuStartNs = ProcessUsage.cpuNs(selfPid);
-                brokerCpuStartNs = ProcessUsage.cpuNs(config.brokerPid);
+                brokerCpuStartNs = config.brokerCpuNs();
             }
             if (nowNs - endNs >= 0)
             {
                 final long loadgenCpuEndNs = ProcessUsage.cpuNs(selfPid);
-                final long brokerCpuEndNs = ProcessUsage.cpuNs(config.brokerPid);
+                final long brokerCpuEndNs = config.brokerCpuNs();
                 usage = new LoadResult.Usage(System.nanoTime() - windowStartNs,
                     loadgenCpuStartNs < 0 || loadgenCpuEndNs < 0 ? -1 : loadgenCpuEndNs - loadgenCpuStartNs,
                     brokerCpuStartNs < 0 || brokerCpuEndNs < 0 ? -1 : brokerCpuEndNs - brokerCpuStartNs,
-                    ProcessUsage.statusKb(config.brokerPid, "VmRSS"), startEpochMs, System.currentTimeMillis());
+                    config.brokerStatusKb("VmRSS"), startEpochMs, System.currentTimeMillis());
                 return true;
             }
             if (nowNs - nextReportNs >= 0)
