@@ -756,6 +756,33 @@ class ClusterRoutingTest
     }
 
     @Test
+    void theServerReferenceStaysWhenTheReasonStringDoesNotFitTheClientsMaximumPacketSize() throws Exception
+    {
+        node1ServerReference = "mqtt2.example.net:1883";
+        start(2);
+        final RawClient[] clients = new RawClient[2];
+        for (int i = 0; i < 2; i++)
+        {
+            final byte[] id = ("leavemax" + i).getBytes(StandardCharsets.UTF_8);
+            final int max = 29 - i; // 29: DISCONNECT with the reference alone fits exactly; 28: one byte short
+            clients[i] = raw(1);
+            clients[i].sendRaw(RawClient.packet(0x10,
+                b(0, 4, 'M', 'Q', 'T', 'T', 5), b(0x02, 0, 60),
+                b(5, 0x27, 0, 0, 0, max),                  // properties: Maximum Packet Size
+                b(0, id.length), id));
+            assertEquals(0, clients[i].expect(2)[3], "CONNACK success");
+        }
+        brokers.get(0).shutdown();
+        final byte[] fits = clients[0].expect(14);
+        assertEquals(29, fits.length, "the Reason String left out, the Server Reference kept");
+        assertEquals(0x9C, fits[2] & 0xFF);
+        assertEquals(0x1C, fits[4]);
+        final byte[] bare = clients[1].expect(14);
+        assertEquals(3, bare.length, "nothing but the reason code fits");
+        assertEquals(0x9C, bare[2] & 0xFF);
+    }
+
+    @Test
     void aLeavingNodeWithoutAServerReferenceSendsServerShuttingDown() throws Exception
     {
         start(2);
