@@ -399,6 +399,7 @@ public final class Broker implements AutoCloseable
         long clusterSnapshotIntervalMs;
         long clusterRetainedMaxBytes;
         int clusterPeerTermLength;
+        String clusterServerReference;
         boolean adminRemote;
         long sysIntervalS;
         String logLevel;
@@ -818,6 +819,21 @@ public final class Broker implements AutoCloseable
         {
             this.clusterPeerTermLength = bytes;
             return this;
+        }
+
+        /**
+         * Server Reference sent with DISCONNECT 0x9C Use another server to v5 clients when this clustered node shuts
+         * down (see {@link Configuration#CLUSTER_SERVER_REFERENCE_PROP_NAME}); empty = 0x8B Server shutting down.
+         */
+        public Context clusterServerReference(final String reference)
+        {
+            this.clusterServerReference = reference;
+            return this;
+        }
+
+        public String clusterServerReference()
+        {
+            return clusterServerReference;
         }
 
         /** The cluster directory this context resolves to. */

@@ -231,6 +231,11 @@ final class BrokerAgents
             protocol.authMethods(authMethods);
             protocol.accessControl(accessControl, context.reservedTopicPrefixes, accessUpdates);
             protocol.epochClock(context.epochClock);
+            if ((context.clusterLink != null || context.clusterNodeId >= 0) && context.clusterServerReference != null &&
+                !context.clusterServerReference.isEmpty())
+            {
+                protocol.leaveServerReference(context.clusterServerReference);
+            }
             if (hook != null)
             {
                 protocol.hook(new PublishHookProxy(hookQueue, hook.topics(), hookIdle::signal,

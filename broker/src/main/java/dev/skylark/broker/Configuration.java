@@ -537,6 +537,13 @@ public final class Configuration
     public static final String CLUSTER_PEER_TERM_LENGTH_PROP_NAME = "skylark.cluster.peer.term.length";
     public static final int CLUSTER_PEER_TERM_LENGTH_DEFAULT = 16 * 1024 * 1024;
 
+    /**
+     * Server Reference a clustered node sends its v5 clients when it leaves cleanly (shutdown): DISCONNECT 0x9C Use
+     * another server with it. Empty: 0x8B Server shutting down, without a reference.
+     */
+    public static final String CLUSTER_SERVER_REFERENCE_PROP_NAME = "skylark.cluster.server.reference";
+    public static final String CLUSTER_SERVER_REFERENCE_DEFAULT = "";
+
     private static final Map<String, Setting> SETTINGS = new LinkedHashMap<>();
 
     static
@@ -661,6 +668,9 @@ public final class Configuration
                 final String why = checkRange(v, 64 * 1024, 1 << 30);
                 return why != null ? why : Integer.bitCount(Integer.parseInt(v)) == 1 ? null : "must be a power of two";
             });
+        add(CLUSTER_SERVER_REFERENCE_PROP_NAME, CLUSTER_SERVER_REFERENCE_DEFAULT, "Server Reference v5 clients get with DISCONNECT 0x9C when this node leaves (empty: 0x8B)",
+            (v) -> v.length() > 1024 ? "at most 1024 characters" : v.chars().anyMatch((ch) -> ch < 0x20 || ch == 0x7F) ?
+                "no control characters" : null);
     }
 
     private Configuration()

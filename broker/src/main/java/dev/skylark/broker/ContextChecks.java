@@ -135,6 +135,7 @@ final class ContextChecks
             put(p, Configuration.CLUSTER_SNAPSHOT_INTERVAL_MS_PROP_NAME, c.clusterSnapshotIntervalMs);
             put(p, Configuration.CLUSTER_RETAINED_MAX_BYTES_PROP_NAME, c.clusterRetainedMaxBytes);
             put(p, Configuration.CLUSTER_PEER_TERM_LENGTH_PROP_NAME, c.clusterPeerTermLength);
+            put(p, Configuration.CLUSTER_SERVER_REFERENCE_PROP_NAME, c.clusterServerReference);
         }
         put(p, Configuration.HOOK_PUBLISH_URL_PROP_NAME, c.hookPublishUrl);
         if (!c.hookPublishUrl.isEmpty())

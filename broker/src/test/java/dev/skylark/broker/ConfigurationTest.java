@@ -189,4 +189,18 @@ class ConfigurationTest
         final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, context::conclude);
         assertTrue(ex.getMessage().contains(name), ex.getMessage());
     }
+
+    @Test
+    void clusterServerReferenceIsBoundedAndHasNoControlCharacters()
+    {
+        final Properties properties = new Properties();
+        properties.setProperty(Configuration.CLUSTER_SERVER_REFERENCE_PROP_NAME, "a".repeat(1024));
+        assertTrue(Configuration.validate(properties).isEmpty(), "1024 characters: accepted");
+        properties.setProperty(Configuration.CLUSTER_SERVER_REFERENCE_PROP_NAME, "a".repeat(1025));
+        assertEquals(1, Configuration.validate(properties).size(), "1025 characters: refused");
+        properties.setProperty(Configuration.CLUSTER_SERVER_REFERENCE_PROP_NAME, "node2:1883\nx");
+        assertEquals(1, Configuration.validate(properties).size(), "a control character: refused");
+        properties.setProperty(Configuration.CLUSTER_SERVER_REFERENCE_PROP_NAME, "");
+        assertTrue(Configuration.validate(properties).isEmpty(), "empty (the default): no reference");
+    }
 }

@@ -372,13 +372,24 @@ final class MqttConnectionHandler implements ConnectionHandler
         }
     }
 
-    /** The broker is stopping: v5 clients are told 0x8B Server shutting down. */
+    /**
+     * The broker is stopping: v5 clients are told 0x8B Server shutting down, or, on a clustered node with a Server
+     * Reference configured, 0x9C Use another server with it.
+     */
     @Override
     public void onShutdown()
     {
         if (state == State.CONNECTED)
         {
-            sendDisconnect(ReasonCode.SERVER_SHUTTING_DOWN, "the broker is shutting down");
+            if (protocol.leaveServerReference != null)
+            {
+                protocol.writer.disconnect(this, ReasonCode.USE_ANOTHER_SERVER, "this cluster node is leaving",
+                    protocol.leaveServerReference);
+            }
+            else
+            {
+                sendDisconnect(ReasonCode.SERVER_SHUTTING_DOWN, "the broker is shutting down");
+            }
         }
     }
 

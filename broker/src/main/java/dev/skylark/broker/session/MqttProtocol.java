@@ -106,6 +106,8 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     private final ArrayList<Connection> blockedScratch = new ArrayList<>();
     private final LongArrayList deferredDisconnects = new LongArrayList();
     private long clientIdSequence;
+    /** See {@link #leaveServerReference}; null: none. */
+    String leaveServerReference;
     private final long clientIdPrefix = System.nanoTime();
 
     public MqttProtocol(
@@ -122,6 +124,15 @@ public final class MqttProtocol implements ConnectionHandlerFactory, DutyCycleHo
     }
 
     /** The agent this protocol runs on (set once, before it starts). */
+    /**
+     * The Server Reference a clustered node's v5 clients get with DISCONNECT 0x9C Use another server when the node
+     * leaves (shuts down); null: 0x8B Server shutting down.
+     */
+    public void leaveServerReference(final String reference)
+    {
+        this.leaveServerReference = reference;
+    }
+
     public void agent(final IoAgent agent)
     {
         this.agent = agent;

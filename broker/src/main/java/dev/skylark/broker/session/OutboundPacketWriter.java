@@ -216,12 +216,33 @@ final class OutboundPacketWriter
     /** v5 only, once: DISCONNECT with the reason code and {@code why} as its Reason String (left out if too large). */
     void disconnect(final MqttConnectionHandler handler, final int reasonCode, final String why)
     {
+        disconnect(handler, reasonCode, why, null);
+    }
+
+    /**
+     * DISCONNECT (v5 only) with a Reason String and, when not null, a Server Reference. Over the client's Maximum
+     * Packet Size the Reason String goes first [MQTT-3.14.2-3], then the reference.
+     */
+    void disconnect(final MqttConnectionHandler handler, final int reasonCode, final String why,
+        final String serverReference)
+    {
         final int version = handler.version;
         if (version == MqttVersion.V5 && !handler.disconnectSent)
         {
             handler.disconnectSent = true;
             final Connection connection = handler.connection;
             int propertiesLength = reasonString(why);
+            if (serverReference != null)
+            {
+                final int withReason = propertiesLength;
+                propertiesLength = properties.wrap(protocol.propertyScratch, 0).putString(Property.SERVER_REFERENCE,
+                    serverReference).length();
+                if (DisconnectEncoder.encodedLength(version, reasonCode, propertiesLength + withReason) <=
+                    handler.clientMaxPacketSize && withReason > 0)
+                {
+                    propertiesLength = ReasonString.put(properties, why).length();
+                }
+            }
             if (DisconnectEncoder.encodedLength(version, reasonCode, propertiesLength) > handler.clientMaxPacketSize)
             {
                 propertiesLength = 0; // [MQTT-3.14.2-3]

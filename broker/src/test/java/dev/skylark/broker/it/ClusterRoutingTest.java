@@ -62,6 +62,8 @@ class ClusterRoutingTest
     private final List<AutoCloseable> clients = new ArrayList<>();
     /** Node 1's clock, when a test moves its time (null: the real one). */
     private AdjustableClock node1Clock;
+    /** Node 1's {@code skylark.cluster.server.reference}, when a test sets one (null: none). */
+    private String node1ServerReference;
 
     private void start(final int nodes)
     {
@@ -74,6 +76,10 @@ class ClusterRoutingTest
             if (i == 1 && node1Clock != null)
             {
                 context.nanoClock(node1Clock);
+            }
+            if (i == 1 && node1ServerReference != null)
+            {
+                context.clusterServerReference(node1ServerReference);
             }
             brokers.add(Broker.launch(context));
         }
@@ -713,6 +719,81 @@ class ClusterRoutingTest
         assertNotNull(later, "the moved subscription routes to node 2");
         assertEquals("later", new String(later.getPayloadAsBytes()));
         assertEquals(0, cluster.peerMessages(3, 1), "node 1 no longer has the route");
+    }
+
+    @Test
+    void aLeavingNodeSendsV5ClientsUseAnotherServerWithTheServerReference() throws Exception
+    {
+        node1ServerReference = "mqtt2.example.net:1883";
+        start(2);
+        final CompletableFuture<String> told = new CompletableFuture<>();
+        final Mqtt5BlockingClient hive = Mqtt5Client.builder().identifier("leave5").serverHost("127.0.0.1")
+            .serverPort(port(1))
+            .addDisconnectedListener((ctx) -> told.complete(ctx.getCause() instanceof Mqtt5DisconnectException d ?
+                Integer.toHexString(d.getMqttMessage().getReasonCode().getCode()) + " " +
+                d.getMqttMessage().getServerReference().map(Object::toString).orElse("-") : "none"))
+            .buildBlocking();
+        hive.connect();
+        final RawClient v5 = raw(1);
+        v5.sendRaw(connectPacket("leave5raw", 5));
+        assertEquals(0, v5.expect(2)[3], "CONNACK success");
+        final RawClient v3 = raw(1);
+        v3.sendRaw(connectPacket("leave3raw", 4));
+        assertEquals(0, v3.expect(2)[3], "CONNACK accepted");
+
+        brokers.get(0).shutdown();
+
+        assertEquals("9c mqtt2.example.net:1883", told.get(WAIT_MS, TimeUnit.MILLISECONDS),
+            "HiveMQ: DISCONNECT 0x9C Use another server with the Server Reference");
+        final byte[] disconnect = v5.expect(14);
+        final byte[] reference = "mqtt2.example.net:1883".getBytes(StandardCharsets.UTF_8);
+        assertEquals(0x9C, disconnect[2] & 0xFF, "reason code Use another server");
+        assertEquals(0x1C, disconnect[4], "first property: Server Reference");
+        assertEquals(reference.length, ((disconnect[5] & 0xFF) << 8) | (disconnect[6] & 0xFF));
+        assertArrayEquals(reference, java.util.Arrays.copyOfRange(disconnect, 7, 7 + reference.length));
+        v5.assertClosed();
+        v3.assertClosed(); // 3.1.1 has no DISCONNECT from the server: closed
+    }
+
+    @Test
+    void theServerReferenceStaysWhenTheReasonStringDoesNotFitTheClientsMaximumPacketSize() throws Exception
+    {
+        node1ServerReference = "mqtt2.example.net:1883";
+        start(2);
+        final RawClient[] clients = new RawClient[2];
+        for (int i = 0; i < 2; i++)
+        {
+            final byte[] id = ("leavemax" + i).getBytes(StandardCharsets.UTF_8);
+            final int max = 29 - i; // 29: DISCONNECT with the reference alone fits exactly; 28: one byte short
+            clients[i] = raw(1);
+            clients[i].sendRaw(RawClient.packet(0x10,
+                b(0, 4, 'M', 'Q', 'T', 'T', 5), b(0x02, 0, 60),
+                b(5, 0x27, 0, 0, 0, max),                  // properties: Maximum Packet Size
+                b(0, id.length), id));
+            assertEquals(0, clients[i].expect(2)[3], "CONNACK success");
+        }
+        brokers.get(0).shutdown();
+        final byte[] fits = clients[0].expect(14);
+        assertEquals(29, fits.length, "the Reason String left out, the Server Reference kept");
+        assertEquals(0x9C, fits[2] & 0xFF);
+        assertEquals(0x1C, fits[4]);
+        final byte[] bare = clients[1].expect(14);
+        assertEquals(3, bare.length, "nothing but the reason code fits");
+        assertEquals(0x9C, bare[2] & 0xFF);
+    }
+
+    @Test
+    void aLeavingNodeWithoutAServerReferenceSendsServerShuttingDown() throws Exception
+    {
+        start(2);
+        final RawClient v5 = raw(1);
+        v5.sendRaw(connectPacket("leave5plain", 5));
+        assertEquals(0, v5.expect(2)[3], "CONNACK success");
+        brokers.get(0).shutdown();
+        final byte[] disconnect = v5.expect(14);
+        assertEquals(0x8B, disconnect[2] & 0xFF, "reason code Server shutting down");
+        assertTrue(disconnect.length < 5 || disconnect[4] != 0x1C, "no Server Reference");
+        v5.assertClosed();
     }
 
     @Test
