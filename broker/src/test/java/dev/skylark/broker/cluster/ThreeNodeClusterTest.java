@@ -7,16 +7,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.File;
 import java.io.IOException;
-import java.net.DatagramSocket;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -61,7 +57,7 @@ class ThreeNodeClusterTest
     @Timeout(value = 110, unit = TimeUnit.SECONDS)
     void registryStaysOneAcrossLeaderKills() throws Exception
     {
-        members = freeMembers();
+        members = BrokerCluster.freeMembers(3); // member base ports whose UDP ranges are free and do not overlap
         for (int i = 0; i < 3; i++)
         {
             start(i);
@@ -346,46 +342,6 @@ class ThreeNodeClusterTest
         catch (final IOException ex)
         {
             return ex.toString();
-        }
-    }
-
-    /** Three members on 127.0.0.1, each with {@link ClusterMembers#PORTS_PER_MEMBER} free UDP ports. */
-    private static String freeMembers() throws IOException
-    {
-        final StringBuilder sb = new StringBuilder();
-        int found = 0;
-        while (found < 3)
-        {
-            final int base = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
-            if (udpFree(base, ClusterMembers.PORTS_PER_MEMBER) && !sb.toString().contains(":" + base))
-            {
-                sb.append(found == 0 ? "" : ",").append(found).append("=127.0.0.1:").append(base);
-                found++;
-            }
-        }
-        return sb.toString();
-    }
-
-    private static boolean udpFree(final int base, final int count)
-    {
-        final List<DatagramSocket> sockets = new ArrayList<>();
-        try
-        {
-            for (int p = base; p < base + count; p++)
-            {
-                final DatagramSocket socket = new DatagramSocket(null);
-                sockets.add(socket);
-                socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), p));
-            }
-            return true;
-        }
-        catch (final IOException ex)
-        {
-            return false;
-        }
-        finally
-        {
-            sockets.forEach(DatagramSocket::close);
         }
     }
 }
