@@ -185,10 +185,11 @@ public final class Registry
         {
             return;
         }
+        final int heir = buddyOf(node);
         nodeSessions.remove(node);
         sequences.remove(node);
         dropRoutes(node);
-        events.onNodeDown(node);
+        events.onNodeDown(node, heir);
     }
 
     private void hello(final long sessionId, final int nodeId)
@@ -594,6 +595,21 @@ public final class Registry
     public boolean isLive(final int nodeId)
     {
         return nodeSessions.containsKey(nodeId);
+    }
+
+    /**
+     * The buddy of {@code nodeId}: the live node that holds the replica of its journal and becomes its heir when it
+     * goes down. The next live node id above it, wrapping round; {@link ClusterLink#NO_NODE} when no other node is
+     * live. Deterministic: every member computes the same from the log.
+     */
+    public int buddyOf(final int nodeId)
+    {
+        Integer next = nodeSessions.higherKey(nodeId);
+        if (next == null && !nodeSessions.isEmpty())
+        {
+            next = nodeSessions.firstKey();
+        }
+        return next == null || next == nodeId ? NO_NODE : next;
     }
 
     public List<Integer> liveNodes()

@@ -15,7 +15,8 @@ import java.util.function.BooleanSupplier;
  * is never dropped) while the node runs; the reader decodes and calls {@link ClusterLink.Events}.
  *
  * <pre>
- * NODE_UP, NODE_DOWN  0 nodeId:4
+ * NODE_UP             0 nodeId:4
+ * NODE_DOWN           0 nodeId:4  4 heirNodeId:4
  * CLAIMED             0 correlationId:8  8 epoch:8  16 previousEpoch:8  24 owner:4  28 previousNode:4  32 clientId
  * RELEASED            0 epoch:8  8 nodeId:4  12 clientId
  * ROUTE               0 nodeId:4  4 present:4  8 filter
@@ -63,10 +64,11 @@ final class RegistryEvents
             write(NODE_UP, 4);
         }
 
-        public void onNodeDown(final int nodeId)
+        public void onNodeDown(final int nodeId, final int heirNodeId)
         {
             buffer.putInt(0, nodeId);
-            write(NODE_DOWN, 4);
+            buffer.putInt(4, heirNodeId);
+            write(NODE_DOWN, 8);
         }
 
         public void onClaimed(
@@ -163,7 +165,7 @@ final class RegistryEvents
             switch (type)
             {
                 case NODE_UP -> events.onNodeUp(buffer.getInt(offset));
-                case NODE_DOWN -> events.onNodeDown(buffer.getInt(offset));
+                case NODE_DOWN -> events.onNodeDown(buffer.getInt(offset), buffer.getInt(offset + 4));
                 case CLAIMED -> events.onClaimed(buffer.getLong(offset), buffer.getStringUtf8(offset + 32),
                     buffer.getInt(offset + 24), buffer.getLong(offset + 8), buffer.getInt(offset + 28),
                     buffer.getLong(offset + 16));

@@ -83,7 +83,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         }
     }
 
-    public void onNodeDown(final int nodeId)
+    public void onNodeDown(final int nodeId, final int heirNodeId)
     {
         nodesUp.remove(nodeId);
         forwarding.onNodeDown(nodeId);

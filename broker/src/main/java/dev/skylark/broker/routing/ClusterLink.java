@@ -67,6 +67,33 @@ public interface ClusterLink
     /** Delivers up to {@code limit} committed registry events and peer messages; returns how many. */
     int poll(Events events, int limit);
 
+    /**
+     * Replays the replica this node holds of node {@code nodeId}'s journal (its buddy's copy of the records that node
+     * appended to its {@link DurableLog}, in order, from its last checkpoint), oldest first, on the caller's thread.
+     * Used by the heir of a dead node ({@link Events#onNodeDown}) to rebuild that node's sessions.
+     *
+     * @return false when this node holds no replica of {@code nodeId}.
+     */
+    default boolean replayReplica(final int nodeId, final DurableLog.Replayer replayer)
+    {
+        return false;
+    }
+
+    /** The replica of {@code nodeId} is no longer needed (its sessions are taken over and journaled here). */
+    default void dropReplica(final int nodeId)
+    {
+    }
+
+    /**
+     * True while this node is cut off from the cluster's majority for longer than the session timeout: it may already
+     * have been declared down and its sessions taken over by its heir, so it must acknowledge no QoS 1/2 publish and
+     * must drop its clients (fencing). Any thread.
+     */
+    default boolean isFenced()
+    {
+        return false;
+    }
+
     /** What comes back: committed registry changes (on every node, in log order) and peer messages. */
     interface Events
     {
@@ -76,8 +103,12 @@ public interface ClusterLink
          */
         void onNodeUp(int nodeId);
 
-        /** A node left or timed out; the registry has dropped its routes (an {@link #onRoute} each came first). */
-        void onNodeDown(int nodeId);
+        /**
+         * A node left or timed out; the registry has dropped its routes (an {@link #onRoute} each came first).
+         * {@code heirNodeId} is its heir: the node that was its buddy (held the replica of its journal) when it went
+         * down, {@link #NO_NODE} when it had none. The heir takes over what the dead node still owned.
+         */
+        void onNodeDown(int nodeId, int heirNodeId);
 
         /**
          * {@code clientId} is now owned by {@code ownerNodeId} under {@code epoch}. {@code correlationId} is the

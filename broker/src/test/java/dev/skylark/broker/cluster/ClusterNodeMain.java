@@ -188,9 +188,9 @@ public final class ClusterNodeMain
         }
 
         @Override
-        public void onNodeDown(final int nodeId)
+        public void onNodeDown(final int nodeId, final int heirNodeId)
         {
-            super.onNodeDown(nodeId);
+            super.onNodeDown(nodeId, heirNodeId);
             flush();
         }
 

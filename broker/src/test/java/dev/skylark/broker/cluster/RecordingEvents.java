@@ -16,9 +16,9 @@ class RecordingEvents implements ClusterLink.Events
         lines.add("up " + nodeId);
     }
 
-    public void onNodeDown(final int nodeId)
+    public void onNodeDown(final int nodeId, final int heirNodeId)
     {
-        lines.add("down " + nodeId);
+        lines.add("down " + nodeId + " heir " + heirNodeId);
     }
 
     public void onClaimed(final long correlationId, final String clientId, final int ownerNodeId, final long epoch,

@@ -2,6 +2,7 @@ package dev.skylark.broker.cluster;
 
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
+import dev.skylark.broker.routing.ClusterLink;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -131,6 +132,21 @@ class RegistryTest
     }
 
     @Test
+    void buddyIsTheNextLiveNodeRoundTheRing()
+    {
+        assertEquals(ClusterLink.NO_NODE, registry.buddyOf(1), "nobody live");
+        hello(10, 1);
+        assertEquals(ClusterLink.NO_NODE, registry.buddyOf(1), "alone: no buddy");
+        hello(30, 3);
+        hello(20, 2);
+        assertEquals(2, registry.buddyOf(1));
+        assertEquals(3, registry.buddyOf(2));
+        assertEquals(1, registry.buddyOf(3), "wraps round");
+        registry.onSessionClosed(20, ++time);
+        assertEquals(3, registry.buddyOf(1), "skips a dead node");
+    }
+
+    @Test
     void nodeDownDropsItsRoutesThenReportsDown()
     {
         hello(10, 1);
@@ -141,7 +157,7 @@ class RegistryTest
         command(20, RegistryCommands.CLAIM, 1, "c");
         events.take();
         registry.onSessionClosed(20, ++time);
-        assertEquals(List.of("route a 2 false", "route b 2 false", "down 2"), events.take());
+        assertEquals(List.of("route a 2 false", "route b 2 false", "down 2 heir 1"), events.take());
         assertEquals(1, registry.routeEntries());
         assertEquals(2, registry.owner("c"), "ownership stays for part 2's heir to take over");
         registry.onSessionClosed(20, ++time); // twice: nothing more

@@ -113,9 +113,10 @@ final class InJvmCluster
     {
         synchronized (lock)
         {
+            final int heir = buddyOf(nodeId);
             linkOf(nodeId).up = false;
             dropRoutes(nodeId);
-            broadcast((events) -> events.onNodeDown(nodeId));
+            broadcast((events) -> events.onNodeDown(nodeId, heir));
         }
     }
 
@@ -145,6 +146,28 @@ final class InJvmCluster
         for (final Link link : links)
         {
             link.enqueue(event);
+        }
+    }
+
+    /** As the registry: the next live node id above {@code nodeId}, wrapping round; NO_NODE when none. */
+    int buddyOf(final int nodeId)
+    {
+        synchronized (lock)
+        {
+            int above = Integer.MAX_VALUE;
+            int lowest = Integer.MAX_VALUE;
+            for (final Link link : links)
+            {
+                if (link.up && link.nodeId() != nodeId)
+                {
+                    lowest = Math.min(lowest, link.nodeId());
+                    if (link.nodeId() > nodeId)
+                    {
+                        above = Math.min(above, link.nodeId());
+                    }
+                }
+            }
+            return above != Integer.MAX_VALUE ? above : lowest != Integer.MAX_VALUE ? lowest : ClusterLink.NO_NODE;
         }
     }
 
