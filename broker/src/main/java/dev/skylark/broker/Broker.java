@@ -400,6 +400,7 @@ public final class Broker implements AutoCloseable
         long clusterRetainedMaxBytes;
         int clusterPeerTermLength;
         String clusterServerReference;
+        String clusterOwnershipLog = "";
         boolean adminRemote;
         long sysIntervalS;
         String logLevel;
@@ -834,6 +835,21 @@ public final class Broker implements AutoCloseable
         public String clusterServerReference()
         {
             return clusterServerReference;
+        }
+
+        /**
+         * Diagnostic for tests: the file this node's registry appends the ownership changes it applies to (see
+         * {@link Configuration#CLUSTER_OWNERSHIP_LOG_PROP_NAME}); empty = off.
+         */
+        public Context clusterOwnershipLog(final String file)
+        {
+            this.clusterOwnershipLog = file == null ? "" : file;
+            return this;
+        }
+
+        public String clusterOwnershipLog()
+        {
+            return clusterOwnershipLog;
         }
 
         /** The cluster directory this context resolves to. */

@@ -309,7 +309,7 @@ final class BrokerAgents
             dev.skylark.broker.cluster.ClusterMembers.parse(c.clusterMembers), new java.io.File(c.clusterDirectory()),
             c.clusterElectionTimeoutMs, c.clusterLeaderHeartbeatTimeoutMs, c.clusterSessionTimeoutMs,
             c.clusterSnapshotLogBytes, c.clusterSnapshotIntervalMs, c.clusterRetainedMaxBytes, c.clusterPeerTermLength,
-            c.maxPacketSize + 64);
+            c.maxPacketSize + 64, c.clusterOwnershipLog);
     }
 
     private static UnsafeBuffer ring(final int capacity)

@@ -544,6 +544,15 @@ public final class Configuration
     public static final String CLUSTER_SERVER_REFERENCE_PROP_NAME = "skylark.cluster.server.reference";
     public static final String CLUSTER_SERVER_REFERENCE_DEFAULT = "";
 
+    /**
+     * Diagnostic for tests: a file this node's registry appends every client-id ownership change it applies to, in
+     * log order (claims, releases and moves, with the log position, epoch and previous owner), for the double
+     * ownership checker (docs/cluster.md, "Tests"). Costs a walk over all client ids per registry command: not for
+     * production. Empty = off.
+     */
+    public static final String CLUSTER_OWNERSHIP_LOG_PROP_NAME = "skylark.cluster.ownership.log";
+    public static final String CLUSTER_OWNERSHIP_LOG_DEFAULT = "";
+
     private static final Map<String, Setting> SETTINGS = new LinkedHashMap<>();
 
     static
@@ -671,6 +680,7 @@ public final class Configuration
         add(CLUSTER_SERVER_REFERENCE_PROP_NAME, CLUSTER_SERVER_REFERENCE_DEFAULT, "Server Reference v5 clients get with DISCONNECT 0x9C when this node leaves (empty: 0x8B)",
             (v) -> v.length() > 1024 ? "at most 1024 characters" : v.chars().anyMatch((ch) -> ch < 0x20 || ch == 0x7F) ?
                 "no control characters" : null);
+        optionalText(CLUSTER_OWNERSHIP_LOG_PROP_NAME, CLUSTER_OWNERSHIP_LOG_DEFAULT, "diagnostic for tests: file the registry appends every ownership change it applies to (empty = off)");
     }
 
     private Configuration()

@@ -57,8 +57,19 @@ public final class ClusterNode implements AutoCloseable
         long snapshotIntervalMs,
         long retainedMaxBytes,
         int peerTermLength,
-        int maxMessageLength)
+        int maxMessageLength,
+        String ownershipLog)
     {
+        /** Without the ownership log (a diagnostic for tests, see {@link OwnershipLog}). */
+        public Settings(
+            final int nodeId, final ClusterMembers members, final File dir, final long electionTimeoutMs,
+            final long leaderHeartbeatTimeoutMs, final long sessionTimeoutMs, final long snapshotLogBytes,
+            final long snapshotIntervalMs, final long retainedMaxBytes, final int peerTermLength,
+            final int maxMessageLength)
+        {
+            this(nodeId, members, dir, electionTimeoutMs, leaderHeartbeatTimeoutMs, sessionTimeoutMs, snapshotLogBytes,
+                snapshotIntervalMs, retainedMaxBytes, peerTermLength, maxMessageLength, "");
+        }
     }
 
     static final int CLUSTER_ID = 0;
@@ -103,6 +114,10 @@ public final class ClusterNode implements AutoCloseable
         final Registry registry = new Registry(settings.nodeId(), settings.retainedMaxBytes(), null);
         registry.events(new RegistryEvents.Writer(eventRing, offHotPathIdle(), () -> running, wakeRouter));
         service = new RegistryService(registry, settings.nodeId());
+        if (settings.ownershipLog() != null && !settings.ownershipLog().isEmpty())
+        {
+            service.ownershipLog(new OwnershipLog(new File(settings.ownershipLog()), settings.nodeId()));
+        }
 
         final MediaDriver.Context driver = new MediaDriver.Context()
             .aeronDirectoryName(driverDir.getAbsolutePath())

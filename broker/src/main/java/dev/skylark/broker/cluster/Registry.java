@@ -666,6 +666,12 @@ public final class Registry
         return owners.size();
     }
 
+    /** Every client id's owner, in client id order (read only; the ownership log, a diagnostic for tests). */
+    java.util.SortedMap<String, Owner> ownersView()
+    {
+        return java.util.Collections.unmodifiableSortedMap(owners);
+    }
+
     public long retainedBytes()
     {
         return retainedBytes;

@@ -44,6 +44,7 @@ final class RegistryService implements ClusteredService
     private final int localNodeId;
     private volatile long localSession = -1;
     private volatile int localAppliedSequence;
+    private OwnershipLog ownershipLog;
 
     RegistryService(final Registry registry, final int localNodeId)
     {
@@ -159,6 +160,16 @@ final class RegistryService implements ClusteredService
             }
         }
         liveNodesMask = mask;
+        if (ownershipLog != null)
+        {
+            ownershipLog.afterApply(cluster.logPosition(), registry); // a diagnostic for tests (off by default)
+        }
+    }
+
+    /** Appends every ownership change this service applies to {@code log} (a diagnostic for tests); before start. */
+    void ownershipLog(final OwnershipLog log)
+    {
+        this.ownershipLog = log;
     }
 
     /** The cluster session this node's registry client is live on (-1: none); read it before and after the sequence. */
