@@ -43,6 +43,8 @@ final class BrokerCluster implements AutoCloseable
     private final List<String> extra;
     private final Node[] nodes;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    /** Settings of one node only, after the common ones (a later setting wins). */
+    private final Map<Integer, List<String>> nodeSettings = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** One broker process; a SIGKILLed one can be started again on the same directory and member ports. */
     final class Node
@@ -82,6 +84,7 @@ final class BrokerCluster implements AutoCloseable
                 "--cluster.leader.heartbeat.timeout.ms", String.valueOf(HEARTBEAT_MS),
                 "--cluster.session.timeout.ms", String.valueOf(SESSION_MS)));
             command.addAll(extra);
+            command.addAll(nodeSettings.getOrDefault(id, List.of()));
             final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             builder.environment().keySet().removeIf((name) -> name.startsWith("SKYLARK_"));
@@ -239,6 +242,75 @@ final class BrokerCluster implements AutoCloseable
     Node node(final int id)
     {
         return nodes[id];
+    }
+
+    /** Adds settings for node {@code id} alone (taken at its next start), after the common ones. */
+    BrokerCluster nodeSettings(final int id, final String... settings)
+    {
+        nodeSettings.merge(id, List.of(settings), (a, b) ->
+        {
+            final List<String> all = new ArrayList<>(a);
+            all.addAll(b);
+            return all;
+        });
+        return this;
+    }
+
+    /**
+     * Gives every node {@code skylark.cluster.ownership.log} = {@link #ownershipLog(int)} (a restart appends a new
+     * run to the same file), for {@link OwnershipHistory}.
+     */
+    BrokerCluster withOwnershipLogs()
+    {
+        for (int i = 0; i < size; i++)
+        {
+            nodeSettings(i, "--cluster.ownership.log", ownershipLog(i).toString());
+        }
+        return this;
+    }
+
+    /** Where node {@code id} writes its ownership log when {@link #withOwnershipLogs()} was asked for. */
+    Path ownershipLog(final int id)
+    {
+        return dir.resolve("ownership-node" + id + ".log");
+    }
+
+    /** Every node's ownership log, checked: see {@link OwnershipHistory}. */
+    OwnershipHistory.Result checkOwnership() throws IOException
+    {
+        final List<Path> files = new ArrayList<>();
+        for (int i = 0; i < size; i++)
+        {
+            files.add(ownershipLog(i));
+        }
+        return OwnershipHistory.check(files);
+    }
+
+    /** The leader every live node names (-1 when they do not agree or none is known). */
+    int leader()
+    {
+        int agreed = -1;
+        for (final Node node : nodes)
+        {
+            if (!node.isAlive())
+            {
+                continue;
+            }
+            final double l = node.metric("skylark_cluster_leader");
+            if (Double.isNaN(l) || l < 0 || (agreed >= 0 && agreed != (int)l))
+            {
+                return -1;
+            }
+            agreed = (int)l;
+        }
+        return agreed;
+    }
+
+    /** Starts a killed node again on its own directory and member ports; waits for its listeners. */
+    void restart(final int id, final long timeoutMs) throws IOException
+    {
+        nodes[id].start();
+        nodes[id].awaitStarted(timeoutMs);
     }
 
     /** Starts every node, waits for their listeners, a leader every node agrees on and all nodes live. */
