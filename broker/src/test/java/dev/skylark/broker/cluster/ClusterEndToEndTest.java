@@ -89,7 +89,7 @@ class ClusterEndToEndTest
     @Timeout(value = 90, unit = TimeUnit.SECONDS)
     static void startCluster() throws Exception
     {
-        cluster = new BrokerCluster(dir.resolve("cluster"), 3, List.of("--auth.anonymous", "true"));
+        cluster = new BrokerCluster(dir.resolve("cluster"), 3, List.of("--auth.anonymous", "true")).withOwnershipLogs();
         // one signing key for the whole cluster (docs/cluster.md): `skylark keys` creates node 0's, copied into the
         // other nodes' auth directories before their first start
         assertEquals(0, SkylarkMain.execute(new String[] { "keys", "--data.dir", cluster.node(0).dataDir.toString() },
@@ -538,6 +538,22 @@ class ClusterEndToEndTest
             c.connectWith().simpleAuth().password(foreign.getBytes(StandardCharsets.UTF_8)).applySimpleAuth().send());
         assertTrue(refused.toString().contains("NOT_AUTHORIZED") || refused.toString().contains("BAD_USER_NAME_OR_PASSWORD"),
             refused.toString());
+    }
+
+    // ------------------------------------------------------------------------------------ 7. ownership history
+
+    /**
+     * After everything above (takeovers, simultaneous connects, two leader kills and a restart): every node's
+     * registry applied the same ownership history, epochs rose and no client id had two owners in one epoch.
+     */
+    @Test
+    @Order(30)
+    void theOwnershipHistoryOfEveryNodeIsSound() throws Exception
+    {
+        final OwnershipHistory.Result result = cluster.checkOwnership();
+        System.out.println(result.summary());
+        assertTrue(result.ok(), result.summary());
+        assertTrue(result.changes() > 0, result.summary());
     }
 
     // ------------------------------------------------------------------------------------------------ 6. leader kill
