@@ -122,6 +122,9 @@ OPT_IN_SCENARIOS+=" qos0-flat-1k qos0-flat-16k qos1-flat-1k"
 # three nodes (broker skylark-cluster3) against one (skylark), issue #18: BROKERS="skylark skylark-cluster3"
 CLUSTER_SCENARIOS="cluster-fanin-qos0-flat cluster-fanin-qos1-flat cluster-fanin-qos0-paced cluster-fanin-qos1-paced"
 CLUSTER_SCENARIOS+=" cluster-fanout-qos0-flat cluster-fanout-qos1-flat cluster-local-qos0-flat"
+# issue #19: QoS 1 fan-in with the acceptance test's window of 64, across one hop: the cost of skylark.cluster.ack=replica
+# (BROKERS="skylark skylark-cluster3-local skylark-cluster3-replica", see perf-scripts/cluster-ack.sh)
+CLUSTER_SCENARIOS+=" cluster-fanin-qos1-w64"
 OPT_IN_SCENARIOS+=" $CLUSTER_SCENARIOS"
 CLUSTER_RATE="${CLUSTER_RATE:-5000}"
 CLUSTER_IDLE_S="${CLUSTER_IDLE_S:-2}"
@@ -158,6 +161,7 @@ declare -A SCENARIO_ARGS=(
     [cluster-fanout-qos0-flat]="--scenario fan-out --publishers 1 --subscribers $CLUSTER_FANOUT_SUBSCRIBERS --qos 0"
     [cluster-fanout-qos1-flat]="--scenario fan-out --publishers 1 --subscribers $CLUSTER_FANOUT_SUBSCRIBERS --qos 1"
     [cluster-local-qos0-flat]="--qos 0"
+    [cluster-fanin-qos1-w64]="--qos 1 --inflight 64"
     [ws-vs-tcp]=""   # Skylark only: alternating qos0-flat and qos0-flat-ws rounds, reported as one ratio
     # every device publishes once every 1/SLOW_DEVICE_RATE s, paced (latency from the intended send time)
     [slow-devices]="--qos 1 --publishers $SLOW_DEVICES --rate $((SLOW_DEVICES * SLOW_DEVICE_RATE)) --connect-timeout 300s"
@@ -182,6 +186,7 @@ declare -A SCENARIO_PLACEMENT=(
     [cluster-fanout-qos0-flat]="0 0,1,2"
     [cluster-fanout-qos1-flat]="0 0,1,2"
     [cluster-local-qos0-flat]="0 0"
+    [cluster-fanin-qos1-w64]="0 1"
 )
 # the null relay forwards every QoS 0 PUBLISH to every subscriber, unmatched: right only where every subscriber is
 # meant to get every message (fan-in to one subscriber, fan-out on one topic), over plain TCP
@@ -267,7 +272,7 @@ applies() {
         relay) [[ "$RELAY_SCENARIOS" == *" $scenario "* ]] ;;
         hivemq) [[ -z "$kind" && "$scenario" != ws-vs-tcp ]] ;;   # plain MQTT listener only
         mosquitto) [[ "$scenario" != ws-vs-tcp ]] ;;
-        skylark-cluster3) [[ "$scenario" == cluster-* ]] ;;   # a three-node cluster: its own scenarios only
+        skylark-cluster3 | skylark-cluster3-*) [[ "$scenario" == cluster-* ]] ;;   # a three-node cluster: its own scenarios only
         *) true ;;   # cluster-* on any other broker: the same clients, all on its one port
     esac
 }
@@ -275,6 +280,8 @@ applies() {
 # jar_of <broker>: the Skylark jar a skylark or skylark-<X> broker runs
 jar_of() {
     local var
+    # skylark-cluster3-<ack mode> (issue #19) runs $SKYLARK_JAR like skylark-cluster3 ('-' cannot be in a variable name)
+    [[ "$1" == skylark-cluster3-* ]] && { echo "$SKYLARK_JAR"; return 0; }
     if [[ "$1" == skylark-* ]]; then
         var="SKYLARK_JAR_${1#skylark-}"
         echo "${!var:-$SKYLARK_JAR}"
@@ -350,7 +357,7 @@ run_scenario() {
     # ws-vs-tcp rounds are reported on their own line, not in the qos0-flat rows
     [[ "$key" == ws-vs-tcp-* ]] && label="${key%-*}"
     local placement=() nodes
-    if [[ "$broker" == skylark-cluster3 && -n "${SCENARIO_PLACEMENT[$scenario]:-}" ]]; then
+    if [[ ( "$broker" == skylark-cluster3 || "$broker" == skylark-cluster3-* ) && -n "${SCENARIO_PLACEMENT[$scenario]:-}" ]]; then
         read -r -a nodes <<< "${SCENARIO_PLACEMENT[$scenario]}"
         # broker CPU: the sum of the three JVMs (--broker-pids replaces --broker-pid)
         placement=(--publisher-ports "$(cluster_ports "${nodes[0]}")" --subscriber-ports "$(cluster_ports "${nodes[1]}")"
@@ -424,6 +431,7 @@ start_and_run() {
         BROKER_NAME="$broker"
         case "$broker" in
             skylark-cluster3) starter=(start_skylark_cluster3) ;;
+            skylark-cluster3-*) starter=(start_skylark_cluster3_ack "${broker#skylark-cluster3-}") ;;   # issue #19
             skylark*) starter=(start_skylark_as "$broker") ;;
             *) starter=("start_$broker") ;;
         esac
@@ -607,6 +615,8 @@ write_report() {
                     "cluster-fanin-*: publishers on node 0, subscriber on node 1; cluster-fanout-*: publisher on node 0," \
                     "$CLUSTER_FANOUT_SUBSCRIBERS subscribers round robin over nodes 0, 1, 2; cluster-local-*: all on node" \
                     "0; paced at $CLUSTER_RATE msgs/s; skylark (one node) runs the same scenarios on its one port" ;;
+                skylark-cluster3-*) echo "- $b: skylark-cluster3 with -Dskylark.cluster.ack=${b#skylark-cluster3-}" \
+                    "$(cluster_ack_supported || echo "NOT APPLIED: this build has no skylark.cluster.ack (before issue #19), so it ran with its default")" ;;
                 skylark*) echo "- $b: $(jar_of "$b") with $( [[ "${SKYLARK_ALIGN:-1}" == 0 ]] &&
                     echo "its own defaults" || echo "-Dskylark.queue.max.messages=1000000 -Dskylark.inflight.max=100")" \
                     "${SKYLARK_ARGS} (JVM: ${SKYLARK_JAVA_OPTS:-defaults})" ;;
