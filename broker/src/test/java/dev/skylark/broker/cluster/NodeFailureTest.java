@@ -59,6 +59,8 @@ class NodeFailureTest
     static final int PUBLISHERS_PER_NODE = 2;
     /** Optional {@code skylark.cluster.ack} for every node (unset: the broker's default). */
     static final String ACK = System.getProperty("nodefailure.ack", "");
+    /** Optional file each scenario's report is appended to ({@code perf-scripts/failover.sh} reads it). */
+    static final String REPORT_FILE = System.getProperty("nodefailure.report", "");
     static final long START_MS = 90_000;
     static final long WAIT_MS = 30_000;
     /** Delivery is over when nothing arrived for this long (or everything did). */
@@ -428,6 +430,11 @@ class NodeFailureTest
                 report.append("\n  ").append(ownership.summary()).append("\n  took ")
                     .append(ms(System.nanoTime() - began)).append(" ms");
                 System.out.println(report);
+                if (!REPORT_FILE.isEmpty())
+                {
+                    java.nio.file.Files.writeString(Path.of(REPORT_FILE), report + "\n", StandardCharsets.UTF_8,
+                        java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+                }
 
                 assertTrue(publishers.stream().allMatch((p) -> p.ackedAfterKill.get() > 0),
                     "every publisher kept publishing after the kill\n" + report);
