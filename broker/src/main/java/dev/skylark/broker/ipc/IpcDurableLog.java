@@ -386,6 +386,12 @@ public final class IpcDurableLog implements DurableLog
         return checkpointRequests.get() != checkpointsServed;
     }
 
+    /** For tests: as the replication agent asks for a checkpoint. */
+    void requestCheckpoint()
+    {
+        checkpointRequests.incrementAndGet();
+    }
+
     /** For tests: as if the buddy acknowledged {@code sequence}. */
     void replicaAcknowledged(final long sequence)
     {
