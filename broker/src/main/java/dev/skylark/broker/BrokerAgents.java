@@ -340,7 +340,7 @@ final class BrokerAgents
         }
         final int self = node.nodeId();
         final dev.skylark.broker.ipc.ReplicationAgent.Metrics metrics = replicationMetrics(counters, members, self);
-        final dev.skylark.broker.ipc.ReplicaReceiver receiver = ipc.replicate(node.aeron(),
+        final dev.skylark.broker.ipc.ReplicaReceiver receiver = ipc.replicate(node.aeronDirectoryName(),
             new dev.skylark.broker.ipc.ReplicationAgent.Settings(self, members, node::peerEndpoint, node::buddyId,
                 node::liveBuddyOf, Path.of(context.dataDir).resolve("replicas"),
                 context.durability == Durability.FSYNC),

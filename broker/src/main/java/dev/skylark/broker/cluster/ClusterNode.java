@@ -401,10 +401,10 @@ public final class ClusterNode implements AutoCloseable
         return settings.members().member(nodeId).endpoint(ClusterMembers.PEER_OFFSET);
     }
 
-    /** This node's Aeron client (on its media driver, which carries the node-to-node UDP streams). */
-    public Aeron aeron()
+    /** The directory of this node's media driver, which carries the node-to-node UDP streams. */
+    public String aeronDirectoryName()
     {
-        return aeron;
+        return aeron.context().aeronDirectoryName();
     }
 
     public int routeEntries()

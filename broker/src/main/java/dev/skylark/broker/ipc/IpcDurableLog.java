@@ -212,22 +212,36 @@ public final class IpcDurableLog implements DurableLog
     /**
      * Replicates this journal to the cluster node's buddy ({@link ReplicationAgent}) and, with {@code ackReplica}
      * ({@code skylark.cluster.ack=replica}), counts a record durable only once the buddy holds it too. Call once,
-     * before {@link #start()}; {@code udp} is the cluster node's Aeron client (its media driver carries the UDP
-     * streams).
+     * before {@link #start()}. {@code udpAeronDirectory} is the cluster node's media driver (it carries the UDP
+     * streams); the replication agent connects its own Aeron client to it, run on its own thread (no conductor
+     * thread).
      *
      * @return the replicas this node holds for other nodes.
      */
     public ReplicaReceiver replicate(
-        final Aeron udp, final ReplicationAgent.Settings settings, final ReplicationAgent.Metrics metrics,
-        final boolean ackReplica)
+        final String udpAeronDirectory, final ReplicationAgent.Settings settings,
+        final ReplicationAgent.Metrics metrics, final boolean ackReplica)
     {
         if (replication != null || started)
         {
             throw new IllegalStateException("replicate() once, before start()");
         }
-        final Subscription tap = aeron.addSubscription(channel, JournalStream.STREAM_ID);
-        replication = new ReplicationAgent(settings, metrics, udp, tap, termLength, replicaSequence,
-            checkpointRequests, durableSequence::get, routerWaker);
+        final Aeron udp = Aeron.connect(new Aeron.Context()
+            .aeronDirectoryName(udpAeronDirectory)
+            .useConductorAgentInvoker(true)
+            .errorHandler(this::onError));
+        final Subscription tap;
+        try
+        {
+            tap = aeron.addSubscription(channel, JournalStream.STREAM_ID);
+            replication = new ReplicationAgent(settings, metrics, udp, tap, termLength, replicaSequence,
+                checkpointRequests, durableSequence::get, routerWaker);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(udp);
+            throw ex;
+        }
         replicationRunner = new AgentRunner(new org.agrona.concurrent.BackoffIdleStrategy(10, 10, 1_000, 1_000_000),
             this::onError, null, replication);
         this.ackReplica = ackReplica;

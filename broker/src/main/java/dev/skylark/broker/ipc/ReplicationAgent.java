@@ -100,6 +100,7 @@ public final class ReplicationAgent implements Agent, ControlledFragmentHandler
     private long nextTickNs;
     private long restarts;
 
+    /** {@code aeron}: a client of the cluster node's media driver, owned here, its conductor invoked by this agent. */
     ReplicationAgent(
         final Settings settings, final Metrics metrics, final Aeron aeron, final Subscription tap, final int termLength,
         final AtomicLong replicaSequence, final AtomicLong checkpointRequests, final LongSupplier localDurable,
@@ -141,7 +142,7 @@ public final class ReplicationAgent implements Agent, ControlledFragmentHandler
     public int doWork()
     {
         final long nowNs = System.nanoTime();
-        int work = 0;
+        int work = aeron.conductorAgentInvoker().invoke();
         final int current = settings.buddy().getAsInt();
         if (current != buddy)
         {
@@ -322,7 +323,7 @@ public final class ReplicationAgent implements Agent, ControlledFragmentHandler
         {
             CloseHelper.quietCloseAll(dataPublications[i], ackPublications[i]);
         }
-        CloseHelper.quietCloseAll(ackSubscription, dataSubscription, tap);
+        CloseHelper.quietCloseAll(ackSubscription, dataSubscription, tap, aeron);
         receiver.close();
     }
 }
