@@ -181,8 +181,9 @@ public final class ReplicationAgent implements Agent, ControlledFragmentHandler
         }
         else
         {
-            LOG.log(Level.WARNING, "replication: no buddy (no other node is live): with skylark.cluster.ack=replica, " +
-                "QoS 1/2 acknowledgements wait until one is");
+            // At start no node is known live yet: only losing a buddy is worth a warning.
+            LOG.log(old >= 0 ? Level.WARNING : Level.INFO, "replication: no buddy (no other node is live): with " +
+                "skylark.cluster.ack=replica, QoS 1/2 acknowledgements wait until one is");
         }
         restart();
     }
