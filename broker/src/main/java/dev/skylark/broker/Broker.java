@@ -353,6 +353,11 @@ public final class Broker implements AutoCloseable
         threads.close();
         CloseHelper.quietClose(agents.auth);
         CloseHelper.quietClose(agents.accessControl);
+        // Journal replication rides on the cluster node's Aeron client: it stops first.
+        if (agents.durableLog instanceof dev.skylark.broker.ipc.IpcDurableLog ipc)
+        {
+            ipc.stopReplication();
+        }
         // The cluster node after the routing agent (its only reader) stopped: the others see this node's session close.
         CloseHelper.quietClose(agents.clusterNode);
         // The journal last: its agent drains what the routing agent appended and syncs it.
@@ -401,6 +406,7 @@ public final class Broker implements AutoCloseable
         int clusterPeerTermLength;
         String clusterServerReference;
         String clusterOwnershipLog = "";
+        String clusterAck;
         boolean adminRemote;
         long sysIntervalS;
         String logLevel;
@@ -850,6 +856,21 @@ public final class Broker implements AutoCloseable
         public String clusterOwnershipLog()
         {
             return clusterOwnershipLog;
+        }
+
+        /**
+         * What a clustered node's PUBACK/PUBREC waits for: {@code "replica"} or {@code "local"} (see
+         * {@link Configuration#CLUSTER_ACK_PROP_NAME}).
+         */
+        public Context clusterAck(final String mode)
+        {
+            this.clusterAck = mode;
+            return this;
+        }
+
+        public String clusterAck()
+        {
+            return clusterAck;
         }
 
         /** The cluster directory this context resolves to. */

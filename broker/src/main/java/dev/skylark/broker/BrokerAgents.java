@@ -86,7 +86,8 @@ final class BrokerAgents
         final ThreadingMode threading = context.threadingMode;
         final int ioThreads = context.ioThreads;
         final int clusterCounters = context.clusterNodeId < 0 || context.clusterLink != null ? 0 :
-            8 + 4 * dev.skylark.broker.cluster.ClusterMembers.parse(context.clusterMembers).size();
+            8 + 4 * dev.skylark.broker.cluster.ClusterMembers.parse(context.clusterMembers).size() +
+            8 + dev.skylark.broker.cluster.ClusterMembers.parse(context.clusterMembers).size(); // replication
         countersFile = CountersFile.create(Path.of(context.dataDir), 96 + 64 * ioThreads + clusterCounters,
             context.epochClock);
         final Counters counters = new Counters(countersFile.manager());
@@ -166,6 +167,7 @@ final class BrokerAgents
                     ex.getMessage(), ex);
             }
             router.cluster(clusterNode.link());
+            replicate(context, clusterNode, counters);
         }
         else
         {
@@ -312,6 +314,75 @@ final class BrokerAgents
             c.maxPacketSize + 64, c.clusterOwnershipLog);
     }
 
+    /**
+     * Journal replication to the cluster node's buddy, with {@code skylark.cluster.ack} deciding what an
+     * acknowledgement waits for. Nothing with durability none (nothing is journaled) or in a one-member cluster (no
+     * buddy can exist): acknowledgements then count the local journal, as the log line says.
+     */
+    private void replicate(
+        final Broker.Context context, final dev.skylark.broker.cluster.ClusterNode node, final Counters counters)
+    {
+        final System.Logger log = System.getLogger("dev.skylark.broker.cluster");
+        final boolean replicaAck = !"local".equals(context.clusterAck);
+        if (!(durableLog instanceof IpcDurableLog ipc))
+        {
+            log.log(System.Logger.Level.WARNING, "cluster: " + Configuration.DURABILITY_PROP_NAME + "=none journals " +
+                "nothing, so nothing is replicated and " + Configuration.CLUSTER_ACK_PROP_NAME + " is ignored: " +
+                "acknowledgements go out once a message is routed and a node's death loses what it held");
+            return;
+        }
+        final long members = node.membersMask();
+        if (Long.bitCount(members) < 2)
+        {
+            log.log(System.Logger.Level.INFO, "cluster: one member, so no buddy to replicate the journal to; " +
+                "acknowledgements wait for the local journal only");
+            return;
+        }
+        final int self = node.nodeId();
+        final dev.skylark.broker.ipc.ReplicationAgent.Metrics metrics = replicationMetrics(counters, members, self);
+        final dev.skylark.broker.ipc.ReplicaReceiver receiver = ipc.replicate(node.aeronDirectoryName(),
+            new dev.skylark.broker.ipc.ReplicationAgent.Settings(self, members, node::peerEndpoint, node::buddyId,
+                node::liveBuddyOf, Path.of(context.dataDir).resolve("replicas"),
+                context.durability == Durability.FSYNC),
+            metrics, replicaAck);
+        node.link().replicas(new dev.skylark.broker.cluster.Replicas()
+        {
+            public boolean replay(final int nodeId, final DurableLog.Replayer replayer)
+            {
+                return receiver.replay(nodeId, replayer::onRecord);
+            }
+
+            public void drop(final int nodeId)
+            {
+                receiver.requestDrop(nodeId);
+            }
+        });
+    }
+
+    private static dev.skylark.broker.ipc.ReplicationAgent.Metrics replicationMetrics(
+        final Counters counters, final long members, final int self)
+    {
+        final AtomicCounter[] held = new AtomicCounter[64];
+        for (int n = 0; n < 64; n++)
+        {
+            if ((members & (1L << n)) != 0 && n != self)
+            {
+                held[n] = counters.gauge("skylark_replica_held_bytes{origin=\"" + n + "\"}",
+                    "bytes of node " + n + "'s journal replica held here (its current generation)", null);
+            }
+        }
+        return new dev.skylark.broker.ipc.ReplicationAgent.Metrics(
+            counters.gauge("skylark_replica_buddy", "the node holding this node's journal replica (-1: none)", null),
+            counters.gauge("skylark_replica_lag_records",
+                "records durable in the local journal the buddy has not acknowledged", null),
+            counters.gauge("skylark_replica_lag_bytes", "replication stream bytes sent and not acknowledged", null),
+            counters.counter("skylark_replica_stream_restarts_total",
+                "replication streams started from a fresh checkpoint (new buddy, buddy unreachable or asking)", null),
+            held,
+            counters.counter("skylark_replica_refused_total",
+                "replication messages refused (not from another member, malformed)", null));
+    }
+
     private static UnsafeBuffer ring(final int capacity)
     {
         return new UnsafeBuffer(ByteBuffer.allocateDirect(capacity + RingBufferDescriptor.TRAILER_LENGTH));
@@ -326,6 +397,10 @@ final class BrokerAgents
         }
         CloseHelper.quietClose(auth);
         CloseHelper.quietClose(accessControl);
+        if (durableLog instanceof IpcDurableLog ipc)
+        {
+            ipc.stopReplication(); // it rides on the cluster node's Aeron client
+        }
         CloseHelper.quietClose(clusterNode);
         durableLog.close(); // its agent runs already and writes its metrics into the counters file: stop it first
         CloseHelper.quietClose(countersFile);

@@ -553,6 +553,16 @@ public final class Configuration
     public static final String CLUSTER_OWNERSHIP_LOG_PROP_NAME = "skylark.cluster.ownership.log";
     public static final String CLUSTER_OWNERSHIP_LOG_DEFAULT = "";
 
+    /**
+     * What a clustered node's PUBACK/PUBREC waits for: {@code replica} — the message is in this node's journal and in
+     * its buddy's replica of it (it survives the loss of this node; with no other node live, acknowledgements wait);
+     * {@code local} — in this node's journal only (the single-node promise; the journal is still replicated). Ignored
+     * with {@code skylark.durability=none} (nothing is journaled, so nothing is replicated) and in a one-member
+     * cluster (no buddy can exist: {@code local}).
+     */
+    public static final String CLUSTER_ACK_PROP_NAME = "skylark.cluster.ack";
+    public static final String CLUSTER_ACK_DEFAULT = "replica";
+
     private static final Map<String, Setting> SETTINGS = new LinkedHashMap<>();
 
     static
@@ -681,6 +691,7 @@ public final class Configuration
             (v) -> v.length() > 1024 ? "at most 1024 characters" : v.chars().anyMatch((ch) -> ch < 0x20 || ch == 0x7F) ?
                 "no control characters" : null);
         optionalText(CLUSTER_OWNERSHIP_LOG_PROP_NAME, CLUSTER_OWNERSHIP_LOG_DEFAULT, "diagnostic for tests: file the registry appends every ownership change it applies to (empty = off)");
+        choice(CLUSTER_ACK_PROP_NAME, CLUSTER_ACK_DEFAULT, "what a clustered node's PUBACK/PUBREC waits for: replica (its journal and its buddy's replica), local (its journal only)", "replica", "local");
     }
 
     private Configuration()

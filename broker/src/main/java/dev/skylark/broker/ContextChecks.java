@@ -137,6 +137,7 @@ final class ContextChecks
             put(p, Configuration.CLUSTER_PEER_TERM_LENGTH_PROP_NAME, c.clusterPeerTermLength);
             put(p, Configuration.CLUSTER_SERVER_REFERENCE_PROP_NAME, c.clusterServerReference);
             put(p, Configuration.CLUSTER_OWNERSHIP_LOG_PROP_NAME, c.clusterOwnershipLog);
+            put(p, Configuration.CLUSTER_ACK_PROP_NAME, c.clusterAck);
         }
         put(p, Configuration.HOOK_PUBLISH_URL_PROP_NAME, c.hookPublishUrl);
         if (!c.hookPublishUrl.isEmpty())

@@ -44,6 +44,7 @@ final class ContextDefaults
         c.clusterPeerTermLength = Configuration.getInt(properties, Configuration.CLUSTER_PEER_TERM_LENGTH_PROP_NAME);
         c.clusterServerReference = Configuration.get(properties, Configuration.CLUSTER_SERVER_REFERENCE_PROP_NAME);
         c.clusterOwnershipLog = Configuration.get(properties, Configuration.CLUSTER_OWNERSHIP_LOG_PROP_NAME);
+        c.clusterAck = Configuration.get(properties, Configuration.CLUSTER_ACK_PROP_NAME);
         c.ioThreads = Configuration.getInt(properties, Configuration.IO_THREADS_PROP_NAME);
         c.authModes = AuthMode.list(Configuration.get(properties, Configuration.AUTH_MODE_PROP_NAME));
         c.authMode = c.authModes.get(0);

@@ -40,6 +40,7 @@ public final class AeronClusterLink implements ClusterLink, AutoCloseable
     private final MessageHandler peerHandler = this::onPeerRecord;
     private ClusterNodeAgent agent;
     private Events events;
+    private volatile Replicas replicas;
 
     private final ClusterMetrics metrics;
 
@@ -67,6 +68,34 @@ public final class AeronClusterLink implements ClusterLink, AutoCloseable
     void agent(final ClusterNodeAgent agent)
     {
         this.agent = agent;
+    }
+
+    /** The replicas this node holds for others (set by the broker when the journal is replicated). */
+    public void replicas(final Replicas replicas)
+    {
+        this.replicas = replicas;
+    }
+
+    /**
+     * Replays {@code <dataDir>/replicas/node-<nodeId>} from its last complete checkpoint, oldest record first, the way
+     * the local journal replays at start; false when this node holds no replica of it (or the journal is off).
+     */
+    @Override
+    public boolean replayReplica(final int nodeId, final dev.skylark.broker.routing.DurableLog.Replayer replayer)
+    {
+        final Replicas held = replicas;
+        return held != null && held.replay(nodeId, replayer);
+    }
+
+    /** Deletes the replica of {@code nodeId} (on the replication agent's thread, within a second). */
+    @Override
+    public void dropReplica(final int nodeId)
+    {
+        final Replicas held = replicas;
+        if (held != null)
+        {
+            held.drop(nodeId);
+        }
     }
 
     public int nodeId()

@@ -363,6 +363,65 @@ public final class ClusterNode implements AutoCloseable
         return service.liveNodesMask();
     }
 
+    /**
+     * This node's buddy as the registry holds it now: the node that keeps the replica of this node's journal (and
+     * becomes its heir), {@link dev.skylark.broker.routing.ClusterLink#NO_NODE} when no other node is live. Any
+     * thread; it changes as nodes come and go.
+     */
+    public int buddyId()
+    {
+        return buddyOf(settings.nodeId(), service.liveNodesMask());
+    }
+
+    /**
+     * The buddy of a live {@code nodeId} as the registry holds it now, or {@code NO_NODE} when {@code nodeId} is not
+     * live (or has no buddy). Any thread.
+     */
+    public int liveBuddyOf(final int nodeId)
+    {
+        final long live = service.liveNodesMask();
+        return nodeId >= 0 && nodeId < 64 && (live & (1L << nodeId)) != 0 ? buddyOf(nodeId, live) :
+            dev.skylark.broker.routing.ClusterLink.NO_NODE;
+    }
+
+    /**
+     * {@link Registry#buddyOf} over a live-node mask: the next live node id above {@code nodeId}, wrapping round;
+     * {@code NO_NODE} when no other node is live.
+     */
+    static int buddyOf(final int nodeId, final long liveMask)
+    {
+        final long others = liveMask & ~(1L << nodeId);
+        if (others == 0)
+        {
+            return dev.skylark.broker.routing.ClusterLink.NO_NODE;
+        }
+        final long above = nodeId >= 63 ? 0 : others & (-1L << (nodeId + 1));
+        return Long.numberOfTrailingZeros(above != 0 ? above : others);
+    }
+
+    /** Bit n set: node n is a member. */
+    public long membersMask()
+    {
+        long mask = 0;
+        for (final int id : settings.members().all().keySet())
+        {
+            mask |= 1L << id;
+        }
+        return mask;
+    }
+
+    /** {@code host:port} of a member's node-to-node port (base + 5), which journal replication shares. */
+    public String peerEndpoint(final int nodeId)
+    {
+        return settings.members().member(nodeId).endpoint(ClusterMembers.PEER_OFFSET);
+    }
+
+    /** The directory of this node's media driver, which carries the node-to-node UDP streams. */
+    public String aeronDirectoryName()
+    {
+        return aeron.context().aeronDirectoryName();
+    }
+
     public int routeEntries()
     {
         return service.routeEntries();

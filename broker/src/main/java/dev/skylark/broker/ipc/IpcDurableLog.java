@@ -75,6 +75,18 @@ public final class IpcDurableLog implements DurableLog
     private boolean appendedThisCycle;
     private boolean started;
     private final int maxRecordLength;
+    private final String channel;
+    private final int termLength;
+    private final Runnable routerWaker;
+    /** The origin sequence the buddy holds durably, in the current replication stream (0: none yet). */
+    private final AtomicLong replicaSequence = new AtomicLong();
+    /** Checkpoints the replication agent asked for; {@link #checkpointsServed} those begun since. */
+    private final AtomicLong checkpointRequests = new AtomicLong();
+    private long checkpointsServed;
+    /** {@code skylark.cluster.ack=replica}: durable means in the local journal and on the buddy. */
+    private volatile boolean ackReplica;
+    private ReplicationAgent replication;
+    private AgentRunner replicationRunner;
 
     /**
      * @param dataDir       the broker's data directory; the journal lives in {@code <dataDir>/journal}.
@@ -88,8 +100,9 @@ public final class IpcDurableLog implements DurableLog
         final NanoClock clock)
     {
         this.clock = clock;
+        this.routerWaker = routerWaker;
         journal = new ChronicleJournal(dataDir.resolve("journal"), fsync);
-        final int termLength = termLength(maxRecordSize);
+        termLength = termLength(maxRecordSize);
         maxRecordLength = maxRecordLength(maxRecordSize);
         final MediaDriver.Context driverContext = new MediaDriver.Context()
             .aeronDirectoryName(aeronDirectory(dataDir))
@@ -111,7 +124,7 @@ public final class IpcDurableLog implements DurableLog
         {
             launched = MediaDriver.launchEmbedded(driverContext);
             client = Aeron.connect(new Aeron.Context().aeronDirectoryName(launched.aeronDirectoryName()));
-            final String channel = "aeron:ipc?term-length=" + termLength;
+            channel = "aeron:ipc?term-length=" + termLength;
             subscription = client.addSubscription(channel, JournalStream.STREAM_ID);
             publication = client.addExclusivePublication(channel, JournalStream.STREAM_ID);
             // Its buffers carry payloads: owner only (the driver creates them with the process umask).
@@ -145,10 +158,13 @@ public final class IpcDurableLog implements DurableLog
         return FrameDescriptor.computeMaxMessageLength(termLength(maxRecordSize));
     }
 
-    /** The longest record {@link #append} takes when sized for {@code maxRecordSize}: Aeron's limit less our header. */
+    /**
+     * The longest record {@link #append} takes when sized for {@code maxRecordSize}: Aeron's limit less our header and
+     * the replication header (a replicated journal message carries both on a UDP stream of the same term length).
+     */
     public static int maxRecordLength(final int maxRecordSize)
     {
-        return maxMessageLength(maxRecordSize) - JournalStream.HEADER_LENGTH;
+        return maxMessageLength(maxRecordSize) - JournalStream.HEADER_LENGTH - ReplicaStream.DATA_HEADER_LENGTH;
     }
 
     @Override
@@ -193,13 +209,81 @@ public final class IpcDurableLog implements DurableLog
         agent.metrics(metrics);
     }
 
-    /** Starts the journal agent's thread (after the replay). */
+    /**
+     * Replicates this journal to the cluster node's buddy ({@link ReplicationAgent}) and, with {@code ackReplica}
+     * ({@code skylark.cluster.ack=replica}), counts a record durable only once the buddy holds it too. Call once,
+     * before {@link #start()}. {@code udpAeronDirectory} is the cluster node's media driver (it carries the UDP
+     * streams); the replication agent connects its own Aeron client to it, run on its own thread (no conductor
+     * thread).
+     *
+     * @return the replicas this node holds for other nodes.
+     */
+    public ReplicaReceiver replicate(
+        final String udpAeronDirectory, final ReplicationAgent.Settings settings,
+        final ReplicationAgent.Metrics metrics, final boolean ackReplica)
+    {
+        if (replication != null || started)
+        {
+            throw new IllegalStateException("replicate() once, before start()");
+        }
+        final Aeron udp = Aeron.connect(new Aeron.Context()
+            .aeronDirectoryName(udpAeronDirectory)
+            .useConductorAgentInvoker(true)
+            .errorHandler(this::onError));
+        final Subscription tap;
+        try
+        {
+            tap = aeron.addSubscription(channel, JournalStream.STREAM_ID);
+            replication = new ReplicationAgent(settings, metrics, udp, tap, termLength, replicaSequence,
+                checkpointRequests, durableSequence::get, routerWaker);
+        }
+        catch (final RuntimeException ex)
+        {
+            CloseHelper.quietClose(udp);
+            throw ex;
+        }
+        replicationRunner = new AgentRunner(new org.agrona.concurrent.BackoffIdleStrategy(10, 10, 1_000, 1_000_000),
+            this::onError, null, replication);
+        this.ackReplica = ackReplica;
+        LOG.log(Level.INFO, "journal: replicated to the cluster node's buddy; acknowledgements wait for " +
+            (ackReplica ? "the local journal and the buddy (skylark.cluster.ack=replica)" :
+            "the local journal only (skylark.cluster.ack=local)"));
+        return replication.receiver();
+    }
+
+    /**
+     * Stops replication (before the cluster node closes): its thread ends and the journal stream no longer waits for
+     * it. Acknowledgements count the local journal only from then on.
+     */
+    public void stopReplication()
+    {
+        if (replicationRunner != null)
+        {
+            ackReplica = false;
+            routerWaker.run();
+            if (started)
+            {
+                CloseHelper.quietClose(replicationRunner);
+            }
+            else
+            {
+                replication.onClose();
+            }
+            replicationRunner = null;
+        }
+    }
+
+    /** Starts the journal agent's thread (after the replay), and the replication agent's when there is one. */
     public void start()
     {
         if (!started)
         {
             started = true;
             AgentRunner.startOnThread(agentRunner);
+            if (replicationRunner != null)
+            {
+                AgentRunner.startOnThread(replicationRunner);
+            }
         }
     }
 
@@ -220,6 +304,7 @@ public final class IpcDurableLog implements DurableLog
     @Override
     public void beginCheckpoint()
     {
+        checkpointsServed = checkpointRequests.get();
         bytesSinceCheckpoint = 0;
         offer(JournalStream.CHECKPOINT_BEGIN, empty, 0, 0);
     }
@@ -296,10 +381,41 @@ public final class IpcDurableLog implements DurableLog
         return sequence;
     }
 
+    /**
+     * Every record up to it is in the local journal and — with {@code skylark.cluster.ack=replica} — in the buddy's
+     * replica: the lower of the two. The buddy's counts only in the current stream (from the checkpoint it started
+     * with), so a new buddy holds acknowledgements back until it has that checkpoint; with no buddy, they wait.
+     */
     @Override
     public long durableSequence()
     {
-        return durableSequence.getAcquire();
+        final long local = durableSequence.getAcquire();
+        return ackReplica ? Math.min(local, replicaSequence.getAcquire()) : local;
+    }
+
+    /** True when the replication agent asked for a checkpoint (a new buddy starts from one) not yet begun. */
+    @Override
+    public boolean checkpointRequested()
+    {
+        return checkpointRequests.get() != checkpointsServed;
+    }
+
+    /** For tests: as the replication agent asks for a checkpoint. */
+    void requestCheckpoint()
+    {
+        checkpointRequests.incrementAndGet();
+    }
+
+    /** For tests: as if the buddy acknowledged {@code sequence}. */
+    void replicaAcknowledged(final long sequence)
+    {
+        replicaSequence.setRelease(sequence);
+    }
+
+    /** For tests: count the buddy's sequence (as replicate() with ackReplica does). */
+    void ackReplica(final boolean ackReplica)
+    {
+        this.ackReplica = ackReplica;
     }
 
     @Override
@@ -351,6 +467,7 @@ public final class IpcDurableLog implements DurableLog
     @Override
     public void close()
     {
+        stopReplication(); // its stream must not hold the journal's back while the backlog drains
         final long deadlineNs = clock.nanoTime() + 5_000_000_000L;
         while (backlogHead < backlogTail && clock.nanoTime() - deadlineNs < 0 && started)
         {

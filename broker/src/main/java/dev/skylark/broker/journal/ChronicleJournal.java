@@ -76,6 +76,8 @@ public final class ChronicleJournal implements AutoCloseable
     private long syncs;
     private long recordsSkipped;
     private long generationsQuarantined;
+    /** Replays without moving or copying anything: the journal belongs to another instance ({@link #replayInPlace}). */
+    private boolean inPlace;
 
     /**
      * @param directory where the generations live (created when missing).
@@ -164,6 +166,28 @@ public final class ChronicleJournal implements AutoCloseable
             olderGenerations.add(chosen);
         }
         return records;
+    }
+
+    /**
+     * Replays the journal in {@code directory} as {@link #replay} does (the newest generation whose checkpoint ended,
+     * oldest record first) but leaves every file where it is: it may be held open by another instance (a replica
+     * the replication agent appends to). Any thread.
+     *
+     * @return the number of records replayed, or -1 when the directory holds no generation.
+     */
+    public static long replayInPlace(final Path directory, final RecordConsumer consumer)
+    {
+        if (!Files.isDirectory(directory))
+        {
+            return -1;
+        }
+        final ChronicleJournal journal = new ChronicleJournal(directory, false);
+        journal.inPlace = true;
+        if (journal.generations().isEmpty())
+        {
+            return -1;
+        }
+        return journal.replay(consumer);
     }
 
     private enum Scan
@@ -332,6 +356,11 @@ public final class ChronicleJournal implements AutoCloseable
      */
     private boolean quarantine(final long g, final boolean copy, final String why)
     {
+        if (inPlace)
+        {
+            LOG.log(Level.WARNING, "journal: generation " + g + " of " + directory + " not read completely: " + why);
+            return false;
+        }
         final Path source = generationDirectory(g);
         final Path quarantine = directory.resolve(QUARANTINE);
         Path target = quarantine.resolve(source.getFileName().toString());

@@ -78,6 +78,15 @@ public interface DurableLog extends AutoCloseable
     /** Bytes a MESSAGE record adds to the message it carries when it holds no target. */
     int MESSAGE_HEADER_LENGTH = 16;
 
+    /**
+     * True when the log asks for a checkpoint now (a cluster node's new buddy starts its replica from one): the routing
+     * agent writes one on its next slow tick. Cleared by {@link #beginCheckpoint()}.
+     */
+    default boolean checkpointRequested()
+    {
+        return false;
+    }
+
     /** Appends (or syncs) that failed since start. Any thread. */
     default long appendFailures()
     {

@@ -165,7 +165,7 @@ public final class RoutingAgent implements Agent
             sysTopics.publish(nowNs, sessions.connectedCount(), sessions.sessionCount(), tree.subscriptionCount(),
                 router.retained().size(), counters.publishesIn.get(), store.count(), router);
         }
-        if (checkpointWriter.isDue())
+        if (checkpointWriter.isDue() || log.checkpointRequested())
         {
             writeCheckpoint();
         }

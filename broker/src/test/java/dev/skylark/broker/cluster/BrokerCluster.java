@@ -55,6 +55,8 @@ final class BrokerCluster implements AutoCloseable
         private Process process;
         private volatile int mqttPort;
         private volatile int httpPort;
+        /** Settings of this node only, after the cluster's (a later one wins). */
+        final List<String> own = new ArrayList<>();
 
         Node(final int id) throws IOException
         {
@@ -85,6 +87,7 @@ final class BrokerCluster implements AutoCloseable
                 "--cluster.session.timeout.ms", String.valueOf(SESSION_MS)));
             command.addAll(extra);
             command.addAll(nodeSettings.getOrDefault(id, List.of()));
+            command.addAll(own);
             final ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             builder.environment().keySet().removeIf((name) -> name.startsWith("SKYLARK_"));
@@ -146,6 +149,11 @@ final class BrokerCluster implements AutoCloseable
         String mqttUri()
         {
             return "tcp://127.0.0.1:" + mqttPort;
+        }
+
+        long pid()
+        {
+            return process.pid();
         }
 
         boolean isAlive()
