@@ -4,6 +4,8 @@ import dev.skylark.codec.LogText;
 import dev.skylark.codec.mqtt.PublishView;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.ArrayListUtil;
+import org.agrona.collections.LongArrayList;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.lang.System.Logger.Level;
@@ -40,7 +42,7 @@ final class Wills
     private ClusterLink link;
     /** Sessions whose will waits to be set in the registry, and until when it is offered (bounded by sessions). */
     private final ArrayList<Session> toSet = new ArrayList<>();
-    private final ArrayList<Long> toSetUntilNs = new ArrayList<>();
+    private final LongArrayList toSetUntilNs = new LongArrayList();
     /** Clears the link refused: client id → epoch, retried (one per client id). */
     private final Map<String, Long> clears = new HashMap<>();
 
@@ -64,7 +66,7 @@ final class Wills
         if (link != null && session.willHandle != MessageStore.NULL_HANDLE)
         {
             toSet.add(session);
-            toSetUntilNs.add(Long.MIN_VALUE);
+            toSetUntilNs.addLong(Long.MIN_VALUE);
         }
     }
 
@@ -96,11 +98,11 @@ final class Wills
                     work++;
                     done = true;
                 }
-                else if (toSetUntilNs.get(i) == Long.MIN_VALUE)
+                else if (toSetUntilNs.getLong(i) == Long.MIN_VALUE)
                 {
-                    toSetUntilNs.set(i, nowNs + SET_RETRY_NS);
+                    toSetUntilNs.setLong(i, nowNs + SET_RETRY_NS);
                 }
-                else if (nowNs - toSetUntilNs.get(i) > 0)
+                else if (nowNs - toSetUntilNs.getLong(i) > 0)
                 {
                     LOG.log(Level.WARNING, "cluster: the will of " + LogText.of(session.clientId) + " (" +
                         store.length(handle) + " bytes) could not be given to the registry: it is published by " +
@@ -110,11 +112,8 @@ final class Wills
             }
             if (done)
             {
-                final int last = toSet.size() - 1;
-                toSet.set(i, toSet.get(last));
-                toSetUntilNs.set(i, toSetUntilNs.get(last));
-                toSet.remove(last);
-                toSetUntilNs.remove(last);
+                ArrayListUtil.fastUnorderedRemove(toSet, i);
+                toSetUntilNs.fastUnorderedRemove(i);
             }
         }
         return work;
@@ -146,7 +145,7 @@ final class Wills
             LOG.log(Level.WARNING, "cluster: a malformed due will from the registry (" + LogText.of(clientId) + ")");
             return;
         }
-        LOG.log(Level.DEBUG, () -> "cluster: publishing the will of " + LogText.of(clientId) + " (its node is down)");
+        LOG.log(Level.INFO, () -> "cluster: publishing the will of " + LogText.of(clientId) + " (its node is down)");
         route(store.store(message, offset, length), clientId);
     }
 
