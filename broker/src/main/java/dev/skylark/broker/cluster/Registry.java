@@ -249,6 +249,32 @@ public final class Registry
     }
 
     /**
+     * The node on cluster session {@code sessionId} is leaving cleanly (it closed its registry session itself: a
+     * shutdown, not a death): the wills of its clients are dropped, not made due — as a single broker's shutdown
+     * publishes none. Applied (from the close reason in the log) just before {@link #onSessionClosed}.
+     */
+    public void onNodeLeaving(final long sessionId)
+    {
+        final Integer node = sessionNodes.get(sessionId);
+        if (node == null)
+        {
+            return;
+        }
+        final List<Will> leaving = new ArrayList<>();
+        for (final Will will : wills.values())
+        {
+            if (will.nodeId == node && will.dueTime == NOT_DUE)
+            {
+                leaving.add(will);
+            }
+        }
+        for (final Will will : leaving)
+        {
+            removeWill(will);
+        }
+    }
+
+    /**
      * A cluster timer fired at log time {@code timestamp} (the service schedules one for {@link #nextWillDue()}):
      * the wills due by then are published.
      */

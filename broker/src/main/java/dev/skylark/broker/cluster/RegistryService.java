@@ -89,6 +89,10 @@ final class RegistryService implements ClusteredService
 
     public void onSessionClose(final ClientSession session, final long timestamp, final CloseReason closeReason)
     {
+        if (closeReason == CloseReason.CLIENT_ACTION)
+        {
+            registry.onNodeLeaving(session.id()); // closed by the node itself: a clean leave publishes no wills
+        }
         registry.onSessionClosed(session.id(), timestamp);
         armWillTimer();
         published();

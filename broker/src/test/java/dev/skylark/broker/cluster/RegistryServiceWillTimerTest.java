@@ -118,4 +118,21 @@ class RegistryServiceWillTimerTest
         assertEquals(List.of(), timers, "nothing more due: no timer");
         assertEquals(0, registry.willCount());
     }
+
+    @Test
+    void aSessionClosedByTheNodeItselfIsACleanLeaveAndATimeoutIsADeath()
+    {
+        final Registry registry = new Registry(1, 10_000, events);
+        final RegistryService service = new RegistryService(registry, 1);
+        service.onStart(cluster(), null);
+        hello(service, 10, 1, 1);
+        hello(service, 20, 2, 2);
+        hello(service, 30, 3, 3);
+        claimWithWill(service, 10, "left", 1, 0, 4);
+        claimWithWill(service, 20, "died", 2, 0, 5);
+        service.onSessionClose(session(10), 1000, CloseReason.CLIENT_ACTION);
+        assertEquals(List.of(), events.wills(), "node 1 left cleanly");
+        service.onSessionClose(session(20), 2000, CloseReason.TIMEOUT);
+        assertEquals(List.of("will died by 3 w/died " + RegistryTest.message("w/died", 3).length), events.wills());
+    }
 }

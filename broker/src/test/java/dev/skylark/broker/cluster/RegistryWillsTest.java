@@ -231,6 +231,22 @@ class RegistryWillsTest
     }
 
     @Test
+    void aNodeThatLeavesCleanlyTakesItsClientsWillsWithItUnpublished()
+    {
+        threeNodesAndAClientOnNode1();
+        claim(20, "b", 5); // epoch 2 on node 2
+        will(10, "a", 1, 0, 60, "w/a", 5, 6);
+        will(20, "b", 2, 0, 60, "w/b", 5, 7);
+        registry.onNodeLeaving(10); // node 1 closed its registry session itself (a shutdown)
+        registry.onSessionClosed(10, 1000);
+        registry.onTimer(100_000);
+        assertEquals(List.of(), events.wills(), "a clean leave publishes no wills, as a single broker's shutdown");
+        assertEquals(1, registry.willCount(), "node 2's client keeps its will");
+        registry.onSessionClosed(20, 101_000); // node 2 dies
+        assertEquals(List.of("will b by 3 w/b " + RegistryTest.message("w/b", 5).length), events.wills());
+    }
+
+    @Test
     void aWillWithNoLiveNodeToPublishItIsDroppedAndCounted()
     {
         hello(10, 1, 1);
