@@ -68,6 +68,7 @@ public final class AeronClusterLink implements ClusterLink, AutoCloseable
     void agent(final ClusterNodeAgent agent)
     {
         this.agent = agent;
+        eventReader.self(nodeId, agent::clusterSessionId);
     }
 
     /** The replicas this node holds for others (set by the broker when the journal is replicated). */
@@ -131,6 +132,23 @@ public final class AeronClusterLink implements ClusterLink, AutoCloseable
         }
         final int encoded = RegistryCommands.encodeRetained(commandBuffer, 0, message, offset, length);
         return encoded <= commandRing.maxMsgLength() && commandRing.write(1, commandBuffer, 0, encoded) || refused();
+    }
+
+    public boolean setWill(
+        final String clientId, final long epoch, final long willDelaySeconds, final long sessionExpirySeconds,
+        final DirectBuffer message, final int offset, final int length)
+    {
+        if (!open())
+        {
+            return refused();
+        }
+        if (RegistryCommands.WILL_CLIENT_ID_OFFSET + 3L * clientId.length() + length > commandRing.maxMsgLength())
+        {
+            return refused(); // larger than a registry command may be: the will stays on this node
+        }
+        final int encoded = RegistryCommands.encodeWill(
+            commandBuffer, 0, clientId, epoch, willDelaySeconds, sessionExpirySeconds, message, offset, length);
+        return commandRing.write(1, commandBuffer, 0, encoded) || refused();
     }
 
     private boolean command(final int type, final long value, final String text)

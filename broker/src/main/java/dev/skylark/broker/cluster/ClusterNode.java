@@ -112,7 +112,8 @@ public final class ClusterNode implements AutoCloseable
         final OneToOneRingBuffer peerRing = ring(ringBytes);
         final OneToOneRingBuffer commandRing = ring(ringBytes);
         final Registry registry = new Registry(settings.nodeId(), settings.retainedMaxBytes(), null);
-        registry.events(new RegistryEvents.Writer(eventRing, offHotPathIdle(), () -> running, wakeRouter));
+        registry.events(new RegistryEvents.Writer(eventRing, offHotPathIdle(), () -> running, wakeRouter)
+            .sessions(registry::sessionOf));
         service = new RegistryService(registry, settings.nodeId());
         if (settings.ownershipLog() != null && !settings.ownershipLog().isEmpty())
         {

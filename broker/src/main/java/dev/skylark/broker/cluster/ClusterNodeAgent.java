@@ -63,6 +63,8 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
     private AeronCluster client;
     private boolean helloSent;
     private volatile boolean connected;
+    /** The registry session this run of the node said HELLO on (-1: none): due wills name it (see RegistryEvents). */
+    private volatile long clusterSessionId = -1;
     private volatile int leaderId = -1;
     private long nextKeepAliveNs;
     private long nextPolicyNs;
@@ -151,6 +153,7 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
         if (client.isClosed())
         {
             connected = false;
+            clusterSessionId = -1;
             CloseHelper.quietClose(client);
             client = null;
             leaderId = -1;
@@ -163,6 +166,7 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
                 return work;
             }
             helloSent = true;
+            clusterSessionId = client.clusterSessionId();
             connected = true;
             work++;
         }
@@ -351,6 +355,11 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
     boolean connected()
     {
         return connected;
+    }
+
+    long clusterSessionId()
+    {
+        return clusterSessionId;
     }
 
     int leaderId()

@@ -28,6 +28,12 @@ import static dev.skylark.broker.routing.ClusterLink.NO_NODE;
  * Each change is reported through {@link ClusterLink.Events}, on every member in log order; the correlation id of
  * a claim or route change only on its origin node ({@code localNodeId}), 0 elsewhere.
  * <p>
+ * Wills: a node sets the will of each client it owns ({@code WILL}, under the claim's epoch) and clears it when it
+ * publishes or drops it itself. When the node goes down, each of its wills is due at the node-down log time plus
+ * its delay (capped by the session expiry); a claim of the client id before then cancels it; when due it is
+ * reported ({@link ClusterLink.Events#onWillDue}, naming the heir as its publisher) and dropped. Will bytes are
+ * capped by {@code retainedMaxBytes} too, as a budget of their own (over it a set is refused and counted).
+ * <p>
  * Part 2 (session metadata, buddies and heirs) adds command types and snapshot sections: the snapshot is a list of
  * (section, length, bytes), and a decoder skips sections it does not know.
  * <p>
@@ -43,6 +49,12 @@ public final class Registry
     static final int SECTION_ROUTES = 4;
     static final int SECTION_RETAINED = 5;
     static final int SECTION_SEQUENCES = 6;
+    /** Wills of clients (numbered apart from part 2's other sections, which are added in parallel). */
+    static final int SECTION_WILLS = 16;
+    /** A will not due yet: its owner is alive. */
+    static final long NOT_DUE = Long.MAX_VALUE;
+    /** Log timestamps are in milliseconds (Aeron Cluster's default time unit). */
+    static final long TIME_UNITS_PER_SECOND = 1000;
 
     /** Owner of a client id. */
     static final class Owner
@@ -89,6 +101,42 @@ public final class Registry
     private long logTimestamp;
     private int routeEntries;
 
+    /**
+     * A client's will as its owning node set it (owner and epoch of the claim it belongs to), with its delay and the
+     * session's expiry in seconds; due at {@link #dueTime} once the owner went down, published by {@link #heirNodeId}.
+     */
+    static final class Will
+    {
+        final String clientId;
+        final int nodeId;
+        final long epoch;
+        final long delaySeconds;
+        final long expirySeconds;
+        final byte[] message;
+        long dueTime = NOT_DUE;
+        int heirNodeId = NO_NODE;
+
+        Will(final String clientId, final int nodeId, final long epoch, final long delaySeconds,
+            final long expirySeconds, final byte[] message)
+        {
+            this.clientId = clientId;
+            this.nodeId = nodeId;
+            this.epoch = epoch;
+            this.delaySeconds = delaySeconds;
+            this.expirySeconds = expirySeconds;
+            this.message = message;
+        }
+    }
+
+    /** client id → its will. */
+    private final TreeMap<String, Will> wills = new TreeMap<>();
+    /** The wills due (owner down), by due time then client id. */
+    private final java.util.TreeSet<Will> dueWills = new java.util.TreeSet<>(
+        java.util.Comparator.<Will>comparingLong((w) -> w.dueTime).thenComparing((w) -> w.clientId));
+    private long willBytes;
+    private long willsRefused;
+    private long willsPublished;
+
     private final UnsafeBuffer eventBuffer = new UnsafeBuffer(new byte[0]);
     private final ExpandableArrayBuffer scratch = new ExpandableArrayBuffer(256);
 
@@ -110,6 +158,7 @@ public final class Registry
         final long sessionId, final long timestamp, final DirectBuffer buffer, final int offset, final int length)
     {
         logTimestamp = timestamp;
+        publishDueWills(timestamp);
         final int type = RegistryCommands.type(buffer, offset, length);
         if (type == RegistryCommands.HELLO)
         {
@@ -156,11 +205,13 @@ public final class Registry
                 final String text = RegistryCommands.string(buffer, offset);
                 if (type == RegistryCommands.CLAIM)
                 {
+                    cancelWill(text); // the client connected (again), anywhere: its old will is void
                     claim(nodeId, value, text);
                 }
                 else if (type == RegistryCommands.RELEASE)
                 {
                     release(nodeId, text, value);
+                    releaseWill(nodeId, text, value);
                 }
                 else
                 {
@@ -171,6 +222,9 @@ public final class Registry
                 retained(nodeId, buffer, offset + RegistryCommands.RETAINED_MESSAGE_OFFSET,
                     length - RegistryCommands.RETAINED_MESSAGE_OFFSET);
                 return;
+            case RegistryCommands.WILL:
+                will(nodeId, buffer, offset, length);
+                return;
             default:
                 commandsIgnored++;
         }
@@ -180,6 +234,7 @@ public final class Registry
     public void onSessionClosed(final long sessionId, final long timestamp)
     {
         logTimestamp = timestamp;
+        publishDueWills(timestamp);
         final Integer node = sessionNodes.remove(sessionId);
         if (node == null)
         {
@@ -190,6 +245,172 @@ public final class Registry
         sequences.remove(node);
         dropRoutes(node);
         events.onNodeDown(node, heir);
+        scheduleWills(node, heir, timestamp);
+    }
+
+    /**
+     * The node on cluster session {@code sessionId} is leaving cleanly (it closed its registry session itself: a
+     * shutdown, not a death): the wills of its clients are dropped, not made due — as a single broker's shutdown
+     * publishes none. Applied (from the close reason in the log) just before {@link #onSessionClosed}.
+     */
+    public void onNodeLeaving(final long sessionId)
+    {
+        final Integer node = sessionNodes.get(sessionId);
+        if (node == null)
+        {
+            return;
+        }
+        final List<Will> leaving = new ArrayList<>();
+        for (final Will will : wills.values())
+        {
+            if (will.nodeId == node && will.dueTime == NOT_DUE)
+            {
+                leaving.add(will);
+            }
+        }
+        for (final Will will : leaving)
+        {
+            removeWill(will);
+        }
+    }
+
+    /**
+     * A cluster timer fired at log time {@code timestamp} (the service schedules one for {@link #nextWillDue()}):
+     * the wills due by then are published.
+     */
+    public void onTimer(final long timestamp)
+    {
+        logTimestamp = timestamp;
+        publishDueWills(timestamp);
+    }
+
+    // ---- wills ----
+
+    /** WILL from {@code nodeId}: sets (or, empty message, clears) the will of a client it owns under the epoch. */
+    private void will(final int nodeId, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (!RegistryCommands.validWill(buffer, offset, length))
+        {
+            commandsIgnored++;
+            return;
+        }
+        final String clientId = RegistryCommands.willClientId(buffer, offset);
+        final long epoch = RegistryCommands.longValue(buffer, offset);
+        final int messageOffset = RegistryCommands.willMessageOffset(buffer, offset);
+        final int messageLength = offset + length - messageOffset;
+        final Owner owner = owners.get(clientId);
+        final Will old = wills.get(clientId);
+        if (messageLength == 0)
+        {
+            if (old != null && old.nodeId == nodeId && old.epoch == epoch && old.dueTime == NOT_DUE)
+            {
+                removeWill(old);
+            }
+            return;
+        }
+        if (owner == null || owner.nodeId != nodeId || owner.epoch != epoch ||
+            messageLength < MessageLayout.TOPIC_OFFSET || !wellFormed(buffer, messageOffset, messageLength))
+        {
+            commandsIgnored++; // stale (the client was claimed again or released since) or malformed
+            return;
+        }
+        if (old != null)
+        {
+            removeWill(old);
+        }
+        if (willBytes + messageLength > retainedMaxBytes)
+        {
+            willsRefused++; // over the cap: the will stays on its node only
+            return;
+        }
+        final byte[] copy = new byte[messageLength];
+        buffer.getBytes(messageOffset, copy);
+        wills.put(clientId, new Will(clientId, nodeId, epoch, RegistryCommands.willDelay(buffer, offset),
+            RegistryCommands.willExpiry(buffer, offset), copy));
+        willBytes += messageLength;
+    }
+
+    /** A claim of {@code clientId}: a will of its previous connection never goes from here (due or not). */
+    private void cancelWill(final String clientId)
+    {
+        final Will will = wills.get(clientId);
+        if (will != null)
+        {
+            removeWill(will);
+        }
+    }
+
+    /** The owner ended the session (it published or dropped the will itself). */
+    private void releaseWill(final int nodeId, final String clientId, final long epoch)
+    {
+        final Will will = wills.get(clientId);
+        if (will != null && will.nodeId == nodeId && will.epoch == epoch && will.dueTime == NOT_DUE)
+        {
+            removeWill(will);
+        }
+    }
+
+    private void removeWill(final Will will)
+    {
+        wills.remove(will.clientId);
+        if (will.dueTime != NOT_DUE)
+        {
+            dueWills.remove(will);
+        }
+        willBytes -= will.message.length;
+    }
+
+    /** {@code nodeId} went down at {@code timestamp}: each will of its clients is due after its delay. */
+    private void scheduleWills(final int nodeId, final int heirNodeId, final long timestamp)
+    {
+        for (final Will will : wills.values())
+        {
+            if (will.nodeId == nodeId && will.dueTime == NOT_DUE)
+            {
+                final long delay = Math.min(will.delaySeconds, will.expirySeconds);
+                will.dueTime = timestamp + delay * TIME_UNITS_PER_SECOND;
+                will.heirNodeId = heirNodeId;
+                dueWills.add(will);
+            }
+        }
+        publishDueWills(timestamp);
+    }
+
+    /** Publishes (as events) and drops every will due at or before {@code timestamp}, earliest first. */
+    private void publishDueWills(final long timestamp)
+    {
+        while (!dueWills.isEmpty() && dueWills.first().dueTime <= timestamp)
+        {
+            final Will will = dueWills.pollFirst();
+            wills.remove(will.clientId);
+            willBytes -= will.message.length;
+            final int publisher = willPublisher(will);
+            if (publisher == NO_NODE)
+            {
+                willsRefused++; // no live node to publish it
+                continue;
+            }
+            willsPublished++;
+            eventBuffer.wrap(will.message);
+            events.onWillDue(will.clientId, publisher, eventBuffer, 0, will.message.length);
+        }
+    }
+
+    /** The heir named when the owner went down; if it is down too, the next live node after it. */
+    private int willPublisher(final Will will)
+    {
+        if (will.heirNodeId != NO_NODE)
+        {
+            return isLive(will.heirNodeId) ? will.heirNodeId : buddyOf(will.heirNodeId);
+        }
+        final int next = buddyOf(will.nodeId);
+        return next != NO_NODE ? next : isLive(will.nodeId) ? will.nodeId : NO_NODE;
+    }
+
+    /** The earliest log time a will is due, or {@link #NOT_DUE}: the service keeps a cluster timer for it. */
+    public long nextWillDue()
+    {
+        return dueWills.isEmpty() ? NOT_DUE : dueWills.first().dueTime;
     }
 
     private void hello(final long sessionId, final int nodeId)
@@ -454,6 +675,27 @@ public final class Registry
             buffer.putInt(at + 4, entry.getValue());
             at += 8;
         }
+        at = endSection(buffer, start, at);
+
+        start = beginSection(buffer, at, SECTION_WILLS);
+        at = start;
+        buffer.putLong(at, willsRefused);
+        buffer.putLong(at + 8, willsPublished);
+        buffer.putInt(at + 16, wills.size());
+        at += 20;
+        for (final Will will : wills.values())
+        {
+            at += buffer.putStringUtf8(at, will.clientId);
+            buffer.putInt(at, will.nodeId);
+            buffer.putLong(at + 4, will.epoch);
+            buffer.putLong(at + 12, will.delaySeconds);
+            buffer.putLong(at + 20, will.expirySeconds);
+            buffer.putLong(at + 28, will.dueTime);
+            buffer.putInt(at + 36, will.heirNodeId);
+            buffer.putInt(at + 40, will.message.length);
+            buffer.putBytes(at + 44, will.message);
+            at += 44 + will.message.length;
+        }
         return endSection(buffer, start, at);
     }
 
@@ -554,6 +796,31 @@ public final class Registry
                     }
                     break;
                 }
+                case SECTION_WILLS:
+                {
+                    willsRefused = buffer.getLong(at);
+                    willsPublished = buffer.getLong(at + 8);
+                    int p = at + 20;
+                    for (int i = 0, n = buffer.getInt(at + 16); i < n; i++)
+                    {
+                        final String clientId = buffer.getStringUtf8(p);
+                        p += 4 + buffer.getInt(p);
+                        final byte[] message = new byte[buffer.getInt(p + 40)];
+                        buffer.getBytes(p + 44, message);
+                        final Will will = new Will(clientId, buffer.getInt(p), buffer.getLong(p + 4),
+                            buffer.getLong(p + 12), buffer.getLong(p + 20), message);
+                        will.dueTime = buffer.getLong(p + 28);
+                        will.heirNodeId = buffer.getInt(p + 36);
+                        p += 44 + message.length;
+                        wills.put(clientId, will);
+                        willBytes += message.length;
+                        if (will.dueTime != NOT_DUE)
+                        {
+                            dueWills.add(will);
+                        }
+                    }
+                    break;
+                }
                 default:
                     break; // a section from a later version: skipped
             }
@@ -569,6 +836,11 @@ public final class Registry
         routes.clear();
         retained.clear();
         sequences.clear();
+        wills.clear();
+        dueWills.clear();
+        willBytes = 0;
+        willsRefused = 0;
+        willsPublished = 0;
         lastEpoch = 0;
         retainedBytes = 0;
         retainedRefused = 0;
@@ -685,6 +957,34 @@ public final class Registry
     public long retainedRefused()
     {
         return retainedRefused;
+    }
+
+    /** Wills held (due or not). */
+    public int willCount()
+    {
+        return wills.size();
+    }
+
+    /** Wills due: their owner is down and they wait for their delay. */
+    public int dueWillCount()
+    {
+        return dueWills.size();
+    }
+
+    public long willBytes()
+    {
+        return willBytes;
+    }
+
+    /** Wills refused (over the cap) or dropped when due (no live node to publish them). */
+    public long willsRefused()
+    {
+        return willsRefused;
+    }
+
+    public long willsPublished()
+    {
+        return willsPublished;
     }
 
     public long commandsIgnored()

@@ -17,6 +17,8 @@ import static org.agrona.BitUtil.SIZE_OF_INT;
  * ROUTE_ADD     4 sequence:4  8 correlationId:8  16 filterLength:4    20 filter:n
  * ROUTE_REMOVE  4 sequence:4  8 correlationId:8  16 filterLength:4    20 filter:n
  * RETAINED      4 sequence:4  8 message:n ({@link dev.skylark.broker.routing.MessageLayout}; empty payload clears)
+ * WILL          4 sequence:4  8 epoch:8  16 willDelaySeconds:4  20 sessionExpirySeconds:4  24 clientIdLength:4
+ *               28 clientId:n  message:m (the will in the MessageLayout, to the end; m = 0 clears)
  * </pre>
  * {@code sequence} numbers a node's commands within its registry session (from 1, set by the node agent as it
  * offers them): the registry applies a command only when its sequence is above the last it applied for that node,
@@ -41,6 +43,13 @@ public final class RegistryCommands
     public static final int ROUTE_ADD = 4;
     public static final int ROUTE_REMOVE = 5;
     public static final int RETAINED = 6;
+    /** Numbered apart from part 2's other commands, which are added in parallel. */
+    public static final int WILL = 16;
+
+    public static final int WILL_DELAY_OFFSET = 16;
+    public static final int WILL_EXPIRY_OFFSET = 20;
+    public static final int WILL_CLIENT_ID_LENGTH_OFFSET = 24;
+    public static final int WILL_CLIENT_ID_OFFSET = 28;
 
     public static final int HELLO_LENGTH = NODE_ID_OFFSET + SIZE_OF_INT;
 
@@ -73,6 +82,58 @@ public final class RegistryCommands
         buffer.putInt(offset + SEQUENCE_OFFSET, 0);
         buffer.putBytes(offset + RETAINED_MESSAGE_OFFSET, message, messageOffset, messageLength);
         return RETAINED_MESSAGE_OFFSET + messageLength;
+    }
+
+    /** WILL: sets ({@code messageLength} > 0) or clears a client's will. Returns the length written. */
+    public static int encodeWill(
+        final MutableDirectBuffer buffer, final int offset, final String clientId, final long epoch,
+        final long willDelaySeconds, final long sessionExpirySeconds, final DirectBuffer message,
+        final int messageOffset, final int messageLength)
+    {
+        buffer.putInt(offset + TYPE_OFFSET, WILL);
+        buffer.putInt(offset + SEQUENCE_OFFSET, 0);
+        buffer.putLong(offset + LONG_OFFSET, epoch);
+        buffer.putInt(offset + WILL_DELAY_OFFSET, (int)Math.min(willDelaySeconds, 0xFFFF_FFFFL));
+        buffer.putInt(offset + WILL_EXPIRY_OFFSET, (int)Math.min(sessionExpirySeconds, 0xFFFF_FFFFL));
+        final int idLength = buffer.putStringUtf8(offset + WILL_CLIENT_ID_LENGTH_OFFSET, clientId);
+        final int messageAt = WILL_CLIENT_ID_LENGTH_OFFSET + idLength;
+        if (messageLength > 0)
+        {
+            buffer.putBytes(offset + messageAt, message, messageOffset, messageLength);
+        }
+        return messageAt + messageLength;
+    }
+
+    /** True when a WILL of {@code length} bytes holds its whole client id. */
+    public static boolean validWill(final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length < WILL_CLIENT_ID_OFFSET)
+        {
+            return false;
+        }
+        final int idLength = buffer.getInt(offset + WILL_CLIENT_ID_LENGTH_OFFSET);
+        return idLength >= 0 && idLength <= length - WILL_CLIENT_ID_OFFSET;
+    }
+
+    public static String willClientId(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getStringUtf8(offset + WILL_CLIENT_ID_LENGTH_OFFSET);
+    }
+
+    /** Where a WILL's message starts (absolute). */
+    public static int willMessageOffset(final DirectBuffer buffer, final int offset)
+    {
+        return offset + WILL_CLIENT_ID_OFFSET + buffer.getInt(offset + WILL_CLIENT_ID_LENGTH_OFFSET);
+    }
+
+    public static long willDelay(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getInt(offset + WILL_DELAY_OFFSET) & 0xFFFF_FFFFL;
+    }
+
+    public static long willExpiry(final DirectBuffer buffer, final int offset)
+    {
+        return buffer.getInt(offset + WILL_EXPIRY_OFFSET) & 0xFFFF_FFFFL;
     }
 
     /** The sequence of a command other than HELLO (see the class comment). */

@@ -22,8 +22,11 @@ import java.util.function.BooleanSupplier;
  * ROUTE               0 nodeId:4  4 present:4  8 filter
  * ROUTE_COMMITTED     0 correlationId:8
  * RETAINED            0 originNodeId:4  4 message:n
+ * WILL_DUE            0 publisherSession:8  8 publisherNodeId:4  12 clientId  message:n
  * </pre>
- * Strings are a length:4 and UTF-8 bytes.
+ * Strings are a length:4 and UTF-8 bytes. {@code publisherSession} is the registry session the publisher was live
+ * on when the will fell due: a node acts only on a will naming its current session, so the events of its earlier
+ * runs, emitted again while its registry replays the log on start, publish nothing twice.
  */
 final class RegistryEvents
 {
@@ -34,6 +37,7 @@ final class RegistryEvents
     static final int ROUTE = 5;
     static final int ROUTE_COMMITTED = 6;
     static final int RETAINED = 7;
+    static final int WILL_DUE = 16;
 
     private RegistryEvents()
     {
@@ -49,6 +53,7 @@ final class RegistryEvents
         private final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(256);
         private long written;
         private long tooLarge;
+        private java.util.function.IntToLongFunction sessionOf = (node) -> -1;
 
         Writer(final RingBuffer ring, final IdleStrategy idle, final BooleanSupplier running, final Runnable waker)
         {
@@ -110,6 +115,24 @@ final class RegistryEvents
             write(RETAINED, 4 + length);
         }
 
+        /** The registry session each node is live on (the publisher of a due will), from the registry. */
+        Writer sessions(final java.util.function.IntToLongFunction sessionOf)
+        {
+            this.sessionOf = sessionOf;
+            return this;
+        }
+
+        public void onWillDue(
+            final String clientId, final int publisherNodeId, final DirectBuffer message, final int offset,
+            final int length)
+        {
+            buffer.putLong(0, sessionOf.applyAsLong(publisherNodeId));
+            buffer.putInt(8, publisherNodeId);
+            final int at = 12 + buffer.putStringUtf8(12, clientId);
+            buffer.putBytes(at, message, offset, length);
+            write(WILL_DUE, at + length);
+        }
+
         public void onPeerMessage(
             final int fromNodeId, final int type, final DirectBuffer buffer, final int offset, final int length)
         {
@@ -152,11 +175,32 @@ final class RegistryEvents
     static final class Reader implements MessageHandler
     {
         private ClusterLink.Events events;
+        /** This node's current registry session (-1: none); a due will naming another one is a replay. */
+        private java.util.function.LongSupplier localSession = () -> -1;
+        private int selfNodeId = ClusterLink.NO_NODE;
+
+        void self(final int selfNodeId, final java.util.function.LongSupplier localSession)
+        {
+            this.selfNodeId = selfNodeId;
+            this.localSession = localSession;
+        }
 
         int read(final RingBuffer ring, final ClusterLink.Events events, final int limit)
         {
             this.events = events;
             return ring.read(this, limit);
+        }
+
+        private void onWillDue(final DirectBuffer buffer, final int offset, final int length)
+        {
+            final int publisher = buffer.getInt(offset + 8);
+            final int idLength = buffer.getInt(offset + 12);
+            final int at = offset + 16 + idLength;
+            final long session = buffer.getLong(offset);
+            // Another node's will: told as it is. Ours: only when due in our current registry session.
+            final boolean ours = session != -1 && session == localSession.getAsLong();
+            events.onWillDue(buffer.getStringUtf8(offset + 12), publisher == selfNodeId && !ours ? ClusterLink.NO_NODE :
+                publisher, buffer, at, offset + length - at);
         }
 
         public void onMessage(final int type, final org.agrona.MutableDirectBuffer buffer, final int offset,
@@ -175,6 +219,7 @@ final class RegistryEvents
                     buffer.getInt(offset + 4) != 0);
                 case ROUTE_COMMITTED -> events.onRouteCommitted(buffer.getLong(offset));
                 case RETAINED -> events.onRetained(buffer.getInt(offset), buffer, offset + 4, length - 4);
+                case WILL_DUE -> onWillDue(buffer, offset, length);
                 default -> { }
             }
         }

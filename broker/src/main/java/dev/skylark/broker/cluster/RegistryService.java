@@ -24,7 +24,11 @@ import org.agrona.concurrent.IdleStrategy;
  */
 final class RegistryService implements ClusteredService
 {
+    /** The one cluster timer the registry keeps: for the earliest due will. */
+    static final long WILL_TIMER_ID = 1;
     private final Registry registry;
+    /** The due time the will timer is set for ({@link Registry#NOT_DUE}: none, or not known after a restart). */
+    private long armedWillDue = Registry.NOT_DUE;
     private final ExpandableArrayBuffer snapshotBuffer = new ExpandableArrayBuffer(4096);
     private final ExpandableArrayBuffer loadBuffer = new ExpandableArrayBuffer(4096);
     private int loadLength;
@@ -67,6 +71,9 @@ final class RegistryService implements ClusteredService
             registry.loadSnapshot(loadBuffer, 0, loadLength);
             registry.replayState();
         }
+        // Timers may not be scheduled from onStart: the next log entry re-arms the will timer (armedWillDue is
+        // NOT_DUE now). The consensus module's own snapshot keeps the timer meanwhile.
+        armedWillDue = Registry.NOT_DUE;
         published();
     }
 
@@ -83,7 +90,12 @@ final class RegistryService implements ClusteredService
 
     public void onSessionClose(final ClientSession session, final long timestamp, final CloseReason closeReason)
     {
+        if (closeReason == CloseReason.CLIENT_ACTION)
+        {
+            registry.onNodeLeaving(session.id()); // closed by the node itself: a clean leave publishes no wills
+        }
         registry.onSessionClosed(session.id(), timestamp);
+        armWillTimer();
         published();
     }
 
@@ -94,6 +106,7 @@ final class RegistryService implements ClusteredService
         if (session != null)
         {
             registry.onCommand(session.id(), timestamp, buffer, offset, length);
+            armWillTimer();
         }
         logBytesSinceSnapshot += length;
         commands++;
@@ -103,7 +116,32 @@ final class RegistryService implements ClusteredService
 
     public void onTimerEvent(final long correlationId, final long timestamp)
     {
-        // Part 2: session expiry and will delay timers.
+        if (correlationId == WILL_TIMER_ID)
+        {
+            armedWillDue = Registry.NOT_DUE; // fired: gone from the consensus module
+            registry.onTimer(timestamp);
+            armWillTimer();
+            published();
+        }
+    }
+
+    /**
+     * Keeps one cluster timer at the earliest due will (log time, deterministic: every member schedules the same).
+     * A timer that fires with nothing due (its will cancelled by a claim) does nothing.
+     */
+    private void armWillTimer()
+    {
+        final long due = registry.nextWillDue();
+        if (due == Registry.NOT_DUE || due == armedWillDue)
+        {
+            return;
+        }
+        idle.reset();
+        while (!cluster.scheduleTimer(WILL_TIMER_ID, due))
+        {
+            idle.idle();
+        }
+        armedWillDue = due;
     }
 
     public void onTakeSnapshot(final ExclusivePublication snapshotPublication)

@@ -34,6 +34,9 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     /** Releases that could not be queued: client id → epoch, retried. */
     private final Map<String, Long> releases = new HashMap<>();
     private final org.agrona.ExpandableArrayBuffer ackBuffer = new org.agrona.ExpandableArrayBuffer(256);
+    /** Wills: set in the registry, and published here when the registry names this node for a dead node's client. */
+    private Wills wills;
+    private final org.agrona.concurrent.CachedNanoClock clock;
 
     ClusterAdapter(
         final ClusterLink link,
@@ -56,7 +59,13 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         this.sessions = sessions;
         this.subscriptions = subscriptions;
         this.router = router;
+        this.clock = clock;
         localRoutes.awaitAcks(nodesUp, clock, counters.clusterRouteAckTimeouts);
+    }
+
+    void wills(final Wills wills)
+    {
+        this.wills = wills;
     }
 
     /** One duty cycle's cluster work: committed events and peer messages, then retries. */
@@ -67,6 +76,10 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         work += localRoutes.retry();
         work += transfer.poll();
         work += forwarding.drainBacklogs();
+        if (wills != null)
+        {
+            work += wills.syncCluster(clock.nanoTime());
+        }
         if (!releases.isEmpty())
         {
             releases.entrySet().removeIf((entry) -> link.release(entry.getKey(), entry.getValue()));
@@ -181,6 +194,16 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
             return;
         }
         router.applyRetained(message, offset, length);
+    }
+
+    public void onWillDue(
+        final String clientId, final int publisherNodeId, final DirectBuffer message, final int offset,
+        final int length)
+    {
+        if (publisherNodeId == self && wills != null)
+        {
+            wills.publishDue(clientId, message, offset, length);
+        }
     }
 
     public void onPeerMessage(final int fromNodeId, final int type, final DirectBuffer buffer, final int offset,

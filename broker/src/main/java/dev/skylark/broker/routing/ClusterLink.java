@@ -52,6 +52,23 @@ public interface ClusterLink
     boolean setRetained(DirectBuffer message, int offset, int length);
 
     /**
+     * Sets the will of {@code clientId}, which this node owns under {@code epoch}, in the registry, or clears it
+     * ({@code length} 0): {@code message} is the will in the {@link MessageLayout}, {@code willDelaySeconds} its
+     * Will Delay Interval, {@code sessionExpirySeconds} the session's expiry (the delay is capped by it). Should this
+     * node go down, the registry makes the will due {@code min(delay, expiry)} after the node-down and names the
+     * node's heir to publish it ({@link Events#onWillDue}) — unless the client id is claimed again before then.
+     * A set that is stale (the client id was claimed or released since) is ignored; one past the registry's cap is
+     * refused there (the will is then published by this node only). False when it cannot be queued now, or the will
+     * is larger than a registry command may be.
+     */
+    default boolean setWill(
+        final String clientId, final long epoch, final long willDelaySeconds, final long sessionExpirySeconds,
+        final DirectBuffer message, final int offset, final int length)
+    {
+        return false;
+    }
+
+    /**
      * A message to node {@code nodeId} (not this one): delivered once, in order per (sender, receiver) pair, while
      * both live. {@code type} and the bytes are the routing package's own. False on back pressure or when the node
      * is not reachable.
@@ -129,6 +146,17 @@ public interface ClusterLink
 
         /** The retained message of a topic was set or cleared (empty payload) by a publisher on {@code originNodeId}. */
         void onRetained(int originNodeId, DirectBuffer message, int offset, int length);
+
+        /**
+         * The will of {@code clientId}, whose owning node went down, is due: {@code publisherNodeId} (the dead node's
+         * heir, or the next live node after it when the heir is down too) publishes it as a normal publish, once.
+         * Every node sees the event; only the publisher acts. {@code message} is in the {@link MessageLayout}.
+         */
+        default void onWillDue(
+            final String clientId, final int publisherNodeId, final DirectBuffer message, final int offset,
+            final int length)
+        {
+        }
 
         /** A message another node {@link #send sent} to this one. */
         void onPeerMessage(int fromNodeId, int type, DirectBuffer buffer, int offset, int length);

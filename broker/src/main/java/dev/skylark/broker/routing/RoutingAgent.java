@@ -241,6 +241,8 @@ public final class RoutingAgent implements Agent
         subscriptions.localRoutes(localRoutes);
         commandAdapter.pendingClaims(claims);
         sessions.endListener(clusterAdapter);
+        wills.cluster(link);
+        clusterAdapter.wills(wills);
     }
 
     /** The admin API's requests to list or delete retained messages, answered on this agent's duty cycle. */

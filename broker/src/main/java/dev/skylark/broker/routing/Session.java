@@ -56,6 +56,8 @@ final class Session
     long durableId;
     /** The cluster epoch under which this node owns the client id (0 on a single node, or not claimed yet). */
     long clusterEpoch;
+    /** The cluster epoch under which the registry holds this session's will (0: it holds none), see {@link Wills}. */
+    long willRegistryEpoch;
     /** Wall-clock time the session went offline, for its expiry across a restart. */
     long offlineSinceEpochMs;
     /** A persistent session's subscriptions, filter to options (low 8 bits) and subscription id (high 32 bits). */

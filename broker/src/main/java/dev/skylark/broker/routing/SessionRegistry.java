@@ -219,6 +219,7 @@ final class SessionRegistry implements SessionTimers.Handler
         {
             session.willHandle = wills.store(connect);
             session.willDelay = connect.willDelay();
+            wills.stored(session); // in a cluster, the registry holds it too
         }
 
         if (accessRecheck != null)

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
@@ -22,6 +23,8 @@ import java.util.function.Consumer;
  * A node is up from its link's first {@link ClusterLink#poll} (its "session" connects then); before that, and while
  * {@link #refuseCommands} is set (no leader), commands return false. {@link #holdCommits} keeps accepted commands
  * uncommitted until released, to see what waits for a commit; {@link Link#paused} holds back one node's delivery.
+ * Wills (issue 19) are held as the registry holds them; a node down makes its clients' wills due after their delay
+ * on a will clock the test drives ({@link #advanceWillClock}), as the registry's cluster timer would.
  */
 final class InJvmCluster
 {
@@ -44,6 +47,74 @@ final class InJvmCluster
 
     volatile boolean refuseCommands;
     private boolean holdCommits;
+
+    /** A client's will as the registry holds it (issue 19): due {@link #dueMs} after its node went down. */
+    private static final class Will
+    {
+        final int node;
+        final long epoch;
+        final long delayMs;
+        final byte[] message;
+        long dueMs = Long.MAX_VALUE;
+        int heir = ClusterLink.NO_NODE;
+
+        Will(final int node, final long epoch, final long delayMs, final byte[] message)
+        {
+            this.node = node;
+            this.epoch = epoch;
+            this.delayMs = delayMs;
+            this.message = message;
+        }
+    }
+
+    private final Map<String, Will> wills = new java.util.TreeMap<>();
+    /** The registry's log time for wills, driven by the test ({@link #advanceWillClock}). */
+    private long willClockMs;
+    /** Wills set and due wills told, for tests. */
+    final AtomicInteger willsSet = new AtomicInteger();
+    final AtomicInteger willsDue = new AtomicInteger();
+
+    /** The wills the registry holds (due or not). */
+    int willCount()
+    {
+        synchronized (lock)
+        {
+            return wills.size();
+        }
+    }
+
+    /** Moves the registry's will clock on: the wills due by then are told (the cluster timer firing). */
+    void advanceWillClock(final long ms)
+    {
+        synchronized (lock)
+        {
+            willClockMs += ms;
+            publishDueWills();
+        }
+    }
+
+    private void publishDueWills()
+    {
+        for (final java.util.Iterator<Map.Entry<String, Will>> it = wills.entrySet().iterator(); it.hasNext(); )
+        {
+            final Map.Entry<String, Will> entry = it.next();
+            final Will will = entry.getValue();
+            if (will.dueMs <= willClockMs)
+            {
+                it.remove();
+                final String clientId = entry.getKey();
+                final int publisher = will.heir == ClusterLink.NO_NODE || linkOf(will.heir).up ? will.heir :
+                    buddyOf(will.heir);
+                willsDue.incrementAndGet();
+                // not kept in the history: a link that joins later is a later run, which publishes nothing again
+                for (final Link link : links)
+                {
+                    link.enqueue((events) -> events.onWillDue(clientId, publisher, new UnsafeBuffer(will.message), 0,
+                        will.message.length));
+                }
+            }
+        }
+    }
 
     Link link(final int nodeId)
     {
@@ -117,6 +188,15 @@ final class InJvmCluster
             linkOf(nodeId).up = false;
             dropRoutes(nodeId);
             broadcast((events) -> events.onNodeDown(nodeId, heir));
+            for (final Will will : wills.values())
+            {
+                if (will.node == nodeId && will.dueMs == Long.MAX_VALUE)
+                {
+                    will.dueMs = willClockMs + will.delayMs;
+                    will.heir = heir;
+                }
+            }
+            publishDueWills();
         }
     }
 
@@ -239,6 +319,7 @@ final class InJvmCluster
             return command(this, () ->
             {
                 claims.incrementAndGet();
+                wills.remove(clientId); // the client connected again: its old will never goes from the registry
                 final long epoch = ++epochs;
                 final long[] previous = owners.put(clientId, new long[] {nodeId, epoch});
                 final int previousNode = previous == null ? NO_NODE : (int)previous[0];
@@ -259,6 +340,11 @@ final class InJvmCluster
             return command(this, () ->
             {
                 final long[] owner = owners.get(clientId);
+                final Will will = wills.get(clientId);
+                if (will != null && will.epoch == epoch && will.node == nodeId && will.dueMs == Long.MAX_VALUE)
+                {
+                    wills.remove(clientId);
+                }
                 if (owner != null && owner[1] == epoch && owner[0] == nodeId)
                 {
                     owners.remove(clientId);
@@ -321,6 +407,32 @@ final class InJvmCluster
                     retained.put(topic, copy);
                 }
                 broadcast((events) -> events.onRetained(nodeId, view, 0, copy.length));
+            });
+        }
+
+        public boolean setWill(
+            final String clientId, final long epoch, final long willDelaySeconds, final long sessionExpirySeconds,
+            final DirectBuffer message, final int offset, final int length)
+        {
+            final byte[] copy = new byte[length];
+            message.getBytes(offset, copy);
+            return command(this, () ->
+            {
+                final long[] owner = owners.get(clientId);
+                final Will old = wills.get(clientId);
+                if (length == 0)
+                {
+                    if (old != null && old.node == nodeId && old.epoch == epoch && old.dueMs == Long.MAX_VALUE)
+                    {
+                        wills.remove(clientId);
+                    }
+                }
+                else if (owner != null && owner[0] == nodeId && owner[1] == epoch)
+                {
+                    willsSet.incrementAndGet();
+                    wills.put(clientId, new Will(nodeId, epoch,
+                        TimeUnit.SECONDS.toMillis(Math.min(willDelaySeconds, sessionExpirySeconds)), copy));
+                }
             });
         }
 
