@@ -67,6 +67,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         work += localRoutes.retry();
         work += transfer.poll();
         work += forwarding.drainBacklogs();
+        work += forwarding.confirmDurable();
         if (!releases.isEmpty())
         {
             releases.entrySet().removeIf((entry) -> link.release(entry.getKey(), entry.getValue()));
@@ -77,6 +78,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     public void onNodeUp(final int nodeId)
     {
         nodesUp.add(nodeId);
+        forwarding.onNodeUp(nodeId);
         if (nodeId == self)
         {
             localRoutes.onNodeUp();
@@ -86,7 +88,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     public void onNodeDown(final int nodeId, final int heirNodeId)
     {
         nodesUp.remove(nodeId);
-        forwarding.onNodeDown(nodeId);
+        forwarding.onNodeDown(nodeId, heirNodeId);
         localRoutes.onNodeDown(nodeId);
     }
 
@@ -186,7 +188,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     public void onPeerMessage(final int fromNodeId, final int type, final DirectBuffer buffer, final int offset,
         final int length)
     {
-        if (type == ClusterForwarding.FORWARD)
+        if (type == ClusterForwarding.FORWARD || type == ForwardReceipts.CONFIRM)
         {
             forwarding.onPeerMessage(fromNodeId, type, buffer, offset, length);
         }
@@ -207,6 +209,12 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
             release(session.clientId, session.clusterEpoch);
             session.clusterEpoch = 0;
         }
+    }
+
+    /** Whether a confirmation of forwards received could go now (the agent does not park then). */
+    boolean hasConfirmsReady()
+    {
+        return forwarding.hasConfirmsReady();
     }
 
     /** Whether forwards to other nodes back up: QoS 1/2 publishers are held back (the publish gate). */

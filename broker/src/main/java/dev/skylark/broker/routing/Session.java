@@ -56,6 +56,11 @@ final class Session
     long durableId;
     /** The cluster epoch under which this node owns the client id (0 on a single node, or not claimed yet). */
     long clusterEpoch;
+    /**
+     * The dead cluster node this session was taken over from by this node (its heir), else
+     * {@link ClusterLink#NO_NODE}: forwards still meant for that node reach it ({@link ClusterForwarding#deliversTo}).
+     */
+    int takenOverFrom = ClusterLink.NO_NODE;
     /** Wall-clock time the session went offline, for its expiry across a restart. */
     long offlineSinceEpochMs;
     /** A persistent session's subscriptions, filter to options (low 8 bits) and subscription id (high 32 bits). */

@@ -39,6 +39,8 @@ final class InJvmCluster
     final Map<String, AtomicInteger> routeAdds = new java.util.concurrent.ConcurrentHashMap<>();
     /** Peer message type of a route acknowledgement (LocalRoutes.ROUTE_ACK): not counted in {@link #peerMessages}. */
     static final int ROUTE_ACK = 5;
+    /** Peer message type of a forward confirmation (ForwardReceipts.CONFIRM): not counted in {@link #peerMessages}. */
+    static final int FORWARD_CONFIRM = 6;
     /** Peer messages sent, per "from>to", route acknowledgements apart. */
     final Map<String, AtomicInteger> peerMessages = new java.util.concurrent.ConcurrentHashMap<>();
 
@@ -336,7 +338,7 @@ final class InJvmCluster
                 {
                     return false;
                 }
-                if (type != ROUTE_ACK)
+                if (type != ROUTE_ACK && type != FORWARD_CONFIRM)
                 {
                     peerMessages.computeIfAbsent(nodeId + ">" + toNodeId, (k) -> new AtomicInteger())
                         .incrementAndGet();
