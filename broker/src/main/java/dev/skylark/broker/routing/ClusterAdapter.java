@@ -89,6 +89,14 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     {
         nodesUp.remove(nodeId);
         forwarding.onNodeDown(nodeId, heirNodeId);
+        if (heirNodeId == self && nodeId != self)
+        {
+            // The dead node's forwards it had not seen confirmed are in its replica: re-sent from here. (Where the
+            // heir's own replay of the replica already feeds ClusterForwarding, this replay is not needed.)
+            link.replayReplica(nodeId, (buffer, offset, length) ->
+                forwarding.onReplicaRecord(nodeId, buffer, offset, length));
+            forwarding.onReplicaEnd(nodeId);
+        }
         localRoutes.onNodeDown(nodeId);
     }
 

@@ -1,6 +1,8 @@
 package dev.skylark.broker.it;
 
+import dev.skylark.broker.journal.ChronicleJournal;
 import dev.skylark.broker.routing.ClusterLink;
+import dev.skylark.broker.routing.DurableLog;
 import dev.skylark.broker.routing.MessageLayout;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -45,6 +47,13 @@ final class InJvmCluster
     final Map<String, AtomicInteger> peerMessages = new java.util.concurrent.ConcurrentHashMap<>();
 
     volatile boolean refuseCommands;
+    /**
+     * Journal directories of nodes, by node id: {@link Link#replayReplica} replays a dead node's journal from there,
+     * as its buddy's replica would hold it (the node must be stopped first).
+     */
+    final Map<Integer, java.nio.file.Path> journals = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Replays of a replica made, per node replayed. */
+    final Map<Integer, AtomicInteger> replicaReplays = new java.util.concurrent.ConcurrentHashMap<>();
     private boolean holdCommits;
 
     Link link(final int nodeId)
@@ -207,6 +216,8 @@ final class InJvmCluster
         volatile boolean paused;
         /** While set, {@link #send} refuses every peer message (back pressure, as Aeron's offer says). */
         volatile boolean refuseSends;
+        /** While set, peer messages sent TO this node are lost in flight (the sender's send still succeeds). */
+        volatile boolean losePeerMessages;
         /** Calls of {@link #poll}: one per duty cycle of the node's routing agent. */
         final AtomicInteger polls = new AtomicInteger();
         private volatile boolean started;
@@ -338,6 +349,10 @@ final class InJvmCluster
                 {
                     return false;
                 }
+                if (to.losePeerMessages)
+                {
+                    return true;
+                }
                 if (type != ROUTE_ACK && type != FORWARD_CONFIRM)
                 {
                     peerMessages.computeIfAbsent(nodeId + ">" + toNodeId, (k) -> new AtomicInteger())
@@ -346,6 +361,26 @@ final class InJvmCluster
                 to.enqueue((events) -> events.onPeerMessage(nodeId, type, new UnsafeBuffer(copy), 0, copy.length));
                 return true;
             }
+        }
+
+        public boolean replayReplica(final int deadNodeId, final DurableLog.Replayer replayer)
+        {
+            final java.nio.file.Path journal = journals.get(deadNodeId);
+            if (journal == null)
+            {
+                return false;
+            }
+            replicaReplays.computeIfAbsent(deadNodeId, (k) -> new AtomicInteger()).incrementAndGet();
+            final ChronicleJournal replica = new ChronicleJournal(journal, false);
+            try
+            {
+                replica.replay(replayer::onRecord);
+            }
+            finally
+            {
+                replica.close();
+            }
+            return true;
         }
 
         public boolean hasWork()
