@@ -151,19 +151,26 @@ final class ClusterForwarding
             buffer.putInt(record + 4, buffer.getInt(record + 4) | RECORD_FLAG_DONE);
         }
 
-        /** Marks the sent forwards of (origin, target) up to {@code upTo} confirmed. */
-        void confirm(final int origin, final int target, final long upTo)
+        /**
+         * Marks the sent forwards of (origin, target) up to {@code upTo} confirmed. This node's own forwards rise
+         * along the backlog per (origin, target), so the scan stops at the first above; others' (an heir's re-sends,
+         * in the dead node's journal order) are scanned to the end of the sent part.
+         */
+        void confirm(final int origin, final int target, final long upTo, final boolean ordered)
         {
             for (int record = head; record < sendHead; record = next(record))
             {
                 final int message = record + RECORD_HEADER;
                 if (buffer.getInt(message + ORIGIN_OFFSET) == origin && buffer.getInt(message + TARGET_OFFSET) == target)
                 {
-                    if (forwardId(record) > upTo)
+                    if (forwardId(record) <= upTo)
                     {
-                        break; // ids rise along the backlog per (origin, target)
+                        markDone(record);
                     }
-                    markDone(record);
+                    else if (ordered)
+                    {
+                        break;
+                    }
                 }
             }
         }
@@ -670,7 +677,13 @@ final class ClusterForwarding
     void onOwnRecord(final DirectBuffer buffer, final int offset, final int length)
     {
         final int type = buffer.getByte(offset + JournalRecord.TYPE_OFFSET);
-        if (type == JournalRecord.FORWARD_APPLIED && length >= JournalRecord.FORWARD_MARK_LENGTH)
+        if (type == JournalRecord.FORWARD_APPLIED && length >= JournalRecord.FORWARD_MARK_LENGTH &&
+            buffer.getInt(offset + JournalRecord.FORWARD_MARK_ORIGIN_OFFSET) == self &&
+            buffer.getInt(offset + JournalRecord.FORWARD_MARK_TARGET_OFFSET) == self)
+        {
+            lastForwardId = Math.max(lastForwardId, buffer.getLong(offset + JournalRecord.FORWARD_MARK_ID_OFFSET));
+        }
+        else if (type == JournalRecord.FORWARD_APPLIED && length >= JournalRecord.FORWARD_MARK_LENGTH)
         {
             receipts.seen(buffer.getInt(offset + JournalRecord.FORWARD_MARK_ORIGIN_OFFSET),
                 buffer.getInt(offset + JournalRecord.FORWARD_MARK_TARGET_OFFSET),
@@ -690,6 +703,7 @@ final class ClusterForwarding
     /** Writes, in a checkpoint, the forwards not yet confirmed and the marks of what this node applied. */
     void checkpoint(final JournalRecord journal)
     {
+        journal.forwardMark(false, self, self, lastForwardId); // the ids carry on above it after a restart
         final org.agrona.collections.Long2LongHashMap.KeyIterator keys = receipts.marks().keySet().iterator();
         while (keys.hasNext())
         {
@@ -751,6 +765,12 @@ final class ClusterForwarding
             MessageLayout.length(buffer, position) != end - position)
         {
             logDrop("a malformed message from node " + from);
+            return;
+        }
+        if (origin != from && origin != self && !heirs.containsKey(origin) && receipts.applied(origin, target) == 0)
+        {
+            // Only a node's own forwards, or a dead node's re-sent by its heir: a peer cannot grow the marks at will.
+            logDrop("a forward from node " + from + " naming node " + origin + ", neither it nor down, as its origin");
             return;
         }
         if (target != self && !heirs.containsKey(target))
@@ -819,7 +839,7 @@ final class ClusterForwarding
         {
             journal.forwardMark(true, origin, target, upTo); // this node's heir re-sends none of these
         }
-        backlog.confirm(origin, target, upTo);
+        backlog.confirm(origin, target, upTo, origin == self);
         backlogBytes -= backlog.trim();
         counters.clusterForwardBacklogBytes.setRelease(backlogBytes);
         releaseBackPressure();

@@ -49,6 +49,8 @@ final class ForwardReceipts
 
     /** (origin, target) → highest forward id applied here. */
     private final Long2LongHashMap applied = new Long2LongHashMap(0);
+    /** Bound on the (sender, origin, target) triples tracked: nodes are few; a peer naming others is not trusted. */
+    static final int MAX_OWED = 4096;
     private Owed[] owed = new Owed[0];
     private final ExpandableArrayBuffer confirm = new ExpandableArrayBuffer(CONFIRM_LENGTH);
 
@@ -93,6 +95,10 @@ final class ForwardReceipts
     void owe(final int from, final int origin, final int target, final long forwardId, final long sequence)
     {
         final Owed entry = entry(from, origin, target);
+        if (entry == null)
+        {
+            return; // past the bound: the sender holds it until a failover re-sends it (de-duplicated then)
+        }
         entry.appliedId = Math.max(entry.appliedId, forwardId);
         entry.appliedSequence = Math.max(entry.appliedSequence, sequence);
     }
@@ -167,6 +173,10 @@ final class ForwardReceipts
             {
                 return entry;
             }
+        }
+        if (owed.length >= MAX_OWED)
+        {
+            return null;
         }
         final Owed entry = new Owed(from, origin, target);
         owed = Arrays.copyOf(owed, owed.length + 1);

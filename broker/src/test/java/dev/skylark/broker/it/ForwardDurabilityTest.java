@@ -229,6 +229,31 @@ class ForwardDurabilityTest
     }
 
     @Test
+    void whatADeadReceiverAppliedWithoutConfirmingIsNotDeliveredAgainByItsHeir() throws Exception
+    {
+        start(3, "os", 0);
+        final BlockingQueue<Mqtt5Publish> onNode2 = subscribe(2, "sub2", "applied/#");
+        final Mqtt5BlockingClient pub = hive(1, "pub");
+        links.get(0).losePeerMessages = true; // node 2's confirmations to node 1 are lost
+        for (int i = 0; i < 5; i++)
+        {
+            pub.publishWith().topic("applied/x").qos(MqttQos.AT_LEAST_ONCE).payload(numbered(i, 16)).send();
+            assertEquals(i, number(onNode2.poll(WAIT_MS, TimeUnit.MILLISECONDS)), "node 2 applied " + i);
+        }
+        links.get(1).losePeerMessages = true; // message 5 is lost on its way to node 2
+        pub.publishWith().topic("applied/x").qos(MqttQos.AT_LEAST_ONCE).payload(numbered(5, 16)).send();
+        final BlockingQueue<Mqtt5Publish> onHeir = subscribe(3, "heir-sub", "applied/#"); // stands in for a taken-over session
+        links.get(0).losePeerMessages = false; // node 3's confirmations reach node 1
+        kill(2); // its heir, node 3, reads from node 2's replica that it applied 0-4; node 1 re-sends 0-5
+
+        final Mqtt5Publish p = onHeir.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+        assertNotNull(p, "the lost one reaches the heir");
+        assertEquals(5, number(p));
+        assertNull(onHeir.poll(300, TimeUnit.MILLISECONDS), "0-4, applied by node 2, are not delivered again");
+        await(() -> metric(1, "skylark_cluster_forward_backlog_bytes") == 0, "node 3 confirmed all six to node 1");
+    }
+
+    @Test
     void aDeadSendersUnsentForwardsAreResentByItsHeirAndAReceiverThatHadThemDropsTheDuplicates() throws Exception
     {
         start(3, "os", 0);
