@@ -34,7 +34,8 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  * The FORWARD records are the cluster's (issue 19): a QoS 1/2 message published here with destinations on other
  * nodes gets one FORWARD record per destination node (after its MESSAGE record, before the publisher's
  * acknowledgement), even when no local session takes it; a checkpoint rewrites those not yet confirmed, with the
- * FORWARD_APPLIED high-water marks of what this node received. The start-up replay restores the marks and skips the
+ * FORWARD_APPLIED high-water marks of what this node received (and one with origin = target = this node: its last
+ * forward id, so ids keep rising after a restart). The start-up replay restores the marks and skips the
  * FORWARD records (the node's heir re-sent them from the replica when this node was declared down); an heir collects
  * a dead node's FORWARD records less the FORWARD_CONFIRMED ones and re-sends them ({@link ClusterForwarding}).
  * MESSAGE flag {@link #MESSAGE_FLAG_RETAINED} stores the message as the topic's retained message on replay; a
