@@ -32,6 +32,8 @@ final class CheckpointWriter
     private boolean failing;
     private final UnsafeBuffer storedView = new UnsafeBuffer(0, 0);
     private long lastCheckpointBytes;
+    /** A cluster node's forwards not yet confirmed, and marks of what it applied; null on a single node. */
+    private ClusterForwarding forwarding;
 
     CheckpointWriter(
         final DurableLog log,
@@ -92,6 +94,12 @@ final class CheckpointWriter
         return log.bytesSinceCheckpoint() > Math.max(checkpointBytes, 2 * lastCheckpointBytes);
     }
 
+    /** Joins a cluster: checkpoints keep the forwards not yet confirmed ({@link ClusterForwarding#checkpoint}). */
+    void forwarding(final ClusterForwarding forwarding)
+    {
+        this.forwarding = forwarding;
+    }
+
     /** After the replay: what it could not read, for the metrics. */
     void onReplayed()
     {
@@ -144,6 +152,10 @@ final class CheckpointWriter
             journal.beginMessage(0, JournalRecord.MESSAGE_FLAG_RETAINED);
             journal.endMessage(storedView, 0, storedView.capacity());
         });
+        if (forwarding != null)
+        {
+            forwarding.checkpoint(journal);
+        }
         log.endCheckpoint();
         lastCheckpointBytes = log.bytesSinceCheckpoint();
         LOG.log(Level.DEBUG, "journal checkpoint: " + sessions.sessionCount() + " session(s), " + messages +

@@ -80,6 +80,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         {
             work += wills.syncCluster(clock.nanoTime());
         }
+        work += forwarding.confirmDurable();
         if (!releases.isEmpty())
         {
             releases.entrySet().removeIf((entry) -> link.release(entry.getKey(), entry.getValue()));
@@ -90,6 +91,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     public void onNodeUp(final int nodeId)
     {
         nodesUp.add(nodeId);
+        forwarding.onNodeUp(nodeId);
         if (nodeId == self)
         {
             localRoutes.onNodeUp();
@@ -99,7 +101,15 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     public void onNodeDown(final int nodeId, final int heirNodeId)
     {
         nodesUp.remove(nodeId);
-        forwarding.onNodeDown(nodeId);
+        forwarding.onNodeDown(nodeId, heirNodeId);
+        if (heirNodeId == self && nodeId != self)
+        {
+            // The dead node's forwards it had not seen confirmed are in its replica: re-sent from here. (Where the
+            // heir's own replay of the replica already feeds ClusterForwarding, this replay is not needed.)
+            link.replayReplica(nodeId, (buffer, offset, length) ->
+                forwarding.onReplicaRecord(nodeId, buffer, offset, length));
+            forwarding.onReplicaEnd(nodeId);
+        }
         localRoutes.onNodeDown(nodeId);
     }
 
@@ -209,7 +219,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     public void onPeerMessage(final int fromNodeId, final int type, final DirectBuffer buffer, final int offset,
         final int length)
     {
-        if (type == ClusterForwarding.FORWARD)
+        if (type == ClusterForwarding.FORWARD || type == ForwardReceipts.CONFIRM)
         {
             forwarding.onPeerMessage(fromNodeId, type, buffer, offset, length);
         }
@@ -230,6 +240,12 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
             release(session.clientId, session.clusterEpoch);
             session.clusterEpoch = 0;
         }
+    }
+
+    /** Whether a confirmation of forwards received could go now (the agent does not park then). */
+    boolean hasConfirmsReady()
+    {
+        return forwarding.hasConfirmsReady();
     }
 
     /** Whether forwards to other nodes back up: QoS 1/2 publishers are held back (the publish gate). */

@@ -22,15 +22,32 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  * skips a group picked elsewhere. The receiving node delivers to a member of the named groups only.
  *
  * <pre>
- * FORWARD: groupCount:2 (keyLength:2 key:n)* message (the {@link MessageLayout})
+ * FORWARD: origin:4 target:4 forwardId:8 nodesMask:8 groupCount:2 (keyLength:2 key:n)* message ({@link MessageLayout})
+ * CONFIRM: origin:4 target:4 upToForwardId:8                                  ({@link ForwardReceipts#CONFIRM})
  * </pre>
+ * <b>Durable forwards (QoS 1/2).</b> Each such message gets a forward id (increasing per node, across restarts: a
+ * hybrid of the wall clock in microseconds and a counter) and, per destination node, a FORWARD journal record
+ * ({@link JournalRecord}) written before the publisher's PUBACK/PUBREC, even when no local session takes it.
+ * {@code origin} is the node that published it, {@code target} the node it was meant for (the receiver, or a dead
+ * node whose sessions the receiver took over), {@code nodesMask} the nodes (ids 0-63) it went to directly. The sender
+ * keeps every forward until the receiver confirms it ({@link ForwardReceipts}): the per-peer backlog holds, in order,
+ * the forwards sent but not yet confirmed and those not yet sent, and a checkpoint rewrites the unconfirmed ones. The
+ * receiver drops a forward at or below the highest id it applied for (origin, target), journals what it applied
+ * (FORWARD_APPLIED) and confirms once its records are durable. QoS 0 forwards carry id 0: kept only until sent.
+ * <p>
+ * When a receiver R goes down with heir H, its unconfirmed and unsent forwards go to H (target still R; to the local
+ * subscribers when H is this node), and H delivers them to the sessions it took over from R. When a sender A goes
+ * down, its heir reads A's FORWARD records from the replica ({@link #onReplicaRecord}, {@link #onReplicaEnd}), drops
+ * those A saw confirmed (FORWARD_CONFIRMED), and re-sends the rest, origin A, to their nodes (or those nodes' heirs);
+ * each receiver drops what it already applied.
+ * <p>
  * A forward the link refuses (back pressure, a peer not reachable yet) is never dropped at QoS 1/2: it waits in
- * that peer's backlog (bytes, in order; once a peer has a backlog, later forwards to it queue behind it, so one
- * publisher's messages stay in order) and is retried on every duty cycle ({@link #drainBacklogs}). A backlog past
- * {@link #BACKLOG_MAX_BYTES} holds QoS 1/2 publishers back ({@link #isBackPressured}, the publish gate) until all
- * backlogs are below half of it; QoS 0 past the bound is dropped and counted. A peer that goes down drops its
- * backlog. A waiting message's Message Expiry Interval is rewritten to what is left when it is finally sent, and
- * one that expired meanwhile is dropped (counted as expired).
+ * that peer's backlog (in order; once a peer has unsent forwards, later forwards to it queue behind them, so one
+ * publisher's messages stay in order) and is retried on every duty cycle ({@link #drainBacklogs}). A backlog (sent
+ * but unconfirmed, plus unsent) past {@link #BACKLOG_MAX_BYTES} holds QoS 1/2 publishers back
+ * ({@link #isBackPressured}, the publish gate) until all backlogs are below half of it; QoS 0 past the bound is
+ * dropped and counted. A waiting message's Message Expiry Interval is rewritten to what is left when it is finally
+ * sent, and one that expired meanwhile is dropped (counted as expired).
  * <p>
  * Owned by the routing agent's thread; matching and sending allocate nothing (a backlog grows to its bound once).
  */
@@ -38,20 +55,30 @@ final class ClusterForwarding
 {
     /** Peer message type: a PUBLISH routed on the sending node, for the receiver's local subscribers. */
     static final int FORWARD = 1;
+    static final int ORIGIN_OFFSET = 0;
+    static final int TARGET_OFFSET = 4;
+    static final int ID_OFFSET = 8;
+    static final int NODES_OFFSET = 16;
+    static final int GROUPS_OFFSET = 24;
     private static final System.Logger LOG = System.getLogger(ClusterForwarding.class.getName());
     private static final int ROUTE_OPTIONS = SubscriptionOptions.ofQos(2);
     private static final long LOG_INTERVAL_NS = 1_000_000_000L;
-    /** The bytes of refused forwards a peer's backlog holds before QoS 1/2 publishers are held back. */
+    /** The bytes of forwards a peer's backlog holds (sent unconfirmed, and unsent) before publishers are held back. */
     static final long BACKLOG_MAX_BYTES = 4L << 20;
-    /** A backlog record: length:4 expiryDeadlineNs:8, then the peer message. */
-    private static final int RECORD_HEADER = 12;
+    /** Forwards for a node not yet known down held here (they arrived before its onNodeDown); past it, dropped. */
+    static final long HELD_MAX_BYTES = 16L << 20;
+    /** A backlog record: length:4 flags:4 expiryDeadlineNs:8, then the peer message. */
+    private static final int RECORD_HEADER = 16;
+    private static final int RECORD_FLAG_DONE = 1;
+    private static final int MAX_HEIR_HOPS = 64;
 
-    /** Refused forwards to one peer, oldest first. */
+    /** Forwards to one peer, oldest first: [head, sendHead) sent and not yet confirmed, [sendHead, tail) unsent. */
     private static final class Backlog
     {
         final int node;
         final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(4096);
         int head;
+        int sendHead;
         int tail;
         long bytes;
 
@@ -65,32 +92,126 @@ final class ClusterForwarding
             return head == tail;
         }
 
-        void append(final DirectBuffer message, final int offset, final int length, final long deadlineNs)
+        boolean hasUnsent()
+        {
+            return sendHead != tail;
+        }
+
+        void append(
+            final DirectBuffer message, final int offset, final int length, final long deadlineNs, final boolean sent)
         {
             if (head == tail)
             {
                 head = 0;
+                sendHead = 0;
                 tail = 0;
             }
             else if (head > 0 && tail + RECORD_HEADER + length > buffer.capacity() && head >= tail - head)
             {
                 buffer.putBytes(0, buffer, head, tail - head); // compact: the live part moves to the front
                 tail -= head;
+                sendHead -= head;
                 head = 0;
             }
             buffer.putInt(tail, length);
-            buffer.putLong(tail + 4, deadlineNs);
+            buffer.putInt(tail + 4, 0);
+            buffer.putLong(tail + 8, deadlineNs);
             buffer.putBytes(tail + RECORD_HEADER, message, offset, length);
             tail += RECORD_HEADER + length;
+            if (sent)
+            {
+                sendHead = tail;
+            }
             bytes += length;
+        }
+
+        int length(final int record)
+        {
+            return buffer.getInt(record);
+        }
+
+        int next(final int record)
+        {
+            return record + RECORD_HEADER + buffer.getInt(record);
+        }
+
+        long forwardId(final int record)
+        {
+            return buffer.getLong(record + RECORD_HEADER + ID_OFFSET);
+        }
+
+        /** Confirmed, or a QoS 0 forward (nothing to confirm). */
+        boolean isDone(final int record)
+        {
+            return (buffer.getInt(record + 4) & RECORD_FLAG_DONE) != 0 || forwardId(record) == 0;
+        }
+
+        void markDone(final int record)
+        {
+            buffer.putInt(record + 4, buffer.getInt(record + 4) | RECORD_FLAG_DONE);
+        }
+
+        /**
+         * Marks the sent forwards of (origin, target) up to {@code upTo} confirmed. This node's own forwards rise
+         * along the backlog per (origin, target), so the scan stops at the first above; others' (an heir's re-sends,
+         * in the dead node's journal order) are scanned to the end of the sent part.
+         */
+        void confirm(final int origin, final int target, final long upTo, final boolean ordered)
+        {
+            for (int record = head; record < sendHead; record = next(record))
+            {
+                final int message = record + RECORD_HEADER;
+                if (buffer.getInt(message + ORIGIN_OFFSET) == origin && buffer.getInt(message + TARGET_OFFSET) == target)
+                {
+                    if (forwardId(record) <= upTo)
+                    {
+                        markDone(record);
+                    }
+                    else if (ordered)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+
+        /** Frees the sent records at the head that need nothing more; returns the bytes freed. */
+        long trim()
+        {
+            long freed = 0;
+            while (head < sendHead && isDone(head))
+            {
+                final int length = length(head);
+                freed += length;
+                head = next(head);
+            }
+            bytes -= freed;
+            if (head == tail)
+            {
+                head = 0;
+                sendHead = 0;
+                tail = 0;
+            }
+            return freed;
         }
 
         void clear()
         {
             head = 0;
+            sendHead = 0;
             tail = 0;
             bytes = 0;
         }
+    }
+
+    /** A dead node's forwards read from its replica, until {@link #onReplicaEnd}. */
+    private static final class ReplicaForwards
+    {
+        /** Records: node:4 length:4 forward peer message. */
+        final ExpandableArrayBuffer records = new ExpandableArrayBuffer(4096);
+        int length;
+        /** (origin, target) → highest id the dead node saw confirmed. */
+        final org.agrona.collections.Long2LongHashMap confirmed = new org.agrona.collections.Long2LongHashMap(0);
     }
 
     private final ClusterLink link;
@@ -101,6 +222,9 @@ final class ClusterForwarding
     private final org.agrona.concurrent.CachedNanoClock clock;
     private MessageRouter router;
     private final ExpandableArrayBuffer scratch = new ExpandableArrayBuffer(1024);
+    private final ForwardReceipts receipts = new ForwardReceipts();
+    private DurableLog log = DurableLog.NONE;
+    private JournalRecord journal;
 
     /** Nodes the current message goes to. */
     private int[] nodes = new int[8];
@@ -115,10 +239,26 @@ final class ClusterForwarding
     private DirectBuffer received;
     private int receivedGroupsOffset;
     private int receivedGroupCount;
+    /** While a forwarded message is routed here: only sessions taken over from {@link #receivedTarget} get it. */
+    private boolean receivedForTakenOver;
+    private int receivedTarget;
     private long nextLogNs;
     private Backlog[] backlogs = new Backlog[0];
     private long backlogBytes;
     private boolean backPressured;
+
+    /** The last forward id handed out; the next is above it and at least the wall clock in microseconds. */
+    private long lastForwardId;
+    private final long epochMicrosAtNanoZero;
+    /** Dead nodes and their heirs, while they are down. */
+    private final org.agrona.collections.Int2IntHashMap heirs =
+        new org.agrona.collections.Int2IntHashMap(ClusterLink.NO_NODE);
+    /** Forwards for a target not yet known down: from:4 length:4 message, until its onNodeDown. */
+    private ExpandableArrayBuffer held = new ExpandableArrayBuffer(0);
+    private ExpandableArrayBuffer heldSpare = new ExpandableArrayBuffer(0);
+    private int heldLength;
+    private final org.agrona.collections.Int2ObjectHashMap<ReplicaForwards> replicas =
+        new org.agrona.collections.Int2ObjectHashMap<>();
 
     ClusterForwarding(
         final ClusterLink link, final RoutingCounters counters, final org.agrona.concurrent.CachedNanoClock clock)
@@ -127,11 +267,19 @@ final class ClusterForwarding
         this.self = link.nodeId();
         this.counters = counters;
         this.clock = clock;
+        this.epochMicrosAtNanoZero = System.currentTimeMillis() * 1000 - clock.nanoTime() / 1000;
     }
 
     void router(final MessageRouter router)
     {
         this.router = router;
+    }
+
+    /** Where forwards are journaled and confirmations wait for durability. */
+    void durable(final DurableLog log, final JournalRecord journal)
+    {
+        this.log = log;
+        this.journal = journal;
     }
 
     /** The registry committed that {@code nodeId} gained (or lost) its first (last) subscriber of {@code filter}. */
@@ -157,21 +305,59 @@ final class ClusterForwarding
         counters.clusterRoutes.setRelease(routes.subscriptionCount());
     }
 
-    /** A node left: whatever routes of it are left go (the registry sent an {@link #onRoute} for each first). */
-    void onNodeDown(final int nodeId)
+    /** A node (re)joined: it is no longer represented by an heir. */
+    void onNodeUp(final int nodeId)
     {
+        heirs.remove(nodeId);
+    }
+
+    /**
+     * A node left: whatever routes of it are left go (the registry sent an {@link #onRoute} for each first); the
+     * forwards it had not confirmed, and those not yet sent to it, go to its heir (to this node's own subscribers
+     * when the heir is this node), still meant for it.
+     */
+    void onNodeDown(final int nodeId, final int heirNodeId)
+    {
+        if (nodeId == self)
+        {
+            return;
+        }
+        heirs.put(nodeId, heirNodeId);
+        receipts.forgetSender(nodeId);
         final Backlog backlog = backlog(nodeId);
         if (backlog != null && !backlog.isEmpty())
         {
-            LOG.log(Level.WARNING, "cluster: node " + nodeId + " went down with " + backlog.bytes +
-                " bytes of forwards waiting for it: dropped");
+            int moved = 0;
+            final long nowNs = clock.nanoTime();
+            for (int record = backlog.head; record < backlog.tail; record = backlog.next(record))
+            {
+                final boolean unsent = record >= backlog.sendHead;
+                if (unsent || !backlog.isDone(record))
+                {
+                    final long deadlineNs = backlog.buffer.getLong(record + 8);
+                    if (MessageExpiry.isExpired(deadlineNs, nowNs))
+                    {
+                        counters.expired.incrementRelease();
+                        continue;
+                    }
+                    redirect(nodeId, backlog.buffer, record + RECORD_HEADER, backlog.length(record), deadlineNs);
+                    moved++;
+                }
+            }
+            LOG.log(Level.INFO, "cluster: node " + nodeId + " went down: " + moved + " forward(s) it had not " +
+                "confirmed go to its heir, node " + heirNodeId);
             backlogBytes -= backlog.bytes;
             backlog.clear();
             counters.clusterForwardBacklogBytes.setRelease(backlogBytes);
+            releaseBackPressure();
         }
-        if (nodeId >= 0 && routes.removeSession(nodeId) > 0)
+        if (routes.removeSession(nodeId) > 0)
         {
             counters.clusterRoutes.setRelease(routes.subscriptionCount());
+        }
+        if (heldLength > 0)
+        {
+            retryHeld();
         }
     }
 
@@ -250,15 +436,32 @@ final class ClusterForwarding
     }
 
     /**
+     * Whether the message being received goes to {@code session}: a forward meant for a dead node that was also sent
+     * to this node directly goes only to the sessions taken over from that node (the others had it already).
+     */
+    boolean deliversTo(final Session session)
+    {
+        return !receiving || !receivedForTakenOver || session.takenOverFrom == receivedTarget;
+    }
+
+    /**
      * Sends the current message (matched by {@link #matchRemote}) once to each of its nodes; {@code
-     * expiryDeadlineNs} is when its Message Expiry Interval ends on this node's routing clock (0: none).
+     * expiryDeadlineNs} is when its Message Expiry Interval ends on this node's routing clock (0: none). A QoS 1/2
+     * message is journaled per node (a FORWARD record) and kept until its node confirms it.
      */
     void sendForwards(final DirectBuffer buffer, final int offset, final int length, final long expiryDeadlineNs)
     {
+        final int qos = MessageLayout.qos(buffer, offset);
+        final long forwardId = qos == 0 ? 0 : nextForwardId();
+        long mask = 0;
+        for (int n = 0; n < nodeCount; n++)
+        {
+            mask |= nodes[n] >= 0 && nodes[n] < 64 ? 1L << nodes[n] : 0;
+        }
         for (int n = 0; n < nodeCount; n++)
         {
             final int node = nodes[n];
-            int position = SIZE_OF_SHORT;
+            int position = GROUPS_OFFSET + SIZE_OF_SHORT;
             int groups = 0;
             for (int g = 0; g < groupCount; g++)
             {
@@ -271,22 +474,35 @@ final class ClusterForwarding
                     groups++;
                 }
             }
-            scratch.putShort(0, (short)groups);
+            scratch.putInt(ORIGIN_OFFSET, self);
+            scratch.putInt(TARGET_OFFSET, node);
+            scratch.putLong(ID_OFFSET, forwardId);
+            scratch.putLong(NODES_OFFSET, mask);
+            scratch.putShort(GROUPS_OFFSET, (short)groups);
             scratch.putBytes(position, buffer, offset, length);
             // What is left of the expiry interval now, counting the time the message spent on this node so far.
             MessageExpiry.patchRemaining(scratch, position, expiryDeadlineNs, clock.nanoTime());
-            final Backlog backlog = backlog(node);
-            if (backlog != null && !backlog.isEmpty())
+            final int forwardLength = position + length;
+            if (forwardId != 0 && journal != null && journal.forward(node, scratch, 0, forwardLength) < 0)
             {
-                queue(node, backlog, position + length, MessageLayout.qos(buffer, offset), expiryDeadlineNs);
+                logDrop("a forward to node " + node + " is too long for a journal record: kept in memory only");
             }
-            else if (link.send(node, FORWARD, scratch, 0, position + length))
+            final Backlog backlog = backlog(node);
+            if (backlog != null && backlog.hasUnsent())
+            {
+                queue(node, backlog, forwardLength, qos, expiryDeadlineNs);
+            }
+            else if (link.send(node, FORWARD, scratch, 0, forwardLength))
             {
                 counters.clusterForwardedOut.incrementRelease();
+                if (forwardId != 0)
+                {
+                    keep(node, backlog, scratch, 0, forwardLength, expiryDeadlineNs, true);
+                }
             }
             else
             {
-                queue(node, backlog, position + length, MessageLayout.qos(buffer, offset), expiryDeadlineNs);
+                queue(node, backlog, forwardLength, qos, expiryDeadlineNs);
             }
         }
         nodeCount = 0;
@@ -299,13 +515,13 @@ final class ClusterForwarding
         return backPressured;
     }
 
-    /** Bytes of refused forwards waiting, all peers (tests and status). */
+    /** Bytes of forwards waiting to be sent or confirmed, all peers (tests and status). */
     long backlogBytes()
     {
         return backlogBytes;
     }
 
-    /** Retries the backlogs in order, each until the link refuses again; returns how many went. */
+    /** Retries the backlogs' unsent forwards in order, each until the link refuses again; returns how many went. */
     int drainBacklogs()
     {
         if (backlogBytes == 0)
@@ -317,19 +533,20 @@ final class ClusterForwarding
         for (final Backlog backlog : backlogs)
         {
             final ExpandableArrayBuffer buffer = backlog.buffer;
-            while (!backlog.isEmpty())
+            while (backlog.hasUnsent())
             {
-                final int length = buffer.getInt(backlog.head);
-                final long deadlineNs = buffer.getLong(backlog.head + 4);
-                final int message = backlog.head + RECORD_HEADER;
-                final int layout = message + forwardHeaderLength(buffer, message);
-                final boolean expired = MessageExpiry.isExpired(deadlineNs, nowNs);
-                if (expired)
+                final int record = backlog.sendHead;
+                final int length = backlog.length(record);
+                final long deadlineNs = buffer.getLong(record + 8);
+                final int message = record + RECORD_HEADER;
+                if (MessageExpiry.isExpired(deadlineNs, nowNs))
                 {
                     counters.expired.incrementRelease();
+                    backlog.markDone(record);
                 }
                 else
                 {
+                    final int layout = message + forwardHeaderLength(buffer, message);
                     MessageExpiry.patchRemaining(buffer, layout, deadlineNs, nowNs);
                     if (!link.send(backlog.node, FORWARD, buffer, message, length))
                     {
@@ -338,43 +555,208 @@ final class ClusterForwarding
                     counters.clusterForwardedOut.incrementRelease();
                     sent++;
                 }
-                backlog.head = message + length;
-                backlog.bytes -= length;
-                backlogBytes -= length;
+                backlog.sendHead = backlog.next(record);
             }
+            backlogBytes -= backlog.trim();
         }
         counters.clusterForwardBacklogBytes.setRelease(backlogBytes);
-        if (backPressured && backlogBytes <= BACKLOG_MAX_BYTES / 2)
-        {
-            backPressured = false;
-            LOG.log(Level.INFO, "cluster: forwards to other nodes drained (" + backlogBytes + " bytes waiting): " +
-                "publishers resume");
-        }
+        releaseBackPressure();
         return sent;
     }
 
-    /** A peer message: a {@link #FORWARD}ed PUBLISH is delivered to this node's subscribers. */
+    /** Confirmations owed to senders whose forwards' records are now durable; returns how many went. */
+    int confirmDurable()
+    {
+        return receipts.confirm(link, log.durableSequence());
+    }
+
+    /** Whether a confirmation could go now. */
+    boolean hasConfirmsReady()
+    {
+        return receipts.hasReady(log.durableSequence());
+    }
+
+    /** A peer message: a {@link #FORWARD}ed PUBLISH is delivered to this node's subscribers; a confirmation. */
     void onPeerMessage(final int fromNodeId, final int type, final DirectBuffer buffer, final int offset,
         final int length)
     {
-        if (type != FORWARD)
+        if (type == FORWARD)
+        {
+            receive(fromNodeId, buffer, offset, length);
+        }
+        else if (type == ForwardReceipts.CONFIRM)
+        {
+            onConfirm(fromNodeId, buffer, offset, length);
+        }
+        else
         {
             logDrop("unknown peer message type " + type + " from node " + fromNodeId);
-            return;
         }
-        final int end = offset + length;
-        if (length < SIZE_OF_SHORT)
+    }
+
+    /**
+     * One record of the replica of {@code deadNodeId}'s journal, oldest first (called by the heir while it replays
+     * it): its forwards, what it saw confirmed, and what it applied of others' forwards are collected.
+     */
+    void onReplicaRecord(final int deadNodeId, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length < 1)
         {
-            logDrop("a truncated message from node " + fromNodeId);
             return;
         }
-        final int groups = buffer.getShort(offset) & 0xFFFF;
-        int position = offset + SIZE_OF_SHORT;
+        final int type = buffer.getByte(offset + JournalRecord.TYPE_OFFSET);
+        if (type == JournalRecord.FORWARD)
+        {
+            final int forwardLength = length - JournalRecord.FORWARD_MESSAGE_OFFSET;
+            if (forwardLength < GROUPS_OFFSET + SIZE_OF_SHORT)
+            {
+                return;
+            }
+            final ReplicaForwards replica = replicas.computeIfAbsent(deadNodeId, (k) -> new ReplicaForwards());
+            replica.records.putInt(replica.length, buffer.getInt(offset + JournalRecord.FORWARD_NODE_OFFSET));
+            replica.records.putInt(replica.length + 4, forwardLength);
+            replica.records.putBytes(replica.length + 8, buffer, offset + JournalRecord.FORWARD_MESSAGE_OFFSET,
+                forwardLength);
+            replica.length += 8 + forwardLength;
+        }
+        else if (type == JournalRecord.FORWARD_CONFIRMED && length >= JournalRecord.FORWARD_MARK_LENGTH)
+        {
+            final ReplicaForwards replica = replicas.computeIfAbsent(deadNodeId, (k) -> new ReplicaForwards());
+            final long key = ForwardReceipts.key(buffer.getInt(offset + JournalRecord.FORWARD_MARK_ORIGIN_OFFSET),
+                buffer.getInt(offset + JournalRecord.FORWARD_MARK_TARGET_OFFSET));
+            final long upTo = buffer.getLong(offset + JournalRecord.FORWARD_MARK_ID_OFFSET);
+            if (upTo > replica.confirmed.get(key))
+            {
+                replica.confirmed.put(key, upTo);
+            }
+        }
+        else if (type == JournalRecord.FORWARD_APPLIED && length >= JournalRecord.FORWARD_MARK_LENGTH)
+        {
+            // What the dead node applied of forwards meant for it: re-sends of those are dropped here.
+            receipts.seen(buffer.getInt(offset + JournalRecord.FORWARD_MARK_ORIGIN_OFFSET),
+                buffer.getInt(offset + JournalRecord.FORWARD_MARK_TARGET_OFFSET),
+                buffer.getLong(offset + JournalRecord.FORWARD_MARK_ID_OFFSET));
+        }
+    }
+
+    /**
+     * The last record of {@code deadNodeId}'s replica was read: its forwards it had not seen confirmed are re-sent,
+     * origin unchanged, to their nodes (or those nodes' heirs; this node's own subscribers, and the sessions it took
+     * over, when that is this node), journaled here until confirmed. Call it once the dead node's sessions are
+     * restored here.
+     */
+    void onReplicaEnd(final int deadNodeId)
+    {
+        final ReplicaForwards replica = replicas.remove(deadNodeId);
+        if (replica == null)
+        {
+            return;
+        }
+        int resent = 0;
+        for (int record = 0; record < replica.length; )
+        {
+            final int node = replica.records.getInt(record);
+            final int length = replica.records.getInt(record + 4);
+            final int message = record + 8;
+            record = message + length;
+            final long forwardId = replica.records.getLong(message + ID_OFFSET);
+            final long key = ForwardReceipts.key(replica.records.getInt(message + ORIGIN_OFFSET),
+                replica.records.getInt(message + TARGET_OFFSET));
+            if (forwardId == 0 || forwardId <= replica.confirmed.get(key))
+            {
+                continue;
+            }
+            redirect(node, replica.records, message, length, 0);
+            resent++;
+        }
+        LOG.log(Level.INFO, "cluster: re-sent " + resent + " forward(s) of node " + deadNodeId +
+            " it had not seen confirmed");
+    }
+
+    /** A record of this node's own journal at start-up: the marks of what it applied come back; forwards do not. */
+    void onOwnRecord(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final int type = buffer.getByte(offset + JournalRecord.TYPE_OFFSET);
+        if (type == JournalRecord.FORWARD_APPLIED && length >= JournalRecord.FORWARD_MARK_LENGTH &&
+            buffer.getInt(offset + JournalRecord.FORWARD_MARK_ORIGIN_OFFSET) == self &&
+            buffer.getInt(offset + JournalRecord.FORWARD_MARK_TARGET_OFFSET) == self)
+        {
+            lastForwardId = Math.max(lastForwardId, buffer.getLong(offset + JournalRecord.FORWARD_MARK_ID_OFFSET));
+        }
+        else if (type == JournalRecord.FORWARD_APPLIED && length >= JournalRecord.FORWARD_MARK_LENGTH)
+        {
+            receipts.seen(buffer.getInt(offset + JournalRecord.FORWARD_MARK_ORIGIN_OFFSET),
+                buffer.getInt(offset + JournalRecord.FORWARD_MARK_TARGET_OFFSET),
+                buffer.getLong(offset + JournalRecord.FORWARD_MARK_ID_OFFSET));
+        }
+        else if (type == JournalRecord.FORWARD &&
+            length >= JournalRecord.FORWARD_MESSAGE_OFFSET + GROUPS_OFFSET + SIZE_OF_SHORT &&
+            buffer.getInt(offset + JournalRecord.FORWARD_MESSAGE_OFFSET + ORIGIN_OFFSET) == self)
+        {
+            // Not re-sent: this node was declared down while it was away (a restart outlasts the session timeout),
+            // and its heir re-sent them from the replica. Only the id carries on above them.
+            lastForwardId = Math.max(lastForwardId,
+                buffer.getLong(offset + JournalRecord.FORWARD_MESSAGE_OFFSET + ID_OFFSET));
+        }
+    }
+
+    /** Writes, in a checkpoint, the forwards not yet confirmed and the marks of what this node applied. */
+    void checkpoint(final JournalRecord journal)
+    {
+        journal.forwardMark(false, self, self, lastForwardId); // the ids carry on above it after a restart
+        final org.agrona.collections.Long2LongHashMap.KeyIterator keys = receipts.marks().keySet().iterator();
+        while (keys.hasNext())
+        {
+            final long key = keys.nextValue();
+            journal.forwardMark(false, ForwardReceipts.origin(key), ForwardReceipts.target(key),
+                receipts.marks().get(key));
+        }
+        for (final Backlog backlog : backlogs)
+        {
+            for (int record = backlog.head; record < backlog.tail; record = backlog.next(record))
+            {
+                if (!backlog.isDone(record))
+                {
+                    journal.forward(backlog.node, backlog.buffer, record + RECORD_HEADER, backlog.length(record));
+                }
+            }
+        }
+    }
+
+    /** Forwards kept for {@code node} (sent unconfirmed and unsent) with a forward id, in order (tests). */
+    int keptForwards(final int node)
+    {
+        final Backlog backlog = backlog(node);
+        int count = 0;
+        if (backlog != null)
+        {
+            for (int record = backlog.head; record < backlog.tail; record = backlog.next(record))
+            {
+                count += backlog.isDone(record) ? 0 : 1;
+            }
+        }
+        return count;
+    }
+
+    private void receive(final int from, final DirectBuffer buffer, final int offset, final int length)
+    {
+        final int end = offset + length;
+        if (length < GROUPS_OFFSET + SIZE_OF_SHORT)
+        {
+            logDrop("a truncated message from node " + from);
+            return;
+        }
+        final int origin = buffer.getInt(offset + ORIGIN_OFFSET);
+        final int target = buffer.getInt(offset + TARGET_OFFSET);
+        final long forwardId = buffer.getLong(offset + ID_OFFSET);
+        final long mask = buffer.getLong(offset + NODES_OFFSET);
+        final int groups = buffer.getShort(offset + GROUPS_OFFSET) & 0xFFFF;
+        int position = offset + GROUPS_OFFSET + SIZE_OF_SHORT;
         for (int i = 0; i < groups; i++)
         {
             if (position + SIZE_OF_SHORT > end)
             {
-                logDrop("a truncated message from node " + fromNodeId);
+                logDrop("a truncated message from node " + from);
                 return;
             }
             position += SIZE_OF_SHORT + (buffer.getShort(position) & 0xFFFF);
@@ -382,14 +764,39 @@ final class ClusterForwarding
         if (position + MessageLayout.TOPIC_OFFSET > end ||
             MessageLayout.length(buffer, position) != end - position)
         {
-            logDrop("a malformed message from node " + fromNodeId);
+            logDrop("a malformed message from node " + from);
+            return;
+        }
+        if (origin != from && origin != self && !heirs.containsKey(origin) && receipts.applied(origin, target) == 0)
+        {
+            // Only a node's own forwards, or a dead node's re-sent by its heir: a peer cannot grow the marks at will.
+            logDrop("a forward from node " + from + " naming node " + origin + ", neither it nor down, as its origin");
+            return;
+        }
+        if (target != self && !heirs.containsKey(target))
+        {
+            hold(from, buffer, offset, length); // meant for a node this one does not know is down yet
+            return;
+        }
+        if (forwardId != 0 && forwardId <= receipts.applied(origin, target))
+        {
+            // Applied already (a re-send after a failover): confirmed again once what was written is durable.
+            if (from != self)
+            {
+                receipts.owe(from, origin, target, forwardId, log.lastSequence());
+            }
             return;
         }
         counters.clusterForwardedIn.incrementRelease();
         receiving = true;
         received = buffer;
-        receivedGroupsOffset = offset + SIZE_OF_SHORT;
+        receivedGroupsOffset = offset + GROUPS_OFFSET + SIZE_OF_SHORT;
         receivedGroupCount = groups;
+        receivedTarget = target;
+        // A forward meant for a dead node goes only to the sessions taken over from it when this node's own sessions
+        // had the message already: published here, or also sent here directly.
+        receivedForTakenOver = target != self &&
+            (origin == self || self < 0 || self >= 64 || (mask & (1L << self)) != 0);
         try
         {
             router.routeForwarded(buffer, position, end - position, this);
@@ -399,6 +806,109 @@ final class ClusterForwarding
             receiving = false;
             received = null;
         }
+        if (forwardId != 0)
+        {
+            receipts.seen(origin, target, forwardId);
+            if (journal != null)
+            {
+                journal.forwardMark(false, origin, target, forwardId);
+            }
+            if (from != self)
+            {
+                receipts.owe(from, origin, target, forwardId, log.lastSequence());
+            }
+        }
+    }
+
+    private void onConfirm(final int from, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (length != ForwardReceipts.CONFIRM_LENGTH)
+        {
+            logDrop("a malformed confirmation from node " + from);
+            return;
+        }
+        final int origin = buffer.getInt(offset + ForwardReceipts.CONFIRM_ORIGIN_OFFSET);
+        final int target = buffer.getInt(offset + ForwardReceipts.CONFIRM_TARGET_OFFSET);
+        final long upTo = buffer.getLong(offset + ForwardReceipts.CONFIRM_ID_OFFSET);
+        final Backlog backlog = backlog(from);
+        if (backlog == null)
+        {
+            return;
+        }
+        if (journal != null)
+        {
+            journal.forwardMark(true, origin, target, upTo); // this node's heir re-sends none of these
+        }
+        backlog.confirm(origin, target, upTo, origin == self);
+        backlogBytes -= backlog.trim();
+        counters.clusterForwardBacklogBytes.setRelease(backlogBytes);
+        releaseBackPressure();
+    }
+
+    /** A forward meant for {@code node} goes to it, or to its heir when it is down, or here when that is this node. */
+    private void redirect(
+        final int node, final DirectBuffer buffer, final int offset, final int length, final long deadlineNs)
+    {
+        int destination = node;
+        for (int hops = 0; destination != self && heirs.containsKey(destination) && hops < MAX_HEIR_HOPS; hops++)
+        {
+            destination = heirs.get(destination);
+        }
+        if (destination == self)
+        {
+            receive(self, buffer, offset, length);
+        }
+        else if (destination == ClusterLink.NO_NODE || heirs.containsKey(destination))
+        {
+            counters.clusterForwardDropped.incrementRelease();
+            logDrop("a forward for node " + node + " was dropped: it is down with no live heir");
+        }
+        else
+        {
+            if (buffer.getLong(offset + ID_OFFSET) != 0 && journal != null)
+            {
+                journal.forward(destination, buffer, offset, length); // kept here until confirmed, in case of a crash
+            }
+            keep(destination, backlog(destination), buffer, offset, length, deadlineNs, false);
+        }
+    }
+
+    private void hold(final int from, final DirectBuffer buffer, final int offset, final int length)
+    {
+        if (heldLength + 8L + length > HELD_MAX_BYTES)
+        {
+            counters.clusterForwardDropped.incrementRelease();
+            logDrop("a forward from node " + from + " for node " + buffer.getInt(offset + TARGET_OFFSET) +
+                ", not known down here, was dropped: too many wait");
+            return;
+        }
+        held.putInt(heldLength, from);
+        held.putInt(heldLength + 4, length);
+        held.putBytes(heldLength + 8, buffer, offset, length);
+        heldLength += 8 + length;
+    }
+
+    private void retryHeld()
+    {
+        final ExpandableArrayBuffer retry = held;
+        final int retryLength = heldLength;
+        held = heldSpare;
+        heldSpare = retry;
+        heldLength = 0;
+        for (int position = 0; position < retryLength; )
+        {
+            final int from = retry.getInt(position);
+            final int length = retry.getInt(position + 4);
+            receive(from, retry, position + 8, length);
+            position += 8 + length;
+        }
+    }
+
+    private long nextForwardId()
+    {
+        final long nowMicros = epochMicrosAtNanoZero + clock.nanoTime() / 1000;
+        lastForwardId = Math.max(lastForwardId + 1, nowMicros);
+        return lastForwardId;
     }
 
     private Backlog backlog(final int node)
@@ -416,34 +926,56 @@ final class ClusterForwarding
     /** The forward in {@link #scratch} waits in {@code node}'s backlog (QoS 0 past the bound is dropped). */
     private void queue(final int node, final Backlog existing, final int length, final int qos, final long deadlineNs)
     {
-        Backlog backlog = existing;
-        if (qos == 0 && (backlog == null ? 0 : backlog.bytes) + length > BACKLOG_MAX_BYTES)
+        if (qos == 0 && (existing == null ? 0 : existing.bytes) + length > BACKLOG_MAX_BYTES)
         {
             counters.clusterForwardDropped.incrementRelease();
             logDrop("a QoS 0 message for node " + node + " was dropped: its backlog is full");
             return;
         }
+        keep(node, existing, scratch, 0, length, deadlineNs, false);
+    }
+
+    private void keep(
+        final int node,
+        final Backlog existing,
+        final DirectBuffer message,
+        final int offset,
+        final int length,
+        final long deadlineNs,
+        final boolean sent)
+    {
+        Backlog backlog = existing;
         if (backlog == null)
         {
             backlog = new Backlog(node);
             backlogs = Arrays.copyOf(backlogs, backlogs.length + 1);
             backlogs[backlogs.length - 1] = backlog;
         }
-        backlog.append(scratch, 0, length, deadlineNs);
+        backlog.append(message, offset, length, deadlineNs, sent);
         backlogBytes += length;
         counters.clusterForwardBacklogBytes.setRelease(backlogBytes);
         if (!backPressured && backlog.bytes > BACKLOG_MAX_BYTES)
         {
             backPressured = true;
             LOG.log(Level.WARNING, "cluster: " + backlog.bytes + " bytes of forwards wait for node " + node +
-                ": holding back QoS 1/2 publishers until they drain");
+                " (unsent or unconfirmed): holding back QoS 1/2 publishers until they drain");
+        }
+    }
+
+    private void releaseBackPressure()
+    {
+        if (backPressured && backlogBytes <= BACKLOG_MAX_BYTES / 2)
+        {
+            backPressured = false;
+            LOG.log(Level.INFO, "cluster: forwards to other nodes drained (" + backlogBytes + " bytes waiting): " +
+                "publishers resume");
         }
     }
 
     private static int forwardHeaderLength(final DirectBuffer buffer, final int offset)
     {
-        final int groups = buffer.getShort(offset) & 0xFFFF;
-        int position = offset + SIZE_OF_SHORT;
+        final int groups = buffer.getShort(offset + GROUPS_OFFSET) & 0xFFFF;
+        int position = offset + GROUPS_OFFSET + SIZE_OF_SHORT;
         for (int i = 0; i < groups; i++)
         {
             position += SIZE_OF_SHORT + (buffer.getShort(position) & 0xFFFF);

@@ -24,7 +24,20 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  * DELIVERED        type:1 state:1 packetId:2 pad:4 durableId:8 messageId:8       a subscriber's PUBREC / completion
  * RECEIVED         type:1 state:1 packetId:2 pad:4 durableId:8                   inbound QoS 2: PUBREC owed (1)
  *                                                                                 or PUBREL received (0)
+ * FORWARD          type:1 pad:3 node:4 forward:{@link ClusterForwarding} FORWARD peer message
+ *                                                                                 a QoS 1/2 message for node, kept
+ *                                                                                 until node confirms it
+ * FORWARD_APPLIED  type:1 pad:3 origin:4 target:4 pad:4 forwardId:8              forwards from origin for target
+ *                                                                                 applied here up to forwardId
+ * FORWARD_CONFIRMED type:1 pad:3 origin:4 target:4 pad:4 forwardId:8             a receiver confirmed them durable
  * </pre>
+ * The FORWARD records are the cluster's (issue 19): a QoS 1/2 message published here with destinations on other
+ * nodes gets one FORWARD record per destination node (after its MESSAGE record, before the publisher's
+ * acknowledgement), even when no local session takes it; a checkpoint rewrites those not yet confirmed, with the
+ * FORWARD_APPLIED high-water marks of what this node received (and one with origin = target = this node: its last
+ * forward id, so ids keep rising after a restart). The start-up replay restores the marks and skips the
+ * FORWARD records (the node's heir re-sent them from the replica when this node was declared down); an heir collects
+ * a dead node's FORWARD records less the FORWARD_CONFIRMED ones and re-sends them ({@link ClusterForwarding}).
  * MESSAGE flag {@link #MESSAGE_FLAG_RETAINED} stores the message as the topic's retained message on replay; a
  * target's flag {@link Delivery#ENTRY_FLAG_RETAIN} is the retain flag it is delivered with.
  * <p>
@@ -46,6 +59,9 @@ final class JournalRecord
     static final int DELIVERED = 7;
     static final int RECEIVED = 8;
     static final int TARGETS = 9;
+    static final int FORWARD = 10;
+    static final int FORWARD_APPLIED = 11;
+    static final int FORWARD_CONFIRMED = 12;
 
     static final int TYPE_OFFSET = 0;
     static final int DURABLE_ID_OFFSET = 8;
@@ -73,6 +89,13 @@ final class JournalRecord
     static final int TARGET_FLAGS_OFFSET = 9;
     static final int TARGET_SUBSCRIPTION_ID_COUNT_OFFSET = 10;
     static final int TARGET_SUBSCRIPTION_IDS_OFFSET = 12;
+
+    static final int FORWARD_NODE_OFFSET = 4;
+    static final int FORWARD_MESSAGE_OFFSET = 8;
+    static final int FORWARD_MARK_ORIGIN_OFFSET = 4;
+    static final int FORWARD_MARK_TARGET_OFFSET = 8;
+    static final int FORWARD_MARK_ID_OFFSET = 16;
+    static final int FORWARD_MARK_LENGTH = 24;
 
     static final int DELIVERED_STATE_OFFSET = 1;
     static final int DELIVERED_PACKET_ID_OFFSET = 2;
@@ -196,6 +219,43 @@ final class JournalRecord
         buffer.putShort(DELIVERED_PACKET_ID_OFFSET, (short)packetId);
         buffer.putLong(DURABLE_ID_OFFSET, durableId);
         return log.append(buffer, 0, END_LENGTH);
+    }
+
+    /**
+     * A FORWARD record: {@code forward} (the peer message) for {@code node}.
+     *
+     * @return its sequence, 0 when nothing is journaled, -1 when it does not fit a record (not journaled).
+     */
+    long forward(final int node, final DirectBuffer forward, final int offset, final int length)
+    {
+        if (!enabled)
+        {
+            return 0;
+        }
+        if ((long)FORWARD_MESSAGE_OFFSET + length > maxRecordLength)
+        {
+            return -1;
+        }
+        buffer.putInt(TYPE_OFFSET, FORWARD);
+        buffer.putInt(FORWARD_NODE_OFFSET, node);
+        buffer.putBytes(FORWARD_MESSAGE_OFFSET, forward, offset, length);
+        return log.append(buffer, 0, FORWARD_MESSAGE_OFFSET + length);
+    }
+
+    /** A FORWARD_APPLIED ({@code confirmed} false) or FORWARD_CONFIRMED record. */
+    long forwardMark(final boolean confirmed, final int origin, final int target, final long forwardId)
+    {
+        if (!enabled)
+        {
+            return 0;
+        }
+        buffer.putLong(0, 0L);
+        buffer.putByte(TYPE_OFFSET, (byte)(confirmed ? FORWARD_CONFIRMED : FORWARD_APPLIED));
+        buffer.putInt(FORWARD_MARK_ORIGIN_OFFSET, origin);
+        buffer.putInt(FORWARD_MARK_TARGET_OFFSET, target);
+        buffer.putInt(FORWARD_MARK_TARGET_OFFSET + 4, 0);
+        buffer.putLong(FORWARD_MARK_ID_OFFSET, forwardId);
+        return log.append(buffer, 0, FORWARD_MARK_LENGTH);
     }
 
     /** Starts a MESSAGE record; add targets, then {@link #endMessage}. */

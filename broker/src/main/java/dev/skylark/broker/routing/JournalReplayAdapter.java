@@ -34,6 +34,7 @@ final class JournalReplayAdapter implements DurableLog.Replayer
     private final NanoClock clock;
     private final int inflightMax;
     private EpochClock epochClock;
+    private ClusterForwarding forwardRecords;
 
     private final Long2ObjectHashMap<Session> replaySessions = new Long2ObjectHashMap<>();
     private final ArrayList<Session> expired = new ArrayList<>();
@@ -75,6 +76,12 @@ final class JournalReplayAdapter implements DurableLog.Replayer
         this.clock = clock;
         this.epochClock = epochClock;
         this.inflightMax = inflightMax;
+    }
+
+    /** A cluster node: its FORWARD records go to {@code forwarding} ({@link ClusterForwarding#onOwnRecord}). */
+    void forwardRecords(final ClusterForwarding forwarding)
+    {
+        this.forwardRecords = forwarding;
     }
 
     void epochClock(final EpochClock epochClock)
@@ -171,6 +178,13 @@ final class JournalReplayAdapter implements DurableLog.Replayer
                     {
                         session.pubrelArrived(packetId);
                     }
+                }
+            }
+            case JournalRecord.FORWARD, JournalRecord.FORWARD_APPLIED, JournalRecord.FORWARD_CONFIRMED ->
+            {
+                if (forwardRecords != null)
+                {
+                    forwardRecords.onOwnRecord(buffer, offset, length); // a cluster node's forwards
                 }
             }
             default -> LOG.log(Level.WARNING, "journal: unknown record type " + type + " skipped");

@@ -258,7 +258,8 @@ final class MessageRouter implements SessionAvailability, SysTopics.Sink
         {
             final Session session = sessionsById.get(match.sessionId(i));
             if (session == null ||
-                (forwarding != null && match.isShared(i) && !forwarding.deliversHere(match.sharedGroup(i))))
+                (forwarding != null && match.isShared(i) && !forwarding.deliversHere(match.sharedGroup(i))) ||
+                (forwarded && !forwarding.deliversTo(session)))
             {
                 continue;
             }

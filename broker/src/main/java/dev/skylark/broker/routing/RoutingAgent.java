@@ -230,6 +230,9 @@ public final class RoutingAgent implements Agent
         final LocalRoutes localRoutes = new LocalRoutes(link);
         final ClusterForwarding forwarding = new ClusterForwarding(link, counters, cachedClock);
         forwarding.router(router);
+        forwarding.durable(log, journalRecord);
+        checkpointWriter.forwarding(forwarding);
+        replayAdapter.forwardRecords(forwarding);
         final PendingClaims claims = new PendingClaims(link, out);
         final SessionTransfer transfer = new SessionTransfer(link, sessions, tree, deliveries, store,
             journalRecord, durableIds, cachedClock, claims);
@@ -265,7 +268,7 @@ public final class RoutingAgent implements Agent
     public boolean hasWork()
     {
         return inbound.size() > 0 || inboundQos.hasDurableAcks() || retainedAdmin.hasRequests() ||
-            (cluster != null && cluster.hasWork());
+            (cluster != null && (cluster.hasWork() || clusterAdapter.hasConfirmsReady()));
     }
 
     /**

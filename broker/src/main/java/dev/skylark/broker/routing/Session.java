@@ -58,6 +58,11 @@ final class Session
     long clusterEpoch;
     /** The cluster epoch under which the registry holds this session's will (0: it holds none), see {@link Wills}. */
     long willRegistryEpoch;
+    /**
+     * The dead cluster node this session was taken over from by this node (its heir), else
+     * {@link ClusterLink#NO_NODE}: forwards still meant for that node reach it ({@link ClusterForwarding#deliversTo}).
+     */
+    int takenOverFrom = ClusterLink.NO_NODE;
     /** Wall-clock time the session went offline, for its expiry across a restart. */
     long offlineSinceEpochMs;
     /** A persistent session's subscriptions, filter to options (low 8 bits) and subscription id (high 32 bits). */

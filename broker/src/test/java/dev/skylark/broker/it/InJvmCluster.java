@@ -1,6 +1,8 @@
 package dev.skylark.broker.it;
 
+import dev.skylark.broker.journal.ChronicleJournal;
 import dev.skylark.broker.routing.ClusterLink;
+import dev.skylark.broker.routing.DurableLog;
 import dev.skylark.broker.routing.MessageLayout;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -42,10 +44,19 @@ final class InJvmCluster
     final Map<String, AtomicInteger> routeAdds = new java.util.concurrent.ConcurrentHashMap<>();
     /** Peer message type of a route acknowledgement (LocalRoutes.ROUTE_ACK): not counted in {@link #peerMessages}. */
     static final int ROUTE_ACK = 5;
+    /** Peer message type of a forward confirmation (ForwardReceipts.CONFIRM): not counted in {@link #peerMessages}. */
+    static final int FORWARD_CONFIRM = 6;
     /** Peer messages sent, per "from>to", route acknowledgements apart. */
     final Map<String, AtomicInteger> peerMessages = new java.util.concurrent.ConcurrentHashMap<>();
 
     volatile boolean refuseCommands;
+    /**
+     * Journal directories of nodes, by node id: {@link Link#replayReplica} replays a dead node's journal from there,
+     * as its buddy's replica would hold it (the node must be stopped first).
+     */
+    final Map<Integer, java.nio.file.Path> journals = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Replays of a replica made, per node replayed. */
+    final Map<Integer, AtomicInteger> replicaReplays = new java.util.concurrent.ConcurrentHashMap<>();
     private boolean holdCommits;
 
     /** A client's will as the registry holds it (issue 19): due {@link #dueMs} after its node went down. */
@@ -285,6 +296,8 @@ final class InJvmCluster
         volatile boolean paused;
         /** While set, {@link #send} refuses every peer message (back pressure, as Aeron's offer says). */
         volatile boolean refuseSends;
+        /** While set, peer messages sent TO this node are lost in flight (the sender's send still succeeds). */
+        volatile boolean losePeerMessages;
         /** Calls of {@link #poll}: one per duty cycle of the node's routing agent. */
         final AtomicInteger polls = new AtomicInteger();
         private volatile boolean started;
@@ -448,7 +461,11 @@ final class InJvmCluster
                 {
                     return false;
                 }
-                if (type != ROUTE_ACK)
+                if (to.losePeerMessages)
+                {
+                    return true;
+                }
+                if (type != ROUTE_ACK && type != FORWARD_CONFIRM)
                 {
                     peerMessages.computeIfAbsent(nodeId + ">" + toNodeId, (k) -> new AtomicInteger())
                         .incrementAndGet();
@@ -456,6 +473,26 @@ final class InJvmCluster
                 to.enqueue((events) -> events.onPeerMessage(nodeId, type, new UnsafeBuffer(copy), 0, copy.length));
                 return true;
             }
+        }
+
+        public boolean replayReplica(final int deadNodeId, final DurableLog.Replayer replayer)
+        {
+            final java.nio.file.Path journal = journals.get(deadNodeId);
+            if (journal == null)
+            {
+                return false;
+            }
+            replicaReplays.computeIfAbsent(deadNodeId, (k) -> new AtomicInteger()).incrementAndGet();
+            final ChronicleJournal replica = new ChronicleJournal(journal, false);
+            try
+            {
+                replica.replay(replayer::onRecord);
+            }
+            finally
+            {
+                replica.close();
+            }
+            return true;
         }
 
         public boolean hasWork()
