@@ -544,6 +544,14 @@ public final class Configuration
     public static final String CLUSTER_SERVER_REFERENCE_PROP_NAME = "skylark.cluster.server.reference";
     public static final String CLUSTER_SERVER_REFERENCE_DEFAULT = "";
 
+    /**
+     * On a clean leave (shutdown), how long a clustered node waits at most for its heir to take over its persistent
+     * sessions, ms; what is not handed over by then stays owned by this node (part 2's heir takes it from the
+     * replica). 0: no hand-over.
+     */
+    public static final String CLUSTER_LEAVE_TIMEOUT_MS_PROP_NAME = "skylark.cluster.leave.timeout.ms";
+    public static final long CLUSTER_LEAVE_TIMEOUT_MS_DEFAULT = 5000;
+
     private static final Map<String, Setting> SETTINGS = new LinkedHashMap<>();
 
     static
@@ -671,6 +679,7 @@ public final class Configuration
         add(CLUSTER_SERVER_REFERENCE_PROP_NAME, CLUSTER_SERVER_REFERENCE_DEFAULT, "Server Reference v5 clients get with DISCONNECT 0x9C when this node leaves (empty: 0x8B)",
             (v) -> v.length() > 1024 ? "at most 1024 characters" : v.chars().anyMatch((ch) -> ch < 0x20 || ch == 0x7F) ?
                 "no control characters" : null);
+        longInteger(CLUSTER_LEAVE_TIMEOUT_MS_PROP_NAME, CLUSTER_LEAVE_TIMEOUT_MS_DEFAULT, 0, 600_000, "on a clean leave, longest wait for the heir to take the persistent sessions over, ms (0 = no hand-over)");
     }
 
     private Configuration()

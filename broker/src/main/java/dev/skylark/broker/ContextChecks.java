@@ -136,6 +136,7 @@ final class ContextChecks
             put(p, Configuration.CLUSTER_RETAINED_MAX_BYTES_PROP_NAME, c.clusterRetainedMaxBytes);
             put(p, Configuration.CLUSTER_PEER_TERM_LENGTH_PROP_NAME, c.clusterPeerTermLength);
             put(p, Configuration.CLUSTER_SERVER_REFERENCE_PROP_NAME, c.clusterServerReference);
+            put(p, Configuration.CLUSTER_LEAVE_TIMEOUT_MS_PROP_NAME, c.clusterLeaveTimeoutMs);
         }
         put(p, Configuration.HOOK_PUBLISH_URL_PROP_NAME, c.hookPublishUrl);
         if (!c.hookPublishUrl.isEmpty())

@@ -43,6 +43,7 @@ final class ContextDefaults
         c.clusterRetainedMaxBytes = Configuration.getLong(properties, Configuration.CLUSTER_RETAINED_MAX_BYTES_PROP_NAME);
         c.clusterPeerTermLength = Configuration.getInt(properties, Configuration.CLUSTER_PEER_TERM_LENGTH_PROP_NAME);
         c.clusterServerReference = Configuration.get(properties, Configuration.CLUSTER_SERVER_REFERENCE_PROP_NAME);
+        c.clusterLeaveTimeoutMs = Configuration.getLong(properties, Configuration.CLUSTER_LEAVE_TIMEOUT_MS_PROP_NAME);
         c.ioThreads = Configuration.getInt(properties, Configuration.IO_THREADS_PROP_NAME);
         c.authModes = AuthMode.list(Configuration.get(properties, Configuration.AUTH_MODE_PROP_NAME));
         c.authMode = c.authModes.get(0);

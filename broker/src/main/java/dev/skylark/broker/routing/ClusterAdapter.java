@@ -34,6 +34,8 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     /** Releases that could not be queued: client id → epoch, retried. */
     private final Map<String, Long> releases = new HashMap<>();
     private final org.agrona.ExpandableArrayBuffer ackBuffer = new org.agrona.ExpandableArrayBuffer(256);
+    /** This node's clean leave (shutdown), and the heir's side of others'. */
+    private final ClusterLeave leave;
 
     ClusterAdapter(
         final ClusterLink link,
@@ -57,6 +59,20 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         this.subscriptions = subscriptions;
         this.router = router;
         localRoutes.awaitAcks(nodesUp, clock, counters.clusterRouteAckTimeouts);
+        this.leave = new ClusterLeave(link, sessions, claims, nodesUp, clock);
+        transfer.leave(leave);
+    }
+
+    /** Starts this node's clean leave: clients go, persistent sessions go to the heir within {@code timeoutNs}. */
+    void leave(final long timeoutNs)
+    {
+        leave.start(timeoutNs);
+    }
+
+    /** Whether the leave started by {@link #leave} is over. Any thread. */
+    boolean hasLeft()
+    {
+        return leave.isDone();
     }
 
     /** One duty cycle's cluster work: committed events and peer messages, then retries. */
@@ -67,6 +83,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         work += localRoutes.retry();
         work += transfer.poll();
         work += forwarding.drainBacklogs();
+        work += leave.poll();
         if (!releases.isEmpty())
         {
             releases.entrySet().removeIf((entry) -> link.release(entry.getKey(), entry.getValue()));
@@ -106,10 +123,14 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
                 return; // not a claim this run of the node made
             }
             if (!pending.lost && previousNodeId != ClusterLink.NO_NODE && previousNodeId != self &&
-                nodesUp.contains(previousNodeId) && !claims.decode(pending).cleanStart())
+                nodesUp.contains(previousNodeId) && (pending.isHandOver() || !claims.decode(pending).cleanStart()))
             {
                 transfer.await(pending, epoch); // CONNACK once the previous owner has sent the session
                 return;
+            }
+            if (pending.isHandOver())
+            {
+                leave.confirm(clientId, pending.handedOverFrom, epoch); // nothing to take: the leaving node is told
             }
             if (!claims.connected(pending))
             {
@@ -146,10 +167,18 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         {
             transfer.sendNone(clientId, ownerNodeId, epoch);
         }
+        if (previousNodeId == self)
+        {
+            leave.onClaimedAway(clientId, ownerNodeId);
+        }
     }
 
     public void onReleased(final String clientId, final int nodeId, final long epoch)
     {
+        if (nodeId == self)
+        {
+            leave.onClaimedAway(clientId, ClusterLink.NO_NODE); // ended here while leaving: nothing to hand over
+        }
     }
 
     public void onRoute(final String filter, final int nodeId, final boolean present)
@@ -193,6 +222,10 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         else if (type == LocalRoutes.ROUTE_ACK)
         {
             localRoutes.onRouteAck(fromNodeId, buffer.getStringWithoutLengthUtf8(offset, length));
+        }
+        else if (type == ClusterLeave.HAND_OVER || type == ClusterLeave.HANDED_OVER)
+        {
+            leave.onPeerMessage(fromNodeId, type, buffer, offset);
         }
         else
         {

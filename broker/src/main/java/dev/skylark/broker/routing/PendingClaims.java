@@ -24,13 +24,30 @@ final class PendingClaims
         final long connectionId;
         final String clientId;
         final UnsafeBuffer connect;
+        /**
+         * {@link ClusterLink#NO_NODE} for a CONNECT; else a claim without a connection, made for a leaving node
+         * (this one): the session it streams is installed offline ({@link ClusterLeave}).
+         */
+        final int handedOverFrom;
         boolean lost;
 
         Pending(final long connectionId, final String clientId, final UnsafeBuffer connect)
         {
+            this(connectionId, clientId, connect, ClusterLink.NO_NODE);
+        }
+
+        Pending(final long connectionId, final String clientId, final UnsafeBuffer connect, final int handedOverFrom)
+        {
             this.connectionId = connectionId;
             this.clientId = clientId;
             this.connect = connect;
+            this.handedOverFrom = handedOverFrom;
+        }
+
+        /** A claim for a leaving node's session, with no connection. */
+        boolean isHandOver()
+        {
+            return handedOverFrom != ClusterLink.NO_NODE;
         }
     }
 
@@ -40,6 +57,8 @@ final class PendingClaims
     private final Long2ObjectHashMap<Pending> byCorrelation = new Long2ObjectHashMap<>();
     private final Long2ObjectHashMap<Pending> byConnection = new Long2ObjectHashMap<>();
     private long nextCorrelation;
+    /** This node is leaving: CONNECTs are refused (0x88), the clients go to another node. */
+    private boolean refuseNew;
 
     PendingClaims(final ClusterLink link, final DeliveryPublisher out)
     {
@@ -52,7 +71,7 @@ final class PendingClaims
     {
         final String clientId = decoder.wrap(buffer, index).clientId();
         final long correlationId = ++nextCorrelation;
-        if (!link.claim(correlationId, clientId))
+        if (refuseNew || !link.claim(correlationId, clientId))
         {
             out.connack(connectionId, false, ReasonCode.SERVER_UNAVAILABLE, 0, 0);
             return;
@@ -62,6 +81,27 @@ final class PendingClaims
         final Pending pending = new Pending(connectionId, clientId, new UnsafeBuffer(copy));
         byCorrelation.put(correlationId, pending);
         byConnection.put(connectionId, pending);
+    }
+
+    /** This node is leaving: from now on every CONNECT is refused with 0x88 Server unavailable. */
+    void refuseNew()
+    {
+        refuseNew = true;
+    }
+
+    /**
+     * Leaving node {@code fromNodeId} asks this one to take the session of {@code clientId} over: claims it without a
+     * connection. False when the claim cannot be queued now (the leaving node's time then runs out for it).
+     */
+    boolean claimHandedOver(final String clientId, final int fromNodeId)
+    {
+        final long correlationId = ++nextCorrelation;
+        if (!link.claim(correlationId, clientId))
+        {
+            return false;
+        }
+        byCorrelation.put(correlationId, new Pending(0, clientId, null, fromNodeId));
+        return true;
     }
 
     /** The connection ended before its CONNACK: true when it was waiting here. */
@@ -88,7 +128,7 @@ final class PendingClaims
     /** The CONNECT goes to the session registry now: true unless its connection was lost meanwhile. */
     boolean connected(final Pending pending)
     {
-        if (pending.lost)
+        if (pending.lost || pending.isHandOver())
         {
             return false;
         }

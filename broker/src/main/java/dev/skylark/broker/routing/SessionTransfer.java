@@ -81,6 +81,8 @@ final class SessionTransfer
     private final UnsafeBuffer storedView = new UnsafeBuffer(0, 0);
     private final ArrayList<String> filters = new ArrayList<>();
     private long waitNs = TimeUnit.SECONDS.toNanos(3);
+    /** Confirms sessions taken over for a leaving node; null until wired. */
+    private ClusterLeave leave;
 
     SessionTransfer(
         final ClusterLink link,
@@ -102,6 +104,12 @@ final class SessionTransfer
         this.ids = ids;
         this.clock = clock;
         this.claims = claims;
+    }
+
+    /** Wires the leave, which confirms a session installed for a leaving node. */
+    void leave(final ClusterLeave leave)
+    {
+        this.leave = leave;
     }
 
     /** How long a CONNECT waits for its session from the previous owner before it goes on without it. */
@@ -380,13 +388,18 @@ final class SessionTransfer
             session.clusterEpoch = wait.epoch;
             if (!session.isOnline() && session.expiryInterval != Session.NEVER)
             {
-                // Its connection went while it waited: the session stays here, offline, until it expires.
+                // Its connection went while it waited (or, handed over by a leaving node, it never had one): the
+                // session stays here, offline, until it expires.
                 sessions.expireAt(session, clock.nanoTime() + TimeUnit.SECONDS.toNanos(session.expiryInterval));
             }
         }
         else
         {
             link.release(pending.clientId, wait.epoch);
+        }
+        if (pending.isHandOver() && leave != null)
+        {
+            leave.confirm(pending.clientId, pending.handedOverFrom, wait.epoch);
         }
     }
 
