@@ -205,6 +205,8 @@ final class InJvmCluster
         volatile boolean paused;
         /** While set, {@link #send} refuses every peer message (back pressure, as Aeron's offer says). */
         volatile boolean refuseSends;
+        /** While set, peer messages to this node are accepted by the sender's link and lost: a node that never answers. */
+        volatile boolean dropPeerMessages;
         /** Calls of {@link #poll}: one per duty cycle of the node's routing agent. */
         final AtomicInteger polls = new AtomicInteger();
         private volatile boolean started;
@@ -340,6 +342,10 @@ final class InJvmCluster
                 {
                     peerMessages.computeIfAbsent(nodeId + ">" + toNodeId, (k) -> new AtomicInteger())
                         .incrementAndGet();
+                }
+                if (to.dropPeerMessages)
+                {
+                    return true;
                 }
                 to.enqueue((events) -> events.onPeerMessage(nodeId, type, new UnsafeBuffer(copy), 0, copy.length));
                 return true;
