@@ -44,7 +44,8 @@ class ClusterLeaveEndToEndTest
     {
         final List<AutoCloseable> clients = new ArrayList<>();
         try (BrokerCluster cluster = new BrokerCluster(dir.resolve("cluster"), 3,
-            List.of("--cluster.server.reference", "elsewhere.example.net:1883", "--cluster.leave.timeout.ms", "8000")))
+            List.of("--auth.anonymous", "true", "--cluster.server.reference", "elsewhere.example.net:1883",
+                "--cluster.leave.timeout.ms", "8000")))
         {
             cluster.start(60_000);
             final int leader = cluster.awaitFormed(60_000, -1);
