@@ -17,6 +17,8 @@ import static org.agrona.BitUtil.SIZE_OF_INT;
  * ROUTE_ADD     4 sequence:4  8 correlationId:8  16 filterLength:4    20 filter:n
  * ROUTE_REMOVE  4 sequence:4  8 correlationId:8  16 filterLength:4    20 filter:n
  * RETAINED      4 sequence:4  8 message:n ({@link dev.skylark.broker.routing.MessageLayout}; empty payload clears)
+ * CLAIM_IF      4 sequence:4  8 epoch:8          16 clientIdLength:4  20 clientId:n (a CLAIM only while the client
+ *               id's current epoch is {@code epoch}; else nothing: a leaving node's heir takes only what it still owns)
  * </pre>
  * {@code sequence} numbers a node's commands within its registry session (from 1, set by the node agent as it
  * offers them): the registry applies a command only when its sequence is above the last it applied for that node,
@@ -41,6 +43,8 @@ public final class RegistryCommands
     public static final int ROUTE_ADD = 4;
     public static final int ROUTE_REMOVE = 5;
     public static final int RETAINED = 6;
+    /** A conditional claim (cluster leave); numbered apart from the part 2 commands added alongside. */
+    public static final int CLAIM_IF = 20;
 
     public static final int HELLO_LENGTH = NODE_ID_OFFSET + SIZE_OF_INT;
 

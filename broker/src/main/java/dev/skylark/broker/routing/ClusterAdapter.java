@@ -117,7 +117,8 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     {
         if (ownerNodeId == self)
         {
-            final PendingClaims.Pending pending = claims.onClaimed(correlationId);
+            final PendingClaims.Pending pending =
+                correlationId == 0 ? claims.onHandOverClaimed(clientId) : claims.onClaimed(correlationId);
             if (pending == null)
             {
                 return; // not a claim this run of the node made

@@ -20,18 +20,20 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  * the Server Reference when one is configured, else 0x8B; their sessions go offline here), then every persistent
  * session this node owns is handed to its heir — the next live node id above this one, wrapping round, as
  * {@code Registry.buddyOf} — by the takeover path that already moves a session between nodes: this node asks the
- * heir ({@link #HAND_OVER}) to claim the client id; the heir claims it without a connection; when the claim commits
+ * heir ({@link #HAND_OVER}) to claim the client id; the heir claims it without a connection, on condition that this
+ * node still owns it ({@link ClusterLink#claimIf}); when the claim commits
  * this node is its previous owner, so {@link SessionTransfer} streams the session, and the heir installs it offline
  * (expiry running, journaled as its own) and confirms ({@link #HANDED_OVER}). A client that reconnects to another
  * node meanwhile takes its session over as usual (its claim names this node as the previous owner): then nothing is
- * asked of the heir for it. Sessions that end with their connection (expiry 0) just end (released).
+ * asked of the heir for it, and the heir's conditional claim does not commit. Sessions that end with their connection (expiry 0) just end (released).
  * <p>
  * Bounded by {@code skylark.cluster.leave.timeout.ms}: what is not handed over by then is logged (a count) and stays
  * owned by this node, so when this node's registry session closes the registry's heir takes it from the journal
  * replica (cluster part 2). A complete hand-over leaves this node owning nothing.
  *
  * <pre>
- * HAND_OVER, HANDED_OVER: clientIdLength:2 clientId:n epoch:8 (the asking node's epoch; informative)
+ * HAND_OVER, HANDED_OVER: clientIdLength:2 clientId:n epoch:8 (the leaving node's epoch of the client id: the heir's
+ *                         claim commits only while it stands, {@link ClusterLink#claimIf})
  * </pre>
  * Rare (once per node's life), so it may allocate. Owned by the routing agent's thread.
  */
@@ -41,6 +43,8 @@ final class ClusterLeave
     static final int HAND_OVER = 16;
     /** Peer message: the heir installed (or found nothing of) the session the leaving node asked it to take. */
     static final int HANDED_OVER = 17;
+    /** How long the heir keeps a hand-over claim that has not committed (the client id changed owner first). */
+    private static final long HAND_OVER_CLAIM_WAIT_NS = java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
     private static final System.Logger LOG = System.getLogger(ClusterLeave.class.getName());
 
     private final ClusterLink link;
@@ -131,7 +135,7 @@ final class ClusterLeave
     {
         if (!leaving || done)
         {
-            return 0;
+            return claims.sweepHandOvers(clock.nanoTime());
         }
         int work = 0;
         while (!toAsk.isEmpty())
@@ -177,7 +181,8 @@ final class ClusterLeave
             {
                 return; // leaving too: the asking node's time runs out, the registry's heir takes it later
             }
-            claims.claimHandedOver(clientId, fromNodeId);
+            final long epoch = buffer.getLong(offset + SIZE_OF_SHORT + idLength);
+            claims.claimHandedOver(clientId, fromNodeId, epoch, clock.nanoTime() + HAND_OVER_CLAIM_WAIT_NS);
         }
         else if (type == HANDED_OVER && waiting.remove(clientId) != null)
         {

@@ -30,6 +30,8 @@ final class PendingClaims
          */
         final int handedOverFrom;
         boolean lost;
+        /** A hand-over claim: forgotten after this when it never commits. */
+        long deadlineNs;
 
         Pending(final long connectionId, final String clientId, final UnsafeBuffer connect)
         {
@@ -56,6 +58,11 @@ final class PendingClaims
     private final ConnectCommandDecoder decoder = new ConnectCommandDecoder();
     private final Long2ObjectHashMap<Pending> byCorrelation = new Long2ObjectHashMap<>();
     private final Long2ObjectHashMap<Pending> byConnection = new Long2ObjectHashMap<>();
+    /**
+     * Hand-over claims ({@link ClusterLeave}) by client id: conditional claims commit with correlation 0. Bounded by
+     * the persistent sessions of the (trusted) leaving nodes, each entry by its deadline.
+     */
+    private final java.util.HashMap<String, Pending> handOvers = new java.util.HashMap<>();
     private long nextCorrelation;
     /** This node is leaving: CONNECTs are refused (0x88), the clients go to another node. */
     private boolean refuseNew;
@@ -93,15 +100,37 @@ final class PendingClaims
      * Leaving node {@code fromNodeId} asks this one to take the session of {@code clientId} over: claims it without a
      * connection. False when the claim cannot be queued now (the leaving node's time then runs out for it).
      */
-    boolean claimHandedOver(final String clientId, final int fromNodeId)
+    boolean claimHandedOver(final String clientId, final int fromNodeId, final long epoch, final long deadlineNs)
     {
-        final long correlationId = ++nextCorrelation;
-        if (!link.claim(correlationId, clientId))
+        if (handOvers.containsKey(clientId) || !link.claimIf(clientId, epoch))
         {
             return false;
         }
-        byCorrelation.put(correlationId, new Pending(0, clientId, null, fromNodeId));
+        final Pending pending = new Pending(0, clientId, null, fromNodeId);
+        pending.deadlineNs = deadlineNs;
+        handOvers.put(clientId, pending);
         return true;
+    }
+
+    /**
+     * A claim of {@code clientId} with correlation 0 committed for this node: the hand-over claim waiting for it, or
+     * null.
+     */
+    Pending onHandOverClaimed(final String clientId)
+    {
+        return handOvers.isEmpty() ? null : handOvers.remove(clientId);
+    }
+
+    /** Hand-over claims that never committed (the client id changed owner first) are forgotten at their deadline. */
+    int sweepHandOvers(final long nowNs)
+    {
+        if (handOvers.isEmpty())
+        {
+            return 0;
+        }
+        final int before = handOvers.size();
+        handOvers.values().removeIf((pending) -> nowNs - pending.deadlineNs >= 0);
+        return before - handOvers.size();
     }
 
     /** The connection ended before its CONNACK: true when it was waiting here. */

@@ -286,6 +286,41 @@ class ClusterLeaveTest
     }
 
     @Test
+    void aClientThatReconnectsElsewhereBeforeTheHeirClaimsKeepsItsSessionThereAndTheHeirTakesNothing()
+        throws Exception
+    {
+        start(3);
+        offlineSession(1, "racer", "r/#");
+        final Mqtt5BlockingClient pub = hive(2, "rpub");
+        pub.publishWith().topic("r/1").qos(MqttQos.AT_LEAST_ONCE).payload("one".getBytes()).send();
+        awaitCaughtUp();
+        final InJvmCluster.Link heir = links.get(1);
+        heir.paused = true; // the heir gets the request but acts on it only after the client came back elsewhere
+        final int before = cluster.peerMessages(1, 2);
+        final CompletableFuture<Void> leaving = CompletableFuture.runAsync(() -> brokers.get(0).shutdown());
+        await(() -> cluster.peerMessages(1, 2) > before, "node 1 asked its heir");
+
+        final CompletableFuture<Integer> dropped = new CompletableFuture<>();
+        final Mqtt5BlockingClient back = Mqtt5Client.builder().identifier("racer").serverHost("127.0.0.1")
+            .serverPort(port(3))
+            .addDisconnectedListener((ctx) -> dropped.complete(ctx.getCause() instanceof Mqtt5DisconnectException d ?
+                d.getMqttMessage().getReasonCode().getCode() : -1))
+            .buildBlocking();
+        final BlockingQueue<Mqtt5Publish> in = new LinkedBlockingQueue<>();
+        back.toAsync().publishes(MqttGlobalPublishFilter.ALL, in::add);
+        assertTrue(back.connectWith().cleanStart(false).sessionExpiryInterval(300).send().isSessionPresent(),
+            "the client's own takeover moved the session from the leaving node");
+        clients.add(back::disconnect);
+        assertEquals("one", new String(in.poll(WAIT_MS, TimeUnit.MILLISECONDS).getPayloadAsBytes()));
+        leaving.get(WAIT_MS, TimeUnit.MILLISECONDS); // nothing left to hand over: the leave is done
+
+        heir.paused = false;
+        awaitCaughtUp(1);
+        assertEquals(3, cluster.owner("racer"), "the heir's claim was conditional on node 1 still owning it");
+        assertTrue(back.getState().isConnected() && !dropped.isDone(), "the client stays connected on node 3");
+    }
+
+    @Test
     void sessionsThatEndWithTheirConnectionAreReleasedAndPersistentOnesHandedOver() throws Exception
     {
         start(3);

@@ -256,6 +256,24 @@ final class InJvmCluster
             });
         }
 
+        public boolean claimIf(final String clientId, final long expectedEpoch)
+        {
+            return command(this, () ->
+            {
+                final long[] current = owners.get(clientId);
+                if (current == null || current[1] != expectedEpoch)
+                {
+                    return; // the owner changed: nothing commits
+                }
+                claims.incrementAndGet();
+                final long epoch = ++epochs;
+                owners.put(clientId, new long[] {nodeId, epoch});
+                final int previousNode = (int)current[0];
+                final long previousEpoch = current[1];
+                broadcast((events) -> events.onClaimed(0, clientId, nodeId, epoch, previousNode, previousEpoch));
+            });
+        }
+
         public boolean release(final String clientId, final long epoch)
         {
             return command(this, () ->
