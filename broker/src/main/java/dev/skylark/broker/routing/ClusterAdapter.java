@@ -155,7 +155,12 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
             return;
         }
         final Session session = sessions.byClientId(clientId);
-        if (session != null)
+        if (previousNodeId == self && transfer.passOn(clientId, ownerNodeId, epoch))
+        {
+            LOG.log(Level.DEBUG, () -> "cluster: " + LogText.of(clientId) + " taken over by node " + ownerNodeId +
+                " while its session is on its way here: handed on when it arrives");
+        }
+        else if (session != null)
         {
             LOG.log(Level.DEBUG, () -> "cluster: " + LogText.of(clientId) + " taken over by node " + ownerNodeId);
             if (previousNodeId == self)

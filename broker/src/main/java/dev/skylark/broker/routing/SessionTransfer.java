@@ -46,6 +46,9 @@ final class SessionTransfer
         final long epoch;
         final long deadlineNs;
         Session session;
+        /** Claimed away from this node while it waited: the node to hand the session on to, else NO_NODE. */
+        int passTo = ClusterLink.NO_NODE;
+        long passEpoch;
 
         Awaiting(final PendingClaims.Pending pending, final long epoch, final long deadlineNs)
         {
@@ -139,6 +142,23 @@ final class SessionTransfer
     int awaitingCount()
     {
         return awaiting.size();
+    }
+
+    /**
+     * {@code clientId} was claimed by {@code ownerNodeId} while this node still waits for its session from the
+     * previous owner (a takeover right after a takeover, e.g. a client reconnecting while its leaving node hands the
+     * session to this one): the session is handed on once it is here. False when nothing waits for it here.
+     */
+    boolean passOn(final String clientId, final int ownerNodeId, final long epoch)
+    {
+        final Awaiting wait = awaiting.get(clientId);
+        if (wait == null)
+        {
+            return false;
+        }
+        wait.passTo = ownerNodeId;
+        wait.passEpoch = epoch;
+        return true;
     }
 
     /** CONNECTs whose wait ran out go on with what has arrived (session present 0 when nothing did). */
@@ -400,6 +420,19 @@ final class SessionTransfer
         if (pending.isHandOver() && leave != null)
         {
             leave.confirm(pending.clientId, pending.handedOverFrom, wait.epoch);
+        }
+        if (wait.passTo != ClusterLink.NO_NODE)
+        {
+            final Session here = sessions.byClientId(pending.clientId);
+            if (here != null)
+            {
+                send(here, wait.passTo, wait.passEpoch);
+                sessions.onTakenOverElsewhere(here);
+            }
+            else
+            {
+                sendNone(pending.clientId, wait.passTo, wait.passEpoch);
+            }
         }
     }
 

@@ -321,6 +321,50 @@ class ClusterLeaveTest
     }
 
     @Test
+    void aClientThatReconnectsWhileItsSessionIsOnItsWayToTheHeirGetsItFromTheHeir() throws Exception
+    {
+        start(3);
+        offlineSession(1, "chain", "ch/#");
+        final Mqtt5BlockingClient pub = hive(2, "chpub");
+        for (int i = 0; i < 2; i++)
+        {
+            pub.publishWith().topic("ch/" + i).qos(MqttQos.AT_LEAST_ONCE).payload(("c" + i).getBytes()).send();
+        }
+        awaitCaughtUp();
+        final InJvmCluster.Link leavingLink = links.get(0);
+        final InJvmCluster.Link heir = links.get(1);
+        heir.paused = true;
+        final int before = cluster.peerMessages(1, 2);
+        final CompletableFuture<Void> leaving = CompletableFuture.runAsync(() -> brokers.get(0).shutdown());
+        await(() -> cluster.peerMessages(1, 2) > before, "node 1 asked its heir");
+        leavingLink.paused = true; // node 1 will not see the heir's claim yet: the session stays on its way
+        heir.paused = false;
+        await(() -> cluster.owner("chain") == 2, "the heir's claim committed");
+        await(heir::caughtUp, "the heir waits for the session");
+
+        final BlockingQueue<Mqtt5Publish> in = new LinkedBlockingQueue<>();
+        final Mqtt5BlockingClient back = Mqtt5Client.builder().identifier("chain").serverHost("127.0.0.1")
+            .serverPort(port(3)).buildBlocking();
+        back.toAsync().publishes(MqttGlobalPublishFilter.ALL, in::add);
+        final CompletableFuture<Boolean> present = CompletableFuture.supplyAsync(() ->
+            back.connectWith().cleanStart(false).sessionExpiryInterval(300).send().isSessionPresent());
+        clients.add(back::disconnect);
+        await(() -> cluster.owner("chain") == 3, "node 3's claim committed after the heir's");
+        await(heir::caughtUp, "the heir saw node 3's claim while still waiting");
+        leavingLink.paused = false; // now node 1 streams the session to the heir, which hands it on to node 3
+
+        assertTrue(present.get(WAIT_MS, TimeUnit.MILLISECONDS), "session present 1 on node 3");
+        for (int i = 0; i < 2; i++)
+        {
+            final Mqtt5Publish p = in.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+            assertNotNull(p, "queued message " + i + " came along both hops");
+            assertEquals("c" + i, new String(p.getPayloadAsBytes()));
+        }
+        leaving.get(WAIT_MS, TimeUnit.MILLISECONDS);
+        assertEquals(3, cluster.owner("chain"));
+    }
+
+    @Test
     void sessionsThatEndWithTheirConnectionAreReleasedAndPersistentOnesHandedOver() throws Exception
     {
         start(3);
