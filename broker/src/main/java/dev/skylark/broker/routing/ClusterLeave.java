@@ -159,8 +159,9 @@ final class ClusterLeave
 
     /**
      * {@code clientId} was claimed by {@code ownerNodeId} from this node (the caller has streamed its session
-     * there). Claimed by a node other than the heir, it is done: its client reconnected there. Claimed by the heir,
-     * it is done once the heir confirms it installed the session ({@link #HANDED_OVER}).
+     * there), or released here ({@link ClusterLink#NO_NODE}: its session ended). Claimed by a node other than the
+     * heir, it is done: its client reconnected there. Claimed by the heir, it is done once the heir confirms it
+     * installed the session ({@link #HANDED_OVER}).
      */
     void onClaimedAway(final String clientId, final int ownerNodeId)
     {

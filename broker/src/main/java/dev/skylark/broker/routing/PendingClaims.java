@@ -25,8 +25,8 @@ final class PendingClaims
         final String clientId;
         final UnsafeBuffer connect;
         /**
-         * {@link ClusterLink#NO_NODE} for a CONNECT; else a claim without a connection, made for a leaving node
-         * (this one): the session it streams is installed offline ({@link ClusterLeave}).
+         * {@link ClusterLink#NO_NODE} for a CONNECT; else the leaving node this claim (without a connection) takes a
+         * session from: the session it streams is installed offline ({@link ClusterLeave}).
          */
         final int handedOverFrom;
         boolean lost;
