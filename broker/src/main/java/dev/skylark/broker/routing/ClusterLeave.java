@@ -25,7 +25,8 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  * this node is its previous owner, so {@link SessionTransfer} streams the session, and the heir installs it offline
  * (expiry running, journaled as its own) and confirms ({@link #HANDED_OVER}). A client that reconnects to another
  * node meanwhile takes its session over as usual (its claim names this node as the previous owner): then nothing is
- * asked of the heir for it, and the heir's conditional claim does not commit. Sessions that end with their connection (expiry 0) just end (released).
+ * asked of the heir for it, and the heir's conditional claim does not commit. Sessions that end with their
+ * connection (expiry 0) just end (released).
  * <p>
  * Bounded by {@code skylark.cluster.leave.timeout.ms}: what is not handed over by then is logged (a count) and stays
  * owned by this node, so when this node's registry session closes the registry's heir takes it from the journal

@@ -143,7 +143,7 @@ class ClusterLeaveTest
         return c;
     }
 
-    /** A persistent session (expiry 300 s) of {@code id} on {@code node}, subscribed to {@code filter} at QoS 1, offline. */
+    /** A persistent session (expiry 300 s) of {@code id} on {@code node}, subscribed to {@code filter} (QoS 1), offline. */
     private void offlineSession(final int node, final String id, final String filter)
     {
         final Mqtt5BlockingClient c = Mqtt5Client.builder().identifier(id).serverHost("127.0.0.1")
