@@ -165,7 +165,37 @@ public final class Broker implements AutoCloseable
                 java.util.concurrent.locks.LockSupport.parkNanos(10_000_000L);
             }
         }
+        leaveCluster();
         close();
+    }
+
+    /**
+     * A clustered node's leave, before the agents stop: the routing agent disconnects the clients (v5: 0x9C Use
+     * another server) and hands the persistent sessions this node owns to its heir, for at most
+     * {@code skylark.cluster.leave.timeout.ms}; then {@link #close()} closes the registry session.
+     */
+    private void leaveCluster()
+    {
+        final long timeoutMs = context.clusterLeaveTimeoutMs;
+        if (!agents.router.isClustered() || timeoutMs <= 0)
+        {
+            return;
+        }
+        agents.router.requestLeave(java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(timeoutMs));
+        agents.wakeRouter.run();
+        // The routing agent keeps its own bound; this one (with a margin) only guards against an agent that stopped.
+        final long deadlineNs = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(timeoutMs + 1000);
+        while (!agents.router.hasLeft() && System.nanoTime() - deadlineNs < 0)
+        {
+            if (context.threadingMode == ThreadingMode.INVOKER)
+            {
+                threads.invoke();
+            }
+            else
+            {
+                java.util.concurrent.locks.LockSupport.parkNanos(1_000_000L);
+            }
+        }
     }
 
     /** Starts a broker with this configuration (concluded first). */
@@ -407,6 +437,7 @@ public final class Broker implements AutoCloseable
         String clusterServerReference;
         String clusterOwnershipLog = "";
         String clusterAck;
+        long clusterLeaveTimeoutMs;
         boolean adminRemote;
         long sysIntervalS;
         String logLevel;
@@ -871,6 +902,16 @@ public final class Broker implements AutoCloseable
         public String clusterAck()
         {
             return clusterAck;
+        }
+
+        /**
+         * On a clean leave ({@link Broker#shutdown()}), how long this clustered node waits at most for its heir to take
+         * its persistent sessions over, ms (see {@link Configuration#CLUSTER_LEAVE_TIMEOUT_MS_PROP_NAME}); 0 = none.
+         */
+        public Context clusterLeaveTimeoutMs(final long timeoutMs)
+        {
+            this.clusterLeaveTimeoutMs = timeoutMs;
+            return this;
         }
 
         /** The cluster directory this context resolves to. */

@@ -76,6 +76,8 @@ final class BrokerAgents
     final HeartbeatAgent heartbeat;
     /** Shared by the I/O agents; its limits change on a reload. */
     final ConnectionLimiter limiter;
+    /** Wakes the routing agent (after a request from another thread). */
+    final Runnable wakeRouter;
     /** This node's cluster member (registry, Raft, node-to-node links); null on a single node. */
     final dev.skylark.broker.cluster.ClusterNode clusterNode;
 
@@ -126,6 +128,7 @@ final class BrokerAgents
             }
         } :
             threading == ThreadingMode.INVOKER ? () -> { } : routerIdle::signal;
+        this.wakeRouter = wakeRouter;
         durableLog = context.durability == Durability.NONE ? DurableLog.NONE :
             new IpcDurableLog(Path.of(context.dataDir), context.durability == Durability.FSYNC,
                 journalRecordSize(context.maxPacketSize), wakeRouter, clock);

@@ -563,6 +563,14 @@ public final class Configuration
     public static final String CLUSTER_ACK_PROP_NAME = "skylark.cluster.ack";
     public static final String CLUSTER_ACK_DEFAULT = "replica";
 
+    /**
+     * On a clean leave (shutdown), how long a clustered node waits at most for its heir to take over its persistent
+     * sessions, ms; what is not handed over by then stays owned by this node (part 2's heir takes it from the
+     * replica). 0: no hand-over.
+     */
+    public static final String CLUSTER_LEAVE_TIMEOUT_MS_PROP_NAME = "skylark.cluster.leave.timeout.ms";
+    public static final long CLUSTER_LEAVE_TIMEOUT_MS_DEFAULT = 5000;
+
     private static final Map<String, Setting> SETTINGS = new LinkedHashMap<>();
 
     static
@@ -692,6 +700,7 @@ public final class Configuration
                 "no control characters" : null);
         optionalText(CLUSTER_OWNERSHIP_LOG_PROP_NAME, CLUSTER_OWNERSHIP_LOG_DEFAULT, "diagnostic for tests: file the registry appends every ownership change it applies to (empty = off)");
         choice(CLUSTER_ACK_PROP_NAME, CLUSTER_ACK_DEFAULT, "what a clustered node's PUBACK/PUBREC waits for: replica (its journal and its buddy's replica), local (its journal only)", "replica", "local");
+        longInteger(CLUSTER_LEAVE_TIMEOUT_MS_PROP_NAME, CLUSTER_LEAVE_TIMEOUT_MS_DEFAULT, 0, 600_000, "on a clean leave, longest wait for the heir to take the persistent sessions over, ms (0 = no hand-over)");
     }
 
     private Configuration()

@@ -138,6 +138,7 @@ final class ContextChecks
             put(p, Configuration.CLUSTER_SERVER_REFERENCE_PROP_NAME, c.clusterServerReference);
             put(p, Configuration.CLUSTER_OWNERSHIP_LOG_PROP_NAME, c.clusterOwnershipLog);
             put(p, Configuration.CLUSTER_ACK_PROP_NAME, c.clusterAck);
+            put(p, Configuration.CLUSTER_LEAVE_TIMEOUT_MS_PROP_NAME, c.clusterLeaveTimeoutMs);
         }
         put(p, Configuration.HOOK_PUBLISH_URL_PROP_NAME, c.hookPublishUrl);
         if (!c.hookPublishUrl.isEmpty())

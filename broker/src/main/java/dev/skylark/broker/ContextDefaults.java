@@ -45,6 +45,7 @@ final class ContextDefaults
         c.clusterServerReference = Configuration.get(properties, Configuration.CLUSTER_SERVER_REFERENCE_PROP_NAME);
         c.clusterOwnershipLog = Configuration.get(properties, Configuration.CLUSTER_OWNERSHIP_LOG_PROP_NAME);
         c.clusterAck = Configuration.get(properties, Configuration.CLUSTER_ACK_PROP_NAME);
+        c.clusterLeaveTimeoutMs = Configuration.getLong(properties, Configuration.CLUSTER_LEAVE_TIMEOUT_MS_PROP_NAME);
         c.ioThreads = Configuration.getInt(properties, Configuration.IO_THREADS_PROP_NAME);
         c.authModes = AuthMode.list(Configuration.get(properties, Configuration.AUTH_MODE_PROP_NAME));
         c.authMode = c.authModes.get(0);

@@ -109,6 +109,11 @@ public final class AeronClusterLink implements ClusterLink, AutoCloseable
         return command(RegistryCommands.CLAIM, correlationId, clientId);
     }
 
+    public boolean claimIf(final String clientId, final long epoch)
+    {
+        return command(RegistryCommands.CLAIM_IF, epoch, clientId);
+    }
+
     public boolean release(final String clientId, final long epoch)
     {
         return command(RegistryCommands.RELEASE, epoch, clientId);

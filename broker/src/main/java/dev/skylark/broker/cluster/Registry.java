@@ -196,6 +196,7 @@ public final class Registry
             case RegistryCommands.RELEASE:
             case RegistryCommands.ROUTE_ADD:
             case RegistryCommands.ROUTE_REMOVE:
+            case RegistryCommands.CLAIM_IF:
                 if (!RegistryCommands.validLongString(buffer, offset, length))
                 {
                     commandsIgnored++;
@@ -212,6 +213,10 @@ public final class Registry
                 {
                     release(nodeId, text, value);
                     releaseWill(nodeId, text, value);
+                }
+                else if (type == RegistryCommands.CLAIM_IF)
+                {
+                    claimIf(nodeId, value, text);
                 }
                 else
                 {
@@ -439,6 +444,19 @@ public final class Registry
         owners.put(clientId, new Owner(nodeId, epoch));
         events.onClaimed(nodeId == localNodeId ? correlationId : 0, clientId, nodeId, epoch,
             previous == null ? NO_NODE : previous.nodeId, previous == null ? 0 : previous.epoch);
+    }
+
+    /**
+     * A leaving node's heir claims {@code clientId} only while the leaving node's ownership ({@code epoch}) stands:
+     * a client that reconnected elsewhere meanwhile keeps its new owner. Committed as a claim with correlation 0.
+     */
+    private void claimIf(final int nodeId, final long epoch, final String clientId)
+    {
+        final Owner owner = owners.get(clientId);
+        if (owner != null && owner.epoch == epoch)
+        {
+            claim(nodeId, 0, clientId);
+        }
     }
 
     private void release(final int nodeId, final String clientId, final long epoch)

@@ -19,6 +19,8 @@ import static org.agrona.BitUtil.SIZE_OF_INT;
  * RETAINED      4 sequence:4  8 message:n ({@link dev.skylark.broker.routing.MessageLayout}; empty payload clears)
  * WILL          4 sequence:4  8 epoch:8  16 willDelaySeconds:4  20 sessionExpirySeconds:4  24 clientIdLength:4
  *               28 clientId:n  message:m (the will in the MessageLayout, to the end; m = 0 clears)
+ * CLAIM_IF      4 sequence:4  8 epoch:8          16 clientIdLength:4  20 clientId:n (a CLAIM only while the client
+ *               id's current epoch is {@code epoch}; else nothing: a leaving node's heir takes only what it still owns)
  * </pre>
  * {@code sequence} numbers a node's commands within its registry session (from 1, set by the node agent as it
  * offers them): the registry applies a command only when its sequence is above the last it applied for that node,
@@ -50,6 +52,8 @@ public final class RegistryCommands
     public static final int WILL_EXPIRY_OFFSET = 20;
     public static final int WILL_CLIENT_ID_LENGTH_OFFSET = 24;
     public static final int WILL_CLIENT_ID_OFFSET = 28;
+    /** A conditional claim (cluster leave); numbered apart from the part 2 commands added alongside. */
+    public static final int CLAIM_IF = 20;
 
     public static final int HELLO_LENGTH = NODE_ID_OFFSET + SIZE_OF_INT;
 

@@ -37,6 +37,8 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     /** Wills: set in the registry, and published here when the registry names this node for a dead node's client. */
     private Wills wills;
     private final org.agrona.concurrent.CachedNanoClock clock;
+    /** This node's clean leave (shutdown), and the heir's side of others'. */
+    private final ClusterLeave leave;
 
     ClusterAdapter(
         final ClusterLink link,
@@ -61,6 +63,20 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         this.router = router;
         this.clock = clock;
         localRoutes.awaitAcks(nodesUp, clock, counters.clusterRouteAckTimeouts);
+        this.leave = new ClusterLeave(link, sessions, claims, nodesUp, clock);
+        transfer.leave(leave);
+    }
+
+    /** Starts this node's clean leave: clients go, persistent sessions go to the heir within {@code timeoutNs}. */
+    void leave(final long timeoutNs)
+    {
+        leave.start(timeoutNs);
+    }
+
+    /** Whether the leave started by {@link #leave} is over. Any thread. */
+    boolean hasLeft()
+    {
+        return leave.isDone();
     }
 
     void wills(final Wills wills)
@@ -81,6 +97,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
             work += wills.syncCluster(clock.nanoTime());
         }
         work += forwarding.confirmDurable();
+        work += leave.poll();
         if (!releases.isEmpty())
         {
             releases.entrySet().removeIf((entry) -> link.release(entry.getKey(), entry.getValue()));
@@ -123,16 +140,21 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     {
         if (ownerNodeId == self)
         {
-            final PendingClaims.Pending pending = claims.onClaimed(correlationId);
+            final PendingClaims.Pending pending =
+                correlationId == 0 ? claims.onHandOverClaimed(clientId) : claims.onClaimed(correlationId);
             if (pending == null)
             {
                 return; // not a claim this run of the node made
             }
             if (!pending.lost && previousNodeId != ClusterLink.NO_NODE && previousNodeId != self &&
-                nodesUp.contains(previousNodeId) && !claims.decode(pending).cleanStart())
+                nodesUp.contains(previousNodeId) && (pending.isHandOver() || !claims.decode(pending).cleanStart()))
             {
                 transfer.await(pending, epoch); // CONNACK once the previous owner has sent the session
                 return;
+            }
+            if (pending.isHandOver())
+            {
+                leave.confirm(clientId, pending.handedOverFrom, epoch); // nothing to take: the leaving node is told
             }
             if (!claims.connected(pending))
             {
@@ -156,7 +178,12 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
             return;
         }
         final Session session = sessions.byClientId(clientId);
-        if (session != null)
+        if (previousNodeId == self && transfer.passOn(clientId, ownerNodeId, epoch))
+        {
+            LOG.log(Level.DEBUG, () -> "cluster: " + LogText.of(clientId) + " taken over by node " + ownerNodeId +
+                " while its session is on its way here: handed on when it arrives");
+        }
+        else if (session != null)
         {
             LOG.log(Level.DEBUG, () -> "cluster: " + LogText.of(clientId) + " taken over by node " + ownerNodeId);
             if (previousNodeId == self)
@@ -169,10 +196,18 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         {
             transfer.sendNone(clientId, ownerNodeId, epoch);
         }
+        if (previousNodeId == self)
+        {
+            leave.onClaimedAway(clientId, ownerNodeId);
+        }
     }
 
     public void onReleased(final String clientId, final int nodeId, final long epoch)
     {
+        if (nodeId == self)
+        {
+            leave.onClaimedAway(clientId, ClusterLink.NO_NODE); // ended here while leaving: nothing to hand over
+        }
     }
 
     public void onRoute(final String filter, final int nodeId, final boolean present)
@@ -226,6 +261,10 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         else if (type == LocalRoutes.ROUTE_ACK)
         {
             localRoutes.onRouteAck(fromNodeId, buffer.getStringWithoutLengthUtf8(offset, length));
+        }
+        else if (type == ClusterLeave.HAND_OVER || type == ClusterLeave.HANDED_OVER)
+        {
+            leave.onPeerMessage(fromNodeId, type, buffer, offset);
         }
         else
         {

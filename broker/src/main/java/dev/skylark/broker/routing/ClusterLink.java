@@ -31,6 +31,16 @@ public interface ClusterLink
     boolean claim(long correlationId, String clientId);
 
     /**
+     * Claims {@code clientId} for this node only while its current epoch is {@code epoch} (its owner has not changed
+     * since): committed as {@link Events#onClaimed} with correlation id 0, or not at all. A leaving node's heir takes
+     * its sessions over with it, so a client that reconnected to another node meanwhile stays there.
+     */
+    default boolean claimIf(final String clientId, final long epoch)
+    {
+        return false;
+    }
+
+    /**
      * This node's session of {@code clientId} ended (not merely went offline). Committed as
      * {@link Events#onReleased} only when {@code epoch} is still the client id's current epoch.
      */

@@ -24,13 +24,32 @@ final class PendingClaims
         final long connectionId;
         final String clientId;
         final UnsafeBuffer connect;
+        /**
+         * {@link ClusterLink#NO_NODE} for a CONNECT; else the leaving node this claim (without a connection) takes a
+         * session from: the session it streams is installed offline ({@link ClusterLeave}).
+         */
+        final int handedOverFrom;
         boolean lost;
+        /** A hand-over claim: forgotten after this when it never commits. */
+        long deadlineNs;
 
         Pending(final long connectionId, final String clientId, final UnsafeBuffer connect)
+        {
+            this(connectionId, clientId, connect, ClusterLink.NO_NODE);
+        }
+
+        Pending(final long connectionId, final String clientId, final UnsafeBuffer connect, final int handedOverFrom)
         {
             this.connectionId = connectionId;
             this.clientId = clientId;
             this.connect = connect;
+            this.handedOverFrom = handedOverFrom;
+        }
+
+        /** A claim for a leaving node's session, with no connection. */
+        boolean isHandOver()
+        {
+            return handedOverFrom != ClusterLink.NO_NODE;
         }
     }
 
@@ -39,7 +58,14 @@ final class PendingClaims
     private final ConnectCommandDecoder decoder = new ConnectCommandDecoder();
     private final Long2ObjectHashMap<Pending> byCorrelation = new Long2ObjectHashMap<>();
     private final Long2ObjectHashMap<Pending> byConnection = new Long2ObjectHashMap<>();
+    /**
+     * Hand-over claims ({@link ClusterLeave}) by client id: conditional claims commit with correlation 0. Bounded by
+     * the persistent sessions of the (trusted) leaving nodes, each entry by its deadline.
+     */
+    private final java.util.HashMap<String, Pending> handOvers = new java.util.HashMap<>();
     private long nextCorrelation;
+    /** This node is leaving: CONNECTs are refused (0x88), the clients go to another node. */
+    private boolean refuseNew;
 
     PendingClaims(final ClusterLink link, final DeliveryPublisher out)
     {
@@ -52,7 +78,7 @@ final class PendingClaims
     {
         final String clientId = decoder.wrap(buffer, index).clientId();
         final long correlationId = ++nextCorrelation;
-        if (!link.claim(correlationId, clientId))
+        if (refuseNew || !link.claim(correlationId, clientId))
         {
             out.connack(connectionId, false, ReasonCode.SERVER_UNAVAILABLE, 0, 0);
             return;
@@ -62,6 +88,49 @@ final class PendingClaims
         final Pending pending = new Pending(connectionId, clientId, new UnsafeBuffer(copy));
         byCorrelation.put(correlationId, pending);
         byConnection.put(connectionId, pending);
+    }
+
+    /** This node is leaving: from now on every CONNECT is refused with 0x88 Server unavailable. */
+    void refuseNew()
+    {
+        refuseNew = true;
+    }
+
+    /**
+     * Leaving node {@code fromNodeId} asks this one to take the session of {@code clientId} over: claims it without a
+     * connection. False when the claim cannot be queued now (the leaving node's time then runs out for it).
+     */
+    boolean claimHandedOver(final String clientId, final int fromNodeId, final long epoch, final long deadlineNs)
+    {
+        if (handOvers.containsKey(clientId) || !link.claimIf(clientId, epoch))
+        {
+            return false;
+        }
+        final Pending pending = new Pending(0, clientId, null, fromNodeId);
+        pending.deadlineNs = deadlineNs;
+        handOvers.put(clientId, pending);
+        return true;
+    }
+
+    /**
+     * A claim of {@code clientId} with correlation 0 committed for this node: the hand-over claim waiting for it, or
+     * null.
+     */
+    Pending onHandOverClaimed(final String clientId)
+    {
+        return handOvers.isEmpty() ? null : handOvers.remove(clientId);
+    }
+
+    /** Hand-over claims that never committed (the client id changed owner first) are forgotten at their deadline. */
+    int sweepHandOvers(final long nowNs)
+    {
+        if (handOvers.isEmpty())
+        {
+            return 0;
+        }
+        final int before = handOvers.size();
+        handOvers.values().removeIf((pending) -> nowNs - pending.deadlineNs >= 0);
+        return before - handOvers.size();
     }
 
     /** The connection ended before its CONNACK: true when it was waiting here. */
@@ -88,7 +157,7 @@ final class PendingClaims
     /** The CONNECT goes to the session registry now: true unless its connection was lost meanwhile. */
     boolean connected(final Pending pending)
     {
-        if (pending.lost)
+        if (pending.lost || pending.isHandOver())
         {
             return false;
         }

@@ -67,6 +67,9 @@ public final class RoutingAgent implements Agent
     /** What the routing agent does with {@link #cluster}; null on a single node. */
     private ClusterAdapter clusterAdapter;
     private long nextTickNs;
+    /** A clean leave asked for by {@link #requestLeave} (its bound, ns), or -1; any thread writes it once. */
+    private volatile long leaveRequestNs = -1;
+    private boolean leaveStarted;
 
     public RoutingAgent(
         final RingBuffer inbound,
@@ -141,6 +144,12 @@ public final class RoutingAgent implements Agent
         work += accessRecheck.poll();
         if (clusterAdapter != null)
         {
+            if (!leaveStarted && leaveRequestNs >= 0)
+            {
+                leaveStarted = true;
+                clusterAdapter.leave(leaveRequestNs);
+                work++;
+            }
             work += clusterAdapter.doWork();
         }
         updateGate();
@@ -248,6 +257,28 @@ public final class RoutingAgent implements Agent
         clusterAdapter.wills(wills);
     }
 
+    /**
+     * A clustered node's clean leave (any thread; the caller then wakes this agent): its clients are disconnected
+     * (v5: 0x9C Use another server, or 0x8B), and its persistent sessions are handed to its heir, waiting at most
+     * {@code timeoutNs} for that; {@link #hasLeft()} says when it is over. Nothing on a single node.
+     */
+    public void requestLeave(final long timeoutNs)
+    {
+        leaveRequestNs = Math.max(0, timeoutNs);
+    }
+
+    /** Whether the leave {@link #requestLeave asked for} is over (at once on a single node). Any thread. */
+    public boolean hasLeft()
+    {
+        return clusterAdapter == null || clusterAdapter.hasLeft();
+    }
+
+    /** Whether this agent routes for a cluster node. */
+    public boolean isClustered()
+    {
+        return clusterAdapter != null;
+    }
+
     /** The admin API's requests to list or delete retained messages, answered on this agent's duty cycle. */
     public RetainedAdmin retainedAdmin()
     {
@@ -268,7 +299,8 @@ public final class RoutingAgent implements Agent
     public boolean hasWork()
     {
         return inbound.size() > 0 || inboundQos.hasDurableAcks() || retainedAdmin.hasRequests() ||
-            (cluster != null && (cluster.hasWork() || clusterAdapter.hasConfirmsReady()));
+            (cluster != null && (cluster.hasWork() || clusterAdapter.hasConfirmsReady() ||
+                (leaveRequestNs >= 0 && !leaveStarted)));
     }
 
     /**

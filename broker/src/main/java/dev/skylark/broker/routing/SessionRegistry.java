@@ -366,6 +366,20 @@ final class SessionRegistry implements SessionTimers.Handler
         return true;
     }
 
+    /**
+     * A cluster node leaving: the connected session's connection is told (v5 DISCONNECT {@code reasonCode}; 3.1.1:
+     * closed) and its session goes offline as on a lost connection — will included — or ends when its expiry is 0.
+     */
+    void disconnect(final Session session, final int reasonCode)
+    {
+        if (session.isOnline() && sessionsByConnection.containsKey(session.connectionId))
+        {
+            final long connectionId = session.connectionId;
+            out.disconnect(connectionId, reasonCode);
+            onDisconnect(connectionId, DISCONNECT_WITH_WILL, SESSION_EXPIRY_UNCHANGED);
+        }
+    }
+
     /** The admin API: disconnects the session's client if connected, then ends the session (journaled). */
     void delete(final Session session)
     {

@@ -46,6 +46,9 @@ final class SessionTransfer
         final long epoch;
         final long deadlineNs;
         Session session;
+        /** Claimed away from this node while it waited: the node to hand the session on to, else NO_NODE. */
+        int passTo = ClusterLink.NO_NODE;
+        long passEpoch;
 
         Awaiting(final PendingClaims.Pending pending, final long epoch, final long deadlineNs)
         {
@@ -81,6 +84,8 @@ final class SessionTransfer
     private final UnsafeBuffer storedView = new UnsafeBuffer(0, 0);
     private final ArrayList<String> filters = new ArrayList<>();
     private long waitNs = TimeUnit.SECONDS.toNanos(3);
+    /** Confirms sessions taken over for a leaving node; null until wired. */
+    private ClusterLeave leave;
 
     SessionTransfer(
         final ClusterLink link,
@@ -102,6 +107,12 @@ final class SessionTransfer
         this.ids = ids;
         this.clock = clock;
         this.claims = claims;
+    }
+
+    /** Wires the leave, which confirms a session installed for a leaving node. */
+    void leave(final ClusterLeave leave)
+    {
+        this.leave = leave;
     }
 
     /** How long a CONNECT waits for its session from the previous owner before it goes on without it. */
@@ -131,6 +142,23 @@ final class SessionTransfer
     int awaitingCount()
     {
         return awaiting.size();
+    }
+
+    /**
+     * {@code clientId} was claimed by {@code ownerNodeId} while this node still waits for its session from the
+     * previous owner (a takeover right after a takeover, e.g. a client reconnecting while its leaving node hands the
+     * session to this one): the session is handed on once it is here. False when nothing waits for it here.
+     */
+    boolean passOn(final String clientId, final int ownerNodeId, final long epoch)
+    {
+        final Awaiting wait = awaiting.get(clientId);
+        if (wait == null)
+        {
+            return false;
+        }
+        wait.passTo = ownerNodeId;
+        wait.passEpoch = epoch;
+        return true;
     }
 
     /** CONNECTs whose wait ran out go on with what has arrived (session present 0 when nothing did). */
@@ -380,13 +408,31 @@ final class SessionTransfer
             session.clusterEpoch = wait.epoch;
             if (!session.isOnline() && session.expiryInterval != Session.NEVER)
             {
-                // Its connection went while it waited: the session stays here, offline, until it expires.
+                // Its connection went while it waited (or, handed over by a leaving node, it never had one): the
+                // session stays here, offline, until it expires.
                 sessions.expireAt(session, clock.nanoTime() + TimeUnit.SECONDS.toNanos(session.expiryInterval));
             }
         }
         else
         {
             link.release(pending.clientId, wait.epoch);
+        }
+        if (pending.isHandOver() && leave != null)
+        {
+            leave.confirm(pending.clientId, pending.handedOverFrom, wait.epoch);
+        }
+        if (wait.passTo != ClusterLink.NO_NODE)
+        {
+            final Session here = sessions.byClientId(pending.clientId);
+            if (here != null)
+            {
+                send(here, wait.passTo, wait.passEpoch);
+                sessions.onTakenOverElsewhere(here);
+            }
+            else
+            {
+                sendNone(pending.clientId, wait.passTo, wait.passEpoch);
+            }
         }
     }
 

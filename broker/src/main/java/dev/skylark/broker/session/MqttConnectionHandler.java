@@ -278,6 +278,14 @@ final class MqttConnectionHandler implements ConnectionHandler
             why = "disconnected by an administrator";
             logError("closing " + describe() + ": " + why);
         }
+        else if (reasonCode == ReasonCode.SERVER_SHUTTING_DOWN)
+        {
+            // This cluster node leaves (the routing agent hands the sessions over): as on a shutdown.
+            onShutdown();
+            state = State.CLOSED;
+            connection.closeAfterFlush("disconnected by the broker: this cluster node is leaving");
+            return;
+        }
         else
         {
             // Only the routing agent sees it: an acknowledgement of the wrong type for the delivery it names.

@@ -172,6 +172,27 @@ final class BrokerCluster implements AutoCloseable
             }
         }
 
+        /**
+         * SIGTERM (destroy on Linux): the broker stops gracefully ({@code Broker.shutdown()}, a clustered node leaves);
+         * waits up to {@code timeoutMs} for the process to exit, then SIGKILLs it. True when it exited by itself.
+         */
+        boolean terminate(final long timeoutMs) throws InterruptedException
+        {
+            if (process == null)
+            {
+                return false;
+            }
+            process.destroy();
+            final boolean exited = process.waitFor(timeoutMs, TimeUnit.MILLISECONDS);
+            if (!exited)
+            {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+            logOffset = logText().length();
+            return exited;
+        }
+
         String logText()
         {
             try

@@ -298,6 +298,8 @@ final class InJvmCluster
         volatile boolean refuseSends;
         /** While set, peer messages sent TO this node are lost in flight (the sender's send still succeeds). */
         volatile boolean losePeerMessages;
+        /** While set, peer messages to this node are accepted by the sender's link and lost: a node that never answers. */
+        volatile boolean dropPeerMessages;
         /** Calls of {@link #poll}: one per duty cycle of the node's routing agent. */
         final AtomicInteger polls = new AtomicInteger();
         private volatile boolean started;
@@ -345,6 +347,24 @@ final class InJvmCluster
                     link.enqueue((events) ->
                         events.onClaimed(correlation, clientId, nodeId, epoch, previousNode, previousEpoch));
                 }
+            });
+        }
+
+        public boolean claimIf(final String clientId, final long expectedEpoch)
+        {
+            return command(this, () ->
+            {
+                final long[] current = owners.get(clientId);
+                if (current == null || current[1] != expectedEpoch)
+                {
+                    return; // the owner changed: nothing commits
+                }
+                claims.incrementAndGet();
+                final long epoch = ++epochs;
+                owners.put(clientId, new long[] {nodeId, epoch});
+                final int previousNode = (int)current[0];
+                final long previousEpoch = current[1];
+                broadcast((events) -> events.onClaimed(0, clientId, nodeId, epoch, previousNode, previousEpoch));
             });
         }
 
@@ -469,6 +489,10 @@ final class InJvmCluster
                 {
                     peerMessages.computeIfAbsent(nodeId + ">" + toNodeId, (k) -> new AtomicInteger())
                         .incrementAndGet();
+                }
+                if (to.dropPeerMessages)
+                {
+                    return true;
                 }
                 to.enqueue((events) -> events.onPeerMessage(nodeId, type, new UnsafeBuffer(copy), 0, copy.length));
                 return true;
