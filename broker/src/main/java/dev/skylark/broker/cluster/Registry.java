@@ -171,6 +171,8 @@ public final class Registry
                 retained(nodeId, buffer, offset + RegistryCommands.RETAINED_MESSAGE_OFFSET,
                     length - RegistryCommands.RETAINED_MESSAGE_OFFSET);
                 return;
+            case RegistryCommands.PING:
+                return; // its sequence is the point: the node sees its own ping applied (fencing)
             default:
                 commandsIgnored++;
         }

@@ -17,6 +17,7 @@ import static org.agrona.BitUtil.SIZE_OF_INT;
  * ROUTE_ADD     4 sequence:4  8 correlationId:8  16 filterLength:4    20 filter:n
  * ROUTE_REMOVE  4 sequence:4  8 correlationId:8  16 filterLength:4    20 filter:n
  * RETAINED      4 sequence:4  8 message:n ({@link dev.skylark.broker.routing.MessageLayout}; empty payload clears)
+ * PING          4 sequence:4  (no effect: the node agent's round trip through the log, see ClusterNodeAgent)
  * </pre>
  * {@code sequence} numbers a node's commands within its registry session (from 1, set by the node agent as it
  * offers them): the registry applies a command only when its sequence is above the last it applied for that node,
@@ -41,8 +42,11 @@ public final class RegistryCommands
     public static final int ROUTE_ADD = 4;
     public static final int ROUTE_REMOVE = 5;
     public static final int RETAINED = 6;
+    /** A no-op of a node's own: coming back applied proves the node's session is live and the log commits. */
+    public static final int PING = 32;
 
     public static final int HELLO_LENGTH = NODE_ID_OFFSET + SIZE_OF_INT;
+    public static final int PING_LENGTH = SEQUENCE_OFFSET + SIZE_OF_INT;
 
     private RegistryCommands()
     {
@@ -53,6 +57,14 @@ public final class RegistryCommands
         buffer.putInt(offset + TYPE_OFFSET, HELLO);
         buffer.putInt(offset + NODE_ID_OFFSET, nodeId);
         return HELLO_LENGTH;
+    }
+
+    /** PING, numbered by the node agent as it offers it. Returns the length written. */
+    public static int encodePing(final MutableDirectBuffer buffer, final int offset)
+    {
+        buffer.putInt(offset + TYPE_OFFSET, PING);
+        buffer.putInt(offset + SEQUENCE_OFFSET, 0);
+        return PING_LENGTH;
     }
 
     /** CLAIM, RELEASE, ROUTE_ADD, ROUTE_REMOVE: a long and a string. Returns the length written. */

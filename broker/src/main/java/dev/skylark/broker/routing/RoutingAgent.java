@@ -66,6 +66,8 @@ public final class RoutingAgent implements Agent
     private ClusterLink cluster;
     /** What the routing agent does with {@link #cluster}; null on a single node. */
     private ClusterAdapter clusterAdapter;
+    /** What the routing agent does while its node is fenced; null on a single node. */
+    private Fencing fencing;
     private long nextTickNs;
 
     public RoutingAgent(
@@ -134,7 +136,8 @@ public final class RoutingAgent implements Agent
     {
         final long nowNs = clock.nanoTime();
         cachedClock.update(nowNs);
-        int work = inbound.read(commandAdapter, COMMAND_LIMIT);
+        int work = fencing != null ? fencing.poll() : 0;
+        work += inbound.read(commandAdapter, COMMAND_LIMIT);
         work += inboundQos.releaseDurableAcks();
         work += timers.poll(nowNs);
         work += retainedAdmin.poll(router, store, sessions, tree);
@@ -241,6 +244,7 @@ public final class RoutingAgent implements Agent
         subscriptions.localRoutes(localRoutes);
         commandAdapter.pendingClaims(claims);
         sessions.endListener(clusterAdapter);
+        fencing = new Fencing(link, sessions, claims, inboundQos, out);
     }
 
     /** The admin API's requests to list or delete retained messages, answered on this agent's duty cycle. */
