@@ -205,6 +205,8 @@ final class InJvmCluster
         volatile boolean paused;
         /** While set, {@link #send} refuses every peer message (back pressure, as Aeron's offer says). */
         volatile boolean refuseSends;
+        /** What {@link #isFenced} says: a test fences the node by hand (FencingTest). */
+        volatile boolean fenced;
         /** Calls of {@link #poll}: one per duty cycle of the node's routing agent. */
         final AtomicInteger polls = new AtomicInteger();
         private volatile boolean started;
@@ -232,6 +234,12 @@ final class InJvmCluster
         public int nodeId()
         {
             return nodeId;
+        }
+
+        @Override
+        public boolean isFenced()
+        {
+            return fenced;
         }
 
         public boolean claim(final long correlationId, final String clientId)
