@@ -36,12 +36,13 @@ import java.util.concurrent.TimeUnit;
  * <b>Fencing.</b> Every {@link #pingIntervalNs} it offers a {@link RegistryCommands#PING} (numbered and kept like
  * any command, so resends stay in order); the ping coming back applied by this node's own registry, in this
  * session, is a round trip through the log: the session is live and a majority commits. The node is fenced
- * ({@link #fenced()}) once the last ping that came back was <em>sent</em> more than {@link #fenceAfterNs} ago:
+ * ({@link #fenced()}) once the last ping that came back was <em>sent</em> more than {@link #fenceAfterMs} ago:
  * halfway between the leader heartbeat timeout and the session timeout. The leader last heard from the node no
  * earlier than that send, and a new leader restarts every session's timeout when it is elected, so no leader
  * can time the node's session out (and its heir take its sessions over) before {@code send + session timeout}:
- * fencing comes at least {@code (session timeout - heartbeat timeout) / 2} earlier. It does not fence on a
- * plain leader failover, which stalls the log for the heartbeat timeout plus an election. A node stays fenced
+ * fencing comes at least {@code (session timeout - heartbeat timeout) / 2} earlier. A plain leader failover
+ * stalls the log for the heartbeat timeout plus an election, so it fences the survivors only when the election
+ * takes longer than that margin. A node stays fenced
  * until a ping of its current session comes back; fenced for longer than the session timeout plus the heartbeat
  * timeout, its session is certainly gone, and it opens a new one (HELLO, rejoin) rather than wait for the client
  * to notice. A node that never completed a round trip is not fenced: it can commit no claim, so it has no client.
@@ -128,17 +129,22 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
         fenceAfterNs = TimeUnit.MILLISECONDS.toNanos(fenceAfterMs(settings));
         reconnectAfterNs = TimeUnit.MILLISECONDS.toNanos(settings.sessionTimeoutMs() +
             settings.leaderHeartbeatTimeoutMs());
-        pingIntervalNs = Math.min(MAX_PING_INTERVAL_NS, TimeUnit.MILLISECONDS.toNanos(
-            (settings.sessionTimeoutMs() - settings.leaderHeartbeatTimeoutMs()) / 8));
+        pingIntervalNs = Math.min(MAX_PING_INTERVAL_NS, fenceAfterNs / 16);
     }
 
     /**
      * How long after the send of its last ping that came back a node fences itself: halfway between the leader
-     * heartbeat timeout and the session timeout (7.5 s with the defaults 5 s and 10 s).
+     * heartbeat timeout and the session timeout (7.5 s with the defaults 5 s and 10 s), and at least a quarter of
+     * the session timeout before it. The session timeout here is the earlier of {@code session.timeout.ms} and
+     * Aeron's image liveness timeout ({@code aeron.image.liveness.timeout}, 10 s): the leader also closes a session
+     * whose ingress image went unavailable, which a silent client's does after that long.
      */
     static long fenceAfterMs(final ClusterNode.Settings settings)
     {
-        return (settings.sessionTimeoutMs() + settings.leaderHeartbeatTimeoutMs()) / 2;
+        final long timeoutMs = Math.min(settings.sessionTimeoutMs(),
+            TimeUnit.NANOSECONDS.toMillis(io.aeron.driver.Configuration.imageLivenessTimeoutNs()));
+        final long marginMs = Math.max((timeoutMs - settings.leaderHeartbeatTimeoutMs()) / 2, timeoutMs / 4);
+        return timeoutMs - marginMs;
     }
 
     public String roleName()
