@@ -96,10 +96,15 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
     /** The sequence of the ping in flight in this session; 0: none. */
     private int pingSequence;
     private long pingSentNs;
-    /** When the last ping that came back applied was sent; valid once {@link #joined}. */
-    private long roundTripSentNs;
-    private boolean joined;
-    private volatile boolean fenced;
+    /** {@link #roundTripSentNs} before the first round trip: never fenced. */
+    private static final long NEVER = Long.MIN_VALUE;
+    /**
+     * When the last ping that came back applied was sent ({@link #NEVER} before the first). Volatile: the routing
+     * agent's {@link #fenced()} compares it with its own clock read, so a late duty cycle here delays no fencing.
+     */
+    private volatile long roundTripSentNs = NEVER;
+    /** What the last {@link #fence} saw, for its log lines and metric. */
+    private boolean fenceLogged;
     private long fencedSinceNs;
     private long nextReconnectNs;
 
@@ -272,7 +277,6 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
             }
             pingSequence = 0;
             roundTripSentNs = pingSentNs;
-            joined = true;
         }
         if (resendPending || nowNs - pingSentNs < pingIntervalNs ||
             unapplied.size() + RegistryCommands.PING_LENGTH + 2 * ExpandableRingBuffer.HEADER_ALIGNMENT >
@@ -294,9 +298,10 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
     /** Fences or unfences this node (see the class comment); a WARN line on each change. */
     private int fence(final long nowNs)
     {
-        final long sinceNs = nowNs - roundTripSentNs;
-        final boolean fence = joined && sinceNs > fenceAfterNs;
-        if (fence == fenced)
+        final long sentNs = roundTripSentNs;
+        final long sinceNs = nowNs - sentNs;
+        final boolean fence = sentNs != NEVER && sinceNs > fenceAfterNs;
+        if (fence == fenceLogged)
         {
             if (fence && client != null && sinceNs > reconnectAfterNs && nowNs - nextReconnectNs >= 0)
             {
@@ -311,7 +316,7 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
             }
             return 0;
         }
-        fenced = fence;
+        fenceLogged = fence;
         metrics.fenced.setRelease(fence ? 1 : 0);
         wakeRouter.run();
         if (fence)
@@ -333,10 +338,14 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
         return 1;
     }
 
-    /** True while this node is cut off from the registry log's majority (see the class comment). Any thread. */
+    /**
+     * True while this node is cut off from the registry log's majority (see the class comment). Any thread: one
+     * volatile read and a clock read, so the caller's thread decides on time even when this agent's thread is late.
+     */
     boolean fenced()
     {
-        return fenced;
+        final long sentNs = roundTripSentNs;
+        return sentNs != NEVER && System.nanoTime() - sentNs > fenceAfterNs;
     }
 
     private void trimApplied()

@@ -14,7 +14,8 @@ import org.agrona.collections.LongArrayList;
  * and a QoS 1/2 PUBLISH still in flight from a dropped connection is discarded unacknowledged: its publisher
  * resends it elsewhere. Queued messages stay (the heir has the replica). Unfenced, everything works as before.
  * <p>
- * Costs one volatile read per duty cycle; the fenced state the other parts check is this thread's own field.
+ * Costs one {@link ClusterLink#isFenced()} per duty cycle (on Aeron: a volatile read and a clock read); the fenced
+ * state the other parts check is this thread's own field.
  * Owned by the routing agent's thread.
  */
 final class Fencing
