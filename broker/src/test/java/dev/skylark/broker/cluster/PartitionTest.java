@@ -52,7 +52,7 @@ class PartitionTest
     @TempDir
     Path dir;
 
-    private final List<String> cleanup = new ArrayList<>();
+    private final List<String> cleanup = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     @Test
     void aPartitionedNodeFencesTheMajorityGoesOnAndHealingLosesNothing() throws Exception
@@ -73,6 +73,9 @@ class PartitionTest
         final String clientSide = "10.214." + r + ".1";
         final String node2Address = "10.214." + r + ".2";
 
+        // should the test JVM itself be killed (a surefire timeout), the namespace and the veth pairs go with it
+        final Thread reaper = new Thread(this::removeNetwork, "partition-test-network-reaper");
+        Runtime.getRuntime().addShutdownHook(reaper);
         try
         {
             Assumptions.assumeTrue(run(false, "ip", "netns", "add", ns), "cannot create a network namespace");
@@ -106,10 +109,18 @@ class PartitionTest
         }
         finally
         {
-            for (final String command : cleanup)
-            {
-                run(false, command.split(" "));
-            }
+            removeNetwork();
+            Runtime.getRuntime().removeShutdownHook(reaper);
+        }
+    }
+
+    /** Removes what the test created, newest first (a namespace's veth ends go with it). */
+    private void removeNetwork()
+    {
+        for (final String command : cleanup)
+        {
+            run(false, command.split(" "));
+            cleanup.remove(command);
         }
     }
 
