@@ -37,12 +37,12 @@ import java.util.concurrent.TimeUnit;
  * any command, so resends stay in order); the ping coming back applied by this node's own registry, in this
  * session, is a round trip through the log: the session is live and a majority commits. The node is fenced
  * ({@link #fenced()}) once the last ping that came back was <em>sent</em> more than {@link #fenceAfterMs} ago:
- * halfway between the leader heartbeat timeout and the session timeout. The leader last heard from the node no
+ * a quarter of the way from the session timeout back to the leader heartbeat timeout. The leader last heard from the node no
  * earlier than that send, and a new leader restarts every session's timeout when it is elected, so no leader
  * can time the node's session out (and its heir take its sessions over) before {@code send + session timeout}:
- * fencing comes at least {@code (session timeout - heartbeat timeout) / 2} earlier. A plain leader failover
+ * fencing comes at least {@code (session timeout - heartbeat timeout) / 4} earlier. A plain leader failover
  * stalls the log for the heartbeat timeout plus an election, so it fences the survivors only when the election
- * takes longer than that margin. A node stays fenced
+ * and the move to the new leader take longer than the other three quarters. A node stays fenced
  * until a ping of its current session comes back; fenced for longer than the session timeout plus the heartbeat
  * timeout, its session is certainly gone, and it opens a new one (HELLO, rejoin) rather than wait for the client
  * to notice. A node that never completed a round trip is not fenced: it can commit no claim, so it has no client.
@@ -138,9 +138,11 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
     }
 
     /**
-     * How long after the send of its last ping that came back a node fences itself: halfway between the leader
-     * heartbeat timeout and the session timeout (7.5 s with the defaults 5 s and 10 s), and at least a quarter of
-     * the session timeout before it. The session timeout here is the earlier of {@code session.timeout.ms} and
+     * How long after the send of its last ping that came back a node fences itself: a quarter of the way back from
+     * the session timeout to the leader heartbeat timeout, and at least an eighth of the session timeout before it
+     * (8.75 s with the defaults 10 s and 5 s; 2.625 s with 3 s and 1.5 s). The margin only has to cover the routing
+     * agent's reaction (it reads the flag each duty cycle); the rest goes to a leader failover, which stalls the log
+     * for the heartbeat timeout plus an election and should not fence the survivors. The session timeout here is the earlier of {@code session.timeout.ms} and
      * Aeron's image liveness timeout ({@code aeron.image.liveness.timeout}, 10 s): the leader also closes a session
      * whose ingress image went unavailable, which a silent client's does after that long.
      */
@@ -148,7 +150,7 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
     {
         final long timeoutMs = Math.min(settings.sessionTimeoutMs(),
             TimeUnit.NANOSECONDS.toMillis(io.aeron.driver.Configuration.imageLivenessTimeoutNs()));
-        final long marginMs = Math.max((timeoutMs - settings.leaderHeartbeatTimeoutMs()) / 2, timeoutMs / 4);
+        final long marginMs = Math.max((timeoutMs - settings.leaderHeartbeatTimeoutMs()) / 4, timeoutMs / 8);
         return timeoutMs - marginMs;
     }
 

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * When a node cut off from the registry log fences itself ({@code ClusterNodeAgent.fenceAfterMs}): halfway between
- * the leader heartbeat timeout and the session timeout, at least a quarter of the session timeout before it, and the
+ * When a node cut off from the registry log fences itself ({@code ClusterNodeAgent.fenceAfterMs}): a quarter of the
+ * way from the session timeout back to the leader heartbeat timeout, at least an eighth of it early, and the
  * session timeout capped by Aeron's image liveness timeout (10 s), after which the leader closes a silent session too.
  */
 class FenceTimeTest
@@ -21,19 +21,20 @@ class FenceTimeTest
     }
 
     @Test
-    void halfwayBetweenTheHeartbeatTimeoutAndTheSessionTimeout()
+    void aQuarterOfTheWayBackFromTheSessionTimeoutToTheHeartbeatTimeout()
     {
-        assertEquals(7500, fenceAfterMs(5000, 10_000), "the defaults");
-        assertEquals(2250, fenceAfterMs(1500, 3000), "the three-JVM tests' settings");
+        assertEquals(8750, fenceAfterMs(5000, 10_000), "the defaults");
+        assertEquals(2625, fenceAfterMs(1500, 3000), "the three-JVM tests' settings");
+        assertEquals(8500, fenceAfterMs(4000, 10_000), "a shorter heartbeat timeout: T - (T - H) / 4");
     }
 
     @Test
-    void atLeastAQuarterOfTheSessionTimeoutBeforeIt()
+    void atLeastAnEighthOfTheSessionTimeoutBeforeIt()
     {
-        assertEquals(7500, fenceAfterMs(9000, 10_000), "a heartbeat timeout just under the session timeout");
-        assertEquals(7500, fenceAfterMs(7499, 10_000));
-        assertEquals(7500, fenceAfterMs(5001, 10_000));
-        assertEquals(7000, fenceAfterMs(4000, 10_000), "a shorter heartbeat timeout: halfway, (T + H) / 2");
+        assertEquals(8750, fenceAfterMs(9000, 10_000), "a heartbeat timeout just under the session timeout");
+        assertEquals(8750, fenceAfterMs(5001, 10_000));
+        assertEquals(8750, fenceAfterMs(4999, 10_000), "(T - H) / 4 = 1250 (integer ms)");
+        assertEquals(8749, fenceAfterMs(4995, 10_000), "(T - H) / 4 = 1251");
     }
 
     @Test
@@ -41,6 +42,6 @@ class FenceTimeTest
     {
         final long fence = fenceAfterMs(5000, 60_000);
         assertTrue(fence < 10_000, "a silent session's ingress image goes after 10 s: " + fence);
-        assertEquals(7500, fence);
+        assertEquals(8750, fence);
     }
 }

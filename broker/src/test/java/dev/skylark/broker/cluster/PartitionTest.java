@@ -134,15 +134,17 @@ class PartitionTest
 
         // a persistent QoS 1 subscriber on the majority side
         final Set<String> received = ConcurrentHashMap.newKeySet();
+        // (it reconnects: when node 2 was the leader, the majority's failover may fence nodes 0 and 1 for a moment)
         final Mqtt5AsyncClient subscriber = Mqtt5Client.builder().identifier("part-sub").serverHost(node0.host())
-            .serverPort(node0.mqttPort()).buildAsync();
+            .serverPort(node0.mqttPort()).automaticReconnect().initialDelay(50, TimeUnit.MILLISECONDS)
+            .maxDelay(500, TimeUnit.MILLISECONDS).applyAutomaticReconnect().buildAsync();
+        subscriber.publishes(com.hivemq.client.mqtt.MqttGlobalPublishFilter.ALL,
+            (p) -> received.add(new String(p.getPayloadAsBytes(), StandardCharsets.UTF_8)));
         subscriber.connectWith().cleanStart(false).sessionExpiryInterval(600).send().get(10, TimeUnit.SECONDS);
-        subscriber.subscribeWith().topicFilter("part/#").qos(MqttQos.AT_LEAST_ONCE)
-            .callback((p) -> received.add(new String(p.getPayloadAsBytes(), StandardCharsets.UTF_8)))
-            .send().get(10, TimeUnit.SECONDS);
+        subscriber.subscribeWith().topicFilter("part/#").qos(MqttQos.AT_LEAST_ONCE).send().get(10, TimeUnit.SECONDS);
 
-        final Publisher onNode2 = new Publisher("p2", node2);
-        final Publisher onNode0 = new Publisher("p0", node0);
+        final Publisher onNode2 = new Publisher("p2", node2, false);
+        final Publisher onNode0 = new Publisher("p0", node0, true);
         try
         {
             cluster.await(() -> onNode2.acked.size() >= 20 && onNode0.acked.size() >= 20, 30_000,
@@ -183,7 +185,7 @@ class PartitionTest
                 node1.metric("skylark_cluster_live_nodes") == 2, 30_000, "the majority declares node 2 down");
             cluster.await(() -> leaderOf(node0) >= 0 && leaderOf(node0) < 2 && leaderOf(node0) == leaderOf(node1),
                 30_000, "a leader of the majority");
-            final Publisher onNode1 = new Publisher("p1", node1);
+            final Publisher onNode1 = new Publisher("p1", node1, true);
             cluster.await(() -> onNode1.acked.size() >= 5, 30_000, "a publisher on node 1 acknowledged");
             final int p0Before = onNode0.acked.size();
             cluster.await(() -> onNode0.acked.size() > p0Before + 5, 30_000, "node 0's publisher goes on");
@@ -198,7 +200,7 @@ class PartitionTest
             System.out.println("partition: node 2 rejoined " +
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - healNs) + " ms after the heal");
             assertTrue(node2.metric("skylark_cluster_fencings_total") >= 1, "the fencing is counted");
-            final Publisher again = new Publisher("p2again", node2);
+            final Publisher again = new Publisher("p2again", node2, true);
             cluster.await(() -> again.acked.size() >= 5, 30_000, "node 2 acknowledges again");
 
             onNode0.stop();
@@ -230,7 +232,10 @@ class PartitionTest
         return Double.isNaN(leader) ? -1 : (int)leader;
     }
 
-    /** Publishes QoS 1 in a loop, one at a time, noting what was acknowledged; stops when its connection goes. */
+    /**
+     * Publishes QoS 1 in a loop, one at a time, noting what was acknowledged. When its connection goes it stops, or,
+     * with {@code reconnects}, connects again (as a real client does after 0x9C) and goes on with the next message.
+     */
     private static final class Publisher
     {
         final Set<String> acked = ConcurrentHashMap.newKeySet();
@@ -240,9 +245,11 @@ class PartitionTest
         private volatile boolean running = true;
         private final Mqtt5BlockingClient client;
         private final Thread thread;
+        private final boolean reconnects;
 
-        Publisher(final String name, final BrokerCluster.Node node)
+        Publisher(final String name, final BrokerCluster.Node node, final boolean reconnects)
         {
+            this.reconnects = reconnects;
             client = Mqtt5Client.builder().identifier(name).serverHost(node.host()).serverPort(node.mqttPort())
                 .addDisconnectedListener((ctx) ->
                 {
@@ -274,9 +281,31 @@ class PartitionTest
                 }
                 catch (final RuntimeException gone)
                 {
-                    return; // the connection went: the last one was not acknowledged
+                    // the connection went: the last one was not acknowledged
+                    if (!reconnects || !reconnect())
+                    {
+                        return;
+                    }
                 }
             }
+        }
+
+        private boolean reconnect()
+        {
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (running && System.nanoTime() - deadline < 0)
+            {
+                try
+                {
+                    client.connect();
+                    return true;
+                }
+                catch (final RuntimeException refused)
+                {
+                    java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50)); // retry pace
+                }
+            }
+            return false;
         }
 
         void stop() throws InterruptedException
