@@ -152,6 +152,7 @@ class PartitionTest
             cluster.await(() -> received.containsAll(onNode2.acked), 10_000, "the first messages delivered");
 
             // ---- the cut
+            final int leaderAtCut = leaderOf(node0);
             final Set<String> ackedBeforeCut = Set.copyOf(onNode2.acked);
             final long cutNs = System.nanoTime();
             ip("neigh", "replace", minority, "lladdr", "02:00:00:00:5c:01", "dev", clusterHost, "nud", "permanent");
@@ -214,7 +215,9 @@ class PartitionTest
             cluster.await(() -> received.containsAll(acked), 30_000, "every acknowledged message delivered");
             System.out.println("partition: acknowledged " + acked.size() + " (node 2 before the cut " +
                 ackedBeforeCut.size() + ", during it " + (onNode2.acked.size() - ackedBeforeCut.size()) +
-                "), delivered " + received.size() + ", lost 0");
+                "), delivered " + received.size() + ", lost 0; leader at the cut: node " + leaderAtCut +
+                "; fencings on the majority: node 0 " + node0.metric("skylark_cluster_fencings_total") + ", node 1 " +
+                node1.metric("skylark_cluster_fencings_total"));
             node2.logText().lines().filter((l) -> l.contains("fenced") || l.contains("FENCED") ||
                 l.contains("registry session")).forEach((l) -> System.out.println("node 2: " + l));
         }
