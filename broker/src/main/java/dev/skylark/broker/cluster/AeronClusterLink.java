@@ -228,6 +228,14 @@ public final class AeronClusterLink implements ClusterLink, AutoCloseable
         }
     }
 
+    /** See {@link ClusterNodeAgent}: no round trip through the registry log for part of the session timeout. */
+    @Override
+    public boolean isFenced()
+    {
+        final ClusterNodeAgent agent = this.agent;
+        return agent != null && agent.fenced();
+    }
+
     /** True when a publication to {@code nodeId} has a connected subscriber. */
     public boolean peerConnected(final int nodeId)
     {

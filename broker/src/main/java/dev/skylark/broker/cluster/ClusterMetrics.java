@@ -15,7 +15,8 @@ import org.agrona.concurrent.status.AtomicCounter;
  * session or command ring full);</li>
  * <li>{@code skylark_cluster_peer_sent_messages_total{peer="N"}}, {@code ..._sent_bytes_total},
  * {@code ..._received_messages_total}, {@code ..._received_bytes_total}, {@code skylark_cluster_peer_send_refused_total}:
- * node-to-node traffic per peer.</li>
+ * node-to-node traffic per peer;</li>
+ * <li>{@code skylark_cluster_fenced} (1 while fenced) and {@code skylark_cluster_fencings_total}.</li>
  * </ul>
  * Per-peer sent figures have the routing agent as their single writer, received ones the node agent; the rest are
  * set by the node agent on its 100 ms tick.
@@ -30,6 +31,8 @@ public final class ClusterMetrics
     final AtomicCounter snapshots;
     final AtomicCounter commandsRefused;
     final AtomicCounter sendRefused;
+    final AtomicCounter fenced;
+    final AtomicCounter fencings;
     final AtomicCounter[] sentMessages = new AtomicCounter[ClusterMembers.MAX_NODE_ID + 1];
     final AtomicCounter[] sentBytes = new AtomicCounter[ClusterMembers.MAX_NODE_ID + 1];
     final AtomicCounter[] receivedMessages = new AtomicCounter[ClusterMembers.MAX_NODE_ID + 1];
@@ -49,6 +52,9 @@ public final class ClusterMetrics
             "registry commands refused (no registry session, ring full)", null);
         sendRefused = counters.counter("skylark_cluster_peer_send_refused_total",
             "node-to-node sends refused (back pressure, peer unreachable)", null);
+        fenced = counters.gauge("skylark_cluster_fenced",
+            "1 while this node is fenced: cut off from the registry log's majority, it serves no client", null);
+        fencings = counters.counter("skylark_cluster_fencings_total", "times this node fenced itself", null);
         for (final ClusterMembers.Member member : members.all().values())
         {
             final int peer = member.id();

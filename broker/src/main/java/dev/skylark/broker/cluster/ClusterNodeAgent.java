@@ -22,6 +22,7 @@ import org.agrona.concurrent.status.CountersReader;
 import io.aeron.cluster.ConsensusModule;
 import io.aeron.cluster.service.Cluster;
 
+import java.lang.System.Logger.Level;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -31,11 +32,27 @@ import java.util.concurrent.TimeUnit;
  * messages into the peer ring (waking the routing agent; a full ring leaves them in Aeron, which pushes back on the
  * sender), and asks the leader's consensus module for a snapshot when the log grew past
  * {@code snapshotLogBytes} or {@code snapshotIntervalMs} passed with commands since the last one.
+ * <p>
+ * <b>Fencing.</b> Every {@link #pingIntervalNs} it offers a {@link RegistryCommands#PING} (numbered and kept like
+ * any command, so resends stay in order); the ping coming back applied by this node's own registry, in this
+ * session, is a round trip through the log: the session is live and a majority commits. The node is fenced
+ * ({@link #fenced()}) once the last ping that came back was <em>sent</em> more than {@link #fenceAfterMs} ago:
+ * a quarter of the way from the session timeout back to the leader heartbeat timeout. The leader last heard from the node no
+ * earlier than that send, and a new leader restarts every session's timeout when it is elected, so no leader
+ * can time the node's session out (and its heir take its sessions over) before {@code send + session timeout}:
+ * fencing comes at least {@code (session timeout - heartbeat timeout) / 4} earlier. A plain leader failover
+ * stalls the log for the heartbeat timeout plus an election, so it fences the survivors only when the election
+ * and the move to the new leader take longer than the other three quarters. A node stays fenced
+ * until a ping of its current session comes back; fenced for longer than the session timeout plus the heartbeat
+ * timeout, its session is certainly gone, and it opens a new one (HELLO, rejoin) rather than wait for the client
+ * to notice. A node that never completed a round trip is not fenced: it can commit no claim, so it has no client.
  */
 final class ClusterNodeAgent implements Agent, ControlledMessageHandler, ControlledFragmentHandler, EgressListener
 {
     private static final long KEEP_ALIVE_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(250);
     private static final long POLICY_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long MAX_PING_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final System.Logger LOG = System.getLogger(ClusterNodeAgent.class.getName());
 
     private final ClusterNode.Settings settings;
     private final AeronCluster.Context clientContext;
@@ -74,6 +91,25 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
     private final ClusterMetrics metrics;
     private int commitPositionCounterId = CountersReader.NULL_COUNTER_ID;
 
+    private final long fenceAfterNs;
+    private final long reconnectAfterNs;
+    private final long pingIntervalNs;
+    private final UnsafeBuffer pingBuffer = new UnsafeBuffer(new byte[RegistryCommands.PING_LENGTH]);
+    /** The sequence of the ping in flight in this session; 0: none. */
+    private int pingSequence;
+    private long pingSentNs;
+    /** {@link #roundTripSentNs} before the first round trip: never fenced. */
+    private static final long NEVER = Long.MIN_VALUE;
+    /**
+     * When the last ping that came back applied was sent ({@link #NEVER} before the first). Volatile: the routing
+     * agent's {@link #fenced()} compares it with its own clock read, so a late duty cycle here delays no fencing.
+     */
+    private volatile long roundTripSentNs = NEVER;
+    /** What the last {@link #fence} saw, for its log lines and metric. */
+    private boolean fenceLogged;
+    private long fencedSinceNs;
+    private long nextReconnectNs;
+
     ClusterNodeAgent(
         final ClusterNode.Settings settings, final AeronCluster.Context clientContext, final Aeron aeron,
         final RegistryService service, final AeronClusterLink link, final RingBuffer commandRing,
@@ -96,6 +132,28 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
         RegistryCommands.encodeHello(helloBuffer, 0, settings.nodeId());
         unapplied = new ExpandableRingBuffer(0, ClusterNode.ringBytes(settings.maxMessageLength()), true);
         lastSnapshotNs = System.nanoTime();
+        RegistryCommands.encodePing(pingBuffer, 0);
+        fenceAfterNs = TimeUnit.MILLISECONDS.toNanos(fenceAfterMs(settings));
+        reconnectAfterNs = TimeUnit.MILLISECONDS.toNanos(settings.sessionTimeoutMs() +
+            settings.leaderHeartbeatTimeoutMs());
+        pingIntervalNs = Math.min(MAX_PING_INTERVAL_NS, fenceAfterNs / 16);
+    }
+
+    /**
+     * How long after the send of its last ping that came back a node fences itself: a quarter of the way back from
+     * the session timeout to the leader heartbeat timeout, and at least an eighth of the session timeout before it
+     * (8.75 s with the defaults 10 s and 5 s; 2.625 s with 3 s and 1.5 s). The margin only has to cover the routing
+     * agent's reaction (it reads the flag each duty cycle); the rest goes to a leader failover, which stalls the log
+     * for the heartbeat timeout plus an election and should not fence the survivors. The session timeout here is the earlier of {@code session.timeout.ms} and
+     * Aeron's image liveness timeout ({@code aeron.image.liveness.timeout}, 10 s): the leader also closes a session
+     * whose ingress image went unavailable, which a silent client's does after that long.
+     */
+    static long fenceAfterMs(final ClusterNode.Settings settings)
+    {
+        final long timeoutMs = Math.min(settings.sessionTimeoutMs(),
+            TimeUnit.NANOSECONDS.toMillis(io.aeron.driver.Configuration.imageLivenessTimeoutNs()));
+        final long marginMs = Math.max((timeoutMs - settings.leaderHeartbeatTimeoutMs()) / 4, timeoutMs / 8);
+        return timeoutMs - marginMs;
     }
 
     public String roleName()
@@ -107,6 +165,7 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
     {
         final long nowNs = System.nanoTime();
         int work = session(nowNs);
+        work += fence(nowNs);
         work += peerSubscription.controlledPoll(peerAssembler, 64);
         if (nowNs - nextPolicyNs >= 0)
         {
@@ -146,6 +205,8 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
             nextSequence = 0;
             unapplied.forEach(renumberer, Integer.MAX_VALUE);
             resendPending = !unapplied.isEmpty();
+            pingSequence = 0; // renumbered with the rest: the next ping, in this session, says when it works
+            pingSentNs = nowNs - pingIntervalNs;
             leaderId = client.leaderMemberId();
             nextKeepAliveNs = nowNs + KEEP_ALIVE_INTERVAL_NS;
         }
@@ -178,6 +239,7 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
             work++;
         }
         work += commandRing.controlledRead(this, 64);
+        work += ping(nowNs);
         if (nowNs - nextKeepAliveNs >= 0)
         {
             nextKeepAliveNs = nowNs + KEEP_ALIVE_INTERVAL_NS;
@@ -206,6 +268,90 @@ final class ClusterNodeAgent implements Agent, ControlledMessageHandler, Control
         nextSequence++;
         unapplied.append(buffer, index, length);
         return ControlledMessageHandler.Action.CONTINUE;
+    }
+
+    /** Notes a ping of this session come back applied, and offers the next one when due. */
+    private int ping(final long nowNs)
+    {
+        if (pingSequence != 0)
+        {
+            final long session = service.localSession();
+            final int sequence = service.localAppliedSequence();
+            if (session != client.clusterSessionId() || service.localSession() != session || sequence < pingSequence)
+            {
+                return 0;
+            }
+            pingSequence = 0;
+            roundTripSentNs = pingSentNs;
+        }
+        if (resendPending || nowNs - pingSentNs < pingIntervalNs ||
+            unapplied.size() + RegistryCommands.PING_LENGTH + 2 * ExpandableRingBuffer.HEADER_ALIGNMENT >
+            unapplied.maxCapacity())
+        {
+            return 0;
+        }
+        RegistryCommands.sequence(pingBuffer, 0, nextSequence + 1);
+        if (client.offer(pingBuffer, 0, RegistryCommands.PING_LENGTH) < 0)
+        {
+            return 0;
+        }
+        pingSequence = ++nextSequence;
+        pingSentNs = nowNs;
+        unapplied.append(pingBuffer, 0, RegistryCommands.PING_LENGTH);
+        return 1;
+    }
+
+    /** Fences or unfences this node (see the class comment); a WARN line on each change. */
+    private int fence(final long nowNs)
+    {
+        final long sentNs = roundTripSentNs;
+        final long sinceNs = nowNs - sentNs;
+        final boolean fence = sentNs != NEVER && sinceNs > fenceAfterNs;
+        if (fence == fenceLogged)
+        {
+            if (fence && client != null && sinceNs > reconnectAfterNs && nowNs - nextReconnectNs >= 0)
+            {
+                LOG.log(Level.WARNING, "cluster: still no round trip through the registry log after " +
+                    TimeUnit.NANOSECONDS.toMillis(sinceNs) + " ms: opening a new registry session");
+                connected = false;
+                CloseHelper.quietClose(client);
+                client = null;
+                leaderId = -1;
+                nextReconnectNs = nowNs + reconnectAfterNs; // once per this long at most
+                return 1;
+            }
+            return 0;
+        }
+        fenceLogged = fence;
+        metrics.fenced.setRelease(fence ? 1 : 0);
+        wakeRouter.run();
+        if (fence)
+        {
+            fencedSinceNs = nowNs;
+            metrics.fencings.incrementRelease();
+            LOG.log(Level.WARNING, "cluster: node " + settings.nodeId() + " FENCED: no round trip through the " +
+                "registry log for " + TimeUnit.NANOSECONDS.toMillis(sinceNs) + " ms (fences after " +
+                TimeUnit.NANOSECONDS.toMillis(fenceAfterNs) + " ms, before the session timeout of " +
+                settings.sessionTimeoutMs() + " ms): no QoS 1/2 acknowledged, clients disconnected, connects " +
+                "refused until it rejoins");
+        }
+        else
+        {
+            LOG.log(Level.WARNING, "cluster: node " + settings.nodeId() + " unfenced: round trips through the " +
+                "registry log work again after " + TimeUnit.NANOSECONDS.toMillis(nowNs - fencedSinceNs) +
+                " ms fenced; accepting clients");
+        }
+        return 1;
+    }
+
+    /**
+     * True while this node is cut off from the registry log's majority (see the class comment). Any thread: one
+     * volatile read and a clock read, so the caller's thread decides on time even when this agent's thread is late.
+     */
+    boolean fenced()
+    {
+        final long sentNs = roundTripSentNs;
+        return sentNs != NEVER && System.nanoTime() - sentNs > fenceAfterNs;
     }
 
     private void trimApplied()

@@ -230,6 +230,8 @@ public final class Registry
             case RegistryCommands.WILL:
                 will(nodeId, buffer, offset, length);
                 return;
+            case RegistryCommands.PING:
+                return; // its sequence is the point: the node sees its own ping applied (fencing)
             default:
                 commandsIgnored++;
         }

@@ -21,6 +21,7 @@ import static org.agrona.BitUtil.SIZE_OF_INT;
  *               28 clientId:n  message:m (the will in the MessageLayout, to the end; m = 0 clears)
  * CLAIM_IF      4 sequence:4  8 epoch:8          16 clientIdLength:4  20 clientId:n (a CLAIM only while the client
  *               id's current epoch is {@code epoch}; else nothing: a leaving node's heir takes only what it still owns)
+ * PING          4 sequence:4  (no effect: the node agent's round trip through the log, see ClusterNodeAgent)
  * </pre>
  * {@code sequence} numbers a node's commands within its registry session (from 1, set by the node agent as it
  * offers them): the registry applies a command only when its sequence is above the last it applied for that node,
@@ -54,8 +55,11 @@ public final class RegistryCommands
     public static final int WILL_CLIENT_ID_OFFSET = 28;
     /** A conditional claim (cluster leave); numbered apart from the part 2 commands added alongside. */
     public static final int CLAIM_IF = 20;
+    /** A no-op of a node's own: coming back applied proves the node's session is live and the log commits. */
+    public static final int PING = 32;
 
     public static final int HELLO_LENGTH = NODE_ID_OFFSET + SIZE_OF_INT;
+    public static final int PING_LENGTH = SEQUENCE_OFFSET + SIZE_OF_INT;
 
     private RegistryCommands()
     {
@@ -66,6 +70,14 @@ public final class RegistryCommands
         buffer.putInt(offset + TYPE_OFFSET, HELLO);
         buffer.putInt(offset + NODE_ID_OFFSET, nodeId);
         return HELLO_LENGTH;
+    }
+
+    /** PING, numbered by the node agent as it offers it. Returns the length written. */
+    public static int encodePing(final MutableDirectBuffer buffer, final int offset)
+    {
+        buffer.putInt(offset + TYPE_OFFSET, PING);
+        buffer.putInt(offset + SEQUENCE_OFFSET, 0);
+        return PING_LENGTH;
     }
 
     /** CLAIM, RELEASE, ROUTE_ADD, ROUTE_REMOVE: a long and a string. Returns the length written. */

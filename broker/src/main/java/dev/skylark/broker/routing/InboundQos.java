@@ -25,6 +25,8 @@ final class InboundQos
     private long lastRefusalLogNs = System.nanoTime() - REFUSAL_LOG_INTERVAL_NS - 1;
     /** The reason a v5 publisher gets when no subscription matched: 0x10 No matching subscribers, or 0x00. */
     private int noMatchingSubscribersReason = ReasonCode.NO_MATCHING_SUBSCRIBERS;
+    /** See {@link Fencing}: while set, QoS 1/2 publishes are discarded unacknowledged. */
+    private boolean fenced;
 
     InboundQos(
         final MessageRouter router,
@@ -52,6 +54,13 @@ final class InboundQos
         final int packetId)
     {
         final int qos = MessageLayout.qos(buffer, messageOffset);
+        if (fenced && qos > 0)
+        {
+            // Cut off from the cluster: nothing this node accepts now can be replicated, and its heir may already
+            // own the publisher's session. No PUBACK/PUBREC: the publisher resends it to another node.
+            counters.clusterFencedPublishes.incrementRelease();
+            return;
+        }
         if (session == null)
         {
             // The connection ended (closed, or taken over) after the broker read this message, e.g. while it waited
@@ -108,6 +117,12 @@ final class InboundQos
                 noMatchingSubscribersReason : ReasonCode.SUCCESS;
             ackWhenDurable(connectionId, qos == 1 ? PacketType.PUBACK : PacketType.PUBREC, packetId, reason);
         }
+    }
+
+    /** The node is (no longer) fenced; see {@link Fencing}. */
+    void fenced(final boolean fenced)
+    {
+        this.fenced = fenced;
     }
 
     /**

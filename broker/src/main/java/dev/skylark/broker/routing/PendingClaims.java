@@ -66,6 +66,8 @@ final class PendingClaims
     private long nextCorrelation;
     /** This node is leaving: CONNECTs are refused (0x88), the clients go to another node. */
     private boolean refuseNew;
+    /** See {@link Fencing}: CONNECTs are refused with 0x88 while set. */
+    private boolean fenced;
 
     PendingClaims(final ClusterLink link, final DeliveryPublisher out)
     {
@@ -78,7 +80,7 @@ final class PendingClaims
     {
         final String clientId = decoder.wrap(buffer, index).clientId();
         final long correlationId = ++nextCorrelation;
-        if (refuseNew || !link.claim(correlationId, clientId))
+        if (refuseNew || fenced || !link.claim(correlationId, clientId))
         {
             out.connack(connectionId, false, ReasonCode.SERVER_UNAVAILABLE, 0, 0);
             return;
@@ -157,12 +159,40 @@ final class PendingClaims
     /** The CONNECT goes to the session registry now: true unless its connection was lost meanwhile. */
     boolean connected(final Pending pending)
     {
+        if (!pending.lost && fenced && !pending.isHandOver())
+        {
+            out.connack(pending.connectionId, false, ReasonCode.SERVER_UNAVAILABLE, 0, 0);
+            pending.lost = true;
+        }
         if (pending.lost || pending.isHandOver())
         {
             return false;
         }
         byConnection.remove(pending.connectionId);
         return true;
+    }
+
+    /** The node is (no longer) fenced: while it is, no CONNECT gets through (v5 0x88, 3.1.1 return code 3). */
+    void fenced(final boolean fenced)
+    {
+        this.fenced = fenced;
+    }
+
+    /**
+     * The node fenced itself: every CONNECT still waiting for its claim (or for a session transfer) is refused with
+     * CONNACK 0x88 and treated as lost; its claim, when it commits, is released unless a session lives here.
+     */
+    void refuseAll()
+    {
+        for (final Pending pending : byConnection.values())
+        {
+            if (!pending.lost)
+            {
+                out.connack(pending.connectionId, false, ReasonCode.SERVER_UNAVAILABLE, 0, 0);
+                pending.lost = true;
+            }
+        }
+        byConnection.clear();
     }
 
     /** The waiting CONNECT decoded. */

@@ -66,6 +66,8 @@ public final class RoutingAgent implements Agent
     private ClusterLink cluster;
     /** What the routing agent does with {@link #cluster}; null on a single node. */
     private ClusterAdapter clusterAdapter;
+    /** What the routing agent does while its node is fenced; null on a single node. */
+    private Fencing fencing;
     private long nextTickNs;
     /** A clean leave asked for by {@link #requestLeave} (its bound, ns), or -1; any thread writes it once. */
     private volatile long leaveRequestNs = -1;
@@ -137,7 +139,8 @@ public final class RoutingAgent implements Agent
     {
         final long nowNs = clock.nanoTime();
         cachedClock.update(nowNs);
-        int work = inbound.read(commandAdapter, COMMAND_LIMIT);
+        int work = fencing != null ? fencing.poll() : 0;
+        work += inbound.read(commandAdapter, COMMAND_LIMIT);
         work += inboundQos.releaseDurableAcks();
         work += timers.poll(nowNs);
         work += retainedAdmin.poll(router, store, sessions, tree);
@@ -255,6 +258,7 @@ public final class RoutingAgent implements Agent
         sessions.endListener(clusterAdapter);
         wills.cluster(link);
         clusterAdapter.wills(wills);
+        fencing = new Fencing(link, sessions, claims, inboundQos, out);
     }
 
     /**

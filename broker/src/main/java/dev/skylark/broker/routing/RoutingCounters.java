@@ -74,6 +74,8 @@ public final class RoutingCounters
     public final AtomicCounter clusterRouteAckTimeouts;
     /** Bytes of forwards the link refused, waiting to be retried (all peers). */
     public final AtomicCounter clusterForwardBacklogBytes;
+    /** QoS 1/2 publishes discarded unacknowledged while this node was fenced (their publishers resend elsewhere). */
+    public final AtomicCounter clusterFencedPublishes;
 
     public RoutingCounters(final Counters counters)
     {
@@ -140,5 +142,7 @@ public final class RoutingCounters
             "new routes of this node some live node did not acknowledge in time (SUBACK sent without it)", null);
         clusterForwardBacklogBytes = counters.gauge("skylark_cluster_forward_backlog_bytes",
             "bytes of forwards to other cluster nodes waiting to be retried (the link pushed back)", null);
+        clusterFencedPublishes = counters.counter("skylark_cluster_fenced_publishes_total",
+            "QoS 1/2 publishes discarded unacknowledged while this node was fenced", null);
     }
 }

@@ -286,6 +286,23 @@ final class MqttConnectionHandler implements ConnectionHandler
             connection.closeAfterFlush("disconnected by the broker: this cluster node is leaving");
             return;
         }
+        else if (reasonCode == ReasonCode.USE_ANOTHER_SERVER)
+        {
+            // This cluster node fenced itself (cut off from the cluster's majority): 0x9C with the node's Server
+            // Reference when one is configured, else 0x89 Server busy; 3.1.1 is closed.
+            why = "this cluster node is cut off from the cluster";
+            if (protocol.leaveServerReference != null)
+            {
+                protocol.writer.disconnect(this, ReasonCode.USE_ANOTHER_SERVER, why, protocol.leaveServerReference);
+            }
+            else
+            {
+                sendDisconnect(ReasonCode.SERVER_BUSY, why);
+            }
+            state = State.CLOSED;
+            connection.closeAfterFlush("disconnected by the broker: " + why);
+            return;
+        }
         else
         {
             // Only the routing agent sees it: an acknowledgement of the wrong type for the delivery it names.

@@ -57,6 +57,10 @@ final class BrokerCluster implements AutoCloseable
         private volatile int httpPort;
         /** Settings of this node only, after the cluster's (a later one wins). */
         final List<String> own = new ArrayList<>();
+        /** The network namespace this node runs in ({@code ip netns exec}); null: the test's own. */
+        private volatile String namespace;
+        /** The address its MQTT and HTTP listeners bind to, and clients and the test reach it on. */
+        private volatile String host = "127.0.0.1";
 
         Node(final int id) throws IOException
         {
@@ -68,6 +72,10 @@ final class BrokerCluster implements AutoCloseable
         void start() throws IOException
         {
             final List<String> command = new ArrayList<>();
+            if (namespace != null)
+            {
+                command.addAll(List.of("ip", "netns", "exec", namespace)); // execs java: the same process
+            }
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             for (final String argument : ManagementFactory.getRuntimeMXBean().getInputArguments())
             {
@@ -80,7 +88,7 @@ final class BrokerCluster implements AutoCloseable
                 "-Dchronicle.analytics.disable=true", "-Daeron.print.configuration=false",
                 "-cp", System.getProperty("java.class.path"), "dev.skylark.broker.cli.SkylarkMain",
                 "--data.dir", dataDir.toString(), "--mqtt.port", "0", "--http.port", "0",
-                "--bind.address", "127.0.0.1", "--durability", "none",
+                "--bind.address", host, "--durability", "none",
                 "--cluster.node.id", String.valueOf(id), "--cluster.members", members,
                 "--cluster.election.timeout.ms", String.valueOf(ELECTION_MS),
                 "--cluster.leader.heartbeat.timeout.ms", String.valueOf(HEARTBEAT_MS),
@@ -148,7 +156,23 @@ final class BrokerCluster implements AutoCloseable
 
         String mqttUri()
         {
-            return "tcp://127.0.0.1:" + mqttPort;
+            return "tcp://" + host + ":" + mqttPort;
+        }
+
+        /** The address clients reach this node on (its bind address). */
+        String host()
+        {
+            return host;
+        }
+
+        /**
+         * Runs this node, from its next {@link #start()}, inside network namespace {@code namespace} (which the test
+         * creates and removes), its listeners bound to {@code bindAddress} there.
+         */
+        void inNamespace(final String namespace, final String bindAddress)
+        {
+            this.namespace = namespace;
+            this.host = bindAddress;
         }
 
         long pid()
@@ -216,7 +240,7 @@ final class BrokerCluster implements AutoCloseable
             try
             {
                 final HttpResponse<String> response = http.send(HttpRequest.newBuilder(
-                    URI.create("http://127.0.0.1:" + httpPort + "/metrics")).timeout(Duration.ofSeconds(2)).build(),
+                    URI.create("http://" + host + ":" + httpPort + "/metrics")).timeout(Duration.ofSeconds(2)).build(),
                     HttpResponse.BodyHandlers.ofString());
                 final Matcher m = GAUGE.matcher(response.body());
                 while (m.find())
@@ -244,10 +268,16 @@ final class BrokerCluster implements AutoCloseable
 
     BrokerCluster(final Path dir, final int size, final List<String> extraSettings) throws IOException
     {
+        this(dir, freeMembers(size), extraSettings);
+    }
+
+    /** A cluster of the given {@code members} ({@code id=host:basePort,...}, ids 0 to N-1), e.g. not on loopback. */
+    BrokerCluster(final Path dir, final String members, final List<String> extraSettings) throws IOException
+    {
         this.dir = dir;
-        this.size = size;
+        this.size = members.split(",").length;
         this.extra = List.copyOf(extraSettings);
-        this.members = freeMembers(size);
+        this.members = members;
         this.nodes = new Node[size];
         for (int i = 0; i < size; i++)
         {

@@ -300,6 +300,8 @@ final class InJvmCluster
         volatile boolean losePeerMessages;
         /** While set, peer messages to this node are accepted by the sender's link and lost: a node that never answers. */
         volatile boolean dropPeerMessages;
+        /** What {@link #isFenced} says: a test fences the node by hand (FencingTest). */
+        volatile boolean fenced;
         /** Calls of {@link #poll}: one per duty cycle of the node's routing agent. */
         final AtomicInteger polls = new AtomicInteger();
         private volatile boolean started;
@@ -327,6 +329,12 @@ final class InJvmCluster
         public int nodeId()
         {
             return nodeId;
+        }
+
+        @Override
+        public boolean isFenced()
+        {
+            return fenced;
         }
 
         public boolean claim(final long correlationId, final String clientId)
