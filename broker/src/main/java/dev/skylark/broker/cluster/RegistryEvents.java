@@ -22,6 +22,7 @@ import java.util.function.BooleanSupplier;
  * ROUTE               0 nodeId:4  4 present:4  8 filter
  * ROUTE_COMMITTED     0 correlationId:8
  * RETAINED            0 originNodeId:4  4 message:n
+ * INHERITED           0 nodeId:4  4 heirNodeId:4
  * </pre>
  * Strings are a length:4 and UTF-8 bytes.
  */
@@ -34,6 +35,7 @@ final class RegistryEvents
     static final int ROUTE = 5;
     static final int ROUTE_COMMITTED = 6;
     static final int RETAINED = 7;
+    static final int INHERITED = 8;
 
     private RegistryEvents()
     {
@@ -69,6 +71,13 @@ final class RegistryEvents
             buffer.putInt(0, nodeId);
             buffer.putInt(4, heirNodeId);
             write(NODE_DOWN, 8);
+        }
+
+        public void onInherited(final int nodeId, final int heirNodeId)
+        {
+            buffer.putInt(0, nodeId);
+            buffer.putInt(4, heirNodeId);
+            write(INHERITED, 8);
         }
 
         public void onClaimed(
@@ -175,6 +184,7 @@ final class RegistryEvents
                     buffer.getInt(offset + 4) != 0);
                 case ROUTE_COMMITTED -> events.onRouteCommitted(buffer.getLong(offset));
                 case RETAINED -> events.onRetained(buffer.getInt(offset), buffer, offset + 4, length - 4);
+                case INHERITED -> events.onInherited(buffer.getInt(offset), buffer.getInt(offset + 4));
                 default -> { }
             }
         }

@@ -34,6 +34,9 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     /** Releases that could not be queued: client id → epoch, retried. */
     private final Map<String, Long> releases = new HashMap<>();
     private final org.agrona.ExpandableArrayBuffer ackBuffer = new org.agrona.ExpandableArrayBuffer(256);
+    /** What this node does as a dead node's heir, and with its own sessions after a restart; set by {@link #heir}. */
+    private HeirTakeover heir;
+    private RejoinCheck rejoin;
 
     ClusterAdapter(
         final ClusterLink link,
@@ -59,10 +62,42 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         localRoutes.awaitAcks(nodesUp, clock, counters.clusterRouteAckTimeouts);
     }
 
+    /**
+     * Wires the heir's takeover of a dead node ({@link HeirTakeover}) and the check of restored sessions after a
+     * restart ({@link RejoinCheck}).
+     */
+    void heir(final JournalReplayAdapter replay, final CheckpointWriter writer, final DurableLog log,
+        final org.agrona.concurrent.CachedNanoClock clock)
+    {
+        heir = new HeirTakeover(link, replay, writer, log, localRoutes, forwarding, sessions, clock, this::release);
+        rejoin = new RejoinCheck(self, sessions);
+    }
+
+    /** The start-up replay is done: the sessions there are now are this node's restored ones. */
+    void onReplayed()
+    {
+        if (rejoin != null)
+        {
+            rejoin.onReplayed();
+        }
+    }
+
     /** One duty cycle's cluster work: committed events and peer messages, then retries. */
     int doWork()
     {
         int work = link.poll(this, POLL_LIMIT);
+        if (heir != null)
+        {
+            if (!rejoin.isDone())
+            {
+                work += rejoin.poll(!link.hasWork());
+                if (rejoin.isDone())
+                {
+                    heir.caughtUp();
+                }
+            }
+            work += heir.doWork();
+        }
         work += subscriptions.releaseCommitted();
         work += localRoutes.retry();
         work += transfer.poll();
@@ -80,6 +115,10 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         if (nodeId == self)
         {
             localRoutes.onNodeUp();
+            if (rejoin != null)
+            {
+                rejoin.onNodeUp();
+            }
         }
     }
 
@@ -88,6 +127,18 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         nodesUp.remove(nodeId);
         forwarding.onNodeDown(nodeId);
         localRoutes.onNodeDown(nodeId);
+        if (heir != null)
+        {
+            heir.onNodeDown(nodeId, heirNodeId);
+        }
+    }
+
+    public void onInherited(final int nodeId, final int heirNodeId)
+    {
+        if (heir != null)
+        {
+            heir.onInherited(nodeId, heirNodeId);
+        }
     }
 
     public void onClaimed(
@@ -98,6 +149,14 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         final int previousNodeId,
         final long previousEpoch)
     {
+        if (heir != null)
+        {
+            rejoin.onClaimed(clientId, ownerNodeId, epoch);
+            if (heir.onClaimed(clientId, ownerNodeId, epoch, previousNodeId))
+            {
+                return; // a dead node's client id moved here: rebuilt at onInherited
+            }
+        }
         if (ownerNodeId == self)
         {
             final PendingClaims.Pending pending = claims.onClaimed(correlationId);
@@ -150,12 +209,20 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
 
     public void onReleased(final String clientId, final int nodeId, final long epoch)
     {
+        if (rejoin != null)
+        {
+            rejoin.onReleased(clientId, epoch);
+        }
     }
 
     public void onRoute(final String filter, final int nodeId, final boolean present)
     {
         forwarding.onRoute(filter, nodeId, present);
         localRoutes.onRoute(filter, nodeId, present);
+        if (heir != null)
+        {
+            heir.onRoute(filter, nodeId, present);
+        }
         if (present && nodeId != self && nodeId >= 0)
         {
             // Applied: anything routed here from now on matches it. The subscribing node's SUBACK waits for this.

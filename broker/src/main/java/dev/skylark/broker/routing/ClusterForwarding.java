@@ -175,6 +175,19 @@ final class ClusterForwarding
         }
     }
 
+    /**
+     * One record of dead node {@code deadNodeId}'s journal replica, as its heir replays it ({@link HeirTakeover}),
+     * in journal order: the forwards it had not had confirmed are found here. Nothing yet.
+     */
+    void onReplicaRecord(final int deadNodeId, final DirectBuffer buffer, final int offset, final int length)
+    {
+    }
+
+    /** The heir has replayed the last record of {@code deadNodeId}'s replica. Nothing yet. */
+    void onReplicaEnd(final int deadNodeId)
+    {
+    }
+
     /** Whether this node's route table has {@code nodeId} holding {@code filter} (tests). */
     boolean hasRoute(final String filter, final int nodeId)
     {
