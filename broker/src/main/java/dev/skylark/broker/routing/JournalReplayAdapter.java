@@ -46,6 +46,12 @@ final class JournalReplayAdapter implements DurableLog.Replayer
     /** Heir mode: the client ids whose sessions are rebuilt; null at start-up (every session is). */
     private java.util.Set<String> inheritedClientIds;
     private final ArrayList<Session> expired = new ArrayList<>();
+    /**
+     * QoS 2 "sent under this packet id" records read before their MESSAGE record: a message sent at once to an online
+     * subscriber is journaled as sent while it is routed, before the MESSAGE record that ends its routing. Key
+     * "durableId:messageId", value the packet id; applied when the MESSAGE comes, forgotten at the end of the replay.
+     */
+    private final java.util.HashMap<String, Integer> sentEarly = new java.util.HashMap<>();
     private final int[] noSubscriptionIds = new int[1];
     private int[] replayIds = new int[8];
     private long replayRecords;
@@ -372,6 +378,15 @@ final class JournalReplayAdapter implements DurableLog.Replayer
                 (targetFlags & Delivery.ENTRY_FLAG_RETAIN) != 0, replayIds, 0, count);
             pending.messageId = messageId;
             pending.redelivery = true;
+            if (!sentEarly.isEmpty())
+            {
+                final Integer packetId = sentEarly.remove(durableId + ":" + messageId);
+                if (packetId != null)
+                {
+                    pending.state = PendingMessage.AWAIT_PUBREC;
+                    pending.packetId = packetId;
+                }
+            }
             session.window.queue.addLast(pending);
             session.replayIndex.put(messageId, pending);
         }
@@ -396,6 +411,10 @@ final class JournalReplayAdapter implements DurableLog.Replayer
             {
                 pending.state = PendingMessage.AWAIT_PUBREC;
                 pending.packetId = packetId;
+            }
+            else if (pending == null)
+            {
+                sentEarly.put(durableId + ":" + messageId, packetId); // its MESSAGE record follows
             }
         }
         else if (state == JournalRecord.DELIVERED_RELEASED)
@@ -479,6 +498,7 @@ final class JournalReplayAdapter implements DurableLog.Replayer
     private java.util.List<Session> finishReplay(final long nowNs)
     {
         dropChunkedMessage();
+        sentEarly.clear();
         final long nowEpochMs = epochClock.time();
         expired.clear();
         final ArrayList<Session> restored = new ArrayList<>(replaySessions.values());
