@@ -99,7 +99,10 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
             work += heir.doWork();
         }
         work += subscriptions.releaseCommitted();
-        work += localRoutes.retry();
+        if (rejoin == null || rejoin.isDone())
+        {
+            work += localRoutes.retry(); // not while catching up after a start: see onNodeUp
+        }
         work += transfer.poll();
         work += forwarding.drainBacklogs();
         if (!releases.isEmpty())
@@ -114,10 +117,16 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         nodesUp.add(nodeId);
         if (nodeId == self)
         {
-            localRoutes.onNodeUp();
-            if (rejoin != null)
+            if (rejoin != null && !rejoin.isDone())
             {
+                // Catching up after this node's start: the log's earlier onNodeUp of this node are history (their
+                // re-adds would count twice after the current HELLO). Its routes (restored, waiting in the retry
+                // list) go once it has caught up, when the RejoinCheck has ended what is not its own.
                 rejoin.onNodeUp();
+            }
+            else
+            {
+                localRoutes.onNodeUp();
             }
         }
     }
@@ -192,6 +201,10 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
             return;
         }
         final Session session = sessions.byClientId(clientId);
+        if (session != null && rejoin != null && !rejoin.isDone() && session.clusterEpoch == 0 && !session.isOnline())
+        {
+            return; // restored from the journal, the log still catching up: the RejoinCheck decides at the end
+        }
         if (session != null)
         {
             LOG.log(Level.DEBUG, () -> "cluster: " + LogText.of(clientId) + " taken over by node " + ownerNodeId);
