@@ -179,14 +179,27 @@ class HeirTakeoverTest
         return ((publish[at] & 0xFF) << 8) | (publish[at + 1] & 0xFF);
     }
 
-    /** Node 1 dies: the double's registry declares it down; node 1 stops; its journal becomes its replica. */
-    private void killNode1()
+
+    /**
+     * A node dies: the double's registry declares it down; the node stops; its journal becomes its replica. Its heir
+     * takes nothing in meanwhile (the replica is not readable before the node stopped).
+     */
+    private void kill(final int node)
     {
-        cluster.nodeDown(1); // first: from now on node 1's registry commands are refused, as for a dead node
-        brokers[1].close();
-        brokers[1] = null;
-        final Path journal = dataDir.resolve("node1").resolve("journal");
-        cluster.replica(1, (replayer) ->
+        final InJvmCluster.Link heir = links[cluster.buddyOf(node)];
+        heir.paused = true;
+        killHeld(node);
+        heir.paused = false;
+    }
+
+    /** {@link #kill}, the heir left paused (the caller has paused it, and resumes it). */
+    private void killHeld(final int node)
+    {
+        cluster.nodeDown(node); // first: from now on its registry commands are refused, as for a dead node
+        brokers[node].close();
+        brokers[node] = null;
+        final Path journal = dataDir.resolve("node" + node).resolve("journal");
+        cluster.replica(node, (replayer) ->
         {
             try (ChronicleJournal replica = new ChronicleJournal(journal, false))
             {
@@ -240,7 +253,7 @@ class HeirTakeoverTest
         // Node 1 dies. The heir is held back until node 1 has stopped and its replica is readable; meanwhile node 3
         // routes a publish for node 1's subscriber to the heir through the moved route.
         links[2].paused = true;
-        killNode1();
+        killHeld(1);
         await(() -> links[3].caughtUp(), "node 3 applied the node-down");
         final Mqtt5BlockingClient pub3 = hive(3, "pub3");
         pub3.publishWith().topic("h/a/later").qos(MqttQos.AT_LEAST_ONCE).payload("a-later".getBytes()).send();
@@ -326,6 +339,57 @@ class HeirTakeoverTest
         assertNotNull(after);
         assertEquals("a-after", new String(after.getPayloadAsBytes()));
         assertEquals(null, in5.poll(300, TimeUnit.MILLISECONDS), "once");
+    }
+
+    @Test
+    void whatAnHeirTookOverIsItsOwnJournalsAndItsOwnHeirTakesItOverInTurn() throws Exception
+    {
+        start(1);
+        start(2);
+        start(3);
+        await(() -> links[1].up && links[2].up && links[3].up, "every node up");
+        final Mqtt5BlockingClient sub = Mqtt5Client.builder().identifier("chain").serverHost("127.0.0.1")
+            .serverPort(port(1)).buildBlocking();
+        sub.connectWith().cleanStart(true).sessionExpiryInterval(300).send();
+        sub.subscribeWith().topicFilter("chain/#").qos(MqttQos.AT_LEAST_ONCE).send();
+        sub.disconnect();
+        final int count = 5_000;
+        final Mqtt5BlockingClient pub = hive(1, "chainpub");
+        final List<java.util.concurrent.CompletableFuture<?>> acks = new ArrayList<>();
+        for (int i = 0; i < count; i++)
+        {
+            acks.add(pub.toAsync().publishWith().topic("chain/" + (i % 10)).qos(MqttQos.AT_LEAST_ONCE)
+                .payload(Integer.toString(i).getBytes()).send());
+            if (acks.size() >= 64)
+            {
+                acks.remove(0).get(WAIT_MS, TimeUnit.MILLISECONDS); // a window of 64 unacknowledged
+            }
+        }
+        for (final java.util.concurrent.CompletableFuture<?> ack : acks)
+        {
+            ack.get(WAIT_MS, TimeUnit.MILLISECONDS);
+        }
+        await(this::allCaughtUp, "every node applied the log");
+
+        kill(1);
+        await(() -> cluster.replicaDropped(1) && cluster.owner("chain") == 2, "node 2 took node 1 over");
+        kill(2); // before anyone resumed: node 3 takes over from node 2's journal what node 2 had taken over
+        await(() -> cluster.replicaDropped(2) && cluster.owner("chain") == 3, "node 3 took node 2 over");
+        assertEquals(1, metric(3, "skylark_sessions"), "the session, offline on node 3");
+
+        final Mqtt5BlockingClient again = Mqtt5Client.builder().identifier("chain").serverHost("127.0.0.1")
+            .serverPort(port(3)).buildBlocking();
+        final BlockingQueue<Mqtt5Publish> in = new LinkedBlockingQueue<>();
+        again.toAsync().publishes(MqttGlobalPublishFilter.ALL, in::add);
+        assertTrue(again.connectWith().cleanStart(false).sessionExpiryInterval(300).send().isSessionPresent());
+        clients.add(again::disconnect);
+        for (int i = 0; i < count; i++)
+        {
+            final Mqtt5Publish p = in.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+            assertNotNull(p, "message " + i + " of " + count);
+            assertEquals(Integer.toString(i), new String(p.getPayloadAsBytes()), "in order, none lost");
+        }
+        assertEquals(null, in.poll(300, TimeUnit.MILLISECONDS), "no more");
     }
 
     private long metricQuietly(final int node, final String name)
