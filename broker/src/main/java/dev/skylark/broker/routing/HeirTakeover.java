@@ -156,6 +156,7 @@ final class HeirTakeover
         });
         forwarding.onReplicaEnd(dead);
         final List<Session> restored = replay.finishInherited(clock.nanoTime());
+        final long replayedNs = System.nanoTime();
         int messages = 0;
         for (final Session session : restored)
         {
@@ -182,7 +183,8 @@ final class HeirTakeover
         final long tookMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
         if (held)
         {
-            LOG.log(Level.INFO, "cluster: took over node " + dead + " in " + tookMs + " ms: " +
+            LOG.log(Level.INFO, "cluster: took over node " + dead + " in " + tookMs + " ms (replica replayed in " +
+                TimeUnit.NANOSECONDS.toMillis(replayedNs - startNs) + " ms): " +
                 replay.replayRecords() + " replica record(s); " + restored.size() + " persistent session(s), " +
                 messages + " owed message(s); " + released + " client id(s) without one released, " +
                 inheritance.filters.size() + " inherited route(s)");

@@ -353,7 +353,7 @@ class HeirTakeoverTest
         sub.connectWith().cleanStart(true).sessionExpiryInterval(300).send();
         sub.subscribeWith().topicFilter("chain/#").qos(MqttQos.AT_LEAST_ONCE).send();
         sub.disconnect();
-        final int count = 5_000;
+        final int count = Integer.getInteger("heir.test.messages", 5_000);
         final Mqtt5BlockingClient pub = hive(1, "chainpub");
         final List<java.util.concurrent.CompletableFuture<?>> acks = new ArrayList<>();
         for (int i = 0; i < count; i++)
