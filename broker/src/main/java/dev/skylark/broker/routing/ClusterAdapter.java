@@ -85,12 +85,14 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     /** One duty cycle's cluster work: committed events and peer messages, then retries. */
     int doWork()
     {
-        int work = link.poll(this, POLL_LIMIT);
+        final int polled = link.poll(this, POLL_LIMIT);
+        int work = polled;
         if (heir != null)
         {
             if (!rejoin.isDone())
             {
-                work += rejoin.poll(!link.hasWork());
+                // Caught up: this poll took in all that waited (steady traffic from peers never leaves it empty).
+                work += rejoin.poll(polled < POLL_LIMIT || !link.hasWork());
                 if (rejoin.isDone())
                 {
                     heir.caughtUp();

@@ -8,10 +8,10 @@ import java.util.Map;
  * A cluster node that restarts replays its own journal, but some of the sessions in it may no longer be its own:
  * its heir took them over when it was declared down (or they moved on since). This holds the client ids of the
  * sessions the start-up replay restored, follows their ownership in the registry's events, and once the node has
- * caught up with the registry — its own {@link ClusterLink.Events#onNodeUp}, then nothing more waiting on the link —
- * keeps those this node owns (taking the epoch) and ends the others here: without a release (the client id is not
- * this node's to release) and without a will (none is journaled), journaled as ended so a later restart does not
- * bring them back, their queued messages never delivered here — the owner delivers them.
+ * caught up with the registry — its own {@link ClusterLink.Events#onNodeUp}, then a poll of the link that took in all
+ * that waited — keeps those this node owns (taking the epoch) and ends the others here: without a release (the client
+ * id is not this node's to release) and without a will (none is journaled), journaled as ended so a later restart
+ * does not bring them back, their queued messages never delivered here — the owner delivers them.
  * <p>
  * Assumes the registry's history reaches this node in one stream after its start (the log replay, then its
  * {@code HELLO}): a pause in it at one of its earlier {@code onNodeUp}s would end the check early. Bounded by the
