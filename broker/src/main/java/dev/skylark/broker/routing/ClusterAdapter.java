@@ -37,6 +37,13 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     /** What this node does as a dead node's heir, and with its own sessions after a restart; set by {@link #heir}. */
     private HeirTakeover heir;
     private RejoinCheck rejoin;
+    /**
+     * Between this node's own onNodeDown (with an heir) and its onInherited: the registry declared this node dead
+     * (it was cut off, or is stopping) and moves its client ids to the heir, which rebuilds their sessions from its
+     * replica of this node's journal. This node then drops each such session without journaling its end, so no end
+     * reaches the replica ahead of the heir's replay.
+     */
+    private boolean inheritedAway;
 
     ClusterAdapter(
         final ClusterLink link,
@@ -136,6 +143,10 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     public void onNodeDown(final int nodeId, final int heirNodeId)
     {
         nodesUp.remove(nodeId);
+        if (nodeId == self && heirNodeId != ClusterLink.NO_NODE)
+        {
+            inheritedAway = true;
+        }
         forwarding.onNodeDown(nodeId);
         localRoutes.onNodeDown(nodeId);
         if (heir != null)
@@ -146,6 +157,10 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
 
     public void onInherited(final int nodeId, final int heirNodeId)
     {
+        if (nodeId == self)
+        {
+            inheritedAway = false;
+        }
         if (heir != null)
         {
             heir.onInherited(nodeId, heirNodeId);
@@ -206,6 +221,14 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         if (session != null && rejoin != null && !rejoin.isDone() && session.clusterEpoch == 0 && !session.isOnline())
         {
             return; // restored from the journal, the log still catching up: the RejoinCheck decides at the end
+        }
+        if (session != null && inheritedAway && previousNodeId == self)
+        {
+            // Declared dead: the heir owns it now and rebuilds it from the replica. Dropped here, its end not
+            // journaled (a journaled end would reach the replica and could pass the heir's replay).
+            session.durableId = 0;
+            sessions.onTakenOverElsewhere(session);
+            return;
         }
         if (session != null)
         {

@@ -196,6 +196,10 @@ class HeirTakeoverTest
     private void killHeld(final int node)
     {
         cluster.nodeDown(node); // first: from now on its registry commands are refused, as for a dead node
+        // The worst case: it still hears the log (cut off, not dead) and sees its client ids moved away before it
+        // stops. What it does then must not reach its journal (the replica) ahead of the heir's replay.
+        final InJvmCluster.Link dying = links[node];
+        await(dying::caughtUp, "node " + node + " applied its own node-down");
         brokers[node].close();
         brokers[node] = null;
         final Path journal = dataDir.resolve("node" + node).resolve("journal");
