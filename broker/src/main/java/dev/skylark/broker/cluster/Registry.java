@@ -250,8 +250,15 @@ public final class Registry
         final int heir = buddyOf(node);
         nodeSessions.remove(node);
         sequences.remove(node);
-        dropRoutes(node);
-        events.onNodeDown(node, heir);
+        if (heir == NO_NODE)
+        {
+            dropRoutes(node);
+            events.onNodeDown(node, heir);
+        }
+        else
+        {
+            inherit(node, heir);
+        }
         scheduleWills(node, heir, timestamp);
     }
 
@@ -418,6 +425,62 @@ public final class Registry
     public long nextWillDue()
     {
         return dueWills.isEmpty() ? NOT_DUE : dueWills.first().dueTime;
+    }
+
+    /**
+     * Node {@code dead} went down with heir {@code heir} (its buddy, live): the heir inherits its routes and its
+     * client ids, in this order of events, all at this one log position:
+     * <ol>
+     * <li>{@code onRoute(filter, heir, true)} for each of the dead node's filters the heir had no route of (each of
+     * its filters adds one to the heir's count: the inherited reference, which the heir removes once it has rebuilt
+     * the subscriptions it needs), so a publish routed at any point of this sequence reaches the heir;</li>
+     * <li>{@code onNodeDown(dead, heir)};</li>
+     * <li>{@code onRoute(filter, dead, false)} for each of the dead node's filters (the heir's list of inherited
+     * references);</li>
+     * <li>{@code onClaimed(0, clientId, heir, newEpoch, dead, oldEpoch)} for each client id the dead node owned, in
+     * client-id order, each with a new epoch;</li>
+     * <li>{@code onInherited(dead, heir)}: the end of the sequence.</li>
+     * </ol>
+     */
+    private void inherit(final int dead, final int heir)
+    {
+        final List<String> filters = new ArrayList<>();
+        for (final Map.Entry<String, TreeMap<Integer, Integer>> entry : routes.entrySet())
+        {
+            if (entry.getValue().containsKey(dead))
+            {
+                filters.add(entry.getKey());
+            }
+        }
+        for (final String filter : filters)
+        {
+            final TreeMap<Integer, Integer> counts = routes.get(filter);
+            final int count = counts.getOrDefault(heir, 0) + 1;
+            counts.put(heir, count);
+            if (count == 1)
+            {
+                routeEntries++;
+                events.onRoute(filter, heir, true);
+            }
+        }
+        events.onNodeDown(dead, heir);
+        dropRoutes(dead);
+        final List<String> clientIds = new ArrayList<>();
+        for (final Map.Entry<String, Owner> entry : owners.entrySet())
+        {
+            if (entry.getValue().nodeId == dead)
+            {
+                clientIds.add(entry.getKey());
+            }
+        }
+        for (final String clientId : clientIds)
+        {
+            final Owner previous = owners.get(clientId);
+            final long epoch = ++lastEpoch;
+            owners.put(clientId, new Owner(heir, epoch));
+            events.onClaimed(0, clientId, heir, epoch, dead, previous.epoch);
+        }
+        events.onInherited(dead, heir);
     }
 
     private void hello(final long sessionId, final int nodeId)

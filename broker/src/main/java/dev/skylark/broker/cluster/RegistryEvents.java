@@ -23,6 +23,7 @@ import java.util.function.BooleanSupplier;
  * ROUTE_COMMITTED     0 correlationId:8
  * RETAINED            0 originNodeId:4  4 message:n
  * WILL_DUE            0 publisherSession:8  8 publisherNodeId:4  12 clientId  message:n
+ * INHERITED           0 nodeId:4  4 heirNodeId:4
  * </pre>
  * Strings are a length:4 and UTF-8 bytes. {@code publisherSession} is the registry session the publisher was live
  * on when the will fell due: a node acts only on a will naming its current session, so the events of its earlier
@@ -38,6 +39,7 @@ final class RegistryEvents
     static final int ROUTE_COMMITTED = 6;
     static final int RETAINED = 7;
     static final int WILL_DUE = 16;
+    static final int INHERITED = 8;
 
     private RegistryEvents()
     {
@@ -74,6 +76,13 @@ final class RegistryEvents
             buffer.putInt(0, nodeId);
             buffer.putInt(4, heirNodeId);
             write(NODE_DOWN, 8);
+        }
+
+        public void onInherited(final int nodeId, final int heirNodeId)
+        {
+            buffer.putInt(0, nodeId);
+            buffer.putInt(4, heirNodeId);
+            write(INHERITED, 8);
         }
 
         public void onClaimed(
@@ -220,6 +229,7 @@ final class RegistryEvents
                 case ROUTE_COMMITTED -> events.onRouteCommitted(buffer.getLong(offset));
                 case RETAINED -> events.onRetained(buffer.getInt(offset), buffer, offset + 4, length - 4);
                 case WILL_DUE -> onWillDue(buffer, offset, length);
+                case INHERITED -> events.onInherited(buffer.getInt(offset), buffer.getInt(offset + 4));
                 default -> { }
             }
         }

@@ -118,33 +118,7 @@ final class CheckpointWriter
             {
                 continue;
             }
-            journal.session(session);
-            if (session.offline)
-            {
-                journal.sessionOffline(session);
-            }
-            for (final Map.Entry<String, Long> entry : session.durableSubscriptions().entrySet())
-            {
-                final long packed = entry.getValue();
-                journal.subscribe(session.durableId, entry.getKey(), Session.packedOptions(packed),
-                    Session.packedSubscriptionId(packed));
-            }
-            if (null != session.awaitingPubrel)
-            {
-                final IntHashSet.IntIterator received = session.awaitingPubrel.iterator();
-                while (received.hasNext())
-                {
-                    journal.received(session.durableId, received.nextValue(), true);
-                }
-            }
-            for (final PendingMessage pending : session.window.inFlightOrder())
-            {
-                messages += checkpointPending(session, pending);
-            }
-            for (final PendingMessage pending : session.window.queue)
-            {
-                messages += checkpointPending(session, pending);
-            }
+            messages += writeSession(session);
         }
         retained.forEachMatch("#", (topic, topicOffset, topicLength, handle) ->
         {
@@ -161,6 +135,45 @@ final class CheckpointWriter
         LOG.log(Level.DEBUG, "journal checkpoint: " + sessions.sessionCount() + " session(s), " + messages +
             " owed message(s), " + retained.size() + " retained, " + lastCheckpointBytes + " bytes, " +
             TimeUnit.NANOSECONDS.toMicros(clock.nanoTime() - startNs) + " us");
+    }
+
+    /**
+     * Journals one persistent session's whole state — the session (and its offline time), its subscriptions, inbound
+     * QoS 2 state and owed messages — as a checkpoint does; also how an heir makes a session it took over its own
+     * ({@link HeirTakeover}). Returns the owed messages written; the sequence of the last record is the log's
+     * {@link DurableLog#lastSequence()}.
+     */
+    int writeSession(final Session session)
+    {
+        int messages = 0;
+        journal.session(session);
+        if (session.offline)
+        {
+            journal.sessionOffline(session);
+        }
+        for (final Map.Entry<String, Long> entry : session.durableSubscriptions().entrySet())
+        {
+            final long packed = entry.getValue();
+            journal.subscribe(session.durableId, entry.getKey(), Session.packedOptions(packed),
+                Session.packedSubscriptionId(packed));
+        }
+        if (null != session.awaitingPubrel)
+        {
+            final IntHashSet.IntIterator received = session.awaitingPubrel.iterator();
+            while (received.hasNext())
+            {
+                journal.received(session.durableId, received.nextValue(), true);
+            }
+        }
+        for (final PendingMessage pending : session.window.inFlightOrder())
+        {
+            messages += checkpointPending(session, pending);
+        }
+        for (final PendingMessage pending : session.window.queue)
+        {
+            messages += checkpointPending(session, pending);
+        }
+        return messages;
     }
 
     private int checkpointPending(final Session session, final PendingMessage pending)

@@ -39,6 +39,18 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     private final org.agrona.concurrent.CachedNanoClock clock;
     /** This node's clean leave (shutdown), and the heir's side of others'. */
     private final ClusterLeave leave;
+    /** What this node does as a dead node's heir, and with its own sessions after a restart; set by {@link #heir}. */
+    private HeirTakeover heir;
+    private RejoinCheck rejoin;
+    /**
+     * Between this node's own onNodeDown (with an heir) and its onInherited: the registry declared this node dead
+     * (it was cut off, or is stopping) and moves its client ids to the heir, which rebuilds their sessions from its
+     * replica of this node's journal. This node then drops each such session without journaling its end, so no end
+     * reaches the replica ahead of the heir's replay.
+     */
+    private boolean inheritedAway;
+    /** Dead nodes this node is the heir of whose forwards wait for their sessions to be restored (onInherited). */
+    private final org.agrona.collections.IntHashSet deferredForwardsDown = new org.agrona.collections.IntHashSet();
 
     ClusterAdapter(
         final ClusterLink link,
@@ -84,12 +96,49 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         this.wills = wills;
     }
 
+    /**
+     * Wires the heir's takeover of a dead node ({@link HeirTakeover}) and the check of restored sessions after a
+     * restart ({@link RejoinCheck}).
+     */
+    void heir(final JournalReplayAdapter replay, final CheckpointWriter writer, final DurableLog log,
+        final org.agrona.concurrent.CachedNanoClock clock)
+    {
+        heir = new HeirTakeover(link, replay, writer, log, localRoutes, forwarding, sessions, clock, this::release);
+        rejoin = new RejoinCheck(self, sessions);
+    }
+
+    /** The start-up replay is done: the sessions there are now are this node's restored ones. */
+    void onReplayed()
+    {
+        if (rejoin != null)
+        {
+            rejoin.onReplayed();
+        }
+    }
+
     /** One duty cycle's cluster work: committed events and peer messages, then retries. */
     int doWork()
     {
-        int work = link.poll(this, POLL_LIMIT);
+        final int polled = link.poll(this, POLL_LIMIT);
+        int work = polled;
+        if (heir != null)
+        {
+            if (!rejoin.isDone())
+            {
+                // Caught up: this poll took in all that waited (steady traffic from peers never leaves it empty).
+                work += rejoin.poll(polled < POLL_LIMIT || !link.hasWork());
+                if (rejoin.isDone())
+                {
+                    heir.caughtUp();
+                }
+            }
+            work += heir.doWork();
+        }
         work += subscriptions.releaseCommitted();
-        work += localRoutes.retry();
+        if (rejoin == null || rejoin.isDone())
+        {
+            work += localRoutes.retry(); // not while catching up after a start: see onNodeUp
+        }
         work += transfer.poll();
         work += forwarding.drainBacklogs();
         if (wills != null)
@@ -111,23 +160,58 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         forwarding.onNodeUp(nodeId);
         if (nodeId == self)
         {
-            localRoutes.onNodeUp();
+            if (rejoin != null && !rejoin.isDone())
+            {
+                // Catching up after this node's start: the log's earlier onNodeUp of this node are history (their
+                // re-adds would count twice after the current HELLO). Its routes (restored, waiting in the retry
+                // list) go once it has caught up, when the RejoinCheck has ended what is not its own.
+                rejoin.onNodeUp();
+            }
+            else
+            {
+                localRoutes.onNodeUp();
+            }
         }
     }
 
     public void onNodeDown(final int nodeId, final int heirNodeId)
     {
         nodesUp.remove(nodeId);
-        forwarding.onNodeDown(nodeId, heirNodeId);
-        if (heirNodeId == self && nodeId != self)
+        if (nodeId == self && heirNodeId != ClusterLink.NO_NODE)
         {
-            // The dead node's forwards it had not seen confirmed are in its replica: re-sent from here. (Where the
-            // heir's own replay of the replica already feeds ClusterForwarding, this replay is not needed.)
-            link.replayReplica(nodeId, (buffer, offset, length) ->
-                forwarding.onReplicaRecord(nodeId, buffer, offset, length));
-            forwarding.onReplicaEnd(nodeId);
+            inheritedAway = true;
+        }
+        if (heirNodeId == self && nodeId != self && heir != null)
+        {
+            // The heir: what was on its way to the dead node goes to the sessions taken over from it, so its
+            // forwards are redirected once they are restored (onInherited), not now.
+            deferredForwardsDown.add(nodeId);
+        }
+        else
+        {
+            forwarding.onNodeDown(nodeId, heirNodeId);
         }
         localRoutes.onNodeDown(nodeId);
+        if (heir != null)
+        {
+            heir.onNodeDown(nodeId, heirNodeId);
+        }
+    }
+
+    public void onInherited(final int nodeId, final int heirNodeId)
+    {
+        if (nodeId == self)
+        {
+            inheritedAway = false;
+        }
+        if (heir != null)
+        {
+            heir.onInherited(nodeId, heirNodeId);
+        }
+        if (deferredForwardsDown.remove(nodeId))
+        {
+            forwarding.onNodeDown(nodeId, heirNodeId);
+        }
     }
 
     public void onClaimed(
@@ -138,6 +222,14 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         final int previousNodeId,
         final long previousEpoch)
     {
+        if (heir != null)
+        {
+            rejoin.onClaimed(clientId, ownerNodeId, epoch);
+            if (heir.onClaimed(clientId, ownerNodeId, epoch, previousNodeId))
+            {
+                return; // a dead node's client id moved here: rebuilt at onInherited
+            }
+        }
         if (ownerNodeId == self)
         {
             final PendingClaims.Pending pending =
@@ -178,12 +270,24 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
             return;
         }
         final Session session = sessions.byClientId(clientId);
+        if (session != null && rejoin != null && !rejoin.isDone() && session.clusterEpoch == 0 && !session.isOnline())
+        {
+            return; // restored from the journal, the log still catching up: the RejoinCheck decides at the end
+        }
+        if (session != null && inheritedAway && previousNodeId == self)
+        {
+            // Declared dead: the heir owns it now and rebuilds it from the replica. Dropped here, its end not
+            // journaled (a journaled end would reach the replica and could pass the heir's replay).
+            session.durableId = 0;
+            sessions.onTakenOverElsewhere(session);
+            return;
+        }
         if (previousNodeId == self && transfer.passOn(clientId, ownerNodeId, epoch))
         {
             LOG.log(Level.DEBUG, () -> "cluster: " + LogText.of(clientId) + " taken over by node " + ownerNodeId +
                 " while its session is on its way here: handed on when it arrives");
         }
-        else if (session != null)
+        else         if (session != null)
         {
             LOG.log(Level.DEBUG, () -> "cluster: " + LogText.of(clientId) + " taken over by node " + ownerNodeId);
             if (previousNodeId == self)
@@ -204,6 +308,10 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
 
     public void onReleased(final String clientId, final int nodeId, final long epoch)
     {
+        if (rejoin != null)
+        {
+            rejoin.onReleased(clientId, epoch);
+        }
         if (nodeId == self)
         {
             leave.onClaimedAway(clientId, ClusterLink.NO_NODE); // ended here while leaving: nothing to hand over
@@ -214,6 +322,10 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     {
         forwarding.onRoute(filter, nodeId, present);
         localRoutes.onRoute(filter, nodeId, present);
+        if (heir != null)
+        {
+            heir.onRoute(filter, nodeId, present);
+        }
         if (present && nodeId != self && nodeId >= 0)
         {
             // Applied: anything routed here from now on matches it. The subscribing node's SUBACK waits for this.

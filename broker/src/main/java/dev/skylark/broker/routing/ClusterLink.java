@@ -131,11 +131,26 @@ public interface ClusterLink
         void onNodeUp(int nodeId);
 
         /**
-         * A node left or timed out; the registry has dropped its routes (an {@link #onRoute} each came first).
-         * {@code heirNodeId} is its heir: the node that was its buddy (held the replica of its journal) when it went
-         * down, {@link #NO_NODE} when it had none. The heir takes over what the dead node still owned.
+         * A node left or timed out. {@code heirNodeId} is its heir: the node that was its buddy (held the replica of
+         * its journal) when it went down, {@link #NO_NODE} when it had none. Without an heir the registry has dropped
+         * its routes (an {@link #onRoute} each came first) and its client ids keep their owner. With one, the heir
+         * takes over what the dead node still owned, in this order: the heir's new routes ({@code onRoute(filter,
+         * heir, true)}), this event, the dead node's routes dropped ({@code onRoute(filter, nodeId, false)} each),
+         * its client ids moved ({@link #onClaimed} each, previous owner {@code nodeId}), then {@link #onInherited}.
          */
         void onNodeDown(int nodeId, int heirNodeId);
+
+        /**
+         * The end of a dead node's inheritance (see {@link #onNodeDown}): every client id {@code nodeId} owned is now
+         * {@code heirNodeId}'s (an {@link #onClaimed} each came before this, with {@code nodeId} as the previous
+         * owner), and so is each of its routes (an {@code onRoute(filter, heirNodeId, true)} before the
+         * {@code onNodeDown} where the heir had none; then an {@code onRoute(filter, nodeId, false)} each after it:
+         * the heir holds one inherited reference per such filter, which it removes once it has rebuilt what it
+         * needs). Only when the dead node had an heir.
+         */
+        default void onInherited(final int nodeId, final int heirNodeId)
+        {
+        }
 
         /**
          * {@code clientId} is now owned by {@code ownerNodeId} under {@code epoch}. {@code correlationId} is the

@@ -18,6 +18,13 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  * persistent sessions (offline, with what is left of their expiry), their subscriptions, inbound QoS 2 state, the
  * messages they are owed (QoS 2 ones back in flight under their packet ids) and the retained messages. Runs once,
  * on the thread that builds the broker, before the agent's thread starts; called by {@link RoutingAgent#replay()}.
+ * <p>
+ * The same decoding rebuilds a dead cluster node's sessions on its heir ({@link HeirTakeover}), from that node's
+ * journal replica: {@link #beginInherited} … {@link #onRecord} … {@link #finishInherited}. Then only the sessions of
+ * the client ids the registry moved to this node are rebuilt (the others are not this node's), the dead node's
+ * durable ids and message ids are replaced by fresh ones of this node (its id spaces are its own) rather than
+ * carried on, and retained messages are left alone (the registry holds them cluster-wide). It runs on the routing
+ * agent's thread, amid live sessions, which it does not touch.
  */
 final class JournalReplayAdapter implements DurableLog.Replayer
 {
@@ -37,7 +44,15 @@ final class JournalReplayAdapter implements DurableLog.Replayer
     private ClusterForwarding forwardRecords;
 
     private final Long2ObjectHashMap<Session> replaySessions = new Long2ObjectHashMap<>();
+    /** Heir mode: the client ids whose sessions are rebuilt; null at start-up (every session is). */
+    private java.util.Set<String> inheritedClientIds;
     private final ArrayList<Session> expired = new ArrayList<>();
+    /**
+     * QoS 2 "sent under this packet id" records read before their MESSAGE record: a message sent at once to an online
+     * subscriber is journaled as sent while it is routed, before the MESSAGE record that ends its routing. Key
+     * "durableId:messageId", value the packet id; applied when the MESSAGE comes, forgotten at the end of the replay.
+     */
+    private final java.util.HashMap<String, Integer> sentEarly = new java.util.HashMap<>();
     private final int[] noSubscriptionIds = new int[1];
     private int[] replayIds = new int[8];
     private long replayRecords;
@@ -112,7 +127,8 @@ final class JournalReplayAdapter implements DurableLog.Replayer
     {
         replayRecords++;
         final int type = buffer.getByte(offset + JournalRecord.TYPE_OFFSET);
-        final long durableId = buffer.getLong(offset + JournalRecord.DURABLE_ID_OFFSET);
+        final long durableId = length >= JournalRecord.DURABLE_ID_OFFSET + 8 ?
+            buffer.getLong(offset + JournalRecord.DURABLE_ID_OFFSET) : 0;
         if (chunkPending && type != JournalRecord.TARGETS)
         {
             dropChunkedMessage();
@@ -197,13 +213,22 @@ final class JournalReplayAdapter implements DurableLog.Replayer
         final String clientId = buffer.getStringWithoutLengthUtf8(
             offset + JournalRecord.SESSION_CLIENT_ID_OFFSET + SIZE_OF_SHORT, clientIdLength);
         Session session = replaySessions.get(durableId);
+        if (session == null && inheritedClientIds != null && !inheritedClientIds.contains(clientId))
+        {
+            return; // heir mode: not a client id the registry moved here
+        }
         if (session == null)
         {
             final Session previous = sessions.byClientId(clientId);
             if (previous != null)
             {
-                replaySessions.remove(previous.durableId);
-                sessions.endSession(previous, false);
+                final boolean replayed = replaySessions.get(previous.durableId) == previous;
+                if (replayed)
+                {
+                    replaySessions.remove(previous.durableId);
+                }
+                previous.clusterEpoch = 0; // heir mode: an older session here; its client id is re-owned now
+                sessions.endSession(previous, !replayed && inheritedClientIds != null);
             }
             session = sessions.add(clientId);
             session.durableId = durableId;
@@ -216,7 +241,10 @@ final class JournalReplayAdapter implements DurableLog.Replayer
         session.expiryInterval = buffer.getLong(offset + JournalRecord.SESSION_EXPIRY_OFFSET);
         session.window.sendWindow = inflightMax;
         session.window.sendWindowBytes = deliveries.inflightMaxBytes();
-        ids.durableIdSeen(durableId);
+        if (inheritedClientIds == null)
+        {
+            ids.durableIdSeen(durableId);
+        }
     }
 
     private void onSubscribe(final DirectBuffer buffer, final int offset, final long durableId)
@@ -240,7 +268,7 @@ final class JournalReplayAdapter implements DurableLog.Replayer
         chunkPending = true;
         chunkFlags = buffer.getByte(offset + JournalRecord.MESSAGE_FLAGS_OFFSET) & ~JournalRecord.MESSAGE_FLAG_CONTINUED;
         chunkMessageId = buffer.getLong(offset + JournalRecord.MESSAGE_ID_OFFSET);
-        ids.messageIdSeen(chunkMessageId);
+        messageIdSeen(chunkMessageId);
         final int count = buffer.getInt(offset + JournalRecord.MESSAGE_TARGET_COUNT_OFFSET);
         final int targetsLength = targetsLength(buffer, offset + JournalRecord.MESSAGE_TARGETS_OFFSET, count);
         chunkTargetCount = count;
@@ -258,7 +286,7 @@ final class JournalReplayAdapter implements DurableLog.Replayer
         if (!chunkPending || messageId != chunkMessageId)
         {
             dropChunkedMessage();
-            ids.messageIdSeen(messageId);
+            messageIdSeen(messageId);
             LOG.log(Level.WARNING, "journal: targets of message " + messageId + " without its message skipped");
             return;
         }
@@ -322,7 +350,7 @@ final class JournalReplayAdapter implements DurableLog.Replayer
         final int flags = buffer.getByte(offset + JournalRecord.MESSAGE_FLAGS_OFFSET);
         final int targetCount = buffer.getInt(offset + JournalRecord.MESSAGE_TARGET_COUNT_OFFSET);
         final long messageId = buffer.getLong(offset + JournalRecord.MESSAGE_ID_OFFSET);
-        ids.messageIdSeen(messageId);
+        messageIdSeen(messageId);
         int position = offset + JournalRecord.MESSAGE_TARGETS_OFFSET;
         for (int i = 0; i < targetCount; i++)
         {
@@ -332,7 +360,7 @@ final class JournalReplayAdapter implements DurableLog.Replayer
         final int messageOffset = position;
         final int messageLength = offset + length - position;
         final long handle = store.store(buffer, messageOffset, messageLength);
-        if ((flags & JournalRecord.MESSAGE_FLAG_RETAINED) != 0)
+        if ((flags & JournalRecord.MESSAGE_FLAG_RETAINED) != 0 && inheritedClientIds == null)
         {
             final int topicOffset = MessageLayout.topicOffset(messageOffset);
             final int topicLength = MessageLayout.topicLength(buffer, messageOffset);
@@ -364,6 +392,15 @@ final class JournalReplayAdapter implements DurableLog.Replayer
                 (targetFlags & Delivery.ENTRY_FLAG_RETAIN) != 0, replayIds, 0, count);
             pending.messageId = messageId;
             pending.redelivery = true;
+            if (!sentEarly.isEmpty())
+            {
+                final Integer packetId = sentEarly.remove(durableId + ":" + messageId);
+                if (packetId != null)
+                {
+                    pending.state = PendingMessage.AWAIT_PUBREC;
+                    pending.packetId = packetId;
+                }
+            }
             session.window.queue.addLast(pending);
             session.replayIndex.put(messageId, pending);
         }
@@ -380,7 +417,7 @@ final class JournalReplayAdapter implements DurableLog.Replayer
         final int state = buffer.getByte(offset + JournalRecord.DELIVERED_STATE_OFFSET);
         final int packetId = buffer.getShort(offset + JournalRecord.DELIVERED_PACKET_ID_OFFSET) & 0xFFFF;
         final long messageId = buffer.getLong(offset + JournalRecord.DELIVERED_MESSAGE_ID_OFFSET);
-        ids.messageIdSeen(messageId);
+        messageIdSeen(messageId);
         PendingMessage pending = session.replayIndex.get(messageId);
         if (state == JournalRecord.DELIVERED_SENT)
         {
@@ -388,6 +425,10 @@ final class JournalReplayAdapter implements DurableLog.Replayer
             {
                 pending.state = PendingMessage.AWAIT_PUBREC;
                 pending.packetId = packetId;
+            }
+            else if (pending == null)
+            {
+                sentEarly.put(durableId + ":" + messageId, packetId); // its MESSAGE record follows
             }
         }
         else if (state == JournalRecord.DELIVERED_RELEASED)
@@ -417,12 +458,66 @@ final class JournalReplayAdapter implements DurableLog.Replayer
         }
     }
 
-    private void finishReplay(final long nowNs)
+    /** Start-up only: heir mode keeps the message ids of this node's own id space apart from the dead node's. */
+    private void messageIdSeen(final long messageId)
+    {
+        if (inheritedClientIds == null)
+        {
+            ids.messageIdSeen(messageId);
+        }
+    }
+
+    /**
+     * Heir mode: the records that follow (a dead node's replica, through {@link #onRecord}) rebuild the sessions of
+     * {@code clientIds} only; then {@link #finishInherited}.
+     */
+    void beginInherited(final java.util.Set<String> clientIds)
+    {
+        inheritedClientIds = clientIds;
+        replaySessions.clear();
+        chunkPending = false;
+        replayRecords = 0;
+    }
+
+    /**
+     * Ends heir mode: the rebuilt sessions, offline, their expiry running from when they went offline (the time the
+     * replica says, else now) — those whose expiry passed are ended — each with a fresh durable id and fresh message
+     * ids of this node, not yet journaled here (the caller does that).
+     */
+    java.util.List<Session> finishInherited(final long nowNs)
+    {
+        final java.util.List<Session> restored = finishReplay(nowNs);
+        for (final Session session : restored)
+        {
+            session.durableId = ids.newDurableId();
+            for (final PendingMessage pending : session.window.inFlightOrder())
+            {
+                pending.messageId = ids.newMessageId();
+            }
+            for (final PendingMessage pending : session.window.queue)
+            {
+                pending.messageId = ids.newMessageId();
+            }
+        }
+        inheritedClientIds = null;
+        return restored;
+    }
+
+    /** Records replayed by the last replay (start-up or heir mode). */
+    long replayRecords()
+    {
+        return replayRecords;
+    }
+
+    private java.util.List<Session> finishReplay(final long nowNs)
     {
         dropChunkedMessage();
+        sentEarly.clear();
         final long nowEpochMs = epochClock.time();
         expired.clear();
-        for (final Session session : sessions.sessions())
+        final ArrayList<Session> restored = new ArrayList<>(replaySessions.values());
+        restored.sort((a, b) -> Integer.compare(a.sessionId, b.sessionId));
+        for (final Session session : restored)
         {
             // QoS 2 messages sent or released become in flight again under their packet ids (resent with DUP, or
             // PUBREL, on reconnect); those acknowledged since they were journaled are dropped; the rest wait in order.
@@ -471,8 +566,9 @@ final class JournalReplayAdapter implements DurableLog.Replayer
         {
             sessions.endSession(expired.get(i), false); // still replaying: nothing new is journaled
         }
+        restored.removeAll(expired);
         expired.clear();
-        for (final Session session : sessions.sessions())
+        for (final Session session : restored)
         {
             if (session.expiryDeadlineNs != Long.MAX_VALUE)
             {
@@ -482,5 +578,6 @@ final class JournalReplayAdapter implements DurableLog.Replayer
         replaySessions.clear();
         counters.sessions.set(sessions.sessionCount());
         counters.subscriptions.set(tree.subscriptionCount());
+        return restored;
     }
 }

@@ -359,6 +359,23 @@ final class LocalRoutes implements TopicTree.FilterListener
         return done;
     }
 
+    /**
+     * Removes one route reference of {@code filter} this node inherited from a dead node ({@link HeirTakeover}): the
+     * registry counts it beside this node's own subscribers, whose route adds (queued before, or retried) must go
+     * first so the count never touches 0 on the way.
+     *
+     * @return false when it cannot go now (an add of this node waits for a retry, or no room): try again later.
+     */
+    boolean releaseInherited(final String filter)
+    {
+        if (!retry.isEmpty() || !link.removeRoute(lastIssued + 1, filter))
+        {
+            return false;
+        }
+        lastIssued++;
+        return true;
+    }
+
     private boolean add(final String filter, final Route route)
     {
         if (!link.addRoute(lastIssued + 1, filter))

@@ -251,6 +251,7 @@ public final class RoutingAgent implements Agent
         clusterAdapter =
             new ClusterAdapter(link, claims, localRoutes, forwarding, sessions, subscriptions, router, transfer,
                 cachedClock, counters);
+        clusterAdapter.heir(replayAdapter, checkpointWriter, log, cachedClock);
         tree.filterListener(localRoutes);
         router.forwarding(forwarding);
         subscriptions.localRoutes(localRoutes);
@@ -406,6 +407,10 @@ public final class RoutingAgent implements Agent
         final long nowNs = clock.nanoTime();
         cachedClock.update(nowNs);
         replayAdapter.replay(nowNs);
+        if (clusterAdapter != null)
+        {
+            clusterAdapter.onReplayed();
+        }
         checkpointWriter.onReplayed();
         writeCheckpoint();
     }

@@ -21,6 +21,11 @@ class RecordingEvents implements ClusterLink.Events
         lines.add("down " + nodeId + " heir " + heirNodeId);
     }
 
+    public void onInherited(final int nodeId, final int heirNodeId)
+    {
+        lines.add("inherited " + nodeId + " heir " + heirNodeId);
+    }
+
     public void onClaimed(final long correlationId, final String clientId, final int ownerNodeId, final long epoch,
         final int previousNodeId, final long previousEpoch)
     {

@@ -147,7 +147,7 @@ class RegistryTest
     }
 
     @Test
-    void nodeDownDropsItsRoutesThenReportsDown()
+    void nodeDownWithoutAnHeirDropsItsRoutesThenReportsDown()
     {
         hello(10, 1);
         hello(20, 2);
@@ -155,14 +155,52 @@ class RegistryTest
         command(20, RegistryCommands.ROUTE_ADD, 1, "a");
         command(10, RegistryCommands.ROUTE_ADD, 1, "a");
         command(20, RegistryCommands.CLAIM, 1, "c");
+        registry.onSessionClosed(10, ++time); // node 1 goes first: node 2 is left alone, with no buddy
         events.take();
+        assertEquals(NO_NODE, registry.buddyOf(2));
         registry.onSessionClosed(20, ++time);
-        assertEquals(List.of("route a 2 false", "route b 2 false", "down 2 heir 1"), events.take());
-        assertEquals(1, registry.routeEntries());
-        assertEquals(2, registry.owner("c"), "ownership stays for part 2's heir to take over");
+        assertEquals(List.of("route a 2 false", "route b 2 false", "down 2 heir -1"), events.take());
+        assertEquals(0, registry.routeEntries());
+        assertEquals(2, registry.owner("c"), "no heir: ownership stays where it was");
         registry.onSessionClosed(20, ++time); // twice: nothing more
         registry.onSessionClosed(99, ++time);
         assertEquals(List.of(), events.take());
+    }
+
+    @Test
+    void nodeDownWithAnHeirMovesItsRoutesAndClientIdsToTheHeirInOneDefinedOrder()
+    {
+        hello(10, 1);
+        hello(20, 2);
+        hello(30, 3);
+        command(20, RegistryCommands.ROUTE_ADD, 1, "b");
+        command(20, RegistryCommands.ROUTE_ADD, 2, "b"); // count 2 on node 2: the heir inherits one reference
+        command(20, RegistryCommands.ROUTE_ADD, 3, "a");
+        command(30, RegistryCommands.ROUTE_ADD, 1, "a"); // the heir has "a" already: no new route event for it
+        command(20, RegistryCommands.CLAIM, 4, "y");
+        command(20, RegistryCommands.CLAIM, 5, "x");
+        command(10, RegistryCommands.CLAIM, 6, "z");
+        events.take();
+        assertEquals(3, registry.buddyOf(2));
+        registry.onSessionClosed(20, ++time);
+        assertEquals(List.of(
+            "route b 3 true",
+            "down 2 heir 3",
+            "route a 2 false", "route b 2 false",
+            "claimed 0 x 3 4 2 2", "claimed 0 y 3 5 2 1",
+            "inherited 2 heir 3"), events.take());
+        assertEquals(3, registry.owner("x"));
+        assertEquals(3, registry.owner("y"));
+        assertEquals(1, registry.owner("z"), "other nodes' client ids stay");
+        assertEquals(5, registry.epoch("y"));
+        assertEquals(2, registry.routeCount("a", 3), "its own and the inherited reference");
+        assertEquals(1, registry.routeCount("b", 3), "one inherited reference whatever the dead node's count");
+        assertEquals(0, registry.routeCount("a", 2));
+        assertEquals(2, registry.routeEntries());
+        command(30, RegistryCommands.ROUTE_REMOVE, 2, "b"); // the heir drops what it does not need
+        assertEquals(List.of("route b 3 false"), events.take());
+        command(30, RegistryCommands.RELEASE, 4, "x"); // and releases what it has no session of
+        assertEquals(List.of("released x 3 4"), events.take());
     }
 
     @Test

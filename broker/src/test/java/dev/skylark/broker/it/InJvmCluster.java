@@ -127,10 +127,16 @@ final class InJvmCluster
         }
     }
 
+    private final Map<Integer, Consumer<dev.skylark.broker.routing.DurableLog.Replayer>> replicas =
+        new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Set<Integer> droppedReplicas = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** A node's link; a node that went down may come back with a new link (a restart), which replaces its old one. */
     Link link(final int nodeId)
     {
         synchronized (lock)
         {
+            links.removeIf((old) -> old.nodeId == nodeId && !old.up);
             final Link link = new Link(nodeId);
             history.forEach(link::enqueue);
             links.add(link);
@@ -190,15 +196,53 @@ final class InJvmCluster
         }
     }
 
-    /** The node left or timed out: its routes go, then everyone hears it. */
+    /**
+     * The node left or timed out. Without an heir (no other node up) its routes go, then everyone hears it; with one,
+     * as the registry does: the heir's new routes, the node down, the dead node's routes dropped, its client ids moved
+     * to the heir (new epochs), then the end of the inheritance.
+     */
     void nodeDown(final int nodeId)
     {
         synchronized (lock)
         {
             final int heir = buddyOf(nodeId);
             linkOf(nodeId).up = false;
-            dropRoutes(nodeId);
+            if (heir == ClusterLink.NO_NODE)
+            {
+                dropRoutes(nodeId);
+                broadcast((events) -> events.onNodeDown(nodeId, heir));
+                return;
+            }
+            final java.util.TreeSet<String> filters = new java.util.TreeSet<>();
+            routes.forEach((filter, counts) ->
+            {
+                if (counts.getOrDefault(nodeId, 0) > 0)
+                {
+                    filters.add(filter);
+                }
+            });
+            for (final String filter : filters)
+            {
+                if (routes.get(filter).merge(heir, 1, Integer::sum) == 1)
+                {
+                    broadcast((events) -> events.onRoute(filter, heir, true));
+                }
+            }
             broadcast((events) -> events.onNodeDown(nodeId, heir));
+            dropRoutes(nodeId);
+            final java.util.TreeMap<String, long[]> sorted = new java.util.TreeMap<>(owners);
+            for (final Map.Entry<String, long[]> entry : sorted.entrySet())
+            {
+                if (entry.getValue()[0] == nodeId)
+                {
+                    final String clientId = entry.getKey();
+                    final long previousEpoch = entry.getValue()[1];
+                    final long epoch = ++epochs;
+                    owners.put(clientId, new long[] {heir, epoch});
+                    broadcast((events) -> events.onClaimed(0, clientId, heir, epoch, nodeId, previousEpoch));
+                }
+            }
+            broadcast((events) -> events.onInherited(nodeId, heir));
             for (final Will will : wills.values())
             {
                 if (will.node == nodeId && will.dueMs == Long.MAX_VALUE)
@@ -208,6 +252,41 @@ final class InJvmCluster
                 }
             }
             publishDueWills();
+        }
+    }
+
+    /**
+     * Where {@link ClusterLink#replayReplica} of {@code nodeId} reads from on any node (the test plays the buddy):
+     * {@code source} replays records, e.g. the dead node's own journal read with the journal classes.
+     */
+    void replica(final int nodeId, final Consumer<dev.skylark.broker.routing.DurableLog.Replayer> source)
+    {
+        replicas.put(nodeId, source);
+    }
+
+    /** Whether {@link ClusterLink#dropReplica} was called for {@code nodeId} (by its heir). */
+    boolean replicaDropped(final int nodeId)
+    {
+        return droppedReplicas.contains(nodeId);
+    }
+
+    /** The owner's epoch of {@code clientId} in the registry, or 0. */
+    long epoch(final String clientId)
+    {
+        synchronized (lock)
+        {
+            final long[] owner = owners.get(clientId);
+            return owner == null ? 0 : owner[1];
+        }
+    }
+
+    /** The count of {@code filter} on {@code nodeId} in the registry. */
+    int routeCount(final String filter, final int nodeId)
+    {
+        synchronized (lock)
+        {
+            final Map<Integer, Integer> counts = routes.get(filter);
+            return counts == null ? 0 : counts.getOrDefault(nodeId, 0);
         }
     }
 
@@ -509,6 +588,12 @@ final class InJvmCluster
 
         public boolean replayReplica(final int deadNodeId, final DurableLog.Replayer replayer)
         {
+            final Consumer<DurableLog.Replayer> source = replicas.get(deadNodeId);
+            if (source != null)
+            {
+                source.accept(replayer);
+                return true;
+            }
             final java.nio.file.Path journal = journals.get(deadNodeId);
             if (journal == null)
             {
@@ -525,6 +610,11 @@ final class InJvmCluster
                 replica.close();
             }
             return true;
+        }
+
+        public void dropReplica(final int nodeId)
+        {
+            droppedReplicas.add(nodeId);
         }
 
         public boolean hasWork()
