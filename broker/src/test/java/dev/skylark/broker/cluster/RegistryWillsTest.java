@@ -128,8 +128,9 @@ class RegistryWillsTest
         threeNodesAndAClientOnNode1();
         will(10, "a", 1, 0, 30, "w/a", 5, 5);
         registry.onSessionClosed(10, 1000);
-        assertEquals(List.of("down 1 heir 2", "will a by 2 w/a " + RegistryTest.message("w/a", 5).length),
-            events.take());
+        assertEquals(List.of("down 1 heir 2", "claimed 0 a 2 2 1 1", "inherited 1 heir 2",
+            "will a by 2 w/a " + RegistryTest.message("w/a", 5).length), events.take(),
+            "the heir inherits the client id (a move, not a claim: the will stays), then publishes the will");
         assertEquals(0, registry.willCount());
         assertEquals(0, registry.willBytes());
         assertEquals(1, registry.willsPublished());
@@ -191,7 +192,7 @@ class RegistryWillsTest
         final List<String> lines = events.take();
         assertEquals(2, lines.size());
         assertEquals("will a by 2 w/a " + RegistryTest.message("w/a", 5).length, lines.get(0));
-        assertEquals("claimed 0 a 3 2 1 1", lines.get(1));
+        assertEquals("claimed 0 a 3 3 2 2", lines.get(1), "from the heir, which inherited it under epoch 2");
     }
 
     @Test
@@ -361,7 +362,7 @@ class RegistryWillsTest
             RegistryCommands.encodeLongString(buffer, 0, RegistryCommands.CLAIM, 0, "c"));
         final byte[] c = RegistryTest.message("w/c", 1);
         again.onCommand(20, 1002, buffer, 0, RegistryCommands.encodeWill(
-            buffer, 0, "c", 2, 0, 0, new UnsafeBuffer(c), 0, c.length));
+            buffer, 0, "c", again.epoch("c"), 0, 0, new UnsafeBuffer(c), 0, c.length)); // epoch 3: node down took 2
         again.onCommand(30, 1003, buffer, 0, RegistryCommands.encodeHello(buffer, 0, 3));
         again.onSessionClosed(20, 2000); // heir: node 3
         final WillEvents node3 = new WillEvents();
