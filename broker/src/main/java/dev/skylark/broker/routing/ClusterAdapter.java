@@ -130,6 +130,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
                 if (rejoin.isDone())
                 {
                     heir.caughtUp();
+                    forwarding.onRejoined();
                 }
             }
             work += heir.doWork();

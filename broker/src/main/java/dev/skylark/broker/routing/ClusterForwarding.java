@@ -673,7 +673,13 @@ final class ClusterForwarding
             " it had not seen confirmed");
     }
 
-    /** A record of this node's own journal at start-up: the marks of what it applied come back; forwards do not. */
+    /**
+     * A record of this node's own journal at start-up: the marks of what it applied come back, and the forwards it
+     * had not seen confirmed are collected as a dead node's would be ({@link #onReplicaRecord}); they are re-sent
+     * once this node has caught up with the registry ({@link #onRejoined}). If the node was declared down while it
+     * was away, its heir re-sent them already and the receivers drop these as duplicates; if it restarted within the
+     * session timeout, nobody else has them.
+     */
     void onOwnRecord(final DirectBuffer buffer, final int offset, final int length)
     {
         final int type = buffer.getByte(offset + JournalRecord.TYPE_OFFSET);
@@ -690,14 +696,25 @@ final class ClusterForwarding
                 buffer.getLong(offset + JournalRecord.FORWARD_MARK_ID_OFFSET));
         }
         else if (type == JournalRecord.FORWARD &&
-            length >= JournalRecord.FORWARD_MESSAGE_OFFSET + GROUPS_OFFSET + SIZE_OF_SHORT &&
-            buffer.getInt(offset + JournalRecord.FORWARD_MESSAGE_OFFSET + ORIGIN_OFFSET) == self)
+            length >= JournalRecord.FORWARD_MESSAGE_OFFSET + GROUPS_OFFSET + SIZE_OF_SHORT)
         {
-            // Not re-sent: this node was declared down while it was away (a restart outlasts the session timeout),
-            // and its heir re-sent them from the replica. Only the id carries on above them.
-            lastForwardId = Math.max(lastForwardId,
-                buffer.getLong(offset + JournalRecord.FORWARD_MESSAGE_OFFSET + ID_OFFSET));
+            if (buffer.getInt(offset + JournalRecord.FORWARD_MESSAGE_OFFSET + ORIGIN_OFFSET) == self)
+            {
+                lastForwardId = Math.max(lastForwardId,
+                    buffer.getLong(offset + JournalRecord.FORWARD_MESSAGE_OFFSET + ID_OFFSET));
+            }
+            onReplicaRecord(self, buffer, offset, length);
         }
+        else if (type == JournalRecord.FORWARD_CONFIRMED)
+        {
+            onReplicaRecord(self, buffer, offset, length);
+        }
+    }
+
+    /** This node has caught up with the registry after its start: its unconfirmed forwards go out again. */
+    void onRejoined()
+    {
+        onReplicaEnd(self);
     }
 
     /** Writes, in a checkpoint, the forwards not yet confirmed and the marks of what this node applied. */

@@ -229,6 +229,39 @@ class ForwardDurabilityTest
     }
 
     @Test
+    void aSenderRestartedBeforeItIsDeclaredDownResendsWhatWasNotConfirmed() throws Exception
+    {
+        start(2, "os", 0);
+        final BlockingQueue<Mqtt5Publish> onNode2 = subscribe(2, "sub2", "restart/#");
+        final Mqtt5BlockingClient pub = hive(1, "pub");
+        links.get(1).losePeerMessages = true; // node 2 never gets them, so never confirms them
+        for (int i = 0; i < 3; i++)
+        {
+            pub.publishWith().topic("restart/x").qos(MqttQos.AT_LEAST_ONCE).payload(numbered(i, 16)).send();
+        }
+        pub.disconnect();
+        // Node 1 stops and comes back within the session timeout: the registry never declares it down (its new
+        // session's HELLO replaces the old one), so no heir re-sends its forwards: it must, from its own journal.
+        brokers.get(0).close();
+        links.get(0).up = false; // quietly: no onNodeDown
+        links.get(1).losePeerMessages = false;
+        final InJvmCluster.Link again = cluster.link(1);
+        links.set(0, again);
+        brokers.set(0, Broker.launch(new Broker.Context().authMode("none").mqttPort(0).httpPort(0)
+            .bindAddress("127.0.0.1").dataDir(dataDir.resolve("node1").toString()).durability("os")
+            .clusterLink(again)));
+
+        for (int i = 0; i < 3; i++)
+        {
+            final Mqtt5Publish p = onNode2.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+            assertNotNull(p, "message " + i + " reaches node 2 after node 1's restart");
+            assertEquals(i, number(p), "in publishing order");
+        }
+        assertNull(onNode2.poll(300, TimeUnit.MILLISECONDS), "exactly once");
+        await(() -> metric(1, "skylark_cluster_forward_backlog_bytes") == 0, "node 2 confirmed them to node 1");
+    }
+
+    @Test
     void whatADeadReceiverAppliedWithoutConfirmingIsNotDeliveredAgainByItsHeir() throws Exception
     {
         start(3, "os", 0);
