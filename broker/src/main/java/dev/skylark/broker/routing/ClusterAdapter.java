@@ -65,6 +65,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         final RoutingCounters counters)
     {
         this.transfer = transfer;
+        transfer.nodeUp(nodesUp::contains);
         this.link = link;
         this.self = link.nodeId();
         this.claims = claims;
@@ -213,6 +214,11 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         {
             forwarding.onNodeDown(nodeId, heirNodeId);
         }
+        if (heir != null)
+        {
+            heir.sendLate(transfer);
+        }
+        transfer.onNodeDown(nodeId);
     }
 
     public void onClaimed(
@@ -242,7 +248,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
             if (!pending.lost && previousNodeId != ClusterLink.NO_NODE && previousNodeId != self &&
                 nodesUp.contains(previousNodeId) && (pending.isHandOver() || !claims.decode(pending).cleanStart()))
             {
-                transfer.await(pending, epoch); // CONNACK once the previous owner has sent the session
+                transfer.await(pending, epoch, previousNodeId); // CONNACK once the previous owner sent the session
                 return;
             }
             if (pending.isHandOver())

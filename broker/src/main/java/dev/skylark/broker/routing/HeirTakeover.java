@@ -69,6 +69,18 @@ final class HeirTakeover
     private final ArrayList<String> routeReleases = new ArrayList<>();
     /** Replicas to drop once this node's journal is durable up to the sequence: dead node id → sequence. */
     private final Map<Integer, Long> replicaDrops = new HashMap<>();
+    /**
+     * Recent takeovers across nodes, by client id: {new owner, its epoch, previous owner, when (ns)}. A client of a
+     * node that dies often reconnects to another node before the registry declares that node down: the claim
+     * commits, but the dead node never sends the session. Its heir then rebuilds that session from the replica too
+     * and sends it to the new owner ({@link #sendLate}), which waits for it. Kept {@link #RECENT_NS}, bounded.
+     */
+    private final Map<String, long[]> recentTakeovers = new HashMap<>();
+    private static final long RECENT_NS = TimeUnit.SECONDS.toNanos(60);
+    private static final int RECENT_MAX = 100_000;
+    private long recentPrunedNs;
+    /** Sessions rebuilt for another node's waiting CONNECT: sent there once this node has redirected forwards. */
+    private final ArrayList<Object[]> lateTransfers = new ArrayList<>();
     private boolean caughtUp;
 
     HeirTakeover(
@@ -125,6 +137,15 @@ final class HeirTakeover
      */
     boolean onClaimed(final String clientId, final int ownerNodeId, final long epoch, final int previousNodeId)
     {
+        if (previousNodeId != ClusterLink.NO_NODE && previousNodeId != ownerNodeId &&
+            (recentTakeovers.size() < RECENT_MAX || recentTakeovers.containsKey(clientId)))
+        {
+            recentTakeovers.put(clientId, new long[] {ownerNodeId, epoch, previousNodeId, clock.nanoTime()});
+        }
+        else
+        {
+            recentTakeovers.remove(clientId);
+        }
         final Inheritance inheritance = ownerNodeId == self ? collecting.get(previousNodeId) : null;
         if (inheritance == null)
         {
@@ -148,7 +169,19 @@ final class HeirTakeover
     {
         final int dead = inheritance.deadNodeId;
         final long startNs = System.nanoTime();
-        replay.beginInherited(inheritance.clientIds.keySet());
+        final Map<String, long[]> late = new HashMap<>();
+        for (final Map.Entry<String, long[]> entry : recentTakeovers.entrySet())
+        {
+            final long[] takeover = entry.getValue();
+            if (takeover[2] == dead && takeover[0] != self && takeover[0] != dead &&
+                !inheritance.clientIds.containsKey(entry.getKey()))
+            {
+                late.put(entry.getKey(), takeover);
+            }
+        }
+        final java.util.Set<String> rebuilt = new java.util.HashSet<>(inheritance.clientIds.keySet());
+        rebuilt.addAll(late.keySet());
+        replay.beginInherited(rebuilt);
         final boolean held = link.replayReplica(dead, (buffer, offset, length) ->
         {
             forwarding.onReplicaRecord(dead, buffer, offset, length);
@@ -159,6 +192,14 @@ final class HeirTakeover
         int messages = 0;
         for (final Session session : restored)
         {
+            final long[] takeover = late.get(session.clientId);
+            if (takeover != null)
+            {
+                // Another node's CONNECT waits for it: kept here (not journaled) until forwards are redirected.
+                session.takenOverFrom = dead;
+                lateTransfers.add(new Object[] {session, takeover});
+                continue;
+            }
             final Long epoch = inheritance.clientIds.get(session.clientId);
             session.clusterEpoch = epoch == null ? 0 : epoch;
             session.takenOverFrom = dead; // forwards still meant for the dead node reach it
@@ -197,10 +238,39 @@ final class HeirTakeover
         }
     }
 
+    /**
+     * Sends the sessions rebuilt for other nodes' waiting CONNECTs (a client that reconnected elsewhere before its
+     * node was declared down) to those nodes, then drops them here: called once the forwards still meant for the
+     * dead node have been delivered here. The new owner takes one only while it still waits for it (same epoch).
+     */
+    void sendLate(final SessionTransfer transfer)
+    {
+        for (final Object[] late : lateTransfers)
+        {
+            final Session session = (Session)late[0];
+            final long[] takeover = (long[])late[1];
+            transfer.send(session, (int)takeover[0], takeover[1]);
+            session.durableId = 0; // never journaled here: no end to journal either
+            sessions.onTakenOverElsewhere(session);
+        }
+        if (!lateTransfers.isEmpty())
+        {
+            LOG.log(Level.INFO, "cluster: sent " + lateTransfers.size() + " session(s) of a dead node to the nodes " +
+                "their clients reconnected to before it was declared down");
+        }
+        lateTransfers.clear();
+    }
+
     /** Retries: inherited route references to remove, replicas to drop. */
     int doWork()
     {
         int work = 0;
+        final long nowNs = clock.nanoTime();
+        if (nowNs - recentPrunedNs > TimeUnit.SECONDS.toNanos(1) && !recentTakeovers.isEmpty())
+        {
+            recentPrunedNs = nowNs;
+            recentTakeovers.values().removeIf((takeover) -> nowNs - takeover[3] > RECENT_NS);
+        }
         if (!routeReleases.isEmpty())
         {
             work += releaseRoutes();

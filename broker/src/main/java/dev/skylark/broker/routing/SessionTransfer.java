@@ -44,14 +44,21 @@ final class SessionTransfer
     {
         final PendingClaims.Pending pending;
         final long epoch;
-        final long deadlineNs;
+        /** The node the session comes from (its heir's copy, if it was declared down meanwhile). */
+        final int previousNodeId;
+        final long sinceNs;
+        long deadlineNs;
         Session session;
         /** Claimed away from this node while it waited: the node to hand the session on to, else NO_NODE. */
         int passTo = ClusterLink.NO_NODE;
         long passEpoch;
 
-        Awaiting(final PendingClaims.Pending pending, final long epoch, final long deadlineNs)
+        Awaiting(
+            final PendingClaims.Pending pending, final long epoch, final int previousNodeId, final long sinceNs,
+            final long deadlineNs)
         {
+            this.previousNodeId = previousNodeId;
+            this.sinceNs = sinceNs;
             this.pending = pending;
             this.epoch = epoch;
             this.deadlineNs = deadlineNs;
@@ -115,16 +122,46 @@ final class SessionTransfer
         this.leave = leave;
     }
 
+    /** The longest a CONNECT waits for a previous owner the registry still says is live. */
+    static final long LIVE_WAIT_MAX_NS = TimeUnit.SECONDS.toNanos(60);
+    /** Whether the registry says a node is live (the previous owner of a waiting CONNECT). */
+    private java.util.function.IntPredicate nodeUp = (node) -> false;
+
+    /** Wires the live-node test the waits use. */
+    void nodeUp(final java.util.function.IntPredicate nodeUp)
+    {
+        this.nodeUp = nodeUp;
+    }
+
+    /** Node {@code nodeId} was declared down: CONNECTs waiting for its session now wait for its heir's. */
+    void onNodeDown(final int nodeId)
+    {
+        final long nowNs = clock.nanoTime();
+        for (final Awaiting wait : awaiting.values())
+        {
+            if (wait.previousNodeId == nodeId)
+            {
+                wait.deadlineNs = nowNs + waitNs;
+            }
+        }
+    }
+
     /** How long a CONNECT waits for its session from the previous owner before it goes on without it. */
     void waitNs(final long waitNs)
     {
         this.waitNs = waitNs;
     }
 
-    /** A CONNECT whose claim took the client id from a live node: it waits for that node's session. */
-    void await(final PendingClaims.Pending pending, final long epoch)
+    /**
+     * A CONNECT whose claim took the client id from a node the registry says is live: it waits for that node's session
+     * — while that node stays live in the registry (it may have died without the cluster knowing yet), up to
+     * {@link #LIVE_WAIT_MAX_NS}, and once it is declared down, {@link #waitNs} more for its heir, which rebuilds the
+     * session from its replica and sends it here ({@link #onNodeDown}).
+     */
+    void await(final PendingClaims.Pending pending, final long epoch, final int previousNodeId)
     {
-        awaiting.put(pending.clientId, new Awaiting(pending, epoch, clock.nanoTime() + waitNs));
+        final long nowNs = clock.nanoTime();
+        awaiting.put(pending.clientId, new Awaiting(pending, epoch, previousNodeId, nowNs, nowNs + waitNs));
         if (!early.isEmpty())
         {
             final ArrayList<Early> due = new ArrayList<>();
@@ -179,7 +216,12 @@ final class SessionTransfer
         while (it.hasNext())
         {
             final Awaiting wait = it.next();
-            if (nowNs - wait.deadlineNs >= 0)
+            if (nowNs - wait.deadlineNs >= 0 && nodeUp.test(wait.previousNodeId) &&
+                nowNs - wait.sinceNs < LIVE_WAIT_MAX_NS)
+            {
+                wait.deadlineNs = nowNs + waitNs; // still live to the registry: it may be dead, not yet declared
+            }
+            else if (nowNs - wait.deadlineNs >= 0)
             {
                 it.remove();
                 LOG.log(Level.INFO, "cluster: the previous owner did not send the session in time; connecting " +
