@@ -213,6 +213,66 @@ class HeirTakeoverTest
     }
 
     @Test
+    void aClientThatReconnectsElsewhereBeforeItsNodeIsDeclaredDownGetsItsSessionFromTheHeir() throws Exception
+    {
+        start(1);
+        start(2);
+        start(3);
+        await(() -> links[1].up && links[2].up && links[3].up, "every node up");
+        final Mqtt5BlockingClient sub = Mqtt5Client.builder().identifier("early").serverHost("127.0.0.1")
+            .serverPort(port(1)).buildBlocking();
+        sub.connectWith().cleanStart(true).sessionExpiryInterval(300).send();
+        sub.subscribeWith().topicFilter("early/#").qos(MqttQos.AT_LEAST_ONCE).send();
+        sub.disconnect();
+        final Mqtt5BlockingClient pub = hive(1, "pub-early");
+        for (int i = 0; i < 3; i++)
+        {
+            pub.publishWith().topic("early/" + i).qos(MqttQos.AT_LEAST_ONCE).payload(("e" + i).getBytes()).send();
+        }
+        await(this::allCaughtUp, "every node applied the log");
+
+        // Node 1 dies; the registry does not know yet. The client reconnects to node 3 at once: the claim commits
+        // with node 1 as the previous owner, which never sends the session. The CONNECT waits.
+        brokers[1].close();
+        brokers[1] = null;
+        final Mqtt5BlockingClient again = Mqtt5Client.builder().identifier("early").serverHost("127.0.0.1")
+            .serverPort(port(3)).buildBlocking();
+        final BlockingQueue<Mqtt5Publish> in = new LinkedBlockingQueue<>();
+        again.toAsync().publishes(MqttGlobalPublishFilter.ALL, in::add);
+        final java.util.concurrent.CompletableFuture<com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck>
+            connack = again.toAsync().connectWith().cleanStart(false).sessionExpiryInterval(300).send();
+        clients.add(() ->
+        {
+            if (again.getState().isConnected())
+            {
+                again.disconnect();
+            }
+        });
+        await(() -> cluster.owner("early") == 3, "node 3's claim committed");
+        assertFalse(connack.isDone(), "no CONNACK while the previous owner is live to the registry");
+
+        // Now the registry declares node 1 down: its heir, node 2, rebuilds the session from the replica and sends
+        // it to node 3, where the CONNECT waits.
+        final Path journal = dataDir.resolve("node1").resolve("journal");
+        cluster.replica(1, (replayer) ->
+        {
+            try (ChronicleJournal replica = new ChronicleJournal(journal, false))
+            {
+                replica.replay(replayer::onRecord);
+            }
+        });
+        cluster.nodeDown(1);
+        assertTrue(connack.get(WAIT_MS, TimeUnit.MILLISECONDS).isSessionPresent(), "session present 1 on node 3");
+        for (int i = 0; i < 3; i++)
+        {
+            final Mqtt5Publish p = in.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+            assertNotNull(p, "queued message " + i);
+            assertEquals("e" + i, new String(p.getPayloadAsBytes()), "in order");
+        }
+        assertEquals(3, cluster.owner("early"), "still node 3's");
+    }
+
+    @Test
     void theHeirTakesOverADeadNodesPersistentSessionsAndClientsResumeOnAnyNode() throws Exception
     {
         start(1);
