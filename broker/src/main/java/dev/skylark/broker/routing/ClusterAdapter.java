@@ -105,6 +105,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         final org.agrona.concurrent.CachedNanoClock clock)
     {
         heir = new HeirTakeover(link, replay, writer, log, localRoutes, forwarding, sessions, clock, this::release);
+        heir.transfer(transfer);
         rejoin = new RejoinCheck(self, sessions);
     }
 

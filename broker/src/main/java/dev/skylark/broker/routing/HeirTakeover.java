@@ -79,8 +79,15 @@ final class HeirTakeover
     private static final long RECENT_NS = TimeUnit.SECONDS.toNanos(60);
     private static final int RECENT_MAX = 100_000;
     private long recentPrunedNs;
-    /** Sessions rebuilt for another node's waiting CONNECT: sent there once this node has redirected forwards. */
+    /**
+     * Sessions rebuilt for another node's waiting CONNECT: kept here (taking what is still on its way to the dead
+     * node: the other nodes redirect their unconfirmed forwards to this heir when they apply the same node-down) for
+     * {@link #LATE_SETTLE_NS}, then sent there ({@link #sendLate}).
+     */
     private final ArrayList<Object[]> lateTransfers = new ArrayList<>();
+    static final long LATE_SETTLE_NS = TimeUnit.SECONDS.toNanos(1);
+    private long lateDueNs;
+    private SessionTransfer transfer;
     private boolean caughtUp;
 
     HeirTakeover(
@@ -104,6 +111,12 @@ final class HeirTakeover
         this.sessions = sessions;
         this.clock = clock;
         this.release = release;
+    }
+
+    /** Wires the session transfer the late sessions go by. */
+    void transfer(final SessionTransfer transfer)
+    {
+        this.transfer = transfer;
     }
 
     /** This node has caught up with the registry's log after its start: inheritances from now on are live. */
@@ -198,6 +211,7 @@ final class HeirTakeover
                 // Another node's CONNECT waits for it: kept here (not journaled) until forwards are redirected.
                 session.takenOverFrom = dead;
                 lateTransfers.add(new Object[] {session, takeover});
+                lateDueNs = clock.nanoTime() + LATE_SETTLE_NS;
                 continue;
             }
             final Long epoch = inheritance.clientIds.get(session.clientId);
@@ -206,6 +220,14 @@ final class HeirTakeover
             messages += writer.writeSession(session);
         }
         forwarding.onReplicaEnd(dead); // after the sessions: re-sent forwards meant for them reach them
+        for (final Map.Entry<String, long[]> entry : late.entrySet())
+        {
+            if (transfer != null && sessions.byClientId(entry.getKey()) == null)
+            {
+                // No persistent session of it in the replica: the waiting CONNECT goes on at once.
+                transfer.sendNone(entry.getKey(), (int)entry.getValue()[0], entry.getValue()[1]);
+            }
+        }
         int released = 0;
         for (final Map.Entry<String, Long> entry : inheritance.clientIds.entrySet())
         {
@@ -245,6 +267,11 @@ final class HeirTakeover
      */
     void sendLate(final SessionTransfer transfer)
     {
+        this.transfer = transfer;
+        if (lateTransfers.isEmpty() || clock.nanoTime() - lateDueNs < 0)
+        {
+            return;
+        }
         for (final Object[] late : lateTransfers)
         {
             final Session session = (Session)late[0];
@@ -266,6 +293,11 @@ final class HeirTakeover
     {
         int work = 0;
         final long nowNs = clock.nanoTime();
+        if (!lateTransfers.isEmpty() && transfer != null && nowNs - lateDueNs >= 0)
+        {
+            sendLate(transfer);
+            work++;
+        }
         if (nowNs - recentPrunedNs > TimeUnit.SECONDS.toNanos(1) && !recentTakeovers.isEmpty())
         {
             recentPrunedNs = nowNs;

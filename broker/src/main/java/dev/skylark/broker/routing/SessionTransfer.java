@@ -133,6 +133,12 @@ final class SessionTransfer
         this.nodeUp = nodeUp;
     }
 
+    /**
+     * How long a CONNECT waits for the heir's copy of its session once the previous owner was declared down: the
+     * heir's replay of the replica, then {@link HeirTakeover#LATE_SETTLE_NS}.
+     */
+    static final long HEIR_WAIT_NS = TimeUnit.SECONDS.toNanos(15);
+
     /** Node {@code nodeId} was declared down: CONNECTs waiting for its session now wait for its heir's. */
     void onNodeDown(final int nodeId)
     {
@@ -141,7 +147,7 @@ final class SessionTransfer
         {
             if (wait.previousNodeId == nodeId)
             {
-                wait.deadlineNs = nowNs + waitNs;
+                wait.deadlineNs = nowNs + Math.max(waitNs, HEIR_WAIT_NS);
             }
         }
     }

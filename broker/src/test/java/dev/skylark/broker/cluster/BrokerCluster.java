@@ -498,7 +498,9 @@ final class BrokerCluster implements AutoCloseable
         final List<Integer> bases = new ArrayList<>();
         while (bases.size() < count)
         {
-            final int base = 20_000 + ThreadLocalRandom.current().nextInt(20_000);
+            // Below Linux's ephemeral range (32768 and up): a port free now cannot become some process's (e.g. another
+            // node's Aeron publication's) ephemeral port before its member binds it.
+            final int base = 20_000 + ThreadLocalRandom.current().nextInt(12_000);
             final boolean overlaps = bases.stream().anyMatch((b) -> Math.abs(b - base) < ClusterMembers.PORTS_PER_MEMBER);
             if (!overlaps && udpFree(base, ClusterMembers.PORTS_PER_MEMBER))
             {
