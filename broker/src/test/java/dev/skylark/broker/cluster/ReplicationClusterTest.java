@@ -120,6 +120,9 @@ class ReplicationClusterTest
         {
             resume(0);
         }
+        // Stopped longer than its fencing threshold, node 0 may fence itself once it runs again (its registry round
+        // trips are late) and drop its clients, then unfence: its publisher connects again if it was dropped.
+        fencedOrNot(publishers, 0);
 
         // The replica holds exactly what node 0 journaled.
         for (int i = 0; i < 20; i++)
@@ -154,6 +157,58 @@ class ReplicationClusterTest
         client.connect().get(WAIT_MS, TimeUnit.MILLISECONDS);
         clients.add(client);
         return client;
+    }
+
+    /**
+     * After node {@code node} was stopped: publishes on it until one is acknowledged, connecting its publisher again
+     * whenever the node dropped it (it fenced itself) — a fenced node refuses connects until it unfences.
+     */
+    private void fencedOrNot(final Mqtt5AsyncClient[] publishers, final int node) throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
+        while (true)
+        {
+            publishers[node] = connected(publishers[node], "pub" + node, node);
+            try
+            {
+                publish(publishers[node]).get(WAIT_MS, TimeUnit.MILLISECONDS);
+                if (cluster.node(node).metric("skylark_cluster_fenced") == 0)
+                {
+                    return;
+                }
+            }
+            catch (final java.util.concurrent.ExecutionException dropped)
+            {
+                if (System.nanoTime() > deadline)
+                {
+                    throw dropped;
+                }
+            }
+        }
+    }
+
+    /** {@code client}, or once it was dropped (fencing), a new one with its id, retried until the node accepts it. */
+    private Mqtt5AsyncClient connected(final Mqtt5AsyncClient client, final String id, final int node)
+        throws Exception
+    {
+        final long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(WAIT_MS);
+        Mqtt5AsyncClient current = client;
+        while (!current.getState().isConnected())
+        {
+            try
+            {
+                current = client(id, node);
+            }
+            catch (final java.util.concurrent.ExecutionException refused)
+            {
+                if (System.nanoTime() > deadline)
+                {
+                    throw refused;
+                }
+                Thread.onSpinWait(); // fenced still: CONNACK 0x88; try again
+            }
+        }
+        return current;
     }
 
     private CompletableFuture<Mqtt5PublishResult> publish(final Mqtt5AsyncClient client)
