@@ -441,6 +441,46 @@ class NodeFailureTest
                         .append(counts[5] >= 0 ? " (first lost: " + describe(counts) + ")" : "")
                         .append("; connects: ").append(subscribers.get(entry.getKey()).connects);
                 }
+                for (final Map.Entry<Integer, Received> entry : received.entrySet())
+                {
+                    report.append("\n  DIAG arrivals on subscriber of node ").append(entry.getKey()).append(':');
+                    for (final String pub : acked.keySet())
+                    {
+                        final List<Integer> seqs = entry.getValue().of(pub);
+                        report.append("\n    ").append(pub).append(':');
+                        int first = -2;
+                        int last = -2;
+                        for (final int seq : seqs)
+                        {
+                            if (seq == last + 1)
+                            {
+                                last = seq;
+                                continue;
+                            }
+                            if (first != -2)
+                            {
+                                report.append(' ').append(first).append(first == last ? "" : "-" + last);
+                            }
+                            first = seq;
+                            last = seq;
+                        }
+                        report.append(' ').append(first).append(first == last ? "" : "-" + last);
+                    }
+                }
+                try
+                {
+                    final Path keep = Path.of("/tmp/nf-diag-" + name + "-" + System.currentTimeMillis());
+                    java.nio.file.Files.createDirectories(keep);
+                    for (int i = 0; i < cluster.size; i++)
+                    {
+                        java.nio.file.Files.writeString(keep.resolve("node" + i + ".log"), cluster.node(i).logText());
+                    }
+                    report.append("\n  DIAG logs in ").append(keep);
+                }
+                catch (final Exception ex)
+                {
+                    report.append("\n  DIAG logs not kept: ").append(ex);
+                }
                 final OwnershipHistory.Result ownership = cluster.checkOwnership();
                 report.append("\n  ").append(ownership.summary()).append("\n  took ")
                     .append(ms(System.nanoTime() - began)).append(" ms");
