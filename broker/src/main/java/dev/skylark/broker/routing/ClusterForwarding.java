@@ -871,13 +871,6 @@ final class ClusterForwarding
             logDrop("a forward from node " + from + " naming node " + origin + ", neither it nor down, as its origin");
             return;
         }
-        if (target != self || from == self)
-        {
-            Diag.LOG.log(Level.INFO, "DIAG fwd from " + from + " origin " + origin + " target " + target + " id " +
-                forwardId + " mask " + mask + (target != self && !heirs.containsKey(target) ? " HELD" :
-                forwardId != 0 && forwardId <= receipts.applied(origin, target) ? " DUP" : " deliver") + " " +
-                Diag.head(buffer, position));
-        }
         if (target != self && !heirs.containsKey(target))
         {
             hold(from, buffer, offset, length); // meant for a node this one does not know is down yet
@@ -959,8 +952,6 @@ final class ClusterForwarding
         {
             destination = heirs.get(destination);
         }
-        Diag.LOG.log(Level.INFO, "DIAG redirect for " + node + " to " + destination + " id " +
-            buffer.getLong(offset + ID_OFFSET) + " " + Diag.head(buffer, offset + forwardHeaderLength(buffer, offset)));
         if (destination == self)
         {
             receive(self, buffer, offset, length);

@@ -210,8 +210,6 @@ final class HeirTakeover
             {
                 // Another node's CONNECT waits for it: kept here (not journaled) until forwards are redirected.
                 session.takenOverFrom = dead;
-                Diag.LOG.log(Level.INFO, "DIAG late rebuilt " + session.clientId + " queue " +
-                    Diag.queue(session, Diag.store));
                 lateTransfers.add(new Object[] {session, takeover});
                 lateDueNs = clock.nanoTime() + LATE_SETTLE_NS;
                 continue;

@@ -122,7 +122,6 @@ final class SessionTransfer
         this.ids = ids;
         this.clock = clock;
         this.claims = claims;
-        Diag.store = store;
     }
 
     /** Wires the forwarding, whose forwards a session on its way here missed on its previous node. */
@@ -261,11 +260,6 @@ final class SessionTransfer
     void send(final Session session, final int ownerNodeId, final long epoch)
     {
         final boolean persistent = session.expiryInterval > 0;
-        if (session.clientId.startsWith("nf-sub"))
-        {
-            Diag.LOG.log(System.Logger.Level.INFO, "DIAG xfer send " + session.clientId + " to node " + ownerNodeId +
-                " queue " + Diag.queue(session, store));
-        }
         if (persistent)
         {
             int position = header(epoch, session.clientId);
@@ -369,7 +363,6 @@ final class SessionTransfer
         {
             case BEGIN ->
             {
-                Diag.LOG.log(System.Logger.Level.INFO, "DIAG xfer begin " + clientId + " from " + fromNodeId);
                 wait.session = begin(clientId, buffer, position);
                 wait.fromNodeId = fromNodeId;
                 wait.beginForwardId = forwarding == null ? 0 : forwarding.lastForwardId();
@@ -380,12 +373,8 @@ final class SessionTransfer
             {
                 if (wait.session != null)
                 {
-                    Diag.LOG.log(System.Logger.Level.INFO, "DIAG xfer end " + clientId + " queue " +
-                        Diag.queue(wait.session, store));
                     final boolean withApplied = position + 1 + SIZE_OF_LONG <= offset + length;
                     end(wait, withApplied ? buffer.getLong(position + 1) : Long.MAX_VALUE);
-                    Diag.LOG.log(System.Logger.Level.INFO, "DIAG xfer end after " + clientId + " queue " +
-                        Diag.queue(wait.session, store));
                 }
                 awaiting.remove(clientId);
                 connect(wait);
