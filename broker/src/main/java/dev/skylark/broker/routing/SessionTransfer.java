@@ -7,9 +7,12 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.agrona.BitUtil.SIZE_OF_INT;
@@ -27,8 +30,11 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  * every type: epoch:8 clientIdLength:2 clientId:n, then
  * BEGIN:   expiryInterval:8 version:4 subscriptionCount:4 (packed:8 filterLength:2 filter:n)*
  * MESSAGE: qos:1 state:1 packetId:2 retain:1 expiryLeftMs:8 subscriptionIdCount:2 (subscriptionId:4)* message
- * END:     present:1
+ * END:     present:1 appliedForwardId:8
  * </pre>
+ * {@code appliedForwardId}: the highest forward id of the new owner the old one had applied when it sent the session;
+ * the new owner delivers its later forwards to the old owner, published while the session was on its way, to the
+ * session itself ({@link ClusterForwarding#redeliverOwn}), behind the messages that came with it.
  * Messages that came through a shared subscription are not moved (the old node hands them to another member of
  * the group, as on a session's end). Rare, so it may allocate. Owned by the routing agent's thread.
  */
@@ -57,7 +63,7 @@ final class SessionTransfer
         /** This node's last forward id when BEGIN came: from then on its own publishes reach the session here. */
         long beginForwardId;
         /** The queued messages that came with the session, in order (locally routed ones go behind them). */
-        java.util.Set<PendingMessage> transferred;
+        Set<PendingMessage> transferred;
 
         Awaiting(
             final PendingClaims.Pending pending, final long epoch, final int previousNodeId, final long sinceNs,
@@ -366,7 +372,7 @@ final class SessionTransfer
                 wait.session = begin(clientId, buffer, position);
                 wait.fromNodeId = fromNodeId;
                 wait.beginForwardId = forwarding == null ? 0 : forwarding.lastForwardId();
-                wait.transferred = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+                wait.transferred = Collections.newSetFromMap(new IdentityHashMap<>());
             }
             case MESSAGE -> message(wait, buffer, position, offset + length);
             case END ->
@@ -429,7 +435,7 @@ final class SessionTransfer
     private void end(final Awaiting wait, final long appliedId)
     {
         final Session session = wait.session;
-        final java.util.Set<PendingMessage> before = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        final Set<PendingMessage> before = Collections.newSetFromMap(new IdentityHashMap<>());
         for (final PendingMessage pending : session.window.queue)
         {
             before.add(pending);
@@ -438,7 +444,7 @@ final class SessionTransfer
         {
             forwarding.redeliverOwn(wait.fromNodeId, session, appliedId, wait.beginForwardId);
         }
-        if (before.size() == wait.transferred.size() && session.window.queue.size() == before.size())
+        if (session.window.queue.size() == before.size() && wait.transferred.containsAll(before))
         {
             return; // nothing routed here meanwhile
         }

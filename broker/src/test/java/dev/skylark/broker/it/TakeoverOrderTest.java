@@ -118,7 +118,8 @@ class TakeoverOrderTest
     void publishesOnTheNewNodeWhileTheSessionIsOnItsWayArriveBehindItsQueueInOrder() throws Exception
     {
         start(3);
-        hive(1, "local1").subscribeWith().topicFilter("to/#").qos(MqttQos.AT_LEAST_ONCE).send(); // node 1 keeps the route
+        // node 1 keeps its route to/# after the session left: node 2 goes on forwarding there
+        hive(1, "local1").subscribeWith().topicFilter("to/#").qos(MqttQos.AT_LEAST_ONCE).send();
         final Mqtt5BlockingClient first = Mqtt5Client.builder().identifier("mover").serverHost("127.0.0.1")
             .serverPort(port(1)).buildBlocking();
         first.connectWith().cleanStart(true).sessionExpiryInterval(300).send();
