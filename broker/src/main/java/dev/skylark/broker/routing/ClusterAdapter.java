@@ -66,6 +66,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
     {
         this.transfer = transfer;
         transfer.nodeUp(nodesUp::contains);
+        transfer.forwarding(forwarding);
         this.link = link;
         this.self = link.nodeId();
         this.claims = claims;

@@ -242,6 +242,8 @@ final class ClusterForwarding
     /** While a forwarded message is routed here: only sessions taken over from {@link #receivedTarget} get it. */
     private boolean receivedForTakenOver;
     private int receivedTarget;
+    /** While {@link #redeliverOwn} runs: the only session its messages go to. */
+    private Session redeliverTo;
     private long nextLogNs;
     private Backlog[] backlogs = new Backlog[0];
     private long backlogBytes;
@@ -441,7 +443,86 @@ final class ClusterForwarding
      */
     boolean deliversTo(final Session session)
     {
+        if (redeliverTo != null)
+        {
+            return session == redeliverTo;
+        }
         return !receiving || !receivedForTakenOver || session.takenOverFrom == receivedTarget;
+    }
+
+    /** The last forward id this node handed out (a session arriving here notes it: see {@link #redeliverOwn}). */
+    long lastForwardId()
+    {
+        return lastForwardId;
+    }
+
+    /**
+     * The highest forward id of {@code origin} this node applied, whatever node it was meant for: sent with a
+     * session that moves to {@code origin} ({@link SessionTransfer}), which then knows which of its own forwards here
+     * the session had.
+     */
+    long appliedFrom(final int origin)
+    {
+        long highest = 0;
+        final org.agrona.collections.Long2LongHashMap marks = receipts.marks();
+        final org.agrona.collections.Long2LongHashMap.KeyIterator keys = marks.keySet().iterator();
+        while (keys.hasNext())
+        {
+            final long key = keys.nextValue();
+            if (ForwardReceipts.origin(key) == origin)
+            {
+                highest = Math.max(highest, marks.get(key));
+            }
+        }
+        return highest;
+    }
+
+    /**
+     * A session arrived here from {@code peer}, which had applied this node's forwards up to {@code appliedId} when
+     * it sent it: this node's forwards to that peer above it, up to {@code upToId} (the last id handed out when the
+     * session was installed here: later messages were routed to it here), published while the session was on its way,
+     * never reached it there. They are still kept here (their confirmations come behind the session on the same
+     * link), and are delivered to {@code session} alone, in order.
+     *
+     * @return how many were delivered.
+     */
+    int redeliverOwn(final int peer, final Session session, final long appliedId, final long upToId)
+    {
+        final Backlog backlog = backlog(peer);
+        if (backlog == null || router == null)
+        {
+            return 0;
+        }
+        int delivered = 0;
+        final long nowNs = clock.nanoTime();
+        redeliverTo = session;
+        receiving = true;
+        receivedGroupCount = 0; // a shared group's pick was made for the peer: not redone here
+        receivedForTakenOver = false;
+        try
+        {
+            for (int record = backlog.head; record < backlog.tail; record = backlog.next(record))
+            {
+                final int message = record + RECORD_HEADER;
+                final long forwardId = backlog.forwardId(record);
+                if (backlog.buffer.getInt(message + ORIGIN_OFFSET) != self || forwardId <= appliedId ||
+                    forwardId > upToId || MessageExpiry.isExpired(backlog.buffer.getLong(record + 8), nowNs))
+                {
+                    continue;
+                }
+                final int layout = message + forwardHeaderLength(backlog.buffer, message);
+                received = backlog.buffer;
+                router.routeForwarded(backlog.buffer, layout, message + backlog.length(record) - layout, this);
+                delivered++;
+            }
+        }
+        finally
+        {
+            redeliverTo = null;
+            receiving = false;
+            received = null;
+        }
+        return delivered;
     }
 
     /**

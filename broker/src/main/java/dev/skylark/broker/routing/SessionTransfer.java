@@ -7,9 +7,12 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static org.agrona.BitUtil.SIZE_OF_INT;
@@ -27,8 +30,11 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  * every type: epoch:8 clientIdLength:2 clientId:n, then
  * BEGIN:   expiryInterval:8 version:4 subscriptionCount:4 (packed:8 filterLength:2 filter:n)*
  * MESSAGE: qos:1 state:1 packetId:2 retain:1 expiryLeftMs:8 subscriptionIdCount:2 (subscriptionId:4)* message
- * END:     present:1
+ * END:     present:1 appliedForwardId:8
  * </pre>
+ * {@code appliedForwardId}: the highest forward id of the new owner the old one had applied when it sent the session;
+ * the new owner delivers its later forwards to the old owner, published while the session was on its way, to the
+ * session itself ({@link ClusterForwarding#redeliverOwn}), behind the messages that came with it.
  * Messages that came through a shared subscription are not moved (the old node hands them to another member of
  * the group, as on a session's end). Rare, so it may allocate. Owned by the routing agent's thread.
  */
@@ -52,6 +58,12 @@ final class SessionTransfer
         /** Claimed away from this node while it waited: the node to hand the session on to, else NO_NODE. */
         int passTo = ClusterLink.NO_NODE;
         long passEpoch;
+        /** The node the session's messages come from (the heir's, for a dead previous owner), once BEGIN came. */
+        int fromNodeId = ClusterLink.NO_NODE;
+        /** This node's last forward id when BEGIN came: from then on its own publishes reach the session here. */
+        long beginForwardId;
+        /** The queued messages that came with the session, in order (locally routed ones go behind them). */
+        Set<PendingMessage> transferred;
 
         Awaiting(
             final PendingClaims.Pending pending, final long epoch, final int previousNodeId, final long sinceNs,
@@ -84,7 +96,7 @@ final class SessionTransfer
     private static final long EARLY_BYTES_MAX = 64L * 1024 * 1024;
 
     /** A transfer message kept until its claim commits here. */
-    private record Early(String clientId, long epoch, int type, byte[] bytes, long keptUntilNs)
+    private record Early(int from, String clientId, long epoch, int type, byte[] bytes, long keptUntilNs)
     {
     }
     private final ExpandableArrayBuffer scratch = new ExpandableArrayBuffer(1024);
@@ -93,6 +105,8 @@ final class SessionTransfer
     private long waitNs = TimeUnit.SECONDS.toNanos(3);
     /** Confirms sessions taken over for a leaving node; null until wired. */
     private ClusterLeave leave;
+    /** This node's forwards (see {@link ClusterForwarding#redeliverOwn}); null until wired. */
+    private ClusterForwarding forwarding;
 
     SessionTransfer(
         final ClusterLink link,
@@ -114,6 +128,12 @@ final class SessionTransfer
         this.ids = ids;
         this.clock = clock;
         this.claims = claims;
+    }
+
+    /** Wires the forwarding, whose forwards a session on its way here missed on its previous node. */
+    void forwarding(final ClusterForwarding forwarding)
+    {
+        this.forwarding = forwarding;
     }
 
     /** Wires the leave, which confirms a session installed for a leaving node. */
@@ -176,7 +196,7 @@ final class SessionTransfer
             {
                 earlyBytes -= e.bytes.length;
                 final UnsafeBuffer view = new UnsafeBuffer(e.bytes);
-                onPeerMessage(ClusterLink.NO_NODE, e.type, view, 0, e.bytes.length);
+                onPeerMessage(e.from, e.type, view, 0, e.bytes.length);
             }
         }
     }
@@ -280,7 +300,9 @@ final class SessionTransfer
         }
         final int position = header(epoch, session.clientId);
         scratch.putByte(position, (byte)(persistent ? 1 : 0));
-        send(ownerNodeId, END, position + 1);
+        // What of the new owner's own forwards the session had here: it delivers the later ones itself.
+        scratch.putLong(position + 1, forwarding == null ? 0 : forwarding.appliedFrom(ownerNodeId));
+        send(ownerNodeId, END, position + 1 + SIZE_OF_LONG);
     }
 
     private void sendMessage(
@@ -339,16 +361,27 @@ final class SessionTransfer
                 final byte[] bytes = new byte[length];
                 buffer.getBytes(offset, bytes);
                 earlyBytes += length;
-                early.add(new Early(clientId, epoch, type, bytes, clock.nanoTime() + waitNs));
+                early.add(new Early(fromNodeId, clientId, epoch, type, bytes, clock.nanoTime() + waitNs));
             }
             return;
         }
         switch (type)
         {
-            case BEGIN -> wait.session = begin(clientId, buffer, position);
-            case MESSAGE -> message(wait.session, buffer, position, offset + length);
+            case BEGIN ->
+            {
+                wait.session = begin(clientId, buffer, position);
+                wait.fromNodeId = fromNodeId;
+                wait.beginForwardId = forwarding == null ? 0 : forwarding.lastForwardId();
+                wait.transferred = Collections.newSetFromMap(new IdentityHashMap<>());
+            }
+            case MESSAGE -> message(wait, buffer, position, offset + length);
             case END ->
             {
+                if (wait.session != null)
+                {
+                    final boolean withApplied = position + 1 + SIZE_OF_LONG <= offset + length;
+                    end(wait, withApplied ? buffer.getLong(position + 1) : Long.MAX_VALUE);
+                }
                 awaiting.remove(clientId);
                 connect(wait);
             }
@@ -394,8 +427,59 @@ final class SessionTransfer
         return session;
     }
 
-    private void message(final Session session, final DirectBuffer buffer, final int offset, final int end)
+    /**
+     * The whole session is here: this node's own publishes that its previous node took in after sending it (above
+     * {@code appliedId}, up to when it arrived here) are delivered to it, behind the messages that came with it, and
+     * the messages routed to it here meanwhile go behind those: the order each publisher gave them.
+     */
+    private void end(final Awaiting wait, final long appliedId)
     {
+        final Session session = wait.session;
+        final Set<PendingMessage> before = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (final PendingMessage pending : session.window.queue)
+        {
+            before.add(pending);
+        }
+        if (forwarding != null && wait.fromNodeId != ClusterLink.NO_NODE && appliedId != Long.MAX_VALUE)
+        {
+            forwarding.redeliverOwn(wait.fromNodeId, session, appliedId, wait.beginForwardId);
+        }
+        if (session.window.queue.size() == before.size() && wait.transferred.containsAll(before))
+        {
+            return; // nothing routed here meanwhile
+        }
+        final ArrayList<PendingMessage> all = new ArrayList<>(session.window.queue.size());
+        for (PendingMessage pending = session.window.queue.pollFirst(); pending != null;
+            pending = session.window.queue.pollFirst())
+        {
+            all.add(pending);
+        }
+        for (final PendingMessage pending : all)
+        {
+            if (wait.transferred.contains(pending))
+            {
+                session.window.queue.addLast(pending);
+            }
+        }
+        for (final PendingMessage pending : all)
+        {
+            if (!before.contains(pending))
+            {
+                session.window.queue.addLast(pending); // published here while the session was on its way
+            }
+        }
+        for (final PendingMessage pending : all)
+        {
+            if (before.contains(pending) && !wait.transferred.contains(pending))
+            {
+                session.window.queue.addLast(pending); // routed here since the session arrived
+            }
+        }
+    }
+
+    private void message(final Awaiting wait, final DirectBuffer buffer, final int offset, final int end)
+    {
+        final Session session = wait.session;
         if (session == null)
         {
             return;
@@ -436,6 +520,7 @@ final class SessionTransfer
         else if (handle != MessageStore.NULL_HANDLE)
         {
             deliveries.enqueue(session, pending);
+            wait.transferred.add(pending);
         }
         else
         {

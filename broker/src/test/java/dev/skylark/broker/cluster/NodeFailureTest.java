@@ -440,6 +440,10 @@ class NodeFailureTest
                         .append(" duplicate ").append(counts[3]).append(" out-of-order ").append(counts[4])
                         .append(counts[5] >= 0 ? " (first lost: " + describe(counts) + ")" : "")
                         .append("; connects: ").append(subscribers.get(entry.getKey()).connects);
+                    if (counts[2] > 0 || counts[4] > 0)
+                    {
+                        arrivals(report, entry.getValue(), acked);
+                    }
                 }
                 final OwnershipHistory.Result ownership = cluster.checkOwnership();
                 report.append("\n  ").append(ownership.summary()).append("\n  took ")
@@ -557,6 +561,39 @@ class NodeFailureTest
             index++;
         }
         return counts;
+    }
+
+    /**
+     * Where a subscriber lost or reordered messages: per publisher, its sequence numbers in arrival order as runs
+     * ({@code 0-250 544-549 251-273 ...}), the first 40 runs.
+     */
+    private static void arrivals(final StringBuilder report, final Received in, final Map<String, BitSet> acked)
+    {
+        for (final String publisher : acked.keySet())
+        {
+            report.append("\n    arrivals from ").append(publisher).append(':');
+            int first = -2;
+            int last = -2;
+            int runs = 0;
+            for (final int seq : in.of(publisher))
+            {
+                if (seq == last + 1)
+                {
+                    last = seq;
+                    continue;
+                }
+                if (first != -2 && runs++ < 40)
+                {
+                    report.append(' ').append(first).append(first == last ? "" : "-" + last);
+                }
+                first = seq;
+                last = seq;
+            }
+            if (first != -2)
+            {
+                report.append(runs < 40 ? " " + first + (first == last ? "" : "-" + last) : " ...");
+            }
+        }
     }
 
     private static String describe(final long[] counts)
