@@ -324,10 +324,19 @@ public final class ReplicaReceiver implements FragmentHandler, AutoCloseable
                 {
                     fail(r, "sync", ex, r.epoch);
                 }
-                if (r.ackDue && sendAck(r.origin, 0, r.epoch, r.appendedSequence, r.position))
+                try
                 {
-                    r.ackDue = false;
-                    work++;
+                    if (r.ackDue && sendAck(r.origin, 0, r.epoch, r.appendedSequence, r.position))
+                    {
+                        r.ackDue = false;
+                        work++;
+                    }
+                }
+                catch (final InternalError ex)
+                {
+                    // A fault on a mapped file (disk full) is raised at the thread's next unsafe access after the
+                    // append, which may be here: the append failed, so this replica's stream is broken.
+                    fail(r, "append", ex, r.epoch);
                 }
             }
             if (r.needDue && nowNs - r.nextNeedNs >= 0)

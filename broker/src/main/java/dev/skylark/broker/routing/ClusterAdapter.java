@@ -218,6 +218,7 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
         }
         if (heir != null)
         {
+            heir.completeHere(transfer);
             heir.sendLate(transfer);
         }
         transfer.onNodeDown(nodeId);

@@ -85,6 +85,8 @@ final class HeirTakeover
      * {@link #LATE_SETTLE_NS}, then sent there ({@link #sendLate}).
      */
     private final ArrayList<Object[]> lateTransfers = new ArrayList<>();
+    /** Client ids of late sessions whose CONNECT waits on this node itself: resumed once forwards are redirected. */
+    private final ArrayList<String> lateHere = new ArrayList<>();
     static final long LATE_SETTLE_NS = TimeUnit.SECONDS.toNanos(1);
     private long lateDueNs;
     private SessionTransfer transfer;
@@ -186,8 +188,7 @@ final class HeirTakeover
         for (final Map.Entry<String, long[]> entry : recentTakeovers.entrySet())
         {
             final long[] takeover = entry.getValue();
-            if (takeover[2] == dead && takeover[0] != self && takeover[0] != dead &&
-                !inheritance.clientIds.containsKey(entry.getKey()))
+            if (takeover[2] == dead && takeover[0] != dead && !inheritance.clientIds.containsKey(entry.getKey()))
             {
                 late.put(entry.getKey(), takeover);
             }
@@ -206,6 +207,16 @@ final class HeirTakeover
         for (final Session session : restored)
         {
             final long[] takeover = late.get(session.clientId);
+            if (takeover != null && takeover[0] == self)
+            {
+                // Its client reconnected to this node, the heir, before the node-down: the CONNECT waiting here
+                // resumes it ({@link #completeHere}); it is this node's own from now on.
+                session.clusterEpoch = takeover[1];
+                session.takenOverFrom = dead;
+                messages += writer.writeSession(session);
+                lateHere.add(session.clientId);
+                continue;
+            }
             if (takeover != null)
             {
                 // Another node's CONNECT waits for it: kept here (not journaled) until forwards are redirected.
@@ -258,6 +269,16 @@ final class HeirTakeover
             LOG.log(Level.WARNING, "cluster: heir of node " + dead + " but no replica of its journal here: " +
                 released + " client id(s) released, its sessions are lost");
         }
+    }
+
+    /** Resumes, for the CONNECTs waiting on this node, the late sessions rebuilt here for them. */
+    void completeHere(final SessionTransfer transfer)
+    {
+        for (final String clientId : lateHere)
+        {
+            transfer.completeHere(clientId);
+        }
+        lateHere.clear();
     }
 
     /**

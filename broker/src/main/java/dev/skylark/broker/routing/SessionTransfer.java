@@ -528,6 +528,19 @@ final class SessionTransfer
         }
     }
 
+    /**
+     * The session a CONNECT here waits for is here already (this node, the heir of its silent previous owner,
+     * rebuilt it from the replica): the CONNECT resumes it now.
+     */
+    void completeHere(final String clientId)
+    {
+        final Awaiting wait = awaiting.remove(clientId);
+        if (wait != null)
+        {
+            connect(wait);
+        }
+    }
+
     private void connect(final Awaiting wait)
     {
         final PendingClaims.Pending pending = wait.pending;
