@@ -215,6 +215,17 @@ class HeirTakeoverTest
     @Test
     void aClientThatReconnectsElsewhereBeforeItsNodeIsDeclaredDownGetsItsSessionFromTheHeir() throws Exception
     {
+        reconnectBeforeTheNodeDown(3);
+    }
+
+    @Test
+    void aClientThatReconnectsToTheHeirBeforeItsNodeIsDeclaredDownResumesThereAtOnce() throws Exception
+    {
+        reconnectBeforeTheNodeDown(2); // the heir itself: no transfer, and no wait for one
+    }
+
+    private void reconnectBeforeTheNodeDown(final int node) throws Exception
+    {
         start(1);
         start(2);
         start(3);
@@ -231,12 +242,12 @@ class HeirTakeoverTest
         }
         await(this::allCaughtUp, "every node applied the log");
 
-        // Node 1 dies; the registry does not know yet. The client reconnects to node 3 at once: the claim commits
+        // Node 1 dies; the registry does not know yet. The client reconnects to another node at once: the claim commits
         // with node 1 as the previous owner, which never sends the session. The CONNECT waits.
         brokers[1].close();
         brokers[1] = null;
         final Mqtt5BlockingClient again = Mqtt5Client.builder().identifier("early").serverHost("127.0.0.1")
-            .serverPort(port(3)).buildBlocking();
+            .serverPort(port(node)).buildBlocking();
         final BlockingQueue<Mqtt5Publish> in = new LinkedBlockingQueue<>();
         again.toAsync().publishes(MqttGlobalPublishFilter.ALL, in::add);
         final java.util.concurrent.CompletableFuture<com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck>
@@ -248,11 +259,11 @@ class HeirTakeoverTest
                 again.disconnect();
             }
         });
-        await(() -> cluster.owner("early") == 3, "node 3's claim committed");
+        await(() -> cluster.owner("early") == node, "the claim committed");
         assertFalse(connack.isDone(), "no CONNACK while the previous owner is live to the registry");
 
         // Now the registry declares node 1 down: its heir, node 2, rebuilds the session from the replica and sends
-        // it to node 3, where the CONNECT waits.
+        // it to the node where the CONNECT waits.
         final Path journal = dataDir.resolve("node1").resolve("journal");
         cluster.replica(1, (replayer) ->
         {
@@ -262,14 +273,14 @@ class HeirTakeoverTest
             }
         });
         cluster.nodeDown(1);
-        assertTrue(connack.get(WAIT_MS, TimeUnit.MILLISECONDS).isSessionPresent(), "session present 1 on node 3");
+        assertTrue(connack.get(WAIT_MS, TimeUnit.MILLISECONDS).isSessionPresent(), "session present 1 on node " + node);
         for (int i = 0; i < 3; i++)
         {
             final Mqtt5Publish p = in.poll(WAIT_MS, TimeUnit.MILLISECONDS);
             assertNotNull(p, "queued message " + i);
             assertEquals("e" + i, new String(p.getPayloadAsBytes()), "in order");
         }
-        assertEquals(3, cluster.owner("early"), "still node 3's");
+        assertEquals(node, cluster.owner("early"), "still its");
     }
 
     @Test
