@@ -274,7 +274,7 @@ class ClusterLeaveTest
         start(2);
         offlineSession(1, "stuck", "st/#");
         awaitCaughtUp();
-        links.get(1).dropPeerMessages = true; // the heir hears nothing: it never claims, never confirms
+        links.get(1).losePeerMessages = true; // the heir hears nothing: it never claims, never confirms
 
         final long startNs = System.nanoTime();
         brokers.get(0).shutdown();

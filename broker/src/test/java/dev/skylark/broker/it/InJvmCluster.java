@@ -377,8 +377,6 @@ final class InJvmCluster
         volatile boolean refuseSends;
         /** While set, peer messages sent TO this node are lost in flight (the sender's send still succeeds). */
         volatile boolean losePeerMessages;
-        /** While set, peer messages to this node are accepted by the sender's link and lost: a node that never answers. */
-        volatile boolean dropPeerMessages;
         /** What {@link #isFenced} says: a test fences the node by hand (FencingTest). */
         volatile boolean fenced;
         /** Calls of {@link #poll}: one per duty cycle of the node's routing agent. */
@@ -576,10 +574,6 @@ final class InJvmCluster
                 {
                     peerMessages.computeIfAbsent(nodeId + ">" + toNodeId, (k) -> new AtomicInteger())
                         .incrementAndGet();
-                }
-                if (to.dropPeerMessages)
-                {
-                    return true;
                 }
                 to.enqueue((events) -> events.onPeerMessage(nodeId, type, new UnsafeBuffer(copy), 0, copy.length));
                 return true;
