@@ -648,7 +648,8 @@ final class ClusterForwarding
     /** Confirmations owed to senders whose forwards' records are now durable; returns how many went. */
     int confirmDurable()
     {
-        return receipts.confirm(link, log.durableSequence());
+        final int marks = journal != null ? receipts.writeMarks(journal) : 0;
+        return marks + receipts.confirm(link, log.durableSequence());
     }
 
     /** Whether a confirmation could go now. */
@@ -906,10 +907,13 @@ final class ClusterForwarding
         }
         if (forwardId != 0)
         {
-            receipts.seen(origin, target, forwardId);
             if (journal != null)
             {
-                journal.forwardMark(false, origin, target, forwardId);
+                receipts.applied(origin, target, forwardId); // its mark is journaled before the next confirmation
+            }
+            else
+            {
+                receipts.seen(origin, target, forwardId);
             }
             if (from != self)
             {

@@ -12,7 +12,9 @@ import java.util.Arrays;
  * <p>
  * A confirmation ({@link #CONFIRM}: origin, target, up-to id) goes to the sending node once this node's
  * {@link DurableLog#durableSequence()} covers the records it wrote for those forwards: one per (sender, origin,
- * target) and per durable round, not one per forward. Each pair keeps a candidate (the highest id applied when the
+ * target) and per durable round, not one per forward. The FORWARD_APPLIED mark that makes the de-duplication survive
+ * a restart is journaled the same way: one per (origin, target) per round of the routing agent ({@link #writeMarks}),
+ * not one per forward, and a confirmation waits for the mark as well as for the messages. Each pair keeps a candidate (the highest id applied when the
  * candidate was taken, and the sequence of its records); when that sequence is durable the candidate is confirmed
  * and the next one taken, so a steady stream still gets confirmed, one round behind.
  * <p>
@@ -52,6 +54,10 @@ final class ForwardReceipts
     /** Bound on the (sender, origin, target) triples tracked: nodes are few; a peer naming others is not trusted. */
     static final int MAX_OWED = 4096;
     private Owed[] owed = new Owed[0];
+    /** (origin, target) → highest forward id applied since the last {@link #writeMarks}: its mark is still owed. */
+    private final Long2LongHashMap unmarked = new Long2LongHashMap(0);
+    private final org.agrona.collections.LongLongConsumer markWriter = this::writeMark;
+    private JournalRecord markJournal;
     private final ExpandableArrayBuffer confirm = new ExpandableArrayBuffer(CONFIRM_LENGTH);
 
     static long key(final int origin, final int target)
@@ -82,6 +88,52 @@ final class ForwardReceipts
         if (forwardId > applied.get(key))
         {
             applied.put(key, forwardId);
+        }
+    }
+
+    /**
+     * A forward was applied here just now: raises the mark, and journals it at the next {@link #writeMarks} (the
+     * forwards of one poll share one record).
+     */
+    void applied(final int origin, final int target, final long forwardId)
+    {
+        seen(origin, target, forwardId);
+        final long key = key(origin, target);
+        if (forwardId > unmarked.get(key))
+        {
+            unmarked.put(key, forwardId);
+        }
+    }
+
+    /**
+     * Journals a FORWARD_APPLIED mark for each (origin, target) {@link #applied} since the last call, and makes the
+     * confirmations owed for them wait for the mark too: until it is durable a restart would take the forwards
+     * again. Returns how many marks were written.
+     */
+    int writeMarks(final JournalRecord journal)
+    {
+        if (unmarked.isEmpty())
+        {
+            return 0;
+        }
+        final int count = unmarked.size();
+        markJournal = journal;
+        unmarked.forEachLong(markWriter);
+        unmarked.clear();
+        return count;
+    }
+
+    private void writeMark(final long key, final long forwardId)
+    {
+        final int origin = origin(key);
+        final int target = target(key);
+        final long sequence = markJournal.forwardMark(false, origin, target, forwardId);
+        for (final Owed entry : owed)
+        {
+            if (entry.origin == origin && entry.target == target && entry.appliedId > entry.confirmedId)
+            {
+                entry.appliedSequence = Math.max(entry.appliedSequence, sequence);
+            }
         }
     }
 

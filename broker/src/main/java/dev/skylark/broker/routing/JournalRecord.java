@@ -39,7 +39,9 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  * FORWARD records (the node's heir re-sent them from the replica when this node was declared down); an heir collects
  * a dead node's FORWARD records less the FORWARD_CONFIRMED ones and re-sends them ({@link ClusterForwarding}).
  * MESSAGE flag {@link #MESSAGE_FLAG_RETAINED} stores the message as the topic's retained message on replay; a
- * target's flag {@link Delivery#ENTRY_FLAG_RETAIN} is the retain flag it is delivered with.
+ * target's flag {@link Delivery#ENTRY_FLAG_RETAIN} is the retain flag it is delivered with. A message with no target
+ * that is not retained has nothing to replay and gets no MESSAGE record: in a cluster that is every message only
+ * forwarded, whose FORWARD record is what makes it durable (and what the buddy's replica must carry).
  * <p>
  * A MESSAGE record never passes {@link DurableLog#maxRecordLength()}: when its targets would take it past, the
  * MESSAGE record carries the message and the targets that fit, with flag {@link #MESSAGE_FLAG_CONTINUED}, and
@@ -297,9 +299,10 @@ final class JournalRecord
         targetCount++;
     }
 
+    /** Appends the MESSAGE record begun; returns its (last) sequence, or 0 when nothing needed writing. */
     long endMessage(final DirectBuffer message, final int offset, final int length)
     {
-        if (!enabled)
+        if (!enabled || (targetCount == 0 && (messageBuffer.getByte(MESSAGE_FLAGS_OFFSET) & MESSAGE_FLAG_RETAINED) == 0))
         {
             return 0;
         }

@@ -96,6 +96,89 @@ class ForwardReceiptsTest
     }
 
     @Test
+    void theForwardsOfOneRoundShareOneMarkAndTheirConfirmationWaitsForIt()
+    {
+        final List<String> marks = new ArrayList<>();
+        final long[] sequence = { 500 };
+        final JournalRecord journal = new JournalRecord(new MarkLog(marks, sequence));
+        final ForwardReceipts receipts = new ForwardReceipts();
+        for (int id = 1; id <= 50; id++)
+        {
+            receipts.applied(1, 3, id);
+            receipts.owe(1, 1, 3, id, 1000 + id); // the forward's MESSAGE record
+        }
+        receipts.applied(2, 3, 7);
+        sequence[0] = 1050;
+        assertEquals(50, receipts.applied(1, 3), "de-duplication does not wait for the mark");
+        assertEquals(2, receipts.writeMarks(journal), "one mark per (origin, target), not one per forward");
+        assertEquals(List.of("1:3:50@1051", "2:3:7@1052"), marks.stream().sorted().toList());
+        assertEquals(0, receipts.writeMarks(journal), "nothing applied since");
+        assertFalse(receipts.hasReady(1050), "the messages are durable, the mark is not: a restart would apply them again");
+        assertEquals(0, receipts.confirm(link, 1050));
+        assertEquals(1, receipts.confirm(link, 1051));
+        assertEquals(List.of("1:1:3:50"), sent);
+    }
+
+    /** A log that only takes FORWARD_APPLIED marks: "origin:target:id@sequence". */
+    private record MarkLog(List<String> marks, long[] sequence) implements DurableLog
+    {
+        public long append(final DirectBuffer buffer, final int offset, final int length)
+        {
+            assertEquals(JournalRecord.FORWARD_APPLIED, buffer.getByte(offset + JournalRecord.TYPE_OFFSET));
+            marks.add(buffer.getInt(offset + JournalRecord.FORWARD_MARK_ORIGIN_OFFSET) + ":" +
+                buffer.getInt(offset + JournalRecord.FORWARD_MARK_TARGET_OFFSET) + ":" +
+                buffer.getLong(offset + JournalRecord.FORWARD_MARK_ID_OFFSET) + "@" + ++sequence[0]);
+            return sequence[0];
+        }
+
+        public int maxRecordLength()
+        {
+            return 1 << 16;
+        }
+
+        public void beginCheckpoint()
+        {
+        }
+
+        public void endCheckpoint()
+        {
+        }
+
+        public long lastSequence()
+        {
+            return sequence[0];
+        }
+
+        public long durableSequence()
+        {
+            return 0;
+        }
+
+        public long bytesSinceCheckpoint()
+        {
+            return 0;
+        }
+
+        public boolean isBackPressured()
+        {
+            return false;
+        }
+
+        public int doWork()
+        {
+            return 0;
+        }
+
+        public void replay(final Replayer replayer)
+        {
+        }
+
+        public void close()
+        {
+        }
+    }
+
+    @Test
     void aSteadyStreamIsConfirmedOneDurableRoundBehind()
     {
         final ForwardReceipts receipts = new ForwardReceipts();

@@ -142,6 +142,27 @@ class JournalRecordSplitTest
         assertTrue(out.contains("ack " + PacketType.PUBACK + " 10 " + ReasonCode.SUCCESS), "PUBACK: " + out);
     }
 
+    @Test
+    void aMessageNobodyIsOwedWritesNoRecordAndIsAcknowledgedAtOnce()
+    {
+        // In a cluster this is every message only forwarded: its FORWARD record is what the journal must keep.
+        final int before = log.records.size();
+        commands.publish(2, "elsewhere/a", 1, 11, new byte[0]);
+        pump();
+        assertEquals(before, log.records.size(), "no subscriber here: nothing to replay, no MESSAGE record");
+        assertTrue(out.contains("ack " + PacketType.PUBACK + " 11 " + ReasonCode.NO_MATCHING_SUBSCRIBERS), "PUBACK: " + out);
+
+        commands.connect(3, "qos0", 0, 0, null, 0, true, MqttVersion.V5);
+        commands.subscribe(3, "elsewhere/#", 0, 0);
+        commands.publish(2, "elsewhere/a", 1, 12, new byte[0]);
+        pump();
+        assertEquals(before, log.records.size(), "a QoS 0 subscriber is owed nothing after a restart");
+        assertTrue(out.contains("publish elsewhere/a"), "delivered: " + out);
+
+        commands.publish(2, "t/b", 1, 13, new byte[0]);
+        assertTrue(log.records.size() > before, "persistent QoS 1 targets still get their record");
+    }
+
     private void pump()
     {
         while (router.doWork() > 0)
