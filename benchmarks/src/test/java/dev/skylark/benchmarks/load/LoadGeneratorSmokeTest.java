@@ -115,9 +115,9 @@ class LoadGeneratorSmokeTest
             "--duration", "1s", "--warmup", "200ms");
 
         assertNull(result.failure());
-        assertTrue(result.received() > 0, "received");
-        assertEquals(0, result.lost(), "QoS 1 loss");
-        assertEquals(0, result.gaps());
+        assertTrue(result.received() > 0, () -> "received\n" + result.report());
+        assertEquals(0, result.lost(), () -> "QoS 1 loss\n" + result.report());
+        assertEquals(0, result.gaps(), () -> "missing sequence numbers\n" + result.report());
         assertEquals(result.received(), result.latency().getTotalCount());
         assertTrue(result.ackLatency().getTotalCount() > 0, "PUBACK latency recorded");
     }
@@ -129,7 +129,7 @@ class LoadGeneratorSmokeTest
             "--inflight", "1", "--rate", "2000", "--duration", "1s", "--warmup", "200ms");
 
         assertNull(result.failure());
-        assertEquals(0, result.lost(), "QoS 1 loss");
+        assertEquals(0, result.lost(), () -> "QoS 1 loss\n" + result.report());
         // window 1: every id is tracked, so every publish sent in the window gets its PUBACK latency
         assertEquals(result.sent(), result.ackLatency().getTotalCount(), "acks recorded");
         assertTrue(result.ackLatencyUs(50) > 0 && result.ackLatencyUs(99) >= result.ackLatencyUs(50));
@@ -146,7 +146,7 @@ class LoadGeneratorSmokeTest
 
         assertNull(result.failure());
         assertEquals(3000, result.sent(), 30, "paced sends");
-        assertTrue(result.received() > 0, "received");
+        assertTrue(result.received() > 0, () -> "received\n" + result.report());
     }
 
     @Test

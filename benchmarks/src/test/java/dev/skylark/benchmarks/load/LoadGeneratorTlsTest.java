@@ -60,9 +60,9 @@ class LoadGeneratorTlsTest
             "--cafile", certificate.certificate().toString(), "--publishers", "2", "--qos", "1");
 
         assertNull(result.failure());
-        assertTrue(result.received() > 0, "received");
-        assertEquals(0, result.lost(), "QoS 1 loss");
-        assertEquals(0, result.gaps());
+        assertTrue(result.received() > 0, () -> "received\n" + result.report());
+        assertEquals(0, result.lost(), () -> "QoS 1 loss\n" + result.report());
+        assertEquals(0, result.gaps(), () -> "missing sequence numbers\n" + result.report());
         assertTrue(result.resultLine().contains(" transport=tls "), result.resultLine());
     }
 
@@ -73,9 +73,9 @@ class LoadGeneratorTlsTest
             "--trust-all", "--publishers", "2", "--qos", "2", "--mqtt-version", "5");
 
         assertNull(result.failure());
-        assertTrue(result.received() > 0, "received");
-        assertEquals(0, result.lost(), "QoS 2 loss");
-        assertEquals(0, result.gaps());
+        assertTrue(result.received() > 0, () -> "received\n" + result.report());
+        assertEquals(0, result.lost(), () -> "QoS 2 loss\n" + result.report());
+        assertEquals(0, result.gaps(), () -> "missing sequence numbers\n" + result.report());
         assertTrue(result.resultLine().contains(" transport=wss "), result.resultLine());
     }
 
@@ -88,8 +88,8 @@ class LoadGeneratorTlsTest
             "--payload", "40000", "--rate", "500");
 
         assertNull(result.failure());
-        assertTrue(result.received() > 0, "received");
-        assertEquals(0, result.lost(), "QoS 1 loss");
+        assertTrue(result.received() > 0, () -> "received\n" + result.report());
+        assertEquals(0, result.lost(), () -> "QoS 1 loss\n" + result.report());
     }
 
     @Test

@@ -56,9 +56,9 @@ class LoadGeneratorWebSocketTest
             .execute();
 
         assertNull(result.failure());
-        assertTrue(result.received() > 0, "received");
-        assertEquals(0, result.lost(), "QoS 1 loss");
-        assertEquals(0, result.gaps());
+        assertTrue(result.received() > 0, () -> "received\n" + result.report());
+        assertEquals(0, result.lost(), () -> "QoS 1 loss\n" + result.report());
+        assertEquals(0, result.gaps(), () -> "missing sequence numbers\n" + result.report());
         assertTrue(result.resultLine().contains(" transport=ws "), result.resultLine());
     }
 
