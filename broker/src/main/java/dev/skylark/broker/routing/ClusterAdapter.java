@@ -248,10 +248,18 @@ final class ClusterAdapter implements ClusterLink.Events, SessionRegistry.EndLis
             {
                 return; // not a claim this run of the node made
             }
-            if (!pending.lost && previousNodeId != ClusterLink.NO_NODE && previousNodeId != self &&
-                nodesUp.contains(previousNodeId) && (pending.isHandOver() || !claims.decode(pending).cleanStart()))
+            if (previousNodeId == self && !pending.isHandOver() &&
+                transfer.rejoin(pending, epoch, claims.decode(pending).cleanStart()))
             {
-                transfer.await(pending, epoch, previousNodeId); // CONNACK once the previous owner sent the session
+                return; // its session is still on its way here for an earlier CONNECT: this one waits for it instead
+            }
+            if (previousNodeId != ClusterLink.NO_NODE && previousNodeId != self && nodesUp.contains(previousNodeId) &&
+                (pending.isHandOver() || !claims.decode(pending).cleanStart()))
+            {
+                // CONNACK once the previous owner sent the session. Also when the connection is lost already (the
+                // client gave up, or this node fenced itself meanwhile): the previous owner, or the heir of a dead
+                // one, sends the session only here, and it stays here, offline, for the client's next CONNECT.
+                transfer.await(pending, epoch, previousNodeId);
                 return;
             }
             if (pending.isHandOver())

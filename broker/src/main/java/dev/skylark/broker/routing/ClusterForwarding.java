@@ -866,9 +866,12 @@ final class ClusterForwarding
             logDrop("a malformed message from node " + from);
             return;
         }
-        if (origin != from && origin != self && !heirs.containsKey(origin) && receipts.applied(origin, target) == 0)
+        if (from != self && origin != from && origin != self && !heirs.containsKey(origin) &&
+            receipts.applied(origin, target) == 0)
         {
             // Only a node's own forwards, or a dead node's re-sent by its heir: a peer cannot grow the marks at will.
+            // (This node's own re-sends are trusted: as the heir it re-sends the dead node's forwards from the
+            // replica before its onNodeDown is applied here, see ClusterAdapter#onInherited.)
             logDrop("a forward from node " + from + " naming node " + origin + ", neither it nor down, as its origin");
             return;
         }

@@ -152,8 +152,19 @@ final class HeirTakeover
      */
     boolean onClaimed(final String clientId, final int ownerNodeId, final long epoch, final int previousNodeId)
     {
-        if (previousNodeId != ClusterLink.NO_NODE && previousNodeId != ownerNodeId &&
-            (recentTakeovers.size() < RECENT_MAX || recentTakeovers.containsKey(clientId)))
+        final long[] recent = recentTakeovers.get(clientId);
+        if (recent != null && previousNodeId == recent[0])
+        {
+            // Claimed again from the node the session was on its way to (its client came back there, or went on to
+            // another node): that node still waits for the session, and resumes it or hands it on
+            // (SessionTransfer#rejoin, #passOn); a re-claim there names the latest epoch.
+            if (ownerNodeId == recent[0])
+            {
+                recent[1] = epoch;
+            }
+        }
+        else if (previousNodeId != ClusterLink.NO_NODE && previousNodeId != ownerNodeId &&
+            (recentTakeovers.size() < RECENT_MAX || recent != null))
         {
             recentTakeovers.put(clientId, new long[] {ownerNodeId, epoch, previousNodeId, clock.nanoTime()});
         }
@@ -188,8 +199,11 @@ final class HeirTakeover
         for (final Map.Entry<String, long[]> entry : recentTakeovers.entrySet())
         {
             final long[] takeover = entry.getValue();
-            if (takeover[2] == dead && takeover[0] != dead && !inheritance.clientIds.containsKey(entry.getKey()))
+            if (takeover[2] == dead && takeover[0] != dead && !inheritance.clientIds.containsKey(entry.getKey()) &&
+                (takeover[0] != self || transfer == null || transfer.awaits(entry.getKey())))
             {
+                // (On this node only while a CONNECT here still waits for it: one with Clean Start, or one that
+                // connected without it, has a session here that the dead node's must not replace.)
                 late.put(entry.getKey(), takeover);
             }
         }

@@ -11,7 +11,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * correlation; meanwhile the I/O side reads nothing more from the connection (it paused reading at CONNECT), so
  * packets sent after CONNECT wait in the socket until the session exists. A claim that cannot be queued refuses the
  * CONNECT with CONNACK 0x88 Server unavailable (3.1.1: return code 3); a connection lost while waiting is forgotten
- * (its claim, when it commits, is released unless a session of that client id lives here).
+ * (its claim, when it commits, is released unless a session of that client id lives here, or comes: one that took the
+ * client id from another live node waits for that node's session all the same, see {@link SessionTransfer}).
  * <p>
  * Bounded by the connections the I/O side accepts: one entry per connection between CONNECT and CONNACK. Owned by
  * the routing agent's thread.
@@ -170,6 +171,20 @@ final class PendingClaims
         }
         byConnection.remove(pending.connectionId);
         return true;
+    }
+
+    /**
+     * A later CONNECT of the same client id took this one's place while it waited for its session
+     * ({@link SessionTransfer#rejoin}): refused with CONNACK 0x88 if its connection is still open.
+     */
+    void supersede(final Pending pending)
+    {
+        if (!pending.lost && !pending.isHandOver())
+        {
+            out.connack(pending.connectionId, false, ReasonCode.SERVER_UNAVAILABLE, 0, 0);
+            pending.lost = true;
+            byConnection.remove(pending.connectionId);
+        }
     }
 
     /** The node is (no longer) fenced: while it is, no CONNECT gets through (v5 0x88, 3.1.1 return code 3). */

@@ -48,8 +48,14 @@ final class SessionTransfer
     /** A CONNECT waiting for the session its previous owner sends. */
     private static final class Awaiting
     {
-        final PendingClaims.Pending pending;
+        /** The CONNECT that waits (a later one of the same client on this node takes the wait over). */
+        PendingClaims.Pending pending;
+        /** The epoch of the claim that started the wait: the session's messages name it. */
         final long epoch;
+        /** The epoch of the latest claim this node made for the client id while it waited ({@link #rejoin}). */
+        long ownEpoch;
+        /** The hand-over claim that started the wait, if it was one: the leaving node is told when it ends. */
+        final PendingClaims.Pending handOver;
         /** The node the session comes from (its heir's copy, if it was declared down meanwhile). */
         final int previousNodeId;
         final long sinceNs;
@@ -73,6 +79,8 @@ final class SessionTransfer
             this.sinceNs = sinceNs;
             this.pending = pending;
             this.epoch = epoch;
+            this.ownEpoch = epoch;
+            this.handOver = pending.isHandOver() ? pending : null;
             this.deadlineNs = deadlineNs;
         }
     }
@@ -199,6 +207,45 @@ final class SessionTransfer
                 onPeerMessage(e.from, e.type, view, 0, e.bytes.length);
             }
         }
+    }
+
+    /**
+     * A CONNECT of {@code pending}'s client id whose claim committed with this node as the previous owner, while this
+     * node still waits for the session of an earlier CONNECT from its previous owner (that CONNECT's connection was
+     * lost, or this node fenced itself, before the session came; the client came back here): the new CONNECT takes
+     * the wait over (the earlier one, if its connection is still open, gets CONNACK 0x88), and gets the session when
+     * it comes. With Clean Start the wait ends instead (the session that comes is not wanted). False when nothing
+     * waits here for that client id, or with Clean Start: the caller connects it as usual.
+     */
+    boolean rejoin(final PendingClaims.Pending pending, final long epoch, final boolean cleanStart)
+    {
+        final Awaiting wait = awaiting.get(pending.clientId);
+        if (wait == null || wait.passTo != ClusterLink.NO_NODE)
+        {
+            return false;
+        }
+        claims.supersede(wait.pending);
+        if (cleanStart)
+        {
+            awaiting.remove(pending.clientId);
+            if (wait.session != null)
+            {
+                wait.session.clusterEpoch = 0;
+                sessions.endSession(wait.session, true);
+            }
+            return false;
+        }
+        wait.pending = pending;
+        wait.ownEpoch = epoch;
+        LOG.log(Level.DEBUG, () -> "cluster: a CONNECT of " + dev.skylark.codec.LogText.of(pending.clientId) +
+            " came again while its session is on its way here: it waits for it");
+        return true;
+    }
+
+    /** Whether a CONNECT of {@code clientId} waits here for its session (its connection may be gone). */
+    boolean awaits(final String clientId)
+    {
+        return awaiting.containsKey(clientId);
     }
 
     /** Whether a CONNECT waits here. */
@@ -353,7 +400,7 @@ final class SessionTransfer
         final String clientId = buffer.getStringWithoutLengthUtf8(offset + SIZE_OF_LONG + SIZE_OF_SHORT, idLength);
         int position = offset + SIZE_OF_LONG + SIZE_OF_SHORT + idLength;
         final Awaiting wait = awaiting.get(clientId);
-        if (wait == null || wait.epoch != epoch)
+        if (wait == null || (wait.epoch != epoch && wait.ownEpoch != epoch))
         {
             if (wait == null && earlyBytes + length <= EARLY_BYTES_MAX)
             {
@@ -551,7 +598,7 @@ final class SessionTransfer
         final Session session = sessions.byClientId(pending.clientId);
         if (session != null)
         {
-            session.clusterEpoch = wait.epoch;
+            session.clusterEpoch = wait.ownEpoch;
             if (!session.isOnline() && session.expiryInterval != Session.NEVER)
             {
                 // Its connection went while it waited (or, handed over by a leaving node, it never had one): the
@@ -561,11 +608,11 @@ final class SessionTransfer
         }
         else
         {
-            link.release(pending.clientId, wait.epoch);
+            link.release(pending.clientId, wait.ownEpoch);
         }
-        if (pending.isHandOver() && leave != null)
+        if (wait.handOver != null && leave != null)
         {
-            leave.confirm(pending.clientId, pending.handedOverFrom, wait.epoch);
+            leave.confirm(pending.clientId, wait.handOver.handedOverFrom, wait.epoch);
         }
         if (wait.passTo != ClusterLink.NO_NODE)
         {

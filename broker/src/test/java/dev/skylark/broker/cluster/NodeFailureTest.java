@@ -438,6 +438,7 @@ class NodeFailureTest
                     report.append("\n  subscriber on node ").append(entry.getKey()).append(": acknowledged ")
                         .append(expectedTotal).append(" delivered ").append(counts[1]).append(" lost ").append(counts[2])
                         .append(" duplicate ").append(counts[3]).append(" out-of-order ").append(counts[4])
+                        .append(counts[7] > 0 ? " (" + counts[7] + " of them never acknowledged)" : "")
                         .append(counts[5] >= 0 ? " (first lost: " + describe(counts) + ")" : "")
                         .append("; connects: ").append(subscribers.get(entry.getKey()).connects);
                     if (counts[2] > 0 || counts[4] > 0)
@@ -522,13 +523,15 @@ class NodeFailureTest
     }
 
     /**
-     * {acknowledged, delivered, lost, duplicate, out of order, first lost sequence (-1: none), its publisher index}:
+     * {acknowledged, delivered, lost, duplicate, out of order, first lost sequence (-1: none), its publisher index,
+     * out of order and never acknowledged}:
      * lost = acknowledged and never delivered; duplicate = delivered again; out of order = a first delivery below a
-     * sequence number already delivered from the same publisher.
+     * sequence number already delivered from the same publisher; then how many of those out of order were never
+     * acknowledged.
      */
     private static long[] verdict(final Received in, final Map<String, BitSet> acked)
     {
-        final long[] counts = { 0, 0, 0, 0, 0, -1, -1 };
+        final long[] counts = { 0, 0, 0, 0, 0, -1, -1, 0 };
         int index = 0;
         for (final Map.Entry<String, BitSet> entry : acked.entrySet())
         {
@@ -545,6 +548,10 @@ class NodeFailureTest
                 if (seq < highest)
                 {
                     counts[4]++;
+                    if (!entry.getValue().get(seq))
+                    {
+                        counts[7]++;
+                    }
                 }
                 seen.set(seq);
                 highest = Math.max(highest, seq);
@@ -565,33 +572,39 @@ class NodeFailureTest
 
     /**
      * Where a subscriber lost or reordered messages: per publisher, its sequence numbers in arrival order as runs
-     * ({@code 0-250 544-549 251-273 ...}), the first 40 runs.
+     * ({@code 0-250 544-549 251-273 ...}), the first 40 runs; a run marked {@code *} holds messages the publisher
+     * never saw acknowledged (it saw them fail).
      */
     private static void arrivals(final StringBuilder report, final Received in, final Map<String, BitSet> acked)
     {
         for (final String publisher : acked.keySet())
         {
             report.append("\n    arrivals from ").append(publisher).append(':');
+            final BitSet ackedByPublisher = acked.get(publisher);
             int first = -2;
             int last = -2;
             int runs = 0;
+            boolean unacked = false;
             for (final int seq : in.of(publisher))
             {
                 if (seq == last + 1)
                 {
                     last = seq;
+                    unacked |= !ackedByPublisher.get(seq);
                     continue;
                 }
                 if (first != -2 && runs++ < 40)
                 {
-                    report.append(' ').append(first).append(first == last ? "" : "-" + last);
+                    report.append(' ').append(first).append(first == last ? "" : "-" + last).append(unacked ? "*" : "");
                 }
                 first = seq;
                 last = seq;
+                unacked = !ackedByPublisher.get(seq);
             }
             if (first != -2)
             {
-                report.append(runs < 40 ? " " + first + (first == last ? "" : "-" + last) : " ...");
+                report.append(runs < 40 ? " " + first + (first == last ? "" : "-" + last) + (unacked ? "*" : "") :
+                    " ...");
             }
         }
     }

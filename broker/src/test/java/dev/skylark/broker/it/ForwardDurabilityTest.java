@@ -334,6 +334,47 @@ class ForwardDurabilityTest
         await(() -> metric(2, "skylark_cluster_forward_backlog_bytes") == 0, "node 3 confirmed them to node 2");
     }
 
+    /**
+     * The heir re-sends a dead sender's forwards from the replica before it applies the node-down itself (it defers
+     * that until the dead node's sessions are rebuilt): those meant for its own subscribers went through the check
+     * that drops forwards naming as their origin a node that is neither their sender nor known down — passed only when
+     * this node had applied some forward of that origin before. When it had not, they were dropped: acknowledged
+     * messages lost.
+     */
+    @Test
+    void aDeadSendersUnsentForwardsReachItsHeirsSubscriberThatNeverHadOneFromIt() throws Exception
+    {
+        start(3, "os", 0);
+        final BlockingQueue<Mqtt5Publish> onNode2 = subscribe(2, "sub2", "first/#");
+        final MqttClient pub = new MqttClient("tcp://127.0.0.1:" + port(1), "paho-first", new MemoryPersistence());
+        clients.add(() ->
+        {
+            if (pub.isConnected())
+            {
+                pub.disconnect();
+            }
+            pub.close();
+        });
+        final MqttConnectionOptions options = new MqttConnectionOptions();
+        options.setCleanStart(true);
+        pub.connect(options);
+
+        links.get(0).refuseSends = true; // node 1 acknowledges forwards it cannot send: node 2 never had one
+        for (int i = 0; i < 5; i++)
+        {
+            pub.publish("first/x", new MqttMessage(numbered(i, 32), 1, false, null)); // returns once PUBACKed
+        }
+        assertNull(onNode2.poll(200, TimeUnit.MILLISECONDS), "acknowledged but not sent");
+
+        kill(1); // its heir, node 2, re-sends them from node 1's replica to its own subscriber
+        for (int i = 0; i < 5; i++)
+        {
+            final Mqtt5Publish p = onNode2.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+            assertNotNull(p, "message " + i + " re-sent by the heir to its own subscriber");
+            assertEquals(i, number(p), "in publishing order");
+        }
+    }
+
     @Test
     void aDeadSendersConfirmedForwardsAreNotResent() throws Exception
     {

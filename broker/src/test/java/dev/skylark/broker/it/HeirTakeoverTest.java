@@ -224,6 +224,158 @@ class HeirTakeoverTest
         reconnectBeforeTheNodeDown(2); // the heir itself: no transfer, and no wait for one
     }
 
+    @Test
+    void aClientWhoseFirstConnectWasLostWhileItsNodeWasNotYetDeclaredDownStillGetsItsSession() throws Exception
+    {
+        lostConnectBeforeTheNodeDown(3);
+    }
+
+    @Test
+    void aClientWhoseFirstConnectToTheHeirWasLostWhileItsNodeWasNotYetDeclaredDownStillGetsItsSession()
+        throws Exception
+    {
+        lostConnectBeforeTheNodeDown(2);
+    }
+
+    @Test
+    void aCleanStartOnTheHeirBeforeTheNodeDownKeepsItsNewSession() throws Exception
+    {
+        start(1);
+        start(2);
+        start(3);
+        await(() -> links[1].up && links[2].up && links[3].up, "every node up");
+        final Mqtt5BlockingClient sub = Mqtt5Client.builder().identifier("fresh").serverHost("127.0.0.1")
+            .serverPort(port(1)).buildBlocking();
+        sub.connectWith().cleanStart(true).sessionExpiryInterval(300).send();
+        sub.subscribeWith().topicFilter("old/#").qos(MqttQos.AT_LEAST_ONCE).send();
+        sub.disconnect();
+        final Mqtt5BlockingClient pub = hive(3, "pub-fresh");
+        pub.publishWith().topic("old/1").qos(MqttQos.AT_LEAST_ONCE).payload("old".getBytes()).send();
+        await(this::allCaughtUp, "every node applied the log");
+
+        // Node 1 dies; the client comes back to the heir with Clean Start before the registry knows: a new session.
+        brokers[1].close();
+        brokers[1] = null;
+        final Mqtt5BlockingClient again = Mqtt5Client.builder().identifier("fresh").serverHost("127.0.0.1")
+            .serverPort(port(2)).buildBlocking();
+        final BlockingQueue<Mqtt5Publish> in = new LinkedBlockingQueue<>();
+        again.toAsync().publishes(MqttGlobalPublishFilter.ALL, in::add);
+        assertFalse(again.connectWith().cleanStart(true).sessionExpiryInterval(300).send().isSessionPresent());
+        clients.add(() ->
+        {
+            if (again.getState().isConnected())
+            {
+                again.disconnect();
+            }
+        });
+        again.subscribeWith().topicFilter("new/#").qos(MqttQos.AT_LEAST_ONCE).send();
+
+        final Path journal = dataDir.resolve("node1").resolve("journal");
+        cluster.replica(1, (replayer) ->
+        {
+            try (ChronicleJournal replica = new ChronicleJournal(journal, false))
+            {
+                replica.replay(replayer::onRecord);
+            }
+        });
+        cluster.nodeDown(1);
+        await(() -> links[2].caughtUp() && links[3].caughtUp(), "the takeover is done");
+        pub.publishWith().topic("new/1").qos(MqttQos.AT_LEAST_ONCE).payload("new".getBytes()).send();
+        final Mqtt5Publish p = in.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+        assertNotNull(p, "the new session still gets what it subscribed to");
+        assertEquals("new", new String(p.getPayloadAsBytes()), "and not the dead node's old session's messages");
+        assertTrue(again.getState().isConnected(), "still connected");
+        assertEquals(2, cluster.owner("fresh"));
+    }
+
+    /**
+     * NodeFailureTest kill-node-0-restart (node 0 the Raft leader): the dead node's clients reconnected to survivors
+     * whose claims waited in the stalled log, the survivors fenced themselves and refused those CONNECTs (0x88), and
+     * the claims committed afterwards all the same, taking the client ids from the dead node, still live to the
+     * registry. The node released them (nobody connected), so the client's next CONNECT started a new session
+     * (session present 0) and the heir rebuilt nothing: the subscriber lost every message queued for it.
+     */
+    private void lostConnectBeforeTheNodeDown(final int node) throws Exception
+    {
+        start(1);
+        start(2);
+        start(3);
+        await(() -> links[1].up && links[2].up && links[3].up, "every node up");
+        final Mqtt5BlockingClient sub = Mqtt5Client.builder().identifier("lost").serverHost("127.0.0.1")
+            .serverPort(port(1)).buildBlocking();
+        sub.connectWith().cleanStart(true).sessionExpiryInterval(300).send();
+        sub.subscribeWith().topicFilter("lost/#").qos(MqttQos.AT_LEAST_ONCE).send();
+        sub.disconnect();
+        final Mqtt5BlockingClient pub = hive(1, "pub-lost");
+        for (int i = 0; i < 3; i++)
+        {
+            pub.publishWith().topic("lost/" + i).qos(MqttQos.AT_LEAST_ONCE).payload(("l" + i).getBytes()).send();
+        }
+        await(this::allCaughtUp, "every node applied the log");
+
+        // Node 1 dies; the registry does not know yet. The client reconnects to another node, whose claim waits in
+        // the log; that node fences itself meanwhile and refuses the CONNECT; the claim commits afterwards.
+        brokers[1].close();
+        brokers[1] = null;
+        cluster.holdCommits();
+        try (RawClient first = new RawClient(port(node)))
+        {
+            first.sendRaw(connect5("lost", false));
+            await(() -> cluster.heldCommands() > 0, "the claim is in flight");
+            fence(node, true);
+            assertEquals(0x88, first.expect(2)[3] & 0xFF, "CONNACK 0x88: the node fenced while the claim waited");
+        }
+        fence(node, false);
+        cluster.releaseCommits();
+        await(() -> cluster.owner("lost") == node, "the claim committed, taking the client id from node 1");
+        final long firstEpoch = cluster.epoch("lost");
+
+        // The client comes back to that node before the registry declared node 1 down: it waits for the session.
+        final Mqtt5BlockingClient again = Mqtt5Client.builder().identifier("lost").serverHost("127.0.0.1")
+            .serverPort(port(node)).buildBlocking();
+        final BlockingQueue<Mqtt5Publish> in = new LinkedBlockingQueue<>();
+        again.toAsync().publishes(MqttGlobalPublishFilter.ALL, in::add);
+        final java.util.concurrent.CompletableFuture<com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck>
+            connack = again.toAsync().connectWith().cleanStart(false).sessionExpiryInterval(300).send();
+        clients.add(() ->
+        {
+            if (again.getState().isConnected())
+            {
+                again.disconnect();
+            }
+        });
+        await(() -> cluster.epoch("lost") > firstEpoch, "the second claim committed");
+        await(() -> links[2].caughtUp() && links[3].caughtUp(), "nodes 2 and 3 applied the log");
+        assertEquals(node, cluster.owner("lost"), "not released in between");
+        assertFalse(connack.isDone(), "no CONNACK while the session is on its way");
+
+        final Path journal = dataDir.resolve("node1").resolve("journal");
+        cluster.replica(1, (replayer) ->
+        {
+            try (ChronicleJournal replica = new ChronicleJournal(journal, false))
+            {
+                replica.replay(replayer::onRecord);
+            }
+        });
+        cluster.nodeDown(1);
+        assertTrue(connack.get(WAIT_MS, TimeUnit.MILLISECONDS).isSessionPresent(), "session present 1 on node " + node);
+        for (int i = 0; i < 3; i++)
+        {
+            final Mqtt5Publish p = in.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+            assertNotNull(p, "queued message " + i);
+            assertEquals("l" + i, new String(p.getPayloadAsBytes()), "in order");
+        }
+        assertEquals(node, cluster.owner("lost"), "still its");
+    }
+
+    /** Fences (or unfences) a node by hand and waits until its routing agent ran a duty cycle with it. */
+    private void fence(final int node, final boolean fenced)
+    {
+        links[node].fenced = fenced;
+        final int polls = links[node].polls.get();
+        await(() -> links[node].polls.get() > polls + 1, "node " + node + "'s routing agent ran a duty cycle");
+    }
+
     private void reconnectBeforeTheNodeDown(final int node) throws Exception
     {
         start(1);
