@@ -198,9 +198,10 @@ final class JournalReplayAdapter implements DurableLog.Replayer
             }
             case JournalRecord.FORWARD, JournalRecord.FORWARD_APPLIED, JournalRecord.FORWARD_CONFIRMED ->
             {
-                if (forwardRecords != null)
+                if (forwardRecords != null && inheritedClientIds == null)
                 {
-                    forwardRecords.onOwnRecord(buffer, offset, length); // a cluster node's forwards
+                    // This node's own forwards; an heir hands a dead node's to ClusterForwarding.onReplicaRecord.
+                    forwardRecords.onOwnRecord(buffer, offset, length);
                 }
             }
             default -> LOG.log(Level.WARNING, "journal: unknown record type " + type + " skipped");
