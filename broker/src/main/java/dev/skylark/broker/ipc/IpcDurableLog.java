@@ -180,7 +180,12 @@ public final class IpcDurableLog implements DurableLog
         return (int)Math.min(1 << 30, Math.max(16 * 1024 * 1024, BitUtil.findNextPositivePowerOfTwo(needed)));
     }
 
-    private static String aeronDirectory(final Path dataDir)
+    /**
+     * The embedded media driver's directory for {@code dataDir}: in /dev/shm where it exists, named after the data
+     * directory so a restart after kill -9 finds and deletes the one left behind (tests that kill a broker in a
+     * temporary directory delete it themselves).
+     */
+    public static String aeronDirectory(final Path dataDir)
     {
         final String name = "skylark-aeron-" +
             Integer.toHexString(dataDir.toAbsolutePath().normalize().toString().hashCode());

@@ -493,6 +493,18 @@ final class BrokerCluster implements AutoCloseable
             {
                 node.process.waitFor(10, TimeUnit.SECONDS);
             }
+            if (node != null)
+            {
+                try
+                {
+                    // SIGKILL leaves the embedded driver's directory in /dev/shm (memory), one per node and test.
+                    dev.skylark.broker.journal.BrokerProcess.deleteAeronDirectory(node.dataDir);
+                }
+                catch (final java.io.IOException ex)
+                {
+                    System.err.println("could not delete node " + node.id + "'s driver directory: " + ex);
+                }
+            }
         }
     }
 

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * A broker in its own JVM ({@code SkylarkMain} on this JVM's class path, with its access flags), so a test can
  * kill it with SIGKILL. The MQTT port is the free one the broker chose, read from its log.
  */
-final class BrokerProcess implements AutoCloseable
+public final class BrokerProcess implements AutoCloseable
 {
     private static final Pattern LISTENER = Pattern.compile("(?i)\\bmqtt listener on [^:]+:(\\d+)");
 
@@ -35,12 +35,11 @@ final class BrokerProcess implements AutoCloseable
 
     /**
      * Deletes the media driver directory a killed broker on this data directory left in /dev/shm (a restarted or
-     * cleanly stopped broker deletes it itself).
+     * cleanly stopped broker deletes it itself; about 58 MB each, and tmpfs is memory).
      */
-    static void deleteAeronDirectory(final Path dataDir) throws IOException
+    public static void deleteAeronDirectory(final Path dataDir) throws IOException
     {
-        final Path dir = Path.of("/dev/shm", "skylark-aeron-" +
-            Integer.toHexString(dataDir.toAbsolutePath().normalize().toString().hashCode()));
+        final Path dir = Path.of(dev.skylark.broker.ipc.IpcDurableLog.aeronDirectory(dataDir));
         if (java.nio.file.Files.exists(dir))
         {
             try (java.util.stream.Stream<Path> walk = java.nio.file.Files.walk(dir))
