@@ -80,6 +80,8 @@ class LoadGeneratorPersistentSubscribersTest
         // clean sessions only: nothing to replay after a crash, so (next to nothing) journaled
         assertTrue(cleanAppended < clean.received() / 10,
             () -> APPENDED + " grew by " + cleanAppended + " without the option for " + clean.received() + " messages");
+        assertFalse(clean.resultLine().contains("persistent_subscribers"), clean.resultLine());
+        assertTrue(persistent.resultLine().endsWith(" persistent_subscribers=1"), persistent.resultLine());
     }
 
     @Test
