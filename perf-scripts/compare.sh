@@ -18,6 +18,10 @@
 #   SKIP_BUILD=0  MOSQUITTO=<path>  SKYLARK_JAR=broker/target/skylark.jar
 #   SKYLARK_ARGS=""  (extra arguments after -jar)  SKYLARK_JAVA_OPTS=""  (broker JVM)  JAVA_OPTS=""  (load generator JVM)
 #   LOADGEN_CP=benchmarks/target/benchmarks.jar  (class path of the load generator)
+#   PERSISTENT_SUBSCRIBERS=0  (1: every scenario's subscribers connect as persistent sessions, --persistent-subscribers
+#   of the load generator: MQTT 3.1.1 Clean Session 0, MQTT 5 Session Expiry 3600 s; Skylark journals a QoS 1/2
+#   message only when a persistent session is owed it, so without this its "durable QoS 1" runs journal nothing.
+#   Publishers stay clean; the report header says so. Every run has a fresh broker, so no session outlives its run)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -98,6 +102,9 @@ SKYLARK_ARGS="${SKYLARK_ARGS:-}"
 SKYLARK_JAVA_OPTS="${SKYLARK_JAVA_OPTS:-}"
 JAVA_OPTS="${JAVA_OPTS:-}"
 LOADGEN_CP="${LOADGEN_CP:-$ROOT/benchmarks/target/benchmarks.jar}"
+PERSISTENT_SUBSCRIBERS="${PERSISTENT_SUBSCRIBERS:-0}"
+[[ "$PERSISTENT_SUBSCRIBERS" == 0 || "$PERSISTENT_SUBSCRIBERS" == 1 ]] ||
+    { echo "PERSISTENT_SUBSCRIBERS must be 0 or 1: $PERSISTENT_SUBSCRIBERS" >&2; exit 1; }
 # Every process here may hold at most 20,000 open files; the load generator raises no limit, so it needs its
 # connections plus ~100 descriptors of its own (JVM, jars, selector) below the soft limit.
 FD_LIMIT="$(ulimit -Sn)"
@@ -356,7 +363,9 @@ run_scenario() {
     local broker="$1" port="$2" scenario="$3" key="${4:-$3}" round="${5:-1}" out rc=0 line label="$3"
     # ws-vs-tcp rounds are reported on their own line, not in the qos0-flat rows
     [[ "$key" == ws-vs-tcp-* ]] && label="${key%-*}"
-    local placement=() nodes
+    local placement=() nodes persistent=()
+    # every scenario has subscribers (connections: its idle connections are subscribers too)
+    [[ "$PERSISTENT_SUBSCRIBERS" == 1 ]] && persistent=(--persistent-subscribers)
     if [[ ( "$broker" == skylark-cluster3 || "$broker" == skylark-cluster3-* ) && -n "${SCENARIO_PLACEMENT[$scenario]:-}" ]]; then
         read -r -a nodes <<< "${SCENARIO_PLACEMENT[$scenario]}"
         # broker CPU: the sum of the three JVMs (--broker-pids replaces --broker-pid)
@@ -379,7 +388,7 @@ run_scenario() {
         --duration "$DURATION" --warmup "$WARMUP" --inflight "$INFLIGHT" --mqtt-version "$MQTT_VERSION" \
         --threads "$THREADS" --quiet --hlog "$RESULTS_DIR/$broker-$key.hlog" \
         --max-outstanding "$MAX_OUTSTANDING" --broker-pid "$BROKER_PID" \
-        ${SCENARIO_ARGS[$scenario]} "${placement[@]}" 2>&1)" || rc=$?
+        ${SCENARIO_ARGS[$scenario]} "${placement[@]}" "${persistent[@]}" 2>&1)" || rc=$?
     printf '%s\n' "$out" > "$RESULTS_DIR/$broker-$key.out"
     [[ -s "$RESULTS_DIR/$broker-$key.hlog" ]] || rm -f "$RESULTS_DIR/$broker-$key.hlog"
     line="$(grep '^RESULT ' <<< "$out" || true)"
@@ -643,6 +652,14 @@ write_report() {
         [[ " ${SCENARIOS[*]} " == *"-tls "* || " ${SCENARIOS[*]} " == *"-wss "* ]] &&
             echo "- *-tls / *-wss: MQTT over TLS and over secure WebSocket (JDK SSLEngine in the load generator," \
                 "self-signed EC P-256 certificate, verified with --cafile), warm-up $TLS_WARMUP (JIT of the ciphers)"
+        if [[ "$PERSISTENT_SUBSCRIBERS" == 1 ]]; then
+            echo "- PERSISTENT_SUBSCRIBERS=1: every subscriber (and idle connection) connected as a persistent session" \
+                "(--persistent-subscribers: MQTT 3.1.1 Clean Session 0, MQTT 5 Clean Start 1 + Session Expiry 3600 s)," \
+                "so a broker keeps and journals QoS 1/2 messages for it; publishers clean"
+        else
+            echo "- subscribers: clean sessions (Clean Session / Clean Start 1, no expiry): nothing journaled for them;" \
+                "PERSISTENT_SUBSCRIBERS=1 makes them persistent"
+        fi
         echo "- connections: $CONNECTIONS idle connections (CONNECT + SUBSCRIBE idle/<i>) from $SOURCE_ADDRESSES loopback" \
             "source addresses, held $CONNECTIONS_HOLD; bytes_per_conn = (broker VmRSS after the hold - before connecting) / ready"
         echo "- rate_msgs_s = deliveries arriving during the measured window (fan-out: all subscribers together);" \

@@ -38,6 +38,12 @@ final class ClientConnection
     java.net.InetSocketAddress localAddress;
     /** Where this connection connects: the role's port from {@link LoadConfig#portOf}. */
     java.net.InetSocketAddress remoteAddress;
+    /**
+     * MQTT 5 persistent subscriber ({@code --persistent-subscribers}): its DISCONNECT sets the Session Expiry Interval
+     * to 0, so the broker drops the session at the end of the run instead of queueing (and journaling) a later run's
+     * messages for it.
+     */
+    boolean endSessionOnDisconnect;
     State state = State.CONNECTING;
     SocketChannel channel;
     SelectionKey key;

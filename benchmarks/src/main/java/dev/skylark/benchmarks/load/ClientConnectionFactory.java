@@ -29,8 +29,12 @@ final class ClientConnectionFactory
     ClientConnectionFactory(final LoadConfig config) throws IOException
     {
         this.config = config;
+        // Client ids unique to this run: a persistent 3.1.1 subscriber (Clean Session 0) resumes the broker's session
+        // of its id, so an id an earlier run used would get that run's queued messages; the time makes a pid reused
+        // by the OS plus the same random number not enough to collide.
         this.runId = Long.toString(ProcessHandle.current().pid(), 36) + "-" +
-            Integer.toString(ThreadLocalRandom.current().nextInt(1 << 20), 36);
+            Integer.toString(ThreadLocalRandom.current().nextInt(1 << 20), 36) +
+            (config.persistentSubscribers ? "-" + Long.toString(System.currentTimeMillis(), 36) : "");
         if (config.tls())
         {
             tlsContext = ClientTls.context(config);
@@ -125,6 +129,8 @@ final class ClientConnectionFactory
         final ClientConnection c = new ClientConnection(role, index, clientId, rxCapacity + tlsRoom, txCapacity,
             template, window, trackedPublishers, config.webSocket());
         c.remoteAddress = new InetSocketAddress(config.host, config.portOf(role, index));
+        c.endSessionOnDisconnect =
+            config.sessionExpiryS(role) > 0 && ClientPacketEncoder.MQTT_5 == config.protocolVersion;
         if (null != tlsContext)
         {
             c.tls = new ClientTls(tlsContext, config, Math.min(rxCapacity, 64 * 1024), Math.min(txCapacity, 64 * 1024));

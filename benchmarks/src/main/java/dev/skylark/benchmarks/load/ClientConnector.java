@@ -244,7 +244,8 @@ final class ClientConnector
     private void sendConnect(final ClientConnection c)
     {
         if (ClientPacketEncoder.encodeConnect(
-            c.tx, config.protocolVersion, c.clientId, config.keepAliveS, config.username, config.password) < 0)
+            c.tx, config.protocolVersion, c.clientId, config.keepAliveS, config.username, config.password,
+            config.sessionExpiryS(c.role)) < 0)
         {
             throw new IllegalStateException("CONNECT does not fit the send buffer");
         }

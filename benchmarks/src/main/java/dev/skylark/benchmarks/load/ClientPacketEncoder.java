@@ -48,6 +48,8 @@ public final class ClientPacketEncoder
     private static final int CONNECT_FLAG_CLEAN = 0x02;
     private static final int CONNECT_FLAG_PASSWORD = 0x40;
     private static final int CONNECT_FLAG_USERNAME = 0x80;
+    /** MQTT 5 property identifier of the Session Expiry Interval (four-byte integer, seconds). */
+    private static final int PROPERTY_SESSION_EXPIRY_INTERVAL = 0x11;
 
     private ClientPacketEncoder()
     {
@@ -97,7 +99,8 @@ public final class ClientPacketEncoder
     }
 
     /**
-     * Encode a CONNECT with a clean session/clean start, no will, no v5 properties.
+     * Encode a CONNECT with a clean session/clean start, no will, no v5 properties: the broker keeps nothing of this
+     * client after it disconnects.
      *
      * @param buffer          to append to at its position, which is advanced.
      * @param protocolVersion {@link #MQTT_3_1_1} or {@link #MQTT_5}.
@@ -115,13 +118,54 @@ public final class ClientPacketEncoder
         final String username,
         final String password)
     {
+        return encodeConnect(buffer, protocolVersion, clientId, keepAliveS, username, password, 0);
+    }
+
+    /**
+     * Encode a CONNECT, no will; with {@code sessionExpiryS > 0} for a <em>persistent</em> session, which the broker
+     * keeps (and queues and journals QoS 1/2 messages for) while the client is away:
+     * <ul>
+     *   <li>MQTT 3.1.1: Clean Session 0. The broker resumes an existing session of this client id, so the caller
+     *   must use a client id no earlier run used;</li>
+     *   <li>MQTT 5: Clean Start 1 (any earlier session of this client id is discarded, so nothing queued for it
+     *   leaks into this connection) plus the Session Expiry Interval property (0x11) of {@code sessionExpiryS}.</li>
+     * </ul>
+     * With {@code sessionExpiryS == 0} this is {@link #encodeConnect(ByteBuffer, int, String, int, String, String)}.
+     *
+     * @param buffer          to append to at its position, which is advanced.
+     * @param protocolVersion {@link #MQTT_3_1_1} or {@link #MQTT_5}.
+     * @param clientId        client identifier.
+     * @param keepAliveS      keep-alive in seconds.
+     * @param username        or null.
+     * @param password        or null.
+     * @param sessionExpiryS  0 = clean session; &gt; 0 = persistent session, in 5.0 kept this many seconds after the
+     *                        connection ends (3.1.1 has no expiry: the broker's own limit applies).
+     * @return bytes written or {@link #INSUFFICIENT_CAPACITY}.
+     */
+    public static int encodeConnect(
+        final ByteBuffer buffer,
+        final int protocolVersion,
+        final String clientId,
+        final int keepAliveS,
+        final String username,
+        final String password,
+        final int sessionExpiryS)
+    {
+        if (sessionExpiryS < 0)
+        {
+            throw new IllegalArgumentException("session expiry must be >= 0: " + sessionExpiryS);
+        }
         final byte[] id = clientId.getBytes(StandardCharsets.UTF_8);
         final byte[] user = null == username ? null : username.getBytes(StandardCharsets.UTF_8);
         final byte[] pass = null == password ? null : password.getBytes(StandardCharsets.UTF_8);
         final boolean v5 = MQTT_5 == protocolVersion;
 
-        int remainingLength = 2 + 4 + 1 + 1 + 2 + (v5 ? 1 : 0) + 2 + id.length;
-        int flags = CONNECT_FLAG_CLEAN;
+        final boolean persistent = sessionExpiryS > 0;
+        // v5 properties: none, or Session Expiry Interval (identifier byte + four-byte integer)
+        final int propertiesLength = v5 && persistent ? 1 + 4 : 0;
+        int remainingLength = 2 + 4 + 1 + 1 + 2 + (v5 ? 1 + propertiesLength : 0) + 2 + id.length;
+        // 3.1.1 persistent: Clean Session 0; 5.0 always Clean Start 1 (a persistent session starts fresh)
+        int flags = persistent && !v5 ? 0 : CONNECT_FLAG_CLEAN;
         if (null != user)
         {
             remainingLength += 2 + user.length;
@@ -145,7 +189,11 @@ public final class ClientPacketEncoder
         buffer.put((byte)protocolVersion).put((byte)flags).putShort((short)keepAliveS);
         if (v5)
         {
-            buffer.put((byte)0); // property length
+            buffer.put((byte)propertiesLength);
+            if (persistent)
+            {
+                buffer.put((byte)PROPERTY_SESSION_EXPIRY_INTERVAL).putInt(sessionExpiryS);
+            }
         }
         buffer.putShort((short)id.length).put(id);
         if (null != user)
@@ -260,6 +308,32 @@ public final class ClientPacketEncoder
         buffer.put((byte)type).put((byte)2).putShort((short)packetId);
 
         return 4;
+    }
+
+    /** Bytes of {@link #encodeDisconnectEndingSession}. */
+    public static final int DISCONNECT_END_SESSION_LENGTH = 9;
+
+    /**
+     * Encode an MQTT 5 DISCONNECT, normal disconnection, with the Session Expiry Interval set to 0: the broker ends
+     * the persistent session this client opened with a non-zero interval (MQTT 5 3.14.2.2.2) when the connection
+     * closes.
+     *
+     * @param buffer to append to at its position, which is advanced.
+     * @return bytes written or {@link #INSUFFICIENT_CAPACITY}.
+     */
+    public static int encodeDisconnectEndingSession(final ByteBuffer buffer)
+    {
+        if (buffer.remaining() < DISCONNECT_END_SESSION_LENGTH)
+        {
+            return INSUFFICIENT_CAPACITY;
+        }
+
+        buffer.put((byte)DISCONNECT).put((byte)7)           // remaining length: reason code, properties
+            .put((byte)0)                                   // normal disconnection
+            .put((byte)5)                                   // property length
+            .put((byte)PROPERTY_SESSION_EXPIRY_INTERVAL).putInt(0);
+
+        return DISCONNECT_END_SESSION_LENGTH;
     }
 
     /**

@@ -190,16 +190,16 @@ final class ClientSendEndPoint
             c.state != ClientConnection.State.WS_UPGRADE && c.channel.isConnected())
         {
             c.readBlocked = false;
-            if (ClientPacketEncoder.encodeEmpty(c.tx, DISCONNECT) == INSUFFICIENT_CAPACITY)
+            if (encodeDisconnect(c) == INSUFFICIENT_CAPACITY)
             {
                 final long deadlineNs = System.nanoTime() + CLOSE_TIMEOUT_NS;
-                while (c.tx.remaining() < 2 && System.nanoTime() - deadlineNs < 0 &&
-                    c.state != ClientConnection.State.CLOSED)
+                while (c.tx.remaining() < ClientPacketEncoder.DISCONNECT_END_SESSION_LENGTH &&
+                    System.nanoTime() - deadlineNs < 0 && c.state != ClientConnection.State.CLOSED)
                 {
                     flush(c);
                     LockSupport.parkNanos(100_000);
                 }
-                ClientPacketEncoder.encodeEmpty(c.tx, DISCONNECT);
+                encodeDisconnect(c);
             }
             if (isFraming(c))
             {
@@ -216,6 +216,12 @@ final class ClientSendEndPoint
         }
 
         lifecycle.close(c);
+    }
+
+    private static int encodeDisconnect(final ClientConnection c)
+    {
+        return c.endSessionOnDisconnect ?
+            ClientPacketEncoder.encodeDisconnectEndingSession(c.tx) : ClientPacketEncoder.encodeEmpty(c.tx, DISCONNECT);
     }
 
     private void flushBefore(final ClientConnection c, final long deadlineNs)

@@ -55,6 +55,11 @@ final class LoadCommandLine
         "  --hlog path              write the latency histogram log (HdrHistogram .hlog)",
         "  --connect-timeout 5s     deadline for CONNACK/SUBACK of every connection (connections: 120s)",
         "  --drain-timeout 5s       after the run, give up when no delivery arrived for this long (QoS>0)",
+        "  --persistent-subscribers subscribers connect as persistent sessions, so the broker keeps (and journals",
+        "                           QoS 1/2 messages for) them: 3.1.1 Clean Session 0 with a client id unique to",
+        "                           this run; 5.0 Clean Start 1 + Session Expiry Interval 3600 s, ended by the",
+        "                           DISCONNECT (expiry 0) at the end. 3.1.1 sessions stay on the broker after the run",
+        "                           and queue a later run's messages: restart the broker. Publishers stay clean",
         "  --quiet                  no per-second progress lines");
 
     /**
@@ -78,6 +83,11 @@ final class LoadCommandLine
             if ("--trust-all".equals(key))
             {
                 config.trustAll = true;
+                continue;
+            }
+            if ("--persistent-subscribers".equals(key))
+            {
+                config.persistentSubscribers = true;
                 continue;
             }
             if (!key.startsWith("--") || i + 1 >= args.length)

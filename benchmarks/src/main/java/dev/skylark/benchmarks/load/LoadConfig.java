@@ -60,6 +60,15 @@ public final class LoadConfig
     public long drainTimeoutNs = TimeUnit.SECONDS.toNanos(5);
     public int keepAliveS = 60;
     public boolean quiet;
+    /**
+     * Subscribers connect as persistent sessions (3.1.1: Clean Session 0; 5.0: Clean Start 1 and a Session Expiry
+     * Interval of {@link #PERSISTENT_SESSION_EXPIRY_S}), so a broker that journals QoS 1/2 messages only for sessions
+     * that outlive their connection does so. Publishers stay clean. A 5.0 subscriber ends its session with its
+     * DISCONNECT (expiry 0); a 3.1.1 one cannot, so its session stays on the broker after the run.
+     */
+    public boolean persistentSubscribers;
+    /** Session Expiry Interval of a persistent subscriber in MQTT 5 (seconds). */
+    public static final int PERSISTENT_SESSION_EXPIRY_S = 3600;
 
     /**
      * Parse {@code --key value} arguments, see {@link LoadCommandLine#parse(String[])}.
@@ -191,6 +200,16 @@ public final class LoadConfig
         }
 
         return sum;
+    }
+
+    /**
+     * @param role publisher or subscriber.
+     * @return the Session Expiry Interval its CONNECT asks for: {@link #PERSISTENT_SESSION_EXPIRY_S} for a subscriber
+     *     with {@link #persistentSubscribers}, else 0 (a clean session).
+     */
+    public int sessionExpiryS(final ClientConnection.Role role)
+    {
+        return persistentSubscribers && ClientConnection.Role.SUBSCRIBER == role ? PERSISTENT_SESSION_EXPIRY_S : 0;
     }
 
     /**

@@ -176,6 +176,12 @@ public record LoadResult(
      */
     public String resultLine()
     {
+        // only when set, so the lines of clean-session runs stay as they were
+        return summaryLine() + (config.persistentSubscribers ? " persistent_subscribers=1" : "");
+    }
+
+    private String summaryLine()
+    {
         if (null != connections)
         {
             return String.format(Locale.ROOT,

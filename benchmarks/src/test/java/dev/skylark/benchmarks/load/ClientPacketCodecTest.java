@@ -131,6 +131,95 @@ class ClientPacketCodecTest
     }
 
     @Test
+    void shouldEncodePersistentConnect311WithCleanSessionZero()
+    {
+        final ByteBuffer buffer = ByteBuffer.allocate(256);
+        final int length = ClientPacketEncoder.encodeConnect(buffer, MQTT_3_1_1, "c1", 60, null, null, 3600);
+
+        final byte[] expected = {
+            0x10, 14,                                  // CONNECT, remaining length
+            0, 4, 'M', 'Q', 'T', 'T',                  // protocol name
+            4,                                         // protocol level 3.1.1
+            0x00,                                      // Clean Session 0: the broker keeps the session
+            0, 60,                                     // keep-alive
+            0, 2, 'c', '1' };                          // client id
+        assertEquals(expected.length, length);
+        final byte[] actual = new byte[length];
+        buffer.flip().get(actual);
+        assertArrayEquals(expected, actual);
+    }
+
+    @Test
+    void shouldEncodePersistentConnect5WithCleanStartAndSessionExpiry()
+    {
+        final ByteBuffer buffer = ByteBuffer.allocate(256);
+        final int length = ClientPacketEncoder.encodeConnect(buffer, MQTT_5, "c1", 60, "u", null, 3600);
+
+        final byte[] expected = {
+            0x10, 23,                                  // CONNECT, remaining length
+            0, 4, 'M', 'Q', 'T', 'T',                  // protocol name
+            5,                                         // protocol level 5.0
+            (byte)0x82,                                // username | Clean Start 1 (no earlier session's messages)
+            0, 60,                                     // keep-alive
+            5,                                         // property length
+            0x11, 0, 0, 0x0E, 0x10,                    // Session Expiry Interval 3600 s
+            0, 2, 'c', '1',                            // client id
+            0, 1, 'u' };                               // username
+        assertEquals(expected.length, length);
+        final byte[] actual = new byte[length];
+        buffer.flip().get(actual);
+        assertArrayEquals(expected, actual);
+    }
+
+    @Test
+    void shouldEncodeCleanConnect5WithoutProperties()
+    {
+        final ByteBuffer buffer = ByteBuffer.allocate(256);
+        final int length = ClientPacketEncoder.encodeConnect(buffer, MQTT_5, "c1", 60, null, null);
+
+        final byte[] expected = {
+            0x10, 15,                                  // CONNECT, remaining length
+            0, 4, 'M', 'Q', 'T', 'T',                  // protocol name
+            5,                                         // protocol level 5.0
+            0x02,                                      // Clean Start 1
+            0, 60,                                     // keep-alive
+            0,                                         // no properties
+            0, 2, 'c', '1' };                          // client id
+        assertEquals(expected.length, length);
+        final byte[] actual = new byte[length];
+        buffer.flip().get(actual);
+        assertArrayEquals(expected, actual);
+    }
+
+    @Test
+    void shouldLeaveBufferUntouchedWhenPersistentConnectDoesNotFit()
+    {
+        final ByteBuffer buffer = ByteBuffer.allocate(24);
+        assertEquals(ClientPacketEncoder.INSUFFICIENT_CAPACITY,
+            ClientPacketEncoder.encodeConnect(buffer, MQTT_5, "c1", 60, "u", null, 3600));
+        assertEquals(0, buffer.position());
+    }
+
+    @Test
+    void shouldEncodeDisconnectEndingTheSession()
+    {
+        final ByteBuffer buffer = ByteBuffer.allocate(16);
+        final int length = ClientPacketEncoder.encodeDisconnectEndingSession(buffer);
+
+        final byte[] expected = {
+            (byte)0xE0, 7,                             // DISCONNECT, remaining length
+            0,                                         // normal disconnection
+            5, 0x11, 0, 0, 0, 0 };                     // Session Expiry Interval 0: the session ends now
+        assertEquals(expected.length, length);
+        assertEquals(ClientPacketEncoder.DISCONNECT_END_SESSION_LENGTH, length);
+        final byte[] actual = new byte[length];
+        buffer.flip().get(actual);
+        assertArrayEquals(expected, actual);
+        assertEquals(ClientPacketEncoder.INSUFFICIENT_CAPACITY,
+            ClientPacketEncoder.encodeDisconnectEndingSession(ByteBuffer.allocate(8)));
+    }
+
+    @Test
     void shouldEncodeSubscribe5()
     {
         final ByteBuffer buffer = ByteBuffer.allocate(256);

@@ -71,4 +71,30 @@ class CompareScriptSmokeTest
             assertTrue(Files.isRegularFile(plot) && Files.size(plot) > 1000, "latency plot missing");
         }
     }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void persistentSubscribersArePassedToTheLoadGeneratorAndNamedInTheHeader(@TempDir final Path tmp) throws Exception
+    {
+        final Path root = PerfScripts.projectRoot();
+        final Path script = root.resolve("perf-scripts/compare.sh");
+        assumeTrue(Files.isExecutable(script), "perf-scripts/compare.sh not found");
+        assumeTrue(Files.isRegularFile(root.resolve("broker/target/skylark.jar")), "broker/target/skylark.jar not built");
+
+        final Path report = tmp.resolve("report.md");
+        PerfScripts.runSmoke(script, tmp, Map.of(
+            "PERSISTENT_SUBSCRIBERS", "1",
+            "BROKERS", "skylark",
+            "MQTT_VERSION", "5",
+            "SCENARIOS", "qos1-paced",
+            "REPORT", report.toString()), 110);
+        assertTrue(Files.isRegularFile(report), "report not written");
+
+        final String text = Files.readString(report);
+        assertTrue(text.contains("- PERSISTENT_SUBSCRIBERS=1: every subscriber"), text);
+        final Matcher m = RESULT.matcher(text);
+        assertTrue(m.find() && Long.parseLong(m.group(3)) > 0, text);
+        // the option reached the load generator, which names it in its RESULT line
+        assertTrue(m.group().endsWith(" persistent_subscribers=1"), m.group());
+    }
 }
