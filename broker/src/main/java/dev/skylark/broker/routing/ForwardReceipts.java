@@ -12,11 +12,13 @@ import java.util.Arrays;
  * <p>
  * A confirmation ({@link #CONFIRM}: origin, target, up-to id) goes to the sending node once this node's
  * {@link DurableLog#durableSequence()} covers the records it wrote for those forwards: one per (sender, origin,
- * target) and per durable round, not one per forward. The FORWARD_APPLIED mark that makes the de-duplication survive
- * a restart is journaled the same way: one per (origin, target) per round of the routing agent ({@link #writeMarks}),
- * not one per forward, and a confirmation waits for the mark as well as for the messages. Each pair keeps a candidate (the highest id applied when the
+ * target) and per durable round, not one per forward. Each pair keeps a candidate (the highest id applied when the
  * candidate was taken, and the sequence of its records); when that sequence is durable the candidate is confirmed
  * and the next one taken, so a steady stream still gets confirmed, one round behind.
+ * <p>
+ * The FORWARD_APPLIED mark that makes the de-duplication survive a restart is journaled alike: one per (origin,
+ * target) per round of the routing agent ({@link #writeMarks}), not one per forward; a confirmation waits for the
+ * mark as well as for the messages.
  * <p>
  * Bounded by the number of (sender, origin, target) triples (nodes, not messages). Routing agent thread only; no
  * allocation once every triple has been seen.

@@ -302,7 +302,8 @@ final class JournalRecord
     /** Appends the MESSAGE record begun; returns its (last) sequence, or 0 when nothing needed writing. */
     long endMessage(final DirectBuffer message, final int offset, final int length)
     {
-        if (!enabled || (targetCount == 0 && (messageBuffer.getByte(MESSAGE_FLAGS_OFFSET) & MESSAGE_FLAG_RETAINED) == 0))
+        final boolean retained = (messageBuffer.getByte(MESSAGE_FLAGS_OFFSET) & MESSAGE_FLAG_RETAINED) != 0;
+        if (!enabled || (targetCount == 0 && !retained))
         {
             return 0;
         }
