@@ -101,6 +101,9 @@ start_skylark() {
     if [[ "$kind" == tls || "$kind" == wss ]]; then
         listeners+=(-Dskylark.tls.cert="$TLS_DIR/cert.pem" -Dskylark.tls.key="$TLS_DIR/key.pem")
     fi
+    # A fresh data directory per run: a persistent session an earlier run left (PERSISTENT_SUBSCRIBERS=1 with MQTT
+    # 3.1.1 cannot end its session) would otherwise come back from the journal and queue this run's messages too.
+    rm -rf "$WORK/skylark-data"
     mkdir -p "$WORK/skylark-data"
     # the same queue depth and in-flight window as compare.sh's Mosquitto config; SKYLARK_ALIGN=0: Skylark's own
     # defaults (what a user who tunes nothing gets, issue #21)
