@@ -270,15 +270,7 @@ class HeirTakeoverTest
         });
         again.subscribeWith().topicFilter("new/#").qos(MqttQos.AT_LEAST_ONCE).send();
 
-        final Path journal = dataDir.resolve("node1").resolve("journal");
-        cluster.replica(1, (replayer) ->
-        {
-            try (ChronicleJournal replica = new ChronicleJournal(journal, false))
-            {
-                replica.replay(replayer::onRecord);
-            }
-        });
-        cluster.nodeDown(1);
+        node1DownWithItsReplica();
         await(() -> links[2].caughtUp() && links[3].caughtUp(), "the takeover is done");
         pub.publishWith().topic("new/1").qos(MqttQos.AT_LEAST_ONCE).payload("new".getBytes()).send();
         final Mqtt5Publish p = in.poll(WAIT_MS, TimeUnit.MILLISECONDS);
@@ -297,21 +289,7 @@ class HeirTakeoverTest
      */
     private void lostConnectBeforeTheNodeDown(final int node) throws Exception
     {
-        start(1);
-        start(2);
-        start(3);
-        await(() -> links[1].up && links[2].up && links[3].up, "every node up");
-        final Mqtt5BlockingClient sub = Mqtt5Client.builder().identifier("lost").serverHost("127.0.0.1")
-            .serverPort(port(1)).buildBlocking();
-        sub.connectWith().cleanStart(true).sessionExpiryInterval(300).send();
-        sub.subscribeWith().topicFilter("lost/#").qos(MqttQos.AT_LEAST_ONCE).send();
-        sub.disconnect();
-        final Mqtt5BlockingClient pub = hive(1, "pub-lost");
-        for (int i = 0; i < 3; i++)
-        {
-            pub.publishWith().topic("lost/" + i).qos(MqttQos.AT_LEAST_ONCE).payload(("l" + i).getBytes()).send();
-        }
-        await(this::allCaughtUp, "every node applied the log");
+        threeQueuedOnNode1("lost", "l");
 
         // Node 1 dies; the registry does not know yet. The client reconnects to another node, whose claim waits in
         // the log; that node fences itself meanwhile and refuses the CONNECT; the claim commits afterwards.
@@ -331,12 +309,56 @@ class HeirTakeoverTest
         final long firstEpoch = cluster.epoch("lost");
 
         // The client comes back to that node before the registry declared node 1 down: it waits for the session.
-        final Mqtt5BlockingClient again = Mqtt5Client.builder().identifier("lost").serverHost("127.0.0.1")
-            .serverPort(port(node)).buildBlocking();
         final BlockingQueue<Mqtt5Publish> in = new LinkedBlockingQueue<>();
-        again.toAsync().publishes(MqttGlobalPublishFilter.ALL, in::add);
         final java.util.concurrent.CompletableFuture<com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck>
-            connack = again.toAsync().connectWith().cleanStart(false).sessionExpiryInterval(300).send();
+            connack = resume("lost", node, in);
+        await(() -> cluster.epoch("lost") > firstEpoch, "the second claim committed");
+        await(() -> links[2].caughtUp() && links[3].caughtUp(), "nodes 2 and 3 applied the log");
+        assertEquals(node, cluster.owner("lost"), "not released in between");
+        assertFalse(connack.isDone(), "no CONNACK while the session is on its way");
+
+        node1DownWithItsReplica();
+        assertTrue(connack.get(WAIT_MS, TimeUnit.MILLISECONDS).isSessionPresent(), "session present 1 on node " + node);
+        for (int i = 0; i < 3; i++)
+        {
+            final Mqtt5Publish p = in.poll(WAIT_MS, TimeUnit.MILLISECONDS);
+            assertNotNull(p, "queued message " + i);
+            assertEquals("l" + i, new String(p.getPayloadAsBytes()), "in order");
+        }
+        assertEquals(node, cluster.owner("lost"), "still its");
+    }
+
+    /**
+     * Three nodes; {@code clientId}'s persistent session on node 1, offline, owed {@code clientId}/0..2 (payloads
+     * {@code payload} + i), and every node has applied the log.
+     */
+    private void threeQueuedOnNode1(final String clientId, final String payload) throws Exception
+    {
+        start(1);
+        start(2);
+        start(3);
+        await(() -> links[1].up && links[2].up && links[3].up, "every node up");
+        final Mqtt5BlockingClient sub = Mqtt5Client.builder().identifier(clientId).serverHost("127.0.0.1")
+            .serverPort(port(1)).buildBlocking();
+        sub.connectWith().cleanStart(true).sessionExpiryInterval(300).send();
+        sub.subscribeWith().topicFilter(clientId + "/#").qos(MqttQos.AT_LEAST_ONCE).send();
+        sub.disconnect();
+        final Mqtt5BlockingClient pub = hive(1, "pub-" + clientId);
+        for (int i = 0; i < 3; i++)
+        {
+            pub.publishWith().topic(clientId + "/" + i).qos(MqttQos.AT_LEAST_ONCE).payload((payload + i).getBytes())
+                .send();
+        }
+        await(this::allCaughtUp, "every node applied the log");
+    }
+
+    /** {@code clientId} reconnects to {@code node} without Clean Start; its messages go to {@code in}. */
+    private java.util.concurrent.CompletableFuture<com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck>
+        resume(final String clientId, final int node, final BlockingQueue<Mqtt5Publish> in)
+    {
+        final Mqtt5BlockingClient again = Mqtt5Client.builder().identifier(clientId).serverHost("127.0.0.1")
+            .serverPort(port(node)).buildBlocking();
+        again.toAsync().publishes(MqttGlobalPublishFilter.ALL, in::add);
         clients.add(() ->
         {
             if (again.getState().isConnected())
@@ -344,11 +366,12 @@ class HeirTakeoverTest
                 again.disconnect();
             }
         });
-        await(() -> cluster.epoch("lost") > firstEpoch, "the second claim committed");
-        await(() -> links[2].caughtUp() && links[3].caughtUp(), "nodes 2 and 3 applied the log");
-        assertEquals(node, cluster.owner("lost"), "not released in between");
-        assertFalse(connack.isDone(), "no CONNACK while the session is on its way");
+        return again.toAsync().connectWith().cleanStart(false).sessionExpiryInterval(300).send();
+    }
 
+    /** The registry declares node 1 down, its heir reading node 1's journal as the replica. */
+    private void node1DownWithItsReplica()
+    {
         final Path journal = dataDir.resolve("node1").resolve("journal");
         cluster.replica(1, (replayer) ->
         {
@@ -358,14 +381,6 @@ class HeirTakeoverTest
             }
         });
         cluster.nodeDown(1);
-        assertTrue(connack.get(WAIT_MS, TimeUnit.MILLISECONDS).isSessionPresent(), "session present 1 on node " + node);
-        for (int i = 0; i < 3; i++)
-        {
-            final Mqtt5Publish p = in.poll(WAIT_MS, TimeUnit.MILLISECONDS);
-            assertNotNull(p, "queued message " + i);
-            assertEquals("l" + i, new String(p.getPayloadAsBytes()), "in order");
-        }
-        assertEquals(node, cluster.owner("lost"), "still its");
     }
 
     /** Fences (or unfences) a node by hand and waits until its routing agent ran a duty cycle with it. */
@@ -378,53 +393,21 @@ class HeirTakeoverTest
 
     private void reconnectBeforeTheNodeDown(final int node) throws Exception
     {
-        start(1);
-        start(2);
-        start(3);
-        await(() -> links[1].up && links[2].up && links[3].up, "every node up");
-        final Mqtt5BlockingClient sub = Mqtt5Client.builder().identifier("early").serverHost("127.0.0.1")
-            .serverPort(port(1)).buildBlocking();
-        sub.connectWith().cleanStart(true).sessionExpiryInterval(300).send();
-        sub.subscribeWith().topicFilter("early/#").qos(MqttQos.AT_LEAST_ONCE).send();
-        sub.disconnect();
-        final Mqtt5BlockingClient pub = hive(1, "pub-early");
-        for (int i = 0; i < 3; i++)
-        {
-            pub.publishWith().topic("early/" + i).qos(MqttQos.AT_LEAST_ONCE).payload(("e" + i).getBytes()).send();
-        }
-        await(this::allCaughtUp, "every node applied the log");
+        threeQueuedOnNode1("early", "e");
 
         // Node 1 dies; the registry does not know yet. The client reconnects to another node at once: the claim commits
         // with node 1 as the previous owner, which never sends the session. The CONNECT waits.
         brokers[1].close();
         brokers[1] = null;
-        final Mqtt5BlockingClient again = Mqtt5Client.builder().identifier("early").serverHost("127.0.0.1")
-            .serverPort(port(node)).buildBlocking();
         final BlockingQueue<Mqtt5Publish> in = new LinkedBlockingQueue<>();
-        again.toAsync().publishes(MqttGlobalPublishFilter.ALL, in::add);
         final java.util.concurrent.CompletableFuture<com.hivemq.client.mqtt.mqtt5.message.connect.connack.Mqtt5ConnAck>
-            connack = again.toAsync().connectWith().cleanStart(false).sessionExpiryInterval(300).send();
-        clients.add(() ->
-        {
-            if (again.getState().isConnected())
-            {
-                again.disconnect();
-            }
-        });
+            connack = resume("early", node, in);
         await(() -> cluster.owner("early") == node, "the claim committed");
         assertFalse(connack.isDone(), "no CONNACK while the previous owner is live to the registry");
 
         // Now the registry declares node 1 down: its heir, node 2, rebuilds the session from the replica and sends
         // it to the node where the CONNECT waits.
-        final Path journal = dataDir.resolve("node1").resolve("journal");
-        cluster.replica(1, (replayer) ->
-        {
-            try (ChronicleJournal replica = new ChronicleJournal(journal, false))
-            {
-                replica.replay(replayer::onRecord);
-            }
-        });
-        cluster.nodeDown(1);
+        node1DownWithItsReplica();
         assertTrue(connack.get(WAIT_MS, TimeUnit.MILLISECONDS).isSessionPresent(), "session present 1 on node " + node);
         for (int i = 0; i < 3; i++)
         {
