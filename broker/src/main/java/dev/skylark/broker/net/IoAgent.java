@@ -46,6 +46,19 @@ public final class IoAgent implements Agent
      * check rely on a wake-up at least this often.
      */
     private static final long IDLE_MAX_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    /**
+     * A busy duty cycle asks the selector for ready keys at most this often. Each ask is a system call (epoll_wait,
+     * 2–3 µs on a virtual machine) and usually finds nothing in the few cycles that route and write what the last
+     * one read; an agent with nothing to do blocks in select(), which returns at once if a key is ready, so a
+     * socket waits at most this long while the agent is busy.
+     */
+    private static final long MIN_POLL_INTERVAL_NS = TimeUnit.MICROSECONDS.toNanos(20);
+    /**
+     * ... or after this many duty cycles, whatever the clock says: a clock that stands still (a hand-moved one in
+     * invoker threading) must not stop the agent reading its sockets. More than the cycles a lone message takes
+     * (read, route, write, {@link SelectorIdleStrategy}'s spins), so at moderate load it is not reached.
+     */
+    private static final int MAX_CYCLES_WITHOUT_POLL = 16;
     /** How often the sweep version is looked at (one read per agent, not one per connection). */
     private static final long SWEEP_CHECK_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
     /** Bits of a connection id that name its agent. */
@@ -98,6 +111,10 @@ public final class IoAgent implements Agent
     private volatile boolean sleeping;
     private final java.util.function.Consumer<SelectionKey> selectedKeyHandler = this::onSelectedKey;
     private long selectNowNs;
+    private int cyclesSincePoll;
+    /** For tests: selectNow() calls of busy duty cycles, and selector.wakeup() calls (each a system call). */
+    long selectorPolls;
+    long selectorWakeups;
     private ConnectionLimiter limiter = new ConnectionLimiter(0, 0);
     private AtomicCounter openConnections;
     private java.util.function.BooleanSupplier sharedWork = () -> false;
@@ -120,6 +137,7 @@ public final class IoAgent implements Agent
         this.maxPacketSize = maxPacketSize;
         this.outboundLimit = outboundLimit;
         this.nowNs = clock.nanoTime();
+        this.selectNowNs = nowNs - MIN_POLL_INTERVAL_NS;
         this.timers = new ConnectionTimers(nowNs);
         try
         {
@@ -197,6 +215,7 @@ public final class IoAgent implements Agent
     {
         if (sleeping)
         {
+            selectorWakeups++;
             selector.wakeup();
         }
     }
@@ -213,7 +232,10 @@ public final class IoAgent implements Agent
         final long nowNs = clock.nanoTime();
         this.nowNs = nowNs;
         int work = registerHandedOver(nowNs);
-        work += poll(nowNs);
+        if (++cyclesSincePoll >= MAX_CYCLES_WITHOUT_POLL || nowNs - selectNowNs >= MIN_POLL_INTERVAL_NS)
+        {
+            work += poll(nowNs);
+        }
         work += hook.doWork(nowNs);
         work += resumePaused(nowNs);
         work += timers.poll(nowNs);
@@ -244,6 +266,7 @@ public final class IoAgent implements Agent
             final long nowNs = clock.nanoTime();
             final long waitMs = hook.hasRetries() ? 1 : idleWaitMs(nowNs);
             selectNowNs = nowNs;
+            cyclesSincePoll = 0;
             this.nowNs = nowNs;
             wokeFromSelect = true; // the first ready key reads the clock again: the wait may have been long
             selector.select(selectedKeyHandler, waitMs); // ready keys are handled right here, as in poll()
@@ -283,6 +306,8 @@ public final class IoAgent implements Agent
     private int poll(final long nowNs)
     {
         selectNowNs = nowNs;
+        cyclesSincePoll = 0;
+        selectorPolls++;
         try
         {
             return selector.selectNow(selectedKeyHandler);
@@ -299,6 +324,9 @@ public final class IoAgent implements Agent
         if (wokeFromSelect)
         {
             wokeFromSelect = false;
+            // awake from here on: what these keys hand the routing agent (on this thread, or one that wakes us)
+            // must not cost a selector.wakeup() write and the drain read of the next select
+            sleeping = false;
             selectNowNs = clock.nanoTime();
             nowNs = selectNowNs;
         }
