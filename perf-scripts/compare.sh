@@ -16,7 +16,8 @@
 #   HIVEMQ_JAR=perf-scripts/hivemq-launcher/target/hivemq-launcher.jar HIVEMQ_JAVA_OPTS="" HIVEMQ_MAX_QUEUE="" CC=cc
 #   METRICS="..." (rows of the table)
 #   SKIP_BUILD=0  MOSQUITTO=<path>  SKYLARK_JAR=broker/target/skylark.jar
-#   SKYLARK_ARGS=""  (extra arguments after -jar)  SKYLARK_JAVA_OPTS=""  (broker JVM)  JAVA_OPTS=""  (load generator JVM)
+#   SKYLARK_ARGS=""  (extra arguments after -jar; SKYLARK_ARGS_<X> for skylark-<X>)  SKYLARK_JAVA_OPTS=""  (broker JVM)
+#   JAVA_OPTS=""  (load generator JVM)
 #   LOADGEN_CP=benchmarks/target/benchmarks.jar  (class path of the load generator)
 #   PERSISTENT_SUBSCRIBERS=0  (1: every scenario's subscribers connect as persistent sessions, --persistent-subscribers
 #   of the load generator: MQTT 3.1.1 Clean Session 0, MQTT 5 Session Expiry 3600 s; Skylark journals a QoS 1/2
@@ -261,14 +262,23 @@ start_hivemq() {
 }
 
 # start_skylark_as <broker> <port> [<kind> <port>]: skylark-<X> runs $SKYLARK_JAR_<X> (ab.sh: skylark-A, skylark-B)
+# with $SKYLARK_ARGS_<X> (e.g. skylark-fsync: SKYLARK_ARGS_fsync="--skylark.durability fsync")
 start_skylark_as() {
-    local broker="$1" var jar="$SKYLARK_JAR"
+    local broker="$1" jar
     shift
-    if [[ "$broker" == skylark-* ]]; then
-        var="SKYLARK_JAR_${broker#skylark-}"
-        jar="${!var:-$SKYLARK_JAR}"
+    jar="$(jar_of "$broker")"
+    SKYLARK_JAR="$jar" SKYLARK_ARGS="$(args_of "$broker")" start_skylark "$@"
+}
+
+# args_of <broker>: the arguments after -jar of a skylark or skylark-<X> broker
+args_of() {
+    local var
+    if [[ "$1" == skylark-* && "$1" != skylark-cluster3* ]]; then
+        var="SKYLARK_ARGS_${1#skylark-}"
+        echo "${!var:-$SKYLARK_ARGS}"
+    else
+        echo "$SKYLARK_ARGS"
     fi
-    SKYLARK_JAR="$jar" start_skylark "$@"
 }
 
 # applies <broker> <scenario>: whether the broker takes part in the scenario
@@ -628,7 +638,7 @@ write_report() {
                     "$(cluster_ack_supported || echo "NOT APPLIED: this build has no skylark.cluster.ack (before issue #19), so it ran with its default")" ;;
                 skylark*) echo "- $b: $(jar_of "$b") with $( [[ "${SKYLARK_ALIGN:-1}" == 0 ]] &&
                     echo "its own defaults" || echo "-Dskylark.queue.max.messages=1000000 -Dskylark.inflight.max=100")" \
-                    "${SKYLARK_ARGS} (JVM: ${SKYLARK_JAVA_OPTS:-defaults})" ;;
+                    "$(args_of "$b") (JVM: ${SKYLARK_JAVA_OPTS:-defaults})" ;;
             esac
         done
         echo "- fan-in (qos*): $PUBLISHERS publishers -> 1 subscriber on devices/+/telemetry (*-many: $MANY_PUBLISHERS" \
