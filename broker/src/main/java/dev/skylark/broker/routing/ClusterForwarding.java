@@ -30,8 +30,9 @@ import static org.agrona.BitUtil.SIZE_OF_SHORT;
  * ({@link JournalRecord}) written before the publisher's PUBACK/PUBREC, even when no local session takes it.
  * {@code origin} is the node that published it, {@code target} the node it was meant for (the receiver, or a dead
  * node whose sessions the receiver took over), {@code nodesMask} the nodes (ids 0-63) it went to directly. The sender
- * keeps every forward until the receiver confirms it ({@link ForwardReceipts}): the per-peer backlog holds, in order,
- * the forwards sent but not yet confirmed and those not yet sent, and a checkpoint rewrites the unconfirmed ones. The
+ * keeps every forward until the receiver confirms it ({@link ForwardReceipts}): the per-peer backlog
+ * ({@link ForwardBacklog}) holds, in order, the forwards sent but not yet confirmed and those not yet sent, and a
+ * checkpoint rewrites the unconfirmed ones. The
  * receiver drops a forward at or below the highest id it applied for (origin, target), journals what it applied
  * (FORWARD_APPLIED) and confirms once its records are durable. QoS 0 forwards carry id 0: kept only until sent.
  * <p>
@@ -67,142 +68,7 @@ final class ClusterForwarding
     static final long BACKLOG_MAX_BYTES = 4L << 20;
     /** Forwards for a node not yet known down held here (they arrived before its onNodeDown); past it, dropped. */
     static final long HELD_MAX_BYTES = 16L << 20;
-    /** A backlog record: length:4 flags:4 expiryDeadlineNs:8, then the peer message. */
-    private static final int RECORD_HEADER = 16;
-    private static final int RECORD_FLAG_DONE = 1;
     private static final int MAX_HEIR_HOPS = 64;
-
-    /** Forwards to one peer, oldest first: [head, sendHead) sent and not yet confirmed, [sendHead, tail) unsent. */
-    private static final class Backlog
-    {
-        final int node;
-        final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(4096);
-        int head;
-        int sendHead;
-        int tail;
-        long bytes;
-
-        Backlog(final int node)
-        {
-            this.node = node;
-        }
-
-        boolean isEmpty()
-        {
-            return head == tail;
-        }
-
-        boolean hasUnsent()
-        {
-            return sendHead != tail;
-        }
-
-        void append(
-            final DirectBuffer message, final int offset, final int length, final long deadlineNs, final boolean sent)
-        {
-            if (head == tail)
-            {
-                head = 0;
-                sendHead = 0;
-                tail = 0;
-            }
-            else if (head > 0 && tail + RECORD_HEADER + length > buffer.capacity() && head >= tail - head)
-            {
-                buffer.putBytes(0, buffer, head, tail - head); // compact: the live part moves to the front
-                tail -= head;
-                sendHead -= head;
-                head = 0;
-            }
-            buffer.putInt(tail, length);
-            buffer.putInt(tail + 4, 0);
-            buffer.putLong(tail + 8, deadlineNs);
-            buffer.putBytes(tail + RECORD_HEADER, message, offset, length);
-            tail += RECORD_HEADER + length;
-            if (sent)
-            {
-                sendHead = tail;
-            }
-            bytes += length;
-        }
-
-        int length(final int record)
-        {
-            return buffer.getInt(record);
-        }
-
-        int next(final int record)
-        {
-            return record + RECORD_HEADER + buffer.getInt(record);
-        }
-
-        long forwardId(final int record)
-        {
-            return buffer.getLong(record + RECORD_HEADER + ID_OFFSET);
-        }
-
-        /** Confirmed, or a QoS 0 forward (nothing to confirm). */
-        boolean isDone(final int record)
-        {
-            return (buffer.getInt(record + 4) & RECORD_FLAG_DONE) != 0 || forwardId(record) == 0;
-        }
-
-        void markDone(final int record)
-        {
-            buffer.putInt(record + 4, buffer.getInt(record + 4) | RECORD_FLAG_DONE);
-        }
-
-        /**
-         * Marks the sent forwards of (origin, target) up to {@code upTo} confirmed. This node's own forwards rise
-         * along the backlog per (origin, target), so the scan stops at the first above; others' (an heir's re-sends,
-         * in the dead node's journal order) are scanned to the end of the sent part.
-         */
-        void confirm(final int origin, final int target, final long upTo, final boolean ordered)
-        {
-            for (int record = head; record < sendHead; record = next(record))
-            {
-                final int message = record + RECORD_HEADER;
-                if (buffer.getInt(message + ORIGIN_OFFSET) == origin && buffer.getInt(message + TARGET_OFFSET) == target)
-                {
-                    if (forwardId(record) <= upTo)
-                    {
-                        markDone(record);
-                    }
-                    else if (ordered)
-                    {
-                        break;
-                    }
-                }
-            }
-        }
-
-        /** Frees the sent records at the head that need nothing more; returns the bytes freed. */
-        long trim()
-        {
-            long freed = 0;
-            while (head < sendHead && isDone(head))
-            {
-                final int length = length(head);
-                freed += length;
-                head = next(head);
-            }
-            bytes -= freed;
-            if (head == tail)
-            {
-                head = 0;
-                sendHead = 0;
-                tail = 0;
-            }
-            return freed;
-        }
-
-        void clear()
-        {
-            head = 0;
-            sendHead = 0;
-            tail = 0;
-            bytes = 0;
-        }
-    }
 
     /** A dead node's forwards read from its replica, until {@link #onReplicaEnd}. */
     private static final class ReplicaForwards
@@ -245,7 +111,7 @@ final class ClusterForwarding
     /** While {@link #redeliverOwn} runs: the only session its messages go to. */
     private Session redeliverTo;
     private long nextLogNs;
-    private Backlog[] backlogs = new Backlog[0];
+    private ForwardBacklog[] backlogs = new ForwardBacklog[0];
     private long backlogBytes;
     private boolean backPressured;
 
@@ -326,7 +192,7 @@ final class ClusterForwarding
         }
         heirs.put(nodeId, heirNodeId);
         receipts.forgetSender(nodeId);
-        final Backlog backlog = backlog(nodeId);
+        final ForwardBacklog backlog = backlog(nodeId);
         if (backlog != null && !backlog.isEmpty())
         {
             int moved = 0;
@@ -336,13 +202,13 @@ final class ClusterForwarding
                 final boolean unsent = record >= backlog.sendHead;
                 if (unsent || !backlog.isDone(record))
                 {
-                    final long deadlineNs = backlog.buffer.getLong(record + 8);
+                    final long deadlineNs = backlog.deadlineNs(record);
                     if (MessageExpiry.isExpired(deadlineNs, nowNs))
                     {
                         counters.expired.incrementRelease();
                         continue;
                     }
-                    redirect(nodeId, backlog.buffer, record + RECORD_HEADER, backlog.length(record), deadlineNs);
+                    redirect(nodeId, backlog.buffer, backlog.message(record), backlog.length(record), deadlineNs);
                     moved++;
                 }
             }
@@ -488,7 +354,7 @@ final class ClusterForwarding
      */
     int redeliverOwn(final int peer, final Session session, final long appliedId, final long upToId)
     {
-        final Backlog backlog = backlog(peer);
+        final ForwardBacklog backlog = backlog(peer);
         if (backlog == null || router == null)
         {
             return 0;
@@ -503,10 +369,10 @@ final class ClusterForwarding
         {
             for (int record = backlog.head; record < backlog.tail; record = backlog.next(record))
             {
-                final int message = record + RECORD_HEADER;
+                final int message = backlog.message(record);
                 final long forwardId = backlog.forwardId(record);
                 if (backlog.buffer.getInt(message + ORIGIN_OFFSET) != self || forwardId <= appliedId ||
-                    forwardId > upToId || MessageExpiry.isExpired(backlog.buffer.getLong(record + 8), nowNs))
+                    forwardId > upToId || MessageExpiry.isExpired(backlog.deadlineNs(record), nowNs))
                 {
                     continue;
                 }
@@ -568,7 +434,7 @@ final class ClusterForwarding
             {
                 logDrop("a forward to node " + node + " is too long for a journal record: kept in memory only");
             }
-            final Backlog backlog = backlog(node);
+            final ForwardBacklog backlog = backlog(node);
             if (backlog != null && backlog.hasUnsent())
             {
                 queue(node, backlog, forwardLength, qos, expiryDeadlineNs);
@@ -611,15 +477,15 @@ final class ClusterForwarding
         }
         int sent = 0;
         final long nowNs = clock.nanoTime();
-        for (final Backlog backlog : backlogs)
+        for (final ForwardBacklog backlog : backlogs)
         {
             final ExpandableArrayBuffer buffer = backlog.buffer;
             while (backlog.hasUnsent())
             {
                 final int record = backlog.sendHead;
                 final int length = backlog.length(record);
-                final long deadlineNs = buffer.getLong(record + 8);
-                final int message = record + RECORD_HEADER;
+                final long deadlineNs = backlog.deadlineNs(record);
+                final int message = backlog.message(record);
                 if (MessageExpiry.isExpired(deadlineNs, nowNs))
                 {
                     counters.expired.incrementRelease();
@@ -810,13 +676,13 @@ final class ClusterForwarding
             journal.forwardMark(false, ForwardReceipts.origin(key), ForwardReceipts.target(key),
                 receipts.marks().get(key));
         }
-        for (final Backlog backlog : backlogs)
+        for (final ForwardBacklog backlog : backlogs)
         {
             for (int record = backlog.head; record < backlog.tail; record = backlog.next(record))
             {
                 if (!backlog.isDone(record))
                 {
-                    journal.forward(backlog.node, backlog.buffer, record + RECORD_HEADER, backlog.length(record));
+                    journal.forward(backlog.node, backlog.buffer, backlog.message(record), backlog.length(record));
                 }
             }
         }
@@ -825,7 +691,7 @@ final class ClusterForwarding
     /** Forwards kept for {@code node} (sent unconfirmed and unsent) with a forward id, in order (tests). */
     int keptForwards(final int node)
     {
-        final Backlog backlog = backlog(node);
+        final ForwardBacklog backlog = backlog(node);
         int count = 0;
         if (backlog != null)
         {
@@ -935,7 +801,7 @@ final class ClusterForwarding
         final int origin = buffer.getInt(offset + ForwardReceipts.CONFIRM_ORIGIN_OFFSET);
         final int target = buffer.getInt(offset + ForwardReceipts.CONFIRM_TARGET_OFFSET);
         final long upTo = buffer.getLong(offset + ForwardReceipts.CONFIRM_ID_OFFSET);
-        final Backlog backlog = backlog(from);
+        final ForwardBacklog backlog = backlog(from);
         if (backlog == null)
         {
             return;
@@ -1016,9 +882,9 @@ final class ClusterForwarding
         return lastForwardId;
     }
 
-    private Backlog backlog(final int node)
+    private ForwardBacklog backlog(final int node)
     {
-        for (final Backlog backlog : backlogs)
+        for (final ForwardBacklog backlog : backlogs)
         {
             if (backlog.node == node)
             {
@@ -1029,7 +895,8 @@ final class ClusterForwarding
     }
 
     /** The forward in {@link #scratch} waits in {@code node}'s backlog (QoS 0 past the bound is dropped). */
-    private void queue(final int node, final Backlog existing, final int length, final int qos, final long deadlineNs)
+    private void queue(
+        final int node, final ForwardBacklog existing, final int length, final int qos, final long deadlineNs)
     {
         if (qos == 0 && (existing == null ? 0 : existing.bytes) + length > BACKLOG_MAX_BYTES)
         {
@@ -1042,17 +909,17 @@ final class ClusterForwarding
 
     private void keep(
         final int node,
-        final Backlog existing,
+        final ForwardBacklog existing,
         final DirectBuffer message,
         final int offset,
         final int length,
         final long deadlineNs,
         final boolean sent)
     {
-        Backlog backlog = existing;
+        ForwardBacklog backlog = existing;
         if (backlog == null)
         {
-            backlog = new Backlog(node);
+            backlog = new ForwardBacklog(node);
             backlogs = Arrays.copyOf(backlogs, backlogs.length + 1);
             backlogs[backlogs.length - 1] = backlog;
         }

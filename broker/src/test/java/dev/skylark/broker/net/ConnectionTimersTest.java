@@ -113,26 +113,6 @@ class ConnectionTimersTest
         assertEquals(1, handlers.size(), "connection accepted");
     }
 
-    private static final class NoHook implements DutyCycleHook
-    {
-        @Override
-        public int doWork(final long nowNs)
-        {
-            return 0;
-        }
-
-        @Override
-        public boolean hasWork()
-        {
-            return false;
-        }
-
-        @Override
-        public boolean hasRetries()
-        {
-            return false;
-        }
-    }
 
     /** Moves the clock and runs one duty cycle. */
     private void at(final long nowNs)

@@ -68,26 +68,6 @@ class IoAgentPollingTest
         }
     }
 
-    private static final class NoHook implements DutyCycleHook
-    {
-        @Override
-        public int doWork(final long nowNs)
-        {
-            return 0;
-        }
-
-        @Override
-        public boolean hasWork()
-        {
-            return false;
-        }
-
-        @Override
-        public boolean hasRetries()
-        {
-            return false;
-        }
-    }
 
     @AfterEach
     void close() throws IOException
